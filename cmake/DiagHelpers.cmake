@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared compile settings for every diag target.
+
+function(diag_enable_warnings tgt)
+    target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion
+        -Wshadow -Wformat=2 -Wnon-virtual-dtor -Wold-style-cast -Wcast-qual -Wundef)
+    if(DIAG_WERROR)
+        target_compile_options(${tgt} PRIVATE -Werror)
+    endif()
+endfunction()
+
+function(diag_enable_sanitizers tgt)
+    if(DIAG_SANITIZE)
+        target_compile_options(${tgt} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+            -fno-omit-frame-pointer)
+        target_link_options(${tgt} PRIVATE -fsanitize=address,undefined)
+    endif()
+endfunction()
+
+function(diag_harden tgt)
+    if(DIAG_HARDEN AND NOT DIAG_SANITIZE AND NOT DIAG_FUZZ)
+        target_compile_options(${tgt} PRIVATE -fstack-protector-strong -fstack-clash-protection
+            -fcf-protection -fPIE)
+        if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+            target_compile_options(${tgt} PRIVATE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
+        endif()
+        get_target_property(kind ${tgt} TYPE)
+        if(kind STREQUAL "EXECUTABLE")
+            target_link_options(${tgt} PRIVATE -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack)
+        endif()
+    endif()
+endfunction()
+
+# diag_add_test(name SOURCES...): a GoogleTest binary with warnings and sanitizers, discovered by ctest.
+function(diag_add_test name)
+    add_executable(${name} ${ARGN})
+    target_link_libraries(${name} PRIVATE diag_core GTest::gtest GTest::gtest_main)
+    diag_enable_warnings(${name})
+    diag_enable_sanitizers(${name})
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+endfunction()

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Install build and test dependencies on Debian 12 (bookworm). Idempotent: when every package is
+# already installed it does nothing (no apt-get update, no network).
+#
+#   scripts/deps.sh          build + test deps
+#   scripts/deps.sh --fuzz   also clang-14 and libclang-rt-14-dev (libFuzzer)
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    libseccomp-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libssl-dev
+    libgtest-dev googletest
+    openssh-server openssh-client
+    python3
+)
+
+for arg in "$@"; do
+    case $arg in
+        --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+        -h|--help) sed -n '4,9p' "$0"; exit 0 ;;
+        *) echo "deps.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps.sh: apt-get/dpkg-query not found; this script targets Debian 12" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "deps.sh: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        echo "deps.sh: need root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+echo "deps.sh: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# End-to-end test: a real sshd on 127.0.0.1 pins a throwaway account to diag-wrapper with
+# ForceCommand, and we talk to it with the real ssh client.
+#
+#   tests/e2e/sshd_e2e.sh <path-to-diag-wrapper> <path-to-policy/default.toml>
+#
+# Needs root (creates a user, runs sshd); exits 77 (ctest SKIP_RETURN_CODE) otherwise.
+# Prints "ok - NAME" / "not ok - NAME" per assertion and "N passed, M failed" at the end.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 <diag-wrapper binary> <policy toml>" >&2
+    exit 2
+fi
+WRAPPER=$(readlink -f -- "$1")
+POLICY_SRC=$(readlink -f -- "$2")
+
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$HERE/lib.sh"
+
+if reason=$(e2e_skip_reason); then
+    echo "SKIP: $reason"
+    exit 77
+fi
+
+e2e_setup "$WRAPPER" "$POLICY_SRC"
+T=$E2E_T
+
+PASS=0
+FAIL=0
+REQUESTS=0          # requests that reached the wrapper with a non-empty command
+DENIED_IDS=()       # request ids taken from "diag-wrapper: denied: ... (request <id>)"
+
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+not_ok() {
+    local name=$1; shift
+    FAIL=$((FAIL + 1))
+    echo "not ok - $name"
+    local l
+    for l in "$@"; do printf '#   %s\n' "$l"; done
+}
+# Diagnostics for the last e2e_run.
+last() {
+    printf 'request: %q\n' "$REQ"
+    printf 'exit: %s\n' "$E2E_RC"
+    printf 'stdout: %s\n' "$(head -c 600 <<<"$E2E_OUT")"
+    printf 'stderr: %s\n' "$(head -c 600 <<<"$E2E_ERR")"
+}
+fail_last() {
+    local name=$1 why=$2
+    local diag
+    mapfile -t diag < <(last)
+    not_ok "$name" "$why" "${diag[@]}"
+}
+
+# run [ssh options...] REQUEST
+run() {
+    REQ=${*: -1}
+    [[ -n $REQ ]] && REQUESTS=$((REQUESTS + 1))
+    e2e_run "$@"
+}
+
+expect_rc() {   # NAME RC
+    if [[ $E2E_RC == "$2" ]]; then ok "$1"; else fail_last "$1" "expected exit $2"; fi
+}
+expect_out_eq() {   # NAME TEXT
+    if [[ $E2E_OUT == "$2" ]]; then ok "$1"; else fail_last "$1" "expected stdout '$2'"; fi
+}
+expect_out_contains() {   # NAME TEXT
+    if [[ $E2E_OUT == *"$2"* ]]; then ok "$1"; else fail_last "$1" "expected stdout to contain '$2'"; fi
+}
+expect_no_token() {   # NAME
+    if [[ $E2E_OUT != *"$E2E_TOKEN"* && $E2E_ERR != *"$E2E_TOKEN"* ]]; then
+        ok "$1"
+    else
+        fail_last "$1" "the canary token leaked"
+    fi
+}
+# expect_denied NAME [REASON-CODE]: exit 126, nothing on stdout, exactly one stderr line
+# "diag-wrapper: denied: <reason>: ... (request <id>)".
+expect_denied() {
+    local name=$1 code=${2-}
+    local first=${E2E_ERR%%$'\n'*}
+    if [[ $E2E_RC != 126 ]]; then
+        fail_last "$name" "expected exit 126"; return
+    fi
+    if [[ $first != "diag-wrapper: denied: "* ]]; then
+        fail_last "$name" "expected stderr to start with 'diag-wrapper: denied:'"; return
+    fi
+    if [[ -n $code && $first != "diag-wrapper: denied: $code:"* ]]; then
+        fail_last "$name" "expected reason code '$code'"; return
+    fi
+    if [[ -n $E2E_OUT ]]; then
+        fail_last "$name" "expected empty stdout"; return
+    fi
+    if [[ $E2E_ERR == *$'\n'* ]]; then
+        fail_last "$name" "expected exactly one stderr line"; return
+    fi
+    if [[ $first =~ \(request\ ([^\)]+)\)$ ]]; then
+        DENIED_IDS+=("${BASH_REMATCH[1]}")
+    else
+        fail_last "$name" "expected '(request <id>)' at the end of the denial line"; return
+    fi
+    ok "$name"
+}
+
+echo "# wrapper: $WRAPPER"
+echo "# policy:  $POLICY_SRC (test copy: $E2E_POLICY)"
+
+# ---------------------------------------------------------------- allowed probes
+run "cat $T/pub/readme.txt"
+expect_rc "allowed: cat readable file exits 0" 0
+expect_out_eq "allowed: cat returns the file content" "$E2E_README_TEXT"
+
+run "cat '$T/pub/readme.txt'"
+expect_out_eq "allowed: single-quoted path argument is tokenized, not shell-run" "$E2E_README_TEXT"
+
+run "uname -a"
+expect_rc "allowed: uname -a exits 0" 0
+expect_out_contains "allowed: uname -a prints the kernel name" "$(uname -s)"
+
+run "id"
+expect_rc "allowed: id exits 0" 0
+expect_out_contains "allowed: id runs as the test account" "($E2E_USER)"
+if [[ $E2E_OUT == uid=0\(* ]]; then
+    not_ok "allowed: id is not root" "$(last)"
+else
+    ok "allowed: id is not root"
+fi
+
+# ---------------------------------------------------------------- denied paths
+run "cat $T/secret/canary.txt"
+expect_denied "denied: canary file under a denied path" path-denied
+expect_no_token "denied: canary token not in output (direct)"
+
+run "cat $T/pub/link"
+expect_denied "denied: symlink to the canary"
+expect_no_token "denied: canary token not in output (symlink)"
+
+run "cat $T/pub/../secret/canary.txt"
+expect_denied "denied: dot-dot path to the canary"
+expect_no_token "denied: canary token not in output (dot-dot)"
+
+run "cat $T/secret"
+expect_denied "denied: the denied directory itself"
+
+run "cat $T/secret/*"
+expect_denied "denied: glob is not expanded"
+expect_no_token "denied: canary token not in output (glob)"
+
+# ---------------------------------------------------------------- shell syntax never runs
+run "cat /etc/hostname; id"
+expect_denied "denied: ';' command list" parse-metachar
+
+run "cat \$(id)"
+expect_denied "denied: \$(...) substitution" parse-metachar
+
+run "cat \`id\`"
+expect_denied "denied: backtick substitution" parse-metachar
+
+run $'uname\nid'
+expect_denied "denied: newline-joined second command" parse-control
+
+run "uname -a | id"
+expect_denied "denied: pipe" parse-metachar
+
+run "uname -a && id"
+expect_denied "denied: && list" parse-metachar
+
+run "uname -a > $T/rw/redirected"
+expect_denied "denied: output redirection" parse-metachar
+if [[ ! -e $T/rw/redirected ]]; then ok "denied: redirection target not created"
+else not_ok "denied: redirection target not created" "$T/rw/redirected exists"; fi
+
+# ---------------------------------------------------------------- mutations
+run "rm -f $T/rw/victim.txt"
+expect_denied "denied: rm -f on a file the account could delete"
+if [[ -f $T/rw/victim.txt ]]; then ok "denied: rm target still exists"
+else not_ok "denied: rm target still exists" "$T/rw/victim.txt is gone"; fi
+
+run "rm -f $T/pub/readme.txt"
+expect_denied "denied: rm -f readme"
+if [[ -f $T/pub/readme.txt ]]; then ok "denied: readme still exists"
+else not_ok "denied: readme still exists"; fi
+
+run "systemctl restart ssh"
+expect_denied "denied: systemctl restart"
+
+run "touch $T/rw/touched"
+expect_denied "denied: touch"
+if [[ ! -e $T/rw/touched ]]; then ok "denied: touch target not created"
+else not_ok "denied: touch target not created"; fi
+
+run "sh -c id"
+expect_denied "denied: sh -c" unknown-command
+
+# ---------------------------------------------------------------- no shell for empty requests
+stdin_file=$T/stdin.txt
+marker="SHELL-MARKER-$(e2e_random_hex 6)"
+printf 'echo %s\nid\nexit 0\n' "$marker" >"$stdin_file"
+
+help_ok() {   # stdout has ID<TAB>USAGE<TAB>DESCRIPTION lines and no sign of a shell
+    local out lines
+    out=${E2E_OUT//$'\r'/}
+    lines=$(grep -cP '^[a-z0-9][a-z0-9_.-]*\t[^\t]+\t[^\t]+$' <<<"$out" || true)
+    [[ $lines -ge 3 ]] && ! grep -qxF "$marker" <<<"$out" && ! grep -q '^uid=' <<<"$out"
+}
+
+# Interactive login from a terminal: the client asks for a pty (refused: PermitTTY no), the
+# wrapper runs with no SSH_ORIGINAL_COMMAND and prints the help listing. The local pty echoes
+# the typed lines, so "no shell" means: the marker never comes back as a line of its own.
+if command -v script >/dev/null 2>&1; then
+    REQ="(interactive login from a terminal, via script(1))"
+    E2E_RC=0
+    timeout 60 script -q -e -c "$(printf '%q ' ssh "${E2E_SSH_OPTS[@]}" "$E2E_DEST")" /dev/null \
+        <"$stdin_file" >"$T/tty.out" 2>&1 || E2E_RC=$?
+    E2E_OUT=$(cat "$T/tty.out"); E2E_ERR=""
+    if [[ $E2E_RC == 0 ]] && help_ok; then ok "empty: interactive ssh (no command) prints help, exit 0, no shell"
+    else fail_last "empty: interactive ssh (no command) prints help, exit 0, no shell" "expected help listing"; fi
+else
+    ok "empty: interactive ssh (no command) prints help, exit 0, no shell # SKIP script(1) missing"
+fi
+
+run -tt ''
+if [[ $E2E_RC == 255 && $E2E_ERR == *"PTY allocation request failed"* && -z $E2E_OUT ]]; then
+    ok "tty: ssh -tt is refused a pty (PermitTTY no) and nothing runs"
+else
+    fail_last "tty: ssh -tt is refused a pty (PermitTTY no) and nothing runs" "expected exit 255, PTY allocation failure"
+fi
+
+E2E_STDIN=$stdin_file run ''
+if [[ $E2E_RC == 0 ]] && help_ok; then ok "empty: ssh with empty command prints help, exit 0, no shell"
+else fail_last "empty: ssh with empty command prints help, exit 0, no shell" "expected help listing"; fi
+
+run "help"
+if [[ $E2E_RC == 0 ]] && help_ok; then ok "help: 'help' request prints the listing"
+else fail_last "help: 'help' request prints the listing" "expected help listing"; fi
+
+run "help --json"
+if [[ $E2E_RC == 0 ]] && python3 -c '
+import json, sys
+a = json.loads(sys.stdin.read())
+assert isinstance(a, list) and a, "not a non-empty array"
+for o in a:
+    assert {"id", "usage", "description", "available"} <= set(o), o
+' <<<"$E2E_OUT"; then ok "help: 'help --json' is a JSON array of {id, usage, description, available}"
+else fail_last "help: 'help --json' is a JSON array of {id, usage, description, available}" "bad JSON help"; fi
+
+# ---------------------------------------------------------------- other channels
+REQ="(sftp subsystem)"
+REQUESTS=$((REQUESTS + 1))
+e2e_run -s sftp
+# (sshd discards a subsystem's stderr, so only the exit status tells.)
+if [[ $E2E_RC == 126 && -z $E2E_OUT ]]; then ok "denied: sftp subsystem goes through the wrapper and is refused"
+else fail_last "denied: sftp subsystem goes through the wrapper and is refused" "expected exit 126, no output"; fi
+
+REQ="ssh -N -R (remote forward)"
+E2E_RC=0
+timeout 20 ssh "${E2E_SSH_OPTS[@]}" -N -o ExitOnForwardFailure=yes \
+    -R 127.0.0.1:0:127.0.0.1:9 "$E2E_DEST" </dev/null >"$T/fwd.out" 2>"$T/fwd.err" || E2E_RC=$?
+E2E_OUT=$(cat "$T/fwd.out"); E2E_ERR=$(cat "$T/fwd.err")
+if [[ $E2E_RC == 255 && $E2E_ERR == *"forwarding failed"* ]]; then ok "denied: remote port forwarding refused by sshd"
+else fail_last "denied: remote port forwarding refused by sshd" "expected exit 255 'remote port forwarding failed'"; fi
+
+REQ="ssh -N -L (local forward to sshd's own port)"
+lport=$(e2e_free_port)
+timeout 30 ssh "${E2E_SSH_OPTS[@]}" -N -o ExitOnForwardFailure=yes \
+    -L "127.0.0.1:$lport:127.0.0.1:$E2E_PORT" "$E2E_DEST" </dev/null >"$T/fwdl.out" 2>"$T/fwdl.err" &
+fwd_pid=$!
+fwd_result=$(python3 - "$lport" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+deadline = time.time() + 10
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        break
+    except OSError:
+        if time.time() > deadline:
+            print("no-listener"); sys.exit(0)
+        time.sleep(0.1)
+s.settimeout(5)
+try:
+    data = s.recv(64)
+except socket.timeout:
+    data = b"<timeout>"
+except OSError:
+    data = b""
+print("banner" if data.startswith(b"SSH-") else "refused:" + repr(data))
+EOF
+)
+kill "$fwd_pid" 2>/dev/null || true
+wait "$fwd_pid" 2>/dev/null || true
+E2E_RC=-; E2E_OUT=$fwd_result; E2E_ERR=$(cat "$T/fwdl.err")
+if [[ $fwd_result == refused:* ]]; then ok "denied: local port forwarding channel refused by sshd"
+else fail_last "denied: local port forwarding channel refused by sshd" "expected no data through the tunnel"; fi
+
+# ---------------------------------------------------------------- audit log
+audit_report=$(python3 - "$E2E_AUDIT" "$E2E_TOKEN" "$REQUESTS" "$T/pub/readme.txt" "${DENIED_IDS[@]}" <<'EOF' || true
+import json, sys
+path, token, nreq, readme, *denied_ids = sys.argv[1:]
+nreq = int(nreq)
+raw = open(path, encoding="utf-8", errors="replace").read()
+problems = []
+lines = [l for l in raw.split("\n") if l != ""]
+recs = []
+for n, l in enumerate(lines, 1):
+    try:
+        r = json.loads(l)
+    except ValueError as e:
+        problems.append(f"line {n} is not JSON: {e}: {l[:200]}")
+        continue
+    if not isinstance(r, dict) or "decision" not in r:
+        problems.append(f"line {n} has no 'decision': {l[:200]}")
+        continue
+    recs.append((l, r))
+print(f"check lines-parse {'ok' if not problems else 'bad'} " + " | ".join(problems[:5]))
+print(f"check count {'ok' if len(lines) >= nreq else 'bad'} {len(lines)} audit lines for {nreq} non-empty requests")
+print(f"check no-token {'ok' if token not in raw else 'bad'}")
+def is_allow(r): return str(r.get("decision")).lower().startswith("allow")
+def is_deny(r): return str(r.get("decision")).lower().startswith("den")
+missing = []
+for i in denied_ids:
+    if not any(i in l and is_deny(r) for l, r in recs):
+        missing.append(i)
+print(f"check denied-ids {'ok' if denied_ids and not missing else 'bad'} {len(denied_ids) - len(missing)}/{len(denied_ids)} denied request ids found with a deny decision")
+canary = [r for l, r in recs if "secret/canary.txt" in l and is_deny(r)]
+print(f"check canary-denied {'ok' if canary else 'bad'} {len(canary)} deny records mention the canary")
+allowed = [r for l, r in recs if readme in l and is_allow(r)]
+print(f"check readme-allowed {'ok' if allowed else 'bad'} {len(allowed)} allow records mention readme.txt")
+EOF
+)
+declare -A audit_names=(
+    [lines-parse]="audit: every line is a JSON object with a 'decision'"
+    [count]="audit: one line per request"
+    [no-token]="audit: canary token never appears in the audit log"
+    [denied-ids]="audit: every denied request id is logged as denied"
+    [canary-denied]="audit: the canary request is logged as denied"
+    [readme-allowed]="audit: the allowed cat is logged as allowed"
+)
+for key in lines-parse count no-token denied-ids canary-denied readme-allowed; do
+    line=$(grep "^check $key " <<<"$audit_report" || true)
+    if [[ $line == "check $key ok"* ]]; then
+        ok "${audit_names[$key]}"
+    else
+        mapfile -t head_lines < <(head -n 5 "$E2E_AUDIT" | cut -c1-300)
+        not_ok "${audit_names[$key]}" "${line:-python check did not run}" "audit file head:" \
+            "${head_lines[@]}"
+    fi
+done
+
+# ---------------------------------------------------------------- summary
+if [[ $FAIL -gt 0 ]]; then
+    echo "# sshd log (tail):"
+    tail -n 40 "$T/sshd/sshd.log" | sed 's/^/#   /'
+fi
+echo "$PASS passed, $FAIL failed"
+[[ $FAIL -eq 0 ]]

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Matcher fuzzer: tokenized input against a fixed policy; accepted requests never carry an
+// unchecked positional that starts with '-'.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "wrapper/command.h"
+#include "wrapper/matcher.h"
+#include "wrapper/policy_loader.h"
+
+namespace {
+
+const diag::policy::Policy& fuzz_policy() {
+    static const diag::policy::Policy p = [] {
+        const std::string text = R"(
+version = 1
+[settings]
+search_path = ["/usr/bin", "/bin"]
+[audit]
+sinks = ["file"]
+file = "/dev/null"
+[command.cat]
+match = ["cat"]
+description = "print files"
+[[command.cat.option]]
+names = ["-n", "--number"]
+type = "flag"
+[[command.cat.positional]]
+type = "path"
+max = 8
+[command.head]
+match = ["head"]
+description = "first lines"
+[[command.head.option]]
+names = ["-n", "--lines"]
+type = "int"
+min = 0
+max = 100000
+[[command.head.positional]]
+type = "path"
+max = 8
+[command.find]
+match = ["find"]
+description = "find"
+style = "words"
+layout = "positionals-first"
+[[command.find.option]]
+names = ["-name"]
+type = "string"
+[[command.find.positional]]
+type = "path"
+tree = true
+)";
+        diag::policy_loader::Options opts;
+        opts.trusted_owner = ::getuid();
+        auto r = diag::policy_loader::load_from_string(text, "fuzz.toml", opts);
+        if (!r.ok()) {
+            std::abort();
+        }
+        return std::move(r).value();
+    }();
+    return p;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::string in(reinterpret_cast<const char*>(data), size);
+    auto argv = diag::command::tokenize(in);
+    if (!argv.ok() || argv->empty()) {
+        return 0;
+    }
+    auto m = diag::matcher::match(fuzz_policy(), *argv);
+    if (!m.ok()) {
+        return 0;
+    }
+    for (const auto& ref : m->paths) {
+        if (ref.input.empty() || ref.input[0] == '-') {
+            std::abort();
+        }
+    }
+    return 0;
+}

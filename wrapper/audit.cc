@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/audit.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+#include "wrapper/sys.h"
+#include "wrapper/util.h"
+
+namespace diag::audit {
+
+namespace {
+
+constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+constexpr const char* kSyslogSocket = "/dev/log";
+
+std::string base64(const std::string& in) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    while (i + 2 < in.size()) {
+        const uint32_t v = (static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
+                           (static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+        i += 3;
+    }
+    if (i < in.size()) {
+        uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+        if (i + 1 < in.size()) {
+            v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+        }
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::string timestamp_utc_us() {
+    const auto now = std::chrono::system_clock::now();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1000000));
+    return buf;
+}
+
+std::string hostname() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "";
+    }
+    return buf;
+}
+
+// Strings that may hold client bytes: kept exactly when valid UTF-8, else replaced for the JSON
+// text (nlohmann would throw) with the exact bytes alongside in base64.
+void put_text(nlohmann::json& obj, const char* key, const std::string& s) {
+    if (util::valid_utf8(s)) {
+        obj[key] = s;
+    } else {
+        obj[key] = util::printable(s, 8192);
+        obj[std::string(key) + "_b64"] = base64(s);
+    }
+}
+
+Status write_file(const std::string& path, const std::string& line) {
+    // One write() of the complete line under an exclusive lock: concurrent requests never
+    // interleave, and a short write is a failure, not a truncated record.
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640));
+    if (!fd.valid()) {
+        return sys_error(ErrorCode::kAudit, "audit file open(" + path + ")", errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return make_error(ErrorCode::kAudit, "audit file " + path + ": not a regular file");
+    }
+    if (::flock(fd.get(), LOCK_EX) != 0) {
+        return sys_error(ErrorCode::kAudit, "audit file flock(" + path + ")", errno);
+    }
+    const ssize_t n = ::write(fd.get(), line.data(), line.size());
+    if (n < 0) {
+        return sys_error(ErrorCode::kAudit, "audit file write(" + path + ")", errno);
+    }
+    if (static_cast<size_t>(n) != line.size()) {
+        return make_error(ErrorCode::kAudit, "audit file write(" + path + "): short write");
+    }
+    return ok_status();
+}
+
+Status send_datagram(const char* socket_path, const std::string& payload, const char* what) {
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return sys_error(ErrorCode::kAudit, std::string(what) + " socket()", errno);
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        return sys_error(ErrorCode::kAudit, std::string(what) + " connect(" + socket_path + ")", errno);
+    }
+    const ssize_t n = ::send(fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL);
+    if (n < 0 || static_cast<size_t>(n) != payload.size()) {
+        return sys_error(ErrorCode::kAudit, std::string(what) + " send(" + socket_path + ")", n < 0 ? errno : EMSGSIZE);
+    }
+    return ok_status();
+}
+
+std::string field(const nlohmann::json& rec, const char* a, const char* b) {
+    if (rec.contains(a) && rec[a].is_object() && rec[a].contains(b) && rec[a][b].is_string()) {
+        return rec[a][b].get<std::string>();
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string new_request_id() {
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        const ssize_t n = ::getrandom(b + got, sizeof b - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            std::abort();  // no randomness: nothing sensible to do; main turns a crash into a deny
+        }
+        got += static_cast<size_t>(n);
+    }
+    const auto ms = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    for (int i = 0; i < 6; ++i) {
+        b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    }
+    b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7
+    b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3F));  // RFC 9562 variant
+    const std::string h = util::hex(b, sizeof b);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+Origin read_origin() {
+    Origin o;
+    o.uid = static_cast<unsigned>(::getuid());
+    if (const passwd* pw = ::getpwuid(::getuid())) {
+        o.user = pw->pw_name;
+    }
+    // SSH_CONNECTION="client_ip client_port server_ip server_port", set by sshd.
+    if (const char* c = std::getenv("SSH_CONNECTION")) {
+        std::istringstream in(c);
+        in >> o.client_ip >> o.client_port >> o.server_ip >> o.server_port;
+    }
+    return o;
+}
+
+nlohmann::json base_record(const std::string& request_id, const Origin& origin, const std::string& request,
+                           const policy::Policy* policy) {
+    nlohmann::json rec;
+    rec["@timestamp"] = timestamp_utc_us();
+    rec["schema"] = kSchema;
+    rec["event"] = {{"kind", "event"}, {"category", {"process"}}, {"action", "decision"}};
+    rec["host"] = {{"hostname", hostname()}};
+    rec["user"] = {{"name", origin.user}, {"id", std::to_string(origin.uid)}};
+    if (!origin.client_ip.empty()) {
+        rec["source"] = {{"ip", origin.client_ip}, {"port", origin.client_port}};
+        rec["destination"] = {{"ip", origin.server_ip}, {"port", origin.server_port}};
+    }
+    rec["process"] = {{"pid", ::getpid()}};
+    put_text(rec["process"], "command_line", request);
+    rec["diag"] = {{"request_id", request_id}};
+    if (policy != nullptr) {
+        rec["diag"]["policy"] = {{"path", policy->path}, {"sha256", policy->sha256}};
+    }
+    return rec;
+}
+
+Status write(const policy::Audit& cfg, const nlohmann::json& record) {
+    // error_handler replace: no invalid byte can make dump() throw; put_text kept the exact bytes.
+    const std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    const std::string decision = field(record, "diag", "decision");
+    for (const auto sink : cfg.sinks) {
+        switch (sink) {
+            case policy::AuditSink::kFile:
+                DIAG_TRY(write_file(cfg.file, line));
+                break;
+            case policy::AuditSink::kSyslog: {
+                // RFC 3164 over /dev/log: facility authpriv (10), severity notice (5) or info (6).
+                const int pri = 10 * 8 + (decision == "allow" ? 6 : 5);
+                const std::string msg = "<" + std::to_string(pri) + ">diag-wrapper[" + std::to_string(::getpid()) +
+                                        "]: " + line.substr(0, line.size() - 1);
+                DIAG_TRY(send_datagram(kSyslogSocket, msg, "syslog"));
+                break;
+            }
+            case policy::AuditSink::kJournald: {
+                // Native protocol, simple form: the JSON (no raw newlines) as MESSAGE plus indexed fields.
+                std::string msg = "MESSAGE=" + line;  // ends with the newline that terminates the field
+                msg += "SYSLOG_IDENTIFIER=diag-wrapper\n";
+                msg += std::string("PRIORITY=") + (decision == "allow" ? "6" : "5") + "\n";
+                msg += std::string("MESSAGE_ID=") + kMessageId + "\n";
+                msg += "DIAG_REQUEST_ID=" + field(record, "diag", "request_id") + "\n";
+                msg += "DIAG_DECISION=" + decision + "\n";
+                msg += "DIAG_RULE=" + field(record, "diag", "rule") + "\n";
+                msg += "DIAG_REASON=" + field(record, "diag", "reason") + "\n";
+                DIAG_TRY(send_datagram(kJournalSocket, msg, "journald"));
+                break;
+            }
+        }
+    }
+    return ok_status();
+}
+
+}  // namespace diag::audit

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The audit record: one JSON object per line, written to every configured sink before anything
+// runs. A record that cannot be written to every sink stops the request (fail closed).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "wrapper/error.h"
+#include "wrapper/policy.h"
+
+namespace diag::audit {
+
+inline constexpr const char* kSchema = "diag-wrapper.audit/1";
+inline constexpr const char* kMessageId = "3f0c8c1e6b9a4c1d9a2f7d5e4b3a2c10";  // journald MESSAGE_ID
+
+// A fresh UUIDv7 (RFC 9562) from the clock and getrandom(2).
+[[nodiscard]] std::string new_request_id();
+
+// Who is asking, from sshd's environment. Only SSH_CONNECTION is read; nothing else from the
+// client's environment is trusted.
+struct Origin {
+    std::string user;
+    unsigned uid = 0;
+    std::string client_ip;
+    std::string client_port;
+    std::string server_ip;
+    std::string server_port;
+};
+[[nodiscard]] Origin read_origin();
+
+// Skeleton of a record: time, host, request id, origin, the raw request (escaped by JSON; invalid
+// UTF-8 kept as base64) and the policy hash.
+[[nodiscard]] nlohmann::json base_record(const std::string& request_id, const Origin& origin,
+                                         const std::string& request, const policy::Policy* policy);
+
+// Serializes `record` as one line and writes it to every sink in `cfg`. Errors: kAudit.
+[[nodiscard]] Status write(const policy::Audit& cfg, const nlohmann::json& record);
+
+}  // namespace diag::audit

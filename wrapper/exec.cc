@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/exec.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include "wrapper/util.h"
+
+namespace diag::exec {
+
+namespace {
+
+constexpr size_t kShebangMax = 256;
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (auto& s : v) {
+        out.push_back(s.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+}  // namespace
+
+Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args, std::vector<std::string> envp) {
+    Prepared p;
+    DIAG_TRY_ASSIGN(p.exe, sys::open_trusted(c.exe_path, O_RDONLY, 0, ErrorCode::kExecFailed));
+    DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(p.exe.get(), c.exe_path, ErrorCode::kExecFailed));
+    if (st.st_dev != c.exe_dev || st.st_ino != c.exe_ino || !S_ISREG(st.st_mode)) {
+        return make_error(ErrorCode::kExecFailed, c.exe_path + ": changed since the policy was loaded");
+    }
+    char head[kShebangMax];
+    const ssize_t n = ::pread(p.exe.get(), head, sizeof head, 0);
+    if (n < 0) {
+        return sys_error(ErrorCode::kExecFailed, "pread(" + c.exe_path + ")", errno);
+    }
+    if (n >= 2 && head[0] == '#' && head[1] == '!') {
+        // The kernel starts the interpreter by the path in the "#!" line: it must be trusted too.
+        std::string line(head + 2, static_cast<size_t>(n - 2));
+        line = line.substr(0, line.find('\n'));
+        const size_t start = line.find_first_not_of(" \t");
+        if (start == std::string::npos) {
+            return make_error(ErrorCode::kExecFailed, c.exe_path + ": empty #! line");
+        }
+        const std::string interp = line.substr(start, line.find_first_of(" \t", start) - start);
+        DIAG_TRY_ASSIGN(std::string real, sys::real_path(interp, ErrorCode::kExecFailed));
+        DIAG_TRY(sys::open_trusted(real, O_PATH, 0, ErrorCode::kExecFailed));
+        p.script = true;
+    }
+    p.exe_path = c.exe_path;
+    p.argv.push_back(c.program.substr(c.program.rfind('/') + 1));
+    p.argv.insert(p.argv.end(), args.begin(), args.end());
+    p.envp = std::move(envp);
+    return p;
+}
+
+Status reset_signals() {
+    sigset_t all;
+    ::sigemptyset(&all);
+    if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) {
+        return sys_error(ErrorCode::kExecFailed, "sigprocmask(SIG_SETMASK, {})", errno);
+    }
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) {
+            continue;
+        }
+        // Errors are expected for the signal numbers glibc reserves; nothing else can fail here.
+        (void)::signal(sig, SIG_DFL);
+    }
+    return ok_status();
+}
+
+Status close_extra_fds() {
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+        return ok_status();
+    }
+    // Kernels before 5.11: walk /proc/self/fd.
+    DIR* d = ::opendir("/proc/self/fd");
+    if (d == nullptr) {
+        return sys_error(ErrorCode::kExecFailed, "opendir(/proc/self/fd)", errno);
+    }
+    const int self = ::dirfd(d);
+    while (const dirent* e = ::readdir(d)) {
+        const auto fd = util::parse_int(e->d_name);
+        if (fd && *fd > 2 && *fd != self) {
+            ::fcntl(static_cast<int>(*fd), F_SETFD, FD_CLOEXEC);
+        }
+    }
+    ::closedir(d);
+    return ok_status();
+}
+
+Status stdio_umask_cwd() {
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0) {
+        return sys_error(ErrorCode::kExecFailed, "open(/dev/null)", errno);
+    }
+    if (::dup2(null, STDIN_FILENO) < 0) {
+        const int err = errno;
+        ::close(null);
+        return sys_error(ErrorCode::kExecFailed, "dup2(/dev/null, 0)", err);
+    }
+    ::close(null);
+    ::umask(077);
+    if (::chdir("/") != 0) {
+        return sys_error(ErrorCode::kExecFailed, "chdir(/)", errno);
+    }
+    return ok_status();
+}
+
+Error execute(Prepared& p) {
+    if (p.script) {
+        // The interpreter opens the script as /dev/fd/N, so this one fd must survive exec.
+        const int flags = ::fcntl(p.exe.get(), F_GETFD);
+        if (flags < 0 || ::fcntl(p.exe.get(), F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "fcntl(F_SETFD)", errno);
+        }
+    }
+    auto argv = c_strings(p.argv);
+    auto envp = c_strings(p.envp);
+    ::syscall(SYS_execveat, p.exe.get(), "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    return sys_error(ErrorCode::kExecFailed, "execveat(" + p.exe_path + ")", errno);
+}
+
+}  // namespace diag::exec

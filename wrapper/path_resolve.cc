@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/path_resolve.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "wrapper/sys.h"
+#include "wrapper/util.h"
+
+namespace diag::path_resolve {
+
+namespace {
+
+using policy::Deny;
+using policy::DenyEntry;
+
+// Component-wise glob match of `pattern` against the first comps of `path`.
+bool prefix_matches(const std::vector<std::string>& pat, const std::vector<std::string>& path, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        // No FNM_PERIOD: "*" also matches dot files, so /home/*/.ssh covers /home/.hidden/.ssh.
+        if (::fnmatch(pat[i].c_str(), path[i].c_str(), 0) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Longest existing prefix resolved with realpath(3), the rest appended lexically.
+std::string canonicalize_lenient(const std::string& path) {
+    auto comps = util::split_path(path);
+    for (size_t n = comps.size();; --n) {
+        auto real = sys::real_path(util::join_path(comps, n), ErrorCode::kPolicyInvalid);
+        if (real.ok()) {
+            std::string out = *real;
+            for (size_t i = n; i < comps.size(); ++i) {
+                out += (out == "/" ? "" : "/") + comps[i];
+            }
+            return out;
+        }
+        if (n == 0) {
+            return path;
+        }
+    }
+}
+
+std::string decode_mountinfo(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size()) {
+            const std::string oct = s.substr(i + 1, 3);
+            if (oct.size() == 3 && oct.find_first_not_of("01234567") == std::string::npos) {
+                out += static_cast<char>(std::stoi(oct, nullptr, 8));
+                i += 3;
+                continue;
+            }
+        }
+        out += s[i];
+    }
+    return out;
+}
+
+struct Mount {
+    std::string dev;    // "major:minor"
+    std::string root;   // path inside the filesystem
+    std::string point;  // mount point
+};
+
+std::vector<Mount> read_mounts() {
+    std::vector<Mount> out;
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream ls(line);
+        std::string id, parent, dev, root, point;
+        if (ls >> id >> parent >> dev >> root >> point) {
+            out.push_back({dev, decode_mountinfo(root), decode_mountinfo(point)});
+        }
+    }
+    return out;
+}
+
+std::string rebase(const std::string& path, const std::string& from, const std::string& to) {
+    // path is within `from`; returns the same relative location under `to`.
+    std::string rest = path.substr(from == "/" ? 0 : from.size());
+    if (to == "/") {
+        return rest.empty() ? "/" : rest;
+    }
+    return to + rest;
+}
+
+// Bind-mount aliases of an existing canonical path (confinement.md 1.2 step 2): the same object
+// seen through every other mount of the same filesystem.
+std::vector<std::string> mount_aliases(const std::string& path, const std::vector<Mount>& mounts) {
+    const Mount* home = nullptr;
+    for (const auto& m : mounts) {
+        // The last (most recently stacked) longest mount point containing the path wins.
+        if (util::path_within(path, m.point) && (home == nullptr || m.point.size() >= home->point.size())) {
+            home = &m;
+        }
+    }
+    std::vector<std::string> out;
+    if (home == nullptr) {
+        return out;
+    }
+    const std::string rel = rebase(path, home->point, home->root);
+    for (const auto& m : mounts) {
+        if (&m == home || m.dev != home->dev) {
+            continue;
+        }
+        if (util::path_within(rel, m.root)) {
+            out.push_back(rebase(rel, m.root, m.point));
+        } else if (util::path_within(m.root, rel)) {
+            out.push_back(m.point);  // the whole mount lies inside the denied object
+        }
+    }
+    return out;
+}
+
+bool is_pseudo_fs_path(const std::string& p) {
+    return util::path_within(p, "/proc") || util::path_within(p, "/sys");
+}
+
+void add_entry(Deny& deny, const std::string& pattern, const std::string& origin) {
+    for (const auto& e : deny.entries) {
+        if (e.pattern == pattern) {
+            return;
+        }
+    }
+    deny.entries.push_back({pattern, origin});
+}
+
+void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
+                const std::vector<Mount>& mounts) {
+    struct stat st {};
+    if (::stat(canonical.c_str(), &st) != 0) {
+        return;
+    }
+    add_entry(deny, canonical, origin);
+    if (deny.objects.emplace(std::make_pair(st.st_dev, st.st_ino), canonical).second) {
+        for (const auto& alias : mount_aliases(canonical, mounts)) {
+            add_entry(deny, alias, origin + " (bind mount of " + canonical + ")");
+        }
+    }
+}
+
+bool on_procfs(int fd) {
+    struct statfs sfs {};
+    return ::fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+// Scans the denied directories on `dev` for a hard link to (dev, ino). Returns true if found or if
+// the scan could not be completed (fail closed).
+bool hardlink_into_denied(const Deny& deny, dev_t dev, ino_t ino, std::string& why) {
+    size_t budget = kMaxHardlinkScan;
+    for (const auto& [id, root] : deny.objects) {
+        if (is_pseudo_fs_path(root)) {
+            continue;
+        }
+        struct stat rst {};
+        if (::lstat(root.c_str(), &rst) != 0 || !S_ISDIR(rst.st_mode) || rst.st_dev != dev) {
+            continue;
+        }
+        std::deque<std::string> todo{root};
+        while (!todo.empty()) {
+            const std::string dir = todo.front();
+            todo.pop_front();
+            DIR* d = ::opendir(dir.c_str());
+            if (d == nullptr) {
+                // Unreadable to us, so unreadable to the child as well: nothing to compare.
+                continue;
+            }
+            while (const dirent* e = ::readdir(d)) {
+                if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+                    continue;
+                }
+                if (budget-- == 0) {
+                    ::closedir(d);
+                    why = "cannot rule out a hard link into " + root + " (scan limit reached)";
+                    return true;
+                }
+                const std::string child = dir + "/" + e->d_name;
+                struct stat st {};
+                if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                    continue;
+                }
+                if (st.st_dev == dev && st.st_ino == ino) {
+                    ::closedir(d);
+                    why = "hard link of " + child;
+                    return true;
+                }
+                if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
+                    todo.push_back(child);
+                }
+            }
+            ::closedir(d);
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+const std::vector<std::string>& builtin_denies() {
+    static const std::vector<std::string> kBuiltin = {
+        "/proc/*/environ",        "/proc/*/task/*/environ",   "/proc/*/mem",
+        "/proc/*/task/*/mem",     "/proc/*/fd",               "/proc/*/task/*/fd",
+        "/proc/*/fdinfo",         "/proc/*/task/*/fdinfo",    "/proc/*/map_files",
+        "/proc/*/task/*/map_files", "/proc/*/pagemap",        "/proc/*/task/*/pagemap",
+        "/proc/*/syscall",        "/proc/*/task/*/syscall",   "/proc/*/stack",
+        "/proc/*/task/*/stack",   "/proc/*/auxv",             "/proc/*/task/*/auxv",
+        "/proc/kcore",            "/proc/kmem",               "/proc/sysrq-trigger",
+        "/dev/mem",               "/dev/kmem",                "/dev/port",
+    };
+    return kBuiltin;
+}
+
+Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
+    Deny deny;
+    const auto mounts = read_mounts();
+    std::vector<RawDeny> all = raw;
+    for (const auto& b : builtin_denies()) {
+        all.push_back({b, "built-in"});
+    }
+    if (all.size() > policy::kMaxDenyEntries) {
+        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
+                                                         " deny entries");
+    }
+    for (const auto& r : all) {
+        if (r.path.empty() || r.path[0] != '/') {
+            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' is not absolute");
+        }
+        const auto comps = util::split_path(r.path);
+        for (const auto& c : comps) {
+            if (c == "." || c == "..") {
+                return make_error(ErrorCode::kPolicyInvalid,
+                                  r.origin + ": deny entry '" + r.path + "' contains '.' or '..'");
+            }
+        }
+        const std::string written = util::join_path(comps);
+        add_entry(deny, written, r.origin);
+        // Canonical form of the glob-free prefix (a denied symlink protects its target).
+        size_t plain = 0;
+        while (plain < comps.size() && !util::has_glob(comps[plain])) {
+            ++plain;
+        }
+        std::string canon = canonicalize_lenient(util::join_path(comps, plain));
+        for (size_t i = plain; i < comps.size(); ++i) {
+            canon += (canon == "/" ? "" : "/") + comps[i];
+        }
+        add_entry(deny, canon, r.origin);
+        if (is_pseudo_fs_path(canon)) {
+            continue;  // /proc objects come and go; the patterns cover them.
+        }
+        if (plain == comps.size()) {
+            add_object(deny, canon, r.origin, mounts);
+            continue;
+        }
+        glob_t g{};
+        const int rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE, nullptr, &g);
+        if (rc == 0) {
+            if (g.gl_pathc > kMaxGlobMatches) {
+                ::globfree(&g);
+                return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
+                                                                 std::to_string(kMaxGlobMatches) + " paths");
+            }
+            for (size_t i = 0; i < g.gl_pathc; ++i) {
+                add_object(deny, canonicalize_lenient(g.gl_pathv[i]), r.origin, mounts);
+            }
+        }
+        ::globfree(&g);
+    }
+    return deny;
+}
+
+const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
+    const auto path = util::split_path(canonical);
+    for (const auto& e : deny.entries) {
+        const auto pat = util::split_path(e.pattern);
+        if (pat.size() <= path.size() && prefix_matches(pat, path, pat.size())) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+const DenyEntry* deny_below(const Deny& deny, std::string_view dir) {
+    const auto path = util::split_path(dir);
+    for (const auto& e : deny.entries) {
+        const auto pat = util::split_path(e.pattern);
+        if (pat.size() >= path.size() && prefix_matches(pat, path, path.size())) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, const std::vector<std::string>& roots) {
+    Resolved out;
+    out.input = std::string(input);
+    const std::string shown = "'" + util::printable(input) + "'";
+    if (input.empty()) {
+        return diag::deny("path-not-found", "empty path");
+    }
+    sys::UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cur.valid()) {
+        return sys_error(ErrorCode::kInternal, "open(/)", errno);
+    }
+    std::vector<std::string> canon;
+    std::deque<std::string> todo;
+    for (auto& c : util::split_path(input)) {
+        todo.push_back(std::move(c));
+    }
+    int symlinks = 0;
+    // The first denied thing met on the walk: a deny entry by name, or a denied object by inode.
+    std::string hit_pattern;
+    std::string hit_origin;
+    std::string hit_path;
+    auto check_here = [&](const std::string& here, const struct stat& st) {
+        if (!hit_path.empty()) {
+            return;
+        }
+        if (const DenyEntry* e = match_deny(deny, here)) {
+            hit_pattern = e->pattern;
+            hit_origin = e->origin;
+            hit_path = here;
+        } else if (auto it = deny.objects.find({st.st_dev, st.st_ino}); it != deny.objects.end()) {
+            // The same object as a denied one under another name: bind mount or hard link.
+            hit_pattern = it->second;
+            hit_origin = "same object as denied " + it->second;
+            hit_path = here;
+        }
+    };
+
+    while (!todo.empty()) {
+        const std::string comp = std::move(todo.front());
+        todo.pop_front();
+        if (comp == ".") {
+            continue;
+        }
+        if (comp == "..") {
+            if (!canon.empty()) {
+                sys::UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+                if (!up.valid()) {
+                    return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
+                }
+                cur = std::move(up);
+                canon.pop_back();
+            }
+            continue;
+        }
+        sys::UniqueFd next(::openat(cur.get(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid()) {
+            return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
+        }
+        struct stat st {};
+        if (::fstat(next.get(), &st) != 0) {
+            return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
+        }
+        canon.push_back(comp);
+        const std::string here = util::join_path(canon);
+        check_here(here, st);
+        if (!S_ISLNK(st.st_mode)) {
+            cur = std::move(next);
+            continue;
+        }
+        // A symlink: check the link itself (done above), then follow it by hand.
+        canon.pop_back();
+        if (++symlinks > kMaxSymlinks) {
+            return diag::deny("path-not-found", shown + ": too many levels of symbolic links");
+        }
+        char buf[PATH_MAX];
+        const ssize_t n = ::readlinkat(next.get(), "", buf, sizeof buf - 1);
+        if (n < 0) {
+            return diag::deny("path-not-found", shown + ": readlink: " + std::strerror(errno));
+        }
+        const std::string target(buf, static_cast<size_t>(n));
+        out.hops.push_back(here);
+        if (on_procfs(cur.get())) {
+            struct stat cst {};
+            const bool proc_root = ::fstat(cur.get(), &cst) == 0 && cst.st_ino == 1;
+            if (proc_root && (comp == "self" || comp == "thread-self")) {
+                // Keep "self" literal: in the child it names the child. The deny patterns
+                // (/proc/*/environ ...) match it like any pid.
+                sys::UniqueFd self(::openat(cur.get(), target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+                if (!self.valid()) {
+                    return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
+                }
+                cur = std::move(self);
+                canon.push_back(comp);
+                continue;
+            }
+            if (target.empty() || target[0] == '/' || target.find(':') != std::string::npos) {
+                // /proc/PID/{cwd,root,exe,fd/N,map_files/*,ns/*}: the kernel does not resolve these
+                // by their text, so neither can we check them.
+                return diag::deny("path-magic-link", shown + ": " + here + " is a /proc magic link");
+            }
+        }
+        const auto tcomps = util::split_path(target);
+        todo.insert(todo.begin(), tcomps.begin(), tcomps.end());
+        if (!target.empty() && target[0] == '/') {
+            canon.clear();
+            cur = sys::UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!cur.valid()) {
+                return sys_error(ErrorCode::kInternal, "open(/)", errno);
+            }
+        }
+    }
+
+    struct stat st {};
+    if (::fstat(cur.get(), &st) != 0) {
+        return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
+    }
+    out.canonical = util::join_path(canon);
+    out.dev = st.st_dev;
+    out.ino = st.st_ino;
+    out.mode = st.st_mode;
+    const bool is_dir = S_ISDIR(st.st_mode);
+
+    if (!hit_path.empty()) {
+        if (use == Use::kMetadata && !is_dir) {
+            out.metadata_of_denied = hit_pattern;
+        } else {
+            return diag::deny("path-denied",
+                              shown + " is denied: " + hit_path + " matches deny entry " + hit_pattern + " (" +
+                                  hit_origin + ")",
+                              hit_pattern);
+        }
+    }
+    if (use != Use::kMetadata && !is_dir && !S_ISREG(st.st_mode)) {
+        return diag::deny("path-type", shown + " is not a regular file or directory");
+    }
+    if (use == Use::kTree && is_dir) {
+        if (const DenyEntry* below = deny_below(deny, out.canonical)) {
+            return diag::deny("path-tree-denied",
+                              shown + " contains denied path " + below->pattern + " (" + below->origin + ")",
+                              below->pattern);
+        }
+    }
+    if (use != Use::kMetadata && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty()) {
+        std::string why;
+        if (hardlink_into_denied(deny, st.st_dev, st.st_ino, why)) {
+            return diag::deny("path-denied", shown + " is denied (" + why + ")");
+        }
+    }
+    if (!roots.empty()) {
+        bool inside = false;
+        for (const auto& r : roots) {
+            inside = inside || util::path_within(out.canonical, r);
+        }
+        if (!inside) {
+            return diag::deny("path-outside-roots", shown + " resolves to " + out.canonical +
+                                                        ", outside the roots allowed for this argument");
+        }
+    }
+    return out;
+}
+
+}  // namespace diag::path_resolve

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stage 3: every path-typed argument -> canonical path + (dev, ino), checked against the denylist.
+// The walk opens each component itself (O_PATH|O_NOFOLLOW), follows symlinks by hand, refuses
+// /proc magic links, and checks every component, every symlink hop, the final canonical path and
+// every component's (dev, ino). The denylist always wins.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wrapper/error.h"
+#include "wrapper/policy.h"
+
+namespace diag::path_resolve {
+
+inline constexpr int kMaxSymlinks = 40;
+inline constexpr size_t kMaxGlobMatches = 4096;
+inline constexpr size_t kMaxHardlinkScan = 200000;  // entries scanned under denied dirs per request
+
+// Denied no matter what the policy says.
+[[nodiscard]] const std::vector<std::string>& builtin_denies();
+
+struct RawDeny {
+    std::string path;    // as written: absolute, may contain globs
+    std::string origin;  // "file:line" or "built-in"
+};
+
+// Canonicalizes deny entries: the entry as written, its canonical form (symlinks in the glob-free
+// prefix resolved), every existing glob match resolved, bind-mount aliases from
+// /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid.
+[[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
+
+// The deny entry that covers `canonical` (the path itself or an ancestor), or nullptr.
+[[nodiscard]] const policy::DenyEntry* match_deny(const policy::Deny& deny, std::string_view canonical);
+
+// The deny entry that lies at or below `dir` (so reading the tree would reach it), or nullptr.
+[[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir);
+
+enum class Use {
+    kContent,   // path: the file is read, or the directory listed
+    kTree,      // path under a recursive option: the whole subtree is read
+    kMetadata,  // meta-path: only metadata of the object is shown
+};
+
+struct Resolved {
+    std::string input;
+    std::string canonical;            // what the child is given
+    std::vector<std::string> hops;    // symlinks followed, as paths
+    dev_t dev = 0;
+    ino_t ino = 0;
+    mode_t mode = 0;
+    std::string metadata_of_denied;   // kMetadata on a denied object: the entry (for the record)
+};
+
+// Resolves one argument against "/" and applies the denylist for `use`, plus `roots` (canonical;
+// empty = anywhere). Errors are denials: path-denied, path-tree-denied, path-outside-roots,
+// path-not-found, path-magic-link, path-type.
+[[nodiscard]] Result<Resolved> resolve(const policy::Deny& deny, std::string_view input, Use use,
+                                       const std::vector<std::string>& roots);
+
+}  // namespace diag::path_resolve

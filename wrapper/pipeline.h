@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The only place that knows the order of the stages.
+#pragma once
+
+#include <string>
+
+#include "wrapper/error.h"
+
+namespace diag::pipeline {
+
+inline constexpr int kExitDenied = 126;  // the request was refused; nothing ran
+inline constexpr int kExitError = 125;   // the wrapper could not decide or start (bad policy, audit, exec)
+
+enum class Mode { kRun, kCheck, kExplain };
+
+struct Invocation {
+    Mode mode = Mode::kRun;
+    std::string policy_path = DIAG_DEFAULT_POLICY;
+    std::string request;  // the client's command line (already chosen between env and -c)
+};
+
+// ErrorCode -> exit status: kDenied -> 126, everything else -> 125.
+[[nodiscard]] int exit_code(ErrorCode code);
+
+// Runs the stages for `inv`. In kRun mode an allowed request does not return (the process becomes
+// the pinned binary); otherwise returns the exit status.
+[[nodiscard]] int run(const Invocation& inv);
+
+}  // namespace diag::pipeline

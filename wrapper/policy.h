@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// The policy model: plain structs, defaults as member initialisers, no I/O. Built by policy_loader,
+// frozen (const) afterwards.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace diag::policy {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr size_t kMaxCommands = 512;
+inline constexpr size_t kMaxOptionsPerCommand = 128;
+inline constexpr size_t kMaxDenyEntries = 4096;
+inline constexpr size_t kMaxStringBytes = 4096;
+inline constexpr uint64_t kDefaultTimeoutMs = 30000;
+inline constexpr uint64_t kDefaultOutputCap = 16ULL * 1024 * 1024;
+
+enum class ValueType { kFlag, kInt, kEnum, kDuration, kTime, kUnit, kHostname, kRegex, kString, kPath, kMetaPath };
+
+[[nodiscard]] const char* value_type_name(ValueType t);
+[[nodiscard]] std::optional<ValueType> value_type_from_name(const std::string& s);
+[[nodiscard]] inline bool is_path_type(ValueType t) { return t == ValueType::kPath || t == ValueType::kMetaPath; }
+
+struct ValueSpec {
+    ValueType type = ValueType::kString;
+    std::optional<int64_t> min;
+    std::optional<int64_t> max;
+    std::vector<std::string> values;  // enum
+    std::string pattern;              // regex (unanchored source; matched as ^(...)$)
+    std::vector<std::string> roots;   // path types: canonical allowed roots (empty = anywhere)
+};
+
+struct OptionSpec {
+    std::vector<std::string> names;
+    ValueSpec value;          // type kFlag = takes no value
+    bool recursive = false;   // flag: path positionals become trees
+    bool required = false;
+};
+
+struct PositionalSpec {
+    ValueSpec value;
+    size_t min = 1;
+    size_t max = 1;
+    bool tree = false;  // path: the whole subtree may be read
+};
+
+enum class Style { kGetopt, kWords };
+enum class Layout { kSubcommandFirst, kOptionsFirst, kPositionalsFirst };
+
+struct Command {
+    std::string id;
+    std::vector<std::vector<std::string>> match;  // words; each word a list of alternatives
+    std::string program;                          // as written in the policy
+    std::string description;
+    std::vector<std::string> fixed;
+    Style style = Style::kGetopt;
+    Layout layout = Layout::kSubcommandFirst;
+    bool end_of_options = true;
+    uint64_t timeout_ms = 0;  // 0 until load: inherits settings.timeout
+    uint64_t output_cap = 0;  // 0 until load: inherits settings.output_cap
+    std::vector<OptionSpec> options;
+    std::vector<PositionalSpec> positionals;
+    std::string source;  // "file:line" of the table, for messages
+
+    // Filled at load: the pinned executable, or why it is unavailable on this host.
+    std::string exe_path;  // canonical absolute path
+    dev_t exe_dev = 0;
+    ino_t exe_ino = 0;
+    std::string unavailable;  // non-empty: reason the command cannot run here
+};
+
+enum class AuditSink { kFile, kSyslog, kJournald };
+
+struct Audit {
+    std::vector<AuditSink> sinks;
+    std::string file;
+};
+
+// One denied object as written, plus what canonicalization learned about it.
+struct DenyEntry {
+    std::string pattern;  // canonical absolute path, may contain globs
+    std::string origin;   // the entry as written (or "built-in"), for messages
+};
+
+struct Deny {
+    std::vector<DenyEntry> entries;
+    // (dev, ino) -> canonical path of every existing denied object.
+    std::map<std::pair<dev_t, ino_t>, std::string> objects;
+};
+
+struct Policy {
+    int version = kSchemaVersion;
+    std::string path;
+    std::string sha256;  // hex digest of the main file's bytes
+    std::vector<std::string> search_path;
+    std::vector<std::string> include;
+    std::vector<std::string> loaded_files;
+    uint64_t timeout_ms = kDefaultTimeoutMs;
+    uint64_t output_cap = kDefaultOutputCap;
+    Audit audit;
+    Deny deny;
+    std::vector<Command> commands;
+};
+
+// "a|b" alternatives of one match word.
+[[nodiscard]] bool word_matches(const std::vector<std::string>& alternatives, const std::string& word);
+// Usage line for help: "journalctl [-u UNIT] [-n N] ...".
+[[nodiscard]] std::string usage(const Command& c);
+
+}  // namespace diag::policy

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stage 0: the TOML policy -> a frozen Policy. Parse, schema walk (unknown keys and wrong types are
+// errors with file:line:col), semantic checks, executable pinning, deny canonicalization.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "wrapper/error.h"
+#include "wrapper/policy.h"
+
+namespace diag::policy_loader {
+
+inline constexpr size_t kMaxPolicyBytes = 1024 * 1024;
+inline constexpr size_t kMaxDropIns = 256;
+
+struct Options {
+    // Owner every policy file, drop-in and their directories must have. Always 0 in diag-wrapper;
+    // unit tests that cannot be root pass their own uid (never reachable from the SSH client).
+    uid_t trusted_owner = 0;
+};
+
+// Loads `path` and its drop-ins. Errors: kPolicyInvalid, with a position where one is known.
+[[nodiscard]] Result<policy::Policy> load(const std::string& path, const Options& opts = {});
+
+// Parses and validates policy text without touching the file system for the policy itself
+// (executables and deny entries are still resolved). For tests and the fuzzer.
+[[nodiscard]] Result<policy::Policy> load_from_string(const std::string& text, const std::string& name,
+                                                      const Options& opts = {});
+
+}  // namespace diag::policy_loader

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/sys.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+
+#include "wrapper/util.h"
+
+namespace diag::sys {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        fd_ = o.release();
+    }
+    return *this;
+}
+
+UniqueFd::~UniqueFd() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+int UniqueFd::release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+Result<struct stat> fstat_fd(int fd, const std::string& what, ErrorCode code) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return sys_error(code, "fstat(" + what + ")", errno);
+    }
+    return st;
+}
+
+Result<std::string> read_all(int fd, const std::string& what, size_t max) {
+    std::string out;
+    char buf[16384];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return sys_error(ErrorCode::kInternal, "read(" + what + ")", errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > max) {
+            return make_error(ErrorCode::kInternal, what + ": larger than " + std::to_string(max) + " bytes");
+        }
+    }
+    return out;
+}
+
+Status check_trusted(const struct stat& st, const std::string& what, uid_t owner, ErrorCode code) {
+    if (st.st_uid != owner) {
+        return make_error(code, what + ": not owned by uid " + std::to_string(owner) + " (owner is " +
+                                    std::to_string(st.st_uid) + ")");
+    }
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky_dir) {
+        return make_error(code, what + ": writable by group or other");
+    }
+    return ok_status();
+}
+
+Result<UniqueFd> open_trusted(const std::string& path, int flags, uid_t owner, ErrorCode code) {
+    if (path.empty() || path[0] != '/') {
+        return make_error(code, path + ": not an absolute path");
+    }
+    const auto comps = util::split_path(path);
+    UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cur.valid()) {
+        return sys_error(code, "open(/)", errno);
+    }
+    for (size_t i = 0; i < comps.size(); ++i) {
+        DIAG_TRY_ASSIGN(struct stat st, fstat_fd(cur.get(), util::join_path(comps, i), code));
+        DIAG_TRY(check_trusted(st, util::join_path(comps, i), owner, code));
+        const bool last = i + 1 == comps.size();
+        UniqueFd next(::openat(cur.get(), comps[i].c_str(), (last ? flags : O_PATH) | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid()) {
+            return sys_error(code, "open(" + util::join_path(comps, i + 1) + ")", errno);
+        }
+        cur = std::move(next);
+    }
+    DIAG_TRY_ASSIGN(struct stat st, fstat_fd(cur.get(), path, code));
+    DIAG_TRY(check_trusted(st, path, owner, code));
+    return cur;
+}
+
+Result<std::string> real_path(const std::string& path, ErrorCode code) {
+    std::unique_ptr<char, decltype(&std::free)> p(::realpath(path.c_str(), nullptr), &std::free);
+    if (!p) {
+        return sys_error(code, "realpath(" + path + ")", errno);
+    }
+    return std::string(p.get());
+}
+
+}  // namespace diag::sys

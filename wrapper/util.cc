@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/util.h"
+
+#include <cstdio>
+#include <limits>
+
+namespace diag::util {
+
+bool valid_utf8(std::string_view s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = 0;
+        uint32_t cp = 0;
+        uint32_t min = 0;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1Fu;
+            min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0Fu;
+            min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07u;
+            min = 0x10000;
+        } else {
+            return false;
+        }
+        if (i + len > n) {
+            return false;
+        }
+        for (size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) {
+                return false;
+            }
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+std::optional<size_t> find_control(std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7F) {
+            return i;
+        }
+        // C1 controls are encoded as C2 80..C2 9F.
+        if (c == 0xC2 && i + 1 < s.size()) {
+            const auto c2 = static_cast<unsigned char>(s[i + 1]);
+            if (c2 >= 0x80 && c2 <= 0x9F) {
+                return i;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string printable(std::string_view s, size_t max_len) {
+    std::string out;
+    const bool utf8 = valid_utf8(s);
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (out.size() >= max_len) {
+            out += "...";
+            break;
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
+        const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+        if (c < 0x20 || c == 0x7F || c == '\\' || (!utf8 && c >= 0x80) || c1) {
+            if (c == '\\') {
+                out += "\\\\";
+                continue;
+            }
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+            continue;
+        }
+        out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < path.size()) {
+        while (i < path.size() && path[i] == '/') {
+            ++i;
+        }
+        size_t j = i;
+        while (j < path.size() && path[j] != '/') {
+            ++j;
+        }
+        if (j > i) {
+            out.emplace_back(path.substr(i, j - i));
+        }
+        i = j;
+    }
+    return out;
+}
+
+std::string join_path(const std::vector<std::string>& comps, size_t n) {
+    if (n == 0) {
+        return "/";
+    }
+    std::string out;
+    for (size_t i = 0; i < n && i < comps.size(); ++i) {
+        out += '/';
+        out += comps[i];
+    }
+    return out;
+}
+
+std::string join_path(const std::vector<std::string>& comps) { return join_path(comps, comps.size()); }
+
+bool path_within(std::string_view path, std::string_view root) {
+    if (root == "/") {
+        return !path.empty() && path[0] == '/';
+    }
+    if (path.size() < root.size() || path.compare(0, root.size(), root) != 0) {
+        return false;
+    }
+    return path.size() == root.size() || path[root.size()] == '/';
+}
+
+bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+namespace {
+
+bool checked_mul_add(uint64_t& acc, uint64_t mul, uint64_t add) {
+    if (acc > (std::numeric_limits<uint64_t>::max() - add) / mul) {
+        return false;
+    }
+    acc = acc * mul + add;
+    return true;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_duration_ms(std::string_view s) {
+    struct Unit {
+        std::string_view name;
+        uint64_t ms;
+    };
+    // Longest names first so "min" wins over "m" and "ms" over "m".
+    static constexpr Unit kUnits[] = {{"min", 60000},   {"ms", 1},       {"s", 1000}, {"m", 60000},
+                                      {"h", 3600000},   {"d", 86400000}, {"w", 604800000}};
+    if (s.empty()) {
+        return std::nullopt;
+    }
+    uint64_t total = 0;
+    size_t i = 0;
+    while (i < s.size()) {
+        uint64_t num = 0;
+        const size_t start = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            if (!checked_mul_add(num, 10, static_cast<uint64_t>(s[i] - '0'))) {
+                return std::nullopt;
+            }
+            ++i;
+        }
+        if (i == start) {
+            return std::nullopt;
+        }
+        const Unit* unit = nullptr;
+        for (const auto& u : kUnits) {
+            if (s.substr(i, u.name.size()) == u.name) {
+                unit = &u;
+                break;
+            }
+        }
+        if (unit == nullptr) {
+            return std::nullopt;
+        }
+        i += unit->name.size();
+        uint64_t part = 0;
+        if (!checked_mul_add(part, 1, num) || (num != 0 && unit->ms > std::numeric_limits<uint64_t>::max() / num)) {
+            return std::nullopt;
+        }
+        part = num * unit->ms;
+        if (total > std::numeric_limits<uint64_t>::max() - part) {
+            return std::nullopt;
+        }
+        total += part;
+    }
+    return total;
+}
+
+std::optional<uint64_t> parse_size(std::string_view s) {
+    uint64_t num = 0;
+    size_t i = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (!checked_mul_add(num, 10, static_cast<uint64_t>(s[i] - '0'))) {
+            return std::nullopt;
+        }
+        ++i;
+    }
+    if (i == 0) {
+        return std::nullopt;
+    }
+    const std::string_view suffix = s.substr(i);
+    uint64_t mul = 1;
+    if (suffix.empty() || suffix == "B") {
+        mul = 1;
+    } else if (suffix == "K" || suffix == "KiB") {
+        mul = 1024;
+    } else if (suffix == "M" || suffix == "MiB") {
+        mul = 1024ULL * 1024;
+    } else if (suffix == "G" || suffix == "GiB") {
+        mul = 1024ULL * 1024 * 1024;
+    } else {
+        return std::nullopt;
+    }
+    if (num > std::numeric_limits<uint64_t>::max() / mul) {
+        return std::nullopt;
+    }
+    return num * mul;
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+    bool neg = false;
+    size_t i = 0;
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i >= s.size() || s.size() - i > 18) {
+        return std::nullopt;
+    }
+    int64_t v = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return neg ? -v : v;
+}
+
+std::string hex(const unsigned char* data, size_t n) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(n * 2);
+    for (size_t i = 0; i < n; ++i) {
+        out += kDigits[data[i] >> 4];
+        out += kDigits[data[i] & 0xF];
+    }
+    return out;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace diag::util

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pure helpers with no side effects.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace diag::util {
+
+// True if s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+[[nodiscard]] bool valid_utf8(std::string_view s);
+
+// Byte offset of the first C0 control, DEL or C1 control (U+0080..U+009F), if any. Assumes valid UTF-8.
+[[nodiscard]] std::optional<size_t> find_control(std::string_view s);
+
+// Printable rendering for one-line messages: controls and invalid bytes as \xNN, quotes kept.
+[[nodiscard]] std::string printable(std::string_view s, size_t max_len = 200);
+
+// Splits "/a/b/c" into {"a","b","c"}; empty components are dropped.
+[[nodiscard]] std::vector<std::string> split_path(std::string_view path);
+// Joins components into an absolute path ("/" for none).
+[[nodiscard]] std::string join_path(const std::vector<std::string>& comps, size_t n);
+[[nodiscard]] std::string join_path(const std::vector<std::string>& comps);
+
+// True if `path` equals `root` or lies below it, component-wise ("/tmp" does not contain "/tmpfiles").
+[[nodiscard]] bool path_within(std::string_view path, std::string_view root);
+
+// True if `s` contains glob metacharacters (* ? [).
+[[nodiscard]] bool has_glob(std::string_view s);
+
+// Parses "500ms", "30s", "5min", "1h30min", "2d", "1w" into milliseconds.
+[[nodiscard]] std::optional<uint64_t> parse_duration_ms(std::string_view s);
+// Parses "1048576", "64K", "16MiB", "1G" into bytes.
+[[nodiscard]] std::optional<uint64_t> parse_size(std::string_view s);
+// Parses a signed decimal integer with optional leading '+' / '-', no overflow.
+[[nodiscard]] std::optional<int64_t> parse_int(std::string_view s);
+
+[[nodiscard]] std::string hex(const unsigned char* data, size_t n);
+[[nodiscard]] bool starts_with(std::string_view s, std::string_view prefix);
+
+}  // namespace diag::util
