@@ -342,6 +342,11 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             hit_path = here;
         }
     };
+    auto denied = [&]() {
+        return diag::deny("path-denied",
+                          shown + " is denied: " + hit_path + " matches deny entry " + hit_pattern + " (" + hit_origin + ")",
+                          hit_pattern);
+    };
 
     while (!todo.empty()) {
         const std::string comp = std::move(todo.front());
@@ -404,6 +409,9 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             if (target.empty() || target[0] == '/' || target.find(':') != std::string::npos) {
                 // /proc/PID/{cwd,root,exe,fd/N,map_files/*,ns/*}: the kernel does not resolve these
                 // by their text, so neither can we check them.
+                if (!hit_path.empty()) {
+                    return denied();  // already inside a denied directory (/proc/PID/fd): the real reason
+                }
                 return diag::deny("path-magic-link", shown + ": " + here + " is a /proc magic link");
             }
         }
@@ -432,10 +440,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         if (use == Use::kMetadata && !is_dir) {
             out.metadata_of_denied = hit_pattern;
         } else {
-            return diag::deny("path-denied",
-                              shown + " is denied: " + hit_path + " matches deny entry " + hit_pattern + " (" +
-                                  hit_origin + ")",
-                              hit_pattern);
+            return denied();
         }
     }
     if (use != Use::kMetadata && !is_dir && !S_ISREG(st.st_mode)) {

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs the built diag-wrapper as sshd would (SSH_ORIGINAL_COMMAND, or -c), against a policy in a
+// fresh root-owned temp dir, and captures exit status, stdout, stderr and the audit records.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace diag::testing {
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+inline std::string read_fd_all(int fd) {
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        s.append(buf, static_cast<size_t>(n));
+    }
+    return s;
+}
+
+// Runs `argv` with exactly `env` (no inherited environment) and captures the outputs.
+inline RunResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) {
+        return {};
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        std::vector<char*> e;
+        for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+        e.push_back(nullptr);
+        ::execve(a[0], a.data(), e.data());
+        ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    RunResult r;
+    // Outputs in tests are small; read stdout then stderr (stderr is one line at most when denied).
+    r.out = read_fd_all(out_pipe[0]);
+    r.err = read_fd_all(err_pipe[0]);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+// A root-owned sandbox directory with a policy, canary secrets and an audit file.
+class WrapperFixture : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "needs root: the wrapper only accepts root-owned policies";
+        }
+        char tmpl[] = "/tmp/diagtest.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        ::chmod(dir_.c_str(), 0755);
+        std::filesystem::create_directories(dir_ + "/secret/sub");
+        std::filesystem::create_directories(dir_ + "/pub/sub");
+        write(dir_ + "/secret/canary.txt", canary_ + "\n", 0644);  // world-readable on purpose
+        write(dir_ + "/secret/sub/deep.txt", canary_ + "-deep\n", 0644);
+        write(dir_ + "/pub/readme.txt", "public-readme\n", 0644);
+        write(dir_ + "/pub/sub/note.txt", "public-note\n", 0644);
+        audit_ = dir_ + "/audit.jsonl";
+    }
+
+    void TearDown() override {
+        if (!dir_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir_, ec);
+        }
+    }
+
+    static void write(const std::string& path, const std::string& text, mode_t mode) {
+        std::ofstream(path) << text;
+        ::chmod(path.c_str(), mode);
+    }
+
+    // The standard test policy header: search path, audit file, deny list (the secret dir plus
+    // `extra_deny`), followed by `commands` (TOML text).
+    std::string policy(const std::string& commands, const std::string& extra_deny = "") const {
+        return "version = 1\n[settings]\nsearch_path = [\"/usr/bin\", \"/bin\", \"/usr/sbin\", \"/sbin\"]\n"
+               "[audit]\nsinks = [\"file\"]\nfile = \"" + audit_ + "\"\n"
+               "[deny]\npaths = [\"" + dir_ + "/secret\", \"/etc/shadow*\", \"/etc/gshadow*\", "
+               "\"/etc/ssh/ssh_host_*_key\"" + extra_deny + "]\n" + commands;
+    }
+
+    std::string write_policy(const std::string& text, const std::string& name = "policy.toml") {
+        const std::string p = dir_ + "/" + name;
+        write(p, text, 0644);
+        return p;
+    }
+
+    // As sshd with ForceCommand: SSH_ORIGINAL_COMMAND carries the request.
+    RunResult run_soc(const std::string& policy_path, const std::string& request,
+                      std::vector<std::string> extra_env = {}) const {
+        std::vector<std::string> env = {"SSH_ORIGINAL_COMMAND=" + request,
+                                        "SSH_CONNECTION=192.0.2.7 50000 127.0.0.1 22", "PATH=/usr/bin:/bin"};
+        env.insert(env.end(), extra_env.begin(), extra_env.end());
+        return run_process({DIAG_WRAPPER_BIN, "--policy", policy_path}, env);
+    }
+
+    RunResult run_args(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
+        std::vector<std::string> argv = {DIAG_WRAPPER_BIN};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, env);
+    }
+
+    std::vector<nlohmann::json> audit_records() const {
+        std::vector<nlohmann::json> out;
+        std::ifstream in(audit_);
+        std::string line;
+        while (std::getline(in, line)) {
+            out.push_back(nlohmann::json::parse(line));
+        }
+        return out;
+    }
+
+    std::string dir_;
+    std::string audit_;
+    std::string canary_ = "CANARY-" + std::to_string(::getpid()) + "-7f3a9";
+};
+
+// Asserts a refusal: exit 126, one stderr line with the reason code, no canary anywhere.
+#define EXPECT_DENIED(result, reason)                                                               \
+    do {                                                                                            \
+        const ::diag::testing::RunResult& denied_r_ = (result);                                     \
+        EXPECT_EQ(denied_r_.exit_code, 126) << denied_r_.err;                                       \
+        EXPECT_EQ(denied_r_.err.rfind("diag-wrapper: denied: " reason ":", 0), 0u) << denied_r_.err; \
+        EXPECT_EQ(std::count(denied_r_.err.begin(), denied_r_.err.end(), '\n'), 1) << denied_r_.err; \
+        EXPECT_EQ(denied_r_.out, "");                                                               \
+        EXPECT_EQ(denied_r_.err.find(canary_), std::string::npos);                                  \
+    } while (0)
+
+}  // namespace diag::testing

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+// The built binary, run as sshd runs it, against testdata policies.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tests/integration/harness.h"
+
+namespace diag::testing {
+namespace {
+
+const char* kCommands = R"toml(
+[command.cat]
+match = ["cat"]
+description = "Print files"
+[[command.cat.option]]
+names = ["-n", "--number"]
+type = "flag"
+[[command.cat.positional]]
+type = "path"
+max = 8
+
+[command.probe]
+match = ["probe"]
+program = "sh"
+description = "Shows the child's process state (test only)"
+fixed = ["-c", "echo umask=$(umask); echo cwd=$(pwd); ls /proc/self/fd | tr '\\n' ' '; echo; grep -E '^Sig(Blk|Ign)' /proc/self/status; env | sort; read x && echo stdin=$x || echo stdin=eof"]
+
+[command.touch-marker]
+match = ["marker"]
+program = "sh"
+description = "Creates a marker file (test only: proves whether anything ran)"
+fixed = ["-c", "echo ran > \"$0\"", "MARKER"]
+)toml";
+
+class Wrapper : public WrapperFixture {
+  protected:
+    std::string std_policy() { return write_policy(policy(kCommands)); }
+};
+
+TEST_F(Wrapper, AllowedRequestRunsAndIsAudited) {
+    const auto p = std_policy();
+    auto r = run_soc(p, "cat " + dir_ + "/pub/readme.txt");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "public-readme\n");
+    EXPECT_EQ(r.err, "");
+    auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0]["diag"]["decision"], "allow");
+    EXPECT_EQ(recs[0]["diag"]["rule"], "cat");
+    EXPECT_EQ(recs[0]["process"]["command_line"], "cat " + dir_ + "/pub/readme.txt");
+    EXPECT_EQ(recs[0]["source"]["ip"], "192.0.2.7");
+    EXPECT_EQ(recs[0]["process"]["args"].back(), dir_ + "/pub/readme.txt");
+    EXPECT_EQ(recs[0]["diag"]["request_id"].get<std::string>().size(), 36u);
+}
+
+TEST_F(Wrapper, DeniedRequestPrintsOneLineWithReasonAndRequestId) {
+    const auto p = std_policy();
+    auto r = run_soc(p, "cat " + dir_ + "/secret/canary.txt");
+    EXPECT_DENIED(r, "path-denied");
+    auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0]["diag"]["decision"], "deny");
+    EXPECT_EQ(recs[0]["diag"]["reason"], "path-denied");
+    EXPECT_NE(r.err.find("(request " + recs[0]["diag"]["request_id"].get<std::string>() + ")"), std::string::npos);
+}
+
+TEST_F(Wrapper, EmptyRequestAndHelpListCommandsWithoutAShell) {
+    const auto p = std_policy();
+    for (const char* req : {"", "help"}) {
+        auto r = run_soc(p, req);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.out.find("cat\tcat [-n|--number] PATH...\tPrint files\n"), std::string::npos) << r.out;
+    }
+    auto j = run_soc(p, "help --json");
+    ASSERT_EQ(j.exit_code, 0);
+    auto arr = nlohmann::json::parse(j.out);
+    ASSERT_TRUE(arr.is_array());
+    EXPECT_EQ(arr[0]["id"], "cat");
+    EXPECT_EQ(arr[0]["available"], true);
+    EXPECT_DENIED(run_soc(p, "help me"), "unknown-option");
+    // No SSH_ORIGINAL_COMMAND and no -c (an interactive login): the listing, never a shell.
+    auto login = run_args({"--policy", p});
+    EXPECT_EQ(login.exit_code, 0);
+    EXPECT_NE(login.out.find("cat\t"), std::string::npos);
+}
+
+TEST_F(Wrapper, LoginShellModeTakesTheRequestFromDashC) {
+    const auto p = std_policy();
+    auto r = run_args({"--policy", p, "-c", "cat " + dir_ + "/pub/readme.txt"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "public-readme\n");
+    auto d = run_args({"--policy", p, "-c", "cat " + dir_ + "/secret/canary.txt"});
+    EXPECT_DENIED(d, "path-denied");
+}
+
+TEST_F(Wrapper, SshOriginalCommandWinsOverDashCWhichIsTheForcedCommand) {
+    const auto p = std_policy();
+    // sshd runs `shell -c FORCECOMMAND` with SSH_ORIGINAL_COMMAND set: the -c string must not be
+    // parsed as the request (here it would be allowed; the real request is denied).
+    auto r = run_process({DIAG_WRAPPER_BIN, "--policy", p, "-c", "cat " + dir_ + "/pub/readme.txt"},
+                         {"SSH_ORIGINAL_COMMAND=cat " + dir_ + "/secret/canary.txt"});
+    EXPECT_DENIED(r, "path-denied");
+}
+
+TEST_F(Wrapper, ThePolicyPathNeverComesFromTheRequest) {
+    const auto p = std_policy();
+    // An attacker-controlled -c string that looks like wrapper options is just a request.
+    auto r = run_args({"-c", "diag-wrapper --policy " + p + " --explain cat"}, {});
+    // No --policy in argv: the compiled default applies; it does not exist here, so fail closed.
+    if (std::filesystem::exists(DIAG_DEFAULT_POLICY)) {
+        GTEST_SKIP() << "a real policy is installed at " << DIAG_DEFAULT_POLICY;
+    }
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("diag-wrapper: error: policy:"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Wrapper, ChildGetsACleanEnvironmentStdinFdsUmaskAndCwd) {
+    const auto p = std_policy();
+    // An inherited fd and hostile environment variables must not reach the child.
+    const int leak = ::open(p.c_str(), O_RDONLY);  // no O_CLOEXEC
+    ASSERT_GE(leak, 3);
+    auto r = run_soc(p, "probe",
+                     {"LD_PRELOAD=/tmp/evil.so", "BASH_FUNC_ls%%=() { /bin/sh; }", "LESSOPEN=|/bin/sh %s",
+                      "PAGER=/bin/sh", "NIX_CONFIG=x", "GCONV_PATH=/tmp", "HOME=/tmp/attacker"});
+    ::close(leak);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("umask=0077\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cwd=/\n"), std::string::npos) << r.out;
+    // sh's own fds: 0 1 2 plus the one ls opens for /proc/self/fd.
+    EXPECT_NE(r.out.find("\n0 1 2 3 \n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("SigBlk:\t0000000000000000"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("SigIgn:\t0000000000000000"), std::string::npos) << r.out;
+    for (const char* banned : {"LD_PRELOAD", "BASH_FUNC", "LESSOPEN", "NIX_CONFIG", "GCONV_PATH", "SSH_ORIGINAL_COMMAND",
+                               "SSH_CONNECTION", "/tmp/attacker"}) {
+        EXPECT_EQ(r.out.find(banned), std::string::npos) << banned << "\n" << r.out;
+    }
+    for (const char* wanted : {"PAGER=cat\n", "SYSTEMD_PAGER=\n", "TERM=dumb\n", "LANG=C.UTF-8\n", "TZ=UTC\n",
+                               "HOME=/var/empty\n", "LESSSECURE=1\n", "MANPAGER=cat\n", "SYSTEMD_COLORS=0\n"}) {
+        EXPECT_NE(r.out.find(wanted), std::string::npos) << wanted << "\n" << r.out;
+    }
+    EXPECT_NE(r.out.find("stdin=eof"), std::string::npos) << r.out;
+}
+
+TEST_F(Wrapper, UnwritableAuditSinkMeansNothingRuns) {
+    std::string text = policy(kCommands);
+    const std::string bad_audit = dir_ + "/no-such-dir/audit.jsonl";
+    text.replace(text.find(audit_), audit_.size(), bad_audit);
+    const auto p = write_policy(text);
+    const std::string marker = dir_ + "/pub/marker";
+    std::string t2 = text;
+    t2.replace(t2.find("\"MARKER\""), 8, "\"" + marker + "\"");
+    const auto p2 = write_policy(t2, "policy2.toml");
+    auto r = run_soc(p2, "marker");
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_EQ(r.err.rfind("diag-wrapper: error: audit file open(" + bad_audit + "): No such file or directory", 0), 0u)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(std::filesystem::exists(marker));
+    // With a writable sink the same request does run (the probe is real).
+    std::string t3 = t2;
+    t3.replace(t3.find(bad_audit), bad_audit.size(), audit_);
+    auto ok = run_soc(write_policy(t3, "policy3.toml"), "marker");
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_TRUE(std::filesystem::exists(marker));
+}
+
+TEST_F(Wrapper, MissingSyslogOrJournaldSocketIsAFailureNotASilentSuccess) {
+    for (const char* sink : {"syslog", "journald"}) {
+        const char* socket = std::string(sink) == "syslog" ? "/dev/log" : "/run/systemd/journal/socket";
+        if (std::filesystem::exists(socket)) {
+            continue;  // a real daemon is listening on this host
+        }
+        std::string text = policy(kCommands);
+        text.replace(text.find("sinks = [\"file\"]"), 16, std::string("sinks = [\"") + sink + "\"]");
+        auto r = run_soc(write_policy(text), "cat " + dir_ + "/pub/readme.txt");
+        EXPECT_EQ(r.exit_code, 125) << sink;
+        EXPECT_NE(r.err.find(socket), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "") << sink;
+    }
+}
+
+TEST_F(Wrapper, BadPoliciesExit125WithOneLine) {
+    struct Case {
+        std::string text;
+        mode_t mode;
+        const char* expect;
+    } cases[] = {
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ntiemout = \"3s\"\n", 0644,
+         "policy.toml:4:1: unknown key 'tiemout' in settings"},
+        {policy(kCommands), 0666, "writable by group or other"},
+        {"not toml at all", 0644, "policy.toml:1:"},
+    };
+    for (const auto& c : cases) {
+        const auto p = write_policy(c.text);
+        ::chmod(p.c_str(), c.mode);
+        auto r = run_soc(p, "cat /etc/hostname");
+        EXPECT_EQ(r.exit_code, 125);
+        EXPECT_EQ(r.err.rfind("diag-wrapper: error: policy: ", 0), 0u) << r.err;
+        EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(r.out, "");
+    }
+    auto missing = run_soc(dir_ + "/nope.toml", "cat /etc/hostname");
+    EXPECT_EQ(missing.exit_code, 125);
+}
+
+TEST_F(Wrapper, CheckAndExplainRunNothing) {
+    const auto p = std_policy();
+    auto c = run_args({"--policy", p, "--check"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_NE(c.out.find("policy OK: " + p), std::string::npos) << c.out;
+    auto a = run_args({"--policy", p, "--explain", "--", "cat " + dir_ + "/pub/../pub/readme.txt"});
+    EXPECT_EQ(a.exit_code, 0);
+    EXPECT_NE(a.out.find("decision: allow\nrule: cat"), std::string::npos) << a.out;
+    EXPECT_NE(a.out.find("exec: /usr/bin/cat -- " + dir_ + "/pub/readme.txt\n"), std::string::npos) << a.out;
+    EXPECT_EQ(a.out.find("public-readme"), std::string::npos);  // nothing ran
+    auto d = run_args({"--policy", p, "--explain", "--", "cat " + dir_ + "/secret/canary.txt"});
+    EXPECT_EQ(d.exit_code, 126);
+    EXPECT_NE(d.out.find("decision: deny\nreason: path-denied\n"), std::string::npos) << d.out;
+    EXPECT_NE(d.out.find("deny-entry: " + dir_ + "/secret\n"), std::string::npos) << d.out;
+    const std::string marker = dir_ + "/pub/marker2";
+    std::string t = policy(kCommands);
+    t.replace(t.find("\"MARKER\""), 8, "\"" + marker + "\"");
+    auto e = run_args({"--policy", write_policy(t, "p2.toml"), "--explain", "--", "marker"});
+    EXPECT_EQ(e.exit_code, 0);
+    EXPECT_FALSE(std::filesystem::exists(marker));
+    EXPECT_TRUE(audit_records().empty());
+}
+
+TEST_F(Wrapper, UsageErrorsExit125) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--bogus"}, {"--explain"}, {"-c", "a", "b"}, {"--policy"}}) {
+        auto r = run_args(args);
+        EXPECT_EQ(r.exit_code, 125);
+        EXPECT_EQ(r.err.rfind("diag-wrapper: error: ", 0), 0u) << r.err;
+    }
+}
+
+TEST_F(Wrapper, ExecutableSwappedAfterLoadIsNotRun) {
+    // The rule pins the program by (dev, ino) at load and execs the checked fd; a program that is
+    // missing or untrusted makes the rule unavailable (refused), never a fallback to a later dir.
+    std::string text = policy(std::string(kCommands) +
+                              "[command.fake]\nmatch = [\"fake\"]\nprogram = \"" + dir_ + "/pub/fake\"\ndescription = \"x\"\n");
+    write(dir_ + "/pub/fake", "#!/bin/sh\necho ran\n", 0777);  // world-writable: untrusted
+    auto r = run_soc(write_policy(text), "fake");
+    EXPECT_DENIED(r, "command-unavailable");
+    ::chmod((dir_ + "/pub/fake").c_str(), 0755);
+    auto ok = run_soc(write_policy(text), "fake");
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_EQ(ok.out, "ran\n");
+}
+
+}  // namespace
+}  // namespace diag::testing

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/path_resolve.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace diag::path_resolve {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A symlink farm around a denied directory and a denied file.
+class PathResolve : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/diagresolve.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        d_ = fs::canonical(tmpl).string();
+        fs::create_directories(d_ + "/secret/sub");
+        fs::create_directories(d_ + "/pub/sub");
+        fs::create_directories(d_ + "/keys");
+        put(d_ + "/secret/canary", "CANARY");
+        put(d_ + "/secret/sub/deep", "DEEP");
+        put(d_ + "/keys/host_ed25519_key", "PRIVATE");
+        put(d_ + "/keys/host_ed25519_key.pub", "PUBLIC");
+        put(d_ + "/pub/readme", "hello");
+        fs::create_symlink("../secret/canary", d_ + "/pub/link");
+        fs::create_symlink(d_ + "/secret", d_ + "/pub/dirlink");
+        fs::create_symlink("hop2", d_ + "/pub/hop1");
+        fs::create_symlink("link", d_ + "/pub/hop2");
+        fs::create_symlink("loop", d_ + "/pub/loop");
+        fs::create_symlink(d_ + "/keys/host_ed25519_key", d_ + "/pub/keylink");
+        deny_ = build({d_ + "/secret", d_ + "/keys/host_*_key"});
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(d_, ec);
+    }
+    static void put(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
+    static policy::Deny build(const std::vector<std::string>& entries) {
+        std::vector<RawDeny> raw;
+        for (const auto& e : entries) {
+            raw.push_back({e, "test"});
+        }
+        auto d = build_deny(raw);
+        EXPECT_TRUE(d.ok()) << d.error().msg;
+        return d.ok() ? *d : policy::Deny{};
+    }
+    Result<Resolved> res(const std::string& p, Use use = Use::kContent, const std::vector<std::string>& roots = {}) {
+        return resolve(deny_, p, use, roots);
+    }
+    std::string d_;
+    policy::Deny deny_;
+};
+
+TEST_F(PathResolve, AllowsAndCanonicalizesOrdinaryPaths) {
+    auto r = res(d_ + "/pub/./sub/../readme");
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_EQ(r->canonical, d_ + "/pub/readme");
+    auto rel = res(d_.substr(1) + "/pub/readme");  // relative paths resolve against "/"
+    ASSERT_TRUE(rel.ok());
+    EXPECT_EQ(rel->canonical, d_ + "/pub/readme");
+    auto slashes = res("//" + d_ + "///pub//readme");
+    ASSERT_TRUE(slashes.ok());
+    EXPECT_EQ(slashes->canonical, d_ + "/pub/readme");
+}
+
+TEST_F(PathResolve, DeniesEveryRouteToTheSecret) {
+    struct Case {
+        std::string path;
+        const char* reason;
+    } cases[] = {
+        {d_ + "/secret/canary", "path-denied"},
+        {d_ + "/secret", "path-denied"},
+        {d_ + "/secret/sub/deep", "path-denied"},
+        {d_ + "/pub/link", "path-denied"},                      // symlink
+        {d_ + "/pub/hop1", "path-denied"},                      // chain of symlinks
+        {d_ + "/pub/dirlink/canary", "path-denied"},            // symlinked directory
+        {d_ + "/pub/../secret/canary", "path-denied"},          // ..
+        {d_ + "/pub/sub/../../secret/./canary", "path-denied"},
+        {"/proc/self/root" + d_ + "/secret/canary", "path-magic-link"},
+        {"/proc/" + std::to_string(::getpid()) + "/cwd/" + d_ + "/secret/canary", "path-magic-link"},
+        {"/proc/self/fd/0", "path-denied"},
+        {"/dev/fd/0", "path-denied"},
+        {"/dev/stdin", "path-denied"},
+        {"/proc/self/environ", "path-denied"},
+        {"/proc/1/environ", "path-denied"},
+        {"/proc/self/task/" + std::to_string(::getpid()) + "/environ", "path-denied"},
+        {"/proc/self/mem", "path-denied"},
+        {"/proc/thread-self/environ", "path-denied"},
+        {d_ + "/keys/host_ed25519_key", "path-denied"},          // glob entry
+        {d_ + "/pub/keylink", "path-denied"},
+        {d_ + "/pub/loop", "path-not-found"},
+        {d_ + "/pub/missing", "path-not-found"},
+        {d_ + "/pub/readme/x", "path-not-found"},
+        {"", "path-not-found"},
+        {"/dev/null", "path-type"},
+        {"/dev/zero", "path-type"},
+    };
+    for (const auto& c : cases) {
+        auto r = res(c.path);
+        ASSERT_FALSE(r.ok()) << c.path << " -> " << (r.ok() ? r->canonical : "");
+        EXPECT_EQ(r.error().reason, c.reason) << c.path << ": " << r.error().msg;
+    }
+    if (fs::exists("/proc/kcore")) {
+        EXPECT_EQ(res("/proc/kcore").error().reason, "path-denied");
+    }
+    // The .pub file next to the denied key stays readable: the glob ends in _key.
+    EXPECT_TRUE(res(d_ + "/keys/host_ed25519_key.pub").ok());
+}
+
+TEST_F(PathResolve, ProcSelfStaysLiteralSoTheChildSeesItself) {
+    auto r = res("/proc/self/status");
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_EQ(r->canonical, "/proc/self/status");
+    auto mounts = res("/proc/mounts");  // a plain relative symlink in procfs ("self/mounts")
+    ASSERT_TRUE(mounts.ok()) << mounts.error().msg;
+    EXPECT_EQ(mounts->canonical, "/proc/self/mounts");
+}
+
+TEST_F(PathResolve, HardLinkToADeniedFileIsDenied) {
+    const std::string alias = d_ + "/pub/hardlink";
+    ASSERT_EQ(::link((d_ + "/secret/canary").c_str(), alias.c_str()), 0);
+    deny_ = build({d_ + "/secret", d_ + "/keys/host_*_key"});  // inodes are pinned at load
+    auto r = res(alias);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-denied") << r.error().msg;
+}
+
+TEST_F(PathResolve, HardLinkCreatedAfterLoadIsFoundByTheScan) {
+    const std::string alias = d_ + "/pub/late-hardlink";
+    ASSERT_EQ(::link((d_ + "/secret/sub/deep").c_str(), alias.c_str()), 0);  // deep: not pinned itself
+    auto r = res(alias);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-denied");
+    EXPECT_NE(r.error().msg.find("hard link"), std::string::npos) << r.error().msg;
+}
+
+TEST_F(PathResolve, TreesThatContainADeniedPathAreRefused) {
+    auto r = res(d_, Use::kTree);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-tree-denied");
+    EXPECT_TRUE(res(d_ + "/pub", Use::kTree).ok());
+    auto under_glob = res(d_ + "/keys", Use::kTree);
+    ASSERT_FALSE(under_glob.ok());
+    EXPECT_EQ(under_glob.error().reason, "path-tree-denied");
+}
+
+TEST_F(PathResolve, MetadataOfADeniedFileIsAllowedButNotOfADeniedDirectory) {
+    auto key = res(d_ + "/keys/host_ed25519_key", Use::kMetadata);
+    ASSERT_TRUE(key.ok()) << key.error().msg;
+    EXPECT_FALSE(key->metadata_of_denied.empty());
+    auto dir = res(d_ + "/secret", Use::kMetadata);
+    ASSERT_FALSE(dir.ok());
+    EXPECT_EQ(dir.error().reason, "path-denied");
+    EXPECT_TRUE(res("/dev/null", Use::kMetadata).ok());
+}
+
+TEST_F(PathResolve, RootsAreComponentWise) {
+    EXPECT_TRUE(res(d_ + "/pub/readme", Use::kContent, {d_ + "/pub"}).ok());
+    fs::create_directories(d_ + "/pubx");
+    put(d_ + "/pubx/f", "x");
+    auto r = res(d_ + "/pubx/f", Use::kContent, {d_ + "/pub"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-outside-roots");
+}
+
+TEST_F(PathResolve, DenyingASymlinkProtectsItsTarget) {
+    fs::create_directories(d_ + "/persist/etc/ssh");
+    put(d_ + "/persist/etc/ssh/ssh_host_rsa_key", "RSA");
+    fs::create_directories(d_ + "/etc/ssh");
+    fs::create_symlink(d_ + "/persist/etc/ssh/ssh_host_rsa_key", d_ + "/etc/ssh/ssh_host_rsa_key");
+    deny_ = build({d_ + "/etc/ssh/ssh_host_*_key"});
+    auto r = res(d_ + "/persist/etc/ssh/ssh_host_rsa_key");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-denied");
+}
+
+TEST_F(PathResolve, BindMountOfADeniedDirectoryIsDenied) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "bind mounts need root";
+    }
+    fs::create_directories(d_ + "/pub/mnt");
+    if (::mount((d_ + "/secret").c_str(), (d_ + "/pub/mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    deny_ = build({d_ + "/secret"});
+    auto via_alias = res(d_ + "/pub/mnt/canary");
+    auto tree = res(d_ + "/pub", Use::kTree);
+    ::umount2((d_ + "/pub/mnt").c_str(), MNT_DETACH);
+    ASSERT_FALSE(via_alias.ok());
+    EXPECT_EQ(via_alias.error().reason, "path-denied");
+    ASSERT_FALSE(tree.ok());
+    EXPECT_EQ(tree.error().reason, "path-tree-denied");
+
+    fs::create_directories(d_ + "/pub/late");
+    policy::Deny early = build({d_ + "/secret"});
+    ASSERT_EQ(::mount((d_ + "/secret").c_str(), (d_ + "/pub/late").c_str(), nullptr, MS_BIND, nullptr), 0);
+    auto late = resolve(early, d_ + "/pub/late/canary", Use::kContent, {});
+    ::umount2((d_ + "/pub/late").c_str(), MNT_DETACH);
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().reason, "path-denied") << late.error().msg;
+}
+
+TEST(PathResolveDeny, MatchIsPerComponentGlob) {
+    policy::Deny d;
+    d.entries.push_back({"/home/*/.ssh", "t"});
+    d.entries.push_back({"/etc/shadow*", "t"});
+    EXPECT_NE(match_deny(d, "/home/alice/.ssh/id_ed25519"), nullptr);
+    EXPECT_NE(match_deny(d, "/home/.hidden/.ssh"), nullptr);
+    EXPECT_EQ(match_deny(d, "/home/alice/x/.ssh"), nullptr);
+    EXPECT_NE(match_deny(d, "/etc/shadow-"), nullptr);
+    EXPECT_EQ(match_deny(d, "/etc/shadows.d2"), match_deny(d, "/etc/shadow"));
+    EXPECT_EQ(match_deny(d, "/etc/passwd"), nullptr);
+    EXPECT_NE(deny_below(d, "/home"), nullptr);
+    EXPECT_NE(deny_below(d, "/"), nullptr);
+    EXPECT_EQ(deny_below(d, "/var"), nullptr);
+}
+
+}  // namespace
+}  // namespace diag::path_resolve

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/util.h"
+
+#include <gtest/gtest.h>
+
+namespace diag::util {
+namespace {
+
+TEST(Util, DurationsParseToMilliseconds) {
+    EXPECT_EQ(parse_duration_ms("500ms"), 500u);
+    EXPECT_EQ(parse_duration_ms("30s"), 30000u);
+    EXPECT_EQ(parse_duration_ms("5min"), 300000u);
+    EXPECT_EQ(parse_duration_ms("1h30min"), 5400000u);
+    EXPECT_EQ(parse_duration_ms("2d"), 172800000u);
+    for (const char* bad : {"", "s", "5", "5 s", "-5s", "5sec", "99999999999999999999s", "5x"}) {
+        EXPECT_FALSE(parse_duration_ms(bad).has_value()) << bad;
+    }
+}
+
+TEST(Util, SizesParseToBytes) {
+    EXPECT_EQ(parse_size("65536"), 65536u);
+    EXPECT_EQ(parse_size("64KiB"), 65536u);
+    EXPECT_EQ(parse_size("16M"), 16u * 1024 * 1024);
+    EXPECT_EQ(parse_size("1GiB"), 1024u * 1024 * 1024);
+    for (const char* bad : {"", "K", "1T", "1 K", "-1", "99999999999999999999"}) {
+        EXPECT_FALSE(parse_size(bad).has_value()) << bad;
+    }
+}
+
+TEST(Util, PathWithinIsComponentWise) {
+    EXPECT_TRUE(path_within("/tmp", "/tmp"));
+    EXPECT_TRUE(path_within("/tmp/x", "/tmp"));
+    EXPECT_FALSE(path_within("/tmpfiles", "/tmp"));  // peers.md B.20
+    EXPECT_TRUE(path_within("/anything", "/"));
+}
+
+TEST(Util, Utf8Validation) {
+    EXPECT_TRUE(valid_utf8("plain"));
+    EXPECT_TRUE(valid_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(valid_utf8("\xc3"));
+    EXPECT_FALSE(valid_utf8("\xe0\x80\xaf"));  // overlong
+    EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+}
+
+TEST(Util, PrintableEscapesControls) {
+    EXPECT_EQ(printable("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
+    EXPECT_EQ(printable("\xff"), "\\xff");
+}
+
+TEST(Util, IntsParseWithSignAndWithoutOverflow) {
+    EXPECT_EQ(parse_int("-5"), -5);
+    EXPECT_EQ(parse_int("+7"), 7);
+    EXPECT_FALSE(parse_int("1e3").has_value());
+    EXPECT_FALSE(parse_int("9999999999999999999999").has_value());
+    EXPECT_FALSE(parse_int("-").has_value());
+}
+
+}  // namespace
+}  // namespace diag::util
