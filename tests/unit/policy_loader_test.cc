@@ -112,6 +112,9 @@ TEST(PolicyLoader, RejectsBadPoliciesWithPositions) {
         {"version = 1\n[audit]\nsinks = [\"file\"]\nfile = \"/tmp/a\"\n", "search_path is required", 0, 0},
         {"version = 1\nversion = 1\n", "cannot redefine existing integer 'version'", 2, 0},
         {"version = 1\n[settings\n", "", 2, 0},
+        {"version = 1\n[\nsinks = [\"file\"]\n", "", 2, 0},  // toml++ asserted here (fuzz regression)
+        {"v\xef\xbb\xb7" "ersio.!=", "non-ASCII byte", 1, 2},  // toml++ reached unreachable (fuzz regression)
+        {"version = 1\n# caf\xc3\xa9\n", "non-ASCII byte", 2, 6},
     };
     for (const auto& c : cases) {
         auto p = load_text(c.text);
