@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/landlock.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "wrapper/path_resolve.h"
+#include "wrapper/util.h"
+
+namespace diag::landlock {
+
+namespace {
+
+// The uapi header of the build host may predate ABI 3-7, so the constants are spelled out here
+// (include/uapi/linux/landlock.h).
+constexpr uint64_t kFsExecute = 1ULL << 0;
+constexpr uint64_t kFsWriteFile = 1ULL << 1;
+constexpr uint64_t kFsReadFile = 1ULL << 2;
+constexpr uint64_t kFsReadDir = 1ULL << 3;
+constexpr uint64_t kFsAbi1 = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
+constexpr uint64_t kFsRefer = 1ULL << 13;        // ABI 2
+constexpr uint64_t kFsTruncate = 1ULL << 14;     // ABI 3
+constexpr uint64_t kFsIoctlDev = 1ULL << 15;     // ABI 5
+constexpr uint64_t kNetBindTcp = 1ULL << 0;      // ABI 4
+constexpr uint64_t kNetConnectTcp = 1ULL << 1;   // ABI 4
+constexpr uint64_t kScopeAbstractUnix = 1ULL << 0;  // ABI 6
+constexpr uint64_t kScopeSignal = 1ULL << 1;        // ABI 6
+constexpr uint32_t kCreateVersion = 1U << 0;
+constexpr uint32_t kRestrictLogNewExecOn = 1U << 1;  // ABI 7
+constexpr int kRulePathBeneath = 1;
+
+struct RulesetAttr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+
+struct __attribute__((packed)) PathBeneathAttr {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+};
+
+// Kernel memory is the limit on rules; this bound only stops a pathological tree from eating time.
+constexpr size_t kMaxRules = 100000;
+
+class Builder {
+  public:
+    Builder(const policy::Deny& deny, int ruleset_fd, uint64_t read_file, uint64_t read_dir)
+        : deny_(deny), fd_(ruleset_fd), read_file_(read_file), read_dir_(read_dir) {}
+
+    Status add(int parent_fd, uint64_t access, const std::string& what) {
+        PathBeneathAttr attr{access, parent_fd};
+        if (::syscall(SYS_landlock_add_rule, fd_, kRulePathBeneath, &attr, 0) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(" + what + ")", errno);
+        }
+        if (++rules_ > kMaxRules) {
+            return make_error(ErrorCode::kExecFailed, "landlock: more than " + std::to_string(kMaxRules) + " rules");
+        }
+        return ok_status();
+    }
+
+    // Grants everything below `dir` except the denied entries: entries that are denied get no
+    // rule, entries that lead to a denied path are walked, symlinks get no rule (their target's
+    // own path decides), and no inode equal to a denied object is ever granted (a rule on an
+    // inode grants it under every name).
+    Status walk(const std::string& dir, int dirfd) {
+        // READ_DIR on the ancestor, so `ls /etc` and `find /var/lib` work. Landlock rules are
+        // inherited, so the *names* inside denied directories become listable (confinement.md 1.2
+        // step 6); their content stays unreadable. Listing a denied directory by name is still
+        // refused by path_resolve.
+        DIAG_TRY(add(dirfd, read_dir_, dir));
+        const int listfd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (listfd < 0) {
+            return ok_status();  // unreadable to us: it stays unreadable to the child (fail closed)
+        }
+        DIR* d = ::fdopendir(listfd);
+        if (d == nullptr) {
+            ::close(listfd);
+            return ok_status();
+        }
+        Status st = ok_status();
+        while (const dirent* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            if (name == "." || name == "..") {
+                continue;
+            }
+            const std::string child = (dir == "/" ? "" : dir) + "/" + name;
+            st = entry(child, dirfd, name);
+            if (!st.ok()) {
+                break;
+            }
+        }
+        ::closedir(d);
+        return st;
+    }
+
+    size_t rules() const { return rules_; }
+
+  private:
+    Status entry(const std::string& child, int dirfd, const std::string& name) {
+        if (child == "/proc") {
+            // Granted whole: pid directories appear after this walk (the child's own among them).
+            // Other processes' environ/mem/fd are protected by Landlock's ptrace scoping, /proc/kcore
+            // by CAP_SYS_RAWIO, and every /proc argument by path_resolve.
+            sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            return fd.valid() ? add(fd.get(), read_file_ | read_dir_, child) : ok_status();
+        }
+        if (path_resolve::match_deny(deny_, child) != nullptr) {
+            return ok_status();
+        }
+        struct stat st {};
+        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(st.st_mode)) {
+            return ok_status();
+        }
+        if (deny_.objects.count({st.st_dev, st.st_ino}) != 0) {
+            return ok_status();
+        }
+        sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd.valid()) {
+            return ok_status();
+        }
+        if (S_ISDIR(st.st_mode) && path_resolve::deny_below(deny_, child) != nullptr) {
+            return walk(child, fd.get());
+        }
+        return add(fd.get(), S_ISDIR(st.st_mode) ? (read_file_ | read_dir_) : read_file_, child);
+    }
+
+    const policy::Deny& deny_;
+    int fd_;
+    uint64_t read_file_;
+    uint64_t read_dir_;
+    size_t rules_ = 0;
+};
+
+}  // namespace
+
+int abi_version() {
+    const long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kCreateVersion);
+    return v < 0 ? 0 : static_cast<int>(v);
+}
+
+Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths) {
+    Ruleset rs;
+    rs.abi = abi_version();
+    if (rs.abi < 1) {
+        return make_error(ErrorCode::kExecFailed, "landlock: not available in this kernel");
+    }
+    // Handle every right the running ABI knows, so nothing is implicitly allowed (sandboxer.c).
+    RulesetAttr attr{};
+    attr.handled_access_fs = kFsAbi1;
+    if (rs.abi >= 2) attr.handled_access_fs |= kFsRefer;
+    if (rs.abi >= 3) attr.handled_access_fs |= kFsTruncate;
+    if (rs.abi >= 5) attr.handled_access_fs |= kFsIoctlDev;
+    if (rs.abi >= 4) attr.handled_access_net = kNetBindTcp | kNetConnectTcp;  // no TCP at all
+    if (rs.abi >= 6) attr.scoped = kScopeAbstractUnix | kScopeSignal;
+    const size_t size = rs.abi >= 6 ? sizeof(RulesetAttr) : rs.abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
+    const long fd = ::syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    if (fd < 0) {
+        return sys_error(ErrorCode::kExecFailed, "landlock_create_ruleset", errno);
+    }
+    rs.fd = sys::UniqueFd(static_cast<int>(fd));
+    rs.handled_fs = attr.handled_access_fs;
+
+    Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir);
+    sys::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) {
+        return sys_error(ErrorCode::kExecFailed, "open(/)", errno);
+    }
+    if (path_resolve::deny_below(deny, "/") == nullptr) {
+        DIAG_TRY(b.add(root.get(), kFsReadFile | kFsReadDir, "/"));
+    } else {
+        DIAG_TRY(b.walk("/", root.get()));
+    }
+    // /dev/null is the one writable object: tools open it for output they discard.
+    sys::UniqueFd null(::open("/dev/null", O_PATH | O_CLOEXEC));
+    if (null.valid()) {
+        DIAG_TRY(b.add(null.get(), kFsReadFile | kFsWriteFile, "/dev/null"));
+    }
+    // Strict exec: a pager or -exec style escape cannot start /bin/sh.
+    for (const auto& p : exec_paths) {
+        sys::UniqueFd f(::open(p.c_str(), O_PATH | O_CLOEXEC));
+        if (!f.valid()) {
+            return sys_error(ErrorCode::kExecFailed, "open(" + p + ")", errno);
+        }
+        DIAG_TRY(b.add(f.get(), kFsExecute | kFsReadFile, p));
+    }
+    rs.rules = b.rules();
+    return rs;
+}
+
+int restrict_self(const Ruleset& rs) {
+    const unsigned flags = rs.abi >= 7 ? kRestrictLogNewExecOn : 0;
+    if (::syscall(SYS_landlock_restrict_self, rs.fd.get(), flags) != 0) {
+        return errno;
+    }
+    return 0;
+}
+
+std::string elf_interpreter(int fd) {
+    Elf64_Ehdr eh{};
+    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64) {
+        return "";
+    }
+    for (unsigned i = 0; i < eh.e_phnum && i < 256; ++i) {
+        Elf64_Phdr ph{};
+        const off_t off = static_cast<off_t>(eh.e_phoff + i * sizeof(Elf64_Phdr));
+        if (::pread(fd, &ph, sizeof ph, off) != static_cast<ssize_t>(sizeof ph)) {
+            return "";
+        }
+        if (ph.p_type == PT_INTERP && ph.p_filesz > 1 && ph.p_filesz < 4096) {
+            std::string interp(ph.p_filesz, '\0');
+            if (::pread(fd, interp.data(), ph.p_filesz, static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(ph.p_filesz)) {
+                return "";
+            }
+            interp.resize(std::strlen(interp.c_str()));
+            return interp;
+        }
+    }
+    return "";
+}
+
+}  // namespace diag::landlock

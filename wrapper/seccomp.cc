@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/seccomp.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+namespace diag::seccomp {
+
+namespace {
+
+// Groups (adr/0007): every syscall that changes the file system, mounts, loads code into the
+// kernel, crosses into another process, touches keyrings or namespaces, or changes the clock.
+constexpr const char* kEperm[] = {
+    // file system mutation (Landlock cannot stop chmod/chown/utime/xattr: confinement.md 1.1)
+    "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "mknod", "mknodat", "link",
+    "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown",
+    "truncate", "ftruncate", "fallocate", "creat", "utime", "utimes", "utimensat", "futimesat", "setxattr",
+    "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "open_by_handle_at",
+    // mounts, old and new API
+    "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+    "open_tree", "mount_setattr",
+    // kernel code, machine state, clock
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff",
+    "acct", "quotactl", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
+    "setdomainname", "iopl", "ioperm", "vhangup", "modify_ldt", "uselib",
+    // other processes and the kernel's debug/tracing interfaces
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "bpf", "perf_event_open", "userfaultfd",
+    // keyrings and namespaces (user namespaces are off on hardened hosts; never needed here)
+    "add_key", "keyctl", "request_key", "unshare", "setns",
+    // leaving the session and process group the supervisor kills as a whole
+    "setsid", "setpgid",
+    // persistent IPC objects outlive the request
+    "msgget", "semget", "shmget", "mq_open", "mq_unlink",
+    // program execution: only the supervisor's one execveat (below); Landlock enforces it by path
+    "execve",
+};
+
+// Newer than libseccomp 2.5.4 knows: added by x86_64 number (arch/x86/entry/syscalls/syscall_64.tbl).
+struct ByNumber {
+    const char* name;
+    int nr;
+};
+constexpr ByNumber kEpermX8664[] = {{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466},
+                                    {"quotactl_fd", 443}, {"file_setattr", 469}};
+
+// Struct-argument syscalls seccomp cannot inspect: ENOSYS so libc falls back to open/openat/clone.
+constexpr const char* kEnosys[] = {"openat2", "clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"};
+// x86_64: the newest syscall this policy was written against; anything above gets ENOSYS.
+constexpr int kMaxKnownX8664 = 470;
+constexpr int kCeilingX8664 = 600;
+
+Error lib_error(const std::string& call, int rc) { return sys_error(ErrorCode::kExecFailed, "seccomp " + call, -rc); }
+
+Status add(scmp_filter_ctx ctx, uint32_t action, int nr, const std::string& name, unsigned argc = 0,
+           const scmp_arg_cmp* args = nullptr) {
+    const int rc = seccomp_rule_add_array(ctx, action, nr, argc, args);
+    if (rc != 0 && rc != -EEXIST) {
+        return lib_error("seccomp_rule_add(" + name + ")", rc);
+    }
+    return ok_status();
+}
+
+Status add_named(scmp_filter_ctx ctx, uint32_t action, const char* name, unsigned argc = 0,
+                 const scmp_arg_cmp* args = nullptr) {
+    const int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) {
+        return ok_status();  // not a syscall on this architecture (e.g. "open" on arm64)
+    }
+    return add(ctx, action, nr, name, argc, args);
+}
+
+Result<Filter> new_filter(bool log) {
+    Filter f(seccomp_init(SCMP_ACT_ALLOW));
+    if (!f) {
+        return make_error(ErrorCode::kExecFailed, "seccomp_init failed");
+    }
+    // A foreign ABI (i386 int 0x80, x32) has no legitimate caller here: kill the process.
+    if (int rc = seccomp_attr_set(f.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+        return lib_error("attr ACT_BADARCH", rc);
+    }
+    if (int rc = seccomp_attr_set(f.get(), SCMP_FLTATR_CTL_NNP, 1); rc != 0) {
+        return lib_error("attr CTL_NNP", rc);
+    }
+    if (log) {
+        // Only the policy filter logs: the kernel logs per the flags of the filter whose action wins.
+        if (int rc = seccomp_attr_set(f.get(), SCMP_FLTATR_CTL_LOG, 1); rc != 0) {
+            return lib_error("attr CTL_LOG", rc);
+        }
+    }
+    return f;
+}
+
+}  // namespace
+
+Result<Filters> build(const Options& opts) {
+    Filters out;
+    DIAG_TRY_ASSIGN(out.compat, new_filter(false));
+    DIAG_TRY_ASSIGN(out.policy, new_filter(true));
+    scmp_filter_ctx compat = out.compat.get();
+    scmp_filter_ctx pol = out.policy.get();
+    const bool x86_64 = seccomp_arch_native() == SCMP_ARCH_X86_64;
+
+    for (const char* name : kEnosys) {
+        DIAG_TRY(add_named(compat, SCMP_ACT_ERRNO(ENOSYS), name));
+    }
+    if (x86_64) {
+        for (int nr = kMaxKnownX8664 + 1; nr < kCeilingX8664; ++nr) {
+            DIAG_TRY(add(compat, SCMP_ACT_ERRNO(ENOSYS), nr, "future syscall " + std::to_string(nr)));
+        }
+    }
+
+    for (const char* name : kEperm) {
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), name));
+    }
+    if (x86_64) {
+        for (const auto& s : kEpermX8664) {
+            DIAG_TRY(add(pol, SCMP_ACT_ERRNO(EPERM), s.nr, s.name));
+        }
+    }
+    // execveat: only the supervisor's own exec of the checked fd. Everything else is EPERM (and
+    // Landlock refuses to execute anything but the pinned binary and its interpreter).
+    {
+        const scmp_arg_cmp other_fd[] = {SCMP_A0(SCMP_CMP_NE, static_cast<scmp_datum_t>(opts.exec_fd))};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "execveat", 1, other_fd));
+        const scmp_arg_cmp other_flags[] = {SCMP_A4(SCMP_CMP_NE, static_cast<scmp_datum_t>(AT_EMPTY_PATH))};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "execveat", 1, other_flags));
+    }
+    // Opening for writing, creating, truncating or appending: EACCES. One rule per flag: the
+    // comparisons of one rule are ANDed, separate rules are ORed.
+    struct FlagRule {
+        scmp_datum_t mask;
+        scmp_datum_t value;
+    };
+    constexpr FlagRule kOpenFlags[] = {{O_ACCMODE, O_WRONLY}, {O_ACCMODE, O_RDWR}, {O_CREAT, O_CREAT},
+                                       {O_TRUNC, O_TRUNC},    {O_APPEND, O_APPEND}, {020000000, 020000000}};
+    for (const auto& f : kOpenFlags) {
+        const scmp_arg_cmp open_cmp[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, f.mask, f.value)};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EACCES), "open", 1, open_cmp));
+        const scmp_arg_cmp openat_cmp[] = {SCMP_A2(SCMP_CMP_MASKED_EQ, f.mask, f.value)};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EACCES), "openat", 1, openat_cmp));
+    }
+    // clone with any namespace flag.
+    {
+        constexpr scmp_datum_t kNsFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+                                          CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */;
+        for (scmp_datum_t bit = 1; bit != 0 && bit <= kNsFlags; bit <<= 1) {
+            if ((kNsFlags & bit) != 0) {
+                const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit)};
+                DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "clone", 1, cmp));
+            }
+        }
+    }
+    // personality: the query and plain PER_LINUX only (no ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC).
+    {
+        const scmp_arg_cmp not_linux[] = {SCMP_A0(SCMP_CMP_NE, PER_LINUX)};
+        const scmp_arg_cmp not_query[] = {SCMP_A0(SCMP_CMP_NE, 0xffffffffULL)};
+        const scmp_arg_cmp both[] = {not_linux[0], not_query[0]};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "personality", 2, both));
+    }
+    // Terminal input injection (CVE-2017-5226 class).
+    for (scmp_datum_t req : {static_cast<scmp_datum_t>(TIOCSTI), static_cast<scmp_datum_t>(TIOCLINUX)}) {
+        const scmp_arg_cmp cmp[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req)};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, cmp));
+    }
+    // Sockets: AF_UNIX (D-Bus, nscd, journald), AF_NETLINK (ss, ip), AF_INET/6 only when the rule
+    // needs the network. Every other family: EAFNOSUPPORT.
+    for (int family = 0; family < AF_MAX; ++family) {
+        const bool allowed = family == AF_UNIX || family == AF_NETLINK ||
+                             (opts.network && (family == AF_INET || family == AF_INET6));
+        if (!allowed) {
+            const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))};
+            DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));
+        }
+    }
+    {
+        const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));
+    }
+    return out;
+}
+
+int load(const Filters& f) {
+    if (int rc = seccomp_load(f.compat.get()); rc != 0) {
+        return -rc;
+    }
+    if (int rc = seccomp_load(f.policy.get()); rc != 0) {
+        return -rc;
+    }
+    return 0;
+}
+
+}  // namespace diag::seccomp
