@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "wrapper/landlock.h"
 #include "wrapper/util.h"
 
 namespace diag::exec {
@@ -55,9 +57,16 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
         }
         const std::string interp = line.substr(start, line.find_first_of(" \t", start) - start);
         DIAG_TRY_ASSIGN(std::string real, sys::real_path(interp, ErrorCode::kExecFailed));
-        DIAG_TRY(sys::open_trusted(real, O_PATH, 0, ErrorCode::kExecFailed));
+        DIAG_TRY_ASSIGN(sys::UniqueFd ifd, sys::open_trusted(real, O_RDONLY, 0, ErrorCode::kExecFailed));
         p.script = true;
+        p.exec_paths.push_back(real);
+        if (std::string ld = landlock::elf_interpreter(ifd.get()); !ld.empty()) {
+            p.exec_paths.push_back(ld);
+        }
+    } else if (std::string ld = landlock::elf_interpreter(p.exe.get()); !ld.empty()) {
+        p.exec_paths.push_back(ld);
     }
+    p.exec_paths.push_back(c.exe_path);
     p.exe_path = c.exe_path;
     p.argv.push_back(c.program.substr(c.program.rfind('/') + 1));
     p.argv.insert(p.argv.end(), args.begin(), args.end());
@@ -65,11 +74,20 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
     return p;
 }
 
-Status reset_signals() {
+int new_session() { return ::setsid() < 0 ? errno : 0; }
+
+int die_with_parent(pid_t parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+        return errno;
+    }
+    return ::getppid() == parent ? 0 : ESRCH;
+}
+
+int reset_signals() {
     sigset_t all;
     ::sigemptyset(&all);
     if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) {
-        return sys_error(ErrorCode::kExecFailed, "sigprocmask(SIG_SETMASK, {})", errno);
+        return errno;
     }
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP) {
@@ -78,17 +96,17 @@ Status reset_signals() {
         // Errors are expected for the signal numbers glibc reserves; nothing else can fail here.
         (void)::signal(sig, SIG_DFL);
     }
-    return ok_status();
+    return 0;
 }
 
-Status close_extra_fds() {
+int close_extra_fds() {
     if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
-        return ok_status();
+        return 0;
     }
     // Kernels before 5.11: walk /proc/self/fd.
     DIR* d = ::opendir("/proc/self/fd");
     if (d == nullptr) {
-        return sys_error(ErrorCode::kExecFailed, "opendir(/proc/self/fd)", errno);
+        return errno;
     }
     const int self = ::dirfd(d);
     while (const dirent* e = ::readdir(d)) {
@@ -98,39 +116,38 @@ Status close_extra_fds() {
         }
     }
     ::closedir(d);
-    return ok_status();
+    return 0;
 }
 
-Status stdio_umask_cwd() {
+int stdio_umask_cwd() {
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0) {
-        return sys_error(ErrorCode::kExecFailed, "open(/dev/null)", errno);
+        return errno;
     }
     if (::dup2(null, STDIN_FILENO) < 0) {
         const int err = errno;
         ::close(null);
-        return sys_error(ErrorCode::kExecFailed, "dup2(/dev/null, 0)", err);
+        return err;
     }
     ::close(null);
     ::umask(077);
-    if (::chdir("/") != 0) {
-        return sys_error(ErrorCode::kExecFailed, "chdir(/)", errno);
-    }
-    return ok_status();
+    return ::chdir("/") != 0 ? errno : 0;
 }
 
-Error execute(Prepared& p) {
+int no_new_privs() { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ? errno : 0; }
+
+int execute(Prepared& p) {
     if (p.script) {
         // The interpreter opens the script as /dev/fd/N, so this one fd must survive exec.
         const int flags = ::fcntl(p.exe.get(), F_GETFD);
         if (flags < 0 || ::fcntl(p.exe.get(), F_SETFD, flags & ~FD_CLOEXEC) != 0) {
-            return sys_error(ErrorCode::kExecFailed, "fcntl(F_SETFD)", errno);
+            return errno;
         }
     }
     auto argv = c_strings(p.argv);
     auto envp = c_strings(p.envp);
     ::syscall(SYS_execveat, p.exe.get(), "", argv.data(), envp.data(), AT_EMPTY_PATH);
-    return sys_error(ErrorCode::kExecFailed, "execveat(" + p.exe_path + ")", errno);
+    return errno;
 }
 
 }  // namespace diag::exec

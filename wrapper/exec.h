@@ -3,6 +3,8 @@
 // Each step is one function so pipeline.cc can list them in order.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@ struct Prepared {
     sys::UniqueFd exe;  // the checked executable, executed by fd
     std::string exe_path;
     bool script = false;  // "#!" file: the fd must survive exec for the interpreter
+    std::vector<std::string> exec_paths;  // what Landlock lets execute: binary, ELF/script interpreters
     std::vector<std::string> argv;
     std::vector<std::string> envp;
 };
@@ -26,17 +29,28 @@ struct Prepared {
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp);
 
+// Child-side steps. Each returns 0 or an errno; pipeline.cc runs them in order after fork.
+
+// New session and process group: the supervisor kills the group; seccomp then forbids leaving it.
+[[nodiscard]] int new_session();
+
+// SIGKILL when the supervisor dies; refuses to go on if it already has (the fork race).
+[[nodiscard]] int die_with_parent(pid_t parent);
+
 // Unblocks every signal and resets every disposition to default (sshd may leave SIGPIPE ignored,
 // which would survive exec).
-[[nodiscard]] Status reset_signals();
+[[nodiscard]] int reset_signals();
 
 // Marks every fd above 2 close-on-exec (close_range, with a /proc/self/fd fallback).
-[[nodiscard]] Status close_extra_fds();
+[[nodiscard]] int close_extra_fds();
 
 // stdin from /dev/null, umask 077, cwd /.
-[[nodiscard]] Status stdio_umask_cwd();
+[[nodiscard]] int stdio_umask_cwd();
 
-// execveat(fd, "", argv, envp, AT_EMPTY_PATH). Returns only on failure.
-[[nodiscard]] Error execute(Prepared& p);
+// prctl(PR_SET_NO_NEW_PRIVS): required by Landlock and seccomp; setuid bits stop working.
+[[nodiscard]] int no_new_privs();
+
+// execveat(fd, "", argv, envp, AT_EMPTY_PATH). Returns only on failure, with the errno.
+[[nodiscard]] int execute(Prepared& p);
 
 }  // namespace diag::exec

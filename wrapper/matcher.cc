@@ -279,9 +279,12 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
             if (policy::is_path_type(ps.value.type)) {
                 PathRef ref;
                 ref.input = v;
-                ref.use = (ps.tree || recursive) ? path_resolve::Use::kTree
-                          : ps.value.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata
-                                                                  : path_resolve::Use::kContent;
+                const bool meta = ps.value.type == ValueType::kMetaPath;
+                if (ps.tree || recursive) {
+                    ref.use = meta ? path_resolve::Use::kMetaTree : path_resolve::Use::kTree;
+                } else {
+                    ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
+                }
                 ref.roots = ps.value.roots;
                 ref.index = pos_args.size();
                 pos_args.push_back(v);

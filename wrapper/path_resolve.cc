@@ -14,6 +14,8 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "wrapper/sys.h"
@@ -160,16 +162,35 @@ bool on_procfs(int fd) {
     return ::fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
-// Scans the denied directories on `dev` for a hard link to (dev, ino). Returns true if found or if
-// the scan could not be completed (fail closed).
-bool hardlink_into_denied(const Deny& deny, dev_t dev, ino_t ino, std::string& why) {
+// Every multiply-linked regular file below the denied directories, by (dev, ino): the other
+// names of such a file may sit in a readable tree, where neither the deny patterns nor Landlock
+// (rules bind to the tree, confinement.md 1.3) can see them. Scanned once per request, bounded.
+struct LinkIndex {
+    std::map<std::pair<dev_t, ino_t>, std::string> inodes;
+    std::string incomplete;  // non-empty: the scan hit its bound (fail closed)
+};
+
+const LinkIndex& denied_links(const Deny& deny) {
+    static const Deny* cached_for = nullptr;
+    static LinkIndex index;
+    if (cached_for == &deny) {
+        return index;
+    }
+    cached_for = &deny;
+    index = LinkIndex{};
     size_t budget = kMaxHardlinkScan;
     for (const auto& [id, root] : deny.objects) {
         if (is_pseudo_fs_path(root)) {
             continue;
         }
         struct stat rst {};
-        if (::lstat(root.c_str(), &rst) != 0 || !S_ISDIR(rst.st_mode) || rst.st_dev != dev) {
+        if (::lstat(root.c_str(), &rst) != 0) {
+            continue;
+        }
+        if (!S_ISDIR(rst.st_mode)) {
+            if (S_ISREG(rst.st_mode) && rst.st_nlink > 1) {
+                index.inodes.emplace(std::make_pair(rst.st_dev, rst.st_ino), root);
+            }
             continue;
         }
         std::deque<std::string> todo{root};
@@ -178,8 +199,7 @@ bool hardlink_into_denied(const Deny& deny, dev_t dev, ino_t ino, std::string& w
             todo.pop_front();
             DIR* d = ::opendir(dir.c_str());
             if (d == nullptr) {
-                // Unreadable to us, so unreadable to the child as well: nothing to compare.
-                continue;
+                continue;  // unreadable to us, so no readable name can lead into it either
             }
             while (const dirent* e = ::readdir(d)) {
                 if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
@@ -187,27 +207,76 @@ bool hardlink_into_denied(const Deny& deny, dev_t dev, ino_t ino, std::string& w
                 }
                 if (budget-- == 0) {
                     ::closedir(d);
-                    why = "cannot rule out a hard link into " + root + " (scan limit reached)";
-                    return true;
+                    index.incomplete = "cannot rule out a hard link into " + root + " (scan limit reached)";
+                    return index;
                 }
-                const std::string child = dir + "/" + e->d_name;
                 struct stat st {};
                 if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
                     continue;
                 }
-                if (st.st_dev == dev && st.st_ino == ino) {
-                    ::closedir(d);
-                    why = "hard link of " + child;
-                    return true;
-                }
-                if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
+                const std::string child = dir + "/" + e->d_name;
+                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                    index.inodes.emplace(std::make_pair(st.st_dev, st.st_ino), child);
+                } else if (S_ISDIR(st.st_mode)) {
                     todo.push_back(child);
                 }
             }
             ::closedir(d);
         }
     }
-    return false;
+    return index;
+}
+
+// Why (dev, ino) must not be read: it is another name of a file below a denied directory.
+std::optional<std::string> denied_link(const Deny& deny, dev_t dev, ino_t ino) {
+    const LinkIndex& index = denied_links(deny);
+    if (!index.incomplete.empty()) {
+        return index.incomplete;
+    }
+    if (auto it = index.inodes.find({dev, ino}); it != index.inodes.end()) {
+        return "hard link of " + it->second;
+    }
+    return std::nullopt;
+}
+
+// Walks a tree whose content will be read and refuses it if any file in it is a hard link of a
+// denied file. Symlinks are not followed (grep -r does not follow them either).
+std::optional<std::string> tree_has_denied_link(const Deny& deny, const std::string& top) {
+    size_t budget = kMaxTreeScan;
+    std::deque<std::string> todo{top};
+    while (!todo.empty()) {
+        const std::string dir = todo.front();
+        todo.pop_front();
+        DIR* d = ::opendir(dir.c_str());
+        if (d == nullptr) {
+            continue;
+        }
+        while (const dirent* e = ::readdir(d)) {
+            if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+                continue;
+            }
+            if (budget-- == 0) {
+                ::closedir(d);
+                return "too large to check for hard links of denied files (more than " + std::to_string(kMaxTreeScan) +
+                       " entries)";
+            }
+            struct stat st {};
+            if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                continue;
+            }
+            const std::string child = (dir == "/" ? "" : dir) + "/" + e->d_name;
+            if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
+                    ::closedir(d);
+                    return child + " is a " + *why;
+                }
+            } else if (S_ISDIR(st.st_mode)) {
+                todo.push_back(child);
+            }
+        }
+        ::closedir(d);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -437,26 +506,31 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     const bool is_dir = S_ISDIR(st.st_mode);
 
     if (!hit_path.empty()) {
-        if (use == Use::kMetadata && !is_dir) {
+        if ((use == Use::kMetadata || use == Use::kMetaTree) && !is_dir) {
             out.metadata_of_denied = hit_pattern;
         } else {
             return denied();
         }
     }
-    if (use != Use::kMetadata && !is_dir && !S_ISREG(st.st_mode)) {
+    if (use != Use::kMetadata && use != Use::kMetaTree && !is_dir && !S_ISREG(st.st_mode)) {
         return diag::deny("path-type", shown + " is not a regular file or directory");
     }
-    if (use == Use::kTree && is_dir) {
+    const bool tree = use == Use::kTree || use == Use::kMetaTree;
+    if (tree && is_dir) {
         if (const DenyEntry* below = deny_below(deny, out.canonical)) {
             return diag::deny("path-tree-denied",
                               shown + " contains denied path " + below->pattern + " (" + below->origin + ")",
                               below->pattern);
         }
+        if (use == Use::kTree) {
+            if (auto why = tree_has_denied_link(deny, out.canonical)) {
+                return diag::deny("path-tree-denied", shown + ": " + *why);
+            }
+        }
     }
-    if (use != Use::kMetadata && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty()) {
-        std::string why;
-        if (hardlink_into_denied(deny, st.st_dev, st.st_ino, why)) {
-            return diag::deny("path-denied", shown + " is denied (" + why + ")");
+    if (use != Use::kMetadata && use != Use::kMetaTree && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty()) {
+        if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
+            return diag::deny("path-denied", shown + " is denied (" + *why + ")");
         }
     }
     if (!roots.empty()) {

@@ -18,7 +18,8 @@ namespace diag::path_resolve {
 
 inline constexpr int kMaxSymlinks = 40;
 inline constexpr size_t kMaxGlobMatches = 4096;
-inline constexpr size_t kMaxHardlinkScan = 200000;  // entries scanned under denied dirs per request
+inline constexpr size_t kMaxHardlinkScan = 200000;  // entries scanned under denied dirs, once per request
+inline constexpr size_t kMaxTreeScan = 200000;      // entries scanned in a tree whose content is read
 
 // Denied no matter what the policy says.
 [[nodiscard]] const std::vector<std::string>& builtin_denies();
@@ -41,7 +42,8 @@ struct RawDeny {
 
 enum class Use {
     kContent,   // path: the file is read, or the directory listed
-    kTree,      // path under a recursive option: the whole subtree is read
+    kTree,      // path under a recursive option: the content of the whole subtree is read
+    kMetaTree,  // meta-path under a recursive option (ls -R, find): names and metadata of the subtree
     kMetadata,  // meta-path: only metadata of the object is shown
 };
 

@@ -13,9 +13,13 @@
 #include "wrapper/env.h"
 #include "wrapper/exec.h"
 #include "wrapper/help.h"
+#include "wrapper/landlock.h"
 #include "wrapper/matcher.h"
 #include "wrapper/path_resolve.h"
 #include "wrapper/policy_loader.h"
+#include "wrapper/rlimits.h"
+#include "wrapper/seccomp.h"
+#include "wrapper/supervise.h"
 #include "wrapper/util.h"
 
 namespace diag::pipeline {
@@ -197,6 +201,38 @@ int explain(const policy::Policy& p, const std::string& request) {
     return 0;
 }
 
+struct Confinement {
+    landlock::Ruleset landlock;
+    seccomp::Filters seccomp;
+};
+
+// Builds Landlock and seccomp for `cmd` and notes in `rec` what will be applied. Landlock below
+// ABI 3 refuses to run unless the policy says landlock = "best-effort".
+Result<Confinement> confine(const policy::Policy& policy, const policy::Command& cmd, const exec::Prepared& prep,
+                            json& rec) {
+    Confinement c;
+    const int abi = landlock::abi_version();
+    json ll = {{"abi", abi}, {"mode", policy.landlock == policy::LandlockMode::kRequired ? "required" : "best-effort"}};
+    if (abi < landlock::kMinAbi && policy.landlock == policy::LandlockMode::kRequired) {
+        rec["diag"]["confinement"] = {{"landlock", ll}};
+        return make_error(ErrorCode::kExecFailed,
+                          "landlock ABI " + std::to_string(abi) + " is below the required " +
+                              std::to_string(landlock::kMinAbi) + " (policy settings.landlock = \"required\")");
+    }
+    if (abi >= 1) {
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths));
+        ll["rules"] = c.landlock.rules;
+    }
+    ll["enforced"] = abi >= landlock::kMinAbi;
+    DIAG_TRY_ASSIGN(c.seccomp, seccomp::build({cmd.network, prep.exe.get()}));
+    rec["diag"]["confinement"] = {{"landlock", ll},
+                                  {"seccomp", {{"network", cmd.network}}},
+                                  {"no_new_privs", true},
+                                  {"rlimits", true},
+                                  {"exec_paths", prep.exec_paths}};
+    return c;
+}
+
 }  // namespace
 
 int exit_code(ErrorCode code) { return code == ErrorCode::kDenied ? kExitDenied : kExitError; }
@@ -237,11 +273,18 @@ int run(const Invocation& inv) {
         return 0;
     }
     // 4. Re-open the pinned executable and check it is the object pinned at load.
-    auto prepared = exec::prepare(*d->match.command, d->match.exec_args, env::build(policy.search_path));
+    const policy::Command& cmd = *d->match.command;
+    auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path));
     if (!prepared.ok()) {
         return refuse(policy, rec, id, prepared.error());
     }
-    // 5. The decision record, before anything runs: no record, no run (fail closed).
+    // 5. Build the confinement in the parent, where failures are ordinary errors that reach the
+    //    record: the Landlock complement of the denylist, and the seccomp filters.
+    auto confinement = confine(policy, cmd, *prepared, rec);
+    if (!confinement.ok()) {
+        return refuse(policy, rec, id, confinement.error());
+    }
+    // 6. The decision record, before anything runs: no record, no run (fail closed).
     rec["event"]["outcome"] = "success";
     rec["diag"]["decision"] = "allow";
     rec["diag"]["reason"] = "allowed";
@@ -249,18 +292,78 @@ int run(const Invocation& inv) {
         say("error: " + st.error().msg + " (request " + id + " refused)");
         return kExitError;
     }
-    // 6. Process state for the child. Kernel confinement (rlimits, no_new_privs, Landlock,
-    //    seccomp) slots in between these steps and the exec, in this order (TODO(#3)).
-    for (auto step : {exec::reset_signals, exec::close_extra_fds, exec::stdio_umask_cwd}) {
-        if (auto st = step(); !st.ok()) {
-            say("error: " + st.error().msg + " (request " + id + ")");
-            return kExitError;
+    // 7. Fork and supervise. The child runs these steps in this order and nothing else; a failing
+    //    step is reported through the supervisor's error pipe, never logged from the child.
+    const pid_t parent = ::getpid();
+    const Confinement& c = *confinement;
+    exec::Prepared& prep = *prepared;
+    const uint64_t cpu_seconds = cmd.timeout_ms / 1000 + 2;
+    auto child = [&]() -> supervise::ChildFailure {
+        // Own session and process group: the supervisor kills the group (before seccomp forbids setsid).
+        if (int e = exec::new_session()) return {"setsid", e};
+        // Die with the supervisor; re-check the parent for the fork race.
+        if (int e = exec::die_with_parent(parent)) return {"pdeathsig", e};
+        // Unblock and reset signals (the supervisor blocked some for its signalfd).
+        if (int e = exec::reset_signals()) return {"signals", e};
+        // Every fd above 2 close-on-exec: an inherited fd bypasses Landlock (confinement.md 1.3).
+        if (int e = exec::close_extra_fds()) return {"close-fds", e};
+        // stdin from /dev/null, umask 077, cwd /.
+        if (int e = exec::stdio_umask_cwd()) return {"stdin-umask-cwd", e};
+        // Resource limits, while setrlimit is still allowed.
+        if (int e = rlimits::apply(cpu_seconds)) return {"rlimits", e};
+        // no_new_privs: required by Landlock (without CAP_SYS_ADMIN) and by seccomp.
+        if (int e = exec::no_new_privs()) return {"no-new-privs", e};
+        // Landlock: the denylist, enforced by the kernel for every open of the child.
+        if (c.landlock.fd.valid()) {
+            if (int e = landlock::restrict_self(c.landlock)) return {"landlock", e};
         }
+        // seccomp last: it forbids calls the steps above make (setsid, prctl is allowed).
+        if (int e = seccomp::load(c.seccomp)) return {"seccomp", e};
+        // execveat of the checked fd: the name is never looked up again.
+        return {"execveat", exec::execute(prep)};
+    };
+    auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap});
+    // 8. The end record: how it ended, what it printed, what it cost.
+    json end = audit::base_record(id, audit::read_origin(), inv.request, &policy);
+    end["event"]["action"] = "end";
+    end["diag"]["decision"] = "allow";  // the decision this record closes
+    end["diag"]["rule"] = cmd.id;
+    if (!outcome.ok()) {
+        end["event"]["outcome"] = "failure";
+        end["diag"]["result"] = {{"error", outcome.error().msg}};
+        (void)audit::write(policy.audit, end);  // the command did not run; the client is told below
+        say("error: " + outcome.error().msg + " (request " + id + ")");
+        return kExitError;
     }
-    // 7. execveat the checked fd: the name is never looked up again.
-    const Error e = exec::execute(*prepared);
-    say("error: " + e.msg + " (request " + id + ")");
-    return kExitError;
+    const supervise::Outcome& o = *outcome;
+    end["event"]["outcome"] = o.exit_status == 0 ? "success" : "failure";
+    end["event"]["duration"] = o.duration_ms * 1000000;  // ECS: nanoseconds
+    json result = {{"exit_status", o.exit_status},
+                   {"timed_out", o.timed_out},
+                   {"output_capped", o.output_capped},
+                   {"client_gone", o.client_gone},
+                   {"swept", o.swept},
+                   {"duration_ms", o.duration_ms},
+                   {"stdout", {{"bytes", o.out.bytes}, {"sha256", o.out.sha256}}},
+                   {"stderr", {{"bytes", o.err.bytes}, {"sha256", o.err.sha256}}},
+                   {"rusage",
+                    {{"utime_us", o.rusage.ru_utime.tv_sec * 1000000 + o.rusage.ru_utime.tv_usec},
+                     {"stime_us", o.rusage.ru_stime.tv_sec * 1000000 + o.rusage.ru_stime.tv_usec},
+                     {"maxrss_kb", o.rusage.ru_maxrss}}}};
+    if (o.exit_code >= 0) {
+        result["exit_code"] = o.exit_code;
+    }
+    if (o.signal != 0) {
+        result["signal"] = o.signal;
+    }
+    if (o.wrapper_signal != 0) {
+        result["wrapper_signal"] = o.wrapper_signal;
+    }
+    end["diag"]["result"] = std::move(result);
+    if (auto st = audit::write(policy.audit, end); !st.ok() && !o.client_gone) {
+        say("error: " + st.error().msg + " (request " + id + ": end record lost)");
+    }
+    return o.exit_status;
 }
 
 }  // namespace diag::pipeline

@@ -65,6 +65,7 @@ struct Command {
     bool end_of_options = true;
     uint64_t timeout_ms = 0;  // 0 until load: inherits settings.timeout
     uint64_t output_cap = 0;  // 0 until load: inherits settings.output_cap
+    bool network = false;     // AF_INET/AF_INET6 sockets allowed (DNS for getent); TCP still refused
     std::vector<OptionSpec> options;
     std::vector<PositionalSpec> positionals;
     std::string source;  // "file:line" of the table, for messages
@@ -95,8 +96,11 @@ struct Deny {
     std::map<std::pair<dev_t, ino_t>, std::string> objects;
 };
 
+enum class LandlockMode { kRequired, kBestEffort };
+
 struct Policy {
     int version = kSchemaVersion;
+    LandlockMode landlock = LandlockMode::kRequired;
     std::string path;
     std::string sha256;  // hex digest of the main file's bytes
     std::vector<std::string> search_path;

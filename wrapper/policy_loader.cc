@@ -309,7 +309,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
                         {"match", "program", "description", "fixed", "style", "layout", "end_of_options", "timeout",
-                         "output_cap", "option", "positional"},
+                         "output_cap", "network", "option", "positional"},
                         what));
     Command c;
     c.id = id;
@@ -389,6 +389,9 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     }
     if (const auto* x = t->get("output_cap")) {
         DIAG_TRY_ASSIGN(c.output_cap, read_size(ctx, *x, what + ".output_cap"));
+    }
+    if (const auto* x = t->get("network")) {
+        DIAG_TRY_ASSIGN(c.network, read_bool(ctx, *x, what + ".network"));
     }
     if (const auto* o = t->get("option")) {
         const auto* arr = o->as_array();
@@ -556,7 +559,17 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     Policy& p = acc.policy;
     if (const auto* s = root.get("settings")) {
         DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, *s, "settings"));
-        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap"}, "settings"));
+        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap", "landlock"}, "settings"));
+        if (const auto* n = t->get("landlock")) {
+            DIAG_TRY_ASSIGN(std::string mode, read_string(ctx, *n, "settings.landlock"));
+            if (mode == "required") {
+                p.landlock = policy::LandlockMode::kRequired;
+            } else if (mode == "best-effort") {
+                p.landlock = policy::LandlockMode::kBestEffort;
+            } else {
+                return at(ctx, n->source(), "settings.landlock: 'required' or 'best-effort'");
+            }
+        }
         if (const auto* n = t->get("search_path")) {
             DIAG_TRY_ASSIGN(auto dirs, read_strings(ctx, *n, "settings.search_path"));
             for (const auto& d : dirs) {

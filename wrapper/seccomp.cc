@@ -156,12 +156,15 @@ Result<Filters> build(const Options& opts) {
             }
         }
     }
-    // personality: the query and plain PER_LINUX only (no ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC).
-    {
-        const scmp_arg_cmp not_linux[] = {SCMP_A0(SCMP_CMP_NE, PER_LINUX)};
-        const scmp_arg_cmp not_query[] = {SCMP_A0(SCMP_CMP_NE, 0xffffffffULL)};
-        const scmp_arg_cmp both[] = {not_linux[0], not_query[0]};
-        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "personality", 2, both));
+    // personality: refuse the flags that weaken the address space (ADDR_NO_RANDOMIZE,
+    // READ_IMPLIES_EXEC, ...). libseccomp cannot compare one argument twice in a rule, so one rule
+    // per flag; the query value 0xffffffff has every bit set and is refused too (nothing needs it).
+    for (scmp_datum_t flag : {static_cast<scmp_datum_t>(ADDR_NO_RANDOMIZE), static_cast<scmp_datum_t>(READ_IMPLIES_EXEC),
+                              static_cast<scmp_datum_t>(ADDR_COMPAT_LAYOUT), static_cast<scmp_datum_t>(MMAP_PAGE_ZERO),
+                              static_cast<scmp_datum_t>(ADDR_LIMIT_32BIT), static_cast<scmp_datum_t>(ADDR_LIMIT_3GB),
+                              static_cast<scmp_datum_t>(UNAME26), static_cast<scmp_datum_t>(FDPIC_FUNCPTRS)}) {
+        const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "personality", 1, cmp));
     }
     // Terminal input injection (CVE-2017-5226 class).
     for (scmp_datum_t req : {static_cast<scmp_datum_t>(TIOCSTI), static_cast<scmp_datum_t>(TIOCLINUX)}) {
