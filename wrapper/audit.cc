@@ -197,8 +197,11 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
 }
 
 Status write(const policy::Audit& cfg, const nlohmann::json& record) {
-    // error_handler replace: no invalid byte can make dump() throw; put_text kept the exact bytes.
-    const std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    // ensure_ascii: DEL, C1 controls (CSI, NEL), U+2028 and every other non-ASCII character are
+    // written as \uXXXX, so no byte of the line can drive an auditor's terminal or split the line
+    // (sudo CVE-2023-28486). error_handler replace: no invalid byte can make dump() throw; put_text
+    // kept the exact bytes in base64.
+    const std::string line = record.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) + "\n";
     const std::string decision = field(record, "diag", "decision");
     for (const auto sink : cfg.sinks) {
         switch (sink) {

@@ -425,6 +425,14 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
             c.positionals.push_back(std::move(spec));
         }
     }
+    // A recursive flag or a tree positional with no operand would make the tool read from its
+    // cwd, "/", where no tree check ran: the operand must be required.
+    const bool recursive = std::any_of(c.options.begin(), c.options.end(), [](const OptionSpec& o) { return o.recursive; });
+    for (const auto& p : c.positionals) {
+        if (policy::is_path_type(p.value.type) && (p.tree || recursive) && p.min == 0) {
+            return at(ctx, t->source(), what + ": a tree or recursively read path positional needs min >= 1");
+        }
+    }
     return c;
 }
 

@@ -87,6 +87,11 @@ std::string printable(std::string_view s, size_t max_len) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
+            if (c1) {
+                // Both bytes of a C1 control: a lone 0x80..0x9F would be invalid UTF-8 (and CSI).
+                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[++i]));
+                out += buf;
+            }
             continue;
         }
         out += static_cast<char>(c);

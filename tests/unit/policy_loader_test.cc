@@ -103,6 +103,9 @@ TEST(PolicyLoader, RejectsBadPoliciesWithPositions) {
         {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\n[[command.x.positional]]\ntype = \"string\"\ntree = true\n",
          "only path types can be trees", 12, 8},
         {std::string(kHead) + "[deny]\npaths = [\"etc/shadow\"]\n", "is not an absolute path", 8, 10},
+        {std::string(kHead) + "[command.g]\nmatch = [\"grep\"]\ndescription = \"d\"\n[[command.g.option]]\nnames = [\"-r\"]\n"
+                              "type = \"flag\"\nrecursive = true\n[[command.g.positional]]\ntype = \"path\"\nmin = 0\n",
+         "needs min >= 1", 7, 1},
         {std::string(kHead) + "[deny]\npaths = [\"/etc/../shadow\"]\n", "contains '.' or '..'", 0, 0},
         {std::string(kHead) + "[deny]\npath = [\"/etc/shadow\"]\n", "unknown key 'path' in deny", 8, 1},
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"email\"]\n", "unknown sink 'email'", 5,

@@ -45,6 +45,7 @@ TEST(Util, Utf8Validation) {
 TEST(Util, PrintableEscapesControls) {
     EXPECT_EQ(printable("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
     EXPECT_EQ(printable("\xff"), "\\xff");
+    EXPECT_EQ(printable("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J");  // C1 CSI: both bytes escaped
 }
 
 TEST(Util, IntsParseWithSignAndWithoutOverflow) {
