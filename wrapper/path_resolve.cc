@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -134,25 +135,16 @@ bool is_pseudo_fs_path(const std::string& p) {
     return util::path_within(p, "/proc") || util::path_within(p, "/sys");
 }
 
-void add_entry(Deny& deny, const std::string& pattern, const std::string& origin) {
-    for (const auto& e : deny.entries) {
-        if (e.pattern == pattern) {
-            return;
-        }
-    }
-    deny.entries.push_back({pattern, origin});
-}
-
 void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
                 const std::vector<Mount>& mounts) {
     struct stat st {};
     if (::stat(canonical.c_str(), &st) != 0) {
         return;
     }
-    add_entry(deny, canonical, origin);
+    add_deny_entry(deny, canonical, origin);
     if (deny.objects.emplace(std::make_pair(st.st_dev, st.st_ino), canonical).second) {
         for (const auto& alias : mount_aliases(canonical, mounts)) {
-            add_entry(deny, alias, origin + " (bind mount of " + canonical + ")");
+            add_deny_entry(deny, alias, origin + " (bind mount of " + canonical + ")");
         }
     }
 }
@@ -165,19 +157,13 @@ bool on_procfs(int fd) {
 // Every multiply-linked regular file below the denied directories, by (dev, ino): the other
 // names of such a file may sit in a readable tree, where neither the deny patterns nor Landlock
 // (rules bind to the tree, confinement.md 1.3) can see them. Scanned once per request, bounded.
-struct LinkIndex {
-    std::map<std::pair<dev_t, ino_t>, std::string> inodes;
-    std::string incomplete;  // non-empty: the scan hit its bound (fail closed)
-};
+using policy::LinkIndex;
 
 const LinkIndex& denied_links(const Deny& deny) {
-    static const Deny* cached_for = nullptr;
-    static LinkIndex index;
-    if (cached_for == &deny) {
-        return index;
+    if (deny.link_index) {
+        return *deny.link_index;
     }
-    cached_for = &deny;
-    index = LinkIndex{};
+    LinkIndex& index = deny.link_index.emplace();
     size_t budget = kMaxHardlinkScan;
     for (const auto& [id, root] : deny.objects) {
         if (is_pseudo_fs_path(root)) {
@@ -318,7 +304,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             }
         }
         const std::string written = util::join_path(comps);
-        add_entry(deny, written, r.origin);
+        add_deny_entry(deny, written, r.origin);
         // Canonical form of the glob-free prefix (a denied symlink protects its target).
         size_t plain = 0;
         while (plain < comps.size() && !util::has_glob(comps[plain])) {
@@ -328,7 +314,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         for (size_t i = plain; i < comps.size(); ++i) {
             canon += (canon == "/" ? "" : "/") + comps[i];
         }
-        add_entry(deny, canon, r.origin);
+        add_deny_entry(deny, canon, r.origin);
         if (is_pseudo_fs_path(canon)) {
             continue;  // /proc objects come and go; the patterns cover them.
         }
@@ -353,23 +339,59 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     return deny;
 }
 
+void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin) {
+    if (deny.exact.count(pattern) != 0 ||
+        std::any_of(deny.globs.begin(), deny.globs.end(), [&](size_t i) { return deny.entries[i].pattern == pattern; })) {
+        return;
+    }
+    const size_t idx = deny.entries.size();
+    deny.entries.push_back({pattern, origin});
+    const auto comps = util::split_path(pattern);
+    if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); })) {
+        deny.globs.push_back(idx);
+        return;
+    }
+    deny.exact.emplace(util::join_path(comps), idx);
+    for (size_t n = 0; n < comps.size(); ++n) {
+        deny.ancestors.emplace(util::join_path(comps, n), idx);
+    }
+}
+
 const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
     const auto path = util::split_path(canonical);
-    for (const auto& e : deny.entries) {
-        const auto pat = util::split_path(e.pattern);
+    // The path itself or any ancestor equal to a literal entry.
+    std::string prefix;
+    if (auto it = deny.exact.find("/"); it != deny.exact.end()) {
+        return &deny.entries[it->second];
+    }
+    for (const auto& c : path) {
+        prefix += "/" + c;
+        if (auto it = deny.exact.find(prefix); it != deny.exact.end()) {
+            return &deny.entries[it->second];
+        }
+    }
+    for (size_t i : deny.globs) {
+        const auto pat = util::split_path(deny.entries[i].pattern);
         if (pat.size() <= path.size() && prefix_matches(pat, path, pat.size())) {
-            return &e;
+            return &deny.entries[i];
         }
     }
     return nullptr;
 }
 
 const DenyEntry* deny_below(const Deny& deny, std::string_view dir) {
+    const std::string canonical = util::join_path(util::split_path(dir));
+    if (auto it = deny.exact.find(canonical); it != deny.exact.end()) {
+        return &deny.entries[it->second];
+    }
+    if (auto it = deny.ancestors.find(canonical); it != deny.ancestors.end()) {
+        return &deny.entries[it->second];
+    }
     const auto path = util::split_path(dir);
-    for (const auto& e : deny.entries) {
-        const auto pat = util::split_path(e.pattern);
+    for (size_t i : deny.globs) {
+        const auto pat = util::split_path(deny.entries[i].pattern);
         if (pat.size() >= path.size() && prefix_matches(pat, path, path.size())) {
-            return &e;
+            return &deny.entries[i];
         }
     }
     return nullptr;

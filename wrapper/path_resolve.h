@@ -34,6 +34,10 @@ struct RawDeny {
 // /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid.
 [[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
 
+// Adds one pattern (canonical, absolute, may contain globs) to `deny` and its index; duplicates
+// are ignored.
+void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::string& origin);
+
 // The deny entry that covers `canonical` (the path itself or an ancestor), or nullptr.
 [[nodiscard]] const policy::DenyEntry* match_deny(const policy::Deny& deny, std::string_view canonical);
 

@@ -210,8 +210,9 @@ TEST_F(PathResolve, BindMountOfADeniedDirectoryIsDenied) {
 
 TEST(PathResolveDeny, MatchIsPerComponentGlob) {
     policy::Deny d;
-    d.entries.push_back({"/home/*/.ssh", "t"});
-    d.entries.push_back({"/etc/shadow*", "t"});
+    add_deny_entry(d, "/home/*/.ssh", "t");
+    add_deny_entry(d, "/etc/shadow*", "t");
+    add_deny_entry(d, "/var/lib/secret", "t");
     EXPECT_NE(match_deny(d, "/home/alice/.ssh/id_ed25519"), nullptr);
     EXPECT_NE(match_deny(d, "/home/.hidden/.ssh"), nullptr);
     EXPECT_EQ(match_deny(d, "/home/alice/x/.ssh"), nullptr);
@@ -220,7 +221,14 @@ TEST(PathResolveDeny, MatchIsPerComponentGlob) {
     EXPECT_EQ(match_deny(d, "/etc/passwd"), nullptr);
     EXPECT_NE(deny_below(d, "/home"), nullptr);
     EXPECT_NE(deny_below(d, "/"), nullptr);
-    EXPECT_EQ(deny_below(d, "/var"), nullptr);
+    EXPECT_NE(deny_below(d, "/var"), nullptr);  // /var/lib/secret lies below
+    EXPECT_NE(deny_below(d, "/var/lib/secret"), nullptr);
+    EXPECT_EQ(deny_below(d, "/var/lib/other"), nullptr);
+    EXPECT_EQ(deny_below(d, "/usr"), nullptr);
+    EXPECT_NE(match_deny(d, "/var/lib/secret/x/y"), nullptr);
+    EXPECT_EQ(match_deny(d, "/var/lib/secrets"), nullptr);
+    add_deny_entry(d, "/var/lib/secret", "again");  // duplicates are ignored
+    EXPECT_EQ(d.entries.size(), 3u);
 }
 
 }  // namespace

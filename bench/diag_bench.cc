@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// Benchmarks for the numbers the confinement issue sets targets for:
+//   diag_bench setup WRAPPER_UNUSED            Landlock + seccomp setup for 10/100/1000 denied paths
+//   diag_bench requests WRAPPER POLICY FILE    per-request overhead vs running the command directly
+//   diag_bench stream WRAPPER POLICY FILE      throughput of FILE through the wrapper vs directly
+// Medians over repeated runs; run as root (the policy must be root-owned).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "wrapper/landlock.h"
+#include "wrapper/path_resolve.h"
+#include "wrapper/seccomp.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Runs argv with env, stdout to `out_fd` (or /dev/null), waits; returns wall ms.
+double run(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd = -1) {
+    const auto t = Clock::now();
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(out_fd >= 0 ? out_fd : null, 1);
+        dup2(null, 2);
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        std::vector<char*> e;
+        for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+        e.push_back(nullptr);
+        execve(a[0], a.data(), e.data());
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        std::fprintf(stderr, "bench: %s exited with status %d\n", argv[0].c_str(), st);
+        std::exit(1);
+    }
+    return ms_since(t);
+}
+
+int setup() {
+    std::printf("%-8s %10s %10s %12s %12s %10s\n", "denied", "rules", "deny ms", "landlock ms", "seccomp ms", "total ms");
+    for (int n : {10, 100, 1000}) {
+        char tmpl[] = "/tmp/diagbench.XXXXXX";
+        const std::string dir = mkdtemp(tmpl);
+        std::vector<diag::path_resolve::RawDeny> raw;
+        // Denied paths spread the way real ones are: a few per directory, in many directories.
+        for (int i = 0; i < n; ++i) {
+            const std::string d = dir + "/svc" + std::to_string(i / 4);
+            std::filesystem::create_directories(d);
+            const std::string f = d + "/secret" + std::to_string(i % 4);
+            std::ofstream(f) << "x";
+            raw.push_back({f, "bench"});
+        }
+        std::vector<double> tdeny, tll, tsc, ttotal;
+        size_t rules = 0;
+        for (int rep = 0; rep < 21; ++rep) {
+            const auto t0 = Clock::now();
+            auto deny = diag::path_resolve::build_deny(raw);
+            const double a = ms_since(t0);
+            const auto t1 = Clock::now();
+            auto ll = diag::landlock::build(*deny, {"/usr/bin/true"});
+            const double b = ms_since(t1);
+            const auto t2 = Clock::now();
+            auto sc = diag::seccomp::build({false, 3});
+            const double c = ms_since(t2);
+            if (!deny.ok() || !ll.ok() || !sc.ok()) {
+                std::fprintf(stderr, "bench: setup failed\n");
+                return 1;
+            }
+            rules = ll->rules;
+            tdeny.push_back(a);
+            tll.push_back(b);
+            tsc.push_back(c);
+            ttotal.push_back(a + b + c);
+        }
+        std::printf("%-8d %10zu %10.3f %12.3f %12.3f %10.3f\n", n, rules, median(tdeny), median(tll), median(tsc),
+                    median(ttotal));
+        std::filesystem::remove_all(dir);
+    }
+    return 0;
+}
+
+int requests(const std::string& wrapper, const std::string& policy, const std::string& file) {
+    const int reps = 200;
+    struct Case {
+        std::string name;
+        std::vector<std::string> direct;
+        std::string request;
+    } cases[] = {
+        {"/bin/true", {"/usr/bin/true"}, "true"},
+        {"cat small file", {"/usr/bin/cat", file}, "cat " + file},
+    };
+    std::printf("%-16s %12s %12s %12s\n", "command", "direct ms", "wrapper ms", "overhead ms");
+    for (const auto& c : cases) {
+        std::vector<double> d, w;
+        for (int i = 0; i < reps; ++i) {
+            d.push_back(run(c.direct, {"PATH=/usr/bin:/bin"}));
+            w.push_back(run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=" + c.request}));
+        }
+        std::printf("%-16s %12.3f %12.3f %12.3f\n", c.name.c_str(), median(d), median(w), median(w) - median(d));
+    }
+    return 0;
+}
+
+int stream(const std::string& wrapper, const std::string& policy, const std::string& file) {
+    const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
+    std::vector<double> d, w;
+    for (int i = 0; i < 5; ++i) {
+        // A reader on a pipe, as sshd is: the output is consumed and thrown away.
+        for (int which = 0; which < 2; ++which) {
+            int p[2];
+            if (pipe(p) != 0) return 1;
+            const pid_t reader = fork();
+            if (reader == 0) {
+                close(p[1]);
+                static char buf[1 << 20];
+                while (read(p[0], buf, sizeof buf) > 0) {
+                }
+                _exit(0);
+            }
+            close(p[0]);
+            const double ms = which == 0 ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
+                                         : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
+            close(p[1]);
+            waitpid(reader, nullptr, 0);
+            (which == 0 ? d : w).push_back(ms);
+        }
+    }
+    const double dr = gib / (median(d) / 1000.0);
+    const double wr = gib / (median(w) / 1000.0);
+    std::printf("stream %.2f GiB: direct %.2f GiB/s, wrapper %.2f GiB/s, ratio %.1f%%\n", gib, dr, wr, 100.0 * wr / dr);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "setup") {
+        return setup();
+    }
+    if ((mode == "requests" || mode == "stream") && argc == 5) {
+        return mode == "requests" ? requests(argv[2], argv[3], argv[4]) : stream(argv[2], argv[3], argv[4]);
+    }
+    std::fprintf(stderr, "usage: diag_bench setup | requests|stream WRAPPER POLICY FILE\n");
+    return 2;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every benchmark against a build tree and prints the numbers bench/README.md records.
+#   bench/run.sh [BUILD_DIR]      (default: build-release; needs root: the policy must be root-owned)
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+build=${1:-build-release}
+[[ $(id -u) -eq 0 ]] || { echo "bench/run.sh: run as root" >&2; exit 1; }
+[[ -x $build/diag-wrapper && -x $build/bench/diag_bench ]] || {
+    cmake --preset release >/dev/null && cmake --build --preset release --target diag-wrapper diag_bench >/dev/null
+    build=build-release
+}
+tmp=$(mktemp -d /tmp/diagbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+printf 'hello\n' > "$tmp/small.txt"
+truncate -s 1G "$tmp/big.bin"
+cat > "$tmp/policy.toml" <<TOML
+version = 1
+[settings]
+search_path = ["/usr/bin", "/bin"]
+timeout = "120s"
+output_cap = "2GiB"
+[audit]
+sinks = ["file"]
+file = "$tmp/audit.jsonl"
+[deny]
+paths = ["/etc/shadow*", "/etc/ssh/ssh_host_*key", "/root", "/home/*/.ssh"]
+[command.true]
+match = ["true"]
+description = "nothing"
+[command.cat]
+match = ["cat"]
+description = "print a file"
+[[command.cat.positional]]
+type = "path"
+TOML
+chmod 644 "$tmp/policy.toml"
+echo "== $(uname -r), $(nproc) cores, Landlock ABI via the wrapper's record below"
+echo "== setup cost (median of 21)"
+"$build/bench/diag_bench" setup
+echo "== per-request overhead (median of 200)"
+"$build/bench/diag_bench" requests "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/small.txt"
+echo "== streaming (median of 5)"
+"$build/bench/diag_bench" stream "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/big.bin"
+grep -m1 '"landlock"' "$tmp/audit.jsonl" | python3 -c 'import json,sys; print("confinement:", json.load(sys.stdin)["diag"]["confinement"]["landlock"])'
