@@ -11,7 +11,7 @@
 #   e2e_setup /path/to/diag-wrapper /path/to/policy/default.toml   # installs an EXIT trap
 #   e2e_run 'uname -a'        # sets E2E_OUT, E2E_ERR, E2E_RC
 #
-# Everything lives below one root-owned mktemp -d directory ($E2E_T):
+# Everything lives below one root-owned mktemp -d directory ($E2E_T, in ${DIAG_E2E_TMPDIR:-/tmp}):
 #   bin/diag-wrapper        root 0755, the ForceCommand
 #   etc/policy.toml         root 0644, default.toml with [audit] -> file sink in audit/, include = [],
 #                           and "$E2E_T/secret" appended to [deny] paths
@@ -23,15 +23,20 @@
 #   client/id_ed25519       the account's key (root 0600)
 #   sshd/                   root 0700: sshd_config, host key, pid file, sshd.log
 # Nothing outside $E2E_T is changed except: the test account (removed on exit) and /run/sshd
-# (created if missing, which sshd's privilege separation needs; removed again if we created it).
+# (created if missing, as sshd's privilege separation needs it; left in place, as a concurrent run
+# may be using it).
 
 E2E_SSHD_BIN=/usr/sbin/sshd
+# Parent of the fixture dir: must be root-owned and not writable by others (sticky is fine) and
+# not mounted noexec.
+E2E_BASE=${DIAG_E2E_TMPDIR:-/tmp}
+# e2e_run stops sending requests this many seconds after e2e_setup (ctest's TIMEOUT is 600).
+E2E_DEADLINE=${DIAG_E2E_DEADLINE:-360}
 E2E_T=""
 E2E_USER=""
 E2E_GROUP=""
 E2E_PORT=""
 E2E_SSHD_PID=""
-E2E_CREATED_RUN_SSHD=0
 E2E_SSH_OPTS=()
 E2E_OUT=""
 E2E_ERR=""
@@ -244,14 +249,10 @@ e2e_cleanup() {
         groupdel "$E2E_GROUP" >/dev/null 2>&1
     fi
     E2E_USER=""; E2E_GROUP=""
-    if [[ -n $E2E_T && -d $E2E_T && $E2E_T == /tmp/diag-e2e.* ]]; then
-        rm -rf -- "$E2E_T"
+    if [[ -n $E2E_T && -d $E2E_T && $E2E_T == "$E2E_BASE"/diag-e2e.* ]]; then
+        rm -rf --one-file-system -- "$E2E_T"
     fi
     E2E_T=""
-    if [[ $E2E_CREATED_RUN_SSHD == 1 ]]; then
-        rmdir /run/sshd 2>/dev/null
-        E2E_CREATED_RUN_SSHD=0
-    fi
     return "$rc"
 }
 
@@ -327,12 +328,13 @@ e2e_setup() {
     [[ -f $wrapper && -x $wrapper ]] || e2e_die "wrapper binary not found or not executable: $wrapper"
     [[ -f $policy_src ]] || e2e_die "policy not found: $policy_src"
 
+    E2E_DEADLINE=$((SECONDS + E2E_DEADLINE))
     trap e2e_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
     umask 022
-    E2E_T=$(mktemp -d /tmp/diag-e2e.XXXXXXXX)
+    E2E_T=$(mktemp -d "$E2E_BASE/diag-e2e.XXXXXXXX")
     chown root:root "$E2E_T"
     chmod 0755 "$E2E_T"
     local T=$E2E_T
@@ -387,10 +389,9 @@ e2e_setup() {
     fi
 
     # sshd.
-    if [[ ! -d /run/sshd ]]; then
-        mkdir -m 0755 /run/sshd
-        E2E_CREATED_RUN_SSHD=1
-    fi
+    # sshd's privilege separation directory (systemd's tmpfiles would create it). Left in place on
+    # exit: another fixture running concurrently may need it.
+    mkdir -m 0755 /run/sshd 2>/dev/null || [[ -d /run/sshd ]]
     local try
     for try in 1 2 3; do
         E2E_PORT=$(e2e_free_port)
@@ -426,7 +427,7 @@ e2e_ssh() {
         case ${opts[-1]} in -[BbcDEeFIiJLlmOopQRSWw]) opts+=("$1"); shift ;; esac
     done
     [[ ${1-} == -- ]] && shift
-    timeout 60 ssh "${E2E_SSH_OPTS[@]}" "${opts[@]}" "$E2E_DEST" "$@"
+    timeout 30 ssh "${E2E_SSH_OPTS[@]}" "${opts[@]}" "$E2E_DEST" "$@"
 }
 
 # e2e_run [ssh options...] 'REQUEST': one request; sets E2E_OUT, E2E_ERR, E2E_RC. Stdin: /dev/null
@@ -440,7 +441,13 @@ e2e_run() {
         args+=(-- "$last")
     fi
     E2E_RC=0
+    if ((SECONDS > E2E_DEADLINE)); then
+        # Stay well inside ctest's TIMEOUT: a killed script cannot clean up.
+        E2E_OUT=""; E2E_ERR="e2e: deadline exceeded, request not sent"; E2E_RC=124
+        return 0
+    fi
     e2e_ssh "${args[@]}" <"${E2E_STDIN:-/dev/null}" >"$o" 2>"$e" || E2E_RC=$?
-    E2E_OUT=$(cat "$o")
-    E2E_ERR=$(cat "$e")
+    # (NUL bytes cannot live in a bash variable; drop them quietly)
+    E2E_OUT=$(tr -d '\000' <"$o")
+    E2E_ERR=$(tr -d '\000' <"$e")
 }

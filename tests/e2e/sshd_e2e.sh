@@ -32,7 +32,7 @@ T=$E2E_T
 PASS=0
 FAIL=0
 REQUESTS=0          # requests that reached the wrapper with a non-empty command
-DENIED_IDS=()       # request ids taken from "diag-wrapper: denied: ... (request <id>)"
+DENIED_IDS=()       # "<request id>=<reason code>" from "diag-wrapper: denied: <code>: ... (request <id>)"
 
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
 not_ok() {
@@ -99,8 +99,8 @@ expect_denied() {
     if [[ $E2E_ERR == *$'\n'* ]]; then
         fail_last "$name" "expected exactly one stderr line"; return
     fi
-    if [[ $first =~ \(request\ ([^\)]+)\)$ ]]; then
-        DENIED_IDS+=("${BASH_REMATCH[1]}")
+    if [[ $first =~ ^diag-wrapper:\ denied:\ ([a-z0-9-]+):.*\(request\ ([^\)]+)\)$ ]]; then
+        DENIED_IDS+=("${BASH_REMATCH[2]}=${BASH_REMATCH[1]}")
     else
         fail_last "$name" "expected '(request <id>)' at the end of the denial line"; return
     fi
@@ -137,15 +137,15 @@ expect_denied "denied: canary file under a denied path" path-denied
 expect_no_token "denied: canary token not in output (direct)"
 
 run "cat $T/pub/link"
-expect_denied "denied: symlink to the canary"
+expect_denied "denied: symlink to the canary" path-denied
 expect_no_token "denied: canary token not in output (symlink)"
 
 run "cat $T/pub/../secret/canary.txt"
-expect_denied "denied: dot-dot path to the canary"
+expect_denied "denied: dot-dot path to the canary" path-denied
 expect_no_token "denied: canary token not in output (dot-dot)"
 
 run "cat $T/secret"
-expect_denied "denied: the denied directory itself"
+expect_denied "denied: the denied directory itself" path-denied
 
 run "cat $T/secret/*"
 expect_denied "denied: glob is not expanded"
@@ -177,12 +177,12 @@ else not_ok "denied: redirection target not created" "$T/rw/redirected exists"; 
 
 # ---------------------------------------------------------------- mutations
 run "rm -f $T/rw/victim.txt"
-expect_denied "denied: rm -f on a file the account could delete"
+expect_denied "denied: rm -f on a file the account could delete" unknown-command
 if [[ -f $T/rw/victim.txt ]]; then ok "denied: rm target still exists"
 else not_ok "denied: rm target still exists" "$T/rw/victim.txt is gone"; fi
 
 run "rm -f $T/pub/readme.txt"
-expect_denied "denied: rm -f readme"
+expect_denied "denied: rm -f readme" unknown-command
 if [[ -f $T/pub/readme.txt ]]; then ok "denied: readme still exists"
 else not_ok "denied: readme still exists"; fi
 
@@ -190,12 +190,56 @@ run "systemctl restart ssh"
 expect_denied "denied: systemctl restart"
 
 run "touch $T/rw/touched"
-expect_denied "denied: touch"
+expect_denied "denied: touch" unknown-command
 if [[ ! -e $T/rw/touched ]]; then ok "denied: touch target not created"
 else not_ok "denied: touch target not created"; fi
 
 run "sh -c id"
 expect_denied "denied: sh -c" unknown-command
+
+# ---------------------------------------------------------------- other readers of the canary
+# Whatever the policy allows (or not) of these tools, none may reveal the canary: each must be
+# refused. No reason code is asserted: it depends on the policy (unknown-option, path-denied, ...).
+for req in "grep -r canary- $T" "grep canary- $T/pub/link" "head $T/secret/canary.txt" \
+           "tail $T/pub/link" "wc -c $T/secret/canary.txt" "ls $T/secret" \
+           "find $T -name canary.txt" "cat /proc/self/environ" "cat /etc/shadow"; do
+    run "$req"
+    expect_denied "denied: ${req//$T/\$T}"
+    expect_no_token "denied: canary token not in output (${req//$T/\$T})"
+done
+
+# ---------------------------------------------------------------- hard links, output cap
+# A hard link to the canary outside the denied dir: refused when named directly, and a recursive
+# reader may not walk a tree that holds one. (Unprivileged users cannot make such links, given
+# fs.protected_hardlinks, but they can pre-exist: backups, admin copies.)
+install -d -o root -g root -m 0755 "$T/tree" "$T/tree/sub"
+ln "$T/secret/canary.txt" "$T/tree/sub/hardlink"
+run "cat $T/tree/sub/hardlink"
+expect_denied "denied: direct read of a hard link to the canary" path-denied
+run "grep -r canary- $T/tree"
+expect_denied "denied: recursive grep over a tree holding a hard link to the canary" path-tree-denied
+expect_no_token "denied: canary token not in output (recursive grep, hard link)"
+
+# Output cap: a file larger than the cap of 'cat' (read from --explain, so whatever the policy
+# says) must not come back whole (but some of it must: a command that fails to start proves nothing).
+cap=$("$T/bin/diag-wrapper" --policy "$E2E_POLICY" --explain -- "cat $T/pub/readme.txt" 2>/dev/null \
+      | sed -n 's/^output-cap: \([0-9][0-9]*\)$/\1/p')
+if [[ -n $cap && $cap -le $((64 * 1024 * 1024)) ]]; then
+    truncate -s $((cap + 4 * 1024 * 1024)) "$T/pub/big.bin"
+    REQUESTS=$((REQUESTS + 1)); E2E_RC=0
+    e2e_ssh "cat $T/pub/big.bin" </dev/null >"$T/big.out" 2>/dev/null || E2E_RC=$?
+    got=$(wc -c <"$T/big.out")
+    rm -f "$T/big.out"
+    if [[ $got -gt 0 && $got -le $cap ]]; then
+        ok "limits: cat of a file 4MiB over the output cap returns some, at most the cap"
+    else
+        not_ok "limits: cat of a file 4MiB over the output cap returns some, at most the cap" \
+            "output_cap $cap bytes, got $got bytes, exit $E2E_RC"
+    fi
+    rm -f "$T/pub/big.bin"
+else
+    ok "limits: cat of a file 4MiB over the output cap # SKIP no output-cap <= 64MiB in --explain"
+fi
 
 # ---------------------------------------------------------------- no shell for empty requests
 stdin_file=$T/stdin.txt
@@ -215,7 +259,7 @@ help_ok() {   # stdout has ID<TAB>USAGE<TAB>DESCRIPTION lines and no sign of a s
 if command -v script >/dev/null 2>&1; then
     REQ="(interactive login from a terminal, via script(1))"
     E2E_RC=0
-    timeout 60 script -q -e -c "$(printf '%q ' ssh "${E2E_SSH_OPTS[@]}" "$E2E_DEST")" /dev/null \
+    timeout 30 script -q -e -c "$(printf '%q ' ssh "${E2E_SSH_OPTS[@]}" "$E2E_DEST")" /dev/null \
         <"$stdin_file" >"$T/tty.out" 2>&1 || E2E_RC=$?
     E2E_OUT=$(cat "$T/tty.out"); E2E_ERR=""
     if [[ $E2E_RC == 0 ]] && help_ok; then ok "empty: interactive ssh (no command) prints help, exit 0, no shell"
@@ -301,47 +345,74 @@ else fail_last "denied: local port forwarding channel refused by sshd" "expected
 # ---------------------------------------------------------------- audit log
 audit_report=$(python3 - "$E2E_AUDIT" "$E2E_TOKEN" "$REQUESTS" "$T/pub/readme.txt" "${DENIED_IDS[@]}" <<'EOF' || true
 import json, sys
-path, token, nreq, readme, *denied_ids = sys.argv[1:]
+path, token, nreq, readme, *denied = sys.argv[1:]
 nreq = int(nreq)
 raw = open(path, encoding="utf-8", errors="replace").read()
 problems = []
 lines = [l for l in raw.split("\n") if l != ""]
-recs = []
+recs = []          # (line, record) of decision records
+ends = {}          # request_id -> end record (event.action == "end": how an allowed command ended)
+def diag(r):
+    return r.get("diag") if isinstance(r.get("diag"), dict) else {}
+def dg(r, k):
+    return r.get(k, diag(r).get(k))
+def action(r):
+    ev = r.get("event") if isinstance(r.get("event"), dict) else {}
+    return ev.get("action", "decision")
 for n, l in enumerate(lines, 1):
     try:
         r = json.loads(l)
     except ValueError as e:
         problems.append(f"line {n} is not JSON: {e}: {l[:200]}")
         continue
-    if not isinstance(r, dict) or "decision" not in r:
-        problems.append(f"line {n} has no 'decision': {l[:200]}")
+    if not isinstance(r, dict):
+        problems.append(f"line {n} is not a JSON object: {l[:200]}")
+        continue
+    if action(r) == "end":
+        ends[dg(r, "request_id")] = r
+        continue
+    if dg(r, "decision") is None:
+        problems.append(f"line {n}: decision record without a 'decision': {l[:200]}")
         continue
     recs.append((l, r))
 print(f"check lines-parse {'ok' if not problems else 'bad'} " + " | ".join(problems[:5]))
-print(f"check count {'ok' if len(lines) >= nreq else 'bad'} {len(lines)} audit lines for {nreq} non-empty requests")
+print(f"check count {'ok' if len(recs) >= nreq else 'bad'} {len(recs)} decision records for {nreq} non-empty requests ({len(ends)} end records)")
 print(f"check no-token {'ok' if token not in raw else 'bad'}")
-def is_allow(r): return str(r.get("decision")).lower().startswith("allow")
-def is_deny(r): return str(r.get("decision")).lower().startswith("den")
+def is_allow(r): return str(dg(r, "decision")).lower() == "allow"
+def is_deny(r): return str(dg(r, "decision")).lower() == "deny"
 missing = []
-for i in denied_ids:
-    if not any(i in l and is_deny(r) for l, r in recs):
-        missing.append(i)
-print(f"check denied-ids {'ok' if denied_ids and not missing else 'bad'} {len(denied_ids) - len(missing)}/{len(denied_ids)} denied request ids found with a deny decision")
+for pair in denied:
+    rid, code = pair.split("=", 1)
+    hits = [r for l, r in recs if dg(r, "request_id") == rid or (dg(r, "request_id") is None and rid in l)]
+    if not any(is_deny(r) and dg(r, "reason") in (None, code) for r in hits):
+        missing.append(f"{rid} ({code}): {[(dg(r, 'decision'), dg(r, 'reason')) for r in hits]}")
+    if rid in ends:
+        missing.append(f"{rid} ({code}): denied, yet it has an end record (something ran?)")
+print(f"check denied-ids {'ok' if denied and not missing else 'bad'} {len(denied) - len(missing)}/{len(denied)} denied request ids logged as deny with the same reason code; problems: {missing[:3]}")
 canary = [r for l, r in recs if "secret/canary.txt" in l and is_deny(r)]
 print(f"check canary-denied {'ok' if canary else 'bad'} {len(canary)} deny records mention the canary")
 allowed = [r for l, r in recs if readme in l and is_allow(r)]
 print(f"check readme-allowed {'ok' if allowed else 'bad'} {len(allowed)} allow records mention readme.txt")
+# If the wrapper writes end records at all, the allowed cat of readme.txt must have one saying it
+# exited 0.
+if ends:
+    ok_end = [ends[dg(r, "request_id")] for r in allowed if dg(r, "request_id") in ends]
+    good = [e for e in ok_end if diag(e).get("result", {}).get("exit_status") == 0]
+    print(f"check end-records {'ok' if good else 'bad'} {len(good)} end records with exit_status 0 for the allowed cat")
+else:
+    print("check end-records ok (no end records written: skipped)")
 EOF
 )
 declare -A audit_names=(
-    [lines-parse]="audit: every line is a JSON object with a 'decision'"
-    [count]="audit: one line per request"
+    [lines-parse]="audit: every line is a JSON object; decision records carry a 'decision'"
+    [count]="audit: one decision record per request"
     [no-token]="audit: canary token never appears in the audit log"
-    [denied-ids]="audit: every denied request id is logged as denied"
+    [denied-ids]="audit: every denied request id is logged as deny with the stderr reason code"
     [canary-denied]="audit: the canary request is logged as denied"
     [readme-allowed]="audit: the allowed cat is logged as allowed"
+    [end-records]="audit: the allowed cat has an end record with exit_status 0"
 )
-for key in lines-parse count no-token denied-ids canary-denied readme-allowed; do
+for key in lines-parse count no-token denied-ids canary-denied readme-allowed end-records; do
     line=$(grep "^check $key " <<<"$audit_report" || true)
     if [[ $line == "check $key ok"* ]]; then
         ok "${audit_names[$key]}"
