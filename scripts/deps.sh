@@ -14,7 +14,7 @@ packages=(
     libgtest-dev googletest
     openssh-server openssh-client
     python3
-    procps iproute2     # ps/pgrep/ss: probed by the e2e test and scripts/demo.sh (minimal images lack them)
+    procps iproute2 systemd-journal-remote     # ps/pgrep/ss: probed by the e2e test and scripts/demo.sh (minimal images lack them)
 )
 
 for arg in "$@"; do

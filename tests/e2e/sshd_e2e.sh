@@ -342,6 +342,61 @@ E2E_RC=-; E2E_OUT=$fwd_result; E2E_ERR=$(cat "$T/fwdl.err")
 if [[ $fwd_result == refused:* ]]; then ok "denied: local port forwarding channel refused by sshd"
 else fail_last "denied: local port forwarding channel refused by sshd" "expected no data through the tunnel"; fi
 
+# ---------------------------------------------------------------- supervision through sshd
+# Two test-only rules appended to the fixture policy (root-owned, re-read per request): a sleep
+# with the policy's default timeout, and one with a 1 s timeout.
+cat >>"$E2E_POLICY" <<'TOML'
+
+[command.e2e-sleep]
+match = ["e2e-sleep"]
+program = "sleep"
+description = "test only: sleeps"
+timeout = "60s"
+positional = [ { type = "regex", pattern = "[0-9]{1,3}" } ]
+
+[command.e2e-sleep-1s]
+match = ["e2e-sleep-1s"]
+program = "sleep"
+description = "test only: sleeps past its 1 s timeout"
+timeout = "1s"
+positional = [ { type = "regex", pattern = "[0-9]{1,3}" } ]
+TOML
+
+# survivors PATTERN: pids of the test account's processes whose command line matches PATTERN
+survivors() { pgrep -u "$E2E_USER" -f "$1" 2>/dev/null | tr '\n' ' ' || true; }
+
+# Timeout: the wrapper kills the command's process group and reports it.
+run 'e2e-sleep-1s 47'
+if [[ $E2E_RC -eq 137 && $E2E_ERR == *"diag-wrapper: timeout:"* ]]; then
+    ok "timeout: killed at the rule's 1 s timeout, exit 137, one stderr line"
+else
+    fail_last "timeout: killed at the rule's 1 s timeout, exit 137, one stderr line" "expected 137 and a timeout line"
+fi
+left=$(survivors 'sleep -- 47')
+if [[ -z $left ]]; then ok "timeout: no process of the request survives"; else not_ok "timeout: no process of the request survives" "left: $left"; fi
+
+# Disconnect: kill the ssh client mid-command; sshd closes the session, the wrapper notices and
+# kills the command. Nothing of the request may survive.
+REQUESTS=$((REQUESTS + 1))
+e2e_ssh -- 'e2e-sleep 53' </dev/null >/dev/null 2>&1 &
+client=$!
+for _ in $(seq 1 50); do [[ -n $(survivors 'sleep -- 53') ]] && break; sleep 0.1; done
+started=$(survivors 'sleep -- 53')
+# The ssh client itself (and its `timeout` parent), as a client crash or a dropped link would.
+pkill -KILL -u 0 -f 'e2e-sleep 53' 2>/dev/null || true
+wait "$client" 2>/dev/null || true
+gone=""
+for _ in $(seq 1 30); do
+    if [[ -z $(survivors 'sleep -- 53') && -z $(survivors 'diag-wrapper') ]]; then gone=yes; break; fi
+    sleep 0.1
+done
+if [[ -n $started && -n $gone ]]; then
+    ok "disconnect: killing the ssh client mid-command leaves no process of the request (within 3 s)"
+else
+    not_ok "disconnect: killing the ssh client mid-command leaves no process of the request (within 3 s)" \
+        "started: '${started}'" "$(ps -o pid,ppid,stat,args -u "$E2E_USER" 2>/dev/null)" "left: sleep '$(survivors 'sleep -- 53')' wrapper '$(survivors 'diag-wrapper')'"
+fi
+
 # ---------------------------------------------------------------- audit log
 audit_report=$(python3 - "$E2E_AUDIT" "$E2E_TOKEN" "$REQUESTS" "$T/pub/readme.txt" "${DENIED_IDS[@]}" <<'EOF' || true
 import json, sys
