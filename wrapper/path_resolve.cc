@@ -164,7 +164,13 @@ const LinkIndex& denied_links(const Deny& deny) {
         return *deny.link_index;
     }
     LinkIndex& index = deny.link_index.emplace();
-    size_t budget = kMaxHardlinkScan;
+    auto note = [&index](const struct stat& st, const std::string& name) {
+        const auto key = std::make_pair(st.st_dev, st.st_ino);
+        index.inodes.emplace(key, name);
+        index.names[key].insert(name);
+        index.nlink[key] = st.st_nlink;
+    };
+    size_t total = kMaxHardlinkScan;
     for (const auto& [id, root] : deny.objects) {
         if (is_pseudo_fs_path(root)) {
             continue;
@@ -175,39 +181,53 @@ const LinkIndex& denied_links(const Deny& deny) {
         }
         if (!S_ISDIR(rst.st_mode)) {
             if (S_ISREG(rst.st_mode) && rst.st_nlink > 1) {
-                index.inodes.emplace(std::make_pair(rst.st_dev, rst.st_ino), root);
+                note(rst, root);
             }
             continue;
         }
+        // A directory below another denied object is scanned with it.
+        const bool nested = std::any_of(deny.objects.begin(), deny.objects.end(), [&](const auto& o) {
+            return o.second != root && util::path_within(root, o.second);
+        });
+        if (nested) {
+            continue;
+        }
+        size_t budget = std::min(total, kMaxHardlinkScanPerRoot);
+        bool complete = true;
         std::deque<std::string> todo{root};
-        while (!todo.empty()) {
+        while (!todo.empty() && complete) {
             const std::string dir = todo.front();
             todo.pop_front();
             DIR* d = ::opendir(dir.c_str());
             if (d == nullptr) {
-                continue;  // unreadable to us, so no readable name can lead into it either
+                continue;  // unreadable to us (adr/0006: its files' other names are not found)
             }
             while (const dirent* e = ::readdir(d)) {
                 if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
                     continue;
                 }
-                if (budget-- == 0) {
-                    ::closedir(d);
-                    index.incomplete = "cannot rule out a hard link into " + root + " (scan limit reached)";
-                    return index;
+                if (budget == 0) {
+                    complete = false;
+                    break;
                 }
+                --budget;
+                --total;
                 struct stat st {};
                 if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
                     continue;
                 }
                 const std::string child = dir + "/" + e->d_name;
                 if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-                    index.inodes.emplace(std::make_pair(st.st_dev, st.st_ino), child);
+                    note(st, child);
                 } else if (S_ISDIR(st.st_mode)) {
                     todo.push_back(child);
                 }
             }
             ::closedir(d);
+        }
+        if (!complete) {
+            index.unverified.push_back(root);
+            index.incomplete = "cannot rule out a hard link into " + root + " (scan limit reached)";
         }
     }
     return index;
@@ -266,6 +286,24 @@ std::optional<std::string> tree_has_denied_link(const Deny& deny, const std::str
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
+    const LinkIndex& index = denied_links(deny);
+    for (const auto& [id, names] : index.names) {
+        const nlink_t links = index.nlink.at(id);
+        const bool inside_unverified = std::any_of(index.unverified.begin(), index.unverified.end(), [&](const std::string& r) {
+            return util::path_within(*names.begin(), r);
+        });
+        if (links > names.size() && !inside_unverified) {
+            return make_error(ErrorCode::kExecFailed,
+                              "denied file " + *names.begin() + " has " + std::to_string(links) + " hard links but only " +
+                                  std::to_string(names.size()) +
+                                  " under denied paths: another name of it is readable, and Landlock cannot exclude "
+                                  "it (find it with find / -xdev -samefile; deny or remove it)");
+        }
+    }
+    return index.unverified;
+}
 
 const std::vector<std::string>& builtin_denies() {
     static const std::vector<std::string> kBuiltin = {

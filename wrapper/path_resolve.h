@@ -18,7 +18,8 @@ namespace diag::path_resolve {
 
 inline constexpr int kMaxSymlinks = 40;
 inline constexpr size_t kMaxGlobMatches = 4096;
-inline constexpr size_t kMaxHardlinkScan = 200000;  // entries scanned under denied dirs, once per request
+inline constexpr size_t kMaxHardlinkScan = 100000;        // entries scanned under denied dirs per request
+inline constexpr size_t kMaxHardlinkScanPerRoot = 20000;  // ... and under any one denied directory
 inline constexpr size_t kMaxTreeScan = 200000;      // entries scanned in a tree whose content is read
 
 // Denied no matter what the policy says.
@@ -43,6 +44,13 @@ void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::s
 
 // The deny entry that lies at or below `dir` (so reading the tree would reach it), or nullptr.
 [[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir);
+
+// Landlock rules bind to the granted tree, so a hard link of a denied file that sits in a readable
+// directory stays readable by every tool that opens it on its own. Refuses (kExecFailed) when any
+// multiply-linked file below the denied paths has a name outside them. Returns the denied
+// directories too large to scan within the bound (recorded; arguments that are multiply-linked
+// files are then refused). Called before every run.
+[[nodiscard]] Result<std::vector<std::string>> check_links_contained(const policy::Deny& deny);
 
 enum class Use {
     kContent,   // path: the file is read, or the directory listed

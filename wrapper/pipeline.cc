@@ -211,6 +211,8 @@ struct Confinement {
 Result<Confinement> confine(const policy::Policy& policy, const policy::Command& cmd, const exec::Prepared& prep,
                             json& rec) {
     Confinement c;
+    // A hard link of a denied file outside the denied paths would be granted with its directory.
+    DIAG_TRY_ASSIGN(const std::vector<std::string> unverified, path_resolve::check_links_contained(policy.deny));
     const int abi = landlock::abi_version();
     json ll = {{"abi", abi}, {"mode", policy.landlock == policy::LandlockMode::kRequired ? "required" : "best-effort"}};
     if (abi < landlock::kMinAbi && policy.landlock == policy::LandlockMode::kRequired) {
@@ -229,7 +231,8 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
                                   {"seccomp", {{"network", cmd.network}}},
                                   {"no_new_privs", true},
                                   {"rlimits", true},
-                                  {"exec_paths", prep.exec_paths}};
+                                  {"exec_paths", prep.exec_paths},
+                                  {"hardlinks_unverified", unverified}};
     return c;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -93,8 +94,11 @@ struct DenyEntry {
 
 // Multiply-linked regular files below the denied directories (see path_resolve.cc).
 struct LinkIndex {
-    std::map<std::pair<dev_t, ino_t>, std::string> inodes;
-    std::string incomplete;  // non-empty: the scan hit its bound (fail closed)
+    std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
+    std::map<std::pair<dev_t, ino_t>, std::set<std::string>> names;  // its names under denied paths
+    std::map<std::pair<dev_t, ino_t>, nlink_t> nlink;
+    std::vector<std::string> unverified;  // denied directories not fully scanned (bound reached)
+    std::string incomplete;  // non-empty: some scan hit its bound (multiply-linked arguments refused)
 };
 
 struct Deny {

@@ -219,6 +219,14 @@ expect_denied "denied: direct read of a hard link to the canary" path-denied
 run "grep -r canary- $T/tree"
 expect_denied "denied: recursive grep over a tree holding a hard link to the canary" path-tree-denied
 expect_no_token "denied: canary token not in output (recursive grep, hard link)"
+# While such a link exists no request runs at all: Landlock would grant it with its directory.
+run "uname -a"
+if [[ $E2E_RC -eq 125 && $E2E_ERR == *"hard links but only"* && -z $E2E_OUT ]]; then
+    ok "refused: nothing runs while a denied file has a hard link outside the denied paths"
+else
+    fail_last "refused: nothing runs while a denied file has a hard link outside the denied paths" "expected 125"
+fi
+rm -f "$T/tree/sub/hardlink"
 
 # Output cap: a file larger than the cap of 'cat' (read from --explain, so whatever the policy
 # says) must not come back whole (but some of it must: a command that fails to start proves nothing).

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+// try_syscall: performs one operation and exits with 0 on success or the errno of the failure,
+// printing nothing (except where a mode says). In the spirit of bubblewrap's tests/try-syscall.c.
+// It is the probe of the confinement tests: the wrapper runs it as a pinned program and the test
+// reads the outcome from the exit status. No project dependencies.
+//
+//   try_syscall MODE [ARGS]
+//
+// Exit status: 0 success, ERRNO on failure, 254 when something impossible happened (a mode that
+// must not return did), 255 on a usage error.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+constexpr int kUsage = 255;
+constexpr int kImpossible = 254;
+
+// 0 when `rc` is not -1, else errno (never 0: a failure always exits non-zero).
+int outcome(long rc) {
+    if (rc != -1) {
+        return 0;
+    }
+    return errno != 0 ? errno : kImpossible;
+}
+
+[[noreturn]] void sleep_forever() {
+    for (;;) {
+        timespec ts{3600, 0};
+        ::nanosleep(&ts, nullptr);
+    }
+}
+
+int usage() {
+    std::fputs(
+        "usage: try_syscall MODE [ARGS]\n"
+        "  unlink P | rmdir P | mkdir P | chmod P | chown P | truncate P | utime P\n"
+        "  rename A B | link A B | symlink TARGET LINK\n"
+        "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P\n"
+        "  setsid | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
+        "  unshare-user | mount [DIR] | int80-getpid\n"
+        "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N\n",
+        stderr);
+    return kUsage;
+}
+
+int open_with(const char* path, int flags) {
+    const int fd = ::open(path, flags | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    ::close(fd);
+    return 0;
+}
+
+int read_file(const char* path) {
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) {
+            break;
+        }
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            return e;
+        }
+        size_t off = 0;
+        while (off < static_cast<size_t>(n)) {
+            const ssize_t w = ::write(STDOUT_FILENO, buf + off, static_cast<size_t>(n) - off);
+            if (w < 0) {
+                const int e = errno;
+                ::close(fd);
+                return e;
+            }
+            off += static_cast<size_t>(w);
+        }
+    }
+    ::close(fd);
+    return 0;
+}
+
+// setsid() always fails for a process group leader (and the wrapper's child is one: it made its
+// own session), so the call is made by a forked child, where only a filter can refuse it.
+int try_setsid() {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return outcome(-1);
+    }
+    if (pid == 0) {
+        ::_exit(outcome(::setsid()));
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) < 0) {
+        return outcome(-1);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : kImpossible;
+}
+
+int connect_tcp(const char* host, const char* port) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    char* end = nullptr;
+    const long p = std::strtol(port, &end, 10);
+    if (*end != '\0' || p <= 0 || p > 65535 || ::inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        return usage();
+    }
+    sa.sin_port = htons(static_cast<uint16_t>(p));
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    const int rc = outcome(::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa));
+    ::close(fd);
+    return rc;
+}
+
+int socket_of(int domain, int type, int protocol) {
+    const int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    ::close(fd);
+    return 0;
+}
+
+int int80_getpid() {
+#if defined(__x86_64__)
+    // The i386 system call ABI from a 64-bit process: eax = 20 (getpid in the i386 table). The
+    // kernel zeroes r8-r11 on the way back from a compat entry.
+    long ret = 20;
+    __asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "r8", "r9", "r10", "r11");
+    if (ret < 0) {
+        return static_cast<int>(-ret);
+    }
+    return ret == ::getpid() ? 0 : kImpossible;
+#else
+    return ENOSYS;
+#endif
+}
+
+int spawn_setsid_child() {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return outcome(-1);
+    }
+    if (pid == 0) {
+        // Try to leave the process group the supervisor kills; the result does not matter: the
+        // descendant must not survive the request either way. TOKEN stays in argv (same image).
+        (void)::setsid();
+        sleep_forever();
+    }
+    return 0;
+}
+
+int print_bytes(const char* count) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(count, &end, 10);
+    if (*end != '\0' || count[0] == '-') {
+        return usage();
+    }
+    static char buf[65536];
+    std::memset(buf, 'x', sizeof buf);
+    unsigned long long left = n;
+    while (left > 0) {
+        const size_t chunk = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
+        const ssize_t w = ::write(STDOUT_FILENO, buf, chunk);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return outcome(-1);
+        }
+        left -= static_cast<unsigned long long>(w);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        return usage();
+    }
+    const std::string mode = argv[1];
+    const int nargs = argc - 2;
+    const char* a = nargs >= 1 ? argv[2] : nullptr;
+    const char* b = nargs >= 2 ? argv[3] : nullptr;
+    errno = 0;
+
+    // One path argument.
+    if (nargs == 1) {
+        if (mode == "unlink") return outcome(::unlink(a));
+        if (mode == "rmdir") return outcome(::rmdir(a));
+        if (mode == "mkdir") return outcome(::mkdir(a, 0755));
+        if (mode == "chmod") return outcome(::chmod(a, 0700));
+        if (mode == "chown") return outcome(::chown(a, 65534, 65534));
+        if (mode == "truncate") return outcome(::truncate(a, 0));
+        if (mode == "utime") {
+            const timespec times[2] = {{0, 0}, {0, 0}};  // the epoch: a visible change
+            return outcome(::utimensat(AT_FDCWD, a, times, 0));
+        }
+        if (mode == "open-write") return open_with(a, O_WRONLY);
+        if (mode == "open-creat") return open_with(a, O_RDONLY | O_CREAT);
+        if (mode == "open-trunc") return open_with(a, O_RDONLY | O_TRUNC);
+        if (mode == "open-append") return open_with(a, O_WRONLY | O_APPEND);
+        if (mode == "read") return read_file(a);
+        if (mode == "exec") {
+            char* const args[] = {const_cast<char*>(a), nullptr};
+            ::execv(a, args);
+            return outcome(-1);
+        }
+        if (mode == "sleep-forever") sleep_forever();
+        if (mode == "spawn-setsid-child") return spawn_setsid_child();
+        if (mode == "print-bytes") return print_bytes(a);
+    }
+    // Two path arguments.
+    if (nargs == 2) {
+        if (mode == "rename") return outcome(::rename(a, b));
+        if (mode == "link") return outcome(::link(a, b));
+        if (mode == "symlink") return outcome(::symlink(a, b));
+        if (mode == "connect-tcp") return connect_tcp(a, b);
+    }
+    if (nargs == 0) {
+        if (mode == "setsid") return try_setsid();
+        if (mode == "ptrace") return outcome(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
+        if (mode == "socket-inet") return socket_of(AF_INET, SOCK_STREAM, 0);
+        if (mode == "socket-packet") return socket_of(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+        if (mode == "unshare-user") return outcome(::unshare(CLONE_NEWUSER));
+        if (mode == "int80-getpid") return int80_getpid();
+    }
+    if (mode == "mount" && nargs <= 1) {
+        // A tiny tmpfs on DIR (default /mnt); the tests always pass a scratch directory.
+        return outcome(::mount("tmpfs", a != nullptr ? a : "/mnt", "tmpfs", MS_NOSUID | MS_NODEV, "size=16k"));
+    }
+    return usage();
+}
