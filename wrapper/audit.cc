@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <sstream>
 
 #include "wrapper/sys.h"
@@ -64,6 +65,18 @@ std::string timestamp_utc_us() {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1000000));
     return buf;
+}
+
+std::string first_line(const char* path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+nlohmann::json port_number(const std::string& s) {
+    auto n = util::parse_int(s);
+    return n ? nlohmann::json(*n) : nlohmann::json(s);
 }
 
 std::string hostname() {
@@ -172,6 +185,33 @@ Origin read_origin() {
         std::istringstream in(c);
         in >> o.client_ip >> o.client_port >> o.server_ip >> o.server_port;
     }
+    auto key = ssh_auth::from_environment();
+    if (key.ok()) {
+        o.key = std::move(key).value();
+    } else {
+        o.key_error = key.error().msg;
+    }
+    // sshd runs us directly or through the login shell: look a few parents up for it.
+    long pid = static_cast<long>(::getppid());
+    for (int depth = 0; depth < 4 && pid > 1; ++depth) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const size_t open = line.find('(');
+        const size_t close = line.rfind(')');
+        if (open == std::string::npos || close == std::string::npos || close < open) {
+            break;
+        }
+        if (line.compare(open + 1, 4, "sshd") == 0) {
+            o.sshd_pid = pid;
+            break;
+        }
+        std::istringstream rest(line.substr(close + 2));
+        std::string state;
+        long ppid = 0;
+        rest >> state >> ppid;
+        pid = ppid;
+    }
     return o;
 }
 
@@ -181,15 +221,38 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
     rec["@timestamp"] = timestamp_utc_us();
     rec["schema"] = kSchema;
     rec["event"] = {{"kind", "event"}, {"category", {"process"}}, {"action", "decision"}};
-    rec["host"] = {{"hostname", hostname()}};
+    rec["host"] = {{"hostname", hostname()}, {"id", first_line("/etc/machine-id")},
+                   {"boot_id", first_line("/proc/sys/kernel/random/boot_id")}};
     rec["user"] = {{"name", origin.user}, {"id", std::to_string(origin.uid)}};
     if (!origin.client_ip.empty()) {
-        rec["source"] = {{"ip", origin.client_ip}, {"port", origin.client_port}};
-        rec["destination"] = {{"ip", origin.server_ip}, {"port", origin.server_port}};
+        rec["source"] = {{"ip", origin.client_ip}, {"port", port_number(origin.client_port)}};
+        rec["destination"] = {{"ip", origin.server_ip}, {"port", port_number(origin.server_port)}};
     }
-    rec["process"] = {{"pid", ::getpid()}};
+    rec["process"] = {{"pid", ::getpid()}, {"parent", {{"pid", ::getppid()}}}};
     put_text(rec["process"], "command_line", request);
     rec["diag"] = {{"request_id", request_id}};
+    if (origin.sshd_pid != 0) {
+        rec["diag"]["sshd_pid"] = origin.sshd_pid;
+    }
+    if (origin.key) {
+        const ssh_auth::Key& k = *origin.key;
+        nlohmann::json key = {{"type", k.type}, {"fingerprint", k.fingerprint}};
+        if (k.certificate) {
+            key["certificate"] = {{"key_id", k.certificate->key_id},
+                                  {"serial", k.certificate->serial},
+                                  {"ca_type", k.certificate->ca_type},
+                                  {"ca_fingerprint", k.certificate->ca_fingerprint},
+                                  {"principals", k.certificate->principals}};
+        }
+        if (policy != nullptr) {
+            if (auto it = policy->audit.principals.find(k.fingerprint); it != policy->audit.principals.end()) {
+                key["principal"] = it->second;
+            }
+        }
+        rec["diag"]["key"] = std::move(key);
+    } else if (!origin.key_error.empty()) {
+        rec["diag"]["key"] = {{"error", origin.key_error}};
+    }
     if (policy != nullptr) {
         rec["diag"]["policy"] = {{"path", policy->path}, {"sha256", policy->sha256}};
     }

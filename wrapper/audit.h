@@ -4,11 +4,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "wrapper/error.h"
 #include "wrapper/policy.h"
+#include "wrapper/ssh_auth.h"
 
 namespace diag::audit {
 
@@ -27,6 +29,9 @@ struct Origin {
     std::string client_port;
     std::string server_ip;
     std::string server_port;
+    std::optional<ssh_auth::Key> key;  // from SSH_USER_AUTH (sshd's ExposeAuthInfo)
+    std::string key_error;             // SSH_USER_AUTH was set but could not be read
+    long sshd_pid = 0;                 // the sshd session process above us, when found
 };
 [[nodiscard]] Origin read_origin();
 

@@ -257,7 +257,8 @@ int run(const Invocation& inv) {
     }
 
     const std::string id = audit::new_request_id();
-    json rec = audit::base_record(id, audit::read_origin(), inv.request, &policy);
+    const audit::Origin origin = audit::read_origin();
+    json rec = audit::base_record(id, origin, inv.request, &policy);
     // 1-3. Tokenize, match, resolve (decide()).
     auto d = decide(policy, inv.request);
     if (!d.ok()) {
@@ -327,7 +328,7 @@ int run(const Invocation& inv) {
     };
     auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap});
     // 8. The end record: how it ended, what it printed, what it cost.
-    json end = audit::base_record(id, audit::read_origin(), inv.request, &policy);
+    json end = audit::base_record(id, origin, inv.request, &policy);
     end["event"]["action"] = "end";
     end["diag"]["decision"] = "allow";  // the decision this record closes
     end["diag"]["rule"] = cmd.id;

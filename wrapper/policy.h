@@ -84,6 +84,7 @@ enum class AuditSink { kFile, kSyslog, kJournald };
 struct Audit {
     std::vector<AuditSink> sinks;
     std::string file;
+    std::map<std::string, std::string> principals;  // "SHA256:..." key fingerprint -> principal name
 };
 
 // One denied object as written, plus what canonicalization learned about it.

@@ -608,7 +608,19 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     }
     if (const auto* a = root.get("audit")) {
         DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, *a, "audit"));
-        DIAG_TRY(check_keys(ctx, *t, {"sinks", "file"}, "audit"));
+        DIAG_TRY(check_keys(ctx, *t, {"sinks", "file", "principals"}, "audit"));
+        if (const auto* n = t->get("principals")) {
+            DIAG_TRY_ASSIGN(const toml::table* pt, as_table(ctx, *n, "audit.principals"));
+            for (const auto& [key, value] : *pt) {
+                const std::string fp(key.str());
+                if (!util::starts_with(fp, "SHA256:") || fp.size() != 50) {
+                    return at(ctx, key.source(), "audit.principals: '" + fp +
+                                                     "' is not a key fingerprint (SHA256:..., as ssh-keygen -lf prints)");
+                }
+                DIAG_TRY_ASSIGN(std::string name, read_string(ctx, value, "audit.principals." + fp));
+                p.audit.principals[fp] = name;
+            }
+        }
         if (const auto* n = t->get("sinks")) {
             DIAG_TRY_ASSIGN(auto sinks, read_strings(ctx, *n, "audit.sinks"));
             for (const auto& s : sinks) {

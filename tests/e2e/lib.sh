@@ -274,6 +274,7 @@ AllowUsers $E2E_USER
 PubkeyAuthentication yes
 AuthenticationMethods publickey
 AuthorizedKeysFile $E2E_T/home/authorized_keys
+TrustedUserCAKeys $d/user_ca.pub
 AuthorizedPrincipalsFile none
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -360,6 +361,10 @@ e2e_setup() {
     ssh-keygen -q -t ed25519 -N '' -C "diag-e2e-client" -f "$T/client/id_ed25519"
     ssh-keygen -q -t ed25519 -N '' -C "diag-e2e-host" -f "$T/sshd/host_ed25519"
     install -o root -g root -m 0644 "$T/client/id_ed25519.pub" "$T/home/authorized_keys"
+    # A user CA and a second client key certified by it (for the audit record's certificate fields).
+    ssh-keygen -q -t ed25519 -N '' -C "diag-e2e-user-ca" -f "$T/sshd/user_ca"
+    ssh-keygen -q -t ed25519 -N '' -C "diag-e2e-cert-client" -f "$T/client/id_cert"
+    ssh-keygen -q -s "$T/sshd/user_ca" -I e2e-cert-agent -n "$name" -z 77 "$T/client/id_cert.pub"
 
     # Canary secret (world-readable, denied by policy) and public files.
     E2E_TOKEN="canary-$(e2e_random_hex 16)"

@@ -405,6 +405,50 @@ else
         "started: '${started}'" "$(ps -o pid,ppid,stat,args -u "$E2E_USER" 2>/dev/null)" "left: sleep '$(survivors 'sleep -- 53')' wrapper '$(survivors 'diag-wrapper')'"
 fi
 
+# ---------------------------------------------------------------- who asked, with which key
+# The record names the key sshd accepted (ExposeAuthInfo): fingerprint as ssh-keygen -lf prints
+# it, the principal the policy maps it to, and for a certificate its key id, serial and CA.
+fp_plain=$(ssh-keygen -lf "$T/client/id_ed25519.pub" | awk '{print $2}')
+fp_cert=$(ssh-keygen -lf "$T/client/id_cert.pub" | awk '{print $2}')
+fp_ca=$(ssh-keygen -lf "$T/sshd/user_ca.pub" | awk '{print $2}')
+printf '\n[audit.principals]\n"%s" = "e2e-agent"\n' "$fp_plain" >>"$E2E_POLICY"
+run 'uname -s'
+plain_id=$(grep -o '"request_id":"[^"]*"' "$E2E_AUDIT" | tail -n 1 | cut -d'"' -f4)
+REQUESTS=$((REQUESTS + 1))
+timeout 30 ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -o LogLevel=ERROR -i "$T/client/id_cert" \
+    -o CertificateFile="$T/client/id_cert-cert.pub" -p "$E2E_PORT" "$E2E_DEST" -- 'uname -s' \
+    </dev/null >/dev/null 2>&1 || true
+cert_id=$(grep -o '"request_id":"[^"]*"' "$E2E_AUDIT" | tail -n 1 | cut -d'"' -f4)
+key_report=$(python3 - "$E2E_AUDIT" "$plain_id" "$cert_id" "$fp_plain" "$fp_cert" "$fp_ca" <<'PY'
+import json, sys
+path, plain_id, cert_id, fp_plain, fp_cert, fp_ca = sys.argv[1:]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+def key_of(rid):
+    for r in recs:
+        if r.get("diag", {}).get("request_id") == rid and r.get("event", {}).get("action") == "decision":
+            return r["diag"].get("key", {})
+    return {}
+p, c = key_of(plain_id), key_of(cert_id)
+ok_plain = p.get("fingerprint") == fp_plain and p.get("principal") == "e2e-agent" and p.get("type") == "ssh-ed25519"
+cert = c.get("certificate", {})
+ok_cert = (c.get("fingerprint") == fp_cert and cert.get("key_id") == "e2e-cert-agent" and cert.get("serial") == 77
+           and cert.get("ca_fingerprint") == fp_ca)
+print("plain", "ok" if ok_plain else "bad", json.dumps(p))
+print("cert", "ok" if ok_cert else "bad", json.dumps(c))
+PY
+)
+if grep -q '^plain ok' <<<"$key_report"; then
+    ok "audit: plain key recorded with ssh-keygen's fingerprint and the policy's principal"
+else
+    not_ok "audit: plain key recorded with ssh-keygen's fingerprint and the policy's principal" "$key_report"
+fi
+if grep -q '^cert ok' <<<"$key_report"; then
+    ok "audit: certificate recorded with key id, serial, CA fingerprint and the key's fingerprint"
+else
+    not_ok "audit: certificate recorded with key id, serial, CA fingerprint and the key's fingerprint" "$key_report"
+fi
+
 # ---------------------------------------------------------------- audit log
 audit_report=$(python3 - "$E2E_AUDIT" "$E2E_TOKEN" "$REQUESTS" "$T/pub/readme.txt" "${DENIED_IDS[@]}" <<'EOF' || true
 import json, sys
