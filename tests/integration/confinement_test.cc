@@ -72,10 +72,18 @@ std::string toml_list(const std::vector<std::string>& v) {
     return out + "]";
 }
 
+// The probe the policies name: a root-owned copy of try_syscall inside the fixture directory, so
+// the wrapper can pin it wherever the build tree lives (the pin needs root-owned, not
+// group/other-writable directories all the way up).
+std::string& probe_path() {
+    static std::string path = DIAG_TRY_SYSCALL_BIN;
+    return path;
+}
+
 // One rule: `match = [ID]`, the program (default: try_syscall) and its fixed argv, then `extra`
 // (keys first, then any [[...]] tables).
 std::string rule(const std::string& id, const std::vector<std::string>& fixed, const std::string& extra = "",
-                 const std::string& program = DIAG_TRY_SYSCALL_BIN) {
+                 const std::string& program = probe_path()) {
     return "\n[command." + id + "]\nmatch = [" + q(id) + "]\nprogram = " + q(program) +
            "\ndescription = \"confinement probe (test only)\"\nfixed = " + toml_list(fixed) + "\n" + extra;
 }
@@ -165,18 +173,11 @@ class Confinement : public WrapperFixture {
         secret_ = dir_ + "/secret";
         canary_file_ = secret_ + "/canary.txt";
         readme_ = pub_ + "/readme.txt";
-        // The wrapper pins programs: root-owned and not group/other-writable, with every directory
-        // above. A build tree elsewhere (a user's home) cannot host the probe.
-        for (fs::path at = DIAG_TRY_SYSCALL_BIN;; at = at.parent_path()) {
-            struct stat st {};
-            if (::stat(at.c_str(), &st) != 0 || st.st_uid != 0 || (st.st_mode & 022) != 0) {
-                GTEST_SKIP() << "the probe cannot be pinned: " << at << " is not root-owned or is writable by "
-                             << "group/other (build the tree under a root-owned directory)";
-            }
-            if (at == at.parent_path()) {
-                break;
-            }
-        }
+        fs::create_directories(dir_ + "/bin");
+        ::chmod((dir_ + "/bin").c_str(), 0755);
+        fs::copy_file(DIAG_TRY_SYSCALL_BIN, dir_ + "/bin/try_syscall", fs::copy_options::overwrite_existing);
+        ::chmod((dir_ + "/bin/try_syscall").c_str(), 0755);
+        probe_path() = dir_ + "/bin/try_syscall";
         static std::atomic<int> counter{0};
         token_ = "diagtok-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
                  std::to_string(Clock::now().time_since_epoch().count() % 1000000007);
@@ -200,7 +201,7 @@ class Confinement : public WrapperFixture {
 
     // Runs try_syscall directly, unconfined: the control that shows a probe is not vacuous.
     static RunResult direct(const std::vector<std::string>& args) {
-        std::vector<std::string> argv = {DIAG_TRY_SYSCALL_BIN};
+        std::vector<std::string> argv = {probe_path()};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_process(argv, {"PATH=/usr/bin:/bin"});
     }
