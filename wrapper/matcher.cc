@@ -224,6 +224,9 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
             continue;
         }
         const ValueSpec& spec = po.spec->value;
+        if (spec.sensitive) {
+            m.sensitive_values.push_back(*po.value);
+        }
         if (policy::is_path_type(spec.type)) {
             PathRef ref;
             ref.input = *po.value;
@@ -276,6 +279,9 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
         const size_t take = std::min(ps.max, avail);
         for (size_t k = 0; k < take; ++k) {
             const std::string& v = positionals[next++];
+            if (ps.value.sensitive) {
+                m.sensitive_values.push_back(v);
+            }
             if (policy::is_path_type(ps.value.type)) {
                 PathRef ref;
                 ref.input = v;

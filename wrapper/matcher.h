@@ -26,6 +26,7 @@ struct Match {
     const policy::Command* command = nullptr;
     std::vector<std::string> exec_args;  // argv[1..] for the pinned binary (argv[0] added at exec)
     std::vector<PathRef> paths;
+    std::vector<std::string> sensitive_values;  // values of sensitive options/positionals, for redaction
 };
 
 // Chooses the rule for `argv` (non-empty). Candidates are the rules whose first match word equals

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/pipeline.h"
 
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -88,6 +89,65 @@ Result<Decision> decide(const policy::Policy& policy, const std::string& request
         d.resolved.push_back(std::move(r));
     }
     return d;
+}
+
+// Sensitive values (adr/0008): the record keeps SHA-256 and length, never the value, in argv,
+// in the executed argv and in the command line.
+struct Redaction {
+    std::vector<std::string> values;  // exact values to hide
+    bool all_but_first = false;       // matching failed on a rule with sensitive arguments
+};
+
+bool hides(const Redaction& r, const std::string& token, size_t index) {
+    if (r.all_but_first && index > 0) {
+        return true;
+    }
+    for (const auto& v : r.values) {
+        // The value itself, or an option carrying it attached (--token=V, -tV).
+        if (!v.empty() && (token == v || (token.size() > v.size() && token[0] == '-' &&
+                                          token.compare(token.size() - v.size(), v.size(), v) == 0))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string sha256_hex(const std::string& s) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
+    return util::hex(md, len);
+}
+
+// Replaces the command line and argv of `rec` with redacted versions when `r` hides anything.
+void apply_redaction(json& rec, const Redaction& r, const std::vector<std::string>& argv) {
+    if (r.values.empty() && !r.all_but_first) {
+        return;
+    }
+    json sensitive = json::array();
+    json shown = json::array();
+    std::string line;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        std::string t = argv[i];
+        if (hides(r, t, i)) {
+            sensitive.push_back({{"argv_index", i}, {"sha256", sha256_hex(t)}, {"length", t.size()}});
+            t = "[redacted]";
+        }
+        shown.push_back(util::valid_utf8(t) ? t : util::printable(t, 4096));
+        line += (i ? " " : "") + shell_quote(t);
+    }
+    rec["diag"]["argv"] = std::move(shown);
+    rec["diag"]["sensitive"] = std::move(sensitive);
+    rec["process"]["command_line"] = line;
+    rec["process"]["command_line_redacted"] = true;
+    rec["process"].erase("command_line_b64");
+    if (rec["process"].contains("args")) {
+        for (auto& a : rec["process"]["args"]) {
+            if (a.is_string() && hides(Redaction{r.values, false}, a.get<std::string>(), 1)) {
+                a = "[redacted]";
+            }
+        }
+    }
 }
 
 void describe_decision(json& rec, const Decision& d) {
@@ -261,10 +321,26 @@ int run(const Invocation& inv) {
     json rec = audit::base_record(id, origin, inv.request, &policy);
     // 1-3. Tokenize, match, resolve (decide()).
     auto d = decide(policy, inv.request);
+    Redaction redaction;
     if (!d.ok()) {
+        // A refused request for a command with sensitive arguments: which token carried the
+        // secret is unknown, so every argument is hidden.
+        auto argv = command::tokenize(inv.request);
+        if (argv.ok() && !argv->empty()) {
+            rec["diag"]["argv"] = *argv;
+            for (const auto& c : policy.commands) {
+                redaction.all_but_first = redaction.all_but_first ||
+                                          (policy::word_matches(c.match[0], (*argv)[0]) && policy::has_sensitive(c));
+            }
+            apply_redaction(rec, redaction, *argv);
+        }
         return refuse(policy, rec, id, d.error());
     }
     describe_decision(rec, *d);
+    if (!d->help) {
+        redaction.values = d->match.sensitive_values;
+    }
+    apply_redaction(rec, redaction, d->argv);
     if (d->help) {
         rec["event"]["outcome"] = "success";
         rec["diag"]["decision"] = "allow";
@@ -329,6 +405,8 @@ int run(const Invocation& inv) {
     auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap});
     // 8. The end record: how it ended, what it printed, what it cost.
     json end = audit::base_record(id, origin, inv.request, &policy);
+    apply_redaction(end, redaction, d->argv);
+    end["diag"].erase("argv");
     end["event"]["action"] = "end";
     end["diag"]["decision"] = "allow";  // the decision this record closes
     end["diag"]["rule"] = cmd.id;

@@ -37,6 +37,7 @@ struct ValueSpec {
     std::vector<std::string> values;  // enum
     std::string pattern;              // regex (unanchored source; matched as ^(...)$)
     std::vector<std::string> roots;   // path types: canonical allowed roots (empty = anywhere)
+    bool sensitive = false;           // audit records keep its SHA-256 and length, never the value
 };
 
 struct OptionSpec {
@@ -131,6 +132,9 @@ struct Policy {
     Deny deny;
     std::vector<Command> commands;
 };
+
+// True if any option or positional of `c` is marked sensitive.
+[[nodiscard]] bool has_sensitive(const Command& c);
 
 // "a|b" alternatives of one match word.
 [[nodiscard]] bool word_matches(const std::vector<std::string>& alternatives, const std::string& word);

@@ -185,6 +185,10 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
     DIAG_TRY(only_for("values", v.type == ValueType::kEnum));
     DIAG_TRY(only_for("pattern", v.type == ValueType::kRegex));
     DIAG_TRY(only_for("roots", policy::is_path_type(v.type)));
+    DIAG_TRY(only_for("sensitive", v.type != ValueType::kFlag));
+    if (const auto* n = t.get("sensitive")) {
+        DIAG_TRY_ASSIGN(v.sensitive, read_bool(ctx, *n, what + ".sensitive"));
+    }
     if (const auto* n = t.get("min")) {
         DIAG_TRY_ASSIGN(v.min, read_int(ctx, *n, what + ".min"));
     }
@@ -227,7 +231,8 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
 
 Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::Style style, const std::string& what) {
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
-    DIAG_TRY(check_keys(ctx, *t, {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required"},
+    DIAG_TRY(check_keys(ctx, *t, {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required",
+                         "sensitive"},
                         what));
     OptionSpec o;
     const auto* names = t->get("names");
@@ -264,7 +269,7 @@ Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::
 
 Result<PositionalSpec> read_positional(const FileCtx& ctx, const toml::node& n, const std::string& what) {
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
-    DIAG_TRY(check_keys(ctx, *t, {"type", "min", "max", "values", "pattern", "roots", "tree"}, what));
+    DIAG_TRY(check_keys(ctx, *t, {"type", "min", "max", "values", "pattern", "roots", "tree", "sensitive"}, what));
     PositionalSpec p;
     // min/max here are counts, not value bounds: read them before the value keys.
     toml::table value_keys = *t;

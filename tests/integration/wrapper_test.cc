@@ -28,6 +28,21 @@ program = "sh"
 description = "Shows the child's process state with shell builtins only (test only)"
 fixed = ["-c", "echo umask=$(umask); echo cwd=$(pwd); for f in /proc/self/fd/*; do printf '%s ' \"${f##*/}\"; done; echo; while read -r l; do case $l in Sig*|NoNewPrivs*|Seccomp:*) echo \"$l\";; esac; done < /proc/self/status; export -p; read x && echo stdin=$x || echo stdin=eof"]
 
+[command.secret]
+match = ["secret"]
+program = "printf"
+description = "Prints its arguments; they are sensitive (test only)"
+fixed = ["%s|"]
+end_of_options = false
+[[command.secret.option]]
+names = ["--token"]
+type = "string"
+sensitive = true
+[[command.secret.positional]]
+type = "string"
+sensitive = true
+min = 0
+
 [command.touch-marker]
 match = ["marker"]
 program = "sh"
@@ -230,6 +245,28 @@ TEST_F(Wrapper, CheckAndExplainRunNothing) {
     EXPECT_EQ(e.exit_code, 0);
     EXPECT_EQ(e.out.find("ran-MARKER"), std::string::npos) << e.out;
     EXPECT_TRUE(audit_records().empty());
+}
+
+TEST_F(Wrapper, SensitiveArgumentsAreRecordedAsHashAndLengthOnly) {
+    const auto p = std_policy();
+    const std::string secret = "hunter2-Secret-" + std::to_string(::getpid());
+    auto r = run_soc(p, "secret --token=" + secret + "x " + secret);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "--token=" + secret + "x|" + secret + "|");  // the client gets its output
+    // A refused request for the same command: which token is the secret is unknown, all are hidden.
+    auto bad = run_soc(p, "secret --nope " + secret);
+    EXPECT_DENIED(bad, "unknown-option");
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(secret), std::string::npos) << all;
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 3u);
+    EXPECT_EQ(recs[0]["process"]["command_line_redacted"], true);
+    EXPECT_EQ(recs[0]["diag"]["argv"], (nlohmann::json{"secret", "[redacted]", "[redacted]"}));
+    ASSERT_EQ(recs[0]["diag"]["sensitive"].size(), 2u);
+    EXPECT_EQ(recs[0]["diag"]["sensitive"][1]["length"], secret.size());
+    EXPECT_EQ(recs[0]["diag"]["sensitive"][1]["sha256"].get<std::string>().size(), 64u);
+    EXPECT_EQ(recs[2]["diag"]["argv"], (nlohmann::json{"secret", "[redacted]", "[redacted]"}));
 }
 
 TEST_F(Wrapper, UsageErrorsExit125) {
