@@ -124,6 +124,9 @@ TEST_F(DefaultPolicy, NixConfigShowWhereNixIsInstalled) {
         GTEST_SKIP() << "nix is not installed on this host";
     }
     auto r = run_soc(policy_, "nix config show");
+    if (r.exit_code != 0 && r.err.find("not a recognised command") != std::string::npos) {
+        r = run_soc(policy_, "nix show-config");  // Nix before 2.20 (Debian 12 ships 2.8)
+    }
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("sandbox"), std::string::npos) << r.out;
 }
