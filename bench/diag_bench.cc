@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Benchmarks for the numbers the confinement issue sets targets for:
 //   diag_bench setup WRAPPER_UNUSED            Landlock + seccomp setup for 10/100/1000 denied paths
-//   diag_bench requests WRAPPER POLICY FILE    per-request overhead vs running the command directly
-//   diag_bench stream WRAPPER POLICY FILE      throughput of FILE through the wrapper vs directly
+//   diag_bench requests RUNAS WRAPPER POLICY FILE   per-request overhead vs running the command directly
+//   diag_bench stream RUNAS WRAPPER POLICY FILE     throughput of FILE through the wrapper vs directly
+// RUNAS is a space-separated command prefix (e.g. "setpriv --reuid=nobody ...") applied to both
+// the direct and the wrapped runs, or "-" for none.
 // Medians over repeated runs; run as root (the policy must be root-owned).
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -104,7 +106,36 @@ int setup() {
     return 0;
 }
 
-int requests(const std::string& wrapper, const std::string& policy, const std::string& file) {
+std::vector<std::string> with_prefix(const std::vector<std::string>& prefix, std::vector<std::string> argv) {
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+    return argv;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+    std::vector<std::string> out;
+    std::string w;
+    for (char c : s + " ") {
+        if (c == ' ') {
+            if (!w.empty() && w != "-") out.push_back(w);
+            w.clear();
+        } else {
+            w += c;
+        }
+    }
+    if (!out.empty() && out[0][0] != '/') {
+        // resolve the first word through PATH-less absolute lookup
+        for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"}) {
+            if (access((std::string(dir) + out[0]).c_str(), X_OK) == 0) {
+                out[0] = dir + out[0];
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+int requests(const std::vector<std::string>& runas, const std::string& wrapper, const std::string& policy,
+             const std::string& file) {
     const int reps = 200;
     struct Case {
         std::string name;
@@ -118,15 +149,16 @@ int requests(const std::string& wrapper, const std::string& policy, const std::s
     for (const auto& c : cases) {
         std::vector<double> d, w;
         for (int i = 0; i < reps; ++i) {
-            d.push_back(run(c.direct, {"PATH=/usr/bin:/bin"}));
-            w.push_back(run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=" + c.request}));
+            d.push_back(run(with_prefix(runas, c.direct), {"PATH=/usr/bin:/bin"}));
+            w.push_back(run(with_prefix(runas, {wrapper, "--policy", policy}), {"SSH_ORIGINAL_COMMAND=" + c.request}));
         }
         std::printf("%-16s %12.3f %12.3f %12.3f\n", c.name.c_str(), median(d), median(w), median(w) - median(d));
     }
     return 0;
 }
 
-int stream(const std::string& wrapper, const std::string& policy, const std::string& file) {
+int stream(const std::vector<std::string>& runas, const std::string& wrapper, const std::string& policy,
+           const std::string& file) {
     const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
     std::vector<double> d, w;
     for (int i = 0; i < 5; ++i) {
@@ -143,8 +175,9 @@ int stream(const std::string& wrapper, const std::string& policy, const std::str
                 _exit(0);
             }
             close(p[0]);
-            const double ms = which == 0 ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
-                                         : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
+            const double ms =
+                which == 0 ? run(with_prefix(runas, {"/usr/bin/cat", file}), {"PATH=/usr/bin:/bin"}, p[1])
+                           : run(with_prefix(runas, {wrapper, "--policy", policy}), {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
             close(p[1]);
             waitpid(reader, nullptr, 0);
             (which == 0 ? d : w).push_back(ms);
@@ -163,9 +196,10 @@ int main(int argc, char** argv) {
     if (mode == "setup") {
         return setup();
     }
-    if ((mode == "requests" || mode == "stream") && argc == 5) {
-        return mode == "requests" ? requests(argv[2], argv[3], argv[4]) : stream(argv[2], argv[3], argv[4]);
+    if ((mode == "requests" || mode == "stream") && argc == 6) {
+        const auto runas = split_words(argv[2]);
+        return mode == "requests" ? requests(runas, argv[3], argv[4], argv[5]) : stream(runas, argv[3], argv[4], argv[5]);
     }
-    std::fprintf(stderr, "usage: diag_bench setup | requests|stream WRAPPER POLICY FILE\n");
+    std::fprintf(stderr, "usage: diag_bench setup | requests|stream RUNAS WRAPPER POLICY FILE\n");
     return 2;
 }
