@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/pipeline.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +19,7 @@
 #include "wrapper/policy_loader.h"
 #include "wrapper/rlimits.h"
 #include "wrapper/seccomp.h"
+#include "wrapper/sha256.h"
 #include "wrapper/supervise.h"
 #include "wrapper/util.h"
 
@@ -112,12 +112,6 @@ bool hides(const Redaction& r, const std::string& token, size_t index) {
     return false;
 }
 
-std::string sha256_hex(const std::string& s) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
-    return util::hex(md, len);
-}
 
 // Replaces the command line and argv of `rec` with redacted versions when `r` hides anything.
 void apply_redaction(json& rec, const Redaction& r, const std::vector<std::string>& argv) {

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <regex.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <toml++/toml.h>
 
 #include "wrapper/path_resolve.h"
+#include "wrapper/sha256.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
@@ -690,12 +690,6 @@ Result<std::string> read_trusted_file(const std::string& path, uid_t owner) {
     return std::move(text).value();
 }
 
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    return util::hex(md, len);
-}
 
 Result<Policy> finish(Accum& acc, const Options& opts) {
     Policy& p = acc.policy;

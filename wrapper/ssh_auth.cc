@@ -2,7 +2,6 @@
 #include "wrapper/ssh_auth.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "wrapper/sha256.h"
 #include "wrapper/sys.h"
 
 namespace diag::ssh_auth {
@@ -172,10 +172,8 @@ Result<Certificate> parse_certificate(std::string_view blob, std::string& plain_
 }  // namespace
 
 std::string fingerprint(std::string_view blob) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(blob.data(), blob.size(), md, &len, EVP_sha256(), nullptr);
-    return "SHA256:" + base64_nopad(md, len);
+    const std::string md = sha256_raw(blob);
+    return "SHA256:" + base64_nopad(reinterpret_cast<const unsigned char*>(md.data()), md.size());
 }
 
 Result<Key> parse_publickey_line(std::string_view line) {

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -19,6 +18,7 @@
 #include <sstream>
 #include <vector>
 
+#include "wrapper/sha256.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
@@ -33,15 +33,11 @@ struct WireFailure {
     int err;
 };
 
-struct MdDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
 // One relayed stream: the child's pipe, our fd, a running SHA-256.
 struct Relay {
     sys::UniqueFd from;
     int to = -1;
-    std::unique_ptr<EVP_MD_CTX, MdDeleter> md{EVP_MD_CTX_new()};
+    Sha256 md;
     Stream* stats = nullptr;
     bool open = true;
 };
@@ -120,6 +116,11 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(fail_pipe, O_CLOEXEC) != 0) {
         return sys_error(ErrorCode::kExecFailed, "pipe2", errno);
     }
+    // Larger pipes: fewer wake-ups per byte relayed (the default is 64 KiB). Best effort: the
+    // per-user pipe quota may refuse it, and the default size still works.
+    for (int fd : {out_pipe[0], err_pipe[0]}) {
+        (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
+    }
     sigset_t mask;
     ::sigemptyset(&mask);
     for (int s : kSignals) {
@@ -182,9 +183,6 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     relays[1].from = sys::UniqueFd(err_pipe[0]);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
-    for (auto& r : relays) {
-        EVP_DigestInit_ex(r.md.get(), EVP_sha256(), nullptr);
-    }
 
     const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
     std::vector<char> buf(kBufferBytes);
@@ -270,7 +268,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
                 keep = static_cast<size_t>(limits.output_cap - total);
                 out.output_capped = true;
             }
-            EVP_DigestUpdate(r.md.get(), buf.data(), keep);
+            r.md.update(buf.data(), keep);
             r.stats->bytes += keep;
             total += keep;
             if (!out.client_gone && !write_all(r.to, buf.data(), keep)) {
@@ -309,10 +307,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
 
     for (auto& r : relays) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(r.md.get(), md, &len);
-        r.stats->sha256 = util::hex(md, len);
+        r.stats->sha256 = r.md.hex_digest();
     }
     out.duration_ms = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
