@@ -405,9 +405,6 @@ Result<Match> match(const policy::Policy& policy, const std::vector<std::string>
         bool words_matched = false;
         auto m = try_rule(*c, argv, words_matched);
         if (m.ok()) {
-            if (!c->unavailable.empty()) {
-                return deny("command-unavailable", "rule " + c->id + " is not available on this host: " + c->unavailable);
-            }
             return m;
         }
         if (words_matched && !best) {

@@ -237,6 +237,11 @@ int explain(const policy::Policy& p, const std::string& request) {
         return 0;
     }
     const policy::Command& c = *d->match.command;
+    if (!c.unavailable.empty()) {
+        print("decision: deny\nreason: command-unavailable\nmessage: rule " + c.id +
+              " is not available on this host: " + c.unavailable + "\n");
+        return kExitDenied;
+    }
     out += "rule: " + c.id + " (" + c.source + ")\n";
     out += "exec: " + shell_quote(c.exe_path);
     for (const auto& a : d->match.exec_args) {
@@ -302,11 +307,18 @@ int run(const Invocation& inv) {
         say("error: policy: " + loaded.error().describe());
         return kExitError;
     }
-    const policy::Policy& policy = *loaded;
+    policy::Policy policy = std::move(loaded).value();
+    auto pin_all = [&policy]() {
+        for (auto& c : policy.commands) {
+            policy_loader::pin(c, policy.search_path);
+        }
+    };
     if (inv.mode == Mode::kCheck) {
+        pin_all();
         return check(policy);
     }
     if (inv.mode == Mode::kExplain) {
+        pin_all();
         return explain(policy, inv.request);
     }
 
@@ -330,10 +342,22 @@ int run(const Invocation& inv) {
         }
         return refuse(policy, rec, id, d.error());
     }
-    describe_decision(rec, *d);
-    if (!d->help) {
+    if (d->help) {
+        pin_all();  // the listing says which commands this host cannot run
+    } else {
+        // Pin only the command that will run: its (dev, ino) is checked again before exec.
+        policy::Command& chosen = policy.commands[static_cast<size_t>(d->match.command - policy.commands.data())];
+        policy_loader::pin(chosen, policy.search_path);
         redaction.values = d->match.sensitive_values;
+        if (!chosen.unavailable.empty()) {
+            describe_decision(rec, *d);
+            apply_redaction(rec, redaction, d->argv);
+            return refuse(policy, rec, id,
+                          deny("command-unavailable",
+                               "rule " + chosen.id + " is not available on this host: " + chosen.unavailable));
+        }
     }
+    describe_decision(rec, *d);
     apply_redaction(rec, redaction, d->argv);
     if (d->help) {
         rec["event"]["outcome"] = "success";

@@ -444,7 +444,9 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
 // Finds the executable for `c` through the search path and pins it (path, dev, ino). A program
 // that is missing or untrusted makes the command unavailable, not the policy invalid: one policy
 // serves NixOS and Debian.
-void pin_executable(Command& c, const std::vector<std::string>& search_path) {
+}  // namespace
+
+void pin(Command& c, const std::vector<std::string>& search_path) {
     std::vector<std::string> candidates;
     if (c.program[0] == '/') {
         candidates.push_back(c.program);
@@ -515,6 +517,8 @@ void pin_executable(Command& c, const std::vector<std::string>& search_path) {
     }
     c.unavailable = "'" + c.program + "' not found in the search path";
 }
+
+namespace {
 
 struct Accum {
     Policy policy;
@@ -742,7 +746,6 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
         if (c.output_cap == 0) {
             c.output_cap = p.output_cap;
         }
-        pin_executable(c, p.search_path);
     }
     DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(acc.deny));
     p.sha256 = sha256_hex(acc.hash_input);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "wrapper/error.h"
 #include "wrapper/policy.h"
@@ -20,6 +21,11 @@ struct Options {
     // unit tests that cannot be root pass their own uid (never reachable from the SSH client).
     uid_t trusted_owner = 0;
 };
+
+// Finds the executable for `c` through `search_path` and pins it (exe_path, dev, ino), or sets
+// c.unavailable. Called only for the command about to run (and for all of them by --check and
+// help): the loader itself does not touch executables.
+void pin(policy::Command& c, const std::vector<std::string>& search_path);
 
 // Loads `path` and its drop-ins. Errors: kPolicyInvalid, with a position where one is known.
 [[nodiscard]] Result<policy::Policy> load(const std::string& path, const Options& opts = {});

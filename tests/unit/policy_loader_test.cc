@@ -48,6 +48,10 @@ description = "missing"
 )");
     ASSERT_TRUE(p.ok()) << p.error().describe();
     ASSERT_EQ(p->commands.size(), 2u);
+    EXPECT_TRUE(p->commands[0].exe_path.empty());  // loading touches no executable
+    for (auto& c : p->commands) {
+        pin(c, p->search_path);
+    }
     const auto& cat = p->commands[0];
     EXPECT_EQ(cat.id, "cat");
     EXPECT_TRUE(cat.unavailable.empty()) << cat.unavailable;
