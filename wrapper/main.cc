@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Thin entry point: argv and sshd's environment -> Invocation; pipeline::run(); exit status.
+#include <limits.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -7,9 +8,32 @@
 #include <exception>
 #include <string>
 
+#include "wrapper/command.h"
 #include "wrapper/pipeline.h"
 
 namespace {
+
+// True when `c_string` starts with this very program: sshd runs the login shell as
+// `SHELL -c FORCECOMMAND`, and without a client command it sets no SSH_ORIGINAL_COMMAND, so the
+// -c string is then just the wrapper's own path (an interactive `ssh host`). Nothing in the
+// string is ever used as an option: the request is simply empty, which shows the listing.
+bool names_this_program(const std::string& c_string) {
+    auto argv = diag::command::tokenize(c_string);
+    if (!argv.ok() || argv->empty()) {
+        return false;
+    }
+    const std::string& first = (*argv)[0];
+    char self[PATH_MAX];
+    char named[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0 && ::realpath(first.c_str(), named) != nullptr) {
+        self[n] = '\0';
+        if (std::strcmp(self, named) == 0) {
+            return true;
+        }
+    }
+    return first.substr(first.rfind('/') + 1) == "diag-wrapper";
+}
 
 [[noreturn]] void usage_error(const std::string& msg) {
     const std::string out = "diag-wrapper: error: " + msg +
@@ -57,7 +81,7 @@ diag::pipeline::Invocation parse_args(int argc, char** argv) {
         // -c string (when we are the login shell) is the ForceCommand itself, not the request.
         if (const char* soc = std::getenv("SSH_ORIGINAL_COMMAND")) {
             inv.request = soc;
-        } else if (have_c) {
+        } else if (have_c && !names_this_program(c_string)) {
             inv.request = c_string;
         }
     }

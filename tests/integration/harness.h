@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,8 +38,10 @@ inline std::string read_fd_all(int fd) {
     return s;
 }
 
-// Runs `argv` with exactly `env` (no inherited environment) and captures the outputs.
-inline RunResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+// Runs `argv` with exactly `env` (no inherited environment) and captures the outputs; stdin is
+// the file `stdin_path` when one is given (what a client sends on the session channel).
+inline RunResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                             const std::string& stdin_path = "") {
     int out_pipe[2];
     int err_pipe[2];
     if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) {
@@ -46,6 +49,9 @@ inline RunResult run_process(const std::vector<std::string>& argv, const std::ve
     }
     const pid_t pid = ::fork();
     if (pid == 0) {
+        if (!stdin_path.empty()) {
+            ::dup2(::open(stdin_path.c_str(), O_RDONLY), 0);
+        }
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
         ::close(out_pipe[0]);

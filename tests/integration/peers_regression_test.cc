@@ -260,36 +260,8 @@ pattern = "([a-z]+)*x"
 // sends on the session channel).
 RunResult run_soc_with_stdin(const std::string& policy_path, const std::string& request,
                              const std::string& stdin_path) {
-    int out_pipe[2];
-    int err_pipe[2];
-    if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) {
-        return {};
-    }
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int in = ::open(stdin_path.c_str(), O_RDONLY);
-        ::dup2(in, 0);
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        const std::string soc = "SSH_ORIGINAL_COMMAND=" + request;
-        const char* argv[] = {DIAG_WRAPPER_BIN, "--policy", policy_path.c_str(), nullptr};
-        const char* envp[] = {soc.c_str(), "PATH=/usr/bin:/bin", nullptr};
-        ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    RunResult r;
-    r.out = read_fd_all(out_pipe[0]);
-    r.err = read_fd_all(err_pipe[0]);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+    return run_process({DIAG_WRAPPER_BIN, "--policy", policy_path},
+                       {"SSH_ORIGINAL_COMMAND=" + request, "PATH=/usr/bin:/bin"}, stdin_path);
 }
 
 std::string base64(const std::string& in) {

@@ -120,6 +120,21 @@ TEST_F(Wrapper, LoginShellModeTakesTheRequestFromDashC) {
     EXPECT_DENIED(d, "path-denied");
 }
 
+TEST_F(Wrapper, InteractiveLoginThroughTheLoginShellShowsTheListing) {
+    const auto p = std_policy();
+    // ForceCommand with the wrapper as login shell and no client command: sshd runs
+    // `diag-wrapper -c '/path/to/diag-wrapper --policy X'` and sets no SSH_ORIGINAL_COMMAND.
+    for (const std::string& forced : {std::string(DIAG_WRAPPER_BIN), std::string(DIAG_WRAPPER_BIN) + " --policy " + p,
+                                      std::string("/run/current-system/sw/bin/diag-wrapper")}) {
+        auto r = run_args({"--policy", p, "-c", forced});
+        EXPECT_EQ(r.exit_code, 0) << forced << ": " << r.err;
+        EXPECT_NE(r.out.find("cat\t"), std::string::npos) << forced;
+    }
+    // The -c string is never parsed for options: a different --policy in it changes nothing.
+    auto r = run_args({"--policy", p, "-c", std::string(DIAG_WRAPPER_BIN) + " --policy /nonexistent"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(Wrapper, SshOriginalCommandWinsOverDashCWhichIsTheForcedCommand) {
     const auto p = std_policy();
     // sshd runs `shell -c FORCECOMMAND` with SSH_ORIGINAL_COMMAND set: the -c string must not be
