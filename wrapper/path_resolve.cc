@@ -171,7 +171,8 @@ const LinkIndex& denied_links(const Deny& deny) {
         index.nlink[key] = st.st_nlink;
     };
     size_t total = kMaxHardlinkScan;
-    for (const auto& [id, root] : deny.objects) {
+    for (const auto& object : deny.objects) {
+        const std::string& root = object.second;
         if (is_pseudo_fs_path(root)) {
             continue;
         }
@@ -289,8 +290,9 @@ std::optional<std::string> tree_has_denied_link(const Deny& deny, const std::str
 
 Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
     const LinkIndex& index = denied_links(deny);
-    for (const auto& [id, names] : index.names) {
-        const nlink_t links = index.nlink.at(id);
+    for (const auto& entry : index.names) {
+        const auto& names = entry.second;
+        const nlink_t links = index.nlink.at(entry.first);
         const bool inside_unverified = std::any_of(index.unverified.begin(), index.unverified.end(), [&](const std::string& r) {
             return util::path_within(*names.begin(), r);
         });

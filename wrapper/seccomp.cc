@@ -55,6 +55,17 @@ constexpr const char* kEnosys[] = {"openat2", "clone3", "io_uring_setup", "io_ur
 constexpr int kMaxKnownX8664 = 470;
 constexpr int kCeilingX8664 = 600;
 
+// One argument comparison; libseccomp's SCMP_A* macros are C compound literals, which C++
+// compilers other than GCC reject.
+scmp_arg_cmp cmp_arg(unsigned int arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+    scmp_arg_cmp c{};
+    c.arg = arg;
+    c.op = op;
+    c.datum_a = a;
+    c.datum_b = b;
+    return c;
+}
+
 Error lib_error(const std::string& call, int rc) { return sys_error(ErrorCode::kExecFailed, "seccomp " + call, -rc); }
 
 Status add(scmp_filter_ctx ctx, uint32_t action, int nr, const std::string& name, unsigned argc = 0,
@@ -126,9 +137,9 @@ Result<Filters> build(const Options& opts) {
     // execveat: only the supervisor's own exec of the checked fd. Everything else is EPERM (and
     // Landlock refuses to execute anything but the pinned binary and its interpreter).
     {
-        const scmp_arg_cmp other_fd[] = {SCMP_A0(SCMP_CMP_NE, static_cast<scmp_datum_t>(opts.exec_fd))};
+        const scmp_arg_cmp other_fd[] = {cmp_arg(0, SCMP_CMP_NE, static_cast<scmp_datum_t>(opts.exec_fd))};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "execveat", 1, other_fd));
-        const scmp_arg_cmp other_flags[] = {SCMP_A4(SCMP_CMP_NE, static_cast<scmp_datum_t>(AT_EMPTY_PATH))};
+        const scmp_arg_cmp other_flags[] = {cmp_arg(4, SCMP_CMP_NE, static_cast<scmp_datum_t>(AT_EMPTY_PATH))};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "execveat", 1, other_flags));
     }
     // Opening for writing, creating, truncating or appending: EACCES. One rule per flag: the
@@ -140,9 +151,9 @@ Result<Filters> build(const Options& opts) {
     constexpr FlagRule kOpenFlags[] = {{O_ACCMODE, O_WRONLY}, {O_ACCMODE, O_RDWR}, {O_CREAT, O_CREAT},
                                        {O_TRUNC, O_TRUNC},    {O_APPEND, O_APPEND}, {020000000, 020000000}};
     for (const auto& f : kOpenFlags) {
-        const scmp_arg_cmp open_cmp[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, f.mask, f.value)};
+        const scmp_arg_cmp open_cmp[] = {cmp_arg(1, SCMP_CMP_MASKED_EQ, f.mask, f.value)};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EACCES), "open", 1, open_cmp));
-        const scmp_arg_cmp openat_cmp[] = {SCMP_A2(SCMP_CMP_MASKED_EQ, f.mask, f.value)};
+        const scmp_arg_cmp openat_cmp[] = {cmp_arg(2, SCMP_CMP_MASKED_EQ, f.mask, f.value)};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EACCES), "openat", 1, openat_cmp));
     }
     // clone with any namespace flag.
@@ -151,7 +162,7 @@ Result<Filters> build(const Options& opts) {
                                           CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */;
         for (scmp_datum_t bit = 1; bit != 0 && bit <= kNsFlags; bit <<= 1) {
             if ((kNsFlags & bit) != 0) {
-                const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit)};
+                const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_MASKED_EQ, bit, bit)};
                 DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "clone", 1, cmp));
             }
         }
@@ -163,12 +174,12 @@ Result<Filters> build(const Options& opts) {
                               static_cast<scmp_datum_t>(ADDR_COMPAT_LAYOUT), static_cast<scmp_datum_t>(MMAP_PAGE_ZERO),
                               static_cast<scmp_datum_t>(ADDR_LIMIT_32BIT), static_cast<scmp_datum_t>(ADDR_LIMIT_3GB),
                               static_cast<scmp_datum_t>(UNAME26), static_cast<scmp_datum_t>(FDPIC_FUNCPTRS)}) {
-        const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)};
+        const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_MASKED_EQ, flag, flag)};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "personality", 1, cmp));
     }
     // Terminal input injection (CVE-2017-5226 class).
     for (scmp_datum_t req : {static_cast<scmp_datum_t>(TIOCSTI), static_cast<scmp_datum_t>(TIOCLINUX)}) {
-        const scmp_arg_cmp cmp[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req)};
+        const scmp_arg_cmp cmp[] = {cmp_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL, req)};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, cmp));
     }
     // Sockets: AF_UNIX (D-Bus, nscd, journald), AF_NETLINK (ss, ip), AF_INET/6 only when the rule
@@ -177,12 +188,12 @@ Result<Filters> build(const Options& opts) {
         const bool allowed = family == AF_UNIX || family == AF_NETLINK ||
                              (opts.network && (family == AF_INET || family == AF_INET6));
         if (!allowed) {
-            const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))};
+            const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))};
             DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));
         }
     }
     {
-        const scmp_arg_cmp cmp[] = {SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))};
+        const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));
     }
     return out;
