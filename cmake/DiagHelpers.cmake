@@ -39,7 +39,7 @@ endfunction()
 # diag_add_test(name SOURCES...): a GoogleTest binary with warnings and sanitizers, discovered by ctest.
 function(diag_add_test name)
     add_executable(${name} ${ARGN})
-    target_link_libraries(${name} PRIVATE diag_core GTest::gtest GTest::gtest_main)
+    target_link_libraries(${name} PRIVATE diag_core diag_audit_core GTest::gtest GTest::gtest_main)
     diag_enable_warnings(${name})
     diag_enable_sanitizers(${name})
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

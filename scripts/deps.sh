@@ -10,11 +10,12 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libseccomp-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libssl-dev
+    libseccomp-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libssl-dev zlib1g-dev
     libgtest-dev googletest
     openssh-server openssh-client
     python3
     procps iproute2 systemd-journal-remote     # ps/pgrep/ss: probed by the e2e test and scripts/demo.sh (minimal images lack them)
+    nix-bin                                    # nix-instantiate: parse/evaluate nix/ and flake.nix (tests/nix)
 )
 
 for arg in "$@"; do

@@ -184,8 +184,8 @@ Result<bool> matches(const Filter& f, const audit_reader::Request& r) {
             return false;
         }
     }
-    if (!f.sources.empty() &&
-        std::none_of(f.sources.begin(), f.sources.end(), [&](const Cidr& c) { return cidr_contains(c, r.source_ip); })) {
+    if (!f.sources.empty() && std::none_of(f.sources.begin(), f.sources.end(),
+                                           [&](const Cidr& c) { return cidr_contains(c, r.source_ip); })) {
         return false;
     }
     if (!f.exits.empty() &&

@@ -45,6 +45,14 @@ bool depth_ok(const json& j, int depth) {
     return true;
 }
 
+// Auditors are not root: say what they are missing rather than only EACCES.
+Error with_access_hint(Error e, int err) {
+    if (err == EACCES) {
+        e.msg += " (auditors need read access to the audit log, e.g. an ACL for group adm; or use --journal)";
+    }
+    return e;
+}
+
 // Streams `fd` to `on_data`, inflating when the first bytes are the gzip magic (1f 8b). Handles
 // concatenated gzip members (what `cat a.gz b.gz` and some rotators produce).
 Status stream_fd(int fd, const std::string& name, const std::function<void(std::string_view)>& on_data) {
@@ -157,8 +165,6 @@ int days_in_month(int y, int m) {
     return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
-bool json_equal(const json& a, const json& b) { return a == b; }
-
 }  // namespace
 
 // ---- lenient field access ----
@@ -260,8 +266,8 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
     int y = 0;
     int mo = 0;
     int d = 0;
-    if (!take_digits(s, i, 4, y) || i >= s.size() || s[i++] != '-' || !take_digits(s, i, 2, mo) ||
-        i >= s.size() || s[i++] != '-' || !take_digits(s, i, 2, d)) {
+    if (!take_digits(s, i, 4, y) || i >= s.size() || s[i++] != '-' || !take_digits(s, i, 2, mo) || i >= s.size() ||
+        s[i++] != '-' || !take_digits(s, i, 2, d)) {
         return std::nullopt;
     }
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) {
@@ -405,7 +411,7 @@ Status read_file(const std::string& path, Collected& into) {
     if (path != "-") {
         owned = sys::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
         if (!owned.valid()) {
-            return sys_error(ErrorCode::kAudit, "open(" + path + ")", errno);
+            return with_access_hint(sys_error(ErrorCode::kAudit, "open(" + path + ")", errno), errno);
         }
         fd = owned.get();
     }
@@ -443,10 +449,8 @@ Result<std::vector<std::string>> default_files(const std::string& main) {
             std::string rest = name.substr(base.size() + 1);
             const bool gz = rest.size() > 3 && rest.compare(rest.size() - 3, 3, ".gz") == 0;
             const std::string num = gz ? rest.substr(0, rest.size() - 3) : rest;
-            const bool numbered =
-                !num.empty() && num.size() < 10 && std::all_of(num.begin(), num.end(), [](char c) {
-                    return c >= '0' && c <= '9';
-                });
+            const bool numbered = !num.empty() && num.size() < 10 &&
+                                  std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
             if (numbered) {
                 rotated.push_back({std::stol(num), name});
             } else if (gz) {
@@ -457,7 +461,7 @@ Result<std::vector<std::string>> default_files(const std::string& main) {
     } else {
         const int err = errno;
         if (err != ENOENT) {
-            return sys_error(ErrorCode::kAudit, "opendir(" + dir + ")", err);
+            return with_access_hint(sys_error(ErrorCode::kAudit, "opendir(" + dir + ")", err), err);
         }
     }
     if (!have_main && rotated.empty()) {
@@ -568,7 +572,16 @@ void Journal::drain_stderr() {
     }
 }
 
-Result<bool> Journal::poll(int timeout_ms, const std::function<void(std::string_view, size_t)>& on_record) {
+bool trusted_journal_exe(std::string_view exe) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (exe.size() > kDeleted.size() && exe.substr(exe.size() - kDeleted.size()) == kDeleted) {
+        exe.remove_suffix(kDeleted.size());
+    }
+    const size_t slash = exe.rfind('/');
+    return slash != std::string_view::npos && exe.substr(slash + 1) == "diag-wrapper";
+}
+
+Result<bool> Journal::poll(int timeout_ms, const std::function<void(const JournalEntry&)>& on_entry) {
     if (out_ < 0) {
         return false;
     }
@@ -597,22 +610,33 @@ Result<bool> Journal::poll(int timeout_ms, const std::function<void(std::string_
     }
     auto on_line = [&](std::string_view line) {
         ++entries_;
-        json entry = json::parse(line.begin(), line.end(), nullptr, false);
-        const json* msg = entry.is_object() ? find(entry, {"MESSAGE"}) : nullptr;
-        std::string text;
+        const json entry = json::parse(line.begin(), line.end(), nullptr, false);
+        const json none;
+        const json& e = entry.is_object() ? entry : none;
+        JournalEntry out;
+        const json* msg = find(e, {"MESSAGE"});
         if (msg != nullptr && msg->is_string()) {
-            text = msg->get<std::string>();
+            out.message = msg->get<std::string>();
         } else if (msg != nullptr && msg->is_array()) {
             // journald stores a MESSAGE that is not valid UTF-8 as an array of byte values.
             for (const auto& b : *msg) {
                 if (b.is_number_unsigned() && b.get<uint64_t>() < 256) {
-                    text += static_cast<char>(b.get<uint64_t>());
+                    out.message += static_cast<char>(b.get<uint64_t>());
                 }
             }
         } else {
-            text = "\x01";  // no usable MESSAGE: not JSON, so it is counted as skipped
+            out.message = "\x01";  // no usable MESSAGE: not JSON, so it is counted as skipped
         }
-        on_record(text, entries_);
+        out.exe = get_string(e, {"_EXE"});
+        out.trusted = trusted_journal_exe(out.exe);
+        out.origin = "journal:" + std::to_string(entries_);
+        for (const char* f : {"_EXE", "_UID", "_PID"}) {
+            const std::string v = get_string(e, {f});
+            if (!v.empty()) {
+                out.origin += std::string(" ") + f + "=" + v;
+            }
+        }
+        on_entry(out);
     };
     if (got == 0) {
         if (auto tail = lines_.finish()) {
@@ -669,9 +693,15 @@ Result<std::vector<std::string>> Journal::finish() {
 
 Status read_journal(Collected& into, std::vector<std::string>& warnings) {
     DIAG_TRY_ASSIGN(Journal j, Journal::start(false, 0));
+    size_t untrusted = 0;
+    std::string first_untrusted;
     for (;;) {
-        DIAG_TRY_ASSIGN(bool more, j.poll(-1, [&](std::string_view msg, size_t n) {
-            into.add_line(msg, "journal:" + std::to_string(n));
+        DIAG_TRY_ASSIGN(bool more, j.poll(-1, [&](const JournalEntry& e) {
+            if (e.trusted) {
+                into.add_line(e.message, e.origin);
+            } else if (++untrusted == 1) {
+                first_untrusted = e.origin;
+            }
         }));
         if (!more) {
             break;
@@ -682,6 +712,12 @@ Status read_journal(Collected& into, std::vector<std::string>& warnings) {
         if (n != "-- No entries --") {
             warnings.push_back("journalctl: " + n);
         }
+    }
+    if (untrusted != 0) {
+        warnings.push_back(std::to_string(untrusted) +
+                           " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper "
+                           "(_EXE) and were skipped: " +
+                           first_untrusted + (untrusted > 1 ? ", ..." : ""));
     }
     return ok_status();
 }
@@ -697,7 +733,12 @@ std::string record_kind(const json& record) {
     if (action != nullptr) {
         return {};  // present but not a string: not ours to guess
     }
-    return find(record, {"diag", "result"}) != nullptr ? "end" : "decision";
+    if (find(record, {"diag", "result"}) != nullptr) {
+        return "end";
+    }
+    // Without any of our fields ({} or someone else's JSON) it is not a record of the wrapper.
+    const bool ours = find(record, {"diag", "decision"}) != nullptr || find(record, {"diag", "request_id"}) != nullptr;
+    return ours ? "decision" : std::string();
 }
 
 Request make_request(json decision, json end) {
@@ -729,6 +770,7 @@ Request make_request(json decision, json end) {
     r.cert_key_id = str({"diag", "key", "certificate", "key_id"});
     r.cert_serial = scalar({"diag", "key", "certificate", "serial"});
     r.ca_fingerprint = str({"diag", "key", "certificate", "ca_fingerprint"});
+    r.key_error = str({"diag", "key", "error"});
     const std::string b64 = str({"process", "command_line_b64"});
     if (auto bytes = b64.empty() ? std::nullopt : base64_decode(b64)) {
         r.command = std::move(*bytes);
@@ -736,6 +778,8 @@ Request make_request(json decision, json end) {
     } else {
         r.command = str({"process", "command_line"});
     }
+    r.command_redacted =
+        get_bool(d, {"process", "command_line_redacted"}) || get_bool(e, {"process", "command_line_redacted"});
     r.user = str({"user", "name"});
     r.source_ip = str({"source", "ip"});
     r.source_port = scalar({"source", "port"});
@@ -748,6 +792,9 @@ Request make_request(json decision, json end) {
     if (r.boot_id.empty()) {
         r.boot_id = str({"host", "boot", "id"});
     }
+    r.pid = scalar({"process", "pid"});
+    r.parent_pid = scalar({"process", "parent", "pid"});
+    r.sshd_pid = scalar({"diag", "sshd_pid"});
     r.exit_status = get_int(e, {"diag", "result", "exit_status"});
     r.exit_code = get_int(e, {"diag", "result", "exit_code"});
     r.signal = get_int(e, {"diag", "result", "signal"});
@@ -797,7 +844,7 @@ std::vector<Request> join(std::vector<RawRecord> records, ReadStats& stats) {
         if (slot.is_null()) {
             slot = std::move(rec.json);
             (is_decision ? pending[idx].decision_origin : pending[idx].end_origin) = rec.origin;
-        } else if (json_equal(slot, rec.json)) {
+        } else if (slot == rec.json) {
             ++stats.duplicates;
         } else {
             ++stats.conflicts;  // keep the first; the warning tells the auditor

@@ -9,12 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "wrapper/error.h"
 
@@ -28,11 +27,11 @@ inline constexpr size_t kMaxSkippedNoted = 3;
 
 // What reading saw, so nothing is dropped silently.
 struct ReadStats {
-    size_t records = 0;       // JSON objects accepted
-    size_t skipped = 0;       // lines that are not JSON objects (garbage, truncated, overlong)
-    size_t duplicates = 0;    // records seen twice with identical content (overlapping inputs)
-    size_t conflicts = 0;     // a second, different decision or end record for one request id
-    size_t unknown = 0;       // objects whose event.action is neither "decision" nor "end"
+    size_t records = 0;                   // JSON objects accepted
+    size_t skipped = 0;                   // lines that are not JSON objects (garbage, truncated, overlong)
+    size_t duplicates = 0;                // records seen twice with identical content (overlapping inputs)
+    size_t conflicts = 0;                 // a second, different decision or end record for one request id
+    size_t unknown = 0;                   // objects whose event.action is neither "decision" nor "end"
     std::vector<std::string> skipped_at;  // "file:line" of the first kMaxSkippedNoted skipped lines
 };
 
@@ -73,6 +72,20 @@ class LineSplitter {
 // oldest first. Error kAudit when none of them exists.
 [[nodiscard]] Result<std::vector<std::string>> default_files(const std::string& main);
 
+// One journal entry of diag-wrapper.
+struct JournalEntry {
+    std::string message;  // MESSAGE: the audit record (its bytes when journald kept an array)
+    std::string origin;   // "journal:N _EXE=... _UID=... _PID=..." (journald's trusted fields)
+    std::string exe;      // _EXE, set by journald from the sender's credentials
+    // Any local process can send SYSLOG_IDENTIFIER=diag-wrapper; only an entry whose _EXE is a
+    // diag-wrapper binary is a record (ADR 0008). Others are skipped and counted, never read.
+    bool trusted = false;
+};
+
+// True if `exe` (an _EXE value) names a diag-wrapper binary: its last component is
+// "diag-wrapper" (" (deleted)" after an upgrade allowed).
+[[nodiscard]] bool trusted_journal_exe(std::string_view exe);
+
 // journalctl as a child process with a fixed argv (execvp, no shell):
 //   journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager [-f -n N]
 // Each output line is a journal entry; its MESSAGE field is the audit record.
@@ -88,11 +101,9 @@ class Journal {
     // Starts journalctl; `follow` adds -f -n `lines`. Errors: kAudit (cannot start).
     [[nodiscard]] static Result<Journal> start(bool follow, size_t lines);
 
-    // Waits up to `timeout_ms` for output and passes each complete entry's MESSAGE (its text, or
-    // its bytes when journald stored it as a byte array) to `on_record`, with the entry's number.
-    // Returns false once journalctl has closed its output. Errors: kAudit.
-    [[nodiscard]] Result<bool> poll(int timeout_ms,
-                                    const std::function<void(std::string_view, size_t)>& on_record);
+    // Waits up to `timeout_ms` for output and passes each complete entry to `on_entry`. Returns
+    // false once journalctl has closed its output. Errors: kAudit.
+    [[nodiscard]] Result<bool> poll(int timeout_ms, const std::function<void(const JournalEntry&)>& on_entry);
 
     // Waits for journalctl and checks how it ended. "journalctl not found", a non-zero exit or
     // "No journal files were found" are errors (kAudit): an unavailable journal is never read as
@@ -112,7 +123,8 @@ class Journal {
     void drain_stderr();
 };
 
-// Reads every journal entry of diag-wrapper into `into`; warnings are appended to `warnings`.
+// Reads every journal entry of diag-wrapper into `into`; warnings (journalctl's notes, entries
+// from another program) are appended to `warnings`.
 [[nodiscard]] Status read_journal(Collected& into, std::vector<std::string>& warnings);
 
 // Parses an RFC 3339 / ISO 8601 UTC time: "2026-11-23T14:10:29.512345Z", "...+02:00", also with
@@ -123,34 +135,39 @@ class Journal {
 // One request: its records and a typed view of the fields diag-audit uses. A field that is absent
 // or of the wrong type is empty / nullopt / false; nothing here is trusted to be well-formed.
 struct Request {
-    std::string id;              // diag.request_id ("" when the record has none)
-    nlohmann::json decision;     // the decision record, or null
-    nlohmann::json end;          // the end record, or null
-    std::string decision_origin; // where the decision record was read ("file:line")
-    std::string end_origin;      // where the end record was read
-    size_t order = 0;            // input order, to keep sorting stable
+    std::string id;               // diag.request_id ("" when the record has none)
+    nlohmann::json decision;      // the decision record, or null
+    nlohmann::json end;           // the end record, or null
+    std::string decision_origin;  // where the decision record was read ("file:line")
+    std::string end_origin;       // where the end record was read
+    size_t order = 0;             // input order, to keep sorting stable
 
-    std::string timestamp;       // @timestamp of the decision record (else of the end record)
+    std::string timestamp;  // @timestamp of the decision record (else of the end record)
     std::optional<int64_t> time_us;
     std::optional<int64_t> end_time_us;
-    std::string verdict;         // diag.decision: allow | deny | error (as written)
-    std::string reason;          // diag.reason
-    std::string rule;            // diag.rule (decision record, else end record)
-    std::string message;         // diag.message (why it was refused)
-    std::string principal;       // diag.key.principal
-    std::string key_type;        // diag.key.type
-    std::string key_fingerprint; // diag.key.fingerprint
-    std::string cert_key_id;     // diag.key.certificate.key_id
-    std::string cert_serial;     // diag.key.certificate.serial (number or string)
-    std::string ca_fingerprint;  // diag.key.certificate.ca_fingerprint
-    std::string command;         // the request's exact bytes (process.command_line_b64 when present)
-    bool command_lossy = false;  // command_line_b64 was present (the request was not valid UTF-8)
-    std::string user;            // user.name
-    std::string source_ip;       // source.ip
-    std::string source_port;     // source.port (number or string)
-    std::string host;            // host.hostname (else host.name)
-    std::string host_id;         // host.id
-    std::string boot_id;         // host.boot_id (else host.boot.id)
+    std::string verdict;            // diag.decision: allow | deny | error (as written)
+    std::string reason;             // diag.reason
+    std::string rule;               // diag.rule (decision record, else end record)
+    std::string message;            // diag.message (why it was refused)
+    std::string principal;          // diag.key.principal
+    std::string key_type;           // diag.key.type
+    std::string key_fingerprint;    // diag.key.fingerprint
+    std::string cert_key_id;        // diag.key.certificate.key_id
+    std::string cert_serial;        // diag.key.certificate.serial (number or string)
+    std::string ca_fingerprint;     // diag.key.certificate.ca_fingerprint
+    std::string key_error;          // diag.key.error: why the key could not be read
+    std::string command;            // the request's exact bytes (process.command_line_b64 when present)
+    bool command_lossy = false;     // command_line_b64 was present (the request was not valid UTF-8)
+    bool command_redacted = false;  // process.command_line_redacted: sensitive arguments hidden
+    std::string user;               // user.name
+    std::string source_ip;          // source.ip
+    std::string source_port;        // source.port (number or string)
+    std::string host;               // host.hostname (else host.name)
+    std::string host_id;            // host.id
+    std::string boot_id;            // host.boot_id (else host.boot.id)
+    std::string pid;                // process.pid (the wrapper)
+    std::string parent_pid;         // process.parent.pid
+    std::string sshd_pid;           // diag.sshd_pid
 
     // From the end record's diag.result.
     std::optional<int64_t> exit_status;
@@ -162,7 +179,7 @@ struct Request {
     bool timed_out = false;
     bool output_capped = false;
     bool client_gone = false;
-    std::string end_error;       // diag.result.error: the command could not be started
+    std::string end_error;  // diag.result.error: the command could not be started
 
     [[nodiscard]] bool has_decision() const { return !decision.is_null(); }
     [[nodiscard]] bool has_end() const { return !end.is_null(); }
@@ -177,7 +194,7 @@ struct Request {
 [[nodiscard]] Request make_request(nlohmann::json decision, nlohmann::json end);
 
 // "decision", "end", or "" for another action. Without event.action, a record with diag.result is
-// an end record and any other a decision record.
+// an end record, one with diag.decision or diag.request_id a decision record, any other not ours.
 [[nodiscard]] std::string record_kind(const nlohmann::json& record);
 
 // Joins decision and end records by request id, drops identical duplicates and counts conflicts

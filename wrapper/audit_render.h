@@ -26,6 +26,10 @@ enum class Format { kTable, kText, kJson, kCsv };
 // -> \u{XXXX}; bytes that are not valid UTF-8 -> \xNN. Everything else is kept.
 [[nodiscard]] std::string escape(std::string_view s);
 
+// escape(raw) between backquotes, with a backquote inside shown as \x60: the quoting cannot be
+// closed early to forge the rest of a sentence ("rm x`: exit 0").
+[[nodiscard]] std::string quote_command(std::string_view raw);
+
 // "2026-11-23 14:10:29Z", or "2026-11-23 14:10:29.512345Z" with `fraction`.
 [[nodiscard]] std::string format_time(int64_t us, bool fraction = false);
 // "2026-11-23T14:10:29.512345Z" (RFC 3339, for CSV).

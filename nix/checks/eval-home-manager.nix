@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Evaluate nix/home-manager.nix together with home-manager's real modules/programs/ssh.nix and
+# return the generated ~/.ssh/config, as JSON:
+#
+#   nix-instantiate --store dummy:// --eval --strict --json nix/checks/eval-home-manager.nix \
+#     --argstr libPath /path/to/nixpkgs.lib/lib --argstr hmPath /path/to/home-manager \
+#     [--arg withStarBlock true] [--arg defaultConfig true]
+#
+# withStarBlock adds a user `Host *` block with a personal key and user name (the field failure);
+# defaultConfig leaves programs.ssh.enableDefaultConfig at its default where the option exists.
+{
+  libPath,
+  hmPath,
+  withStarBlock ? false,
+  defaultConfig ? false,
+}:
+let
+  hmLibFor = self: import (/. + hmPath + "/modules/lib") { lib = self; };
+  # Like home-manager's modules/lib/stdlib-extended.nix. nixpkgs.lib (lib only) has no
+  # maintainer list, which ssh.nix's meta reads; a stub entry stands in.
+  lib = (import libPath).extend (
+    self: super: {
+      hm = hmLibFor self;
+      maintainers = (super.maintainers or { }) // {
+        rycee = {
+          name = "rycee";
+        };
+      };
+    }
+  );
+  starModule =
+    { options, lib, ... }:
+    {
+      config = lib.mkMerge [
+        (lib.optionalAttrs (options.programs.ssh ? settings) {
+          programs.ssh.settings."*" = {
+            User = "alice";
+            IdentityFile = "~/.ssh/id_personal";
+          };
+        })
+        (lib.optionalAttrs (!(options.programs.ssh ? settings)) {
+          programs.ssh.matchBlocks."*" = {
+            user = "alice";
+            identityFile = "~/.ssh/id_personal";
+          };
+        })
+      ];
+    };
+  eval = lib.evalModules {
+    modules = [
+      ./hm-stubs.nix
+      (/. + hmPath + "/modules/programs/ssh.nix")
+      ../home-manager.nix
+      { _module.args.pkgs = { }; }
+      (
+        { options, lib, ... }:
+        {
+          config = lib.optionalAttrs (!defaultConfig && options.programs.ssh ? enableDefaultConfig) {
+            programs.ssh.enableDefaultConfig = false;
+          };
+        }
+      )
+      {
+        programs.diag-client = {
+          enable = true;
+          hosts = [
+            "*.fleet.example"
+            "web-02"
+          ];
+          identityFile = "~/.ssh/id_ed25519_diag";
+        };
+      }
+    ] ++ (if withStarBlock then [ starModule ] else [ ]);
+  };
+in
+{
+  sshConfig = eval.config.home.file.".ssh/config".text;
+  usesSettings = eval.options.programs.ssh ? settings;
+  inherit (eval.config) warnings;
+  failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) eval.config.assertions);
+}

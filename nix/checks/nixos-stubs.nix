@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Stand-ins for the NixOS options module.nix writes to, with the types nixpkgs declares for them
+# (users-groups.nix, sshd.nix, etc.nix, tmpfiles.nix, assertions.nix), so module.nix can be
+# evaluated with lib.evalModules and the nixpkgs lib alone. Full nixpkgs is not needed, and not
+# available on the project's CI machines.
+#
+# Also imitates sshd.nix's layout of sshd_config: `settings` rendered first, then `extraConfig`,
+# where the openssh module's own lines sit at mkOrder 0.
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+
+  userModule =
+    { name, ... }:
+    {
+      options = {
+        name = mkOption {
+          type = types.str;
+          default = name;
+        };
+        isSystemUser = mkOption {
+          type = types.bool;
+          default = false;
+        };
+        isNormalUser = mkOption {
+          type = types.bool;
+          default = false;
+        };
+        group = mkOption {
+          type = types.str;
+          default = "";
+        };
+        extraGroups = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+        description = mkOption {
+          type = types.str;
+          default = "";
+        };
+        home = mkOption {
+          type = types.str;
+          default = "/var/empty";
+        };
+        createHome = mkOption {
+          type = types.bool;
+          default = false;
+        };
+        # nixpkgs: nullOr (either shellPackage (passwdEntry path)), default pkgs.shadow (nologin)
+        shell = mkOption {
+          type = types.nullOr (types.either types.package types.path);
+          default = "/run/current-system/sw/bin/nologin";
+        };
+        hashedPassword = mkOption {
+          type = types.nullOr types.str;
+          default = null;
+        };
+        openssh.authorizedKeys.keys = mkOption {
+          type = types.listOf types.singleLineStr;
+          default = [ ];
+        };
+      };
+    };
+in
+{
+  options = {
+    users.users = mkOption {
+      type = types.attrsOf (types.submodule userModule);
+      default = { };
+    };
+    users.groups = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options.gid = mkOption {
+            type = types.nullOr types.int;
+            default = null;
+          };
+        }
+      );
+      default = { };
+    };
+
+    services.openssh.enable = mkOption {
+      type = types.bool;
+      default = false;
+    };
+    services.openssh.extraConfig = mkOption {
+      type = types.lines;
+      default = "";
+    };
+    services.openssh.settings = mkOption {
+      type = types.submodule {
+        freeformType = types.attrsOf (
+          types.oneOf [
+            types.bool
+            types.int
+            types.str
+            (types.listOf types.str)
+          ]
+        );
+        options.LogLevel = mkOption {
+          type = types.nullOr (
+            types.enum [
+              "QUIET"
+              "FATAL"
+              "ERROR"
+              "INFO"
+              "VERBOSE"
+              "DEBUG"
+              "DEBUG1"
+              "DEBUG2"
+              "DEBUG3"
+            ]
+          );
+          default = "INFO";
+        };
+      };
+      default = { };
+    };
+    # Not a nixpkgs option: the file sshd.nix would write, for the checks.
+    services.openssh.renderedConfig = mkOption {
+      type = types.str;
+      readOnly = true;
+    };
+
+    environment.etc = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options.source = mkOption { type = types.unspecified; };
+          options.mode = mkOption {
+            type = types.str;
+            default = "symlink";
+          };
+        }
+      );
+      default = { };
+    };
+    environment.systemPackages = mkOption {
+      type = types.listOf types.unspecified;
+      default = [ ];
+    };
+
+    systemd.tmpfiles.rules = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+    };
+
+    assertions = mkOption {
+      type = types.listOf types.unspecified;
+      default = [ ];
+    };
+    warnings = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+    };
+  };
+
+  config.services.openssh.renderedConfig =
+    let
+      render =
+        v:
+        if builtins.isBool v then
+          (if v then "yes" else "no")
+        else if builtins.isList v then
+          lib.concatStringsSep " " v
+        else
+          toString v;
+      settings = lib.filterAttrs (_: v: v != null) config.services.openssh.settings;
+    in
+    lib.concatStrings (lib.mapAttrsToList (k: v: "${k} ${render v}\n") settings)
+    + config.services.openssh.extraConfig;
+}

@@ -1,0 +1,426 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# NixOS module: the `diag` account, reachable only through sshd with diag-wrapper as both its
+# login shell and its ForceCommand. Decisions and their reasons: adr/0010-nixos-account-shell-sshd.md.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib)
+    mkEnableOption
+    mkOption
+    mkIf
+    mkMerge
+    mkDefault
+    mkOrder
+    types
+    literalExpression
+    optional
+    optionals
+    concatStringsSep
+    concatMap
+    filter
+    attrNames
+    mapAttrs
+    mapAttrs'
+    nameValuePair
+    unique
+    elem
+    ;
+
+  cfg = config.services.diag-wrapper;
+  render = import ./render.nix;
+  tomlFormat = pkgs.formats.toml { };
+
+  wrapper = "${cfg.package}/bin/diag-wrapper";
+
+  # The shipped policy is the base. Every value in it is a default (mkDefault) that a host can
+  # replace, except deny.paths: that list is defined at normal priority, so what a host adds is
+  # appended, and the assertion below refuses a configuration that drops any base entry (mkForce).
+  basePolicy = builtins.removeAttrs render.defaultPolicy [ "audit" ] // {
+    command = builtins.removeAttrs render.defaultPolicy.command cfg.disabledCommands;
+  };
+  unknownDisabled = filter (id: !(render.defaultPolicy.command ? ${id})) cfg.disabledCommands;
+  asDefaults =
+    path: v:
+    if builtins.isAttrs v then
+      mapAttrs (n: asDefaults (path ++ [ n ])) v
+    else if path == [ "deny" "paths" ] then
+      v
+    else
+      mkDefault v;
+
+  principals = render.principalsOf cfg.authorizedKeys;
+  fingerprints = map (k: k.fingerprint) (filter (k: k.fingerprint != null) cfg.authorizedKeys);
+
+  hostDropIn = render.dropIn {
+    denyPaths = cfg.extraDenyPaths;
+    commands = cfg.extraCommands;
+  };
+  hasHostDropIn = cfg.extraDenyPaths != [ ] || cfg.extraCommands != { };
+
+  mainCommands = attrNames (cfg.policy.command or { });
+  dropInCommands = concatMap (d: attrNames (d.command or { })) (builtins.attrValues cfg.dropIns);
+  allCommandIds = mainCommands ++ dropInCommands;
+  duplicateIds = unique (filter (id: render.countOf id allCommandIds > 1) allCommandIds);
+
+  finalDeny = cfg.policy.deny.paths or [ ];
+  missingBaseDeny = filter (p: !(elem p finalDeny)) render.baseDenyPaths;
+  allDenyPaths = finalDeny ++ concatMap (d: d.deny.paths or [ ]) (builtins.attrValues cfg.dropIns);
+  badDenyPaths = filter (p: !(render.isCleanAbsolutePath p)) allDenyPaths;
+
+  userCfg = config.users.users.${cfg.user};
+
+  keyModule = {
+    options = {
+      key = mkOption {
+        type = types.singleLineStr;
+        example = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... agent@ci";
+        description = ''
+          A bare OpenSSH public key (`TYPE BASE64 [COMMENT]`), without options. The module
+          writes it as `restrict,command="<wrapper>" KEY` (plus `from=` when set).
+        '';
+      };
+      principal = mkOption {
+        type = types.strMatching "[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}";
+        example = "ci-agent";
+        description = "Who holds this key; the name audit records carry for it.";
+      };
+      fingerprint = mkOption {
+        type = types.nullOr (types.strMatching "SHA256:[A-Za-z0-9+/]{43}");
+        default = null;
+        example = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU";
+        description = ''
+          The key's SHA-256 fingerprint, as printed by `ssh-keygen -lf KEY.pub` (second field).
+          Nix cannot compute it, so it is given here. Keys with a fingerprint get an
+          `[audit.principals]` entry mapping it to `principal`; keys without one are logged by
+          fingerprint only.
+        '';
+      };
+      from = mkOption {
+        type = types.listOf (types.strMatching "[A-Za-z0-9.:/*?!_-]+");
+        default = [ ];
+        example = [ "10.0.0.0/8" ];
+        description = "Optional `from=` patterns: source addresses this key is accepted from.";
+      };
+    };
+  };
+
+  tomlTable = types.submodule { freeformType = tomlFormat.type; };
+in
+{
+  _class = "nixos";
+
+  options.services.diag-wrapper = {
+    enable = mkEnableOption "the diag account: read-only diagnostics over SSH through diag-wrapper";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = literalExpression "pkgs.callPackage ./nix/package.nix { }";
+      description = ''
+        The diag-wrapper package. It must be built with the compiled-in policy path
+        `/etc/diag-wrapper/policy.toml` (the package's default), because the wrapper reads only
+        that file when it runs as the login shell.
+      '';
+    };
+
+    user = mkOption {
+      type = types.strMatching "[a-z_][a-z0-9_-]{0,31}";
+      default = "diag";
+      description = ''
+        The account (and its primary group). A system account with no usable password
+        (`*`), home `/var/empty`, and the wrapper as its login shell.
+      '';
+    };
+
+    journalAccess = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Put the account in `systemd-journal` so `journalctl` through the wrapper sees the system
+        journal. Trade-off: the whole journal becomes readable to every key of this account,
+        including whatever a service logs by mistake (tokens in URLs, failed-login user names).
+      '';
+    };
+
+    authorizedKeys = mkOption {
+      type = types.listOf (types.submodule keyModule);
+      default = [ ];
+      example = literalExpression ''
+        [ { key = "ssh-ed25519 AAAAC3Nza... agent@ci"; principal = "ci-agent";
+            fingerprint = "SHA256:..."; } ]
+      '';
+      description = ''
+        Keys that may log in as the account. They are written to the root-owned
+        `/etc/ssh/authorized_keys.d/<user>` (the only file sshd consults for this account).
+      '';
+    };
+
+    policy = mkOption {
+      type = tomlTable;
+      default = { };
+      example = literalExpression ''
+        {
+          settings.timeout = "15s";
+          deny.paths = [ "/srv/app/secrets" ];
+          command.zpool-status = { match = [ "zpool" "status" ]; description = "ZFS pool health"; };
+        }
+      '';
+      description = ''
+        The main policy (`/etc/diag-wrapper/policy.toml`), as a Nix attribute set rendered with
+        `pkgs.formats.toml`. The shipped `policy/default.toml` is the base: its values are
+        defaults a host can override, `deny.paths` entries a host sets are appended, and no base
+        deny entry can be removed (assertion). `[audit]` comes from `audit.*`; do not set it here.
+        Note that Nix attribute sets are sorted, so commands come out in ID order; among rules
+        with equally long `match` lists, the first in the file is tried first.
+      '';
+    };
+
+    disabledCommands = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [
+        "find"
+        "grep"
+      ];
+      description = ''
+        IDs of commands of the shipped policy to leave out on this host (a narrower allowlist).
+        Deny entries cannot be removed this way or any other.
+      '';
+    };
+
+    extraDenyPaths = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [
+        "/persist/var/lib/matrix-synapse"
+        "/persist/var/lib/mautrix-*"
+        "/persist/etc/ssh/ssh_host_*key"
+      ];
+      description = ''
+        Host-specific secrets, added in the drop-in `/etc/diag-wrapper/policy.d/50-host.toml`.
+        Absolute paths; `*`, `?` and `[...]` glob within one component.
+      '';
+    };
+
+    extraCommands = mkOption {
+      type = types.attrsOf tomlTable;
+      default = { };
+      description = ''
+        Host-specific `[command.ID]` tables, added in the drop-in
+        `/etc/diag-wrapper/policy.d/50-host.toml`. An ID that exists already is an error.
+      '';
+    };
+
+    dropIns = mkOption {
+      type = types.attrsOf tomlTable;
+      default = { };
+      description = ''
+        Further drop-ins: `dropIns.NAME` becomes `/etc/diag-wrapper/policy.d/NAME.toml`
+        (`version = 1` is added). A drop-in may hold only `version`, `deny` and `command`.
+        `extraDenyPaths` and `extraCommands` fill `dropIns."50-host"`.
+      '';
+    };
+
+    audit = {
+      sinks = mkOption {
+        type = types.nonEmptyListOf (
+          types.enum [
+            "journald"
+            "file"
+            "syslog"
+          ]
+        );
+        default = [ "journald" ];
+        description = ''
+          Where audit records go. Every sink must accept a record before a command runs.
+          `journald` writes with `SYSLOG_IDENTIFIER=diag-wrapper` (`journalctl -t diag-wrapper`).
+        '';
+      };
+      file = mkOption {
+        type = types.str;
+        default = "/var/log/diag-wrapper/audit.jsonl";
+        description = ''
+          The JSON-lines file of the `file` sink. Its directory is created root:<user> 0750,
+          the file root:<user> 0620, so it must be a directory of its own.
+        '';
+      };
+      appendOnly = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          Set the append-only attribute on the audit file (tmpfiles `h ... +a`), so the account
+          can add records but not truncate them. Needs ext4, xfs or btrfs (not tmpfs).
+        '';
+      };
+    };
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      services.diag-wrapper.policy = mkMerge [
+        (asDefaults [ ] basePolicy)
+        {
+          audit = render.auditTable {
+            inherit (cfg.audit) sinks file;
+            inherit principals;
+          };
+        }
+      ];
+      services.diag-wrapper.dropIns."50-host" = mkIf hasHostDropIn hostDropIn;
+
+      users.users.${cfg.user} = {
+        isSystemUser = true;
+        group = cfg.user;
+        description = "Read-only diagnostics through diag-wrapper";
+        home = "/var/empty";
+        createHome = false;
+        # sshd runs ForceCommand through the login shell (`SHELL -c CMD`); NixOS's default for
+        # system users is nologin, which would end every session before the wrapper runs.
+        shell = wrapper;
+        # `*`: no password can match, and sshd (with UsePAM no) does not treat it as locked
+        # the way it treats `!`.
+        hashedPassword = "*";
+        extraGroups = optional cfg.journalAccess "systemd-journal";
+        openssh.authorizedKeys.keys = map (
+          k:
+          render.authorizedKeyLine {
+            forceCommand = wrapper;
+            inherit (k) key from;
+          }
+        ) cfg.authorizedKeys;
+      };
+      users.groups.${cfg.user} = { };
+
+      environment.etc =
+        {
+          "diag-wrapper/policy.toml".source = tomlFormat.generate "diag-wrapper-policy.toml" cfg.policy;
+        }
+        // mapAttrs' (
+          name: value:
+          nameValuePair "diag-wrapper/policy.d/${name}.toml" {
+            source = tomlFormat.generate "diag-wrapper-${name}.toml" ({ version = 1; } // value);
+          }
+        ) cfg.dropIns;
+
+      environment.systemPackages = [ cfg.package ];
+
+      # Late in extraConfig (the openssh module puts its own lines at order 0, other modules at
+      # the default 1000 or mkAfter 1500) and closed with `Match all`.
+      services.openssh.extraConfig = mkOrder 2000 (render.matchBlock {
+        inherit (cfg) user;
+        forceCommand = wrapper;
+      });
+      # VERBOSE: sshd logs which key (file and line) was accepted, next to the fingerprint; the
+      # audit record carries the same fingerprint (ExposeAuthInfo), which joins the two.
+      services.openssh.settings.LogLevel = mkDefault "VERBOSE";
+
+      systemd.tmpfiles.rules = optionals (elem "file" cfg.audit.sinks) (render.auditFileRules {
+        inherit (cfg.audit) file appendOnly;
+        group = cfg.user;
+      });
+
+      warnings =
+        optional (cfg.authorizedKeys == [ ]) ''
+          services.diag-wrapper is enabled without authorizedKeys: nobody can log in as ${cfg.user}.
+        ''
+        ++ optional (fingerprints == [ ] && cfg.authorizedKeys != [ ]) ''
+          services.diag-wrapper.authorizedKeys: no key has a fingerprint, so audit records name keys
+          by fingerprint only. Add `fingerprint = "SHA256:...";` (from `ssh-keygen -lf KEY.pub`)
+          to map them to their principal.
+        '';
+
+      assertions = [
+        {
+          assertion = config.services.openssh.enable;
+          message = "services.diag-wrapper needs services.openssh.enable = true: the ${cfg.user} account is reached only through sshd.";
+        }
+        {
+          assertion = cfg.user != "root";
+          message = "services.diag-wrapper.user must not be root: the wrapper is the account's login shell and every key of it would be a root key.";
+        }
+        {
+          assertion = !(elem "wheel" userCfg.extraGroups);
+          message = "services.diag-wrapper: ${cfg.user} must not be in wheel (sudo/polkit); grant read access through groups such as systemd-journal.";
+        }
+        {
+          assertion = toString userCfg.shell == wrapper;
+          message = "services.diag-wrapper: users.users.${cfg.user}.shell must be ${wrapper} (sshd runs ForceCommand through the login shell; nologin or a real shell breaks the confinement).";
+        }
+        {
+          assertion = builtins.all (k: render.isBarePublicKey k.key) cfg.authorizedKeys;
+          message = "services.diag-wrapper.authorizedKeys: every key must be a bare public key (TYPE BASE64 [COMMENT]) without options; the module adds restrict and command= itself. Offending: ${
+            concatStringsSep ", " (map (k: k.principal) (filter (k: !(render.isBarePublicKey k.key)) cfg.authorizedKeys))
+          }";
+        }
+        {
+          assertion = unique fingerprints == fingerprints;
+          message = "services.diag-wrapper.authorizedKeys: a fingerprint appears twice; each key maps to exactly one principal.";
+        }
+        {
+          assertion = unique cfg.audit.sinks == cfg.audit.sinks;
+          message = "services.diag-wrapper.audit.sinks lists a sink twice.";
+        }
+        {
+          assertion = (cfg.policy.audit.sinks or [ ]) == cfg.audit.sinks;
+          message = "services.diag-wrapper.policy.audit is set directly; use services.diag-wrapper.audit.sinks and .file instead.";
+        }
+        {
+          assertion =
+            !(elem "file" cfg.audit.sinks)
+            || (render.isCleanAbsolutePath cfg.audit.file && !(elem (dirOf cfg.audit.file) render.sharedDirs));
+          message = "services.diag-wrapper.audit.file (${cfg.audit.file}) must be an absolute path in a directory of its own, such as /var/log/diag-wrapper/audit.jsonl: the module makes that directory root:${cfg.user} 0750.";
+        }
+        {
+          assertion = unknownDisabled == [ ];
+          message = "services.diag-wrapper.disabledCommands names commands the shipped policy does not have: ${concatStringsSep ", " unknownDisabled}";
+        }
+        {
+          assertion = missingBaseDeny == [ ];
+          message = "services.diag-wrapper.policy.deny.paths drops entries of the shipped policy (${concatStringsSep ", " missingBaseDeny}); a host can add deny entries, never remove one.";
+        }
+        {
+          assertion = badDenyPaths == [ ];
+          message = "services.diag-wrapper: deny paths must be absolute, without . or .. components: ${concatStringsSep ", " badDenyPaths}";
+        }
+        {
+          assertion = builtins.all render.isCommandId allCommandIds;
+          message = "services.diag-wrapper: command IDs must match [a-z0-9][a-z0-9_.-]* (at most 64 bytes): ${
+            concatStringsSep ", " (filter (id: !(render.isCommandId id)) allCommandIds)
+          }";
+        }
+        {
+          assertion = duplicateIds == [ ];
+          message = "services.diag-wrapper: command IDs defined twice (main policy, extraCommands, dropIns): ${concatStringsSep ", " duplicateIds}; a drop-in cannot replace a rule.";
+        }
+        {
+          assertion = builtins.all render.isDropInName (attrNames cfg.dropIns);
+          message = "services.diag-wrapper.dropIns: names must match [A-Za-z0-9_][A-Za-z0-9_.-]* (the file is NAME.toml).";
+        }
+        {
+          assertion = builtins.all (
+            d:
+            builtins.all (k: elem k [ "version" "deny" "command" ]) (attrNames d)
+          ) (builtins.attrValues cfg.dropIns);
+          message = "services.diag-wrapper.dropIns: a drop-in may contain only version, deny and command; settings and audit belong in the main policy.";
+        }
+        {
+          assertion = cfg.dropIns == { } || elem render.dropInDir (cfg.policy.settings.include or [ ]);
+          message = "services.diag-wrapper: drop-ins are installed in ${render.dropInDir}, but policy.settings.include does not list it, so the wrapper would ignore them.";
+        }
+        {
+          assertion = (cfg.policy.version or null) == 1;
+          message = "services.diag-wrapper.policy.version must be 1 (the schema this wrapper reads).";
+        }
+        {
+          assertion = render.isAsciiValue cfg.policy && render.isAsciiValue cfg.dropIns;
+          message = "services.diag-wrapper: the policy must be ASCII only (the loader refuses other bytes); check descriptions and patterns.";
+        }
+      ];
+    }
+  ]);
+}

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# diag-wrapper for nixpkgs: `pkgs.callPackage ./nix/package.nix { }`.
+# Dependencies as in adr/0002 (no boost, no spdlog): libseccomp, toml++ (header-only use),
+# nlohmann_json, OpenSSL's libcrypto, zlib, libsystemd; GoogleTest for the unit tests.
+{
+  lib,
+  stdenv,
+  cmake,
+  pkg-config,
+  libseccomp,
+  tomlplusplus,
+  nlohmann_json,
+  openssl,
+  zlib,
+  systemdLibs,
+  gtest,
+  openssh,
+}:
+let
+  root = ../.;
+  cmakeLists = builtins.readFile ../CMakeLists.txt;
+  # The version lives in one place: project(diag-wrapper VERSION x.y.z ...).
+  version = builtins.head (builtins.match ".*project\\(diag-wrapper VERSION ([0-9.]+)[ )].*" cmakeLists);
+  # The auditors' tool, where this source tree builds it.
+  hasDiagAudit = lib.hasInfix "add_executable(diag-audit" cmakeLists;
+in
+stdenv.mkDerivation (finalAttrs: {
+  pname = "diag-wrapper";
+  inherit version;
+
+  # The C++ sources only: Nix files, build trees and VCS data stay out, so editing nix/ does not
+  # rebuild the package.
+  src = lib.cleanSourceWith {
+    src = lib.cleanSource root;
+    filter =
+      path: type:
+      let
+        rel = lib.removePrefix (toString root + "/") (toString path);
+        top = builtins.head (lib.splitString "/" rel);
+      in
+      !(
+        lib.hasPrefix "build" top
+        || lib.elem top [
+          "nix"
+          "flake.nix"
+          "flake.lock"
+          "result"
+          ".ci"
+          ".cache"
+        ]
+      );
+  };
+
+  nativeBuildInputs = [
+    cmake
+    pkg-config
+  ];
+
+  buildInputs = [
+    libseccomp
+    tomlplusplus
+    nlohmann_json
+    openssl
+    zlib
+    systemdLibs
+  ];
+
+  checkInputs = [ gtest ];
+  # The SSH key-parsing unit tests call ssh-keygen (they skip when it is missing).
+  nativeCheckInputs = [ openssh ];
+
+  cmakeFlags = [
+    (lib.cmakeBool "DIAG_BUILD_TESTS" finalAttrs.doCheck)
+    (lib.cmakeBool "DIAG_BUILD_BENCH" false)
+    # nixpkgs' compiler may be newer than the one the warning set is tuned for; warnings stay
+    # visible in the log but do not fail the build.
+    (lib.cmakeBool "DIAG_WERROR" false)
+    # -fcf-protection is x86 only; elsewhere nixpkgs' own hardening flags apply.
+    (lib.cmakeBool "DIAG_HARDEN" stdenv.hostPlatform.isx86_64)
+    # The only policy the wrapper reads when it is the login shell; the NixOS module installs it.
+    (lib.cmakeFeature "DIAG_DEFAULT_POLICY" "/etc/diag-wrapper/policy.toml")
+  ];
+
+  doCheck = true;
+  # Unit tests and the fuzz-corpus replays only. The integration and confinement tests need root,
+  # a real sshd and root-owned files, which the build sandbox does not have (they run in the
+  # project's CI and, end to end, in the NixOS VM test: checks.<system>.vm).
+  checkPhase = ''
+    runHook preCheck
+    ./tests/diag_unit_tests --gtest_brief=1
+    ctest --output-on-failure -R '_fuzz_replay$'
+    runHook postCheck
+  '';
+
+  # CMake installs bin/, share/diag-wrapper/default.toml and the READMEs; the ADRs go with them.
+  # (The cmake hook builds in ./build, so the source tree is ..)
+  postInstall = ''
+    install -Dm0644 ../adr/*.md -t $out/share/doc/diag-wrapper/adr
+  '';
+
+  doInstallCheck = true;
+  installCheckPhase = ''
+    runHook preInstallCheck
+    test -x $out/bin/diag-wrapper
+    ${lib.optionalString hasDiagAudit "test -x $out/bin/diag-audit"}
+    test -f $out/share/diag-wrapper/default.toml
+    runHook postInstallCheck
+  '';
+
+  meta = {
+    description = "Fail-closed SSH ForceCommand for read-only diagnostics";
+    license = lib.licenses.asl20;
+    platforms = lib.platforms.linux;
+    mainProgram = "diag-wrapper";
+  };
+})

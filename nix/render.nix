@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Pure helpers shared by module.nix and the checks in nix/checks/. Builtins only (no nixpkgs lib),
+# so the sshd and policy checks can evaluate them on a machine that has nix-instantiate and
+# nothing else. Every string that ends up in sshd_config, authorized_keys, tmpfiles.d or the
+# policy is produced here.
+let
+  inherit (builtins) concatStringsSep elem filter length listToAttrs map match;
+
+  optionalAttrs = cond: attrs: if cond then attrs else { };
+in
+rec {
+  # The policy path compiled into the package (CMake DIAG_DEFAULT_POLICY). When the wrapper is the
+  # login shell it never sees --policy, so this is the only file it can read.
+  policyFile = "/etc/diag-wrapper/policy.toml";
+  dropInDir = "/etc/diag-wrapper/policy.d";
+  # The file the NixOS openssh module writes users.users.<name>.openssh.authorizedKeys to:
+  # root-owned, mode 0444, so the account cannot edit its own keys.
+  authorizedKeysFile = "/etc/ssh/authorized_keys.d/%u";
+
+  # The shipped policy, parsed at evaluation time. Its [audit] table is replaced by the module.
+  defaultPolicy = builtins.fromTOML (builtins.readFile ../policy/default.toml);
+  baseDenyPaths = defaultPolicy.deny.paths;
+
+  # An authorized_keys line. `restrict` turns off every forwarding, the PTY and ~/.ssh/rc;
+  # command= pins the wrapper even if the sshd Match block were lost; from= is optional.
+  authorizedKeyLine =
+    { forceCommand, key, from ? [ ] }:
+    let
+      fromOpt = if from == [ ] then "" else '',from="${concatStringsSep "," from}"'';
+    in
+    ''restrict${fromOpt},command="${forceCommand}" ${key}'';
+
+  # A bare public key: TYPE BASE64 [COMMENT], no options in front (the module adds them).
+  isBarePublicKey =
+    key:
+    match "(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+=*( [^\n]*)?" key
+    != null;
+
+  # The sshd block. sshd applies every line after a Match to that Match until the next one, so
+  # the block ends with `Match all`: a global line another module appends after it stays global.
+  matchBlock =
+    { user, forceCommand }:
+    ''
+      Match User ${user}
+        AuthorizedKeysFile ${authorizedKeysFile}
+        AuthorizedKeysCommand none
+        AuthenticationMethods publickey
+        ForceCommand ${forceCommand}
+        DisableForwarding yes
+        AllowTcpForwarding no
+        AllowAgentForwarding no
+        AllowStreamLocalForwarding no
+        X11Forwarding no
+        PermitTunnel no
+        PermitTTY no
+        PermitUserRC no
+        ExposeAuthInfo yes
+      Match all
+    '';
+
+  # tmpfiles.d lines for the optional file sink: directory root:GROUP 0750, file root:GROUP 0620
+  # (the wrapper runs as the account and appends through the group bit), then the append-only
+  # attribute (`h`), so the account can add records but never truncate or rewrite them.
+  auditFileRules =
+    { file, group, appendOnly ? true }:
+    [
+      "d ${dirOf file} 0750 root ${group} - -"
+      "f ${file} 0620 root ${group} - -"
+    ]
+    ++ (if appendOnly then [ "h ${file} - - - - +a" ] else [ ]);
+
+  # Fingerprint -> principal, from the keys that carry a fingerprint.
+  principalsOf =
+    keys:
+    listToAttrs (
+      map (k: {
+        name = k.fingerprint;
+        value = k.principal;
+      }) (filter (k: (k.fingerprint or null) != null) keys)
+    );
+
+  # The policy's [audit] table.
+  auditTable =
+    { sinks, file, principals ? { } }:
+    { inherit sinks; }
+    // optionalAttrs (elem "file" sinks) { inherit file; }
+    // optionalAttrs (principals != { }) { inherit principals; };
+
+  # A drop-in: only version, [deny] and [command.ID] are allowed there by the loader.
+  dropIn =
+    { denyPaths ? [ ], commands ? { } }:
+    { version = 1; }
+    // optionalAttrs (denyPaths != [ ]) { deny.paths = denyPaths; }
+    // optionalAttrs (commands != { }) { command = commands; };
+
+  # The policy loader refuses non-ASCII bytes; builtins.toJSON escapes control characters and
+  # leaves every other byte as it is, so printable ASCII JSON means an ASCII policy.
+  isAsciiValue = v: match "[ -~]*" (builtins.toJSON v) != null;
+
+  # Deny entries and include directories: absolute, no `.`/`..` components, no empty components.
+  isCleanAbsolutePath =
+    p:
+    match "/.*" p != null
+    && match "(.*/)?[.][.]?(/.*)?" p == null
+    && match ".*//.*" p == null
+    && match ".*[\n].*" p == null;
+
+  # Command IDs as the loader accepts them.
+  isCommandId = id: match "[a-z0-9][a-z0-9_.-]{0,63}" id != null;
+
+  # Drop-in file names: the loader reads *.toml files not starting with a dot.
+  isDropInName = n: match "[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}" n != null;
+
+  # Directories the module must never chown to root:GROUP 0750 for the audit file.
+  sharedDirs = [ "/" "/etc" "/run" "/tmp" "/var" "/var/lib" "/var/log" "/var/tmp" "/var/empty" "/srv" "/home" "/root" "/nix" ];
+
+  countOf = x: xs: length (filter (y: y == x) xs);
+}

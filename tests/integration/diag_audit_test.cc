@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: Apache-2.0
+// The built diag-audit on the recorded fixture (plain and gzip), a fake journalctl, a growing and
+// rotating file for follow, and the records the real diag-wrapper writes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace diag::testing {
+namespace {
+
+const std::string kDir = std::string(DIAG_SOURCE_DIR) + "/tests/testdata/audit";
+const std::string kFixture = kDir + "/fixture.jsonl";
+const std::string kFixtureGz = kDir + "/fixture.jsonl.gz";
+const std::string kPolicy = kDir + "/policy.toml";
+const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+
+RunResult audit(const std::vector<std::string>& args, const std::vector<std::string>& env = kEnv) {
+    std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, env);
+}
+
+std::vector<std::string> fixture_lines() {
+    std::ifstream in(kFixture);
+    std::vector<std::string> lines;
+    std::string l;
+    while (std::getline(in, l)) {
+        lines.push_back(l);
+    }
+    return lines;
+}
+
+size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// No byte a terminal acts on: C0 other than newline, DEL, and the UTF-8 forms of C1 (C2 80..9F)
+// and of U+2028..U+202E / U+2066..U+2069 (E2 80 A8..AE, E2 81 A6..A9).
+bool has_raw_control(const std::string& s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const auto n1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+        const auto n2 = i + 2 < s.size() ? static_cast<unsigned char>(s[i + 2]) : 0;
+        if ((c < 0x20 && c != '\n' && !(c == '\r' && n1 == '\n')) || c == 0x7F ||
+            (c == 0xC2 && n1 >= 0x80 && n1 <= 0x9F) || (c == 0xE2 && n1 == 0x80 && n2 >= 0xA8 && n2 <= 0xAE) ||
+            (c == 0xE2 && n1 == 0x81 && n2 >= 0xA6 && n2 <= 0xA9)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+class DiagAudit : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/diag-audit-it.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) const {
+        const std::string p = dir_ + "/" + name;
+        std::ofstream(p, std::ios::binary) << text;
+        ::chmod(p.c_str(), mode);
+        return p;
+    }
+    void append(const std::string& path, const std::string& text) const {
+        std::ofstream(path, std::ios::binary | std::ios::app) << text;
+    }
+
+    std::string dir_;
+};
+
+TEST_F(DiagAudit, SearchReadsPlainAndGzipAlike) {
+    const RunResult plain = audit({"--file", kFixture, "search", "--format", "json"});
+    const RunResult gz = audit({"--file", kFixtureGz, "search", "--format", "json"});
+    EXPECT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_EQ(gz.exit_code, 0) << gz.err;
+    EXPECT_EQ(count_lines(plain.out), 21u);
+    EXPECT_EQ(plain.out, gz.out);
+    EXPECT_NE(plain.err.find("diag-audit: warning: 3 line(s) skipped (not JSON objects)"), std::string::npos)
+        << plain.err;
+    // Both at once: the same requests, joined once.
+    const RunResult both = audit({"--file", kFixture, "--file", kFixtureGz, "search", "--format", "csv"});
+    EXPECT_EQ(both.exit_code, 0);
+    EXPECT_EQ(count_lines(both.out), 1u + 21u + 1u);  // header, requests, the id-less record twice
+}
+
+TEST_F(DiagAudit, SearchFiltersAndExitCodes) {
+    RunResult r =
+        audit({"--file", kFixture, "search", "--decision", "deny", "--source", "2001:db8::/32", "-o", "text"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "2026-11-23 14:13:05Z oncall-alice (SHA256:9yQvC0Kp\xe2\x80\xa6) from 2001:db8::17 on web-17 was denied "
+              "`rm -rf /var/tmp/x`: unknown-command; request 01a208c0-d\n"
+              "2026-11-23 14:15:30Z oncall-alice (SHA256:9yQvC0Kp\xe2\x80\xa6) from 2001:db8::17 on db-3 was denied "
+              "`cat a;b`: parse-metachar; request 01a208c3-0\n");
+    r = audit({"--file", kFixtureGz, "search", "--incomplete"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(count_lines(r.out), 2u);  // header and R9
+    EXPECT_NE(r.out.find("no end"), std::string::npos) << r.out;
+    r = audit({"--file", kFixture, "search", "--rule", "no-such-rule"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    r = audit({"--file", kFixture, "search", "--since", "yesterday-ish"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("diag-audit: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u);
+    r = audit({"--file", dir_ + "/missing.jsonl", "search"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "diag-audit: error: open(" + dir_ + "/missing.jsonl): No such file or directory\n");
+}
+
+TEST_F(DiagAudit, NoRawControlBytesInAnyFormat) {
+    for (const char* f : {"table", "text", "json", "csv"}) {
+        const RunResult r = audit({"--file", kFixture, "search", "--format", f});
+        EXPECT_EQ(r.exit_code, 0);
+        EXPECT_FALSE(has_raw_control(r.out)) << f;
+        EXPECT_FALSE(has_raw_control(r.err)) << f;
+    }
+    for (const char* id : {"01a208c7", "01a208c8-1", "01a208c8-f", "01a208c9", "01a208ca"}) {
+        const RunResult r = audit({"--file", kFixture, "show", id});
+        EXPECT_EQ(r.exit_code, 0) << id << r.err;
+        EXPECT_FALSE(has_raw_control(r.out)) << id;
+    }
+    const RunResult rep = audit({"--file", kFixture, "report"});
+    EXPECT_FALSE(has_raw_control(rep.out));
+    // A hostile file name reaches stderr escaped.
+    const RunResult bad = audit({"--file", dir_ + "/\x1b[31mx\xc2\x9b", "search"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_FALSE(has_raw_control(bad.err)) << bad.err;
+    EXPECT_NE(bad.err.find("\\x1b[31mx\\u{009B}"), std::string::npos) << bad.err;
+}
+
+TEST_F(DiagAudit, ShowByPrefix) {
+    RunResult r = audit({"--file", kFixtureGz, "show", "01a208c5-5"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("request   01a208c5-55c0-725e-933b-f8a5fb556a14\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  2026-11-23 14:18:00.000000Z  decision: allow (allowed) (rule find)\n"
+                         "  2026-11-23 14:18:30.004000Z  end (+30004 ms): timed out (signal 9), 1048576 bytes, "
+                         "30002 ms, output capped\n"),
+              std::string::npos)
+        << r.out;
+    r = audit({"--file", kFixture, "show", "01a208c"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("ambiguous"), std::string::npos);
+    r = audit({"--file", kFixture, "show", "0000"});
+    EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(DiagAudit, ReportWithPolicy) {
+    const RunResult r = audit({"--file", kFixture, "report", "--since", "2026-11-23T00:00:00Z", "--policy", kPolicy});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("requests  18 (1 incomplete: no end record)\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("by decision\n  10  allow\n   7  deny\n   1  error\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("rules never used (" + kPolicy + ")\n  cat\n  free\n  ls\n"), std::string::npos) << r.out;
+    const RunResult j = audit({"--file", kFixtureGz, "report", "--format", "json"});
+    EXPECT_EQ(j.exit_code, 0);
+    const auto parsed = nlohmann::json::parse(j.out);
+    EXPECT_EQ(parsed["requests"], 21);
+    EXPECT_EQ(parsed["keys_first_seen"].size(), 4u);
+    EXPECT_TRUE(parsed["unused_rules"].is_null());
+}
+
+// A background diag-audit whose output the test reads as it comes.
+class Background {
+  public:
+    explicit Background(const std::vector<std::string>& args) {
+        int out[2];
+        if (::pipe(out) != 0) {
+            return;
+        }
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], 1);
+            ::close(out[0]);
+            std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+            argv.insert(argv.end(), args.begin(), args.end());
+            std::vector<char*> a;
+            for (auto& s : argv) a.push_back(s.data());
+            a.push_back(nullptr);
+            char env0[] = "PATH=/usr/bin:/bin";
+            char* env[] = {env0, nullptr};
+            ::execve(a[0], a.data(), env);
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        out_ = out[0];
+    }
+    ~Background() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        if (out_ >= 0) {
+            ::close(out_);
+        }
+    }
+    // Reads until `out` holds `lines` lines or 10 s pass.
+    const std::string& wait_lines(size_t lines) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (count_lines(text_) < lines && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{out_, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) {
+                char buf[4096];
+                const ssize_t n = ::read(out_, buf, sizeof buf);
+                if (n <= 0) {
+                    break;
+                }
+                text_.append(buf, static_cast<size_t>(n));
+            }
+        }
+        return text_;
+    }
+    // Exit status, or -1 if it did not exit within 10 s.
+    int wait_exit() {
+        for (int i = 0; i < 100; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return -1;
+    }
+    void signal(int sig) const { ::kill(pid_, sig); }
+
+  private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+    std::string text_;
+};
+
+TEST_F(DiagAudit, FollowPrintsAppendedRecordsAcrossTruncationAndRotation) {
+    const auto lines = fixture_lines();
+    const std::string log = write("audit.jsonl", lines[1] + "\n" + lines[2] + "\n");  // R1 decision + end
+    Background bg({"--file", log, "follow", "--lines", "1", "--count", "5", "--format", "text"});
+    // The header-less text format: the backlog's last record (R1's end) first.
+    EXPECT_NE(bg.wait_lines(1).find("ran `uname -a` (rule uname): exit 0"), std::string::npos) << bg.wait_lines(1);
+    append(log, lines[3] + "\n");  // R2 decision
+    EXPECT_NE(bg.wait_lines(2).find("started `uname -a` (rule uname); request 01a208be-7608"), std::string::npos)
+        << bg.wait_lines(2);
+    // Truncated in place (copytruncate), then written again from the start.
+    ::truncate(log.c_str(), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    append(log, lines[4] + "\n");  // R2 end, joined with the decision seen before
+    EXPECT_NE(bg.wait_lines(3).find("ran `uname -a` (rule uname): exit 0, 87 bytes, 3 ms; request 01a208be-7608"),
+              std::string::npos)
+        << bg.wait_lines(3);
+    // Rotated: renamed away and a new file created.
+    std::filesystem::rename(log, log + ".1");
+    write("audit.jsonl", lines[5] + "\n" + lines[13] + "\n");  // R3 (deny), R9 (allow)
+    const std::string out = bg.wait_lines(5);
+    EXPECT_EQ(bg.wait_exit(), 0);  // --count 5 reached
+    EXPECT_NE(out.find("was denied `cat /etc/shadow`: path-denied"), std::string::npos) << out;
+    EXPECT_NE(out.find("started `tail -n 100 /var/log/syslog`"), std::string::npos) << out;
+    EXPECT_EQ(count_lines(out), 5u) << out;
+}
+
+TEST_F(DiagAudit, FollowTableStopsOnSigterm) {
+    const std::string log = write("audit.jsonl", "");
+    Background bg({"--file", log, "follow"});
+    EXPECT_EQ(bg.wait_lines(1).rfind("TIME  ", 0), 0u);
+    append(log, fixture_lines()[6] + "\n");  // R4's decision
+    EXPECT_NE(bg.wait_lines(2).find("allow     started"), std::string::npos) << bg.wait_lines(2);
+    bg.signal(SIGTERM);
+    EXPECT_EQ(bg.wait_exit(), 0);
+}
+
+TEST_F(DiagAudit, FollowRefusesGzip) {
+    const RunResult r = audit({"--file", kFixtureGz, "follow", "--count", "1"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("follow reads plain files"), std::string::npos) << r.err;
+}
+
+// A fake journalctl on PATH: checks its fixed argv and prints `entries`.
+std::string fake_journalctl(const std::string& dir, const std::string& entries, const std::string& tail) {
+    std::ofstream(dir + "/entries.json") << entries;
+    const std::string script = dir + "/journalctl";
+    std::ofstream(script) << "#!/bin/sh\n"
+                             "[ \"$1 $2 $3 $4 $#\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager 4\" ] || "
+                             "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
+                             "/bin/cat " +
+                                 dir + "/entries.json\n" + tail;
+    ::chmod(script.c_str(), 0755);
+    return "PATH=" + dir + ":/usr/bin:/bin";
+}
+
+TEST_F(DiagAudit, JournalRecordsComeFromMessage) {
+    std::string entries;
+    const auto lines = fixture_lines();
+    for (size_t i = 0; i < 6; ++i) {  // R0 end, R1, R2, R3
+        entries += nlohmann::json({{"SYSLOG_IDENTIFIER", "diag-wrapper"},
+                                   {"MESSAGE", lines[i]},
+                                   {"_EXE", "/usr/bin/diag-wrapper"},
+                                   {"_UID", "998"},
+                                   {"_PID", std::to_string(4000 + i)}})
+                       .dump() +
+                   "\n";
+    }
+    // journald keeps a MESSAGE that is not UTF-8 as a byte array; this one is R5's decision.
+    nlohmann::json bytes = nlohmann::json::array();
+    for (const char c : lines[7]) {
+        bytes.push_back(static_cast<unsigned char>(c));
+    }
+    entries +=
+        nlohmann::json({{"MESSAGE", bytes}, {"_EXE", "/nix/store/x-diag-wrapper-0.1.0/bin/diag-wrapper"}}).dump() +
+        "\n";
+    entries += "{\"MESSAGE\":\"not a record\",\"_EXE\":\"/usr/bin/diag-wrapper (deleted)\"}\n";
+    // Any local process may send SYSLOG_IDENTIFIER=diag-wrapper: journald's _EXE tells them apart.
+    entries +=
+        nlohmann::json({{"MESSAGE", lines[9]}, {"_EXE", "/home/eve/diag-wrapper.sh"}, {"_UID", "1000"}}).dump() + "\n";
+    entries += nlohmann::json({{"MESSAGE", lines[9]}}).dump() + "\n";
+    const std::string path = fake_journalctl(dir_, entries, "echo 'Hint: you are not in group systemd-journal' >&2\n");
+    const RunResult r = audit({"--journal", "search", "-o", "csv"}, {path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count_lines(r.out), 1u + 5u) << r.out;  // header, R1, R0, R2, R3, R5
+    EXPECT_NE(r.out.find("rm -rf /var/tmp/x"), std::string::npos);
+    EXPECT_NE(r.err.find("diag-audit: warning: journalctl: Hint: you are not in group systemd-journal\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("1 line(s) skipped (not JSON objects): journal:8 _EXE=/usr/bin/diag-wrapper (deleted)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("diag-audit: warning: 2 journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by "
+                         "diag-wrapper (_EXE) and were skipped: journal:9 _EXE=/home/eve/diag-wrapper.sh _UID=1000, "
+                         "...\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;  // R6, only from the forged entries
+    const RunResult show = audit({"--journal", "show", "01a208be-7"}, {path});
+    EXPECT_NE(show.out.find("decision record (journal:4 _EXE=/usr/bin/diag-wrapper _UID=998 _PID=4003)"),
+              std::string::npos)
+        << show.out;
+}
+
+TEST_F(DiagAudit, JournalUnavailableIsAnErrorNotAnEmptyResult) {
+    RunResult r = audit({"--journal", "search"}, {"PATH=" + dir_});  // no journalctl at all
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "diag-audit: error: journalctl not found: cannot read the journal\n");
+    std::string path =
+        fake_journalctl(dir_, "", "echo 'No journal files were found.' >&2\necho '-- No entries --' >&2\n");
+    r = audit({"--journal", "report"}, {path});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "diag-audit: error: journald is unavailable: No journal files were found.\n");
+    path = fake_journalctl(dir_, "", "echo 'Failed to open journal' >&2\nexit 1\n");
+    r = audit({"--journal", "search"}, {path});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "diag-audit: error: journalctl exited with status 1: Failed to open journal\n");
+}
+
+TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
+    const auto lines = fixture_lines();
+    // A forged entry first (R6's decision, sent by another program), then R2 decision, R2 end, R3.
+    std::string entries = nlohmann::json({{"MESSAGE", lines[9]}, {"_EXE", "/tmp/forger"}}).dump() + "\n";
+    for (size_t i = 3; i < 6; ++i) {
+        entries += nlohmann::json({{"MESSAGE", lines[i]}, {"_EXE", "/usr/bin/diag-wrapper"}}).dump() + "\n";
+    }
+    std::ofstream(dir_ + "/entries.json") << entries;
+    const std::string script = dir_ + "/journalctl";
+    // journalctl -f: the entries, then it keeps running until diag-audit stops it.
+    // Its pid first (diag-audit may stop it as soon as the entries are out), then the entries.
+    const std::string body =
+        "[ \"$*\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager -f -n 2\" ] || "
+        "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
+        "echo $$ > " +
+        dir_ +
+        "/pid\n"
+        "/bin/cat " +
+        dir_ +
+        "/entries.json\n"
+        "exec /bin/sleep 60\n";
+    std::ofstream(script) << "#!/bin/sh\n" << body;
+    ::chmod(script.c_str(), 0755);
+    const auto start = std::chrono::steady_clock::now();
+    const RunResult r = audit({"--journal", "follow", "--lines", "2", "--count", "3", "-o", "text"},
+                              {"PATH=" + dir_ + ":/usr/bin:/bin"});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(count_lines(r.out), 3u) << r.out << r.err;
+    EXPECT_NE(r.out.find("started `uname -a`"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ran `uname -a` (rule uname): exit 0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("was denied `cat /etc/shadow`"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("diag-audit: warning: journal:1 _EXE=/tmp/forger: not sent by diag-wrapper (_EXE), skipped\n"),
+              std::string::npos)
+        << r.err;
+    std::ifstream pid_file(dir_ + "/pid");
+    pid_t pid = 0;
+    pid_file >> pid;
+    ASSERT_GT(pid, 0);
+    EXPECT_NE(::kill(pid, 0), 0);  // journalctl was stopped and reaped
+}
+
+TEST_F(DiagAudit, UsageAndVersion) {
+    RunResult r = audit({});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "diag-audit: error: no command (search, show, report or follow) (see diag-audit --help)\n");
+    r = audit({"--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("usage: diag-audit", 0), 0u);
+    r = audit({"--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("diag-audit ", 0), 0u);
+}
+
+// What the real wrapper writes, read back: the schema both sides agree on.
+class DiagAuditWrapper : public WrapperFixture {};
+
+TEST_F(DiagAuditWrapper, ReadsWhatTheWrapperWrites) {
+    const auto p =
+        write_policy(policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+                            "positional = [{ type = \"path\", max = 2 }]\n"));
+    const auto ok = run_soc(p, "cat " + dir_ + "/pub/readme.txt");
+    ASSERT_EQ(ok.exit_code, 0) << ok.err;
+    (void)run_soc(p, "cat " + dir_ + "/secret/canary.txt");
+    (void)run_soc(p, "rm -rf /");
+    RunResult r = audit({"--file", audit_, "search", "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    ASSERT_EQ(count_lines(r.out), 4u) << r.out;
+    EXPECT_NE(r.out.find(",allow,allowed,cat,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(",192.0.2.7,50000,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(",0,,false,"), std::string::npos) << r.out;  // exit 0, no signal, not timed out
+    EXPECT_NE(r.out.find(",deny,path-denied,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(",deny,unknown-command,"), std::string::npos) << r.out;
+    r = audit({"--file", audit_, "search", "--incomplete"});
+    EXPECT_EQ(r.exit_code, 1);  // the allowed request has its end record
+    const std::string id = nlohmann::json::parse(
+        audit({"--file", audit_, "search", "-o", "json", "--decision", "allow"}).out)["request_id"];
+    r = audit({"--file", audit_, "show", id.substr(0, 20)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("end (+"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("): exit 0, 14 bytes"), std::string::npos) << r.out;  // "public-readme\n"
+}
+
+}  // namespace
+}  // namespace diag::testing

@@ -1,0 +1,668 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Checks of the Nix packaging (flake.nix, nix/) that run on a Debian machine with nix-bin,
+# without nixpkgs:
+#
+#   tests/nix/run_nix_checks.sh CHECK [PATH/TO/diag-wrapper]
+#
+#   parse              nix-instantiate --parse on every .nix file
+#   eval_module        lib.evalModules of nix/module.nix (and the flake, the package attributes,
+#                      the VM test's host node) against a real nixpkgs lib: account,
+#                      authorized_keys lines, policy attrset, tmpfiles rules, exact sshd text,
+#                      and every assertion message for impossible combinations
+#   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix, then
+#                      `ssh -G` on the generated config
+#   sshd_config        the generated sshd text through the real `sshd -t` and `sshd -T -C ...`
+#   policy_check       the rendered policy, as TOML, through `diag-wrapper --check` and --explain
+#
+# Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE), with the reason on stdout.
+#
+# Environment (neither is vendored, for licensing; CI has no network, so there the checks that
+# need them skip):
+#   DIAG_NIXPKGS_LIB   a nixpkgs lib: the lib/ directory of a nixpkgs or nix-community/nixpkgs.lib
+#                      checkout, or the checkout itself
+#   DIAG_HOME_MANAGER  a nix-community/home-manager checkout (modules/lib, modules/programs/ssh.nix)
+# sshd_config and policy_check use them too when set (the module's own output), and otherwise
+# check the builtins-only renderers in nix/render.nix, so they run in CI.
+set -euo pipefail
+
+SRC=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+CHECK=${1:-}
+WRAPPER=${2:-}
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL: $*" >&2; exit 1; }
+skip() { say "SKIP: $*"; exit 77; }
+
+command -v nix-instantiate >/dev/null 2>&1 \
+    || skip "nix-instantiate is not installed (Debian: apt-get install nix-bin; scripts/deps.sh does)"
+command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
+
+# Pure evaluation: no daemon, no store writes, works as any user.
+NI=(nix-instantiate --store dummy://)
+nix_json() { "${NI[@]}" --eval --strict --json "$@"; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/diag-nix.XXXXXX")
+trap 'rm -rf -- "$TMP"' EXIT
+
+# The lib directory of DIAG_NIXPKGS_LIB, or empty when unset or absent; a path that exists but is
+# no nixpkgs lib is an error.
+nixpkgs_lib() {
+    local p=${DIAG_NIXPKGS_LIB:-}
+    [[ -n $p && -e $p ]] || return 0
+    if [[ -f $p/lib/modules.nix && -f $p/lib/default.nix ]]; then
+        printf '%s\n' "$(cd -- "$p/lib" && pwd)"
+    elif [[ -f $p/modules.nix && -f $p/default.nix ]]; then
+        printf '%s\n' "$(cd -- "$p" && pwd)"
+    else
+        fail "DIAG_NIXPKGS_LIB=$p holds neither lib/modules.nix nor modules.nix"
+    fi
+}
+need_lib() {
+    LIB=$(nixpkgs_lib)
+    [[ -n $LIB ]] || skip "DIAG_NIXPKGS_LIB is ${DIAG_NIXPKGS_LIB:+not a directory: }${DIAG_NIXPKGS_LIB:-not set}; point it at a nixpkgs lib (e.g. a checkout of nix-community/nixpkgs.lib) to evaluate the module; it is not vendored and CI has no network"
+}
+
+# Expected values shared by several checks.
+WRAPPER_STUB=/nix/store/00000000000000000000000000000000-diag-wrapper-0.1.0/bin/diag-wrapper
+KEY_CI="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5/aElKUSSZagCtVb3A1wEoVVdSb1kheK4zS2lE ci@example"
+KEY_ONCALL="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFgcawY8XwoFMARc+uJh8xligJ2kdAa80ZqbuISRkljn oncall@example"
+FP_CI="SHA256:7n5UIMBIban1a78jtE9UOpTIwscHnsj+GEhcRHuUiZU"
+FP_ONCALL="SHA256:F/+kHv2vcL/oCfyLIPrQwdqgFXiQHqc7tYFCzU+82Uo"
+export WRAPPER_STUB KEY_CI KEY_ONCALL FP_CI FP_ONCALL SRC TMP
+
+# The diag block exactly as module.nix must emit it.
+EXPECTED_BLOCK="Match User diag
+  AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u
+  AuthorizedKeysCommand none
+  AuthenticationMethods publickey
+  ForceCommand $WRAPPER_STUB
+  DisableForwarding yes
+  AllowTcpForwarding no
+  AllowAgentForwarding no
+  AllowStreamLocalForwarding no
+  X11Forwarding no
+  PermitTunnel no
+  PermitTTY no
+  PermitUserRC no
+  ExposeAuthInfo yes
+Match all
+"
+export EXPECTED_BLOCK
+
+# ------------------------------------------------------------------------------------------------
+check_parse() {
+    local files=() f n=0
+    mapfile -t files < <(cd -- "$SRC" && find flake.nix nix -name '*.nix' -type f | LC_ALL=C sort)
+    [[ ${#files[@]} -ge 10 ]] || fail "expected flake.nix and the nix/ files, found: ${files[*]}"
+    for f in "${files[@]}"; do
+        if ! out=$("${NI[@]}" --parse "$SRC/$f" 2>&1 >/dev/null); then
+            fail "nix-instantiate --parse $f: $out"
+        fi
+        n=$((n + 1))
+    done
+    say "parsed $n files: ${files[*]}"
+}
+
+# ------------------------------------------------------------------------------------------------
+# validate_sshd CONFIG WRAPPER LABEL: sshd -t, then sshd -T for diag and for another user.
+validate_sshd() {
+    local cfg=$1 wrapper=$2 label=$3 ctx=host=client.example,addr=192.0.2.10,laddr=192.0.2.1,lport=22
+    local out
+    out=$("$SSHD" -t -f "$cfg" 2>&1) || fail "$label: sshd -t rejects the config: $out"
+    "$SSHD" -T -f "$cfg" -C "user=diag,$ctx" >"$TMP/T.diag" 2>&1 || fail "$label: sshd -T (diag): $(cat "$TMP/T.diag")"
+    "$SSHD" -T -f "$cfg" -C "user=alice,$ctx" >"$TMP/T.alice" 2>&1 || fail "$label: sshd -T (alice): $(cat "$TMP/T.alice")"
+    python3 - "$TMP/T.diag" "$TMP/T.alice" "$wrapper" "$label" <<'PY'
+import sys
+diag = open(sys.argv[1]).read().splitlines()
+alice = open(sys.argv[2]).read().splitlines()
+wrapper, label = sys.argv[3], sys.argv[4]
+want_diag = [
+    f"forcecommand {wrapper}",
+    "disableforwarding yes",
+    "permittty no",
+    "permittunnel no",
+    "permituserrc no",
+    "exposeauthinfo yes",
+    "allowtcpforwarding no",
+    "allowagentforwarding no",
+    "allowstreamlocalforwarding no",
+    "x11forwarding no",
+    "authorizedkeysfile /etc/ssh/authorized_keys.d/%u",
+    "authorizedkeyscommand none",
+    "authenticationmethods publickey",
+    "clientalivecountmax 7",      # a global line written after the block applies to diag too
+    "clientaliveinterval 120",
+]
+want_alice = [
+    "forcecommand none",
+    "permittty yes",
+    "disableforwarding no",
+    "exposeauthinfo no",
+    "clientalivecountmax 7",      # ... and to everyone else: it stayed global
+    "authenticationmethods any",
+]
+bad = [f"diag: missing {l!r}" for l in want_diag if l not in diag]
+bad += [f"alice: missing {l!r}" for l in want_alice if l not in alice]
+if bad:
+    sys.exit(f"FAIL: {label}: sshd -T:\n  " + "\n  ".join(bad))
+print(f"{label}: sshd -t ok; sshd -T: diag gets ForceCommand, DisableForwarding, PermitTTY no, "
+      f"ExposeAuthInfo; alice does not; the line after the block stays global")
+PY
+}
+
+check_sshd_config() {
+    SSHD=$(command -v sshd 2>/dev/null || true)
+    [[ -n $SSHD ]] || SSHD=/usr/sbin/sshd
+    [[ -x $SSHD ]] || skip "sshd is not installed (Debian: openssh-server)"
+    command -v ssh-keygen >/dev/null 2>&1 || skip "ssh-keygen is not installed (Debian: openssh-client)"
+    ssh-keygen -q -t ed25519 -N "" -f "$TMP/hostkey"
+
+    # 1. The builtins-only renderer (always).
+    nix_json "$SRC/nix/checks/sshd-config.nix" --argstr hostKey "$TMP/hostkey" >"$TMP/render.json" \
+        || fail "evaluating nix/checks/sshd-config.nix"
+    python3 - "$TMP/render.json" "$TMP" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+if d["matchBlock"] != os.environ["EXPECTED_BLOCK"]:
+    sys.exit("FAIL: render.matchBlock differs from the expected text:\n" + d["matchBlock"])
+open(f"{tmp}/sshd_config", "w").write(d["sshdConfig"])
+# The same file without the closing `Match all`: sshd must refuse it (the global Subsystem line
+# after the block would fall into it), which is why the block is closed.
+open(f"{tmp}/sshd_config.unclosed", "w").write(d["sshdConfig"].replace("Match all\n", ""))
+open(f"{tmp}/authorized_keys", "w").write("\n".join(d["authorizedKeys"]) + "\n")
+want = ["d /var/log/diag-wrapper 0750 root diag - -",
+        "f /var/log/diag-wrapper/audit.jsonl 0620 root diag - -",
+        "h /var/log/diag-wrapper/audit.jsonl - - - - +a"]
+if d["auditFileRules"] != want:
+    sys.exit(f"FAIL: auditFileRules: {d['auditFileRules']}")
+PY
+    validate_sshd "$TMP/sshd_config" "$WRAPPER_STUB" "render.nix"
+    if out=$("$SSHD" -t -f "$TMP/sshd_config.unclosed" 2>&1); then
+        fail "sshd accepted the block without 'Match all' followed by a global Subsystem line"
+    fi
+    grep -q "not allowed within a Match block" <<<"$out" \
+        || fail "unclosed block: unexpected sshd error: $out"
+    say "without 'Match all' sshd refuses the config: $out"
+
+    # authorized_keys lines: options prefix accepted by ssh-keygen, fingerprints as expected.
+    local fps
+    fps=$(ssh-keygen -lf "$TMP/authorized_keys" | awk '{print $2}' | paste -sd' ')
+    [[ $fps == "$FP_CI $FP_ONCALL" ]] || fail "ssh-keygen -lf authorized_keys: got '$fps'"
+    say "authorized_keys: restrict,command=... and from=... lines parse; fingerprints $fps"
+
+    # 2. The module's own sshd_config (needs the nixpkgs lib).
+    LIB=$(nixpkgs_lib)
+    if [[ -z $LIB ]]; then
+        say "module-generated sshd text not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set} (nix_eval_module covers it where a lib is available)"
+        return 0
+    fi
+    local scenario
+    for scenario in web02 minimal; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario "$scenario" \
+            --argstr hostKey "$TMP/hostkey" >"$TMP/module.json" || fail "evaluating the module ($scenario)"
+        python3 - "$TMP/module.json" "$TMP/sshd_config.module" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+if d["failedAssertions"]:
+    sys.exit(f"FAIL: assertions: {d['failedAssertions']}")
+text = d["sshdConfig"]
+if os.environ["EXPECTED_BLOCK"] not in text:
+    sys.exit("FAIL: the module's sshd_config lacks the exact diag block:\n" + text)
+if not text.startswith("LogLevel VERBOSE\n"):
+    sys.exit("FAIL: LogLevel VERBOSE missing:\n" + text)
+open(sys.argv[2], "w").write(text)
+PY
+        validate_sshd "$TMP/sshd_config.module" "$WRAPPER_STUB" "module.nix ($scenario)"
+    done
+}
+
+# ------------------------------------------------------------------------------------------------
+# JSON policy -> TOML files the wrapper reads. Nix attribute sets have no order, so command
+# tables come out sorted by ID, as pkgs.formats.toml writes them.
+write_toml_helper() {
+    cat >"$TMP/to_toml.py" <<'PY'
+import json, re, sys
+
+BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+def key(k):
+    return k if BARE.match(k) else json.dumps(k)
+
+def value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # ASCII with \uXXXX escapes: valid TOML basic strings
+    if isinstance(v, list):
+        return "[" + ", ".join(value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{key(k)} = {value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+def table(path, d, out):
+    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+    subs = {k: v for k, v in d.items() if isinstance(v, dict)}
+    if path and (scalars or not subs):
+        out.append("")
+        out.append("[" + ".".join(key(p) for p in path) + "]")
+    for k, v in scalars.items():
+        out.append(f"{key(k)} = {value(v)}")
+    for k, v in subs.items():
+        table(path + [k], v, out)
+
+def to_toml(d):
+    out = []
+    table([], d, out)
+    return "\n".join(out).lstrip("\n") + "\n"
+
+if __name__ == "__main__":
+    # to_toml.py POLICY.json OUTDIR: OUTDIR/policy.toml (include -> OUTDIR/policy.d) and
+    # OUTDIR/policy.d/NAME.toml for each drop-in. The JSON is {"main": {...}, "dropIns": {...}}.
+    src, outdir = sys.argv[1], sys.argv[2]
+    d = json.load(open(src))
+    main = d["main"]
+    main["settings"]["include"] = [f"{outdir}/policy.d" if p == "/etc/diag-wrapper/policy.d" else p
+                                   for p in main["settings"].get("include", [])]
+    open(f"{outdir}/policy.toml", "w").write(to_toml(main))
+    for name, drop in d.get("dropIns", {}).items():
+        open(f"{outdir}/policy.d/{name}.toml", "w").write(to_toml(drop))
+PY
+}
+
+# explain POLICY REQUEST -> "decision|rule|reason|exec" (file:line positions dropped)
+explain() {
+    local out rc=0
+    out=$("$WRAPPER" --policy "$1" --explain -- "$2" 2>&1) || rc=$?
+    python3 -c '
+import re, sys
+f = {}
+for line in sys.stdin.read().splitlines():
+    k, _, v = line.partition(": ")
+    if k in ("decision", "rule", "reason", "exec"):
+        f[k] = re.sub(r" \([^()]*:[0-9]+\)$", "", v)
+print("|".join(f.get(k, "") for k in ("decision", "rule", "reason", "exec")) + "|rc=" + sys.argv[1])
+' "$rc" <<<"$out"
+}
+
+# policy_case LABEL JSON: install as TOML, --check, compare decisions with the shipped policy,
+# and check the host-specific deny entry and command.
+policy_case() {
+    local label=$1 json=$2 dir out
+    dir=$(mktemp -d "$TMP/policy.XXXXXX")
+    mkdir -m 0755 "$dir/policy.d"
+    python3 "$TMP/to_toml.py" "$json" "$dir" || fail "$label: converting to TOML"
+    chmod 0644 "$dir/policy.toml" "$dir"/policy.d/*.toml 2>/dev/null || true
+    LC_ALL=C grep -qP '[^\x00-\x7f]' "$dir/policy.toml" "$dir"/policy.d/*.toml 2>/dev/null \
+        && fail "$label: the rendered policy is not ASCII"
+    out=$("$WRAPPER" --policy "$dir/policy.toml" --check 2>&1) \
+        || fail "$label: diag-wrapper --check refuses the rendered policy: $out"
+    grep -q "policy OK" <<<"$out" || fail "$label: unexpected --check output: $out"
+    grep -q "50-host.toml" <<<"$out" || say "$label: note: --check output does not list the drop-in"
+    say "$label: diag-wrapper --check: $(head -n1 <<<"$out"); $(grep -E '^(commands|deny entries):' <<<"$out" | paste -sd';')"
+
+    # Same decisions as the shipped policy for requests its rules cover (rule order survives the
+    # trip through a sorted attribute set).
+    local r a b n=0
+    local requests=(
+        "systemctl status sshd" "systemctl restart sshd" "systemctl list-units --failed"
+        "journalctl -u ssh -n 20" "journalctl --vacuum-time=1s" "cat /etc/shadow" "cat /etc/hostname"
+        "grep -e root /etc/hostname" "grep root /etc/hostname" "ps aux" "ps -ef" "ip -br addr"
+        "ip route get 192.0.2.1" "ss -tlnp" "df -h" "ls -l /etc/ssh" "find /etc -name hostname"
+        "uptime" "free -m" "sysctl -w kernel.panic=1" "rm -rf /" "nix config show" "help"
+    )
+    for r in "${requests[@]}"; do
+        a=$(explain "$ORIG" "$r")
+        b=$(explain "$dir/policy.toml" "$r")
+        [[ $a == "$b" ]] || fail "$label: '$r' is decided differently: shipped [$a], rendered [$b]"
+        n=$((n + 1))
+    done
+    say "$label: $n requests decided exactly as by policy/default.toml"
+
+    # Host-specific: the extra deny entry and the drop-in's command.
+    b=$(explain "$dir/policy.toml" "cat $TMP/secrets/host.env")
+    [[ $b == deny\|*\|path-denied\|*rc=126 ]] || fail "$label: cat of the host secret: [$b]"
+    b=$(explain "$dir/policy.toml" "cat $TMP/public.txt")
+    [[ $b == allow\|cat\|* ]] || fail "$label: cat of a public file: [$b]"
+    b=$(explain "$dir/policy.toml" "zpool status")
+    [[ $b == allow\|zpool-status\|* || $b == deny\|*\|command-unavailable\|* ]] \
+        || fail "$label: zpool status from the drop-in: [$b]"
+    say "$label: extraDenyPaths refuses the host secret (path-denied); the drop-in's zpool-status rule is loaded"
+}
+
+check_policy_check() {
+    [[ -n $WRAPPER ]] || fail "usage: $0 policy_check PATH/TO/diag-wrapper"
+    [[ -x $WRAPPER ]] || fail "diag-wrapper binary not found: $WRAPPER"
+    [[ $(id -u) -eq 0 ]] || skip "not root: the wrapper loads only root-owned policy files"
+    write_toml_helper
+    mkdir -m 0755 "$TMP/secrets"
+    echo "TOKEN=canary" >"$TMP/secrets/host.env"
+    echo "public" >"$TMP/public.txt"
+    chmod 0755 "$TMP"
+    chmod 0644 "$TMP/secrets/host.env" "$TMP/public.txt"
+    # The shipped policy, with its include pointed at an empty directory.
+    ORIG=$TMP/orig.toml
+    mkdir -m 0755 "$TMP/orig.d"
+    sed "s#\"/etc/diag-wrapper/policy.d\"#\"$TMP/orig.d\"#" "$SRC/policy/default.toml" >"$ORIG"
+    "$WRAPPER" --policy "$ORIG" --check >/dev/null 2>&1 || fail "the shipped policy itself fails --check: $("$WRAPPER" --policy "$ORIG" --check 2>&1)"
+
+    # 1. Builtins-only rendering (always): the base plus [audit] with journald and principals,
+    #    and the host drop-in.
+    nix_json "$SRC/nix/checks/render-policy.nix" --arg extraDenyPaths "[ \"$TMP/secrets/host.env\" ]" \
+        >"$TMP/render-policy.json" || fail "evaluating nix/checks/render-policy.nix"
+    policy_case "render.nix" "$TMP/render-policy.json"
+
+    # 2. The module's policy (needs the nixpkgs lib).
+    LIB=$(nixpkgs_lib)
+    if [[ -z $LIB ]]; then
+        say "module-rendered policy not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        return 0
+    fi
+    local scenario extra
+    for scenario in web02 minimal; do
+        # web02 has its own zpool-status command; minimal gets one from here.
+        extra="services.diag-wrapper.extraDenyPaths = [ \"$TMP/secrets/host.env\" ];"
+        [[ $scenario == minimal ]] && extra+=' services.diag-wrapper.extraCommands.zpool-status = { match = [ "zpool" "status" ]; description = "ZFS pool health"; option = [ { names = [ "-x" ]; type = "flag"; } ]; };'
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario "$scenario" \
+            --arg extra "{ $extra }" >"$TMP/module.json" 2>"$TMP/module.err" \
+            || fail "evaluating the module ($scenario): $(cat "$TMP/module.err")"
+        python3 - "$TMP/module.json" "$TMP/module-policy.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+if d["failedAssertions"]:
+    sys.exit(f"FAIL: assertions: {d['failedAssertions']}")
+etc = d["etc"]
+drop = {k.split("/")[-1][:-5]: v for k, v in etc.items() if k.startswith("diag-wrapper/policy.d/")}
+json.dump({"main": etc["diag-wrapper/policy.toml"], "dropIns": drop}, open(sys.argv[2], "w"))
+PY
+        policy_case "module.nix ($scenario)" "$TMP/module-policy.json"
+    done
+}
+
+# ------------------------------------------------------------------------------------------------
+check_eval_module() {
+    need_lib
+    local scenario
+    for scenario in web02 minimal; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario "$scenario" \
+            >"$TMP/$scenario.json" 2>"$TMP/err" || fail "evaluating the module ($scenario): $(cat "$TMP/err")"
+    done
+    python3 - "$TMP/web02.json" "$TMP/minimal.json" <<'PY'
+import json, os, sys, tomllib
+web, mini = (json.load(open(p)) for p in sys.argv[1:3])
+E = os.environ
+W = E["WRAPPER_STUB"]
+base = tomllib.load(open(f"{E['SRC']}/policy/default.toml", "rb"))
+errors = []
+def eq(label, got, want):
+    if got != want:
+        errors.append(f"{label}:\n    got  {got!r}\n    want {want!r}")
+
+for name, d in (("web02", web), ("minimal", mini)):
+    eq(f"{name}: failed assertions", d["failedAssertions"], [])
+    eq(f"{name}: user", d["user"], {
+        "name": "diag", "isSystemUser": True, "isNormalUser": False, "group": "diag",
+        "extraGroups": ["systemd-journal"], "description": "Read-only diagnostics through diag-wrapper",
+        "home": "/var/empty", "createHome": False, "hashedPassword": "*", "shell": W,
+        "authorizedKeys": d["user"]["authorizedKeys"]})
+    eq(f"{name}: groups", d["groups"], ["diag"])
+    eq(f"{name}: LogLevel", d["sshdLogLevel"], "VERBOSE")
+    eq(f"{name}: systemPackages", d["systemPackages"], [W.rsplit("/bin/", 1)[0]])
+    # The block comes after the openssh module's lines (order 0) and the default-order line,
+    # and before the line another module appends at order 3000.
+    x = d["sshdExtraConfig"]
+    i = x.find(E["EXPECTED_BLOCK"])
+    if i < 0:
+        errors.append(f"{name}: exact diag block not found in extraConfig:\n{x}")
+    elif not (x.find("HostKey") < x.find("ClientAliveInterval 120") < i < x.find("ClientAliveCountMax 7")):
+        errors.append(f"{name}: diag block out of order:\n{x}")
+    pol = d["policy"]
+    eq(f"{name}: policy.version", pol["version"], 1)
+    eq(f"{name}: policy commands", sorted(pol["command"]), sorted(base["command"]))
+    for cid, c in base["command"].items():
+        eq(f"{name}: command {cid}", pol["command"][cid], c)
+    eq(f"{name}: policy deny keeps every base entry", [p for p in base["deny"]["paths"] if p not in pol["deny"]["paths"]], [])
+    eq(f"{name}: etc symlinks to generated files", all(isinstance(v, dict) for v in d["etc"].values()), True)
+    eq(f"{name}: etc policy.toml is cfg.policy", d["etc"]["diag-wrapper/policy.toml"], pol)
+
+# web02: two keys (one with from=), fingerprint -> principal, journald + file, extra deny paths
+# and a command in the 50-host drop-in, a host deny entry and timeout in the main policy.
+eq("web02: authorized_keys", web["user"]["authorizedKeys"], [
+    f'restrict,command="{W}" {E["KEY_CI"]}',
+    f'restrict,from="10.0.0.0/8,192.168.1.*",command="{W}" {E["KEY_ONCALL"]}'])
+eq("web02: audit", web["policy"]["audit"], {
+    "sinks": ["journald", "file"], "file": "/var/log/diag-wrapper/audit.jsonl",
+    "principals": {E["FP_CI"]: "ci-agent"}})
+eq("web02: deny = base + host entry", web["policy"]["deny"]["paths"], base["deny"]["paths"] + ["/srv/web-02/secrets"])
+eq("web02: settings", web["policy"]["settings"], dict(base["settings"], timeout="20s"))
+eq("web02: tmpfiles", web["tmpfiles"], [
+    "d /var/log/diag-wrapper 0750 root diag - -",
+    "f /var/log/diag-wrapper/audit.jsonl 0620 root diag - -",
+    "h /var/log/diag-wrapper/audit.jsonl - - - - +a"])
+eq("web02: etc files", sorted(web["etc"]), ["diag-wrapper/policy.d/50-host.toml", "diag-wrapper/policy.toml"])
+eq("web02: 50-host drop-in", web["etc"]["diag-wrapper/policy.d/50-host.toml"], {
+    "version": 1,
+    "deny": {"paths": ["/persist/var/lib/matrix-synapse", "/persist/var/lib/mautrix-*",
+                       "/persist/var/lib/matrix-authentication-service", "/persist/var/lib/n8n",
+                       "/persist/var/lib/zammad", "/persist/etc/ssh/ssh_host_*key"]},
+    "command": {"zpool-status": {
+        "match": ["zpool", "status"], "description": "ZFS pool health: zpool status [-v] [-x] [POOL]",
+        "timeout": "10s",
+        "option": [{"names": ["-v"], "type": "flag"}, {"names": ["-x"], "type": "flag"}],
+        "positional": [{"type": "regex", "pattern": "[A-Za-z0-9_.:-]{1,255}", "min": 0, "max": 1}]}}})
+eq("web02: warnings", web["warnings"], [])
+
+# minimal: one key without fingerprint, journald only, no drop-in, no tmpfiles.
+eq("minimal: authorized_keys", mini["user"]["authorizedKeys"], [f'restrict,command="{W}" {E["KEY_CI"]}'])
+eq("minimal: audit", mini["policy"]["audit"], {"sinks": ["journald"]})
+eq("minimal: deny = base", mini["policy"]["deny"]["paths"], base["deny"]["paths"])
+eq("minimal: settings = base", mini["policy"]["settings"], base["settings"])
+eq("minimal: tmpfiles", mini["tmpfiles"], [])
+eq("minimal: etc files", sorted(mini["etc"]), ["diag-wrapper/policy.toml"])
+if not any("fingerprint" in w for w in mini["warnings"]):
+    errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")
+
+if errors:
+    sys.exit("FAIL:\n  " + "\n  ".join(errors))
+print("web02 and minimal: account, authorized_keys, policy (base + host), drop-in, tmpfiles, "
+      "LogLevel and the exact sshd block as expected")
+PY
+
+    # Impossible combinations: each must fail with a clear assertion message (or a type error).
+    local n=0
+    expect_assertion() { # EXPECTED-SUBSTRING NIX-MODULE-EXPR
+        local want=$1 expr=$2 out rc=0
+        out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$expr" 2>&1) || rc=$?
+        if [[ $rc -eq 0 ]]; then
+            python3 -c '
+import json, sys
+msgs = json.loads(sys.argv[1])["failedAssertions"]
+if not any(sys.argv[2] in m for m in msgs):
+    sys.exit(f"FAIL: {sys.argv[3]}\n  expected an assertion containing {sys.argv[2]!r}, got {msgs}")
+' "$out" "$want" "$expr" || exit 1
+        else
+            grep -qF -- "$want" <<<"$out" || fail "$expr: evaluation failed without '$want': $out"
+        fi
+        n=$((n + 1))
+    }
+    expect_assertion "must not be root" '{ services.diag-wrapper.user = "root"; }'
+    expect_assertion "must not be in wheel" '{ users.users.diag.extraGroups = [ "wheel" ]; }'
+    expect_assertion "needs services.openssh.enable" '{ lib, ... }: { services.openssh.enable = lib.mkForce false; }'
+    expect_assertion "shell must be" '{ lib, ... }: { users.users.diag.shell = lib.mkForce "/bin/sh"; }'
+    expect_assertion "drops entries of the shipped policy" '{ lib, ... }: { services.diag-wrapper.policy.deny.paths = lib.mkForce [ "/etc/shadow*" ]; }'
+    expect_assertion "defined twice" '{ services.diag-wrapper.extraCommands.cat = { match = [ "cat" ]; description = "again"; }; }'
+    expect_assertion "must match [a-z0-9]" '{ services.diag-wrapper.extraCommands.Bad_ID = { match = [ "x" ]; description = "x"; }; }'
+    expect_assertion "bare public key" '{ services.diag-wrapper.authorizedKeys = [ { key = "command=\"/bin/sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 x"; principal = "x"; } ]; }'
+    expect_assertion "appears twice" "{ services.diag-wrapper.authorizedKeys = [ { key = \"$KEY_ONCALL\"; principal = \"again\"; fingerprint = \"$FP_CI\"; } ]; }"
+    expect_assertion "SHA256" '{ services.diag-wrapper.authorizedKeys = [ { key = "ssh-ed25519 AAAA x"; principal = "x"; fingerprint = "MD5:aa:bb"; } ]; }'
+    expect_assertion "directory of its own" '{ services.diag-wrapper.audit.file = "/var/log/audit.jsonl"; }'
+    expect_assertion "lists a sink twice" '{ lib, ... }: { services.diag-wrapper.audit.sinks = lib.mkForce [ "journald" "journald" ]; }'
+    expect_assertion "policy.audit is set directly" '{ services.diag-wrapper.policy.audit.sinks = [ "syslog" ]; }'
+    expect_assertion "may contain only version, deny and command" '{ services.diag-wrapper.dropIns.extra.settings.timeout = "1s"; }'
+    expect_assertion "does not list it" '{ lib, ... }: { services.diag-wrapper.policy.settings.include = lib.mkForce [ ]; }'
+    expect_assertion "without . or .. components" '{ services.diag-wrapper.extraDenyPaths = [ "/srv/../etc/shadow" ]; }'
+    expect_assertion "without . or .. components" '{ services.diag-wrapper.extraDenyPaths = [ "relative/path" ]; }'
+    expect_assertion "ASCII only" "{ services.diag-wrapper.extraCommands.cafe = { match = [ \"cafe\" ]; description = \"caf"$'\xc3\xa9'"\"; }; }"
+    expect_assertion "names must match" '{ services.diag-wrapper.dropIns.".hidden" = { }; }'
+    expect_assertion "does not have: nope" '{ services.diag-wrapper.disabledCommands = [ "find" "nope" ]; }'
+    say "$n impossible combinations refused with the expected message"
+
+    # disabledCommands narrows the allowlist and leaves the deny list alone.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
+        --arg extra '{ services.diag-wrapper.disabledCommands = [ "find" "grep" "grep-e" ]; }' >"$TMP/disabled.json" \
+        || fail "evaluating disabledCommands"
+    python3 - "$TMP/disabled.json" <<'PY'
+import json, os, sys, tomllib
+d = json.load(open(sys.argv[1]))
+base = tomllib.load(open(f"{os.environ['SRC']}/policy/default.toml", "rb"))
+want = sorted(set(base["command"]) - {"find", "grep", "grep-e"})
+if d["failedAssertions"] or sorted(d["policy"]["command"]) != want or d["policy"]["deny"]["paths"] != base["deny"]["paths"]:
+    sys.exit(f"FAIL: disabledCommands: {d['failedAssertions']} {sorted(d['policy']['command'])}")
+print("disabledCommands removes find, grep, grep-e and nothing else")
+PY
+
+    # The flake's outputs, the package attributes and the VM test, with a stub nixpkgs input.
+    mkdir -p "$TMP/fake-nixpkgs/nixos/tests"
+    cat >"$TMP/fake-nixpkgs/nixos/tests/ssh-keys.nix" <<EOF
+pkgs: {
+  snakeOilPrivateKey = "/nix/store/22222222222222222222222222222222-privkey.snakeoil";
+  snakeOilPublicKey = "$KEY_CI";
+}
+EOF
+    nix_json "$SRC/nix/checks/eval-flake.nix" --argstr libPath "$LIB" --argstr fakeNixpkgs "$TMP/fake-nixpkgs" \
+        >"$TMP/flake.json" 2>"$TMP/err" || fail "evaluating flake.nix outputs: $(cat "$TMP/err")"
+    python3 - "$TMP/flake.json" <<'PY'
+import ast, json, os, re, sys
+d = json.load(open(sys.argv[1]))
+errors = []
+def eq(label, got, want):
+    if got != want:
+        errors.append(f"{label}: got {got!r}, want {want!r}")
+src = os.environ["SRC"]
+eq("outputs", d["outputNames"], ["checks", "homeManagerModules", "homeModules", "nixosModules", "overlays", "packages"])
+eq("inputs", d["inputs"], ["nixpkgs"])
+eq("packages", d["packages"], ["default", "diag-wrapper"])
+eq("checks", d["checks"], ["package", "vm"])
+eq("nixosModules.default", d["nixosModules"]["default"], f"{src}/nix/module.nix")
+eq("homeModules.default", d["homeModules"]["default"], f"{src}/nix/home-manager.nix")
+eq("homeManagerModules = homeModules", d["homeManagerModules"], d["homeModules"])
+version = re.search(r"project\(diag-wrapper VERSION ([0-9.]+)", open(f"{src}/CMakeLists.txt").read()).group(1)
+p = d["package"]
+eq("package version", p["version"], version)
+eq("package mainProgram", p["mainProgram"], "diag-wrapper")
+eq("doCheck", p["doCheck"], True)
+for flag in ["-DDIAG_BUILD_TESTS:BOOL=TRUE", "-DDIAG_BUILD_BENCH:BOOL=FALSE",
+             "-DDIAG_DEFAULT_POLICY:STRING=/etc/diag-wrapper/policy.toml"]:
+    if flag not in p["cmakeFlags"]:
+        errors.append(f"cmakeFlags lacks {flag}: {p['cmakeFlags']}")
+for dep in ["<libseccomp>", "<tomlplusplus>", "<nlohmann_json>", "<openssl>", "<zlib>", "<systemdLibs>"]:
+    if dep not in p["buildInputs"]:
+        errors.append(f"buildInputs lacks {dep}")
+eq("checkInputs", p["checkInputs"], ["<gtest>"])
+if "diag_unit_tests" not in p["checkPhase"]:
+    errors.append("checkPhase does not run the unit tests")
+vm = d["vm"]
+eq("vm name", vm["name"], "diag-wrapper")
+eq("vm nodes", vm["nodes"], ["client", "web02"])
+eq("vm host assertions", vm["web02"]["failedAssertions"], [])
+eq("vm host sinks", vm["web02"]["sinks"], ["journald", "file"])
+try:
+    ast.parse(vm["testScript"])
+except SyntaxError as e:
+    errors.append(f"testScript is not valid Python: {e}")
+for needle in ["systemctl status sshd", "/var/lib/matrix-synapse/", "/persist/etc/ssh/", "systemctl restart sshd",
+               "journalctl -t diag-wrapper", "path-denied"]:
+    if needle not in vm["testScript"]:
+        errors.append(f"testScript does not mention {needle!r}")
+if errors:
+    sys.exit("FAIL:\n  " + "\n  ".join(errors))
+print(f"flake outputs, package {version} (cmake flags, inputs, doCheck) and the VM test (nodes, "
+      "host assertions, testScript parses as Python) as expected")
+PY
+}
+
+# ------------------------------------------------------------------------------------------------
+check_eval_home_manager() {
+    need_lib
+    local hm=${DIAG_HOME_MANAGER:-}
+    [[ -n $hm && -e $hm ]] \
+        || skip "DIAG_HOME_MANAGER is ${hm:+not a directory: }${hm:-not set}; point it at a nix-community/home-manager checkout to evaluate the client module; it is not vendored and CI has no network"
+    [[ -f $hm/modules/programs/ssh.nix && -d $hm/modules/lib ]] \
+        || fail "DIAG_HOME_MANAGER=$hm has no modules/programs/ssh.nix and modules/lib"
+    hm=$(cd -- "$hm" && pwd)
+    local star dflt n=0
+    for star in false true; do
+        for dflt in false true; do
+            nix_json "$SRC/nix/checks/eval-home-manager.nix" --argstr libPath "$LIB" --argstr hmPath "$hm" \
+                --arg withStarBlock "$star" --arg defaultConfig "$dflt" >"$TMP/hm.json" 2>"$TMP/err" \
+                || fail "evaluating the home-manager module (star=$star default=$dflt): $(cat "$TMP/err")"
+            python3 - "$TMP/hm.json" "$TMP/ssh_config" "$star" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+text, star = d["sshConfig"], sys.argv[3] == "true"
+open(sys.argv[2], "w").write(text)
+lines = text.splitlines()
+errors = []
+head = "Host *.fleet.example web-02"
+if head not in lines:
+    sys.exit(f"FAIL: no '{head}' block:\n{text}")
+i = lines.index(head)
+block = []
+for l in lines[i + 1:]:
+    if not l.startswith("  ") or not l.strip():
+        break
+    block.append(l.strip())
+if sorted(block) != sorted(["IdentitiesOnly yes", "IdentityFile ~/.ssh/id_ed25519_diag", "User diag"]):
+    errors.append(f"diag block is {block}")
+stars = [j for j, l in enumerate(lines) if l.strip() == "Host *"]
+if star and not stars:
+    errors.append("the user's Host * block is missing")
+if any(j < i for j in stars):
+    errors.append("a Host * block comes before the diag block")
+ours = [w for w in d["warnings"] if "diag" in w or ("matchBlocks" in w and "deprecated" in w)]
+if ours:
+    errors.append(f"warnings caused by the module: {ours}")
+if d["failedAssertions"]:
+    errors.append(f"failed assertions: {d['failedAssertions']}")
+if errors:
+    sys.exit("FAIL:\n  " + "\n  ".join(errors) + "\n" + text)
+print(("programs.ssh.settings" if d["usesSettings"] else "programs.ssh.matchBlocks") +
+      f": diag block first, exact{' (with a user Host * block)' if star else ''}")
+PY
+            if command -v ssh >/dev/null 2>&1; then
+                python3 - "$TMP/ssh_config" "$star" <<'PY'
+import subprocess, sys
+cfg, star = sys.argv[1], sys.argv[2] == "true"
+def G(host):
+    out = subprocess.run(["ssh", "-G", "-F", cfg, host], capture_output=True, text=True, check=True).stdout
+    kv = {}
+    for l in out.splitlines():
+        k, _, v = l.partition(" ")
+        kv.setdefault(k, []).append(v)
+    return kv
+for host in ("web-02", "db-1.fleet.example"):
+    g = G(host)
+    if g["user"] != ["diag"] or g["identitiesonly"] != ["yes"] or not g["identityfile"][0].endswith("/.ssh/id_ed25519_diag"):
+        sys.exit(f"FAIL: ssh -G {host}: user {g['user']}, identitiesonly {g['identitiesonly']}, identityfile {g['identityfile']}")
+if star and G("elsewhere.example")["user"] != ["alice"]:
+    sys.exit("FAIL: ssh -G elsewhere.example: the user's Host * block no longer applies to other hosts")
+PY
+            fi
+            n=$((n + 1))
+        done
+    done
+    say "$n home-manager configurations evaluated$(command -v ssh >/dev/null 2>&1 && echo ' and checked with ssh -G (User diag, IdentitiesOnly yes, the diag key first)')"
+}
+
+case $CHECK in
+    parse) check_parse ;;
+    eval_module) check_eval_module ;;
+    eval_home_manager) check_eval_home_manager ;;
+    sshd_config) check_sshd_config ;;
+    policy_check) check_policy_check ;;
+    *) fail "usage: $0 parse|eval_module|eval_home_manager|sshd_config|policy_check [PATH/TO/diag-wrapper]" ;;
+esac

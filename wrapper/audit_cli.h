@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// diag-audit: the auditors' command. argv -> Options (parse_args) -> run(). Read-only; never needs
+// root (read access to the audit file or the journal is enough).
+//
+//   diag-audit [--file F]... [--journal] search|show ID|report|follow [options]
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wrapper/audit_filter.h"
+#include "wrapper/audit_reader.h"
+#include "wrapper/audit_render.h"
+#include "wrapper/audit_report.h"
+#include "wrapper/error.h"
+
+namespace diag::audit_cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNotFound = 1;  // search found nothing, show found no such request
+inline constexpr int kExitError = 2;     // usage or input error, ambiguous show prefix
+inline constexpr int kFollowPollMs = 200;
+
+enum class Command { kSearch, kShow, kReport, kFollow, kHelp, kVersion };
+
+struct Options {
+    Command command = Command::kHelp;
+    std::vector<std::string> files;  // --file, in order; "-" is stdin
+    bool journal = false;
+    audit_render::Format format = audit_render::Format::kTable;
+    audit_filter::Filter filter;
+    std::string request_id;  // show
+    std::string policy;      // report --policy
+    size_t top = audit_report::kDefaultTop;
+    std::optional<size_t> count;  // follow --count: stop after N records
+    size_t lines = 10;            // follow --lines: records shown from before the start
+    std::string default_file = audit_reader::kDefaultAuditFile;
+};
+
+// Parses the arguments after argv[0]. `now_us` anchors relative times (-2h). Errors: kUsage.
+[[nodiscard]] Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us);
+
+// Where run() writes, and what it needs from the process.
+struct Io {
+    std::function<void(std::string_view)> out;
+    std::function<void(std::string_view)> err;
+    const volatile std::sig_atomic_t* stop = nullptr;  // follow ends when it becomes non-zero
+    int poll_ms = kFollowPollMs;
+};
+
+// Runs the command; returns the exit status (kExitOk, kExitNotFound, kExitError). Errors are one
+// line on io.err: "diag-audit: error: ...".
+[[nodiscard]] int run(const Options& o, Io& io);
+
+[[nodiscard]] std::string usage_text();
+
+}  // namespace diag::audit_cli
