@@ -184,10 +184,6 @@ class Confinement : public WrapperFixture {
     }
 
     void TearDown() override {
-        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
-            ::umount2(it->c_str(), MNT_DETACH);
-        }
-        mounts_.clear();
         // Never leave a probe behind, whatever the test found (the test itself reports survivors).
         for (pid_t p : pids_with(token_)) {
             ::kill(p, SIGKILL);
@@ -249,20 +245,6 @@ class Confinement : public WrapperFixture {
     }
 
     // mount --bind; false (and nothing mounted) if this environment does not allow it.
-    bool bind_mount(const std::string& from, const std::string& to) {
-        if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-            return false;
-        }
-        mounts_.push_back(to);
-        return true;
-    }
-
-    void unmount_all() {
-        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
-            EXPECT_EQ(::umount2(it->c_str(), 0), 0) << *it << ": " << std::strerror(errno);
-        }
-        mounts_.clear();
-    }
 
     // One line per request for the log: where it was stopped (argument check, kernel) or that it ran.
     void note(const std::string& req, const RunResult& r) const {
@@ -333,7 +315,6 @@ class Confinement : public WrapperFixture {
     std::string canary_file_;
     std::string readme_;
     std::string token_;
-    std::vector<std::string> mounts_;
 };
 
 // ------------------------------------------------------------------ the probes are not vacuous

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -100,6 +103,11 @@ class WrapperFixture : public ::testing::Test {
     }
 
     void TearDown() override {
+        // Bind mounts a test made and did not undo (a failed assertion returns early).
+        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
+            ::umount2(it->c_str(), MNT_DETACH);
+        }
+        mounts_.clear();
         if (!dir_.empty()) {
             std::error_code ec;
             std::filesystem::remove_all(dir_, ec);
@@ -151,8 +159,25 @@ class WrapperFixture : public ::testing::Test {
         return out;
     }
 
+    // Bind-mounts `from` on `to` (root only); undone by unmount_all() or, at the latest, TearDown.
+    bool bind_mount(const std::string& from, const std::string& to) {
+        if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+            return false;
+        }
+        mounts_.push_back(to);
+        return true;
+    }
+
+    void unmount_all() {
+        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
+            EXPECT_EQ(::umount2(it->c_str(), 0), 0) << *it << ": " << std::strerror(errno);
+        }
+        mounts_.clear();
+    }
+
     std::string dir_;
     std::string audit_;
+    std::vector<std::string> mounts_;
     std::string canary_ = "CANARY-" + std::to_string(::getpid()) + "-7f3a9";
 };
 

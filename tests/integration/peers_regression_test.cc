@@ -345,9 +345,6 @@ class PeersRegression : public WrapperFixture {
     }
 
     void TearDown() override {
-        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
-            ::umount2(it->c_str(), MNT_DETACH);
-        }
         WrapperFixture::TearDown();
     }
 
@@ -369,20 +366,6 @@ class PeersRegression : public WrapperFixture {
     }
 
     // mount --bind; false (and nothing mounted) if this environment does not allow it.
-    bool bind_mount(const std::string& from, const std::string& to) {
-        if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-            return false;
-        }
-        mounts_.push_back(to);
-        return true;
-    }
-
-    void unmount_all() {
-        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
-            EXPECT_EQ(::umount2(it->c_str(), 0), 0) << *it << ": " << std::strerror(errno);
-        }
-        mounts_.clear();
-    }
 
     // The child's environment, as printed by the envprobe rule, with the client's extra variables.
     std::set<std::string> child_env(const std::string& p, const std::vector<std::string>& client_env) {
@@ -418,7 +401,6 @@ class PeersRegression : public WrapperFixture {
     std::string secret_;
     std::string canary_file_;
     std::string readme_;
-    std::vector<std::string> mounts_;
 };
 
 // ---------------------------------------------------------------- A. shell metacharacters
