@@ -83,6 +83,8 @@ diag::pipeline::Invocation parse_args(int argc, char** argv) {
             inv.request = soc;
         } else if (have_c && !names_this_program(c_string)) {
             inv.request = c_string;
+        } else if (have_c) {
+            inv.ignored_c = c_string;
         }
     }
     return inv;

@@ -201,7 +201,10 @@ const LinkIndex& denied_links(const Deny& deny) {
             todo.pop_front();
             DIR* d = ::opendir(dir.c_str());
             if (d == nullptr) {
-                continue;  // unreadable to us (adr/0006: its files' other names are not found)
+                // Unreadable to us: a file in it may still be readable through another name, so
+                // the multiply-linked files on its device cannot be cleared (fail closed).
+                complete = false;
+                break;
             }
             while (const dirent* e = ::readdir(d)) {
                 if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
@@ -227,9 +230,11 @@ const LinkIndex& denied_links(const Deny& deny) {
             ::closedir(d);
         }
         if (!complete) {
-            index.unverified.push_back(root);
-            index.incomplete = "cannot rule out a hard link into " + root + " (scan limit reached)";
+            index.unverified.emplace_back(root, rst.st_dev);
         }
+    }
+    for (const auto& u : deny.unexpanded) {
+        index.unverified.push_back(u);
     }
     return index;
 }
@@ -237,14 +242,20 @@ const LinkIndex& denied_links(const Deny& deny) {
 // Why (dev, ino) must not be read: it is another name of a file below a denied directory.
 std::optional<std::string> denied_link(const Deny& deny, dev_t dev, ino_t ino) {
     const LinkIndex& index = denied_links(deny);
-    if (!index.incomplete.empty()) {
-        return index.incomplete;
-    }
     if (auto it = index.inodes.find({dev, ino}); it != index.inodes.end()) {
         return "hard link of " + it->second;
     }
+    for (const auto& [root, root_dev] : index.unverified) {
+        if (root_dev == dev) {
+            return "cannot rule out a hard link into " + root + " (not readable or too large to scan)";
+        }
+    }
     return std::nullopt;
 }
+
+// The Nix store is written only by the nix daemon and deduplicated (hard-linked) only within
+// itself, so its multiply-linked files are not other names of secrets.
+bool in_nix_store(const std::string& canonical) { return util::path_within(canonical, "/nix/store"); }
 
 // Walks a tree whose content will be read and refuses it if any file in it is a hard link of a
 // denied file. Symlinks are not followed (grep -r does not follow them either).
@@ -272,7 +283,7 @@ std::optional<std::string> tree_has_denied_link(const Deny& deny, const std::str
                 continue;
             }
             const std::string child = (dir == "/" ? "" : dir) + "/" + e->d_name;
-            if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+            if (S_ISREG(st.st_mode) && st.st_nlink > 1 && !in_nix_store(child)) {
                 if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
                     ::closedir(d);
                     return child + " is a " + *why;
@@ -293,9 +304,9 @@ Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
     for (const auto& entry : index.names) {
         const auto& names = entry.second;
         const nlink_t links = index.nlink.at(entry.first);
-        const bool inside_unverified = std::any_of(index.unverified.begin(), index.unverified.end(), [&](const std::string& r) {
-            return util::path_within(*names.begin(), r);
-        });
+        const bool inside_unverified =
+            std::any_of(index.unverified.begin(), index.unverified.end(),
+                        [&](const std::pair<std::string, dev_t>& r) { return util::path_within(*names.begin(), r.first); });
         if (links > names.size() && !inside_unverified) {
             return make_error(ErrorCode::kExecFailed,
                               "denied file " + *names.begin() + " has " + std::to_string(links) + " hard links but only " +
@@ -304,7 +315,11 @@ Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
                                   "it (find it with find / -xdev -samefile; deny or remove it)");
         }
     }
-    return index.unverified;
+    std::vector<std::string> roots;
+    for (const auto& u : index.unverified) {
+        roots.push_back(u.first);
+    }
+    return roots;
 }
 
 const std::vector<std::string>& builtin_denies() {
@@ -363,7 +378,19 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             continue;
         }
         glob_t g{};
-        const int rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE, nullptr, &g);
+        // GLOB_ERR: a directory the glob cannot read is reported, not skipped, so the hard-link
+        // check knows it could not look there.
+        int rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE | GLOB_ERR, nullptr, &g);
+        if (rc == GLOB_ABORTED) {
+            ::globfree(&g);
+            const std::string prefix = util::join_path(comps, plain);
+            struct stat pst {};
+            if (::stat(prefix.c_str(), &pst) == 0) {
+                deny.unexpanded.emplace_back(prefix, pst.st_dev);
+            }
+            g = glob_t{};
+            rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE, nullptr, &g);
+        }
         if (rc == 0) {
             if (g.gl_pathc > kMaxGlobMatches) {
                 ::globfree(&g);
@@ -590,7 +617,8 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             }
         }
     }
-    if (use != Use::kMetadata && use != Use::kMetaTree && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty()) {
+    if (use != Use::kMetadata && use != Use::kMetaTree && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty() &&
+        !in_nix_store(out.canonical)) {
         if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
             return diag::deny("path-denied", shown + " is denied (" + *why + ")");
         }

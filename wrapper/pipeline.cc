@@ -325,6 +325,10 @@ int run(const Invocation& inv) {
     const std::string id = audit::new_request_id();
     const audit::Origin origin = audit::read_origin();
     json rec = audit::base_record(id, origin, inv.request, &policy);
+    if (!inv.ignored_c.empty()) {
+        // Shown the listing instead: keep what arrived, so the record is complete.
+        rec["process"]["shell_c"] = util::valid_utf8(inv.ignored_c) ? inv.ignored_c : util::printable(inv.ignored_c, 8192);
+    }
     // 1-3. Tokenize, match, resolve (decide()).
     auto d = decide(policy, inv.request);
     Redaction redaction;

@@ -17,6 +17,7 @@ struct Invocation {
     Mode mode = Mode::kRun;
     std::string policy_path = DIAG_DEFAULT_POLICY;
     std::string request;  // the client's command line (already chosen between env and -c)
+    std::string ignored_c;  // a -c string that named the wrapper itself: recorded, never run
 };
 
 // ErrorCode -> exit status: kDenied -> 126, everything else -> 125.

@@ -99,8 +99,9 @@ struct LinkIndex {
     std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
     std::map<std::pair<dev_t, ino_t>, std::set<std::string>> names;  // its names under denied paths
     std::map<std::pair<dev_t, ino_t>, nlink_t> nlink;
-    std::vector<std::string> unverified;  // denied directories not fully scanned (bound reached)
-    std::string incomplete;  // non-empty: some scan hit its bound (multiply-linked arguments refused)
+    // Denied directories not fully scanned (unreadable to us, or the bound was reached), with the
+    // device they are on: a multiply-linked file on that device may be one of theirs.
+    std::vector<std::pair<std::string, dev_t>> unverified;
 };
 
 struct Deny {
@@ -112,6 +113,8 @@ struct Deny {
     std::unordered_map<std::string, size_t> exact;      // literal pattern -> entry index
     std::unordered_map<std::string, size_t> ancestors;  // proper ancestor of a literal pattern -> entry
     std::vector<size_t> globs;                          // entries whose pattern has glob characters
+    // Directories a glob deny entry could not look into (unreadable): (dir, device).
+    std::vector<std::pair<std::string, dev_t>> unexpanded;
     // Scanned on first need, at most once per request (a cache, not policy).
     mutable std::optional<LinkIndex> link_index;
 };

@@ -133,6 +133,8 @@ TEST_F(Wrapper, InteractiveLoginThroughTheLoginShellShowsTheListing) {
     // The -c string is never parsed for options: a different --policy in it changes nothing.
     auto r = run_args({"--policy", p, "-c", std::string(DIAG_WRAPPER_BIN) + " --policy /nonexistent"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    // ... but the record keeps what arrived.
+    EXPECT_EQ(audit_records().back()["process"]["shell_c"], std::string(DIAG_WRAPPER_BIN) + " --policy /nonexistent");
 }
 
 TEST_F(Wrapper, SshOriginalCommandWinsOverDashCWhichIsTheForcedCommand) {
@@ -282,6 +284,35 @@ TEST_F(Wrapper, SensitiveArgumentsAreRecordedAsHashAndLengthOnly) {
     EXPECT_EQ(recs[0]["diag"]["sensitive"][1]["length"], secret.size());
     EXPECT_EQ(recs[0]["diag"]["sensitive"][1]["sha256"].get<std::string>().size(), 64u);
     EXPECT_EQ(recs[2]["diag"]["argv"], (nlohmann::json{"secret", "[redacted]", "[redacted]"}));
+}
+
+TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
+    // Red-team finding: a world-readable file in a 0700 denied directory, with a second name in a
+    // readable directory. The unprivileged wrapper cannot list the denied directory, so it cannot
+    // prove the second name is not a secret: it must refuse, not read it.
+    if (::access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
+    }
+    const std::string hidden = dir_ + "/hidden";
+    std::filesystem::create_directories(hidden);
+    ::chmod(hidden.c_str(), 0700);
+    write(hidden + "/canary", canary_ + "\n", 0644);
+    ASSERT_EQ(::link((hidden + "/canary").c_str(), (dir_ + "/pub/hl").c_str()), 0);
+    write(audit_, "", 0600);
+    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    const auto p = write_policy(policy(kCommands, ", \"" + hidden + "\""));
+    for (const std::string& req : {"cat " + dir_ + "/pub/hl", "cat " + dir_ + "/pub/readme.txt"}) {
+        auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
+                              "--policy", p},
+                             {"SSH_ORIGINAL_COMMAND=" + req});
+        EXPECT_EQ(r.out.find(canary_), std::string::npos) << req;
+        if (req.find("/pub/hl") != std::string::npos) {
+            EXPECT_DENIED(r, "path-denied");
+            EXPECT_NE(r.err.find("cannot rule out a hard link into " + hidden), std::string::npos) << r.err;
+        } else {
+            EXPECT_EQ(r.exit_code, 0) << r.err;  // a singly-linked file is unaffected
+        }
+    }
 }
 
 TEST_F(Wrapper, UsageErrorsExit125) {
