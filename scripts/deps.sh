@@ -6,11 +6,12 @@
 #
 #   scripts/deps.sh          build + test deps
 #   scripts/deps.sh --fuzz   also clang-14 and libclang-rt-14-dev (libFuzzer)
+#   scripts/deps.sh --list   print the package names and exit
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libseccomp-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libssl-dev zlib1g-dev
+    libseccomp-dev libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev
     libgtest-dev googletest
     openssh-server openssh-client
     python3
@@ -21,10 +22,16 @@ packages=(
 for arg in "$@"; do
     case $arg in
         --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+        --list) list=1 ;;
         -h|--help) sed -n '4,9p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
+
+if [[ -n ${list:-} ]]; then
+    printf '%s\n' "${packages[@]}"
+    exit 0
+fi
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps.sh: apt-get/dpkg-query not found; this script targets Debian 12" >&2
