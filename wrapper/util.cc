@@ -79,6 +79,21 @@ std::string printable(std::string_view s, size_t max_len) {
         const auto c = static_cast<unsigned char>(s[i]);
         const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
                         static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+        // Line/paragraph separators and bidi controls (U+2028/9, U+202A..E, U+2066..9): they can
+        // reorder or split what a terminal shows, so they are escaped like controls.
+        if (utf8 && c == 0xE2 && i + 2 < s.size()) {
+            const auto b1 = static_cast<unsigned char>(s[i + 1]);
+            const auto b2 = static_cast<unsigned char>(s[i + 2]);
+            const bool bidi = (b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);
+            if (bidi) {
+                char buf[16];
+                const unsigned cp = 0x2000u + ((b1 & 0x3Fu) << 6) + (b2 & 0x3Fu);
+                std::snprintf(buf, sizeof buf, "\\u{%04X}", cp);
+                out += buf;
+                i += 2;
+                continue;
+            }
+        }
         if (c < 0x20 || c == 0x7F || c == '\\' || (!utf8 && c >= 0x80) || c1) {
             if (c == '\\') {
                 out += "\\\\";
