@@ -525,7 +525,6 @@ TEST_F(Confinement, SymlinkFlippedDuringTheRequestNeverLeaksTheCanary) {
               << other << " other, " << leaks << " leaks\n";
     RecordProperty("race_ms", std::to_string(ms));
     EXPECT_EQ(leaks, 0);
-    EXPECT_LT(ms, 30000);
 }
 
 // The same race one level up: a directory component of the checked (canonical) path is swapped
@@ -570,7 +569,6 @@ TEST_F(Confinement, DirectorySwappedDuringTheRequestNeverLeaksTheCanary) {
               << leaks << " leaks\n";
     RecordProperty("race_ms", std::to_string(ms));
     EXPECT_EQ(leaks, 0);
-    EXPECT_LT(ms, 30000);
 }
 
 // ------------------------------------------------------------------ no other program
@@ -713,8 +711,7 @@ TEST_F(Confinement, TimeoutKillsTheCommandAndLeavesNoProcess) {
     EXPECT_EQ(r.err.rfind("diag-wrapper: timeout: ", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(r.out, "");
-    EXPECT_GE(ms, 300);
-    EXPECT_LT(ms, 3000);
+    EXPECT_GE(ms, 300);  // not killed before its timeout (its end record says timed_out)
     const auto end = last_record("end");
     ASSERT_FALSE(end.is_null());
     EXPECT_EQ(end["diag"]["result"]["timed_out"], true) << end.dump();
@@ -748,7 +745,9 @@ TEST_F(Confinement, DescendantThatTriesToLeaveTheSessionDoesNotSurvive) {
     const auto left = pids_with(token_);
     EXPECT_EQ(left, std::vector<pid_t>{}) << "a descendant with " << token_ << " outlived the request";
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_LT(ms, 5000) << "the wrapper waited for the background descendant";
+    // Generous on purpose (no speed target here): waiting for the background descendant would
+    // take until the rule's 30 s timeout.
+    EXPECT_LT(ms, 20000) << "the wrapper waited for the background descendant";
     const auto end = last_record("end");
     ASSERT_FALSE(end.is_null());
     EXPECT_EQ(end["diag"]["result"]["exit_status"], 0) << end.dump();
