@@ -28,33 +28,6 @@ namespace {
 constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
 constexpr const char* kSyslogSocket = "/dev/log";
 
-std::string base64(const std::string& in) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    size_t i = 0;
-    while (i + 2 < in.size()) {
-        const uint32_t v = (static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
-                           (static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-        i += 3;
-    }
-    if (i < in.size()) {
-        uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-        if (i + 1 < in.size()) {
-            v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-        }
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 std::string timestamp_utc_us() {
     const auto now = std::chrono::system_clock::now();
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
@@ -94,7 +67,7 @@ void put_text(nlohmann::json& obj, const char* key, const std::string& s) {
         obj[key] = s;
     } else {
         obj[key] = util::printable(s, 8192);
-        obj[std::string(key) + "_b64"] = base64(s);
+        obj[std::string(key) + "_b64"] = util::base64_encode(s);
     }
 }
 

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "wrapper/sys.h"
+#include "wrapper/util.h"
 
 extern char** environ;
 
@@ -227,38 +228,6 @@ std::optional<int64_t> get_int(const json& j, std::initializer_list<const char*>
 bool get_bool(const json& j, std::initializer_list<const char*> path) {
     const json* v = find(j, path);
     return v != nullptr && v->is_boolean() && v->get<bool>();
-}
-
-std::optional<std::string> base64_decode(std::string_view s) {
-    while (!s.empty() && s.back() == '=') {
-        s.remove_suffix(1);
-    }
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : s) {
-        uint32_t v;
-        if (c >= 'A' && c <= 'Z') {
-            v = static_cast<uint32_t>(c - 'A');
-        } else if (c >= 'a' && c <= 'z') {
-            v = static_cast<uint32_t>(c - 'a' + 26);
-        } else if (c >= '0' && c <= '9') {
-            v = static_cast<uint32_t>(c - '0' + 52);
-        } else if (c == '+') {
-            v = 62;
-        } else if (c == '/') {
-            v = 63;
-        } else {
-            return std::nullopt;
-        }
-        acc = (acc << 6) | v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFF);
-        }
-    }
-    return out;
 }
 
 std::optional<int64_t> parse_timestamp(std::string_view s) {
@@ -772,7 +741,7 @@ Request make_request(json decision, json end) {
     r.ca_fingerprint = str({"diag", "key", "certificate", "ca_fingerprint"});
     r.key_error = str({"diag", "key", "error"});
     const std::string b64 = str({"process", "command_line_b64"});
-    if (auto bytes = b64.empty() ? std::nullopt : base64_decode(b64)) {
+    if (auto bytes = b64.empty() ? std::nullopt : util::base64_decode(b64)) {
         r.command = std::move(*bytes);
         r.command_lossy = true;
     } else {

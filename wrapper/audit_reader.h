@@ -209,7 +209,4 @@ struct Request {
 [[nodiscard]] std::optional<int64_t> get_int(const nlohmann::json& j, std::initializer_list<const char*> path);
 [[nodiscard]] bool get_bool(const nlohmann::json& j, std::initializer_list<const char*> path);
 
-// Standard base64 (RFC 4648, padding optional); nullopt on any other character.
-[[nodiscard]] std::optional<std::string> base64_decode(std::string_view s);
-
 }  // namespace diag::audit_reader

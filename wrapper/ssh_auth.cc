@@ -11,52 +11,11 @@
 
 #include "wrapper/sha256.h"
 #include "wrapper/sys.h"
+#include "wrapper/util.h"
 
 namespace diag::ssh_auth {
 
 namespace {
-
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::optional<std::string> base64_decode(std::string_view in) {
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=') {
-            break;
-        }
-        const size_t v = kB64.find(c);
-        if (v == std::string_view::npos) {
-            return std::nullopt;
-        }
-        acc = (acc << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFF);
-        }
-    }
-    return out;
-}
-
-std::string base64_nopad(const unsigned char* data, size_t n) {
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; ++i) {
-        acc = (acc << 8) | data[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += kB64[(acc >> bits) & 63];
-        }
-    }
-    if (bits > 0) {
-        out += kB64[(acc << (6 - bits)) & 63];
-    }
-    return out;
-}
 
 // RFC 4251 wire format reader.
 class Reader {
@@ -172,8 +131,7 @@ Result<Certificate> parse_certificate(std::string_view blob, std::string& plain_
 }  // namespace
 
 std::string fingerprint(std::string_view blob) {
-    const std::string md = sha256_raw(blob);
-    return "SHA256:" + base64_nopad(reinterpret_cast<const unsigned char*>(md.data()), md.size());
+    return "SHA256:" + util::base64_encode(sha256_raw(blob), false);
 }
 
 Result<Key> parse_publickey_line(std::string_view line) {
@@ -183,7 +141,7 @@ Result<Key> parse_publickey_line(std::string_view line) {
     if (method != "publickey" || type.empty() || b64.empty()) {
         return make_error(ErrorCode::kInternal, "not a publickey line");
     }
-    auto blob = base64_decode(b64);
+    auto blob = util::base64_decode(b64);
     if (!blob) {
         return make_error(ErrorCode::kInternal, "publickey: bad base64");
     }

@@ -39,6 +39,11 @@ namespace diag::util {
 [[nodiscard]] std::optional<int64_t> parse_int(std::string_view s);
 
 [[nodiscard]] std::string hex(const unsigned char* data, size_t n);
+
+// RFC 4648 base64 (standard alphabet), with or without '=' padding.
+[[nodiscard]] std::string base64_encode(std::string_view data, bool pad = true);
+// Decodes base64 with or without padding; nullopt on any character outside the alphabet.
+[[nodiscard]] std::optional<std::string> base64_decode(std::string_view data);
 [[nodiscard]] bool starts_with(std::string_view s, std::string_view prefix);
 
 }  // namespace diag::util

@@ -3,6 +3,7 @@
 // renderers, show, report. The fixture (tests/testdata/audit/fixture.jsonl) holds 20 requests
 // R0..R19 plus malformed lines; kId below names them.
 #include "wrapper/audit_reader.h"
+#include "wrapper/util.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -407,9 +408,9 @@ TEST(AuditReader, TrustedJournalSenders) {
 }
 
 TEST(AuditReader, Base64) {
-    EXPECT_EQ(base64_decode("dW5hbWUgG1sySv8="), std::optional<std::string>("uname \x1b[2J\xff"));
-    EXPECT_EQ(base64_decode(""), std::optional<std::string>(""));
-    EXPECT_FALSE(base64_decode("dW5h*").has_value());
+    EXPECT_EQ(util::base64_decode("dW5hbWUgG1sySv8="), std::optional<std::string>("uname \x1b[2J\xff"));
+    EXPECT_EQ(util::base64_decode(""), std::optional<std::string>(""));
+    EXPECT_FALSE(util::base64_decode("dW5h*").has_value());
 }
 
 // ---- filters ----

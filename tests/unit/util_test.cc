@@ -50,6 +50,21 @@ TEST(Util, PrintableEscapesControls) {
     EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x80\x94"), "caf\xc3\xa9 \xe2\x80\x94");  // ordinary text untouched
 }
 
+TEST(Util, Base64MatchesRfc4648) {
+    // RFC 4648 section 10 test vectors.
+    const char* vectors[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
+                                {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (const auto& v : vectors) {
+        EXPECT_EQ(base64_encode(v[0]), v[1]);
+        EXPECT_EQ(base64_decode(v[1]), std::string(v[0]));
+    }
+    EXPECT_EQ(base64_encode("fo", false), "Zm8");
+    EXPECT_EQ(base64_decode("Zm8"), std::string("fo"));
+    EXPECT_FALSE(base64_decode("Zm9v!").has_value());
+    const std::string bytes("\x00\xff\x80\n", 4);
+    EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes);
+}
+
 TEST(Util, IntsParseWithSignAndWithoutOverflow) {
     EXPECT_EQ(parse_int("-5"), -5);
     EXPECT_EQ(parse_int("+7"), 7);
