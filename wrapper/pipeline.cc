@@ -21,6 +21,7 @@
 #include "wrapper/seccomp.h"
 #include "wrapper/sha256.h"
 #include "wrapper/supervise.h"
+#include "wrapper/sys.h"
 #include "wrapper/util.h"
 
 namespace diag::pipeline {
@@ -28,11 +29,6 @@ namespace diag::pipeline {
 namespace {
 
 using nlohmann::json;
-
-void say(const std::string& line) {
-    const std::string out = "diag-wrapper: " + line + "\n";
-    (void)!::write(STDERR_FILENO, out.data(), out.size());
-}
 
 void print(const std::string& text) {
     size_t off = 0;
@@ -186,13 +182,13 @@ void mark_denied(json& rec, const Error& e) {
 int refuse(const policy::Policy& policy, json& rec, const std::string& id, const Error& e) {
     mark_denied(rec, e);
     if (auto st = audit::write(policy.audit, rec); !st.ok()) {
-        say("error: " + st.error().msg + " (request " + id + " refused)");
+        sys::say("error: " + st.error().msg + " (request " + id + " refused)");
         return kExitError;
     }
     if (e.code == ErrorCode::kDenied) {
-        say("denied: " + e.reason + ": " + e.describe() + " (request " + id + ")");
+        sys::say("denied: " + e.reason + ": " + e.describe() + " (request " + id + ")");
     } else {
-        say("error: " + e.describe() + " (request " + id + ")");
+        sys::say("error: " + e.describe() + " (request " + id + ")");
     }
     return exit_code(e.code);
 }
@@ -304,7 +300,7 @@ int run(const Invocation& inv) {
     auto loaded = policy_loader::load(inv.policy_path);
     if (!loaded.ok()) {
         // No policy means no audit configuration: the one line on stderr is all there is.
-        say("error: policy: " + loaded.error().describe());
+        sys::say("error: policy: " + loaded.error().describe());
         return kExitError;
     }
     policy::Policy policy = std::move(loaded).value();
@@ -368,7 +364,7 @@ int run(const Invocation& inv) {
         rec["diag"]["decision"] = "allow";
         rec["diag"]["reason"] = "help";
         if (auto st = audit::write(policy.audit, rec); !st.ok()) {
-            say("error: " + st.error().msg + " (request " + id + " refused)");
+            sys::say("error: " + st.error().msg + " (request " + id + " refused)");
             return kExitError;
         }
         print(d->help_json ? help::json(policy) : help::text(policy));
@@ -391,7 +387,7 @@ int run(const Invocation& inv) {
     rec["diag"]["decision"] = "allow";
     rec["diag"]["reason"] = "allowed";
     if (auto st = audit::write(policy.audit, rec); !st.ok()) {
-        say("error: " + st.error().msg + " (request " + id + " refused)");
+        sys::say("error: " + st.error().msg + " (request " + id + " refused)");
         return kExitError;
     }
     // 7. Fork and supervise. The child runs these steps in this order and nothing else; a failing
@@ -436,7 +432,7 @@ int run(const Invocation& inv) {
         end["event"]["outcome"] = "failure";
         end["diag"]["result"] = {{"error", outcome.error().msg}};
         (void)audit::write(policy.audit, end);  // the command did not run; the client is told below
-        say("error: " + outcome.error().msg + " (request " + id + ")");
+        sys::say("error: " + outcome.error().msg + " (request " + id + ")");
         return kExitError;
     }
     const supervise::Outcome& o = *outcome;
@@ -465,7 +461,7 @@ int run(const Invocation& inv) {
     }
     end["diag"]["result"] = std::move(result);
     if (auto st = audit::write(policy.audit, end); !st.ok() && !o.client_gone) {
-        say("error: " + st.error().msg + " (request " + id + ": end record lost)");
+        sys::say("error: " + st.error().msg + " (request " + id + ": end record lost)");
     }
     return o.exit_status;
 }

@@ -44,11 +44,6 @@ struct Relay {
 
 constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
 
-void say(const std::string& line) {
-    const std::string out = "diag-wrapper: " + line + "\n";
-    (void)!::write(STDERR_FILENO, out.data(), out.size());
-}
-
 bool write_all(int fd, const char* p, size_t n) {
     while (n > 0) {
         const ssize_t w = ::write(fd, p, n);
@@ -320,10 +315,10 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     }
     if (!out.client_gone) {
         if (out.timed_out) {
-            say("timeout: the command was killed after " + std::to_string(limits.timeout_ms) + " ms");
+            sys::say("timeout: the command was killed after " + std::to_string(limits.timeout_ms) + " ms");
         }
         if (out.output_capped) {
-            say("output truncated: the command was killed at the output cap of " + std::to_string(limits.output_cap) +
+            sys::say("output truncated: the command was killed at the output cap of " + std::to_string(limits.output_cap) +
                 " bytes");
         }
     }

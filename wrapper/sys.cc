@@ -101,6 +101,12 @@ Result<UniqueFd> open_trusted(const std::string& path, int flags, uid_t owner, E
     return cur;
 }
 
+void say(const std::string& line) {
+    const std::string out = "diag-wrapper: " + line + "\n";
+    // A closed stderr (client gone) is not worth failing for: the audit record has the outcome.
+    (void)!::write(STDERR_FILENO, out.data(), out.size());
+}
+
 Result<std::string> real_path(const std::string& path, ErrorCode code) {
     std::unique_ptr<char, decltype(&std::free)> p(::realpath(path.c_str(), nullptr), &std::free);
     if (!p) {

@@ -46,6 +46,9 @@ class UniqueFd {
 // symlink swapped in after canonicalization fails with ELOOP: fail closed.
 [[nodiscard]] Result<UniqueFd> open_trusted(const std::string& path, int flags, uid_t owner, ErrorCode code);
 
+// The one line the client sees from the wrapper: "diag-wrapper: LINE\n" on stderr, one write(2).
+void say(const std::string& line);
+
 // realpath(3) as a Result.
 [[nodiscard]] Result<std::string> real_path(const std::string& path, ErrorCode code);
 
