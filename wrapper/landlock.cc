@@ -85,14 +85,14 @@ class Builder {
             ::close(listfd);
             return ok_status();
         }
+        const path_resolve::DenyScope scope(deny_, dir);
         Status st = ok_status();
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;
-            if (name == "." || name == "..") {
-                continue;
+            if (name == "." || name == ".." || e->d_type == DT_LNK) {
+                continue;  // symlinks get no rule: their target's own path decides
             }
-            const std::string child = (dir == "/" ? "" : dir) + "/" + name;
-            st = entry(child, dirfd, name);
+            st = entry(scope, dir == "/" ? "/" + name : dir + "/" + name, dirfd, name);
             if (!st.ok()) {
                 break;
             }
@@ -104,7 +104,7 @@ class Builder {
     size_t rules() const { return rules_; }
 
   private:
-    Status entry(const std::string& child, int dirfd, const std::string& name) {
+    Status entry(const path_resolve::DenyScope& scope, const std::string& child, int dirfd, const std::string& name) {
         if (child == "/proc") {
             // Granted whole: pid directories appear after this walk (the child's own among them).
             // Other processes' environ/mem/fd are protected by Landlock's ptrace scoping, /proc/kcore
@@ -112,21 +112,19 @@ class Builder {
             sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             return fd.valid() ? add(fd.get(), read_file_ | read_dir_, child) : ok_status();
         }
-        if (path_resolve::match_deny(deny_, child) != nullptr) {
+        if (scope.denied(name) != nullptr) {
             return ok_status();
         }
+        // The inode checked is the one granted: fstat of the opened fd, not of the name.
+        sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
         struct stat st {};
-        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(st.st_mode)) {
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || S_ISLNK(st.st_mode)) {
             return ok_status();
         }
         if (deny_.objects.count({st.st_dev, st.st_ino}) != 0) {
             return ok_status();
         }
-        sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-        if (!fd.valid()) {
-            return ok_status();
-        }
-        if (S_ISDIR(st.st_mode) && path_resolve::deny_below(deny_, child) != nullptr) {
+        if (S_ISDIR(st.st_mode) && scope.below(name) != nullptr) {
             return walk(child, fd.get());
         }
         return add(fd.get(), S_ISDIR(st.st_mode) ? (read_file_ | read_dir_) : read_file_, child);

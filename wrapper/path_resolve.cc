@@ -28,6 +28,7 @@ namespace {
 
 using policy::Deny;
 using policy::DenyEntry;
+using policy::DenyGlob;
 
 // Component-wise glob match of `pattern` against the first comps of `path`.
 bool prefix_matches(const std::vector<std::string>& pat, const std::vector<std::string>& path, size_t n) {
@@ -407,15 +408,16 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
 }
 
 void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin) {
-    if (deny.exact.count(pattern) != 0 ||
-        std::any_of(deny.globs.begin(), deny.globs.end(), [&](size_t i) { return deny.entries[i].pattern == pattern; })) {
+    if (deny.exact.count(pattern) != 0 || std::any_of(deny.globs.begin(), deny.globs.end(), [&](const DenyGlob& g) {
+            return deny.entries[g.entry].pattern == pattern;
+        })) {
         return;
     }
     const size_t idx = deny.entries.size();
     deny.entries.push_back({pattern, origin});
-    const auto comps = util::split_path(pattern);
+    auto comps = util::split_path(pattern);
     if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); })) {
-        deny.globs.push_back(idx);
+        deny.globs.push_back({idx, std::move(comps)});
         return;
     }
     deny.exact.emplace(util::join_path(comps), idx);
@@ -432,37 +434,75 @@ const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
         return &deny.entries[it->second];
     }
     for (const auto& c : path) {
-        prefix += "/" + c;
+        prefix.append("/").append(c);
         if (auto it = deny.exact.find(prefix); it != deny.exact.end()) {
             return &deny.entries[it->second];
         }
     }
-    for (size_t i : deny.globs) {
-        const auto pat = util::split_path(deny.entries[i].pattern);
-        if (pat.size() <= path.size() && prefix_matches(pat, path, pat.size())) {
-            return &deny.entries[i];
+    for (const auto& g : deny.globs) {
+        if (g.parts.size() <= path.size() && prefix_matches(g.parts, path, g.parts.size())) {
+            return &deny.entries[g.entry];
         }
     }
     return nullptr;
 }
 
 const DenyEntry* deny_below(const Deny& deny, std::string_view dir) {
-    const std::string canonical = util::join_path(util::split_path(dir));
+    const auto path = util::split_path(dir);
+    const std::string canonical = util::join_path(path);
     if (auto it = deny.exact.find(canonical); it != deny.exact.end()) {
         return &deny.entries[it->second];
     }
     if (auto it = deny.ancestors.find(canonical); it != deny.ancestors.end()) {
         return &deny.entries[it->second];
     }
-    const auto path = util::split_path(dir);
-    for (size_t i : deny.globs) {
-        const auto pat = util::split_path(deny.entries[i].pattern);
-        if (pat.size() >= path.size() && prefix_matches(pat, path, path.size())) {
-            return &deny.entries[i];
+    for (const auto& g : deny.globs) {
+        if (g.parts.size() >= path.size() && prefix_matches(g.parts, path, path.size())) {
+            return &deny.entries[g.entry];
         }
     }
     return nullptr;
 }
+
+DenyScope::DenyScope(const Deny& deny, std::string_view dir) : deny_(deny) {
+    const auto comps = util::split_path(dir);
+    depth_ = comps.size();
+    prefix_ = util::join_path(comps);
+    if (depth_ > 0) {
+        prefix_ += '/';
+    }
+    covered_ = match_deny(deny, dir);
+    for (const auto& g : deny.globs) {
+        if (g.parts.size() > depth_ && prefix_matches(g.parts, comps, depth_)) {
+            candidates_.push_back(&g);
+        }
+    }
+}
+
+const DenyEntry* DenyScope::lookup(const std::string& name, bool below) const {
+    path_.assign(prefix_).append(name);
+    if (auto it = deny_.exact.find(path_); it != deny_.exact.end()) {
+        return &deny_.entries[it->second];
+    }
+    if (below) {
+        if (auto it = deny_.ancestors.find(path_); it != deny_.ancestors.end()) {
+            return &deny_.entries[it->second];
+        }
+    }
+    for (const DenyGlob* g : candidates_) {
+        // denied: the pattern ends at this entry; below: it ends here or further down.
+        if ((below || g->parts.size() == depth_ + 1) && ::fnmatch(g->parts[depth_].c_str(), name.c_str(), 0) == 0) {
+            return &deny_.entries[g->entry];
+        }
+    }
+    return nullptr;
+}
+
+const DenyEntry* DenyScope::denied(const std::string& name) const {
+    return covered_ != nullptr ? covered_ : lookup(name, false);
+}
+
+const DenyEntry* DenyScope::below(const std::string& name) const { return lookup(name, true); }
 
 Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, const std::vector<std::string>& roots) {
     Resolved out;

@@ -45,6 +45,26 @@ void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::s
 // The deny entry that lies at or below `dir` (so reading the tree would reach it), or nullptr.
 [[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir);
 
+// The denylist as seen from one directory, for walks that test every entry of it (the Landlock
+// walk): denied(name) and below(name) answer match_deny and deny_below for `dir`/name, without
+// splitting paths or testing every glob for every entry. `dir` is canonical.
+class DenyScope {
+  public:
+    DenyScope(const policy::Deny& deny, std::string_view dir);
+    [[nodiscard]] const policy::DenyEntry* denied(const std::string& name) const;
+    [[nodiscard]] const policy::DenyEntry* below(const std::string& name) const;
+
+  private:
+    const policy::DenyEntry* lookup(const std::string& name, bool below) const;
+
+    const policy::Deny& deny_;
+    std::string prefix_;                               // dir with a trailing '/'
+    size_t depth_ = 0;                                 // components of dir
+    const policy::DenyEntry* covered_ = nullptr;       // dir itself is denied
+    std::vector<const policy::DenyGlob*> candidates_;  // globs whose first depth_ parts match dir
+    mutable std::string path_;                         // scratch: dir/name
+};
+
 // Landlock rules bind to the granted tree, so a hard link of a denied file that sits in a readable
 // directory stays readable by every tool that opens it on its own. Refuses (kExecFailed) when any
 // multiply-linked file below the denied paths has a name outside them. Returns the denied

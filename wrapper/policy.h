@@ -94,6 +94,12 @@ struct DenyEntry {
     std::string origin;   // the entry as written (or "built-in"), for messages
 };
 
+// A deny entry whose pattern has glob characters, split into components once.
+struct DenyGlob {
+    size_t entry;                    // index into Deny::entries
+    std::vector<std::string> parts;  // path components, each an fnmatch(3) pattern
+};
+
 // Multiply-linked regular files below the denied directories (see path_resolve.cc).
 struct LinkIndex {
     std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
@@ -112,7 +118,7 @@ struct Deny {
     // O(path depth), not O(entries), on the per-request hot paths (resolve, the Landlock walk).
     std::unordered_map<std::string, size_t> exact;      // literal pattern -> entry index
     std::unordered_map<std::string, size_t> ancestors;  // proper ancestor of a literal pattern -> entry
-    std::vector<size_t> globs;                          // entries whose pattern has glob characters
+    std::vector<DenyGlob> globs;                        // entries whose pattern has glob characters
     // Directories a glob deny entry could not look into (unreadable): (dir, device).
     std::vector<std::pair<std::string, dev_t>> unexpanded;
     // Scanned on first need, at most once per request (a cache, not policy).

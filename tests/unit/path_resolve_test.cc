@@ -231,5 +231,36 @@ TEST(PathResolveDeny, MatchIsPerComponentGlob) {
     EXPECT_EQ(d.entries.size(), 3u);
 }
 
+// The Landlock walk asks DenyScope instead of match_deny/deny_below: every answer must agree, or
+// the walk grants what resolve() refuses.
+TEST(PathResolveDeny, ScopeAgreesWithMatchDenyAndDenyBelow) {
+    policy::Deny d;
+    for (const char* p : {"/home/*/.ssh", "/etc/shadow*", "/var/lib/secret", "/srv/*/keys/*.pem", "/opt/a/b",
+                          "/proc/*/environ", "/data/[ab]*/x"}) {
+        add_deny_entry(d, p, "t");
+    }
+    const std::vector<std::string> dirs = {"/", "/home", "/home/alice", "/home/alice/.ssh", "/etc", "/var", "/var/lib",
+                                           "/var/lib/secret", "/srv", "/srv/web", "/srv/web/keys", "/opt", "/opt/a",
+                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat"};
+    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice",
+                                            "shadow", "shadow-", "passwd", "lib", "secret", "secrets", "web", "keys",
+                                            "tls.pem", "tls.crt", "a", "b", "c", "environ", "1", "alpha", "cat", "x"};
+    size_t denied = 0;
+    size_t below = 0;
+    for (const auto& dir : dirs) {
+        const DenyScope scope(d, dir);
+        for (const auto& name : names) {
+            const std::string path = (dir == "/" ? "" : dir) + "/" + name;
+            EXPECT_EQ(scope.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
+            EXPECT_EQ(scope.below(name) != nullptr, deny_below(d, path) != nullptr) << path;
+            denied += scope.denied(name) != nullptr;
+            below += scope.below(name) != nullptr;
+        }
+    }
+    // The table exercises both answers, not only "nothing denied".
+    EXPECT_GT(denied, 20u);
+    EXPECT_GT(below, 20u);
+}
+
 }  // namespace
 }  // namespace diag::path_resolve
