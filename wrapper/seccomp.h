@@ -5,9 +5,11 @@
 // adr/0007-seccomp.md gives the reason for every group.
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include <memory>
+#include <vector>
 
 #include "wrapper/error.h"
 
@@ -23,15 +25,23 @@ struct FilterDeleter {
 };
 using Filter = std::unique_ptr<void, FilterDeleter>;
 
-struct Filters {
-    Filter compat;  // silent: ENOSYS for openat2, clone3, io_uring_* and unknown future syscalls
-    Filter policy;  // logged: EPERM/EACCES/EAFNOSUPPORT for everything that writes or escapes
+// One compiled filter: the BPF program libseccomp generated, and the seccomp(2) flags to load it with.
+struct Program {
+    std::vector<sock_filter> code;
+    unsigned int flags = 0;
 };
 
-// Builds both filters in the parent. Errors: kExecFailed naming the libseccomp call.
+struct Filters {
+    Program compat;  // silent: ENOSYS for openat2, clone3, io_uring_* and unknown future syscalls
+    Program policy;  // logged: EPERM/EACCES/EAFNOSUPPORT for everything that writes or escapes
+};
+
+// Builds and compiles both filters in the parent. Errors: kExecFailed naming the libseccomp call.
 [[nodiscard]] Result<Filters> build(const Options& opts);
 
-// In the child, last before execveat: loads compat then policy. Returns 0 or an errno.
+// In the child, last before execveat: loads compat then policy with seccomp(2), nothing else (no
+// allocation, no library state: the compiling was done by build()). The caller has set
+// no_new_privs. Returns 0 or an errno.
 [[nodiscard]] int load(const Filters& f);
 
 }  // namespace diag::seccomp
