@@ -111,7 +111,8 @@ stdenv.mkDerivation (finalAttrs: {
   meta = {
     description = "Fail-closed SSH ForceCommand for read-only diagnostics";
     license = lib.licenses.asl20;
-    platforms = lib.platforms.linux;
+    # seccomp.cc's compat filter is written for these two syscall tables (adr/0007).
+    platforms = [ "x86_64-linux" "aarch64-linux" ];
     mainProgram = "diag-wrapper";
   };
 })

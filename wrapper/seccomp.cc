@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sys/ioctl.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <string>
 
 #include "wrapper/sys.h"
@@ -47,19 +49,65 @@ constexpr const char* kEperm[] = {
     "execve",
 };
 
-// Newer than libseccomp 2.5.4 knows: added by x86_64 number (arch/x86/entry/syscalls/syscall_64.tbl).
+// Newer than libseccomp 2.5.4 knows: added by number (the unified table, the same on every
+// architecture from 424 on).
 struct ByNumber {
     const char* name;
     int nr;
 };
-constexpr ByNumber kEpermX8664[] = {{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466},
+constexpr ByNumber kEpermByNumber[] = {{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466},
                                     {"quotactl_fd", 443}, {"file_setattr", 469}};
 
+// The compat filter is fixed and small, so it is written out in BPF (libseccomp spent 0.2 ms per
+// request generating it: one comparison per future syscall number). Syscalls numbered from 424
+// on are the same on every architecture (the unified table), which is all it names.
+#if defined(__x86_64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+constexpr bool kX32 = true;  // x32 numbers carry bit 30 on the x86_64 audit arch
+#elif defined(__aarch64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+constexpr bool kX32 = false;
+#else
+#error "the compat seccomp filter is written for x86_64 and aarch64 (adr/0007)"
+#endif
+constexpr uint32_t kX32Bit = 0x40000000;
 // Struct-argument syscalls seccomp cannot inspect: ENOSYS so libc falls back to open/openat/clone.
-constexpr const char* kEnosys[] = {"openat2", "clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"};
-// x86_64: the newest syscall this policy was written against; anything above gets ENOSYS.
-constexpr int kMaxKnownX8664 = 470;
-constexpr int kCeilingX8664 = 600;
+struct NamedNr {
+    const char* name;
+    uint32_t nr;
+};
+constexpr NamedNr kEnosys[] = {{"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427},
+                               {"clone3", 435},         {"openat2", 437}};
+// The newest syscall this policy was written against; anything above gets ENOSYS.
+constexpr uint32_t kMaxKnownNr = 470;
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+// A foreign ABI is killed; the struct-argument syscalls and every number above kMaxKnownNr get
+// ENOSYS; everything else is left to the policy filter.
+Program compat_program() {
+    Program p;
+    auto& c = p.code;
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (kX32) {
+        c.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 0, 1));
+        c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    }
+    constexpr size_t n = sizeof kEnosys / sizeof kEnosys[0];
+    for (size_t i = 0; i < n; ++i) {
+        // Jump over the checks after this one, the ceiling test and ALLOW, to ENOSYS.
+        c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kEnosys[i].nr, static_cast<uint8_t>(n - i + 1), 0));
+    }
+    c.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, kMaxKnownNr, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+    p.flags = 0;  // silent: these are fallbacks, not attacks
+    return p;
+}
 
 // One argument comparison; libseccomp's SCMP_A* macros are C compound literals, which C++
 // compilers other than GCC reject.
@@ -144,28 +192,17 @@ int load_one(const Program& p) {
 }  // namespace
 
 Result<Filters> build(const Options& opts) {
-    DIAG_TRY_ASSIGN(Filter compat_filter, new_filter());
+    if (seccomp_arch_native() != kAuditArch) {
+        return make_error(ErrorCode::kExecFailed, "seccomp: libseccomp's native architecture is not the one built for");
+    }
     DIAG_TRY_ASSIGN(Filter policy_filter, new_filter());
-    scmp_filter_ctx compat = compat_filter.get();
     scmp_filter_ctx pol = policy_filter.get();
-    const bool x86_64 = seccomp_arch_native() == SCMP_ARCH_X86_64;
-
-    for (const char* name : kEnosys) {
-        DIAG_TRY(add_named(compat, SCMP_ACT_ERRNO(ENOSYS), name));
-    }
-    if (x86_64) {
-        for (int nr = kMaxKnownX8664 + 1; nr < kCeilingX8664; ++nr) {
-            DIAG_TRY(add(compat, SCMP_ACT_ERRNO(ENOSYS), nr, "future syscall " + std::to_string(nr)));
-        }
-    }
 
     for (const char* name : kEperm) {
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), name));
     }
-    if (x86_64) {
-        for (const auto& s : kEpermX8664) {
-            DIAG_TRY(add(pol, SCMP_ACT_ERRNO(EPERM), s.nr, s.name));
-        }
+    for (const auto& s : kEpermByNumber) {
+        DIAG_TRY(add(pol, SCMP_ACT_ERRNO(EPERM), s.nr, s.name));
     }
     // execveat: only the supervisor's own exec of the checked fd. Everything else is EPERM (and
     // Landlock refuses to execute anything but the pinned binary and its interpreter).
@@ -217,7 +254,7 @@ Result<Filters> build(const Options& opts) {
     }
     // Sockets: AF_UNIX (D-Bus, nscd, journald), AF_NETLINK (ss, ip), AF_INET/6 only when the rule
     // needs the network. Every other family: EAFNOSUPPORT.
-    for (int family = 0; family < AF_MAX; ++family) {
+    for (int family = 0; family <= AF_NETLINK; ++family) {
         const bool allowed = family == AF_UNIX || family == AF_NETLINK ||
                              (opts.network && (family == AF_INET || family == AF_INET6));
         if (!allowed) {
@@ -226,11 +263,12 @@ Result<Filters> build(const Options& opts) {
         }
     }
     {
-        const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))};
+        // Every family above AF_NETLINK in one rule (AF_NETLINK is the highest one allowed).
+        const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_GT, static_cast<scmp_datum_t>(AF_NETLINK))};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));
     }
     Filters out;
-    DIAG_TRY_ASSIGN(out.compat, compile(compat, false));
+    out.compat = compat_program();
     DIAG_TRY_ASSIGN(out.policy, compile(pol, true));
     return out;
 }

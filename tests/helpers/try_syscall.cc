@@ -55,7 +55,7 @@ int usage() {
         "  rename A B | link A B | symlink TARGET LINK\n"
         "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P\n"
         "  setsid | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
-        "  unshare-user | mount [DIR] | int80-getpid\n"
+        "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N\n",
         stderr);
     return kUsage;
@@ -234,6 +234,7 @@ int main(int argc, char** argv) {
         if (mode == "sleep-forever") sleep_forever();
         if (mode == "spawn-setsid-child") return spawn_setsid_child();
         if (mode == "print-bytes") return print_bytes(a);
+        if (mode == "nr") return outcome(::syscall(std::strtol(a, nullptr, 10), 0, 0, 0, 0, 0, 0));
     }
     // Two path arguments.
     if (nargs == 2) {
@@ -249,6 +250,9 @@ int main(int argc, char** argv) {
         if (mode == "socket-packet") return socket_of(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
         if (mode == "unshare-user") return outcome(::unshare(CLONE_NEWUSER));
         if (mode == "int80-getpid") return int80_getpid();
+#if defined(__x86_64__)
+        if (mode == "x32-getpid") return outcome(::syscall(0x40000000 | SYS_getpid));
+#endif
     }
     if (mode == "mount" && nargs <= 1) {
         // A tiny tmpfs on DIR (default /mnt); the tests always pass a scratch directory.
