@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "wrapper/landlock.h"
+#include "wrapper/seccomp.h"
 #include "wrapper/util.h"
 
 namespace diag::exec {
@@ -42,6 +43,16 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
     if (st.st_dev != c.exe_dev || st.st_ino != c.exe_ino || !S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kExecFailed, c.exe_path + ": changed since the policy was loaded");
     }
+    // The seccomp policy filter was compiled for one execveat fd: put the checked file there.
+    if (::fcntl(seccomp::kExecFd, F_GETFD) != -1 || errno != EBADF) {
+        return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(seccomp::kExecFd) +
+                                                      " is already open; the executable must go there");
+    }
+    if (::dup3(p.exe.get(), seccomp::kExecFd, O_CLOEXEC) != seccomp::kExecFd) {
+        return sys_error(ErrorCode::kExecFailed, "dup3(" + c.exe_path + ", " + std::to_string(seccomp::kExecFd) + ")",
+                         errno);
+    }
+    p.exe = sys::UniqueFd(seccomp::kExecFd);
     char head[kShebangMax];
     const ssize_t n = ::pread(p.exe.get(), head, sizeof head, 0);
     if (n < 0) {

@@ -15,7 +15,7 @@
 namespace diag::exec {
 
 struct Prepared {
-    sys::UniqueFd exe;  // the checked executable, executed by fd
+    sys::UniqueFd exe;  // the checked executable, executed by fd (always seccomp::kExecFd)
     std::string exe_path;
     bool script = false;  // "#!" file: the fd must survive exec for the interpreter
     std::vector<std::string> exec_paths;  // what Landlock lets execute: binary, ELF/script interpreters
@@ -24,7 +24,7 @@ struct Prepared {
 };
 
 // Re-opens c.exe_path through a trusted chain and refuses unless it is still the (dev, ino) pinned
-// at load. argv[0] is the program name as the policy writes it. For scripts the interpreter must be
+// at load; the fd is seccomp::kExecFd (refused if that fd is taken). argv[0] is the program name as the policy writes it. For scripts the interpreter must be
 // trusted too. Errors: kExecFailed.
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp);

@@ -281,7 +281,7 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
         ll["rules"] = c.landlock.rules;
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
-    DIAG_TRY_ASSIGN(c.seccomp, seccomp::build({cmd.network, prep.exe.get()}));
+    c.seccomp = seccomp::filters(cmd.network);
     rec["diag"]["confinement"] = {{"landlock", ll},
                                   {"seccomp", {{"network", cmd.network}}},
                                   {"no_new_privs", true},

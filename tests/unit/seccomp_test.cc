@@ -4,6 +4,8 @@
 // kills foreign ABIs, which would hide a broken compat filter in the integration tests.
 #include "wrapper/seccomp.h"
 
+#include "wrapper/seccomp_policy.h"
+
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -11,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 
@@ -65,12 +68,11 @@ int unfiltered(long nr) {
 class CompatFilter : public ::testing::Test {
   protected:
     void SetUp() override {
-        auto f = build({false, 3});
-        ASSERT_TRUE(f.ok()) << f.error().msg;
-        compat_ = f->compat;
+        const Filters f = filters(false);
+        compat_ = f.compat;
         ASSERT_FALSE(compat_.code.empty());
         EXPECT_EQ(compat_.flags, 0u) << "the compat filter is silent";
-        EXPECT_EQ(f->policy.flags, static_cast<unsigned>(SECCOMP_FILTER_FLAG_LOG)) << "the policy filter logs";
+        EXPECT_EQ(f.policy.flags, static_cast<unsigned>(SECCOMP_FILTER_FLAG_LOG)) << "the policy filter logs";
     }
     Program compat_;
 };
@@ -112,6 +114,31 @@ TEST_F(CompatFilter, X32NumbersKillTheProcess) {
     EXPECT_EQ(r.signal, SIGSYS);
 }
 #endif
+
+// The wrapper carries the policy filter as compiled at build time; it must be what the rules in
+// seccomp_policy.cc compile to now (a stale program would enforce an old policy).
+TEST(PolicyFilter, CompiledInProgramsAreWhatTheRulesCompileTo) {
+    for (bool network : {false, true}) {
+        SCOPED_TRACE(network ? "network" : "offline");
+        auto compiled = compile_policy(network);
+        ASSERT_TRUE(compiled.ok()) << compiled.error().msg;
+        const Program& carried = filters(network).policy;
+        ASSERT_EQ(carried.code.size(), compiled->code.size());
+        for (size_t i = 0; i < carried.code.size(); ++i) {
+            const sock_filter& a = carried.code[i];
+            const sock_filter& b = compiled->code[i];
+            EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k) << "instruction " << i;
+        }
+    }
+    // The two variants differ (AF_INET/AF_INET6), so a mixed-up pair would show.
+    EXPECT_NE(filters(false).policy.code.size() == filters(true).policy.code.size() &&
+                  std::equal(filters(false).policy.code.begin(), filters(false).policy.code.end(),
+                             filters(true).policy.code.begin(),
+                             [](const sock_filter& a, const sock_filter& b) {
+                                 return a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k;
+                             }),
+              true);
+}
 
 }  // namespace
 }  // namespace diag::seccomp
