@@ -82,6 +82,8 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
     p.argv.push_back(c.program.substr(c.program.rfind('/') + 1));
     p.argv.insert(p.argv.end(), args.begin(), args.end());
     p.envp = std::move(envp);
+    p.argv_ptrs = c_strings(p.argv);
+    p.envp_ptrs = c_strings(p.envp);
     return p;
 }
 
@@ -114,20 +116,38 @@ int close_extra_fds() {
     if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
         return 0;
     }
-    // Kernels before 5.11: walk /proc/self/fd.
-    DIR* d = ::opendir("/proc/self/fd");
-    if (d == nullptr) {
+    return close_extra_fds_by_walk();  // kernels before 5.11
+}
+
+int close_extra_fds_by_walk() {
+    // getdents64 into a stack buffer (no DIR*, no allocation: the child shares the supervisor's
+    // memory).
+    const int dfd = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
         return errno;
     }
-    const int self = ::dirfd(d);
-    while (const dirent* e = ::readdir(d)) {
-        const auto fd = util::parse_int(e->d_name);
-        if (fd && *fd > 2 && *fd != self) {
-            ::fcntl(static_cast<int>(*fd), F_SETFD, FD_CLOEXEC);
+    alignas(8) char buf[4096];
+    for (;;) {
+        const long n = ::syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (n <= 0) {
+            const int err = n < 0 ? errno : 0;
+            ::close(dfd);
+            return err;
+        }
+        for (long off = 0; off < n;) {
+            const auto* e = reinterpret_cast<const struct dirent64*>(buf + off);
+            int fd = 0;
+            bool digits = e->d_name[0] != '\0';
+            for (const char* c = e->d_name; *c != '\0' && digits; ++c) {
+                digits = *c >= '0' && *c <= '9' && fd < 100000000;
+                fd = fd * 10 + (*c - '0');
+            }
+            if (digits && fd > 2 && fd != dfd) {
+                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+            off += e->d_reclen;
         }
     }
-    ::closedir(d);
-    return 0;
 }
 
 int stdio_umask_cwd() {
@@ -147,7 +167,7 @@ int stdio_umask_cwd() {
 
 int no_new_privs() { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ? errno : 0; }
 
-int execute(Prepared& p) {
+int execute(const Prepared& p) {
     if (p.script) {
         // The interpreter opens the script as /dev/fd/N, so this one fd must survive exec.
         const int flags = ::fcntl(p.exe.get(), F_GETFD);
@@ -155,9 +175,7 @@ int execute(Prepared& p) {
             return errno;
         }
     }
-    auto argv = c_strings(p.argv);
-    auto envp = c_strings(p.envp);
-    ::syscall(SYS_execveat, p.exe.get(), "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    ::syscall(SYS_execveat, p.exe.get(), "", p.argv_ptrs.data(), p.envp_ptrs.data(), AT_EMPTY_PATH);
     return errno;
 }
 

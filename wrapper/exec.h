@@ -21,6 +21,10 @@ struct Prepared {
     std::vector<std::string> exec_paths;  // what Landlock lets execute: binary, ELF/script interpreters
     std::vector<std::string> argv;
     std::vector<std::string> envp;
+    // NULL-terminated pointer arrays into argv/envp, built by prepare(): the child shares the
+    // parent's memory until it execs (supervise.cc), so it allocates nothing.
+    std::vector<char*> argv_ptrs;
+    std::vector<char*> envp_ptrs;
 };
 
 // Re-opens c.exe_path through a trusted chain and refuses unless it is still the (dev, ino) pinned
@@ -29,7 +33,8 @@ struct Prepared {
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp);
 
-// Child-side steps. Each returns 0 or an errno; pipeline.cc runs them in order after fork.
+// Child-side steps. Each returns 0 or an errno; pipeline.cc runs them in order in the child,
+// which shares the supervisor's memory until execveat: none of them allocates.
 
 // New session and process group: the supervisor kills the group; seccomp then forbids leaving it.
 [[nodiscard]] int new_session();
@@ -43,6 +48,8 @@ struct Prepared {
 
 // Marks every fd above 2 close-on-exec (close_range, with a /proc/self/fd fallback).
 [[nodiscard]] int close_extra_fds();
+// The fallback for kernels without close_range (before 5.11); exposed for its test.
+[[nodiscard]] int close_extra_fds_by_walk();
 
 // stdin from /dev/null, umask 077, cwd /.
 [[nodiscard]] int stdio_umask_cwd();
@@ -51,6 +58,6 @@ struct Prepared {
 [[nodiscard]] int no_new_privs();
 
 // execveat(fd, "", argv, envp, AT_EMPTY_PATH). Returns only on failure, with the errno.
-[[nodiscard]] int execute(Prepared& p);
+[[nodiscard]] int execute(const Prepared& p);
 
 }  // namespace diag::exec

@@ -24,8 +24,9 @@ struct ChildFailure {
     int err = 0;
 };
 
-// Runs in the forked child with stdout/stderr already on the pipes; returns only on failure
-// (it ends in execveat). Single-threaded wrapper: allocation after fork is safe.
+// Runs in the child with stdout/stderr already on the pipes; returns only on failure (it ends in
+// execveat). The child shares the supervisor's memory until then (CLONE_VM | CLONE_VFORK, the
+// supervisor sleeping): it must not allocate or write anything the supervisor reads later.
 using ChildMain = std::function<ChildFailure()>;
 
 struct Limits {
@@ -53,7 +54,7 @@ struct Outcome {
     Stream err;
 };
 
-// Forks `child` and supervises it. Errors: kExecFailed (fork/pipe failures, or a child step
+// Starts `child` and supervises it. Errors: kExecFailed (clone/pipe failures, or a child step
 // that failed before exec: "stage: strerror").
 [[nodiscard]] Result<Outcome> run(const ChildMain& child, const Limits& limits);
 
