@@ -28,15 +28,19 @@ namespace {
 constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
 constexpr const char* kSyslogSocket = "/dev/log";
 
+// Calendar arithmetic in std::chrono: gmtime_r would read /etc/localtime (glibc's tzset) on
+// every request for nothing.
 std::string timestamp_utc_us() {
-    const auto now = std::chrono::system_clock::now();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
+    using namespace std::chrono;
+    const auto now = floor<microseconds>(system_clock::now());
+    const auto day = floor<days>(now);
+    const year_month_day ymd{day};
+    const hh_mm_ss<microseconds> tod{now - day};
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1000000));
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
+                  static_cast<long long>(tod.seconds().count()), static_cast<long long>(tod.subseconds().count()));
     return buf;
 }
 

@@ -348,6 +348,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
                                                          " deny entries");
     }
+    std::map<std::string, std::string> canonical_prefixes;
     for (const auto& r : all) {
         if (r.path.empty() || r.path[0] != '/') {
             return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' is not absolute");
@@ -366,7 +367,13 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         while (plain < comps.size() && !util::has_glob(comps[plain])) {
             ++plain;
         }
-        std::string canon = canonicalize_lenient(util::join_path(comps, plain));
+        // Many entries share a prefix (every built-in /proc pattern): resolve each one once.
+        const std::string plain_part = util::join_path(comps, plain);
+        auto memo = canonical_prefixes.find(plain_part);
+        if (memo == canonical_prefixes.end()) {
+            memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(plain_part)).first;
+        }
+        std::string canon = memo->second;
         for (size_t i = plain; i < comps.size(); ++i) {
             canon += (canon == "/" ? "" : "/") + comps[i];
         }

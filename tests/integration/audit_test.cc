@@ -4,6 +4,9 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -97,6 +100,19 @@ TEST_F(Audit, EveryPathWritesExactlyTheRecordsItShould) {
             for (const char* field : {"@timestamp", "host", "user", "process", "source"}) {
                 EXPECT_TRUE(recs[i].contains(field)) << field;
             }
+            // RFC 3339 UTC with microseconds, and the time the record was written.
+            const std::string ts = recs[i]["@timestamp"].get<std::string>();
+            std::tm tm{};
+            int micro = -1;
+            ASSERT_EQ(ts.size(), 27u) << ts;
+            ASSERT_EQ(std::sscanf(ts.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micro),
+                      7)
+                << ts;
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            EXPECT_LE(std::llabs(static_cast<long long>(::timegm(&tm)) - static_cast<long long>(std::time(nullptr))), 60)
+                << ts;
             EXPECT_EQ(recs[i]["host"]["id"].get<std::string>().size() > 0, std::filesystem::exists("/etc/machine-id"));
             EXPECT_EQ(recs[i]["diag"]["policy"]["sha256"].get<std::string>().size(), 64u);
         }
