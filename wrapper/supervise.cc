@@ -17,7 +17,10 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "wrapper/sha256.h"
@@ -35,16 +38,20 @@ struct WireFailure {
     int err;
 };
 
-// One relayed stream: the child's pipe, our fd, a running SHA-256.
+// One relayed stream: the child's pipe, our fd, a running SHA-256. With a hasher thread
+// (adr/0006), each chunk is tee'd into `side` by reference and spliced on to `to` without
+// passing through user space; the hasher reads `side`. Without one, chunks are read, hashed and
+// written here.
 struct Relay {
     sys::UniqueFd from;
     int to = -1;
     Sha256 md;
     Stream* stats = nullptr;
     bool open = true;
+    sys::UniqueFd side_r;  // the hasher's end
+    sys::UniqueFd side_w;  // ours; closed when the stream ends, which ends the hasher's read
+    bool zero_copy = true; // splice to `to` works (not a terminal, for one)
 };
-
-constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
 
 bool write_all(int fd, const char* p, size_t n) {
     while (n > 0) {
@@ -60,6 +67,96 @@ bool write_all(int fd, const char* p, size_t n) {
     }
     return true;
 }
+
+// The hasher thread: hashes what the relay tees into the side pipes until both reach EOF.
+void hash_aside(Relay* relays) {
+    std::vector<char> buf(kBufferBytes);
+    bool open[2] = {true, true};
+    while (open[0] || open[1]) {
+        pollfd fds[2];
+        int which[2];
+        nfds_t n = 0;
+        for (int i = 0; i < 2; ++i) {
+            if (open[i]) {
+                which[n] = i;
+                fds[n++] = {relays[i].side_r.get(), POLLIN, 0};
+            }
+        }
+        if (::poll(fds, n, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;  // cannot happen with valid fds; the digests then cover less, and say so below
+        }
+        for (nfds_t k = 0; k < n; ++k) {
+            if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+                continue;
+            }
+            Relay& r = relays[which[k]];
+            const ssize_t got = ::read(r.side_r.get(), buf.data(), buf.size());
+            if (got > 0) {
+                r.md.update(buf.data(), static_cast<size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                open[which[k]] = false;
+            }
+        }
+    }
+}
+
+// Moves up to `want` (> 0) bytes of `r.from` on to `r.to`, hashing them (inline, or through the
+// side pipe). Returns the bytes taken from the child (0 at EOF, -1 on a read error). `to_failed`
+// is set when `r.to` refuses data (the client is gone); the chunk is still taken and hashed, so
+// the digest covers what the child printed.
+ssize_t relay_chunk(Relay& r, std::vector<char>& buf, size_t want, bool& to_failed) {
+    want = std::min(want, buf.size());
+    if (!r.side_w.valid()) {
+        const ssize_t got = ::read(r.from.get(), buf.data(), want);
+        if (got > 0) {
+            r.md.update(buf.data(), static_cast<size_t>(got));
+            if (!to_failed && !write_all(r.to, buf.data(), static_cast<size_t>(got))) {
+                to_failed = true;
+            }
+        }
+        return got;
+    }
+    // tee blocks while the side pipe is full (the hasher catches up); POLLIN said data is here.
+    const ssize_t n = ::tee(r.from.get(), r.side_w.get(), want, 0);
+    if (n <= 0) {
+        return n;
+    }
+    size_t moved = 0;
+    while (moved < static_cast<size_t>(n) && r.zero_copy && !to_failed) {
+        const ssize_t m = ::splice(r.from.get(), nullptr, r.to, nullptr, static_cast<size_t>(n) - moved, 0);
+        if (m > 0) {
+            moved += static_cast<size_t>(m);
+        } else if (m < 0 && errno == EINTR) {
+            continue;
+        } else if (m < 0 && (errno == EINVAL || errno == ENOSYS)) {
+            r.zero_copy = false;  // `to` cannot take a splice: copy from here on
+        } else {
+            to_failed = true;
+        }
+    }
+    // Whatever splice did not move: copied (or, with the client gone, taken and dropped), so
+    // the child's pipe stays in step with what was tee'd.
+    while (moved < static_cast<size_t>(n)) {
+        const ssize_t got = ::read(r.from.get(), buf.data(), std::min(buf.size(), static_cast<size_t>(n) - moved));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return -1;  // the tee'd bytes vanished: only another reader could do that
+        }
+        if (!to_failed && !write_all(r.to, buf.data(), static_cast<size_t>(got))) {
+            to_failed = true;
+        }
+        moved += static_cast<size_t>(got);
+    }
+    return n;
+}
+
+constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
+
 
 std::vector<pid_t> our_children() {
     std::vector<pid_t> out;
@@ -206,6 +303,34 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     relays[1].from = sys::UniqueFd(err_pipe[0]);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
+    // The digests are computed beside the relay, on a thread of their own, so hashing is not on
+    // the path of the bytes (streaming throughput, bench/README.md). The child has exec'd: the
+    // thread never shares a fork. Without side pipes or a thread, the relay hashes inline.
+    std::optional<std::thread> hasher;
+    {
+        int side[2][2];
+        bool piped = ::pipe2(side[0], O_CLOEXEC) == 0;
+        if (piped && ::pipe2(side[1], O_CLOEXEC) != 0) {
+            ::close(side[0][0]);
+            ::close(side[0][1]);
+            piped = false;
+        }
+        if (piped) {
+            for (int i = 0; i < 2; ++i) {
+                (void)::fcntl(side[i][0], F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
+                relays[i].side_r = sys::UniqueFd(side[i][0]);
+                relays[i].side_w = sys::UniqueFd(side[i][1]);
+            }
+            try {
+                hasher.emplace(hash_aside, relays);
+            } catch (const std::system_error&) {
+                for (auto& r : relays) {
+                    r.side_r = sys::UniqueFd();
+                    r.side_w = sys::UniqueFd();
+                }
+            }
+        }
+    }
 
     const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
     std::vector<char> buf(kBufferBytes);
@@ -278,7 +403,25 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
                 continue;
             }
             Relay& r = relays[i];
-            const ssize_t got = ::read(r.from.get(), buf.data(), buf.size());
+            if (total >= limits.output_cap) {
+                // At the cap: one more byte means the child printed more than it may.
+                char extra = 0;
+                const ssize_t got = ::read(r.from.get(), &extra, 1);
+                if (got < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (got <= 0) {
+                    r.open = false;
+                    continue;
+                }
+                out.output_capped = true;
+                kill_group();
+                r.open = false;
+                relays[1 - i].open = false;
+                continue;
+            }
+            bool to_failed = out.client_gone;
+            const ssize_t got = relay_chunk(r, buf, static_cast<size_t>(limits.output_cap - total), to_failed);
             if (got <= 0) {
                 if (got < 0 && errno == EINTR) {
                     continue;
@@ -286,22 +429,11 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
                 r.open = false;
                 continue;
             }
-            size_t keep = static_cast<size_t>(got);
-            if (total + keep > limits.output_cap) {
-                keep = static_cast<size_t>(limits.output_cap - total);
-                out.output_capped = true;
-            }
-            r.md.update(buf.data(), keep);
-            r.stats->bytes += keep;
-            total += keep;
-            if (!out.client_gone && !write_all(r.to, buf.data(), keep)) {
+            r.stats->bytes += static_cast<uint64_t>(got);
+            total += static_cast<uint64_t>(got);
+            if (to_failed && !out.client_gone) {
                 out.client_gone = true;  // EPIPE: the SSH connection is gone
                 kill_group();
-            }
-            if (out.output_capped) {
-                kill_group();
-                r.open = false;
-                relays[1 - i].open = false;
             }
         }
         if (!child_done) {
@@ -321,6 +453,13 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
                 killed = true;
             }
         }
+    }
+    // End of the streams: the hasher reads to EOF and is joined before the digests are read.
+    for (auto& r : relays) {
+        r.side_w = sys::UniqueFd();
+    }
+    if (hasher) {
+        hasher->join();
     }
     // Reap the child itself, then everything that is left.
     int status = 0;

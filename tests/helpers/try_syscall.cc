@@ -56,7 +56,7 @@ int usage() {
         "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P\n"
         "  setsid | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
-        "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N\n",
+        "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n",
         stderr);
     return kUsage;
 }
@@ -174,6 +174,47 @@ int spawn_setsid_child() {
     return 0;
 }
 
+// Byte i of the pattern the print-pattern modes write (tests/integration compute the same).
+char pattern_byte(unsigned long long i, unsigned salt) {
+    return static_cast<char>((i * 131 + (i >> 8) + salt) & 0xff);
+}
+
+bool write_fully(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+// N bytes of the pattern on stdout (salt 0); with `both`, N more on stderr (salt 7), the two
+// streams interleaved in chunks of 1000 bytes.
+int print_pattern(const char* count, bool both) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(count, &end, 10);
+    if (*end != '\0' || count[0] == '-') {
+        return usage();
+    }
+    char chunk[1000];
+    for (unsigned long long off = 0; off < n; off += sizeof chunk) {
+        const size_t len = static_cast<size_t>(n - off < sizeof chunk ? n - off : sizeof chunk);
+        for (size_t k = 0; k < len; ++k) chunk[k] = pattern_byte(off + k, 0);
+        if (!write_fully(STDOUT_FILENO, chunk, len)) return outcome(-1);
+        if (both) {
+            for (size_t k = 0; k < len; ++k) chunk[k] = pattern_byte(off + k, 7);
+            if (!write_fully(STDERR_FILENO, chunk, len)) return outcome(-1);
+        }
+    }
+    return 0;
+}
+
 int print_bytes(const char* count) {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(count, &end, 10);
@@ -182,17 +223,12 @@ int print_bytes(const char* count) {
     }
     static char buf[65536];
     std::memset(buf, 'x', sizeof buf);
-    unsigned long long left = n;
-    while (left > 0) {
+    for (unsigned long long left = n; left > 0;) {
         const size_t chunk = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
-        const ssize_t w = ::write(STDOUT_FILENO, buf, chunk);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        if (!write_fully(STDOUT_FILENO, buf, chunk)) {
             return outcome(-1);
         }
-        left -= static_cast<unsigned long long>(w);
+        left -= chunk;
     }
     return 0;
 }
@@ -234,6 +270,8 @@ int main(int argc, char** argv) {
         if (mode == "sleep-forever") sleep_forever();
         if (mode == "spawn-setsid-child") return spawn_setsid_child();
         if (mode == "print-bytes") return print_bytes(a);
+        if (mode == "print-pattern") return print_pattern(a, false);
+        if (mode == "print-both") return print_pattern(a, true);
         if (mode == "nr") return outcome(::syscall(std::strtol(a, nullptr, 10), 0, 0, 0, 0, 0, 0));
     }
     // Two path arguments.

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "wrapper/sha256.h"
 
 namespace diag::testing {
 namespace {
@@ -735,6 +737,102 @@ TEST_F(Confinement, OutputCapStopsTheCommandAtExactlyTheCap) {
     EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], 65536) << end.dump();
     EXPECT_EQ(end["diag"]["result"]["stderr"]["bytes"], 0) << end.dump();
     EXPECT_EQ(end["diag"]["result"]["exit_status"], 137) << end.dump();
+}
+
+// What the print-pattern modes of try_syscall write (tests/helpers/try_syscall.cc).
+std::string pattern(size_t n, unsigned salt) {
+    std::string out(n, '\0');
+    for (size_t i = 0; i < n; ++i) {
+        out[i] = static_cast<char>((i * 131 + (i >> 8) + salt) & 0xff);
+    }
+    return out;
+}
+
+// The end record's digests are of exactly the bytes the client received, stream by stream,
+// whatever the sizes (empty, one byte, several relay chunks, both streams interleaved).
+TEST_F(Confinement, OutputDigestsAreOfWhatTheClientReceived) {
+    const std::vector<size_t> sizes = {0, 1, 100000, 5u << 20};
+    std::string rules;
+    for (size_t n : sizes) {
+        rules += rule("both-" + std::to_string(n), {"print-both", std::to_string(n)});
+    }
+    const auto p = policy_with(rules);
+    for (size_t n : sizes) {
+        SCOPED_TRACE(n);
+        const auto r = run_soc(p, "both-" + std::to_string(n));
+        ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 200);
+        EXPECT_TRUE(r.out == pattern(n, 0)) << "stdout differs from what the child wrote";
+        EXPECT_TRUE(r.err == pattern(n, 7)) << "stderr differs from what the child wrote";
+        const auto end = last_record("end");
+        ASSERT_FALSE(end.is_null());
+        const auto& res = end["diag"]["result"];
+        EXPECT_EQ(res["stdout"]["bytes"], n);
+        EXPECT_EQ(res["stderr"]["bytes"], n);
+        EXPECT_EQ(res["stdout"]["sha256"], sha256_hex(r.out));
+        EXPECT_EQ(res["stderr"]["sha256"], sha256_hex(r.err));
+    }
+}
+
+TEST_F(Confinement, OutputCapDigestCoversExactlyTheBytesRelayed) {
+    const auto p = policy_with(rule("flood", {"print-pattern", "10485760"}, "output_cap = \"100000B\"\n"));
+    const auto r = run_soc(p, "flood");
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    EXPECT_TRUE(r.out == pattern(100000, 0)) << "got " << r.out.size() << " bytes";
+    const auto end = last_record("end");
+    ASSERT_FALSE(end.is_null());
+    EXPECT_EQ(end["diag"]["result"]["output_capped"], true) << end.dump();
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], 100000);
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["sha256"], sha256_hex(pattern(100000, 0)));
+}
+
+// A terminal cannot take a splice: the relay copies instead, and still hashes every byte.
+TEST_F(Confinement, OutputToATerminalIsRelayedAndHashed) {
+    const auto p = policy_with(rule("pattern", {"print-pattern", "300000"}));
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(master, 0) << std::strerror(errno);
+    ASSERT_EQ(::grantpt(master), 0);
+    ASSERT_EQ(::unlockpt(master), 0);
+    const std::string slave_name = ::ptsname(master);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int slave = ::open(slave_name.c_str(), O_RDWR | O_NOCTTY);
+        termios t{};
+        if (slave < 0 || ::tcgetattr(slave, &t) != 0) ::_exit(127);
+        ::cfmakeraw(&t);  // the bytes as written: no \r\n translation
+        const int null = ::open("/dev/null", O_RDWR);
+        if (::tcsetattr(slave, TCSANOW, &t) != 0 || ::dup2(null, 0) < 0 || ::dup2(slave, 1) < 0 ||
+            ::dup2(null, 2) < 0) {
+            ::_exit(127);
+        }
+        const std::string soc = "SSH_ORIGINAL_COMMAND=pattern";
+        const char* argv[] = {DIAG_WRAPPER_BIN, "--policy", p.c_str(), nullptr};
+        const char* envp[] = {soc.c_str(), nullptr};
+        ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+        ::_exit(127);
+    }
+    ASSERT_GT(pid, 0);
+    std::string got;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n > 0) {
+            got.append(buf, static_cast<size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            break;  // EIO: every slave fd is closed
+        }
+    }
+    ::close(master);
+    int st = 0;
+    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+    EXPECT_TRUE(got == pattern(300000, 0)) << "got " << got.size() << " bytes";
+    const auto end = last_record("end");
+    ASSERT_FALSE(end.is_null());
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], 300000);
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["sha256"], sha256_hex(pattern(300000, 0)));
 }
 
 TEST_F(Confinement, DescendantThatTriesToLeaveTheSessionDoesNotSurvive) {

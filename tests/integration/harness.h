@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,6 +31,39 @@ struct RunResult {
     std::string out;
     std::string err;
 };
+
+// Reads two fds to EOF together (a child that fills one pipe while the other is being read
+// would otherwise block forever).
+inline void read_both(int a, std::string& into_a, int b, std::string& into_b) {
+    bool open[2] = {true, true};
+    const int fds[2] = {a, b};
+    std::string* into[2] = {&into_a, &into_b};
+    char buf[65536];
+    while (open[0] || open[1]) {
+        pollfd p[2];
+        int which[2];
+        nfds_t n = 0;
+        for (int i = 0; i < 2; ++i) {
+            if (open[i]) {
+                which[n] = i;
+                p[n++] = {fds[i], POLLIN, 0};
+            }
+        }
+        if (::poll(p, n, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (nfds_t k = 0; k < n; ++k) {
+            if (p[k].revents == 0) continue;
+            const ssize_t got = ::read(p[k].fd, buf, sizeof buf);
+            if (got > 0) {
+                into[which[k]]->append(buf, static_cast<size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                open[which[k]] = false;
+            }
+        }
+    }
+}
 
 inline std::string read_fd_all(int fd) {
     std::string s;
@@ -71,9 +105,7 @@ inline RunResult run_process(const std::vector<std::string>& argv, const std::ve
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
     RunResult r;
-    // Outputs in tests are small; read stdout then stderr (stderr is one line at most when denied).
-    r.out = read_fd_all(out_pipe[0]);
-    r.err = read_fd_all(err_pipe[0]);
+    read_both(out_pipe[0], r.out, err_pipe[0], r.err);
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
     int status = 0;
