@@ -103,6 +103,39 @@ void hash_aside(Relay* relays) {
     }
 }
 
+// Output up to this size is hashed inline by the relay: a thread costs more than hashing it.
+constexpr uint64_t kInlineHashBytes = 1 << 20;
+
+// Moves both relays to hashing beside the relay: side pipes, and a thread reading them. The
+// relay thread stops touching the digests from here (thread start orders its earlier updates
+// before the hasher's). Nothing changes (inline hashing goes on) if a pipe or the thread cannot
+// be had. The child has exec'd: the thread never shares a fork.
+std::optional<std::thread> start_hasher(Relay* relays) {
+    int side[2][2];
+    if (::pipe2(side[0], O_CLOEXEC) != 0) {
+        return std::nullopt;
+    }
+    if (::pipe2(side[1], O_CLOEXEC) != 0) {
+        ::close(side[0][0]);
+        ::close(side[0][1]);
+        return std::nullopt;
+    }
+    for (int i = 0; i < 2; ++i) {
+        (void)::fcntl(side[i][0], F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
+        relays[i].side_r = sys::UniqueFd(side[i][0]);
+        relays[i].side_w = sys::UniqueFd(side[i][1]);
+    }
+    try {
+        return std::optional<std::thread>(std::in_place, hash_aside, relays);
+    } catch (const std::system_error&) {
+        for (int i = 0; i < 2; ++i) {
+            relays[i].side_r = sys::UniqueFd();
+            relays[i].side_w = sys::UniqueFd();
+        }
+        return std::nullopt;
+    }
+}
+
 // Moves up to `want` (> 0) bytes of `r.from` on to `r.to`, hashing them (inline, or through the
 // side pipe). Returns the bytes taken from the child (0 at EOF, -1 on a read error). `to_failed`
 // is set when `r.to` refuses data (the client is gone); the chunk is still taken and hashed, so
@@ -303,34 +336,10 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     relays[1].from = sys::UniqueFd(err_pipe[0]);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
-    // The digests are computed beside the relay, on a thread of their own, so hashing is not on
-    // the path of the bytes (streaming throughput, bench/README.md). The child has exec'd: the
-    // thread never shares a fork. Without side pipes or a thread, the relay hashes inline.
+    // Small outputs are hashed inline; past kInlineHashBytes the digests are computed beside the
+    // relay (start_hasher), so hashing is not on the path of the bytes.
     std::optional<std::thread> hasher;
-    {
-        int side[2][2];
-        bool piped = ::pipe2(side[0], O_CLOEXEC) == 0;
-        if (piped && ::pipe2(side[1], O_CLOEXEC) != 0) {
-            ::close(side[0][0]);
-            ::close(side[0][1]);
-            piped = false;
-        }
-        if (piped) {
-            for (int i = 0; i < 2; ++i) {
-                (void)::fcntl(side[i][0], F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
-                relays[i].side_r = sys::UniqueFd(side[i][0]);
-                relays[i].side_w = sys::UniqueFd(side[i][1]);
-            }
-            try {
-                hasher.emplace(hash_aside, relays);
-            } catch (const std::system_error&) {
-                for (auto& r : relays) {
-                    r.side_r = sys::UniqueFd();
-                    r.side_w = sys::UniqueFd();
-                }
-            }
-        }
-    }
+    bool hasher_tried = false;
 
     const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
     std::vector<char> buf(kBufferBytes);
@@ -431,6 +440,10 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
             }
             r.stats->bytes += static_cast<uint64_t>(got);
             total += static_cast<uint64_t>(got);
+            if (!hasher_tried && total >= kInlineHashBytes) {
+                hasher_tried = true;
+                hasher = start_hasher(relays);
+            }
             if (to_failed && !out.client_gone) {
                 out.client_gone = true;  // EPIPE: the SSH connection is gone
                 kill_group();
