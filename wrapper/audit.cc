@@ -15,8 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
@@ -45,10 +43,8 @@ std::string timestamp_utc_us() {
 }
 
 std::string first_line(const char* path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
+    std::string text = sys::read_small_file(path, 4096);
+    return text.substr(0, text.find('\n'));
 }
 
 nlohmann::json port_number(const std::string& s) {
@@ -159,8 +155,11 @@ Origin read_origin() {
     }
     // SSH_CONNECTION="client_ip client_port server_ip server_port", set by sshd.
     if (const char* c = std::getenv("SSH_CONNECTION")) {
-        std::istringstream in(c);
-        in >> o.client_ip >> o.client_port >> o.server_ip >> o.server_port;
+        const auto f = util::fields(c);
+        std::string* into[] = {&o.client_ip, &o.client_port, &o.server_ip, &o.server_port};
+        for (size_t i = 0; i < f.size() && i < 4; ++i) {
+            *into[i] = std::string(f[i]);
+        }
     }
     auto key = ssh_auth::from_environment();
     if (key.ok()) {
@@ -171,9 +170,7 @@ Origin read_origin() {
     // sshd runs us directly or through the login shell: look a few parents up for it.
     long pid = static_cast<long>(::getppid());
     for (int depth = 0; depth < 4 && pid > 1; ++depth) {
-        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-        std::string line;
-        std::getline(stat, line);
+        const std::string line = sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
         const size_t open = line.find('(');
         const size_t close = line.rfind(')');
         if (open == std::string::npos || close == std::string::npos || close < open) {
@@ -183,11 +180,13 @@ Origin read_origin() {
             o.sshd_pid = pid;
             break;
         }
-        std::istringstream rest(line.substr(close + 2));
-        std::string state;
-        long ppid = 0;
-        rest >> state >> ppid;
-        pid = ppid;
+        // After "(comm) ": state, then the parent's pid.
+        const auto rest = util::fields(std::string_view(line).substr(close + 1));
+        const auto ppid = rest.size() >= 2 ? util::parse_int(rest[1]) : std::nullopt;
+        if (!ppid) {
+            break;
+        }
+        pid = static_cast<long>(*ppid);
     }
     return o;
 }

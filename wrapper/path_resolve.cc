@@ -14,10 +14,8 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
@@ -83,14 +81,19 @@ struct Mount {
 
 std::vector<Mount> read_mounts() {
     std::vector<Mount> out;
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        std::string id, parent, dev, root, point;
-        if (ls >> id >> parent >> dev >> root >> point) {
-            out.push_back({dev, decode_mountinfo(root), decode_mountinfo(point)});
+    const std::string text = sys::read_small_file("/proc/self/mountinfo", 4 << 20);
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
         }
+        // "id parent major:minor root mount-point options ..."
+        const auto f = util::fields(std::string_view(text).substr(start, end - start));
+        if (f.size() >= 5) {
+            out.push_back({std::string(f[2]), decode_mountinfo(std::string(f[3])), decode_mountinfo(std::string(f[4]))});
+        }
+        start = end + 1;
     }
     return out;
 }

@@ -15,10 +15,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -194,10 +192,11 @@ constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
 std::vector<pid_t> our_children() {
     std::vector<pid_t> out;
     const std::string self = std::to_string(::getpid());
-    std::ifstream in("/proc/self/task/" + self + "/children");
-    pid_t p = 0;
-    while (in >> p) {
-        out.push_back(p);
+    const std::string text = sys::read_small_file("/proc/self/task/" + self + "/children", 1 << 20);
+    for (const auto f : util::fields(text)) {
+        if (const auto p = util::parse_int(f); p && *p > 0) {
+            out.push_back(static_cast<pid_t>(*p));
+        }
     }
     return out;
 }

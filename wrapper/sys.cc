@@ -43,6 +43,28 @@ Result<struct stat> fstat_fd(int fd, const std::string& what, ErrorCode code) {
     return st;
 }
 
+std::string read_small_file(const std::string& path, size_t max) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return "";
+    }
+    std::string out(max, '\0');
+    size_t got = 0;
+    while (got < max) {
+        const ssize_t n = ::read(fd, out.data() + got, max - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    out.resize(got);
+    return out;
+}
+
 Result<std::string> read_all(int fd, const std::string& what, size_t max) {
     std::string out;
     char buf[16384];

@@ -33,6 +33,10 @@ class UniqueFd {
 // fstat() on an fd; error code `code` on failure.
 [[nodiscard]] Result<struct stat> fstat_fd(int fd, const std::string& what, ErrorCode code);
 
+// The first `max` bytes of a small file (/proc, /etc/machine-id), or "" when it cannot be read.
+// No iostreams: every request starts a new process, and they cost more than the read.
+[[nodiscard]] std::string read_small_file(const std::string& path, size_t max = 65536);
+
 // Reads a whole regular file from an fd opened for reading, up to `max` bytes.
 [[nodiscard]] Result<std::string> read_all(int fd, const std::string& what, size_t max);
 

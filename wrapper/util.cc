@@ -114,6 +114,25 @@ std::string printable(std::string_view s, size_t max_len) {
     return out;
 }
 
+std::vector<std::string_view> fields(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) {
+            ++i;
+        }
+        size_t j = i;
+        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') {
+            ++j;
+        }
+        if (j > i) {
+            out.push_back(s.substr(i, j - i));
+        }
+        i = j;
+    }
+    return out;
+}
+
 std::vector<std::string> split_path(std::string_view path) {
     std::vector<std::string> out;
     size_t i = 0;

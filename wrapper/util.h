@@ -21,6 +21,8 @@ namespace diag::util {
 
 // Splits "/a/b/c" into {"a","b","c"}; empty components are dropped.
 [[nodiscard]] std::vector<std::string> split_path(std::string_view path);
+// Whitespace-separated fields (space, tab, newline).
+[[nodiscard]] std::vector<std::string_view> fields(std::string_view s);
 // Joins components into an absolute path ("/" for none).
 [[nodiscard]] std::string join_path(const std::vector<std::string>& comps, size_t n);
 [[nodiscard]] std::string join_path(const std::vector<std::string>& comps);

@@ -436,12 +436,22 @@ ok_cert = (c.get("fingerprint") == fp_cert and cert.get("key_id") == "e2e-cert-a
            and cert.get("ca_fingerprint") == fp_ca)
 print("plain", "ok" if ok_plain else "bad", json.dumps(p))
 print("cert", "ok" if ok_cert else "bad", json.dumps(c))
+# Where it came from: sshd's pid (found by walking up /proc/PID/stat) and SSH_CONNECTION.
+d = next((r for r in recs if r.get("diag", {}).get("request_id") == plain_id), {})
+pid, src = d.get("diag", {}).get("sshd_pid"), d.get("source", {})
+ok_origin = isinstance(pid, int) and pid > 1 and src.get("ip") == "127.0.0.1" and isinstance(src.get("port"), int)
+print("origin", "ok" if ok_origin else "bad", json.dumps({"sshd_pid": pid, "source": src}))
 PY
 )
 if grep -q '^plain ok' <<<"$key_report"; then
     ok "audit: plain key recorded with ssh-keygen's fingerprint and the policy's principal"
 else
     not_ok "audit: plain key recorded with ssh-keygen's fingerprint and the policy's principal" "$key_report"
+fi
+if grep -q '^origin ok' <<<"$key_report"; then
+    ok "audit: the record names the sshd process and the client address"
+else
+    not_ok "audit: the record names the sshd process and the client address" "$key_report"
 fi
 if grep -q '^cert ok' <<<"$key_report"; then
     ok "audit: certificate recorded with key id, serial, CA fingerprint and the key's fingerprint"

@@ -27,6 +27,16 @@ TEST(Util, SizesParseToBytes) {
     }
 }
 
+TEST(Util, FieldsSplitOnRunsOfWhitespace) {
+    using V = std::vector<std::string_view>;
+    EXPECT_EQ(fields(""), V{});
+    EXPECT_EQ(fields(" \t\n"), V{});
+    EXPECT_EQ(fields("192.0.2.7 50000 127.0.0.1 22"), (V{"192.0.2.7", "50000", "127.0.0.1", "22"}));
+    EXPECT_EQ(fields("  a\tb\n\nc  "), (V{"a", "b", "c"}));
+    // /proc/PID/stat after "(comm)": state, then ppid.
+    EXPECT_EQ(fields(" S 527 527 19223"), (V{"S", "527", "527", "19223"}));
+}
+
 TEST(Util, PathWithinIsComponentWise) {
     EXPECT_TRUE(path_within("/tmp", "/tmp"));
     EXPECT_TRUE(path_within("/tmp/x", "/tmp"));
