@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -48,20 +49,19 @@ std::string read_small_file(const std::string& path, size_t max) {
     if (fd < 0) {
         return "";
     }
-    std::string out(max, '\0');
-    size_t got = 0;
-    while (got < max) {
-        const ssize_t n = ::read(fd, out.data() + got, max - got);
+    std::string out;
+    char buf[4096];
+    while (out.size() < max) {
+        const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             break;
         }
-        got += static_cast<size_t>(n);
+        out.append(buf, static_cast<size_t>(n));
     }
     ::close(fd);
-    out.resize(got);
     return out;
 }
 
