@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 build=${1:-build-release}
 [[ $(id -u) -eq 0 ]] || { echo "bench/run.sh: run as root" >&2; exit 1; }
-[[ -x $build/diag-wrapper && -x $build/bench/diag_bench ]] || {
-    cmake --preset release >/dev/null && cmake --build --preset release --target diag-wrapper diag_bench >/dev/null
+[[ -x $build/diag-wrapper && -x $build/bench/diag_bench && -x $build/bench/diag_bench_floor ]] || {
+    cmake --preset release >/dev/null &&
+        cmake --build --preset release --target diag-wrapper diag_bench diag_bench_floor >/dev/null
     build=build-release
 }
 tmp=$(mktemp -d /tmp/diagbench.XXXXXX)
@@ -48,6 +49,8 @@ echo "== per-request overhead (median of 200)"
 # The shipped policy as deployed (40 rules, ~140 deny entries), its audit file moved here.
 sed 's|^file = .*|file = "'"$tmp"'/audit.jsonl"|' policy/default.toml > "$tmp/default.toml"
 chmod 644 "$tmp/default.toml"
+echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of the wrapper (median of 200)"
+"$build/bench/diag_bench" requests "${as_user[*]}" "$build/bench/diag_bench_floor" "$tmp/policy.toml" "$tmp/small.txt"
 echo "== per-request overhead with the shipped policy/default.toml (median of 200)"
 "$build/bench/diag_bench" requests "${as_user[*]}" "$build/diag-wrapper" "$tmp/default.toml" "$tmp/small.txt" cat-only
 echo "== streaming (median of 5)"
