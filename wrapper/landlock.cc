@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,8 +54,8 @@ constexpr size_t kMaxRules = 100000;
 
 class Builder {
   public:
-    Builder(const policy::Deny& deny, int ruleset_fd, uint64_t read_file, uint64_t read_dir)
-        : deny_(deny), fd_(ruleset_fd), read_file_(read_file), read_dir_(read_dir) {}
+    Builder(const policy::Deny& deny, int ruleset_fd, uint64_t read_file, uint64_t read_dir, bool skip_guarded)
+        : deny_(deny), fd_(ruleset_fd), read_file_(read_file), read_dir_(read_dir), skip_guarded_(skip_guarded) {}
 
     Status add(int parent_fd, uint64_t access, const std::string& what) {
         PathBeneathAttr attr{access, parent_fd};
@@ -85,7 +87,7 @@ class Builder {
             ::close(listfd);
             return ok_status();
         }
-        const path_resolve::DenyScope scope(deny_, dir);
+        const path_resolve::DenyScope scope(deny_, dir, skip_guarded_);
         Status st = ok_status();
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;
@@ -134,8 +136,29 @@ class Builder {
     int fd_;
     uint64_t read_file_;
     uint64_t read_dir_;
+    bool skip_guarded_;
     size_t rules_ = 0;
 };
+
+// True when the child could hold CAP_SYS_RAWIO after exec: root (exec grants it), or the
+// capability in our effective, permitted, inheritable or ambient set. no_new_privs stops file
+// capabilities. When in doubt, true: the walk then covers the raw-I/O devices too.
+bool may_hold_raw_io() {
+    if (::getuid() == 0 || ::geteuid() == 0) {
+        return true;
+    }
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &hdr, data) != 0) {
+        return true;
+    }
+    static_assert(CAP_SYS_RAWIO < 32, "CAP_SYS_RAWIO is in the first capability word");
+    const uint32_t bit = 1U << CAP_SYS_RAWIO;
+    if (((data[0].effective | data[0].permitted | data[0].inheritable) & bit) != 0) {
+        return true;
+    }
+    return ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_RAWIO, 0, 0) != 0;
+}
 
 }  // namespace
 
@@ -166,12 +189,15 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     rs.fd = sys::UniqueFd(static_cast<int>(fd));
     rs.handled_fs = attr.handled_access_fs;
 
-    Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir);
+    // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
+    // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (path_resolve.cc).
+    rs.raw_io_by_kernel = !may_hold_raw_io();
+    Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir, rs.raw_io_by_kernel);
     sys::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) {
         return sys_error(ErrorCode::kExecFailed, "open(/)", errno);
     }
-    if (path_resolve::deny_below(deny, "/") == nullptr) {
+    if (path_resolve::deny_below(deny, "/", rs.raw_io_by_kernel) == nullptr) {
         DIAG_TRY(b.add(root.get(), kFsReadFile | kFsReadDir, "/"));
     } else {
         DIAG_TRY(b.walk("/", root.get()));

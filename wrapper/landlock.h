@@ -25,6 +25,7 @@ struct Ruleset {
     int abi = 0;
     size_t rules = 0;
     uint64_t handled_fs = 0;
+    bool raw_io_by_kernel = false;  // /dev/mem & co. left to their driver's CAP_SYS_RAWIO check
 };
 
 // Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its

@@ -7,6 +7,7 @@
 #include <glob.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -140,17 +141,35 @@ bool is_pseudo_fs_path(const std::string& p) {
 }
 
 void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
-                const std::vector<Mount>& mounts) {
+                const std::vector<Mount>& mounts, bool kernel_guarded) {
     struct stat st {};
     if (::stat(canonical.c_str(), &st) != 0) {
         return;
     }
-    add_deny_entry(deny, canonical, origin);
+    add_deny_entry(deny, canonical, origin, kernel_guarded);
     if (deny.objects.emplace(std::make_pair(st.st_dev, st.st_ino), canonical).second) {
+        // A bind mount of a device is the same device: its driver checks the same capability.
         for (const auto& alias : mount_aliases(canonical, mounts)) {
-            add_deny_entry(deny, alias, origin + " (bind mount of " + canonical + ")");
+            add_deny_entry(deny, alias, origin + " (bind mount of " + canonical + ")", kernel_guarded);
         }
     }
+}
+
+// Built-in devices whose driver refuses open(2) without CAP_SYS_RAWIO (drivers/char/mem.c
+// open_port), whatever their mode; /dev/kmem is gone since 5.13 (same check before). Only when
+// the path is that driver's node (char 1:1, 1:2, 1:4) or absent (only root can make one): a
+// regular file there is an ordinary denied file.
+bool raw_io_device(const std::string& path) {
+    const bool named = path == "/dev/mem" || path == "/dev/kmem" || path == "/dev/port";
+    if (!named) {
+        return false;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return errno == ENOENT;
+    }
+    const unsigned minor_no = minor(st.st_rdev);
+    return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && (minor_no == 1 || minor_no == 2 || minor_no == 4);
 }
 
 bool on_procfs(int fd) {
@@ -364,7 +383,9 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             }
         }
         const std::string written = util::join_path(comps);
-        add_deny_entry(deny, written, r.origin);
+        // Only the built-in entries: a policy that names /dev/mem itself gets the full walk.
+        const bool guarded = r.origin == "built-in" && raw_io_device(written);
+        add_deny_entry(deny, written, r.origin, guarded);
         // Canonical form of the glob-free prefix (a denied symlink protects its target).
         size_t plain = 0;
         while (plain < comps.size() && !util::has_glob(comps[plain])) {
@@ -380,12 +401,12 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         for (size_t i = plain; i < comps.size(); ++i) {
             canon += (canon == "/" ? "" : "/") + comps[i];
         }
-        add_deny_entry(deny, canon, r.origin);
+        add_deny_entry(deny, canon, r.origin, guarded);
         if (is_pseudo_fs_path(canon)) {
             continue;  // /proc objects come and go; the patterns cover them.
         }
         if (plain == comps.size()) {
-            add_object(deny, canon, r.origin, mounts);
+            add_object(deny, canon, r.origin, mounts, guarded);
             continue;
         }
         glob_t g{};
@@ -409,7 +430,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
                                                                  std::to_string(kMaxGlobMatches) + " paths");
             }
             for (size_t i = 0; i < g.gl_pathc; ++i) {
-                add_object(deny, canonicalize_lenient(g.gl_pathv[i]), r.origin, mounts);
+                add_object(deny, canonicalize_lenient(g.gl_pathv[i]), r.origin, mounts, guarded);
             }
         }
         ::globfree(&g);
@@ -417,14 +438,14 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     return deny;
 }
 
-void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin) {
+void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin, bool kernel_guarded) {
     if (deny.exact.count(pattern) != 0 || std::any_of(deny.globs.begin(), deny.globs.end(), [&](const DenyGlob& g) {
             return deny.entries[g.entry].pattern == pattern;
         })) {
         return;
     }
     const size_t idx = deny.entries.size();
-    deny.entries.push_back({pattern, origin});
+    deny.entries.push_back({pattern, origin, kernel_guarded});
     auto comps = util::split_path(pattern);
     if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); })) {
         deny.globs.push_back({idx, std::move(comps)});
@@ -433,6 +454,9 @@ void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& o
     deny.exact.emplace(util::join_path(comps), idx);
     for (size_t n = 0; n < comps.size(); ++n) {
         deny.ancestors.emplace(util::join_path(comps, n), idx);
+        if (!kernel_guarded) {
+            deny.unguarded_ancestors.emplace(util::join_path(comps, n), idx);
+        }
     }
 }
 
@@ -457,16 +481,22 @@ const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
     return nullptr;
 }
 
-const DenyEntry* deny_below(const Deny& deny, std::string_view dir) {
+const DenyEntry* deny_below(const Deny& deny, std::string_view dir, bool skip_guarded) {
     const auto path = util::split_path(dir);
     const std::string canonical = util::join_path(path);
     if (auto it = deny.exact.find(canonical); it != deny.exact.end()) {
-        return &deny.entries[it->second];
+        if (!(skip_guarded && deny.entries[it->second].kernel_guarded)) {
+            return &deny.entries[it->second];
+        }
     }
-    if (auto it = deny.ancestors.find(canonical); it != deny.ancestors.end()) {
+    const auto& ancestors = skip_guarded ? deny.unguarded_ancestors : deny.ancestors;
+    if (auto it = ancestors.find(canonical); it != ancestors.end()) {
         return &deny.entries[it->second];
     }
     for (const auto& g : deny.globs) {
+        if (skip_guarded && deny.entries[g.entry].kernel_guarded) {
+            continue;
+        }
         if (g.parts.size() >= path.size() && prefix_matches(g.parts, path, path.size())) {
             return &deny.entries[g.entry];
         }
@@ -474,7 +504,8 @@ const DenyEntry* deny_below(const Deny& deny, std::string_view dir) {
     return nullptr;
 }
 
-DenyScope::DenyScope(const Deny& deny, std::string_view dir) : deny_(deny) {
+DenyScope::DenyScope(const Deny& deny, std::string_view dir, bool skip_guarded)
+    : deny_(deny), skip_guarded_(skip_guarded) {
     const auto comps = util::split_path(dir);
     depth_ = comps.size();
     prefix_ = util::join_path(comps);
@@ -491,15 +522,23 @@ DenyScope::DenyScope(const Deny& deny, std::string_view dir) : deny_(deny) {
 
 const DenyEntry* DenyScope::lookup(const std::string& name, bool below) const {
     path_.assign(prefix_).append(name);
+    // below() leaves kernel-guarded entries out when asked to; denied() never does.
+    const bool skip = below && skip_guarded_;
     if (auto it = deny_.exact.find(path_); it != deny_.exact.end()) {
-        return &deny_.entries[it->second];
+        if (!(skip && deny_.entries[it->second].kernel_guarded)) {
+            return &deny_.entries[it->second];
+        }
     }
     if (below) {
-        if (auto it = deny_.ancestors.find(path_); it != deny_.ancestors.end()) {
+        const auto& ancestors = skip ? deny_.unguarded_ancestors : deny_.ancestors;
+        if (auto it = ancestors.find(path_); it != ancestors.end()) {
             return &deny_.entries[it->second];
         }
     }
     for (const DenyGlob* g : candidates_) {
+        if (skip && deny_.entries[g->entry].kernel_guarded) {
+            continue;
+        }
         // denied: the pattern ends at this entry; below: it ends here or further down.
         if ((below || g->parts.size() == depth_ + 1) && ::fnmatch(g->parts[depth_].c_str(), name.c_str(), 0) == 0) {
             return &deny_.entries[g->entry];

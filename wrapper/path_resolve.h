@@ -36,21 +36,24 @@ struct RawDeny {
 [[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
 
 // Adds one pattern (canonical, absolute, may contain globs) to `deny` and its index; duplicates
-// are ignored.
-void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::string& origin);
+// are ignored (the first one stays).
+void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::string& origin,
+                    bool kernel_guarded = false);
 
 // The deny entry that covers `canonical` (the path itself or an ancestor), or nullptr.
 [[nodiscard]] const policy::DenyEntry* match_deny(const policy::Deny& deny, std::string_view canonical);
 
 // The deny entry that lies at or below `dir` (so reading the tree would reach it), or nullptr.
-[[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir);
+// With `skip_guarded`, kernel_guarded entries do not count.
+[[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir,
+                                                  bool skip_guarded = false);
 
 // The denylist as seen from one directory, for walks that test every entry of it (the Landlock
-// walk): denied(name) and below(name) answer match_deny and deny_below for `dir`/name, without
-// splitting paths or testing every glob for every entry. `dir` is canonical.
+// walk): denied(name) and below(name) answer match_deny and deny_below(skip_guarded) for
+// `dir`/name, without splitting paths or testing every glob for every entry. `dir` is canonical.
 class DenyScope {
   public:
-    DenyScope(const policy::Deny& deny, std::string_view dir);
+    DenyScope(const policy::Deny& deny, std::string_view dir, bool skip_guarded = false);
     [[nodiscard]] const policy::DenyEntry* denied(const std::string& name) const;
     [[nodiscard]] const policy::DenyEntry* below(const std::string& name) const;
 
@@ -61,6 +64,7 @@ class DenyScope {
     std::string prefix_;                               // dir with a trailing '/'
     size_t depth_ = 0;                                 // components of dir
     const policy::DenyEntry* covered_ = nullptr;       // dir itself is denied
+    bool skip_guarded_ = false;
     std::vector<const policy::DenyGlob*> candidates_;  // globs whose first depth_ parts match dir
     mutable std::string path_;                         // scratch: dir/name
 };

@@ -279,6 +279,7 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
     if (abi >= 1) {
         DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths));
         ll["rules"] = c.landlock.rules;
+        ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
     c.seccomp = seccomp::filters(cmd.network);

@@ -92,6 +92,10 @@ struct Audit {
 struct DenyEntry {
     std::string pattern;  // canonical absolute path, may contain globs
     std::string origin;   // the entry as written (or "built-in"), for messages
+    // A built-in device the kernel opens only for CAP_SYS_RAWIO (/dev/mem, /dev/port, /dev/kmem):
+    // refused as an argument like any entry, but an unprivileged child needs no Landlock walk of
+    // /dev for it (landlock.cc).
+    bool kernel_guarded = false;
 };
 
 // A deny entry whose pattern has glob characters, split into components once.
@@ -118,6 +122,7 @@ struct Deny {
     // O(path depth), not O(entries), on the per-request hot paths (resolve, the Landlock walk).
     std::unordered_map<std::string, size_t> exact;      // literal pattern -> entry index
     std::unordered_map<std::string, size_t> ancestors;  // proper ancestor of a literal pattern -> entry
+    std::unordered_map<std::string, size_t> unguarded_ancestors;  // the same, without kernel_guarded entries
     std::vector<DenyGlob> globs;                        // entries whose pattern has glob characters
     // Directories a glob deny entry could not look into (unreadable): (dir, device).
     std::vector<std::pair<std::string, dev_t>> unexpanded;

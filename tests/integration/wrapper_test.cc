@@ -315,6 +315,43 @@ TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
     }
 }
 
+// The raw-I/O devices of the built-in denylist (/dev/mem, /dev/port) are left to their driver's
+// CAP_SYS_RAWIO check only when the child cannot hold it: as root the walk covers them.
+TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
+    }
+    if (::getuid() != 0) {
+        GTEST_SKIP() << "needs root to compare with an unprivileged run";
+    }
+    write(audit_, "", 0600);
+    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    const auto p = write_policy(policy(kCommands));
+    const std::string req = "SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/readme.txt";
+    auto unprivileged = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                     DIAG_WRAPPER_BIN, "--policy", p},
+                                    {req});
+    ASSERT_EQ(unprivileged.exit_code, 0) << unprivileged.err;
+    auto as_root = run_process({DIAG_WRAPPER_BIN, "--policy", p}, {req});
+    ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
+    const auto recs = audit_records();
+    std::vector<std::string> seen;
+    for (const auto& r : recs) {
+        if (r["event"]["action"] == "decision") {
+            seen.push_back(r["diag"]["confinement"]["landlock"]["raw_io_devices"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"kernel", "landlock"}));
+    // Either way the devices are refused as arguments.
+    for (const char* dev : {"/dev/mem", "/dev/port"}) {
+        auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
+                              "--policy", p},
+                             {std::string("SSH_ORIGINAL_COMMAND=cat ") + dev});
+        EXPECT_NE(r.exit_code, 0) << dev;
+        EXPECT_EQ(r.out, "") << dev;
+    }
+}
+
 TEST_F(Wrapper, UsageErrorsExit125) {
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"--bogus"}, {"--explain"}, {"-c", "a", "b"}, {"--policy"}}) {

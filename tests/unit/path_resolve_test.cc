@@ -2,6 +2,8 @@
 #include "wrapper/path_resolve.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -233,6 +235,45 @@ TEST(PathResolveDeny, MatchIsPerComponentGlob) {
 
 // The Landlock walk asks DenyScope instead of match_deny/deny_below: every answer must agree, or
 // the walk grants what resolve() refuses.
+// The raw-I/O devices need no Landlock walk of /dev for an unprivileged child; anything else the
+// policy denies there still does.
+TEST(PathResolveDeny, KernelGuardedEntriesDoNotMakeTheWalkDescend) {
+    policy::Deny d;
+    add_deny_entry(d, "/dev/mem", "built-in", true);
+    add_deny_entry(d, "/dev/port", "built-in", true);
+    EXPECT_NE(match_deny(d, "/dev/mem"), nullptr) << "still refused as an argument";
+    EXPECT_NE(deny_below(d, "/dev"), nullptr);
+    EXPECT_EQ(deny_below(d, "/dev", true), nullptr);
+    EXPECT_EQ(deny_below(d, "/", true), nullptr);
+    add_deny_entry(d, "/dev/disk/by-id/secret", "policy.toml:9");
+    EXPECT_NE(deny_below(d, "/dev", true), nullptr);
+    EXPECT_EQ(deny_below(d, "/dev", true)->pattern, "/dev/disk/by-id/secret");
+    // A policy entry for the same path stays an ordinary one: the first entry wins.
+    policy::Deny e;
+    add_deny_entry(e, "/dev/mem", "policy.toml:3");
+    add_deny_entry(e, "/dev/mem", "built-in", true);
+    EXPECT_NE(deny_below(e, "/dev", true), nullptr);
+}
+
+// build_deny marks the built-in raw-I/O devices only where the path is that driver's node (or
+// absent); the same path written in a policy is an ordinary entry.
+TEST(PathResolveDeny, OnlyBuiltInRawIoDeviceNodesAreKernelGuarded) {
+    struct stat st {};
+    const bool absent = ::stat("/dev/port", &st) != 0 && errno == ENOENT;
+    const bool node = !absent && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 4;
+    auto built = build_deny({});
+    ASSERT_TRUE(built.ok()) << built.error().msg;
+    const auto* port = match_deny(*built, "/dev/port");
+    ASSERT_NE(port, nullptr);
+    EXPECT_EQ(port->kernel_guarded, absent || node);
+    auto written = build_deny({{"/dev/port", "policy.toml:4"}});
+    ASSERT_TRUE(written.ok()) << written.error().msg;
+    EXPECT_FALSE(match_deny(*written, "/dev/port")->kernel_guarded);
+    const auto* proc = match_deny(*built, "/proc/kcore");
+    ASSERT_NE(proc, nullptr);
+    EXPECT_FALSE(proc->kernel_guarded) << "only the /dev raw-I/O nodes";
+}
+
 TEST(PathResolveDeny, ScopeAgreesWithMatchDenyAndDenyBelow) {
     policy::Deny d;
     for (const char* p : {"/home/*/.ssh", "/etc/shadow*", "/var/lib/secret", "/srv/*/keys/*.pem", "/opt/a/b",
@@ -241,22 +282,35 @@ TEST(PathResolveDeny, ScopeAgreesWithMatchDenyAndDenyBelow) {
     }
     const std::vector<std::string> dirs = {"/", "/home", "/home/alice", "/home/alice/.ssh", "/etc", "/var", "/var/lib",
                                            "/var/lib/secret", "/srv", "/srv/web", "/srv/web/keys", "/opt", "/opt/a",
-                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat"};
-    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice",
+                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat",
+                                           "/dev"};
+    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice", "dev",
+                                            "mem", "guarded", "guarded-x",
                                             "shadow", "shadow-", "passwd", "lib", "secret", "secrets", "web", "keys",
                                             "tls.pem", "tls.crt", "a", "b", "c", "environ", "1", "alpha", "cat", "x"};
+    // Kernel-guarded entries (the raw-I/O devices) count for denied(), and for below() unless
+    // it is asked to skip them.
+    add_deny_entry(d, "/dev/mem", "built-in", true);
+    add_deny_entry(d, "/opt/a/b/guarded", "built-in", true);
+    add_deny_entry(d, "/srv/*/guarded*", "built-in", true);
     size_t denied = 0;
     size_t below = 0;
+    size_t skipped = 0;
     for (const auto& dir : dirs) {
         const DenyScope scope(d, dir);
+        const DenyScope walk(d, dir, true);
         for (const auto& name : names) {
             const std::string path = (dir == "/" ? "" : dir) + "/" + name;
             EXPECT_EQ(scope.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
             EXPECT_EQ(scope.below(name) != nullptr, deny_below(d, path) != nullptr) << path;
+            EXPECT_EQ(walk.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
+            EXPECT_EQ(walk.below(name) != nullptr, deny_below(d, path, true) != nullptr) << path;
             denied += scope.denied(name) != nullptr;
             below += scope.below(name) != nullptr;
+            skipped += (scope.below(name) != nullptr) != (walk.below(name) != nullptr);
         }
     }
+    EXPECT_GT(skipped, 0u) << "no name differs between below() and the walk's below()";
     // The table exercises both answers, not only "nothing denied".
     EXPECT_GT(denied, 20u);
     EXPECT_GT(below, 20u);
