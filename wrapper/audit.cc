@@ -43,7 +43,7 @@ std::string timestamp_utc_us() {
 }
 
 std::string first_line(const char* path) {
-    std::string text = sys::read_small_file(path, 4096);
+    const std::string text = sys::read_small_file(path, 4096).value_or("");
     return text.substr(0, text.find('\n'));
 }
 
@@ -170,7 +170,8 @@ Origin read_origin() {
     // sshd runs us directly or through the login shell: look a few parents up for it.
     long pid = static_cast<long>(::getppid());
     for (int depth = 0; depth < 4 && pid > 1; ++depth) {
-        const std::string line = sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+        const std::string line =
+            sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096).value_or("");
         const size_t open = line.find('(');
         const size_t close = line.rfind(')');
         if (open == std::string::npos || close == std::string::npos || close < open) {

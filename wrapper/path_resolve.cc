@@ -80,9 +80,16 @@ struct Mount {
     std::string point;  // mount point
 };
 
-std::vector<Mount> read_mounts() {
+// The whole mount table or an error: a table cut short would hide bind mounts of denied paths
+// (fail open), so a table that cannot be read whole refuses the request.
+Result<std::vector<Mount>> read_mounts() {
     std::vector<Mount> out;
-    const std::string text = sys::read_small_file("/proc/self/mountinfo", 4 << 20);
+    const auto table = sys::read_small_file("/proc/self/mountinfo", kMaxMountTableBytes);
+    if (!table) {
+        return make_error(ErrorCode::kPolicyInvalid, "/proc/self/mountinfo: cannot be read whole (missing, or larger than " +
+                                                         std::to_string(kMaxMountTableBytes) + " bytes)");
+    }
+    const std::string& text = *table;
     size_t start = 0;
     while (start < text.size()) {
         size_t end = text.find('\n', start);
@@ -361,7 +368,7 @@ const std::vector<std::string>& builtin_denies() {
 
 Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     Deny deny;
-    const auto mounts = read_mounts();
+    DIAG_TRY_ASSIGN(const auto mounts, read_mounts());
     std::vector<RawDeny> all = raw;
     for (const auto& b : builtin_denies()) {
         all.push_back({b, "built-in"});

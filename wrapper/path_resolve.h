@@ -21,6 +21,7 @@ inline constexpr size_t kMaxGlobMatches = 4096;
 inline constexpr size_t kMaxHardlinkScan = 10000;         // entries scanned under denied dirs per request
 inline constexpr size_t kMaxHardlinkScanPerRoot = 2000;   // ... and under any one denied directory
 inline constexpr size_t kMaxTreeScan = 200000;      // entries scanned in a tree whose content is read
+inline constexpr size_t kMaxMountTableBytes = 256u << 20;  // /proc/self/mountinfo (~150 bytes a mount)
 
 // Denied no matter what the policy says.
 [[nodiscard]] const std::vector<std::string>& builtin_denies();

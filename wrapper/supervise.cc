@@ -36,10 +36,9 @@ struct WireFailure {
     int err;
 };
 
-// One relayed stream: the child's pipe, our fd, a running SHA-256. With a hasher thread
-// (adr/0006), each chunk is tee'd into `side` by reference and spliced on to `to` without
-// passing through user space; the hasher reads `side`. Without one, chunks are read, hashed and
-// written here.
+// One relayed stream: the child's pipe, our fd, a running SHA-256. Each chunk is read into our
+// buffer and written on to `to`; the SHA-256 is computed here for the first MiB, then by a hasher
+// thread that reads a copy of each chunk from the `side` pipe (adr/0006).
 struct Relay {
     sys::UniqueFd from;
     int to = -1;
@@ -48,7 +47,7 @@ struct Relay {
     bool open = true;
     sys::UniqueFd side_r;  // the hasher's end
     sys::UniqueFd side_w;  // ours; closed when the stream ends, which ends the hasher's read
-    bool zero_copy = true; // splice to `to` works (not a terminal, for one)
+    bool hash_lost = false;  // the side pipe failed: the digest does not cover the stream
 };
 
 bool write_all(int fd, const char* p, size_t n) {
@@ -66,10 +65,16 @@ bool write_all(int fd, const char* p, size_t n) {
     return true;
 }
 
-// The hasher thread: hashes what the relay tees into the side pipes until both reach EOF.
+// The hasher thread: hashes what the relay copies into the side pipes until both reach EOF. A
+// stream it cannot read any more is closed on its side, so the relay's next copy fails (EPIPE;
+// SIGPIPE is blocked) instead of blocking on a full pipe, and that stream's digest is marked lost.
 void hash_aside(Relay* relays) {
     std::vector<char> buf(kBufferBytes);
     bool open[2] = {true, true};
+    auto give_up = [&](int i) {
+        relays[i].side_r = sys::UniqueFd();
+        open[i] = false;
+    };
     while (open[0] || open[1]) {
         pollfd fds[2];
         int which[2];
@@ -84,7 +89,10 @@ void hash_aside(Relay* relays) {
             if (errno == EINTR) {
                 continue;
             }
-            return;  // cannot happen with valid fds; the digests then cover less, and say so below
+            for (nfds_t k = 0; k < n; ++k) {
+                give_up(which[k]);
+            }
+            return;
         }
         for (nfds_t k = 0; k < n; ++k) {
             if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
@@ -94,8 +102,10 @@ void hash_aside(Relay* relays) {
             const ssize_t got = ::read(r.side_r.get(), buf.data(), buf.size());
             if (got > 0) {
                 r.md.update(buf.data(), static_cast<size_t>(got));
-            } else if (got == 0 || errno != EINTR) {
-                open[which[k]] = false;
+            } else if (got == 0) {
+                open[which[k]] = false;  // the relay closed its end: the stream is complete
+            } else if (errno != EINTR) {
+                give_up(which[k]);
             }
         }
     }
@@ -137,53 +147,28 @@ std::optional<std::thread> start_hasher(Relay* relays) {
 // Moves up to `want` (> 0) bytes of `r.from` on to `r.to`, hashing them (inline, or through the
 // side pipe). Returns the bytes taken from the child (0 at EOF, -1 on a read error). `to_failed`
 // is set when `r.to` refuses data (the client is gone); the chunk is still taken and hashed, so
-// the digest covers what the child printed.
+// the digest covers what the child printed. The bytes are read into our own buffer first, and
+// what is delivered and what is hashed are that one private copy: pages the child put into its
+// pipe by reference (vmsplice) could change between a zero-copy tee and the client's read.
 ssize_t relay_chunk(Relay& r, std::vector<char>& buf, size_t want, bool& to_failed) {
-    want = std::min(want, buf.size());
-    if (!r.side_w.valid()) {
-        const ssize_t got = ::read(r.from.get(), buf.data(), want);
-        if (got > 0) {
-            r.md.update(buf.data(), static_cast<size_t>(got));
-            if (!to_failed && !write_all(r.to, buf.data(), static_cast<size_t>(got))) {
-                to_failed = true;
-            }
-        }
+    const ssize_t got = ::read(r.from.get(), buf.data(), std::min(want, buf.size()));
+    if (got <= 0) {
         return got;
     }
-    // tee blocks while the side pipe is full (the hasher catches up); POLLIN said data is here.
-    const ssize_t n = ::tee(r.from.get(), r.side_w.get(), want, 0);
-    if (n <= 0) {
-        return n;
+    const size_t n = static_cast<size_t>(got);
+    if (r.side_w.valid()) {
+        // The hasher's copy; blocks only while the hasher catches up.
+        if (!write_all(r.side_w.get(), buf.data(), n)) {
+            r.side_w = sys::UniqueFd();  // the hasher gave up on this stream (hash_aside)
+            r.hash_lost = true;
+        }
+    } else if (!r.hash_lost) {
+        r.md.update(buf.data(), n);
     }
-    size_t moved = 0;
-    while (moved < static_cast<size_t>(n) && r.zero_copy && !to_failed) {
-        const ssize_t m = ::splice(r.from.get(), nullptr, r.to, nullptr, static_cast<size_t>(n) - moved, 0);
-        if (m > 0) {
-            moved += static_cast<size_t>(m);
-        } else if (m < 0 && errno == EINTR) {
-            continue;
-        } else if (m < 0 && (errno == EINVAL || errno == ENOSYS)) {
-            r.zero_copy = false;  // `to` cannot take a splice: copy from here on
-        } else {
-            to_failed = true;
-        }
+    if (!to_failed && !write_all(r.to, buf.data(), n)) {
+        to_failed = true;
     }
-    // Whatever splice did not move: copied (or, with the client gone, taken and dropped), so
-    // the child's pipe stays in step with what was tee'd.
-    while (moved < static_cast<size_t>(n)) {
-        const ssize_t got = ::read(r.from.get(), buf.data(), std::min(buf.size(), static_cast<size_t>(n) - moved));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return -1;  // the tee'd bytes vanished: only another reader could do that
-        }
-        if (!to_failed && !write_all(r.to, buf.data(), static_cast<size_t>(got))) {
-            to_failed = true;
-        }
-        moved += static_cast<size_t>(got);
-    }
-    return n;
+    return got;
 }
 
 constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
@@ -192,7 +177,8 @@ constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
 std::vector<pid_t> our_children() {
     std::vector<pid_t> out;
     const std::string self = std::to_string(::getpid());
-    const std::string text = sys::read_small_file("/proc/self/task/" + self + "/children", 1 << 20);
+    // NPROC bounds the children; an unreadable list is an empty one (the sweep reaps until ECHILD).
+    const std::string text = sys::read_small_file("/proc/self/task/" + self + "/children", 16 << 20).value_or("");
     for (const auto f : util::fields(text)) {
         if (const auto p = util::parse_int(f); p && *p > 0) {
             out.push_back(static_cast<pid_t>(*p));
@@ -481,7 +467,8 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
 
     for (auto& r : relays) {
-        r.stats->sha256 = r.md.hex_digest();
+        // Empty when the hasher could not read the whole stream: no digest rather than a wrong one.
+        r.stats->sha256 = r.hash_lost ? std::string() : r.md.hex_digest();
     }
     out.duration_ms = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());

@@ -44,19 +44,23 @@ Result<struct stat> fstat_fd(int fd, const std::string& what, ErrorCode code) {
     return st;
 }
 
-std::string read_small_file(const std::string& path, size_t max) {
+std::optional<std::string> read_small_file(const std::string& path, size_t max) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        return "";
+        return std::nullopt;
     }
     std::string out;
     char buf[4096];
-    while (out.size() < max) {
-        const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
+        if (n < 0 || out.size() + static_cast<size_t>(n) > max) {
+            ::close(fd);
+            return std::nullopt;
+        }
+        if (n == 0) {
             break;
         }
         out.append(buf, static_cast<size_t>(n));

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 
 #include "wrapper/error.h"
@@ -33,9 +34,10 @@ class UniqueFd {
 // fstat() on an fd; error code `code` on failure.
 [[nodiscard]] Result<struct stat> fstat_fd(int fd, const std::string& what, ErrorCode code);
 
-// The first `max` bytes of a small file (/proc, /etc/machine-id), or "" when it cannot be read.
-// No iostreams: every request starts a new process, and they cost more than the read.
-[[nodiscard]] std::string read_small_file(const std::string& path, size_t max = 65536);
+// A whole small file (/proc, /etc/machine-id), or nullopt when it cannot be read or is larger
+// than `max` bytes: never a silent prefix. No iostreams: every request starts a new process, and
+// they cost more than the read.
+[[nodiscard]] std::optional<std::string> read_small_file(const std::string& path, size_t max);
 
 // Reads a whole regular file from an fd opened for reading, up to `max` bytes.
 [[nodiscard]] Result<std::string> read_all(int fd, const std::string& what, size_t max);

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,7 +57,8 @@ int usage() {
         "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P\n"
         "  setsid | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
-        "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n",
+        "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
+        "  vmsplice-late N\n",
         stderr);
     return kUsage;
 }
@@ -215,6 +217,25 @@ int print_pattern(const char* count, bool both) {
     return 0;
 }
 
+// N bytes of the pattern, then one page of 'A' put into stdout by reference (vmsplice), which
+// is rewritten to 'B' 0.3 s later: a relay that delivers the page by reference while hashing it
+// earlier (or the other way round) records a digest of bytes the client did not get.
+int vmsplice_late(const char* count) {
+    if (int rc = print_pattern(count, false); rc != 0) {
+        return rc;
+    }
+    alignas(4096) static char page[4096];
+    std::memset(page, 'A', sizeof page);
+    iovec iov{page, sizeof page};
+    if (::vmsplice(STDOUT_FILENO, &iov, 1, 0) != static_cast<ssize_t>(sizeof page)) {
+        return outcome(-1);
+    }
+    timespec ts{0, 300 * 1000 * 1000};
+    ::nanosleep(&ts, nullptr);
+    std::memset(page, 'B', sizeof page);
+    return 0;
+}
+
 int print_bytes(const char* count) {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(count, &end, 10);
@@ -272,6 +293,7 @@ int main(int argc, char** argv) {
         if (mode == "print-bytes") return print_bytes(a);
         if (mode == "print-pattern") return print_pattern(a, false);
         if (mode == "print-both") return print_pattern(a, true);
+        if (mode == "vmsplice-late") return vmsplice_late(a);
         if (mode == "nr") return outcome(::syscall(std::strtol(a, nullptr, 10), 0, 0, 0, 0, 0, 0));
     }
     // Two path arguments.

@@ -2,6 +2,9 @@
 #include "wrapper/util.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "wrapper/sys.h"
 
 namespace diag::util {
 namespace {
@@ -35,6 +38,26 @@ TEST(Util, FieldsSplitOnRunsOfWhitespace) {
     EXPECT_EQ(fields("  a\tb\n\nc  "), (V{"a", "b", "c"}));
     // /proc/PID/stat after "(comm)": state, then ppid.
     EXPECT_EQ(fields(" S 527 527 19223"), (V{"S", "527", "527", "19223"}));
+}
+
+// Never a silent prefix: a file larger than the bound is no file (mountinfo cut short would hide
+// bind mounts of denied paths).
+TEST(Util, ReadSmallFileIsWholeOrNothing) {
+    char tmpl[] = "/tmp/diag-small.XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    const std::string text(10000, 'q');
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    EXPECT_EQ(sys::read_small_file(tmpl, 10000), text);
+    EXPECT_EQ(sys::read_small_file(tmpl, 9999), std::nullopt);
+    EXPECT_EQ(sys::read_small_file(tmpl, 100), std::nullopt);
+    ::unlink(tmpl);
+    EXPECT_EQ(sys::read_small_file(tmpl, 10000), std::nullopt);
+    // /proc files report size 0 but have content.
+    const auto self = sys::read_small_file("/proc/self/stat", 4096);
+    ASSERT_TRUE(self.has_value());
+    EXPECT_EQ(self->rfind(std::to_string(::getpid()) + " (", 0), 0u);
 }
 
 TEST(Util, PathWithinIsComponentWise) {
