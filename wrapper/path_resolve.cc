@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <glob.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -366,6 +365,61 @@ const std::vector<std::string>& builtin_denies() {
     return kBuiltin;
 }
 
+namespace {
+
+// Every existing path that `comps` (a canonical deny pattern, split) names, matching each glob
+// component with fnmatch(3) without FNM_PERIOD, as match_deny does. A directory it cannot read is
+// noted in `unexpanded` (the hard-link check then knows it could not look there). Bounded: more
+// than kMaxGlobMatches matches or kMaxGlobScan entries read is a policy error.
+Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
+                      std::vector<std::string>& out, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+                      size_t& scanned, const RawDeny& r) {
+    if (i == comps.size()) {
+        struct stat st {};
+        if (::lstat(at.c_str(), &st) == 0) {
+            out.push_back(at);
+            if (out.size() > kMaxGlobMatches) {
+                return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
+                                                                 std::to_string(kMaxGlobMatches) + " paths");
+            }
+        }
+        return ok_status();
+    }
+    const std::string base = at == "/" ? "" : at;
+    if (!util::has_glob(comps[i])) {
+        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unexpanded, scanned, r);
+    }
+    DIR* d = ::opendir(at.c_str());
+    if (d == nullptr) {
+        struct stat st {};
+        if ((errno == EACCES || errno == EPERM) && ::stat(at.c_str(), &st) == 0) {
+            unexpanded.emplace_back(at, st.st_dev);
+        }
+        return ok_status();  // absent or not a directory: nothing there to deny
+    }
+    std::vector<std::string> names;
+    while (const dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        if (++scanned > kMaxGlobScan) {
+            ::closedir(d);
+            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' reads more than " +
+                                                             std::to_string(kMaxGlobScan) + " directory entries");
+        }
+        if (::fnmatch(comps[i].c_str(), e->d_name, 0) == 0) {
+            names.emplace_back(e->d_name);
+        }
+    }
+    ::closedir(d);
+    for (const auto& name : names) {
+        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unexpanded, scanned, r));
+    }
+    return ok_status();
+}
+
+}  // namespace
+
 Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     Deny deny;
     DIAG_TRY_ASSIGN(const auto mounts, read_mounts());
@@ -416,31 +470,15 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             add_object(deny, canon, r.origin, mounts, guarded);
             continue;
         }
-        glob_t g{};
-        // GLOB_ERR: a directory the glob cannot read is reported, not skipped, so the hard-link
-        // check knows it could not look there.
-        int rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE | GLOB_ERR, nullptr, &g);
-        if (rc == GLOB_ABORTED) {
-            ::globfree(&g);
-            const std::string prefix = util::join_path(comps, plain);
-            struct stat pst {};
-            if (::stat(prefix.c_str(), &pst) == 0) {
-                deny.unexpanded.emplace_back(prefix, pst.st_dev);
-            }
-            g = glob_t{};
-            rc = ::glob(canon.c_str(), GLOB_NOSORT | GLOB_NOESCAPE, nullptr, &g);
+        // Expanded by us, not glob(3): '*' must match dot names here exactly as in match_deny,
+        // and glob does not let it in directory components (GLOB_PERIOD only reaches the last).
+        // /home/*/.ssh must find /home/.hidden/.ssh, or its bind mounts and hard links go unseen.
+        std::vector<std::string> matches;
+        size_t scanned = 0;
+        DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, deny.unexpanded, scanned, r));
+        for (const auto& m : matches) {
+            add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
         }
-        if (rc == 0) {
-            if (g.gl_pathc > kMaxGlobMatches) {
-                ::globfree(&g);
-                return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
-                                                                 std::to_string(kMaxGlobMatches) + " paths");
-            }
-            for (size_t i = 0; i < g.gl_pathc; ++i) {
-                add_object(deny, canonicalize_lenient(g.gl_pathv[i]), r.origin, mounts, guarded);
-            }
-        }
-        ::globfree(&g);
     }
     return deny;
 }

@@ -18,6 +18,7 @@ namespace diag::path_resolve {
 
 inline constexpr int kMaxSymlinks = 40;
 inline constexpr size_t kMaxGlobMatches = 4096;
+inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
 inline constexpr size_t kMaxHardlinkScan = 10000;         // entries scanned under denied dirs per request
 inline constexpr size_t kMaxHardlinkScanPerRoot = 2000;   // ... and under any one denied directory
 inline constexpr size_t kMaxTreeScan = 200000;      // entries scanned in a tree whose content is read

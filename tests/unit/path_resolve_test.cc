@@ -210,6 +210,36 @@ TEST_F(PathResolve, BindMountOfADeniedDirectoryIsDenied) {
     EXPECT_EQ(late.error().reason, "path-denied") << late.error().msg;
 }
 
+// Found in review of the glob expansion: glob(3) never lets '*' match a dot name in a directory
+// component (not even with GLOB_PERIOD), while the deny check does. A deny entry like
+// /home/*/.ssh then missed /home/.hidden/.ssh when looking for its bind mounts and inodes: a bind
+// mount of it elsewhere was readable.
+TEST_F(PathResolve, GlobExpansionSeesDotDirectoriesAsTheDenyCheckDoes) {
+    fs::create_directories(d_ + "/home/.hidden/.ssh");
+    fs::create_directories(d_ + "/home/alice/.ssh");
+    put(d_ + "/home/.hidden/.ssh/key", "HIDDEN");
+    put(d_ + "/home/alice/.ssh/key", "ALICE");
+    deny_ = build({d_ + "/home/*/.ssh"});
+    struct stat hidden {};
+    ASSERT_EQ(::stat((d_ + "/home/.hidden/.ssh").c_str(), &hidden), 0);
+    EXPECT_EQ(deny_.objects.count({hidden.st_dev, hidden.st_ino}), 1u) << "the dot directory's match was not expanded";
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "the bind-mount half needs root";
+    }
+    fs::create_directories(d_ + "/pub/mnt");
+    if (::mount((d_ + "/home/.hidden/.ssh").c_str(), (d_ + "/pub/mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    deny_ = build({d_ + "/home/*/.ssh"});
+    auto via_alias = res(d_ + "/pub/mnt/key");
+    auto tree = res(d_ + "/pub", Use::kTree);
+    ::umount2((d_ + "/pub/mnt").c_str(), MNT_DETACH);
+    ASSERT_FALSE(via_alias.ok()) << "the bind mount of /home/.hidden/.ssh was readable";
+    EXPECT_EQ(via_alias.error().reason, "path-denied");
+    ASSERT_FALSE(tree.ok());
+    EXPECT_EQ(tree.error().reason, "path-tree-denied");
+}
+
 TEST(PathResolveDeny, MatchIsPerComponentGlob) {
     policy::Deny d;
     add_deny_entry(d, "/home/*/.ssh", "t");
