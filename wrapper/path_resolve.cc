@@ -376,12 +376,25 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
                       size_t& scanned, const RawDeny& r) {
     if (i == comps.size()) {
         struct stat st {};
-        if (::lstat(at.c_str(), &st) == 0) {
-            out.push_back(at);
-            if (out.size() > kMaxGlobMatches) {
-                return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
-                                                                 std::to_string(kMaxGlobMatches) + " paths");
+        if (::lstat(at.c_str(), &st) != 0) {
+            if (errno == EACCES || errno == EPERM) {
+                // Cannot tell whether it exists (an unsearchable directory on the way): the
+                // hard-link check must not clear files on the device of the nearest ancestor we
+                // can see.
+                std::string up = at;
+                do {
+                    up = up.substr(0, std::max<size_t>(up.rfind('/'), 1));
+                } while (up != "/" && ::stat(up.c_str(), &st) != 0);
+                if (::stat(up.c_str(), &st) == 0) {
+                    unexpanded.emplace_back(up, st.st_dev);
+                }
             }
+            return ok_status();
+        }
+        out.push_back(at);
+        if (out.size() > kMaxGlobMatches) {
+            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
+                                                             std::to_string(kMaxGlobMatches) + " paths");
         }
         return ok_status();
     }

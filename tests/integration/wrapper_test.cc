@@ -317,6 +317,28 @@ TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
 
 // The raw-I/O devices of the built-in denylist (/dev/mem, /dev/port) are left to their driver's
 // CAP_SYS_RAWIO check only when the child cannot hold it: as root the walk covers them.
+// The same through a glob: /home/*/.ssh where the match sits in a directory the user cannot
+// search. The expansion cannot see whether it exists, so multiply-linked files on that device
+// are not cleared.
+TEST_F(Wrapper, HardLinkIntoAGlobMatchTheUserCannotSeeIsRefused) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
+    }
+    const std::string ssh = dir_ + "/home/bob/.ssh";
+    std::filesystem::create_directories(ssh);
+    ::chmod((dir_ + "/home/bob").c_str(), 0700);
+    write(ssh + "/id_ed25519", canary_ + "\n", 0644);
+    ASSERT_EQ(::link((ssh + "/id_ed25519").c_str(), (dir_ + "/pub/hl2").c_str()), 0);
+    write(audit_, "", 0600);
+    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    const auto p = write_policy(policy(kCommands, ", \"" + dir_ + "/home/*/.ssh\""));
+    auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
+                          "--policy", p},
+                         {"SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/hl2"});
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    EXPECT_DENIED(r, "path-denied");
+}
+
 TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     if (::access("/usr/bin/setpriv", X_OK) != 0) {
         GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
