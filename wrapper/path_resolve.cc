@@ -146,10 +146,43 @@ bool is_pseudo_fs_path(const std::string& p) {
     return util::path_within(p, "/proc") || util::path_within(p, "/sys");
 }
 
+dev_t mount_device(const Mount& m) {
+    const size_t colon = m.dev.find(':');
+    const auto major_no = util::parse_int(std::string_view(m.dev).substr(0, colon));
+    const auto minor_no = colon == std::string::npos ? std::nullopt : util::parse_int(std::string_view(m.dev).substr(colon + 1));
+    return major_no && minor_no ? makedev(static_cast<unsigned>(*major_no), static_cast<unsigned>(*minor_no)) : 0;
+}
+
+// `path` could not be looked at (EACCES/EPERM on the way): whatever is there is unknown to us.
+// The hard-link check must then not clear multiply-linked files on the device of the nearest
+// ancestor we can see, nor on the device of any mount below that ancestor (a file system mounted
+// under the hidden directory is another device).
+void note_unseen(const std::string& path, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+                 const std::vector<Mount>& mounts) {
+    std::string up = path;
+    struct stat st {};
+    do {
+        up = up.substr(0, std::max<size_t>(up.rfind('/'), 1));
+    } while (up != "/" && ::stat(up.c_str(), &st) != 0);
+    if (::stat(up.c_str(), &st) == 0) {
+        unexpanded.emplace_back(up, st.st_dev);
+    }
+    for (const auto& m : mounts) {
+        if (util::path_within(m.point, up) && m.point != up) {
+            if (const dev_t dev = mount_device(m); dev != 0) {
+                unexpanded.emplace_back(m.point, dev);
+            }
+        }
+    }
+}
+
 void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
                 const std::vector<Mount>& mounts, bool kernel_guarded) {
     struct stat st {};
     if (::stat(canonical.c_str(), &st) != 0) {
+        if (errno == EACCES || errno == EPERM) {
+            note_unseen(canonical, deny.unexpanded, mounts);
+        }
         return;
     }
     add_deny_entry(deny, canonical, origin, kernel_guarded);
@@ -373,21 +406,12 @@ namespace {
 // than kMaxGlobMatches matches or kMaxGlobScan entries read is a policy error.
 Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
                       std::vector<std::string>& out, std::vector<std::pair<std::string, dev_t>>& unexpanded,
-                      size_t& scanned, const RawDeny& r) {
+                      size_t& scanned, const RawDeny& r, const std::vector<Mount>& mounts) {
     if (i == comps.size()) {
         struct stat st {};
         if (::lstat(at.c_str(), &st) != 0) {
             if (errno == EACCES || errno == EPERM) {
-                // Cannot tell whether it exists (an unsearchable directory on the way): the
-                // hard-link check must not clear files on the device of the nearest ancestor we
-                // can see.
-                std::string up = at;
-                do {
-                    up = up.substr(0, std::max<size_t>(up.rfind('/'), 1));
-                } while (up != "/" && ::stat(up.c_str(), &st) != 0);
-                if (::stat(up.c_str(), &st) == 0) {
-                    unexpanded.emplace_back(up, st.st_dev);
-                }
+                note_unseen(at, unexpanded, mounts);  // cannot tell whether it exists
             }
             return ok_status();
         }
@@ -400,13 +424,13 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     }
     const std::string base = at == "/" ? "" : at;
     if (!util::has_glob(comps[i])) {
-        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unexpanded, scanned, r);
+        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unexpanded, scanned, r, mounts);
     }
     DIR* d = ::opendir(at.c_str());
     if (d == nullptr) {
-        struct stat st {};
-        if ((errno == EACCES || errno == EPERM) && ::stat(at.c_str(), &st) == 0) {
-            unexpanded.emplace_back(at, st.st_dev);
+        if (errno == EACCES || errno == EPERM) {
+            // `at` itself may be visible but unreadable, or below a directory we cannot search.
+            note_unseen(at + "/", unexpanded, mounts);
         }
         return ok_status();  // absent or not a directory: nothing there to deny
     }
@@ -426,7 +450,7 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     }
     ::closedir(d);
     for (const auto& name : names) {
-        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unexpanded, scanned, r));
+        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unexpanded, scanned, r, mounts));
     }
     return ok_status();
 }
@@ -488,9 +512,27 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         // /home/*/.ssh must find /home/.hidden/.ssh, or its bind mounts and hard links go unseen.
         std::vector<std::string> matches;
         size_t scanned = 0;
-        DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, deny.unexpanded, scanned, r));
+        DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, deny.unexpanded, scanned, r, mounts));
         for (const auto& m : matches) {
             add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
+        }
+    }
+    // A mount whose mount point is denied by name (or lies below a denied path) makes what it
+    // shows denied wherever else that file system shows it, found or not by the expansion above:
+    // the mount table is readable even where the mount point's directory is not.
+    const size_t patterns = deny.entries.size();
+    for (const auto& m : mounts) {
+        if (is_pseudo_fs_path(m.point)) {
+            continue;
+        }
+        const DenyEntry* e = match_deny(deny, m.point);
+        if (e == nullptr || static_cast<size_t>(e - deny.entries.data()) >= patterns) {
+            continue;
+        }
+        const std::string origin = e->origin;
+        const bool guarded = e->kernel_guarded;
+        for (const auto& alias : mount_aliases(m.point, mounts)) {
+            add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
         }
     }
     return deny;

@@ -339,6 +339,91 @@ TEST_F(Wrapper, HardLinkIntoAGlobMatchTheUserCannotSeeIsRefused) {
     EXPECT_DENIED(r, "path-denied");
 }
 
+// Review of the glob fix: three more ways a match the user cannot see escaped. Each request runs
+// as nobody and must not print the canary.
+class UnseenMatch : public Wrapper {
+  protected:
+    void SetUp() override {
+        Wrapper::SetUp();
+        if (::access("/usr/bin/setpriv", X_OK) != 0 || ::geteuid() != 0) {
+            GTEST_SKIP() << "needs root and setpriv (mounts, and the wrapper run as nobody)";
+        }
+        write(audit_, "", 0600);
+        ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    }
+    void TearDown() override {
+        for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
+            ::umount2(it->c_str(), MNT_DETACH);
+        }
+        Wrapper::TearDown();
+    }
+    bool mount_or_skip(const std::string& src, const std::string& dst, const char* type, unsigned long flags,
+                       const char* opts) {
+        if (::mount(src.c_str(), dst.c_str(), type, flags, opts) != 0) {
+            return false;
+        }
+        mounts_.push_back(dst);
+        return true;
+    }
+    RunResult as_nobody(const std::string& deny_entry, const std::string& request) {
+        const auto p = write_policy(policy(kCommands, ", \"" + deny_entry + "\""));
+        return run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
+                            "--policy", p},
+                           {"SSH_ORIGINAL_COMMAND=" + request});
+    }
+    std::vector<std::string> mounts_;
+};
+
+// A wildcard component to expand inside a directory nobody can search.
+TEST_F(UnseenMatch, HardLinkBelowADirectoryTheExpansionCannotOpen) {
+    std::filesystem::create_directories(dir_ + "/vault/bob/sub");
+    write(dir_ + "/vault/bob/sub/key", canary_ + "\n", 0644);
+    ASSERT_EQ(::link((dir_ + "/vault/bob/sub/key").c_str(), (dir_ + "/pub/leak").c_str()), 0);
+    ::chmod((dir_ + "/vault/bob").c_str(), 0744);  // readable, not searchable
+    // ... and a literal entry behind the same directory (add_object cannot stat it either).
+    for (const std::string& entry : {dir_ + "/vault/*/*/*", dir_ + "/vault/*/sub/*", dir_ + "/vault/bob/sub/key"}) {
+        SCOPED_TRACE(entry);
+        auto r = as_nobody(entry, "cat " + dir_ + "/pub/leak");
+        EXPECT_EQ(r.out.find(canary_), std::string::npos);
+        EXPECT_DENIED(r, "path-denied");
+    }
+}
+
+// The match is a bind mount inside a 0700 directory: its source must be denied too, though the
+// expansion cannot see the match (the mount table says where it is).
+TEST_F(UnseenMatch, BindMountSourceOfAHiddenMatch) {
+    std::filesystem::create_directories(dir_ + "/home/bob/.ssh");
+    std::filesystem::create_directories(dir_ + "/keys/bob");
+    write(dir_ + "/keys/bob/id", canary_ + "\n", 0644);
+    if (!mount_or_skip(dir_ + "/keys/bob", dir_ + "/home/bob/.ssh", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    ::chmod((dir_ + "/home/bob").c_str(), 0700);
+    auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + dir_ + "/keys/bob/id");
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    EXPECT_DENIED(r, "path-denied");
+}
+
+// The hidden match is on another file system mounted below the hidden directory: its device, not
+// only the visible ancestor's, must be unverified for the hard-link check.
+TEST_F(UnseenMatch, HardLinkOnAnotherFileSystemBelowAHiddenDirectory) {
+    std::filesystem::create_directories(dir_ + "/fs");
+    std::filesystem::create_directories(dir_ + "/home/bob/.ssh");
+    if (!mount_or_skip("tmpfs", dir_ + "/fs", "tmpfs", 0, "mode=755,size=1m")) {
+        GTEST_SKIP() << "tmpfs mount not permitted here";
+    }
+    std::filesystem::create_directories(dir_ + "/fs/ssh");
+    std::filesystem::create_directories(dir_ + "/fs/pub");
+    ::chmod((dir_ + "/fs/ssh").c_str(), 0700);
+    write(dir_ + "/fs/ssh/id", canary_ + "\n", 0644);
+    ASSERT_EQ(::link((dir_ + "/fs/ssh/id").c_str(), (dir_ + "/fs/pub/leak").c_str()), 0);
+    ASSERT_TRUE(mount_or_skip(dir_ + "/fs/ssh", dir_ + "/home/bob/.ssh", nullptr, MS_BIND, nullptr));
+    ::chmod((dir_ + "/home/bob").c_str(), 0700);
+    auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + dir_ + "/fs/pub/leak");
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    EXPECT_DENIED(r, "path-denied");
+}
+
 TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     if (::access("/usr/bin/setpriv", X_OK) != 0) {
         GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
