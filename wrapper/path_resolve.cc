@@ -519,20 +519,26 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     }
     // A mount whose mount point is denied by name (or lies below a denied path) makes what it
     // shows denied wherever else that file system shows it, found or not by the expansion above:
-    // the mount table is readable even where the mount point's directory is not.
-    const size_t patterns = deny.entries.size();
-    for (const auto& m : mounts) {
-        if (is_pseudo_fs_path(m.point)) {
-            continue;
+    // the mount table is readable even where the mount point's directory is not. Repeated until
+    // nothing is added (an alias can itself hold a mount point).
+    for (size_t pass = 0; pass <= mounts.size(); ++pass) {
+        const size_t before = deny.entries.size();
+        for (const auto& m : mounts) {
+            if (is_pseudo_fs_path(m.point)) {
+                continue;
+            }
+            const DenyEntry* e = match_deny(deny, m.point);
+            if (e == nullptr) {
+                continue;
+            }
+            const std::string origin = e->origin;  // add_deny_entry may move the entries
+            const bool guarded = e->kernel_guarded;
+            for (const auto& alias : mount_aliases(m.point, mounts)) {
+                add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
+            }
         }
-        const DenyEntry* e = match_deny(deny, m.point);
-        if (e == nullptr || static_cast<size_t>(e - deny.entries.data()) >= patterns) {
-            continue;
-        }
-        const std::string origin = e->origin;
-        const bool guarded = e->kernel_guarded;
-        for (const auto& alias : mount_aliases(m.point, mounts)) {
-            add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
+        if (deny.entries.size() == before) {
+            break;
         }
     }
     return deny;
