@@ -404,14 +404,32 @@ namespace {
 // component with fnmatch(3) without FNM_PERIOD, as match_deny does. A directory it cannot read is
 // noted in `unexpanded` (the hard-link check then knows it could not look there). Bounded: more
 // than kMaxGlobMatches matches or kMaxGlobScan entries read is a policy error.
+// What the expansion could not see: the pattern's remainder from there, on the canonical form
+// of the part it reached (a component may be a symlink into the hidden directory). It is denied
+// by name, so a mount point or an argument that resolves there is refused, and its device is
+// unverified for the hard-link check.
+struct Unseen {
+    std::vector<std::string> patterns;
+    std::vector<std::pair<std::string, dev_t>>& unexpanded;
+    const std::vector<Mount>& mounts;
+};
+
+void note_unseen_match(const std::string& reached, const std::vector<std::string>& rest, Unseen& unseen) {
+    std::string pattern = canonicalize_lenient(reached);
+    for (const auto& c : rest) {
+        pattern += (pattern == "/" ? "" : "/") + c;
+    }
+    unseen.patterns.push_back(pattern);
+    note_unseen(pattern, unseen.unexpanded, unseen.mounts);
+}
+
 Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
-                      std::vector<std::string>& out, std::vector<std::pair<std::string, dev_t>>& unexpanded,
-                      size_t& scanned, const RawDeny& r, const std::vector<Mount>& mounts) {
+                      std::vector<std::string>& out, Unseen& unseen, size_t& scanned, const RawDeny& r) {
     if (i == comps.size()) {
         struct stat st {};
         if (::lstat(at.c_str(), &st) != 0) {
             if (errno == EACCES || errno == EPERM) {
-                note_unseen(at, unexpanded, mounts);  // cannot tell whether it exists
+                note_unseen_match(at, {}, unseen);  // cannot tell whether it exists
             }
             return ok_status();
         }
@@ -424,13 +442,13 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     }
     const std::string base = at == "/" ? "" : at;
     if (!util::has_glob(comps[i])) {
-        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unexpanded, scanned, r, mounts);
+        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unseen, scanned, r);
     }
     DIR* d = ::opendir(at.c_str());
     if (d == nullptr) {
         if (errno == EACCES || errno == EPERM) {
             // `at` itself may be visible but unreadable, or below a directory we cannot search.
-            note_unseen(at + "/", unexpanded, mounts);
+            note_unseen_match(at, std::vector<std::string>(comps.begin() + static_cast<long>(i), comps.end()), unseen);
         }
         return ok_status();  // absent or not a directory: nothing there to deny
     }
@@ -450,7 +468,7 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     }
     ::closedir(d);
     for (const auto& name : names) {
-        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unexpanded, scanned, r, mounts));
+        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unseen, scanned, r));
     }
     return ok_status();
 }
@@ -512,9 +530,13 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         // /home/*/.ssh must find /home/.hidden/.ssh, or its bind mounts and hard links go unseen.
         std::vector<std::string> matches;
         size_t scanned = 0;
-        DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, deny.unexpanded, scanned, r, mounts));
+        Unseen unseen{{}, deny.unexpanded, mounts};
+        DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, unseen, scanned, r));
         for (const auto& m : matches) {
             add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
+        }
+        for (const auto& p : unseen.patterns) {
+            add_deny_entry(deny, p, r.origin + " (where this user cannot look)", guarded);
         }
     }
     // A mount whose mount point is denied by name (or lies below a denied path) makes what it
@@ -527,14 +549,24 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             if (is_pseudo_fs_path(m.point)) {
                 continue;
             }
-            const DenyEntry* e = match_deny(deny, m.point);
-            if (e == nullptr) {
-                continue;
+            if (const DenyEntry* e = match_deny(deny, m.point)) {
+                const std::string origin = e->origin;  // add_deny_entry may move the entries
+                const bool guarded = e->kernel_guarded;
+                for (const auto& alias : mount_aliases(m.point, mounts)) {
+                    add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
+                }
             }
-            const std::string origin = e->origin;  // add_deny_entry may move the entries
-            const bool guarded = e->kernel_guarded;
-            for (const auto& alias : mount_aliases(m.point, mounts)) {
-                add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
+            // The other way round: this mount shows a directory that is denied where another
+            // mount of the same file system shows it (its source), seen or not.
+            for (const auto& h : mounts) {
+                if (&h == &m || h.dev != m.dev || !util::path_within(m.root, h.root)) {
+                    continue;
+                }
+                const std::string source = rebase(m.root, h.root, h.point);
+                if (const DenyEntry* e = match_deny(deny, source)) {
+                    const std::string origin = e->origin;
+                    add_deny_entry(deny, m.point, origin + " (bind mount of " + source + ")", e->kernel_guarded);
+                }
             }
         }
         if (deny.entries.size() == before) {

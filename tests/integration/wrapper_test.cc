@@ -424,6 +424,40 @@ TEST_F(UnseenMatch, HardLinkOnAnotherFileSystemBelowAHiddenDirectory) {
     EXPECT_DENIED(r, "path-denied");
 }
 
+// Third review: a bind mount whose source is a hidden denied directory (the mount point itself is
+// not denied by name). The mount table's root field says what it shows.
+TEST_F(UnseenMatch, BindMountWhoseSourceIsAHiddenMatch) {
+    std::filesystem::create_directories(dir_ + "/home/bob/.ssh");
+    std::filesystem::create_directories(dir_ + "/pub/view");
+    write(dir_ + "/home/bob/.ssh/id", canary_ + "\n", 0644);
+    if (!mount_or_skip(dir_ + "/home/bob/.ssh", dir_ + "/pub/view", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    ::chmod((dir_ + "/home/bob").c_str(), 0700);
+    for (const std::string& entry : {dir_ + "/home/bob/.ssh", dir_ + "/home/*/.ssh"}) {
+        SCOPED_TRACE(entry);
+        auto r = as_nobody(entry, "cat " + dir_ + "/pub/view/id");
+        EXPECT_EQ(r.out.find(canary_), std::string::npos);
+        EXPECT_DENIED(r, "path-denied");
+    }
+}
+
+// Third review: the wildcard matches a symlink into a hidden directory, where a bind mount sits.
+TEST_F(UnseenMatch, GlobThroughASymlinkIntoAHiddenDirectory) {
+    std::filesystem::create_directories(dir_ + "/home");
+    std::filesystem::create_directories(dir_ + "/data/bob/.ssh");
+    std::filesystem::create_directories(dir_ + "/keys/bob");
+    write(dir_ + "/keys/bob/id", canary_ + "\n", 0644);
+    std::filesystem::create_directory_symlink(dir_ + "/data/bob", dir_ + "/home/bob");
+    if (!mount_or_skip(dir_ + "/keys/bob", dir_ + "/data/bob/.ssh", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    ::chmod((dir_ + "/data/bob").c_str(), 0700);
+    auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + dir_ + "/keys/bob/id");
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    EXPECT_DENIED(r, "path-denied");
+}
+
 TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     if (::access("/usr/bin/setpriv", X_OK) != 0) {
         GTEST_SKIP() << "needs setpriv to run the wrapper as an unprivileged user";
