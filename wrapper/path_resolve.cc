@@ -77,6 +77,8 @@ struct Mount {
     std::string dev;    // "major:minor"
     std::string root;   // path inside the filesystem
     std::string point;  // mount point
+    std::string id;     // mount id, and the id of the mount it is mounted on
+    std::string parent;
 };
 
 // The whole mount table or an error: a table cut short would hide bind mounts of denied paths
@@ -98,7 +100,8 @@ Result<std::vector<Mount>> read_mounts() {
         // "id parent major:minor root mount-point options ..."
         const auto f = util::fields(std::string_view(text).substr(start, end - start));
         if (f.size() >= 5) {
-            out.push_back({std::string(f[2]), decode_mountinfo(std::string(f[3])), decode_mountinfo(std::string(f[4]))});
+            out.push_back({std::string(f[2]), decode_mountinfo(std::string(f[3])), decode_mountinfo(std::string(f[4])),
+                           std::string(f[0]), std::string(f[1])});
         }
         start = end + 1;
     }
@@ -116,14 +119,44 @@ std::string rebase(const std::string& path, const std::string& from, const std::
 
 // Bind-mount aliases of an existing canonical path (confinement.md 1.2 step 2): the same object
 // seen through every other mount of the same filesystem.
-std::vector<std::string> mount_aliases(const std::string& path, const std::vector<Mount>& mounts) {
+// The mount a path lookup of `path` ends in, as the kernel walks it: from the mount at "/", into
+// the child mount on the shallowest directory of the path (a mount on /a hides an older one on
+// /a/b), the most recent of those stacked on the same place, and so on down. Falls back to the
+// longest mount point containing the path when the parent links do not make a tree.
+const Mount* visible_mount(const std::string& path, const std::vector<Mount>& mounts) {
+    const Mount* cur = nullptr;
+    for (const auto& m : mounts) {
+        // The root: the last mount on "/" whose parent is not a mount on "/" below it in the list.
+        if (m.point == "/" && (cur == nullptr || m.parent == cur->id)) {
+            cur = &m;
+        }
+    }
+    for (size_t depth = 0; cur != nullptr && depth <= mounts.size(); ++depth) {
+        const Mount* next = nullptr;
+        for (const auto& m : mounts) {
+            if (&m == cur || m.parent != cur->id || !util::path_within(path, m.point)) {
+                continue;
+            }
+            if (next == nullptr || m.point.size() <= next->point.size()) {
+                next = &m;  // shallowest; the later of equal ones
+            }
+        }
+        if (next == nullptr) {
+            return cur;
+        }
+        cur = next;
+    }
     const Mount* home = nullptr;
     for (const auto& m : mounts) {
-        // The last (most recently stacked) longest mount point containing the path wins.
         if (util::path_within(path, m.point) && (home == nullptr || m.point.size() >= home->point.size())) {
             home = &m;
         }
     }
+    return home;
+}
+
+std::vector<std::string> mount_aliases(const std::string& path, const std::vector<Mount>& mounts) {
+    const Mount* home = visible_mount(path, mounts);
     std::vector<std::string> out;
     if (home == nullptr) {
         return out;

@@ -366,7 +366,20 @@ class UnseenMatch : public Wrapper {
         return true;
     }
     RunResult as_nobody(const std::string& deny_entry, const std::string& request) {
-        const auto p = write_policy(policy(kCommands, ", \"" + deny_entry + "\""));
+        static const std::string kGrep = R"(
+[command.grep]
+match = ["grep"]
+description = "search"
+[[command.grep.option]]
+names = ["-r"]
+type = "flag"
+recursive = true
+[[command.grep.positional]]
+type = "string"
+[[command.grep.positional]]
+type = "path"
+)";
+        const auto p = write_policy(policy(std::string(kCommands) + kGrep, ", \"" + deny_entry + "\""));
         return run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
                             "--policy", p},
                            {"SSH_ORIGINAL_COMMAND=" + request});
@@ -456,6 +469,29 @@ TEST_F(UnseenMatch, GlobThroughASymlinkIntoAHiddenDirectory) {
     auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + dir_ + "/keys/bob/id");
     EXPECT_EQ(r.out.find(canary_), std::string::npos);
     EXPECT_DENIED(r, "path-denied");
+}
+
+// Third review: a mount stacked over a parent (bind other -> top, after a tmpfs on top/sec) hides
+// the deeper one; the aliases of top/sec/key must come from the mount a lookup really reaches,
+// or other/sec (the same file) stays readable to a recursive tool.
+TEST_F(UnseenMatch, AliasesComeFromTheMountALookupReaches) {
+    std::filesystem::create_directories(dir_ + "/top/sec");
+    std::filesystem::create_directories(dir_ + "/other/sec");
+    if (!mount_or_skip("tmpfs", dir_ + "/top/sec", "tmpfs", 0, "mode=755,size=1m")) {
+        GTEST_SKIP() << "tmpfs mount not permitted here";
+    }
+    write(dir_ + "/other/sec/key", canary_ + "\n", 0644);
+    ASSERT_TRUE(mount_or_skip(dir_ + "/other", dir_ + "/top", nullptr, MS_BIND, nullptr));
+    ASSERT_TRUE(std::filesystem::exists(dir_ + "/top/sec/key")) << "the bind should hide the tmpfs";
+    for (const std::string& entry : {dir_ + "/top/sec/key", dir_ + "/top/sec"}) {
+        SCOPED_TRACE(entry);
+        auto r = as_nobody(entry, "grep -r " + canary_ + " " + dir_ + "/other");
+        EXPECT_EQ(r.out.find(canary_), std::string::npos);
+        EXPECT_DENIED(r, "path-tree-denied");
+    }
+    // Control: the same grep over a tree without the file runs.
+    auto control = as_nobody(dir_ + "/top/sec/key", "grep -r " + canary_ + " " + dir_ + "/pub");
+    EXPECT_EQ(control.exit_code, 1) << control.err;  // ran, found nothing
 }
 
 TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
