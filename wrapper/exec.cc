@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -136,14 +137,10 @@ int close_extra_fds_by_walk() {
         }
         for (long off = 0; off < n;) {
             const auto* e = reinterpret_cast<const struct dirent64*>(buf + off);
-            int fd = 0;
-            bool digits = e->d_name[0] != '\0';
-            for (const char* c = e->d_name; *c != '\0' && digits; ++c) {
-                digits = *c >= '0' && *c <= '9' && fd < 100000000;
-                fd = fd * 10 + (*c - '0');
-            }
-            if (digits && fd > 2 && fd != dfd) {
-                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            // parse_int works on the name in place (no allocation).
+            const auto fd = util::parse_int(e->d_name);
+            if (fd && *fd > 2 && *fd != dfd && *fd <= INT_MAX) {
+                ::fcntl(static_cast<int>(*fd), F_SETFD, FD_CLOEXEC);
             }
             off += e->d_reclen;
         }

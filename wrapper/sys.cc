@@ -49,24 +49,12 @@ std::optional<std::string> read_small_file(const std::string& path, size_t max) 
     if (fd < 0) {
         return std::nullopt;
     }
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 || out.size() + static_cast<size_t>(n) > max) {
-            ::close(fd);
-            return std::nullopt;
-        }
-        if (n == 0) {
-            break;
-        }
-        out.append(buf, static_cast<size_t>(n));
-    }
+    auto text = read_all(fd, path, max);
     ::close(fd);
-    return out;
+    if (!text.ok()) {
+        return std::nullopt;
+    }
+    return std::move(text).value();
 }
 
 Result<std::string> read_all(int fd, const std::string& what, size_t max) {
