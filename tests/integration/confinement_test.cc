@@ -37,6 +37,7 @@
 
 #include "tests/integration/harness.h"
 #include "wrapper/sha256.h"
+#include "wrapper/sys.h"
 
 namespace diag::testing {
 namespace {
@@ -215,9 +216,10 @@ class Confinement : public WrapperFixture {
             if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
                 continue;
             }
-            std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
-            const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (cmdline.find(token) != std::string::npos) {
+            // A process may exit while we read it (ESRCH): read_small_file says nullopt, where an
+            // istreambuf_iterator throws out of the test.
+            const auto cmdline = sys::read_small_file("/proc/" + name + "/cmdline", 1 << 20);
+            if (cmdline && cmdline->find(token) != std::string::npos) {
                 out.push_back(static_cast<pid_t>(std::stol(name)));
             }
         }
