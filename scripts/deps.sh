@@ -11,7 +11,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libseccomp-dev libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+    libseccomp-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
     libgtest-dev googletest
     openssh-server openssh-client
     python3

@@ -555,11 +555,11 @@ p = d["package"]
 eq("package version", p["version"], version)
 eq("package mainProgram", p["mainProgram"], "diag-wrapper")
 eq("doCheck", p["doCheck"], True)
-for flag in ["-DDIAG_BUILD_TESTS:BOOL=TRUE", "-DDIAG_BUILD_BENCH:BOOL=FALSE",
+for flag in ["-DDIAG_BUILD_TESTS:BOOL=TRUE", "-DDIAG_BUILD_BENCH:BOOL=FALSE", "-DDIAG_STATIC:BOOL=FALSE",
              "-DDIAG_DEFAULT_POLICY:STRING=/etc/diag-wrapper/policy.toml"]:
     if flag not in p["cmakeFlags"]:
         errors.append(f"cmakeFlags lacks {flag}: {p['cmakeFlags']}")
-for dep in ["<libseccomp>", "<tomlplusplus>", "<nlohmann_json>", "<openssl>", "<zlib>", "<systemdLibs>"]:
+for dep in ["<libseccomp>", "<tomlplusplus>", "<nlohmann_json>", "<zlib>", "<systemdLibs>"]:
     if dep not in p["buildInputs"]:
         errors.append(f"buildInputs lacks {dep}")
 eq("checkInputs", p["checkInputs"], ["<gtest>"])
