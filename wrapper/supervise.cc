@@ -65,11 +65,18 @@ bool write_all(int fd, const char* p, size_t n) {
     return true;
 }
 
+// A relay buffer that is not zero-filled: its pages are first touched by read(2), so a request
+// that prints one line faults in one page, not all of them.
+struct Buffer {
+    std::unique_ptr<char[]> data{new char[kBufferBytes]};
+    static constexpr size_t size() { return kBufferBytes; }
+};
+
 // The hasher thread: hashes what the relay copies into the side pipes until both reach EOF. A
 // stream it cannot read any more is closed on its side, so the relay's next copy fails (EPIPE;
 // SIGPIPE is blocked) instead of blocking on a full pipe, and that stream's digest is marked lost.
 void hash_aside(Relay* relays) {
-    std::vector<char> buf(kBufferBytes);
+    Buffer buf;
     bool open[2] = {true, true};
     auto give_up = [&](int i) {
         relays[i].side_r = sys::UniqueFd();
@@ -99,9 +106,9 @@ void hash_aside(Relay* relays) {
                 continue;
             }
             Relay& r = relays[which[k]];
-            const ssize_t got = ::read(r.side_r.get(), buf.data(), buf.size());
+            const ssize_t got = ::read(r.side_r.get(), buf.data.get(), buf.size());
             if (got > 0) {
-                r.md.update(buf.data(), static_cast<size_t>(got));
+                r.md.update(buf.data.get(), static_cast<size_t>(got));
             } else if (got == 0) {
                 open[which[k]] = false;  // the relay closed its end: the stream is complete
             } else if (errno != EINTR) {
@@ -150,22 +157,22 @@ std::optional<std::thread> start_hasher(Relay* relays) {
 // the digest covers what the child printed. The bytes are read into our own buffer first, and
 // what is delivered and what is hashed are that one private copy: pages the child put into its
 // pipe by reference (vmsplice) could change between a zero-copy tee and the client's read.
-ssize_t relay_chunk(Relay& r, std::vector<char>& buf, size_t want, bool& to_failed) {
-    const ssize_t got = ::read(r.from.get(), buf.data(), std::min(want, buf.size()));
+ssize_t relay_chunk(Relay& r, Buffer& buf, size_t want, bool& to_failed) {
+    const ssize_t got = ::read(r.from.get(), buf.data.get(), std::min(want, buf.size()));
     if (got <= 0) {
         return got;
     }
     const size_t n = static_cast<size_t>(got);
     if (r.side_w.valid()) {
         // The hasher's copy; blocks only while the hasher catches up.
-        if (!write_all(r.side_w.get(), buf.data(), n)) {
+        if (!write_all(r.side_w.get(), buf.data.get(), n)) {
             r.side_w = sys::UniqueFd();  // the hasher gave up on this stream (hash_aside)
             r.hash_lost = true;
         }
     } else if (!r.hash_lost) {
-        r.md.update(buf.data(), n);
+        r.md.update(buf.data.get(), n);
     }
-    if (!to_failed && !write_all(r.to, buf.data(), n)) {
+    if (!to_failed && !write_all(r.to, buf.data.get(), n)) {
         to_failed = true;
     }
     return got;
@@ -327,7 +334,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
     bool hasher_tried = false;
 
     const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
-    std::vector<char> buf(kBufferBytes);
+    Buffer buf;
     uint64_t total = 0;
     bool child_done = false;
     bool killed = false;
