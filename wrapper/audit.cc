@@ -29,19 +29,6 @@ constexpr const char* kSyslogSocket = "/dev/log";
 
 // Calendar arithmetic in std::chrono: gmtime_r would read /etc/localtime (glibc's tzset) on
 // every request for nothing.
-std::string timestamp_utc_us() {
-    using namespace std::chrono;
-    const auto now = floor<microseconds>(system_clock::now());
-    const auto day = floor<days>(now);
-    const year_month_day ymd{day};
-    const hh_mm_ss<microseconds> tod{now - day};
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
-                  static_cast<long long>(tod.seconds().count()), static_cast<long long>(tod.subseconds().count()));
-    return buf;
-}
 
 std::string first_line(const char* path) {
     const std::string text = sys::read_small_file(path, 4096).value_or("");
@@ -122,6 +109,20 @@ std::string field(const nlohmann::json& rec, const char* a, const char* b) {
 }
 
 }  // namespace
+
+std::string timestamp_utc_us() {
+    using namespace std::chrono;
+    const auto now = floor<microseconds>(system_clock::now());
+    const auto day = floor<days>(now);
+    const year_month_day ymd{day};
+    const hh_mm_ss<microseconds> tod{now - day};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
+                  static_cast<long long>(tod.seconds().count()), static_cast<long long>(tod.subseconds().count()));
+    return buf;
+}
 
 std::string new_request_id() {
     unsigned char b[16];

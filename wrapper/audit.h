@@ -35,6 +35,9 @@ struct Origin {
 };
 [[nodiscard]] Origin read_origin();
 
+// Now, as a record's @timestamp: RFC 3339 UTC with microseconds.
+[[nodiscard]] std::string timestamp_utc_us();
+
 // Skeleton of a record: time, host, request id, origin, the raw request (escaped by JSON; invalid
 // UTF-8 kept as base64) and the policy hash.
 [[nodiscard]] nlohmann::json base_record(const std::string& request_id, const Origin& origin,

@@ -394,7 +394,7 @@ int run(const Invocation& inv) {
     // 7. Fork and supervise. The child runs these steps in this order and nothing else; a failing
     //    step is reported through the supervisor's error pipe, never logged from the child.
     const pid_t parent = ::getpid();
-    const Confinement& c = *confinement;
+    Confinement& c = *confinement;
     exec::Prepared& prep = *prepared;
     const uint64_t cpu_seconds = cmd.timeout_ms / 1000 + 2;
     auto child = [&]() -> supervise::ChildFailure {
@@ -421,14 +421,27 @@ int run(const Invocation& inv) {
         // execveat of the checked fd: the name is never looked up again.
         return {"execveat", exec::execute(prep)};
     };
-    auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap});
-    // 8. The end record: how it ended, what it printed, what it cost.
-    json end = audit::base_record(id, origin, inv.request, &policy);
-    apply_redaction(end, redaction, d->argv);
-    end["diag"].erase("argv");
-    end["event"]["action"] = "end";
-    end["diag"]["decision"] = "allow";  // the decision this record closes
-    end["diag"]["rule"] = cmd.id;
+    // 8. The end record: how it ended, what it printed, what it cost. Its skeleton is built
+    //    while the command starts on another CPU (supervise::Started), as is the release of the
+    //    Landlock ruleset, which the child's domain no longer needs.
+    json end;
+    auto end_skeleton = [&]() {
+        end = audit::base_record(id, origin, inv.request, &policy);
+        apply_redaction(end, redaction, d->argv);
+        end["diag"].erase("argv");
+        end["event"]["action"] = "end";
+        end["diag"]["decision"] = "allow";  // the decision this record closes
+        end["diag"]["rule"] = cmd.id;
+    };
+    auto started = [&]() {
+        c.landlock.fd = sys::UniqueFd();
+        end_skeleton();
+    };
+    auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap}, started);
+    if (end.is_null()) {
+        end_skeleton();  // the child failed before exec
+    }
+    end["@timestamp"] = audit::timestamp_utc_us();
     if (!outcome.ok()) {
         end["event"]["outcome"] = "failure";
         end["diag"]["result"] = {{"error", outcome.error().msg}};

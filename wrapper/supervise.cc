@@ -253,7 +253,7 @@ int child_start(void* arg) {
 
 }  // namespace
 
-Result<Outcome> run(const ChildMain& child, const Limits& limits) {
+Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started) {
     Outcome out;
     const auto start = Clock::now();
     // Orphans of the request are re-parented to us, not to init, so the sweep can find them.
@@ -319,6 +319,9 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits) {
         sweep();
         w.stage[sizeof w.stage - 1] = '\0';
         return make_error(ErrorCode::kExecFailed, std::string("child stage ") + w.stage + ": " + std::strerror(w.err));
+    }
+    if (started) {
+        started();
     }
 
     Relay relays[2];

@@ -54,8 +54,13 @@ struct Outcome {
     Stream err;
 };
 
+// Runs in the supervisor once the child has exec'd, while the command starts on another CPU:
+// work that is needed only afterwards goes here, off the request's critical path. It must be
+// short (the relay and the timeout start after it) and must not fail.
+using Started = std::function<void()>;
+
 // Starts `child` and supervises it. Errors: kExecFailed (clone/pipe failures, or a child step
-// that failed before exec: "stage: strerror").
-[[nodiscard]] Result<Outcome> run(const ChildMain& child, const Limits& limits);
+// that failed before exec: "stage: strerror"); `started` is not called then.
+[[nodiscard]] Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started = {});
 
 }  // namespace diag::supervise
