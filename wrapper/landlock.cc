@@ -78,6 +78,17 @@ class Builder {
         // step 6); their content stays unreadable. Listing a denied directory by name is still
         // refused by path_resolve.
         DIAG_TRY(add(dirfd, read_dir_, dir));
+        const path_resolve::DenyScope scope(deny_, dir, skip_guarded_);
+        // Listed already by the deny-glob expansion (Deny::listings): only the names are reused;
+        // each is opened below this dirfd and checked as if just read.
+        if (auto it = deny_.listings.find(dir); it != deny_.listings.end()) {
+            for (const auto& [name, type] : it->second) {
+                if (type != DT_LNK) {
+                    DIAG_TRY(entry(scope, dir == "/" ? "/" + name : dir + "/" + name, dirfd, name));
+                }
+            }
+            return ok_status();
+        }
         const int listfd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (listfd < 0) {
             return ok_status();  // unreadable to us: it stays unreadable to the child (fail closed)
@@ -87,7 +98,6 @@ class Builder {
             ::close(listfd);
             return ok_status();
         }
-        const path_resolve::DenyScope scope(deny_, dir, skip_guarded_);
         Status st = ok_status();
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;

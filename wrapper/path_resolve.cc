@@ -445,6 +445,7 @@ struct Unseen {
     std::vector<std::string> patterns;
     std::vector<std::pair<std::string, dev_t>>& unexpanded;
     const std::vector<Mount>& mounts;
+    std::map<std::string, policy::Listing>& listings;  // what was read, kept for the Landlock walk
 };
 
 void note_unseen_match(const std::string& reached, const std::vector<std::string>& rest, Unseen& unseen) {
@@ -454,6 +455,33 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
     }
     unseen.patterns.push_back(pattern);
     note_unseen(pattern, unseen.unexpanded, unseen.mounts);
+}
+
+// The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
+// cannot be opened; null with errno 0 when it has more than `limit` entries (not kept).
+const policy::Listing* list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
+                                size_t limit) {
+    if (auto it = listings.find(dir); it != listings.end()) {
+        return &it->second;
+    }
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+        return nullptr;
+    }
+    policy::Listing entries;
+    while (const dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        if (entries.size() == limit) {
+            ::closedir(d);
+            errno = 0;
+            return nullptr;
+        }
+        entries.emplace_back(e->d_name, e->d_type);
+    }
+    ::closedir(d);
+    return &listings.emplace(dir, std::move(entries)).first->second;
 }
 
 Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
@@ -477,8 +505,15 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     if (!util::has_glob(comps[i])) {
         return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unseen, scanned, r);
     }
-    DIR* d = ::opendir(at.c_str());
-    if (d == nullptr) {
+    const policy::Listing* listing = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
+    if (listing != nullptr) {
+        scanned += listing->size();
+    }
+    if ((listing == nullptr && errno == 0) || scanned > kMaxGlobScan) {
+        return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' reads more than " +
+                                                         std::to_string(kMaxGlobScan) + " directory entries");
+    }
+    if (listing == nullptr) {
         if (errno == EACCES || errno == EPERM) {
             // `at` itself may be visible but unreadable, or below a directory we cannot search.
             note_unseen_match(at, std::vector<std::string>(comps.begin() + static_cast<long>(i), comps.end()), unseen);
@@ -486,20 +521,11 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
         return ok_status();  // absent or not a directory: nothing there to deny
     }
     std::vector<std::string> names;
-    while (const dirent* e = ::readdir(d)) {
-        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        if (++scanned > kMaxGlobScan) {
-            ::closedir(d);
-            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' reads more than " +
-                                                             std::to_string(kMaxGlobScan) + " directory entries");
-        }
-        if (::fnmatch(comps[i].c_str(), e->d_name, 0) == 0) {
-            names.emplace_back(e->d_name);
+    for (const auto& [name, type] : *listing) {
+        if (::fnmatch(comps[i].c_str(), name.c_str(), 0) == 0) {
+            names.push_back(name);
         }
     }
-    ::closedir(d);
     for (const auto& name : names) {
         DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unseen, scanned, r));
     }
@@ -563,7 +589,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         // /home/*/.ssh must find /home/.hidden/.ssh, or its bind mounts and hard links go unseen.
         std::vector<std::string> matches;
         size_t scanned = 0;
-        Unseen unseen{{}, deny.unexpanded, mounts};
+        Unseen unseen{{}, deny.unexpanded, mounts, deny.listings};
         DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, unseen, scanned, r));
         for (const auto& m : matches) {
             add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);

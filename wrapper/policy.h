@@ -114,6 +114,10 @@ struct LinkIndex {
     std::vector<std::pair<std::string, dev_t>> unverified;
 };
 
+// A directory's entries ("." and ".." left out) with their d_type (DT_UNKNOWN where the file
+// system does not say), as read once in a request.
+using Listing = std::vector<std::pair<std::string, unsigned char>>;
+
 struct Deny {
     std::vector<DenyEntry> entries;
     // (dev, ino) -> canonical path of every existing denied object.
@@ -128,6 +132,11 @@ struct Deny {
     std::vector<std::pair<std::string, dev_t>> unexpanded;
     // Scanned on first need, at most once per request (a cache, not policy).
     mutable std::optional<LinkIndex> link_index;
+    // Directories listed while expanding the deny globs, by the path they were listed at: the
+    // Landlock walk of the same request reuses them instead of reading /etc again. A cache, not
+    // policy: it only says which names to try, and every name is opened and checked again where
+    // it is used, so a listing that went stale can only leave a new name without a rule.
+    mutable std::map<std::string, Listing> listings;
 };
 
 enum class LandlockMode { kRequired, kBestEffort };
