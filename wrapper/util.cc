@@ -133,6 +133,26 @@ std::vector<std::string_view> fields(std::string_view s) {
     return out;
 }
 
+std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+    while (!passwd.empty()) {
+        const size_t nl = passwd.find('\n');
+        const std::string_view line = passwd.substr(0, nl);
+        passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
+        // name:password:uid:gid:gecos:home:shell
+        const size_t c1 = line.find(':');
+        const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+        const size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
+        if (c3 == std::string_view::npos || c1 == 0 || line[0] == '+' || line[0] == '-') {
+            continue;
+        }
+        const auto id = parse_int(line.substr(c2 + 1, c3 - c2 - 1));
+        if (id && *id >= 0 && static_cast<uint64_t>(*id) == uid && line.substr(c2 + 1, 1) != "+") {
+            return std::string(line.substr(0, c1));
+        }
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string> split_path(std::string_view path) {
     std::vector<std::string> out;
     size_t i = 0;

@@ -47,5 +47,8 @@ namespace diag::util {
 // Decodes base64 with or without padding; nullopt on any character outside the alphabet.
 [[nodiscard]] std::optional<std::string> base64_decode(std::string_view data);
 [[nodiscard]] bool starts_with(std::string_view s, std::string_view prefix);
+// The name of `uid` in passwd(5) text: the first well-formed entry with that uid, as glibc's
+// "files" source answers; nullopt when there is none. NIS compat lines (+, -) are skipped.
+[[nodiscard]] std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid);
 
 }  // namespace diag::util

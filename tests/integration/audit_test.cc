@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The audit trail: exactly the records each path should produce, concurrency, and sinks that fail.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -115,6 +116,10 @@ TEST_F(Audit, EveryPathWritesExactlyTheRecordsItShould) {
                 << ts;
             EXPECT_EQ(recs[i]["host"]["id"].get<std::string>().size() > 0, std::filesystem::exists("/etc/machine-id"));
             EXPECT_EQ(recs[i]["diag"]["policy"]["sha256"].get<std::string>().size(), 64u);
+            // Who asked: the uid, and the name NSS gives for it (the wrapper reads /etc/passwd).
+            EXPECT_EQ(recs[i]["user"]["id"], std::to_string(::getuid()));
+            const passwd* pw = ::getpwuid(::getuid());
+            EXPECT_EQ(recs[i]["user"]["name"], pw != nullptr ? pw->pw_name : "");
         }
         EXPECT_EQ(recs[0]["diag"]["decision"], c.decision);
         EXPECT_EQ(recs[0]["diag"]["reason"], c.reason);

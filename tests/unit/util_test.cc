@@ -106,5 +106,24 @@ TEST(Util, IntsParseWithSignAndWithoutOverflow) {
     EXPECT_FALSE(parse_int("-").has_value());
 }
 
+TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
+    const std::string text =
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "+nisuser:x:1000:1000::/:/bin/sh\n"  // NIS compat: never a local answer
+        "broken line without fields\n"
+        ":x:1001:1001::/:/bin/sh\n"           // empty name
+        "diag:x:1001:1001:diag:/var/empty:/usr/bin/diag-wrapper\n"
+        "alias:x:1001:1001::/:/bin/sh\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin";  // no final newline
+    EXPECT_EQ(passwd_name(text, 0), "root");
+    EXPECT_EQ(passwd_name(text, 1001), "diag");
+    EXPECT_EQ(passwd_name(text, 65534), "nobody");
+    EXPECT_FALSE(passwd_name(text, 1000).has_value());
+    EXPECT_FALSE(passwd_name(text, 42).has_value());
+    EXPECT_FALSE(passwd_name("x:y:-1:0::/:/bin/sh\n", 4294967295U).has_value());
+    EXPECT_FALSE(passwd_name("x:y:+7:0::/:/bin/sh\n", 7).has_value());
+    EXPECT_FALSE(passwd_name("", 0).has_value());
+}
+
 }  // namespace
 }  // namespace diag::util
