@@ -435,7 +435,12 @@ int run(const Invocation& inv) {
     };
     auto started = [&]() {
         c.landlock.fd = sys::UniqueFd();
-        end_skeleton();
+        try {
+            end_skeleton();
+        } catch (...) {
+            end = json();  // built again below
+            throw;
+        }
     };
     auto outcome = supervise::run(child, {cmd.timeout_ms, cmd.output_cap}, started);
     if (end.is_null()) {

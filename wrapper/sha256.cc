@@ -152,6 +152,9 @@ Sha256::Sha256()
       block_{} {}
 
 void Sha256::update(const void* data, size_t n) {
+    if (n == 0) {
+        return;  // data may be null
+    }
     const auto* p = static_cast<const unsigned char*>(data);
     length_ += n;
     if (used_ > 0) {

@@ -321,7 +321,12 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         return make_error(ErrorCode::kExecFailed, std::string("child stage ") + w.stage + ": " + std::strerror(w.err));
     }
     if (started) {
-        started();
+        // The command runs now: nothing may unwind past the supervision below (no kill, no
+        // sweep). A hook that throws has done nothing the caller relies on.
+        try {
+            started();
+        } catch (...) {
+        }
     }
 
     Relay relays[2];

@@ -56,7 +56,8 @@ struct Outcome {
 
 // Runs in the supervisor once the child has exec'd, while the command starts on another CPU:
 // work that is needed only afterwards goes here, off the request's critical path. It must be
-// short (the relay and the timeout start after it) and must not fail.
+// short (the relay and the timeout start after it); an exception it throws is swallowed, so the
+// caller must not rely on its effects (pipeline.cc builds what is missing afterwards).
 using Started = std::function<void()>;
 
 // Starts `child` and supervises it. Errors: kExecFailed (clone/pipe failures, or a child step

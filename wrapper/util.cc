@@ -134,20 +134,33 @@ std::vector<std::string_view> fields(std::string_view s) {
 }
 
 std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+    auto numeric = [](std::string_view f) {
+        return !f.empty() && f.size() <= 10 && f.find_first_not_of("0123456789") == std::string_view::npos;
+    };
     while (!passwd.empty()) {
         const size_t nl = passwd.find('\n');
-        const std::string_view line = passwd.substr(0, nl);
+        std::string_view line = passwd.substr(0, nl);
         passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
-        // name:password:uid:gid:gecos:home:shell
-        const size_t c1 = line.find(':');
-        const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-        const size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
-        if (c3 == std::string_view::npos || c1 == 0 || line[0] == '+' || line[0] == '-') {
+        // As glibc's files source: leading blanks ignored, blank and comment lines skipped.
+        line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
+        if (line.empty() || line[0] == '#' || line[0] == '+' || line[0] == '-') {
+            continue;  // + and -: NIS compat, never a local answer
+        }
+        // name:password:uid:gid:gecos:home:shell, all seven, uid and gid decimal.
+        std::vector<std::string_view> f;
+        for (size_t start = 0;;) {
+            const size_t colon = line.find(':', start);
+            f.push_back(line.substr(start, colon == std::string_view::npos ? colon : colon - start));
+            if (colon == std::string_view::npos) {
+                break;
+            }
+            start = colon + 1;
+        }
+        if (f.size() != 7 || f[0].empty() || !numeric(f[2]) || !numeric(f[3])) {
             continue;
         }
-        const auto id = parse_int(line.substr(c2 + 1, c3 - c2 - 1));
-        if (id && *id >= 0 && static_cast<uint64_t>(*id) == uid && line.substr(c2 + 1, 1) != "+") {
-            return std::string(line.substr(0, c1));
+        if (const auto id = parse_int(f[2]); id && static_cast<uint64_t>(*id) == uid) {
+            return std::string(f[0]);
         }
     }
     return std::nullopt;

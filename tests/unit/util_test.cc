@@ -123,6 +123,22 @@ TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
     EXPECT_FALSE(passwd_name("x:y:-1:0::/:/bin/sh\n", 4294967295U).has_value());
     EXPECT_FALSE(passwd_name("x:y:+7:0::/:/bin/sh\n", 7).has_value());
     EXPECT_FALSE(passwd_name("", 0).has_value());
+    // glibc's files source skips comments and blank lines, ignores leading blanks and needs
+    // every field: the name it gives is the one recorded.
+    const std::string odd =
+        "#olddiag:x:4242:4242::/:/bin/sh\n"
+        "\n"
+        "diag:x:4242:4242::/:/bin/sh\n"
+        "  spaced:x:4243:4243::/:/bin/sh\n"
+        "short:x:4244:\n"
+        "real4244:x:4244:4244::/:/bin/sh\n"
+        "badgid:x:4245:g::/:/bin/sh\n"
+        "extra:x:4246:4246::/:/bin/sh:more\n";
+    EXPECT_EQ(passwd_name(odd, 4242), "diag");
+    EXPECT_EQ(passwd_name(odd, 4243), "spaced");
+    EXPECT_EQ(passwd_name(odd, 4244), "real4244");
+    EXPECT_FALSE(passwd_name(odd, 4245).has_value());
+    EXPECT_FALSE(passwd_name(odd, 4246).has_value());
 }
 
 }  // namespace
