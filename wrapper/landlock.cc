@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include "wrapper/path_resolve.h"
 #include "wrapper/util.h"
@@ -57,10 +58,20 @@ class Builder {
     Builder(const policy::Deny& deny, int ruleset_fd, uint64_t read_file, uint64_t read_dir, bool skip_guarded)
         : deny_(deny), fd_(ruleset_fd), read_file_(read_file), read_dir_(read_dir), skip_guarded_(skip_guarded) {}
 
-    Status add(int parent_fd, uint64_t access, const std::string& what) {
+    // `what` names the object for an error: a path, or a callable that spells it out (most
+    // rules never need their name).
+    template <typename Name>
+    Status add(int parent_fd, uint64_t access, const Name& what) {
         PathBeneathAttr attr{access, parent_fd};
         if (::syscall(SYS_landlock_add_rule, fd_, kRulePathBeneath, &attr, 0) != 0) {
-            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(" + what + ")", errno);
+            const int err = errno;
+            std::string name;
+            if constexpr (std::is_invocable_v<Name>) {
+                name = what();
+            } else {
+                name = what;
+            }
+            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(" + name + ")", err);
         }
         if (++rules_ > kMaxRules) {
             return make_error(ErrorCode::kExecFailed, "landlock: more than " + std::to_string(kMaxRules) + " rules");
@@ -84,7 +95,7 @@ class Builder {
         if (auto it = deny_.listings.find(dir); it != deny_.listings.end()) {
             for (const auto& [name, type] : it->second) {
                 if (type != DT_LNK) {
-                    DIAG_TRY(entry(scope, dir == "/" ? "/" + name : dir + "/" + name, dirfd, name));
+                    DIAG_TRY(entry(scope, dir, dirfd, name));
                 }
             }
             return ok_status();
@@ -104,7 +115,7 @@ class Builder {
             if (name == "." || name == ".." || e->d_type == DT_LNK) {
                 continue;  // symlinks get no rule: their target's own path decides
             }
-            st = entry(scope, dir == "/" ? "/" + name : dir + "/" + name, dirfd, name);
+            st = entry(scope, dir, dirfd, name);
             if (!st.ok()) {
                 break;
             }
@@ -116,13 +127,16 @@ class Builder {
     size_t rules() const { return rules_; }
 
   private:
-    Status entry(const path_resolve::DenyScope& scope, const std::string& child, int dirfd, const std::string& name) {
-        if (child == "/proc") {
+    // `name` in `dir` (open as dirfd). Its full path is spelled out only where it is used: for
+    // the walk below it and in error messages.
+    Status entry(const path_resolve::DenyScope& scope, const std::string& dir, int dirfd, const std::string& name) {
+        auto child = [&] { return dir == "/" ? "/" + name : dir + "/" + name; };
+        if (dir == "/" && name == "proc") {
             // Granted whole: pid directories appear after this walk (the child's own among them).
             // Other processes' environ/mem/fd are protected by Landlock's ptrace scoping, /proc/kcore
             // by CAP_SYS_RAWIO, and every /proc argument by path_resolve.
             sys::UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            return fd.valid() ? add(fd.get(), read_file_ | read_dir_, child) : ok_status();
+            return fd.valid() ? add(fd.get(), read_file_ | read_dir_, "/proc") : ok_status();
         }
         if (scope.denied(name) != nullptr) {
             return ok_status();
@@ -137,7 +151,7 @@ class Builder {
             return ok_status();
         }
         if (S_ISDIR(st.st_mode) && scope.below(name) != nullptr) {
-            return walk(child, fd.get());
+            return walk(child(), fd.get());
         }
         return add(fd.get(), S_ISDIR(st.st_mode) ? (read_file_ | read_dir_) : read_file_, child);
     }
