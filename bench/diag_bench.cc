@@ -4,10 +4,12 @@
 //   diag_bench requests RUNAS WRAPPER POLICY FILE [cat-only]
 //                                               per-request overhead vs running the command directly
 //   diag_bench stream RUNAS WRAPPER POLICY FILE     throughput of FILE through the wrapper vs directly
-// RUNAS is a space-separated command prefix (e.g. "setpriv --reuid=nobody ...") applied to both
-// the direct and the wrapped runs, or "-" for none.
+// RUNAS is the user both the direct and the wrapped runs run as (e.g. nobody: uid, primary gid,
+// no supplementary groups, set in the forked child before exec), or "-" for the caller.
 // Medians over repeated runs; run as root (the policy must be root-owned).
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +20,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "wrapper/env.h"
 #include "wrapper/landlock.h"
 #include "wrapper/path_resolve.h"
 #include "wrapper/seccomp.h"
@@ -39,6 +43,13 @@ double median(std::vector<double> v) {
 }
 
 // Runs argv with env, stdout to `out_fd` (or /dev/null), waits; returns wall ms.
+// The user every run is started as (RUNAS), when one was given.
+struct Cred {
+    uid_t uid;
+    gid_t gid;
+};
+std::optional<Cred> g_runas;
+
 double run(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd = -1) {
     const auto t = Clock::now();
     const pid_t pid = fork();
@@ -46,6 +57,10 @@ double run(const std::vector<std::string>& argv, const std::vector<std::string>&
         const int null = open("/dev/null", O_WRONLY);
         dup2(out_fd >= 0 ? out_fd : null, 1);
         dup2(null, 2);
+        if (g_runas && (setgroups(0, nullptr) != 0 || setresgid(g_runas->gid, g_runas->gid, g_runas->gid) != 0 ||
+                        setresuid(g_runas->uid, g_runas->uid, g_runas->uid) != 0)) {
+            _exit(126);
+        }
         std::vector<char*> a;
         for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
         a.push_back(nullptr);
@@ -107,35 +122,7 @@ int setup() {
     return 0;
 }
 
-std::vector<std::string> with_prefix(const std::vector<std::string>& prefix, std::vector<std::string> argv) {
-    argv.insert(argv.begin(), prefix.begin(), prefix.end());
-    return argv;
-}
-
-std::vector<std::string> split_words(const std::string& s) {
-    std::vector<std::string> out;
-    std::string w;
-    for (char c : s + " ") {
-        if (c == ' ') {
-            if (!w.empty() && w != "-") out.push_back(w);
-            w.clear();
-        } else {
-            w += c;
-        }
-    }
-    if (!out.empty() && out[0][0] != '/') {
-        // resolve the first word through PATH-less absolute lookup
-        for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"}) {
-            if (access((std::string(dir) + out[0]).c_str(), X_OK) == 0) {
-                out[0] = dir + out[0];
-                break;
-            }
-        }
-    }
-    return out;
-}
-
-int requests(const std::vector<std::string>& runas, const std::string& wrapper, const std::string& policy,
+int requests(const std::string& wrapper, const std::string& policy,
              const std::string& file, bool cat_only) {
     const int reps = 200;
     struct Case {
@@ -146,22 +133,32 @@ int requests(const std::vector<std::string>& runas, const std::string& wrapper, 
         {"/bin/true", {"/usr/bin/true"}, "true"},
         {"cat small file", {"/usr/bin/cat", file}, "cat " + file},
     };
-    std::printf("%-16s %12s %12s %12s\n", "command", "direct ms", "wrapper ms", "overhead ms");
+    // The direct run gets the environment the wrapper gives its child (env.cc: C.UTF-8 locale,
+    // TZ, pager settings), so both run the same command the same way: with LC_ALL=C.UTF-8, cat
+    // loads the locale's files, which is the command's cost, not the wrapper's. The same command
+    // with only PATH set is shown beside it.
+    const std::vector<std::string> child_env = diag::env::build({"/usr/bin", "/bin"});
+    std::printf("%-16s %12s %12s %12s %14s\n", "command", "direct ms", "wrapper ms", "overhead ms", "bare-env ms");
     for (const auto& c : cases) {
         if (cat_only && c.request.rfind("cat ", 0) != 0) {
             continue;  // the shipped policy has no `true` rule
         }
-        std::vector<double> d, w;
+        std::vector<double> d, w, bare;
+        // The wrapper builds its child's environment itself; diag_bench_floor passes its own on.
+        std::vector<std::string> with_request = child_env;
+        with_request.push_back("SSH_ORIGINAL_COMMAND=" + c.request);
         for (int i = 0; i < reps; ++i) {
-            d.push_back(run(with_prefix(runas, c.direct), {"PATH=/usr/bin:/bin"}));
-            w.push_back(run(with_prefix(runas, {wrapper, "--policy", policy}), {"SSH_ORIGINAL_COMMAND=" + c.request}));
+            d.push_back(run(c.direct, child_env));
+            w.push_back(run({wrapper, "--policy", policy}, with_request));
+            bare.push_back(run(c.direct, {"PATH=/usr/bin:/bin"}));
         }
-        std::printf("%-16s %12.3f %12.3f %12.3f\n", c.name.c_str(), median(d), median(w), median(w) - median(d));
+        std::printf("%-16s %12.3f %12.3f %12.3f %14.3f\n", c.name.c_str(), median(d), median(w), median(w) - median(d),
+                    median(bare));
     }
     return 0;
 }
 
-int stream(const std::vector<std::string>& runas, const std::string& wrapper, const std::string& policy,
+int stream(const std::string& wrapper, const std::string& policy,
            const std::string& file) {
     const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
     std::vector<double> d, w;
@@ -180,8 +177,8 @@ int stream(const std::vector<std::string>& runas, const std::string& wrapper, co
             }
             close(p[0]);
             const double ms =
-                which == 0 ? run(with_prefix(runas, {"/usr/bin/cat", file}), {"PATH=/usr/bin:/bin"}, p[1])
-                           : run(with_prefix(runas, {wrapper, "--policy", policy}), {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
+                which == 0 ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
+                           : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
             close(p[1]);
             waitpid(reader, nullptr, 0);
             (which == 0 ? d : w).push_back(ms);
@@ -201,9 +198,15 @@ int main(int argc, char** argv) {
         return setup();
     }
     if ((mode == "requests" || mode == "stream") && (argc == 6 || (argc == 7 && std::string(argv[6]) == "cat-only"))) {
-        const auto runas = split_words(argv[2]);
-        return mode == "requests" ? requests(runas, argv[3], argv[4], argv[5], argc == 7)
-                                  : stream(runas, argv[3], argv[4], argv[5]);
+        if (std::string(argv[2]) != "-") {
+            const passwd* pw = getpwnam(argv[2]);
+            if (pw == nullptr) {
+                std::fprintf(stderr, "diag_bench: no user %s\n", argv[2]);
+                return 2;
+            }
+            g_runas = Cred{pw->pw_uid, pw->pw_gid};
+        }
+        return mode == "requests" ? requests(argv[3], argv[4], argv[5], argc == 7) : stream(argv[3], argv[4], argv[5]);
     }
     std::fprintf(stderr, "usage: diag_bench setup | requests|stream RUNAS WRAPPER POLICY FILE [cat-only]\n");
     return 2;

@@ -4,6 +4,7 @@
 // bench/run.sh runs it in place of diag-wrapper to show how much of the overhead is process
 // creation on the machine at hand.
 //   SSH_ORIGINAL_COMMAND="cat FILE" diag_bench_floor [ignored args]   (execs /usr/bin/cat FILE)
+// The command gets this program's environment (diag_bench gives it the wrapper's child's).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,10 +29,9 @@ int main() {
         return 2;
     }
     std::snprintf(path, sizeof path, "/usr/bin/%s", argv[0]);
-    char* envp[] = {nullptr};
     const pid_t pid = ::fork();
     if (pid == 0) {
-        ::execve(path, argv, envp);
+        ::execve(path, argv, environ);
         ::_exit(127);
     }
     int status = 0;
