@@ -124,7 +124,7 @@ int setup() {
 
 int requests(const std::string& wrapper, const std::string& policy,
              const std::string& file, bool cat_only) {
-    const int reps = 200;
+    const int reps = 400;
     struct Case {
         std::string name;
         std::vector<std::string> direct;

@@ -44,14 +44,14 @@ as_user=nobody
 echo "== $(uname -r), $(nproc) cores, Landlock ABI via the wrapper's record below"
 echo "== setup cost (median of 21)"
 "$build/bench/diag_bench" setup
-echo "== per-request overhead (median of 200)"
+echo "== per-request overhead (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/small.txt"
 # The shipped policy as deployed (40 rules, ~140 deny entries), its audit file moved here.
 sed 's|^file = .*|file = "'"$tmp"'/audit.jsonl"|' policy/default.toml > "$tmp/default.toml"
 chmod 644 "$tmp/default.toml"
-echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of the wrapper (median of 200)"
+echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of the wrapper (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/bench/diag_bench_floor" "$tmp/policy.toml" "$tmp/small.txt"
-echo "== per-request overhead with the shipped policy/default.toml (median of 200)"
+echo "== per-request overhead with the shipped policy/default.toml (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/diag-wrapper" "$tmp/default.toml" "$tmp/small.txt" cat-only
 echo "== streaming (median of 5)"
 "$build/bench/diag_bench" stream "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/big.bin"
