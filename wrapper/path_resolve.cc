@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -175,6 +176,50 @@ std::vector<std::string> mount_aliases(const std::string& path, const std::vecto
     return out;
 }
 
+// Where else the places `pattern` (canonical, globs allowed within components) names are shown:
+// for every mount whose point matches a prefix of the pattern, the rest of the pattern under
+// every other mount of the same file system that shows that place, or the whole of a mount that
+// shows a place inside a match. For patterns the expansion could not see: it has no paths to ask
+// mount_aliases about. Hidden (over-mounted) mounts count too: more is denied, never less.
+std::vector<std::string> pattern_aliases(const std::string& pattern, const std::vector<Mount>& mounts) {
+    const auto comps = util::split_path(pattern);
+    // True when the literal components `lit` match the pattern components `pat` one by one.
+    auto matches = [](const std::vector<std::string>& pat, size_t pat_from, const std::vector<std::string>& lit, size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+            if (::fnmatch(pat[pat_from + i].c_str(), lit[i].c_str(), 0) != 0) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::vector<std::string> out;
+    for (const auto& m : mounts) {
+        const auto point = util::split_path(m.point);
+        if (point.size() > comps.size() || !matches(comps, 0, point, point.size())) {
+            continue;
+        }
+        // The pattern inside this file system: the mount's root, then the rest of the pattern.
+        std::vector<std::string> rel = util::split_path(m.root);
+        rel.insert(rel.end(), comps.begin() + static_cast<long>(point.size()), comps.end());
+        for (const auto& h : mounts) {
+            if (&h == &m || h.dev != m.dev) {
+                continue;
+            }
+            const auto root = util::split_path(h.root);
+            if (root.size() <= rel.size() && matches(rel, 0, root, root.size())) {
+                std::string alias = h.point;
+                for (size_t i = root.size(); i < rel.size(); ++i) {
+                    alias += (alias == "/" ? "" : "/") + rel[i];
+                }
+                out.push_back(alias);
+            } else if (root.size() > rel.size() && matches(rel, 0, root, rel.size())) {
+                out.push_back(h.point);  // the whole mount shows a place inside a match
+            }
+        }
+    }
+    return out;
+}
+
 bool is_pseudo_fs_path(const std::string& p) {
     return util::path_within(p, "/proc") || util::path_within(p, "/sys");
 }
@@ -247,6 +292,72 @@ bool raw_io_device(const std::string& path) {
 bool on_procfs(int fd) {
     struct statfs sfs {};
     return ::fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+// Whether the name `c` (stat `cst`) in directory `dfd` (stat `dst`) can be replaced after we
+// checked it: by this user (it owns the directory, or may write it and the sticky bit does not
+// protect the entry), or by any local user (a world-writable directory, an entry not root's).
+// Root is not guarded against itself.
+std::optional<std::string> replaceable_by(int dfd, const struct stat& dst, const struct stat& cst) {
+    const bool sticky = (dst.st_mode & S_ISVTX) != 0;
+    const uid_t me = ::geteuid();
+    if (me != 0) {
+        if (dst.st_uid == me) {
+            return "is in a directory this user owns";
+        }
+        // faccessat2 with AT_EMPTY_PATH asks about the directory we hold, with ACLs and groups.
+        const long w = ::syscall(SYS_faccessat2, dfd, "", W_OK | X_OK, AT_EACCESS | AT_EMPTY_PATH);
+        const bool writable = w == 0 || (errno != EACCES && errno != EROFS && errno != EPERM);
+        if (writable && (!sticky || cst.st_uid == me)) {
+            return "is in a directory this user can write";
+        }
+    }
+    if ((dst.st_mode & S_IWOTH) != 0 && (!sticky || cst.st_uid != 0)) {
+        return "is in a world-writable directory and not root's";
+    }
+    return std::nullopt;
+}
+
+// The first component of `canonical` that can be replaced before the child looks the path up
+// again by name (replaceable_by), with the reason; nullopt when none can. Components that are
+// not directories (any more) end the walk as replaceable.
+std::optional<std::string> replaceable_component(const std::string& canonical) {
+    sys::UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    struct stat dst {};
+    if (!dir.valid() || ::fstat(dir.get(), &dst) != 0) {
+        return "/ cannot be examined";
+    }
+    const auto comps = util::split_path(canonical);
+    std::string here;
+    for (size_t i = 0; i < comps.size(); ++i) {
+        // Names on procfs, sysfs and cgroupfs are the kernel's: nothing below can be renamed
+        // (/proc/self stays a symlink on purpose, path_resolve keeps it literal).
+        struct statfs sfs {};
+        if (::fstatfs(dir.get(), &sfs) != 0) {
+            return (here.empty() ? "/" : here) + " cannot be examined";
+        }
+        if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC ||
+            sfs.f_type == CGROUP_SUPER_MAGIC) {
+            return std::nullopt;
+        }
+        here += "/" + comps[i];
+        struct stat cst {};
+        if (::fstatat(dir.get(), comps[i].c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) {
+            return here + " changed while it was checked";
+        }
+        if (auto why = replaceable_by(dir.get(), dst, cst)) {
+            return here + " " + *why;
+        }
+        if (i + 1 == comps.size()) {
+            break;
+        }
+        sys::UniqueFd next(::openat(dir.get(), comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid() || ::fstat(next.get(), &dst) != 0) {
+            return here + " changed while it was checked";
+        }
+        dir = std::move(next);
+    }
+    return std::nullopt;
 }
 
 // Every multiply-linked regular file below the denied directories, by (dev, ino): the other
@@ -455,6 +566,12 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
     }
     unseen.patterns.push_back(pattern);
     note_unseen(pattern, unseen.unexpanded, unseen.mounts);
+    // The same hidden places through every other mount that shows them (a 0711 /home
+    // bind-mounted from /persist/home, or bound again elsewhere): denied there by name too.
+    for (const auto& alias : pattern_aliases(pattern, unseen.mounts)) {
+        unseen.patterns.push_back(alias);
+        note_unseen(alias, unseen.unexpanded, unseen.mounts);
+    }
 }
 
 // The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
@@ -908,6 +1025,14 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
             return diag::deny("path-denied", shown + " is denied (" + *why + ")");
         }
+    }
+    // The child gets the canonical path and looks it up again: a component another process can
+    // swap for a symlink between this check and that lookup would send it elsewhere (to a hard
+    // link of a secret in a directory we cannot scan, which Landlock cannot tell apart). Such
+    // paths are refused, as sudoedit refuses files in directories the user can write.
+    if (auto why = replaceable_component(out.canonical)) {
+        return diag::deny("path-replaceable", shown + ": " + *why +
+                                                  ", so it could be swapped before the command opens it");
     }
     if (!roots.empty()) {
         bool inside = false;

@@ -97,7 +97,7 @@ struct Resolved {
 
 // Resolves one argument against "/" and applies the denylist for `use`, plus `roots` (canonical;
 // empty = anywhere). Errors are denials: path-denied, path-tree-denied, path-outside-roots,
-// path-not-found, path-magic-link, path-type.
+// path-not-found, path-magic-link, path-type, path-replaceable.
 [[nodiscard]] Result<Resolved> resolve(const policy::Deny& deny, std::string_view input, Use use,
                                        const std::vector<std::string>& roots);
 

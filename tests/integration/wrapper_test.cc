@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The built binary, run as sshd runs it, against testdata policies.
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -469,6 +474,77 @@ TEST_F(UnseenMatch, GlobThroughASymlinkIntoAHiddenDirectory) {
     auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + dir_ + "/keys/bob/id");
     EXPECT_EQ(r.out.find(canary_), std::string::npos);
     EXPECT_DENIED(r, "path-denied");
+}
+
+// Red-team finding: the child looks the canonical path up again by name. A directory the
+// attacker owns, swapped for a symlink after the check (renameat2 RENAME_EXCHANGE in a loop),
+// sent `cat` to a hard link of a secret kept in a 0700 denied directory (which the hard-link
+// check can only refuse by name, and Landlock cannot tell apart). Paths through components this
+// user (or anyone, in a world-writable directory) can replace are refused outright.
+TEST_F(UnseenMatch, PathThroughADirectoryTheUserCanSwapIsRefused) {
+    std::filesystem::create_directories(dir_ + "/private");
+    write(dir_ + "/private/app.key", canary_ + "\n", 0644);
+    ::chmod((dir_ + "/private").c_str(), 0700);
+    ASSERT_EQ(::link((dir_ + "/private/app.key").c_str(), (dir_ + "/pub/app.key").c_str()), 0);
+    std::filesystem::create_directories(dir_ + "/race/d");
+    write(dir_ + "/race/d/app.key", "harmless\n", 0644);
+    std::filesystem::create_directory_symlink(dir_ + "/pub", dir_ + "/race/l");
+    for (const char* p : {"/race", "/race/d", "/race/d/app.key"}) {
+        ASSERT_EQ(::lchown((dir_ + p).c_str(), 65534, 65534), 0);
+    }
+    ASSERT_EQ(::lchown((dir_ + "/race/l").c_str(), 65534, 65534), 0);
+    // Asked for directly, the hard link is refused (its device cannot be scanned).
+    EXPECT_DENIED(as_nobody(dir_ + "/private", "cat " + dir_ + "/pub/app.key"), "path-denied");
+    // Without a race the request is refused already: /race belongs to the user.
+    EXPECT_DENIED(as_nobody(dir_ + "/private", "cat " + dir_ + "/race/d/app.key"), "path-replaceable");
+    // With the swap running, as the user: nothing of the secret, ever.
+    const pid_t swapper = ::fork();
+    if (swapper == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
+            ::_exit(1);
+        }
+        const std::string a = dir_ + "/race/d";
+        const std::string b = dir_ + "/race/l";
+        for (;;) {
+            ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+        }
+    }
+    ASSERT_GT(swapper, 0);
+    int leaks = 0;
+    for (int i = 0; i < 40; ++i) {
+        for (const std::string& req : {"cat " + dir_ + "/race/d/app.key", "grep -r " + canary_ + " " + dir_ + "/race/d"}) {
+            auto r = as_nobody(dir_ + "/private", req);
+            leaks += r.out.find(canary_) != std::string::npos ? 1 : 0;
+            EXPECT_NE(r.exit_code, 0) << req;
+        }
+    }
+    ::kill(swapper, SIGKILL);
+    ::waitpid(swapper, nullptr, 0);
+    EXPECT_EQ(leaks, 0);
+}
+
+// Red-team finding: /home that can be searched but not listed (0711) hides the matches of
+// /home/*/.ssh from the expansion; the same directories bind-mounted elsewhere (an impermanence
+// /persist/home, or a second bind) were readable there. The unseen pattern is denied under every
+// mount that shows the same place.
+TEST_F(UnseenMatch, UnlistableGlobParentIsDeniedThroughItsBindMounts) {
+    std::filesystem::create_directories(dir_ + "/persist/home/alice/.ssh");
+    std::filesystem::create_directories(dir_ + "/home");
+    std::filesystem::create_directories(dir_ + "/homebind");
+    write(dir_ + "/persist/home/alice/.ssh/id_ed25519", canary_ + "\n", 0644);
+    ::chmod((dir_ + "/persist/home").c_str(), 0711);
+    if (!mount_or_skip(dir_ + "/persist/home", dir_ + "/home", nullptr, MS_BIND, nullptr) ||
+        !mount_or_skip(dir_ + "/home", dir_ + "/homebind", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    for (const std::string& where : {dir_ + "/home", dir_ + "/persist/home", dir_ + "/homebind"}) {
+        SCOPED_TRACE(where);
+        auto r = as_nobody(dir_ + "/home/*/.ssh", "cat " + where + "/alice/.ssh/id_ed25519");
+        EXPECT_DENIED(r, "path-denied");
+        auto g = as_nobody(dir_ + "/home/*/.ssh", "grep -r " + canary_ + " " + where + "/alice");
+        EXPECT_EQ(g.out.find(canary_), std::string::npos) << g.err;
+        EXPECT_NE(g.exit_code, 0);
+    }
 }
 
 // Third review: a mount stacked over a parent (bind other -> top, after a tmpfs on top/sec) hides

@@ -126,6 +126,41 @@ TEST_F(PathResolve, ProcSelfStaysLiteralSoTheChildSeesItself) {
     EXPECT_EQ(mounts->canonical, "/proc/self/mounts");
 }
 
+// The child looks the canonical path up again: components another process could swap in
+// between are refused. As root (the unit tests' user) only the any-local-user rules apply; the
+// this-user rules are exercised as nobody in UnseenMatch.PathThroughADirectoryTheUserCanSwapIsRefused.
+TEST_F(PathResolve, ComponentsAnyLocalUserCouldSwapAreRefused) {
+    fs::create_directories(d_ + "/ww/sub");
+    fs::create_directories(d_ + "/st/mine");
+    fs::create_directories(d_ + "/st/theirs");
+    put(d_ + "/ww/sub/f", "x");
+    put(d_ + "/st/mine/f", "x");
+    put(d_ + "/st/theirs/f", "x");
+    ::chmod((d_ + "/ww").c_str(), 0777);    // world-writable, no sticky bit: anyone renames anything
+    ::chmod((d_ + "/st").c_str(), 01777);   // /tmp-like: only an entry's owner renames it
+    ASSERT_EQ(::chown((d_ + "/st/theirs").c_str(), 65534, 65534), 0);
+    struct Case {
+        std::string path;
+        bool refused;
+    } cases[] = {
+        {d_ + "/ww/sub/f", true},
+        {d_ + "/ww/sub", true},
+        {d_ + "/ww", false},  // the world-writable directory itself is root's, in a root-only one
+        {d_ + "/st/theirs/f", true},
+        {d_ + "/st/mine/f", false},
+        {"/proc/self/status", false},  // procfs names cannot be renamed
+    };
+    for (const auto& c : cases) {
+        auto r = res(c.path);
+        if (c.refused) {
+            ASSERT_FALSE(r.ok()) << c.path;
+            EXPECT_EQ(r.error().reason, "path-replaceable") << c.path << ": " << r.error().msg;
+        } else {
+            EXPECT_TRUE(r.ok()) << c.path << ": " << r.error().msg;
+        }
+    }
+}
+
 TEST_F(PathResolve, HardLinkToADeniedFileIsDenied) {
     const std::string alias = d_ + "/pub/hardlink";
     ASSERT_EQ(::link((d_ + "/secret/canary").c_str(), alias.c_str()), 0);
