@@ -37,8 +37,22 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
 
 }  // namespace
 
-Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args, std::vector<std::string> envp) {
+Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args, std::vector<std::string> envp,
+                         const std::vector<int>& bound) {
     Prepared p;
+    if (bound.size() > static_cast<size_t>(kMaxBoundFds)) {
+        return make_error(ErrorCode::kExecFailed, "more than " + std::to_string(kMaxBoundFds) + " files to hand over");
+    }
+    for (size_t k = 0; k < bound.size(); ++k) {
+        const int slot = bound_fd(static_cast<int>(k));
+        if (::fcntl(slot, F_GETFD) != -1 || errno != EBADF) {
+            return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(slot) + " is already open; a checked file must go there");
+        }
+        if (::dup3(bound[k], slot, O_CLOEXEC) != slot) {
+            return sys_error(ErrorCode::kExecFailed, "dup3(" + std::to_string(slot) + ")", errno);
+        }
+        p.bound.emplace_back(slot);
+    }
     DIAG_TRY_ASSIGN(p.exe, sys::open_trusted(c.exe_path, O_RDONLY, 0, ErrorCode::kExecFailed));
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(p.exe.get(), c.exe_path, ErrorCode::kExecFailed));
     if (st.st_dev != c.exe_dev || st.st_ino != c.exe_ino || !S_ISREG(st.st_mode)) {
@@ -165,6 +179,11 @@ int stdio_umask_cwd() {
 int no_new_privs() { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ? errno : 0; }
 
 int execute(const Prepared& p) {
+    for (const auto& f : p.bound) {
+        if (::fcntl(f.get(), F_SETFD, 0) != 0) {
+            return errno;
+        }
+    }
     if (p.script) {
         // The interpreter opens the script as /dev/fd/N, so this one fd must survive exec.
         const int flags = ::fcntl(p.exe.get(), F_GETFD);

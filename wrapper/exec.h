@@ -14,8 +14,14 @@
 
 namespace diag::exec {
 
+// Files handed to the child as checked objects (path_resolve::Resolved::fd) sit at fixed fds
+// below seccomp::kExecFd: the k-th at bound_fd(k), named /proc/self/fd/N in argv.
+inline constexpr int kMaxBoundFds = 16;
+[[nodiscard]] constexpr int bound_fd(int k) { return 62 - k; }
+
 struct Prepared {
     sys::UniqueFd exe;  // the checked executable, executed by fd (always seccomp::kExecFd)
+    std::vector<sys::UniqueFd> bound;  // at bound_fd(0), bound_fd(1), ...: kept open across exec
     std::string exe_path;
     bool script = false;  // "#!" file: the fd must survive exec for the interpreter
     std::vector<std::string> exec_paths;  // what Landlock lets execute: binary, ELF/script interpreters
@@ -30,8 +36,10 @@ struct Prepared {
 // Re-opens c.exe_path through a trusted chain and refuses unless it is still the (dev, ino) pinned
 // at load; the fd is seccomp::kExecFd (refused if that fd is taken). argv[0] is the program name as the policy writes it. For scripts the interpreter must be
 // trusted too. Errors: kExecFailed.
+// `bound` are the held-open files, in bound_fd order (each is dup'ed to its fixed fd; refused if
+// that fd is taken).
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
-                                       std::vector<std::string> envp);
+                                       std::vector<std::string> envp, const std::vector<int>& bound = {});
 
 // Child-side steps. Each returns 0 or an errno; pipeline.cc runs them in order in the child,
 // which shares the supervisor's memory until execveat: none of them allocates.
@@ -57,7 +65,8 @@ struct Prepared {
 // prctl(PR_SET_NO_NEW_PRIVS): required by Landlock and seccomp; setuid bits stop working.
 [[nodiscard]] int no_new_privs();
 
-// execveat(fd, "", argv, envp, AT_EMPTY_PATH). Returns only on failure, with the errno.
+// Clears close-on-exec on the bound files, then execveat(fd, "", argv, envp, AT_EMPTY_PATH).
+// Returns only on failure, with the errno.
 [[nodiscard]] int execute(const Prepared& p);
 
 }  // namespace diag::exec

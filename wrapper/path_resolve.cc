@@ -260,6 +260,12 @@ void add_object(Deny& deny, const std::string& canonical, const std::string& ori
     if (::stat(canonical.c_str(), &st) != 0) {
         if (errno == EACCES || errno == EPERM) {
             note_unseen(canonical, deny.unexpanded, mounts);
+            // Unseen, so no inode to compare: denied by name wherever a mount shows the same place.
+            for (const auto& alias : pattern_aliases(canonical, mounts)) {
+                add_deny_entry(deny, alias, origin + " (where this user cannot look; bind mount of " + canonical + ")",
+                               kernel_guarded);
+                note_unseen(alias, deny.unexpanded, mounts);
+            }
         }
         return;
     }
@@ -294,33 +300,33 @@ bool on_procfs(int fd) {
     return ::fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
-// Whether the name `c` (stat `cst`) in directory `dfd` (stat `dst`) can be replaced after we
-// checked it: by this user (it owns the directory, or may write it and the sticky bit does not
-// protect the entry), or by any local user (a world-writable directory, an entry not root's).
-// Root is not guarded against itself.
-std::optional<std::string> replaceable_by(int dfd, const struct stat& dst, const struct stat& cst) {
-    const bool sticky = (dst.st_mode & S_ISVTX) != 0;
-    const uid_t me = ::geteuid();
-    if (me != 0) {
-        if (dst.st_uid == me) {
-            return "is in a directory this user owns";
-        }
-        // faccessat2 with AT_EMPTY_PATH asks about the directory we hold, with ACLs and groups.
-        const long w = ::syscall(SYS_faccessat2, dfd, "", W_OK | X_OK, AT_EACCESS | AT_EMPTY_PATH);
-        const bool writable = w == 0 || (errno != EACCES && errno != EROFS && errno != EPERM);
-        if (writable && (!sticky || cst.st_uid == me)) {
-            return "is in a directory this user can write";
-        }
+// FUSE (not in every linux/magic.h): owners and modes are whatever its mounter says.
+constexpr long kFuseSuperMagic = 0x65735546;
+
+// Whether some user other than root could replace the name `c` (stat `cst`) in directory `d`
+// (stat `dst`, on a file system of type `fstype`) after we checked it: the directory's owner
+// can (rename, or chmod and rename), and so can anyone with write access to it (group and other
+// write bits; a POSIX ACL granting write shows in the group bits as its mask) unless the sticky
+// bit protects an entry that is root's. Read-only mounts do not count: the same directory may be
+// writable through another mount.
+std::optional<std::string> replaceable_by(const struct stat& dst, const struct stat& cst, long fstype) {
+    if (fstype == kFuseSuperMagic) {
+        return "is on a FUSE file system, whose owners and modes its mounter decides";
     }
-    if ((dst.st_mode & S_IWOTH) != 0 && (!sticky || cst.st_uid != 0)) {
-        return "is in a world-writable directory and not root's";
+    if (dst.st_uid != 0) {
+        return "is in a directory owned by uid " + std::to_string(dst.st_uid) + ", who can rename it";
+    }
+    const bool sticky = (dst.st_mode & S_ISVTX) != 0;
+    if ((dst.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (!sticky || cst.st_uid != 0)) {
+        return sticky ? "belongs to uid " + std::to_string(cst.st_uid) + " in a directory others can write"
+                      : std::string("is in a directory others can write");
     }
     return std::nullopt;
 }
 
-// The first component of `canonical` that can be replaced before the child looks the path up
-// again by name (replaceable_by), with the reason; nullopt when none can. Components that are
-// not directories (any more) end the walk as replaceable.
+// The first component of `canonical` that a user other than root could replace before the
+// child looks the path up again by name (replaceable_by), with the reason; nullopt when only
+// root could. Components that are not directories (any more) end the walk as replaceable.
 std::optional<std::string> replaceable_component(const std::string& canonical) {
     sys::UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct stat dst {};
@@ -336,8 +342,9 @@ std::optional<std::string> replaceable_component(const std::string& canonical) {
         if (::fstatfs(dir.get(), &sfs) != 0) {
             return (here.empty() ? "/" : here) + " cannot be examined";
         }
-        if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC ||
-            sfs.f_type == CGROUP_SUPER_MAGIC) {
+        const auto fstype = static_cast<long>(sfs.f_type);
+        if (fstype == PROC_SUPER_MAGIC || fstype == SYSFS_MAGIC || fstype == CGROUP2_SUPER_MAGIC ||
+            fstype == CGROUP_SUPER_MAGIC) {
             return std::nullopt;
         }
         here += "/" + comps[i];
@@ -345,7 +352,7 @@ std::optional<std::string> replaceable_component(const std::string& canonical) {
         if (::fstatat(dir.get(), comps[i].c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) {
             return here + " changed while it was checked";
         }
-        if (auto why = replaceable_by(dir.get(), dst, cst)) {
+        if (auto why = replaceable_by(dst, cst, fstype)) {
             return here + " " + *why;
         }
         if (i + 1 == comps.size()) {
@@ -1026,14 +1033,6 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             return diag::deny("path-denied", shown + " is denied (" + *why + ")");
         }
     }
-    // The child gets the canonical path and looks it up again: a component another process can
-    // swap for a symlink between this check and that lookup would send it elsewhere (to a hard
-    // link of a secret in a directory we cannot scan, which Landlock cannot tell apart). Such
-    // paths are refused, as sudoedit refuses files in directories the user can write.
-    if (auto why = replaceable_component(out.canonical)) {
-        return diag::deny("path-replaceable", shown + ": " + *why +
-                                                  ", so it could be swapped before the command opens it");
-    }
     if (!roots.empty()) {
         bool inside = false;
         for (const auto& r : roots) {
@@ -1043,6 +1042,31 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             return diag::deny("path-outside-roots", shown + " resolves to " + out.canonical +
                                                         ", outside the roots allowed for this argument");
         }
+    }
+    // The child is given the canonical path and looks it up again. A component some other user
+    // can swap for a symlink between this check and that lookup would send it elsewhere (to a
+    // hard link of a secret in a directory we cannot scan, which neither the deny patterns nor
+    // Landlock can tell apart). Then a file to read is handed over as the object checked here
+    // (its fd, /proc/self/fd/N in argv); metadata of a non-directory needs nothing (a swap could
+    // only show other metadata, and metadata of denied non-directories is shown anyway); anything
+    // else, a directory above all, is refused.
+    if (auto why = replaceable_component(out.canonical)) {
+        const bool meta = use == Use::kMetadata || use == Use::kMetaTree;
+        if (meta && !is_dir) {
+            return out;
+        }
+        if (use != Use::kContent || !S_ISREG(st.st_mode)) {
+            return diag::deny("path-replaceable", shown + ": " + *why +
+                                                      ", so it could be swapped before the command opens it");
+        }
+        out.fd = sys::UniqueFd(::open(("/proc/self/fd/" + std::to_string(cur.get())).c_str(),
+                                      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+        struct stat fst {};
+        if (!out.fd.valid() || ::fstat(out.fd.get(), &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+            return diag::deny("path-replaceable", shown + ": " + *why + ", and it could not be held open (" +
+                                                      std::strerror(errno) + ")");
+        }
+        out.bound_because = *why;
     }
     return out;
 }

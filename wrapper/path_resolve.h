@@ -13,6 +13,7 @@
 
 #include "wrapper/error.h"
 #include "wrapper/policy.h"
+#include "wrapper/sys.h"
 
 namespace diag::path_resolve {
 
@@ -93,11 +94,17 @@ struct Resolved {
     ino_t ino = 0;
     mode_t mode = 0;
     std::string metadata_of_denied;   // kMetadata on a denied object: the entry (for the record)
+    // A file to read whose path some other user could swap before the child opens it: the
+    // object checked here, held open; the child is given it instead of the path.
+    sys::UniqueFd fd;
+    std::string bound_because;  // which component, and why
+    std::string given;          // what the child's argv names it by (set by the pipeline)
 };
 
 // Resolves one argument against "/" and applies the denylist for `use`, plus `roots` (canonical;
 // empty = anywhere). Errors are denials: path-denied, path-tree-denied, path-outside-roots,
-// path-not-found, path-magic-link, path-type, path-replaceable.
+// path-not-found, path-magic-link, path-type, path-replaceable (a directory, or a file not to be
+// read, whose path another user could swap).
 [[nodiscard]] Result<Resolved> resolve(const policy::Deny& deny, std::string_view input, Use use,
                                        const std::vector<std::string>& roots);
 

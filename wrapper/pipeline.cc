@@ -57,7 +57,8 @@ std::string shell_quote(const std::string& s) {
 struct Decision {
     std::vector<std::string> argv;
     matcher::Match match;
-    std::vector<path_resolve::Resolved> resolved;
+    std::vector<path_resolve::Resolved> resolved;  // owns the held-open files of `bound`
+    std::vector<int> bound;                         // held-open files, in exec::bound_fd order
     bool help = false;
     bool help_json = false;
 };
@@ -81,7 +82,18 @@ Result<Decision> decide(const policy::Policy& policy, const std::string& request
     // 3. Resolve every path argument; the denylist always wins.
     for (const auto& ref : d.match.paths) {
         DIAG_TRY_ASSIGN(path_resolve::Resolved r, path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots));
-        d.match.exec_args[ref.index] = ref.prefix + r.canonical;
+        std::string given = r.canonical;
+        if (r.fd.valid()) {
+            // Handed over as the object checked (its path could be swapped): /proc/self/fd/N.
+            if (d.bound.size() >= static_cast<size_t>(exec::kMaxBoundFds)) {
+                return deny("path-replaceable", "more than " + std::to_string(exec::kMaxBoundFds) +
+                                                    " files whose paths other users could swap");
+            }
+            given = "/proc/self/fd/" + std::to_string(exec::bound_fd(static_cast<int>(d.bound.size())));
+            d.bound.push_back(r.fd.get());
+        }
+        d.match.exec_args[ref.index] = ref.prefix + given;
+        r.given = given;
         d.resolved.push_back(std::move(r));
     }
     return d;
@@ -162,6 +174,10 @@ void describe_decision(json& rec, const Decision& d) {
         json p = {{"input", r.input}, {"resolved", r.canonical}, {"hops", r.hops}};
         if (!r.metadata_of_denied.empty()) {
             p["metadata_only_denied"] = r.metadata_of_denied;
+        }
+        if (r.fd.valid()) {
+            p["given_as"] = r.given;
+            p["held_open_because"] = r.bound_because;
         }
         rec["diag"]["paths"].push_back(std::move(p));
     }
@@ -248,6 +264,9 @@ int explain(const policy::Policy& p, const std::string& request) {
         out += "path: " + shell_quote(r.input) + " -> " + shell_quote(r.canonical);
         if (!r.metadata_of_denied.empty()) {
             out += " (metadata only; denied by " + r.metadata_of_denied + ")";
+        }
+        if (r.fd.valid()) {
+            out += " (given as " + r.given + ": " + r.bound_because + ")";
         }
         out += "\n";
     }
@@ -373,7 +392,7 @@ int run(const Invocation& inv) {
     }
     // 4. Re-open the pinned executable and check it is the object pinned at load.
     const policy::Command& cmd = *d->match.command;
-    auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path));
+    auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path), d->bound);
     if (!prepared.ok()) {
         return refuse(policy, rec, id, prepared.error());
     }

@@ -476,52 +476,76 @@ TEST_F(UnseenMatch, GlobThroughASymlinkIntoAHiddenDirectory) {
     EXPECT_DENIED(r, "path-denied");
 }
 
-// Red-team finding: the child looks the canonical path up again by name. A directory the
-// attacker owns, swapped for a symlink after the check (renameat2 RENAME_EXCHANGE in a loop),
-// sent `cat` to a hard link of a secret kept in a 0700 denied directory (which the hard-link
-// check can only refuse by name, and Landlock cannot tell apart). Paths through components this
-// user (or anyone, in a world-writable directory) can replace are refused outright.
-TEST_F(UnseenMatch, PathThroughADirectoryTheUserCanSwapIsRefused) {
-    std::filesystem::create_directories(dir_ + "/private");
-    write(dir_ + "/private/app.key", canary_ + "\n", 0644);
-    ::chmod((dir_ + "/private").c_str(), 0700);
-    ASSERT_EQ(::link((dir_ + "/private/app.key").c_str(), (dir_ + "/pub/app.key").c_str()), 0);
-    std::filesystem::create_directories(dir_ + "/race/d");
-    write(dir_ + "/race/d/app.key", "harmless\n", 0644);
-    std::filesystem::create_directory_symlink(dir_ + "/pub", dir_ + "/race/l");
-    for (const char* p : {"/race", "/race/d", "/race/d/app.key"}) {
-        ASSERT_EQ(::lchown((dir_ + p).c_str(), 65534, 65534), 0);
-    }
-    ASSERT_EQ(::lchown((dir_ + "/race/l").c_str(), 65534, 65534), 0);
-    // Asked for directly, the hard link is refused (its device cannot be scanned).
-    EXPECT_DENIED(as_nobody(dir_ + "/private", "cat " + dir_ + "/pub/app.key"), "path-denied");
-    // Without a race the request is refused already: /race belongs to the user.
-    EXPECT_DENIED(as_nobody(dir_ + "/private", "cat " + dir_ + "/race/d/app.key"), "path-replaceable");
-    // With the swap running, as the user: nothing of the secret, ever.
-    const pid_t swapper = ::fork();
-    if (swapper == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
-            ::_exit(1);
-        }
-        const std::string a = dir_ + "/race/d";
-        const std::string b = dir_ + "/race/l";
-        for (;;) {
-            ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+// Red-team findings: the child looked the canonical path up again by name. A directory the
+// attacker owns (or another local account owns), swapped for a symlink after the check
+// (renameat2 RENAME_EXCHANGE in a loop), sent `cat` to a hard link of a secret kept in a 0700
+// denied directory (which the hard-link check refuses only by name, and Landlock cannot tell
+// apart). Such a file is now handed to the child as the object checked (/proc/self/fd/N), and
+// such a directory is refused.
+class SwappedPath : public UnseenMatch {
+  protected:
+    // dir_/<owner_dir>/{d/app.key (harmless), l -> dir_/pub}; dir_/pub/app.key is a hard link of
+    // dir_/private/app.key (the canary, in a 0700 denied directory).
+    void prepare(const std::string& top, uid_t owner) {
+        std::filesystem::create_directories(dir_ + "/private");
+        write(dir_ + "/private/app.key", canary_ + "\n", 0644);
+        ::chmod((dir_ + "/private").c_str(), 0700);
+        ASSERT_EQ(::link((dir_ + "/private/app.key").c_str(), (dir_ + "/pub/app.key").c_str()), 0);
+        std::filesystem::create_directories(dir_ + top + "/d");
+        write(dir_ + top + "/d/app.key", "harmless\n", 0644);
+        std::filesystem::create_directory_symlink(dir_ + "/pub", dir_ + top + "/l");
+        for (const std::string& p : {top, top + "/d", top + "/d/app.key", top + "/l"}) {
+            ASSERT_EQ(::lchown((dir_ + p).c_str(), owner, owner), 0);
         }
     }
-    ASSERT_GT(swapper, 0);
-    int leaks = 0;
-    for (int i = 0; i < 40; ++i) {
-        for (const std::string& req : {"cat " + dir_ + "/race/d/app.key", "grep -r " + canary_ + " " + dir_ + "/race/d"}) {
-            auto r = as_nobody(dir_ + "/private", req);
-            leaks += r.out.find(canary_) != std::string::npos ? 1 : 0;
-            EXPECT_NE(r.exit_code, 0) << req;
+    // Swaps d and l as `owner` until stopped; returns the pid.
+    pid_t swap_loop(const std::string& top, uid_t owner) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            if (::setgroups(0, nullptr) != 0 || ::setresgid(owner, owner, owner) != 0 ||
+                ::setresuid(owner, owner, owner) != 0) {
+                ::_exit(1);
+            }
+            const std::string a = dir_ + top + "/d";
+            const std::string b = dir_ + top + "/l";
+            for (;;) {
+                ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+            }
         }
+        return pid;
     }
-    ::kill(swapper, SIGKILL);
-    ::waitpid(swapper, nullptr, 0);
-    EXPECT_EQ(leaks, 0);
-}
+    void attack(const std::string& top, uid_t owner) {
+        prepare(top, owner);
+        // Asked for directly, the hard link is refused (its device cannot be scanned).
+        EXPECT_DENIED(as_nobody(dir_ + "/private", "cat " + dir_ + "/pub/app.key"), "path-denied");
+        // Without a race: the file is read through the fd of what was checked; the directory is refused.
+        auto r = as_nobody(dir_ + "/private", "cat " + dir_ + top + "/d/app.key");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.out, "harmless\n");
+        EXPECT_DENIED(as_nobody(dir_ + "/private", "grep -r x " + dir_ + top + "/d"), "path-replaceable");
+        const auto recs = audit_records();
+        ASSERT_GE(recs.size(), 3u);
+        EXPECT_EQ(recs[recs.size() - 3]["process"]["args"].back(), "/proc/self/fd/62");
+        EXPECT_EQ(recs[recs.size() - 3]["diag"]["paths"][0]["given_as"], "/proc/self/fd/62");
+        // With the swap running: nothing of the secret, ever.
+        const pid_t swapper = swap_loop(top, owner);
+        ASSERT_GT(swapper, 0);
+        int leaks = 0;
+        for (int i = 0; i < 60; ++i) {
+            for (const std::string& req : {"cat " + dir_ + top + "/d/app.key", "grep -r " + canary_ + " " + dir_ + top + "/d"}) {
+                auto a = as_nobody(dir_ + "/private", req);
+                leaks += a.out.find(canary_) != std::string::npos ? 1 : 0;
+            }
+        }
+        ::kill(swapper, SIGKILL);
+        ::waitpid(swapper, nullptr, 0);
+        EXPECT_EQ(leaks, 0);
+    }
+};
+
+TEST_F(SwappedPath, ByTheUserItself) { attack("/race", 65534); }
+
+TEST_F(SwappedPath, ByAnotherLocalAccount) { attack("/eve", 4242); }
 
 // Red-team finding: /home that can be searched but not listed (0711) hides the matches of
 // /home/*/.ssh from the expansion; the same directories bind-mounted elsewhere (an impermanence
@@ -545,6 +569,23 @@ TEST_F(UnseenMatch, UnlistableGlobParentIsDeniedThroughItsBindMounts) {
         EXPECT_EQ(g.out.find(canary_), std::string::npos) << g.err;
         EXPECT_NE(g.exit_code, 0);
     }
+}
+
+// Review finding: a literal deny entry inside a directory this user cannot search (a root-only
+// /persist whose home is bound on /home) has no inode to compare; its bind mounts must be denied
+// by name too.
+TEST_F(UnseenMatch, UnsearchableLiteralEntryIsDeniedThroughItsBindMounts) {
+    std::filesystem::create_directories(dir_ + "/p/home/alice/.ssh");
+    std::filesystem::create_directories(dir_ + "/h");
+    write(dir_ + "/p/home/alice/.ssh/id", canary_ + "\n", 0644);
+    if (!mount_or_skip(dir_ + "/p/home", dir_ + "/h", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    ::chmod((dir_ + "/p").c_str(), 0700);
+    EXPECT_DENIED(as_nobody(dir_ + "/p/home/alice/.ssh", "cat " + dir_ + "/h/alice/.ssh/id"), "path-denied");
+    auto g = as_nobody(dir_ + "/p/home/alice/.ssh", "grep -r " + canary_ + " " + dir_ + "/h");
+    EXPECT_EQ(g.out.find(canary_), std::string::npos) << g.err;
+    EXPECT_NE(g.exit_code, 0);
 }
 
 // Third review: a mount stacked over a parent (bind other -> top, after a tmpfs on top/sec) hides

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/path_resolve.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -126,37 +127,64 @@ TEST_F(PathResolve, ProcSelfStaysLiteralSoTheChildSeesItself) {
     EXPECT_EQ(mounts->canonical, "/proc/self/mounts");
 }
 
-// The child looks the canonical path up again: components another process could swap in
-// between are refused. As root (the unit tests' user) only the any-local-user rules apply; the
-// this-user rules are exercised as nobody in UnseenMatch.PathThroughADirectoryTheUserCanSwapIsRefused.
-TEST_F(PathResolve, ComponentsAnyLocalUserCouldSwapAreRefused) {
+// The child looks the canonical path up again: a path some user other than root could swap on
+// the way is handed over as the checked object when it is a file to read (an fd), accepted for
+// metadata of a non-directory, and refused otherwise.
+TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     fs::create_directories(d_ + "/ww/sub");
     fs::create_directories(d_ + "/st/mine");
     fs::create_directories(d_ + "/st/theirs");
-    put(d_ + "/ww/sub/f", "x");
-    put(d_ + "/st/mine/f", "x");
-    put(d_ + "/st/theirs/f", "x");
+    fs::create_directories(d_ + "/gw/sub");
+    fs::create_directories(d_ + "/eve/sub");
+    fs::create_directories(d_ + "/evest/rootdir");
+    for (const char* f : {"/ww/sub/f", "/st/mine/f", "/st/theirs/f", "/gw/sub/f", "/eve/sub/f", "/evest/rootdir/f", "/pub/f"}) {
+        put(d_ + f, "x");
+    }
     ::chmod((d_ + "/ww").c_str(), 0777);    // world-writable, no sticky bit: anyone renames anything
     ::chmod((d_ + "/st").c_str(), 01777);   // /tmp-like: only an entry's owner renames it
+    ::chmod((d_ + "/gw").c_str(), 0775);    // a group can write
+    ::chmod((d_ + "/evest").c_str(), 01777);
     ASSERT_EQ(::chown((d_ + "/st/theirs").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown((d_ + "/eve").c_str(), 4242, 4242), 0);    // another account's directory
+    ASSERT_EQ(::chown((d_ + "/evest").c_str(), 4242, 4242), 0);  // sticky, but its owner renames anything
+    enum Expect { kStable, kHeld, kRefused };
     struct Case {
         std::string path;
-        bool refused;
+        Use use;
+        Expect expect;
     } cases[] = {
-        {d_ + "/ww/sub/f", true},
-        {d_ + "/ww/sub", true},
-        {d_ + "/ww", false},  // the world-writable directory itself is root's, in a root-only one
-        {d_ + "/st/theirs/f", true},
-        {d_ + "/st/mine/f", false},
-        {"/proc/self/status", false},  // procfs names cannot be renamed
+        {d_ + "/pub/f", Use::kContent, kStable},
+        {d_ + "/st/mine/f", Use::kContent, kStable},
+        {d_ + "/ww", Use::kContent, kStable},  // root's directory in a root-only one
+        {"/proc/self/status", Use::kContent, kStable},  // procfs names cannot be renamed
+        {d_ + "/ww/sub/f", Use::kContent, kHeld},
+        {d_ + "/st/theirs/f", Use::kContent, kHeld},
+        {d_ + "/gw/sub/f", Use::kContent, kHeld},
+        {d_ + "/eve/sub/f", Use::kContent, kHeld},
+        {d_ + "/evest/rootdir/f", Use::kContent, kHeld},
+        {d_ + "/eve/sub/f", Use::kMetadata, kStable},  // metadata of a file: nothing to gain
+        {d_ + "/ww/sub", Use::kContent, kRefused},
+        {d_ + "/ww/sub", Use::kTree, kRefused},
+        {d_ + "/eve/sub", Use::kMetadata, kRefused},     // listing a directory reads it
+        {d_ + "/st/theirs", Use::kMetaTree, kRefused},
     };
     for (const auto& c : cases) {
-        auto r = res(c.path);
-        if (c.refused) {
-            ASSERT_FALSE(r.ok()) << c.path;
-            EXPECT_EQ(r.error().reason, "path-replaceable") << c.path << ": " << r.error().msg;
-        } else {
-            EXPECT_TRUE(r.ok()) << c.path << ": " << r.error().msg;
+        SCOPED_TRACE(c.path);
+        auto r = res(c.path, c.use);
+        if (c.expect == kRefused) {
+            ASSERT_FALSE(r.ok());
+            EXPECT_EQ(r.error().reason, "path-replaceable") << r.error().msg;
+            continue;
+        }
+        ASSERT_TRUE(r.ok()) << r.error().msg;
+        EXPECT_EQ(r->fd.valid(), c.expect == kHeld) << r->bound_because;
+        if (r->fd.valid()) {
+            struct stat held {};
+            struct stat named {};
+            ASSERT_EQ(::fstat(r->fd.get(), &held), 0);
+            ASSERT_EQ(::stat(c.path.c_str(), &named), 0);
+            EXPECT_EQ(held.st_ino, named.st_ino);  // the object checked, held open
+            EXPECT_EQ(::fcntl(r->fd.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
         }
     }
 }
