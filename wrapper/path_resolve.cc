@@ -198,8 +198,11 @@ std::vector<std::string> pattern_aliases(const std::string& pattern, const std::
         if (point.size() > comps.size() || !matches(comps, 0, point, point.size())) {
             continue;
         }
-        // The pattern inside this file system: the mount's root, then the rest of the pattern.
-        std::vector<std::string> rel = util::split_path(m.root);
+        // The pattern inside this file system: the mount's root (literal), then the rest.
+        std::vector<std::string> rel;
+        for (const auto& c : util::split_path(m.root)) {
+            rel.push_back(util::glob_escape(c));
+        }
         rel.insert(rel.end(), comps.begin() + static_cast<long>(point.size()), comps.end());
         for (const auto& h : mounts) {
             if (&h == &m || h.dev != m.dev) {
@@ -207,13 +210,13 @@ std::vector<std::string> pattern_aliases(const std::string& pattern, const std::
             }
             const auto root = util::split_path(h.root);
             if (root.size() <= rel.size() && matches(rel, 0, root, root.size())) {
-                std::string alias = h.point;
+                std::string alias = util::glob_escape(h.point);
                 for (size_t i = root.size(); i < rel.size(); ++i) {
                     alias += (alias == "/" ? "" : "/") + rel[i];
                 }
                 out.push_back(alias);
             } else if (root.size() > rel.size() && matches(rel, 0, root, rel.size())) {
-                out.push_back(h.point);  // the whole mount shows a place inside a match
+                out.push_back(util::glob_escape(h.point));  // the whole mount shows a place inside a match
             }
         }
     }
@@ -261,7 +264,7 @@ void add_object(Deny& deny, const std::string& canonical, const std::string& ori
         if (errno == EACCES || errno == EPERM) {
             note_unseen(canonical, deny.unexpanded, mounts);
             // Unseen, so no inode to compare: denied by name wherever a mount shows the same place.
-            for (const auto& alias : pattern_aliases(canonical, mounts)) {
+            for (const auto& alias : pattern_aliases(util::glob_escape(canonical), mounts)) {
                 add_deny_entry(deny, alias, origin + " (where this user cannot look; bind mount of " + canonical + ")",
                                kernel_guarded);
                 note_unseen(alias, deny.unexpanded, mounts);
@@ -269,11 +272,11 @@ void add_object(Deny& deny, const std::string& canonical, const std::string& ori
         }
         return;
     }
-    add_deny_entry(deny, canonical, origin, kernel_guarded);
+    add_deny_entry(deny, util::glob_escape(canonical), origin, kernel_guarded);
     if (deny.objects.emplace(std::make_pair(st.st_dev, st.st_ino), canonical).second) {
         // A bind mount of a device is the same device: its driver checks the same capability.
         for (const auto& alias : mount_aliases(canonical, mounts)) {
-            add_deny_entry(deny, alias, origin + " (bind mount of " + canonical + ")", kernel_guarded);
+            add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + canonical + ")", kernel_guarded);
         }
     }
 }
@@ -567,7 +570,7 @@ struct Unseen {
 };
 
 void note_unseen_match(const std::string& reached, const std::vector<std::string>& rest, Unseen& unseen) {
-    std::string pattern = canonicalize_lenient(reached);
+    std::string pattern = util::glob_escape(canonicalize_lenient(reached));
     for (const auto& c : rest) {
         pattern += (pattern == "/" ? "" : "/") + c;
     }
@@ -696,7 +699,9 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         if (memo == canonical_prefixes.end()) {
             memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(plain_part)).first;
         }
-        std::string canon = memo->second;
+        // Literal (a symlink on the way may point at a name with glob characters), then the
+        // entry's own pattern components.
+        std::string canon = util::glob_escape(memo->second);
         for (size_t i = plain; i < comps.size(); ++i) {
             canon += (canon == "/" ? "" : "/") + comps[i];
         }
@@ -705,7 +710,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             continue;  // /proc objects come and go; the patterns cover them.
         }
         if (plain == comps.size()) {
-            add_object(deny, canon, r.origin, mounts, guarded);
+            add_object(deny, memo->second, r.origin, mounts, guarded);
             continue;
         }
         // Expanded by us, not glob(3): '*' must match dot names here exactly as in match_deny,
@@ -736,7 +741,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
                 const std::string origin = e->origin;  // add_deny_entry may move the entries
                 const bool guarded = e->kernel_guarded;
                 for (const auto& alias : mount_aliases(m.point, mounts)) {
-                    add_deny_entry(deny, alias, origin + " (bind mount of " + m.point + ")", guarded);
+                    add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + m.point + ")", guarded);
                 }
             }
             // The other way round: this mount shows a directory that is denied where another
@@ -748,7 +753,8 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
                 const std::string source = rebase(m.root, h.root, h.point);
                 if (const DenyEntry* e = match_deny(deny, source)) {
                     const std::string origin = e->origin;
-                    add_deny_entry(deny, m.point, origin + " (bind mount of " + source + ")", e->kernel_guarded);
+                    add_deny_entry(deny, util::glob_escape(m.point), origin + " (bind mount of " + source + ")",
+                                   e->kernel_guarded);
                 }
             }
         }

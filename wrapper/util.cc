@@ -209,7 +209,21 @@ bool path_within(std::string_view path, std::string_view root) {
     return path.size() == root.size() || path[root.size()] == '/';
 }
 
-bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+// A backslash escapes the next character (glob_escape), so a pattern holding one is matched by
+// fnmatch, never by plain comparison.
+bool has_glob(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
+
+std::string glob_escape(std::string_view literal) {
+    std::string out;
+    out.reserve(literal.size());
+    for (char c : literal) {
+        if (c == '*' || c == '?' || c == '[' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out;
+}
 
 namespace {
 

@@ -32,6 +32,8 @@ namespace diag::util {
 
 // True if `s` contains glob metacharacters (* ? [).
 [[nodiscard]] bool has_glob(std::string_view s);
+// `literal` as an fnmatch(3) pattern that matches exactly it: * ? [ and \ escaped with \.
+[[nodiscard]] std::string glob_escape(std::string_view literal);
 
 // Parses "500ms", "30s", "5min", "1h30min", "2d", "1w" into milliseconds.
 [[nodiscard]] std::optional<uint64_t> parse_duration_ms(std::string_view s);

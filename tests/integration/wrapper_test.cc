@@ -588,6 +588,20 @@ TEST_F(UnseenMatch, UnsearchableLiteralEntryIsDeniedThroughItsBindMounts) {
     EXPECT_NE(g.exit_code, 0);
 }
 
+// Review finding: literal names with glob characters (here a mount point) went into the deny
+// list unescaped; the alias of an unseen match under "hb[1]" matched "hb1" and not itself.
+TEST_F(UnseenMatch, AliasUnderAMountPointWithGlobCharacters) {
+    std::filesystem::create_directories(dir_ + "/persist/home/alice/.ssh");
+    std::filesystem::create_directories(dir_ + "/hb[1]");
+    write(dir_ + "/persist/home/alice/.ssh/id", canary_ + "\n", 0644);
+    ::chmod((dir_ + "/persist/home").c_str(), 0711);
+    if (!mount_or_skip(dir_ + "/persist/home", dir_ + "/hb[1]", nullptr, MS_BIND, nullptr)) {
+        GTEST_SKIP() << "mount --bind not permitted here";
+    }
+    auto r = as_nobody(dir_ + "/persist/home/*/.ssh", "cat '" + dir_ + "/hb[1]/alice/.ssh/id'");
+    EXPECT_DENIED(r, "path-denied");
+}
+
 // Third review: a mount stacked over a parent (bind other -> top, after a tmpfs on top/sec) hides
 // the deeper one; the aliases of top/sec/key must come from the mount a lookup really reaches,
 // or other/sec (the same file) stays readable to a recursive tool.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/util.h"
 
+#include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -104,6 +105,18 @@ TEST(Util, IntsParseWithSignAndWithoutOverflow) {
     EXPECT_FALSE(parse_int("1e3").has_value());
     EXPECT_FALSE(parse_int("9999999999999999999999").has_value());
     EXPECT_FALSE(parse_int("-").has_value());
+}
+
+TEST(Util, GlobEscapeMatchesExactlyTheLiteral) {
+    const std::string names[] = {"plain", "v[1]", "a*b", "q?", "back\\slash", "[!x]", "*"};
+    for (const auto& n : names) {
+        const std::string pat = glob_escape(n);
+        EXPECT_EQ(::fnmatch(pat.c_str(), n.c_str(), 0), 0) << n;
+        EXPECT_EQ(has_glob(pat), has_glob(n) || n.find('\\') != std::string::npos) << n;
+    }
+    EXPECT_NE(::fnmatch(glob_escape("v[1]").c_str(), "v1", 0), 0);
+    EXPECT_NE(::fnmatch(glob_escape("a*b").c_str(), "axxb", 0), 0);
+    EXPECT_EQ(glob_escape("/srv/app"), "/srv/app");
 }
 
 TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
