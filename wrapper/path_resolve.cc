@@ -1061,7 +1061,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         if (meta && !is_dir) {
             return out;
         }
-        if (use != Use::kContent || !S_ISREG(st.st_mode)) {
+        if ((use != Use::kContent && use != Use::kTree) || !S_ISREG(st.st_mode)) {  // a file is a tree of one
             return diag::deny("path-replaceable", shown + ": " + *why +
                                                       ", so it could be swapped before the command opens it");
         }

@@ -165,6 +165,7 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
         {d_ + "/eve/sub/f", Use::kMetadata, kStable},  // metadata of a file: nothing to gain
         {d_ + "/ww/sub", Use::kContent, kRefused},
         {d_ + "/ww/sub", Use::kTree, kRefused},
+        {d_ + "/ww/sub/f", Use::kTree, kHeld},  // grep -r on a file reads just that file
         {d_ + "/eve/sub", Use::kMetadata, kRefused},     // listing a directory reads it
         {d_ + "/st/theirs", Use::kMetaTree, kRefused},
     };
