@@ -191,7 +191,7 @@ int abi_version() {
     return v < 0 ? 0 : static_cast<int>(v);
 }
 
-Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths) {
+Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths, const std::vector<int>& held) {
     Ruleset rs;
     rs.abi = abi_version();
     if (rs.abi < 1) {
@@ -230,6 +230,13 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     sys::UniqueFd null(::open("/dev/null", O_PATH | O_CLOEXEC));
     if (null.valid()) {
         DIAG_TRY(b.add(null.get(), kFsReadFile | kFsWriteFile, "/dev/null"));
+    }
+    for (const int h : held) {
+        struct stat st {};
+        if (::fstat(h, &st) != 0 || !S_ISREG(st.st_mode) || deny.objects.count({st.st_dev, st.st_ino}) != 0) {
+            return make_error(ErrorCode::kExecFailed, "landlock: a held file is not a checked regular file");
+        }
+        DIAG_TRY(b.add(h, kFsReadFile, "held fd " + std::to_string(h)));
     }
     // Strict exec: a pager or -exec style escape cannot start /bin/sh.
     for (const auto& p : exec_paths) {

@@ -31,7 +31,11 @@ struct Ruleset {
 // Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its
 // ELF interpreter, a script's interpreter). Runs in the parent, before fork, so errors are
 // ordinary Results (kExecFailed, naming the call and errno).
-[[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths);
+// `held` are files handed to the child as checked objects (exec::Prepared::bound): each gets a
+// read rule of its own, so a file in a directory the walk could not list stays readable through
+// its /proc/self/fd name (the object was checked against the denylist by inode already).
+[[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                                    const std::vector<int>& held = {});
 
 // In the child, after no_new_privs: landlock_restrict_self (logging denials after exec, ABI >= 7).
 // Returns 0 or an errno.

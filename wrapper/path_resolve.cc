@@ -630,7 +630,7 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     }
     const std::string base = at == "/" ? "" : at;
     if (!util::has_glob(comps[i])) {
-        return expand_pattern(comps, i + 1, base + "/" + comps[i], out, unseen, scanned, r);
+        return expand_pattern(comps, i + 1, base + "/" + util::glob_unescape(comps[i]), out, unseen, scanned, r);
     }
     const policy::Listing* listing = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
     if (listing != nullptr) {
@@ -677,7 +677,13 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         if (r.path.empty() || r.path[0] != '/') {
             return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' is not absolute");
         }
-        const auto comps = util::split_path(r.path);
+        // A backslash in a written entry is an ordinary character (systemd escapes "-" as \x2d in
+        // unit and credential names): escaped here, so only * ? [ are wildcards.
+        std::string escaped;
+        for (char ch : r.path) {
+            escaped += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
+        }
+        const auto comps = util::split_path(escaped);
         for (const auto& c : comps) {
             if (c == "." || c == "..") {
                 return make_error(ErrorCode::kPolicyInvalid,
@@ -697,7 +703,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         const std::string plain_part = util::join_path(comps, plain);
         auto memo = canonical_prefixes.find(plain_part);
         if (memo == canonical_prefixes.end()) {
-            memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(plain_part)).first;
+            memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(util::glob_unescape(plain_part))).first;
         }
         // Literal (a symlink on the way may point at a name with glob characters), then the
         // entry's own pattern components.
@@ -771,10 +777,20 @@ void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& o
         })) {
         return;
     }
+    auto comps = util::split_path(pattern);
+    const bool glob = std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); });
+    if (!glob) {
+        // A literal path (escapes removed) goes to the exact index.
+        for (auto& c : comps) {
+            c = util::glob_unescape(c);
+        }
+        if (deny.exact.count(util::join_path(comps)) != 0) {
+            return;
+        }
+    }
     const size_t idx = deny.entries.size();
     deny.entries.push_back({pattern, origin, kernel_guarded});
-    auto comps = util::split_path(pattern);
-    if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); })) {
+    if (glob) {
         deny.globs.push_back({idx, std::move(comps)});
         return;
     }
@@ -1052,15 +1068,11 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     // The child is given the canonical path and looks it up again. A component some other user
     // can swap for a symlink between this check and that lookup would send it elsewhere (to a
     // hard link of a secret in a directory we cannot scan, which neither the deny patterns nor
-    // Landlock can tell apart). Then a file to read is handed over as the object checked here
-    // (its fd, /proc/self/fd/N in argv); metadata of a non-directory needs nothing (a swap could
-    // only show other metadata, and metadata of denied non-directories is shown anyway); anything
-    // else, a directory above all, is refused.
+    // Landlock can tell apart, or a denied directory that a listing tool lists: Landlock's
+    // read-dir right is inherited). Then a file to read is handed over as the object checked here
+    // (its fd, /proc/self/fd/N in argv); anything else, metadata and directories included, is
+    // refused.
     if (auto why = replaceable_component(out.canonical)) {
-        const bool meta = use == Use::kMetadata || use == Use::kMetaTree;
-        if (meta && !is_dir) {
-            return out;
-        }
         if ((use != Use::kContent && use != Use::kTree) || !S_ISREG(st.st_mode)) {  // a file is a tree of one
             return diag::deny("path-replaceable", shown + ": " + *why +
                                                       ", so it could be swapped before the command opens it");

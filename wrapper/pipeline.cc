@@ -296,7 +296,11 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
                               std::to_string(landlock::kMinAbi) + " (policy settings.landlock = \"required\")");
     }
     if (abi >= 1) {
-        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths));
+        std::vector<int> held;
+        for (const auto& f : prep.bound) {
+            held.push_back(f.get());
+        }
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held));
         ll["rules"] = c.landlock.rules;
         ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }

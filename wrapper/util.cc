@@ -209,9 +209,29 @@ bool path_within(std::string_view path, std::string_view root) {
     return path.size() == root.size() || path[root.size()] == '/';
 }
 
-// A backslash escapes the next character (glob_escape), so a pattern holding one is matched by
-// fnmatch, never by plain comparison.
-bool has_glob(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
+// A backslash escapes the next character (glob_escape): an escaped * ? [ is not a wildcard.
+bool has_glob(std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\') {
+            ++i;
+        } else if (s[i] == '*' || s[i] == '?' || s[i] == '[') {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string glob_unescape(std::string_view pattern) {
+    std::string out;
+    out.reserve(pattern.size());
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+            ++i;
+        }
+        out += pattern[i];
+    }
+    return out;
+}
 
 std::string glob_escape(std::string_view literal) {
     std::string out;

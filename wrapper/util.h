@@ -31,9 +31,12 @@ namespace diag::util {
 [[nodiscard]] bool path_within(std::string_view path, std::string_view root);
 
 // True if `s` contains glob metacharacters (* ? [).
+// True when `s` holds an unescaped * ? or [ (a backslash escapes the next character).
 [[nodiscard]] bool has_glob(std::string_view s);
 // `literal` as an fnmatch(3) pattern that matches exactly it: * ? [ and \ escaped with \.
 [[nodiscard]] std::string glob_escape(std::string_view literal);
+// The literal a pattern without wildcards (!has_glob) stands for: its escapes removed.
+[[nodiscard]] std::string glob_unescape(std::string_view pattern);
 
 // Parses "500ms", "30s", "5min", "1h30min", "2d", "1w" into milliseconds.
 [[nodiscard]] std::optional<uint64_t> parse_duration_ms(std::string_view s);

@@ -545,6 +545,30 @@ class SwappedPath : public UnseenMatch {
 
 TEST_F(SwappedPath, ByTheUserItself) { attack("/race", 65534); }
 
+// Review finding: a held file in a directory the Landlock walk cannot list (0711, a service's)
+// had no rule of its own, so the command could not open /proc/self/fd/62.
+TEST_F(SwappedPath, HeldFileInAnUnlistableDirectoryIsReadable) {
+    std::filesystem::create_directories(dir_ + "/svc");
+    write(dir_ + "/svc/app.log", "log line\n", 0644);
+    ASSERT_EQ(::chown((dir_ + "/svc").c_str(), 4243, 4243), 0);
+    ::chmod((dir_ + "/svc").c_str(), 0711);
+    auto r = as_nobody(dir_ + "/secret", "cat " + dir_ + "/svc/app.log");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "log line\n");
+}
+
+// Review finding: the escaping of literal names made a backslash in a written deny entry an
+// escape, so "rv\x2dsec" (systemd's escape of "-") matched "rvx2dsec" and not itself: printed.
+TEST_F(UnseenMatch, BackslashInADenyEntryIsAnOrdinaryCharacter) {
+    std::filesystem::create_directories(dir_ + "/rv\\x2dsec");
+    write(dir_ + "/rv\\x2dsec/key", canary_ + "\n", 0644);
+    // The TOML basic string needs the backslash doubled.
+    auto r = as_nobody(dir_ + "/rv\\\\x2dsec", "cat '" + dir_ + "/rv\\x2dsec/key'");
+    EXPECT_DENIED(r, "path-denied");
+    auto g = as_nobody(dir_ + "/rv\\\\x2dsec", "grep -r " + canary_ + " " + dir_);
+    EXPECT_EQ(g.out.find(canary_), std::string::npos) << g.err;
+}
+
 TEST_F(SwappedPath, ByAnotherLocalAccount) { attack("/eve", 4242); }
 
 // Red-team finding: /home that can be searched but not listed (0711) hides the matches of

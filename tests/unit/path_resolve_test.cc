@@ -128,8 +128,8 @@ TEST_F(PathResolve, ProcSelfStaysLiteralSoTheChildSeesItself) {
 }
 
 // The child looks the canonical path up again: a path some user other than root could swap on
-// the way is handed over as the checked object when it is a file to read (an fd), accepted for
-// metadata of a non-directory, and refused otherwise.
+// the way is handed over as the checked object when it is a file to read (an fd), and refused
+// otherwise.
 TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     fs::create_directories(d_ + "/ww/sub");
     fs::create_directories(d_ + "/st/mine");
@@ -162,7 +162,7 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
         {d_ + "/gw/sub/f", Use::kContent, kHeld},
         {d_ + "/eve/sub/f", Use::kContent, kHeld},
         {d_ + "/evest/rootdir/f", Use::kContent, kHeld},
-        {d_ + "/eve/sub/f", Use::kMetadata, kStable},  // metadata of a file: nothing to gain
+        {d_ + "/eve/sub/f", Use::kMetadata, kRefused},  // swapped for a denied directory, ls lists it
         {d_ + "/ww/sub", Use::kContent, kRefused},
         {d_ + "/ww/sub", Use::kTree, kRefused},
         {d_ + "/ww/sub/f", Use::kTree, kHeld},  // grep -r on a file reads just that file

@@ -112,11 +112,14 @@ TEST(Util, GlobEscapeMatchesExactlyTheLiteral) {
     for (const auto& n : names) {
         const std::string pat = glob_escape(n);
         EXPECT_EQ(::fnmatch(pat.c_str(), n.c_str(), 0), 0) << n;
-        EXPECT_EQ(has_glob(pat), has_glob(n) || n.find('\\') != std::string::npos) << n;
+        EXPECT_FALSE(has_glob(pat)) << n;  // nothing in it is a wildcard any more
+        EXPECT_EQ(glob_unescape(pat), n);
     }
     EXPECT_NE(::fnmatch(glob_escape("v[1]").c_str(), "v1", 0), 0);
     EXPECT_NE(::fnmatch(glob_escape("a*b").c_str(), "axxb", 0), 0);
     EXPECT_EQ(glob_escape("/srv/app"), "/srv/app");
+    EXPECT_TRUE(has_glob("a\\\\*"));  // an escaped backslash, then a real wildcard
+    EXPECT_FALSE(has_glob("a\\*"));
 }
 
 TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
