@@ -6,7 +6,10 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+// glibc's header declares its inline helpers with C's _Bool, which clang++ does not accept.
+#define _Bool bool
 #include <sys/platform/x86.h>
+#undef _Bool
 #endif
 
 #include "wrapper/util.h"
