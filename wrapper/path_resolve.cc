@@ -772,13 +772,14 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
 }
 
 void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin, bool kernel_guarded) {
-    if (deny.exact.count(pattern) != 0 || std::any_of(deny.globs.begin(), deny.globs.end(), [&](const DenyGlob& g) {
-            return deny.entries[g.entry].pattern == pattern;
-        })) {
-        return;
-    }
     auto comps = util::split_path(pattern);
     const bool glob = std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); });
+    // Duplicates by kind: a glob against the globs, a literal against the exact index (whose keys
+    // are unescaped, so a literal named "*" must never be taken for the glob "*").
+    if (glob && std::any_of(deny.globs.begin(), deny.globs.end(),
+                            [&](const DenyGlob& g) { return deny.entries[g.entry].pattern == pattern; })) {
+        return;
+    }
     if (!glob) {
         // A literal path (escapes removed) goes to the exact index.
         for (auto& c : comps) {

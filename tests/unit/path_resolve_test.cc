@@ -190,6 +190,20 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     }
 }
 
+// Review finding: an entry whose expansion found a name that is itself "*" put the literal key
+// ".../*/key" in the exact index, and a later glob with the same text was dropped as a duplicate:
+// the tree below it was no longer denied.
+TEST_F(PathResolve, ALiteralNamedLikeAGlobDoesNotReplaceTheGlob) {
+    fs::create_directories(d_ + "/r/a/*");
+    fs::create_directories(d_ + "/r/a/e");
+    put(d_ + "/r/a/*/key", "C1");
+    const auto deny = build({d_ + "/r/a/[*]/key", d_ + "/r/a/*/key"});
+    auto r = resolve(deny, d_ + "/r/a/e", Use::kTree, {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "path-tree-denied");
+    EXPECT_NE(deny_below(deny, d_ + "/r/a/e", false), nullptr);
+}
+
 TEST_F(PathResolve, HardLinkToADeniedFileIsDenied) {
     const std::string alias = d_ + "/pub/hardlink";
     ASSERT_EQ(::link((d_ + "/secret/canary").c_str(), alias.c_str()), 0);
