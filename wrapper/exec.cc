@@ -35,6 +35,20 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     return out;
 }
 
+// Puts a copy of `fd` at the fixed fd `slot` (close-on-exec); refused when `slot` is taken.
+Result<sys::UniqueFd> place_at(int fd, int slot, const std::string& what) {
+    if (::fcntl(slot, F_GETFD) != -1 || errno != EBADF) {
+        return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(slot) + " is already open; " + what + " must go there");
+    }
+    if (::dup3(fd, slot, O_CLOEXEC) != slot) {
+        return sys_error(ErrorCode::kExecFailed, "dup3(" + what + ", " + std::to_string(slot) + ")", errno);
+    }
+    return sys::UniqueFd(slot);
+}
+
+static_assert(bound_fd(0) == seccomp::kExecFd - 1 && bound_fd(kMaxBoundFds - 1) > 2,
+              "held files sit just below the exec fd, above stdio");
+
 }  // namespace
 
 Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args, std::vector<std::string> envp,
@@ -44,14 +58,8 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
         return make_error(ErrorCode::kExecFailed, "more than " + std::to_string(kMaxBoundFds) + " files to hand over");
     }
     for (size_t k = 0; k < bound.size(); ++k) {
-        const int slot = bound_fd(static_cast<int>(k));
-        if (::fcntl(slot, F_GETFD) != -1 || errno != EBADF) {
-            return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(slot) + " is already open; a checked file must go there");
-        }
-        if (::dup3(bound[k], slot, O_CLOEXEC) != slot) {
-            return sys_error(ErrorCode::kExecFailed, "dup3(" + std::to_string(slot) + ")", errno);
-        }
-        p.bound.emplace_back(slot);
+        DIAG_TRY_ASSIGN(sys::UniqueFd held, place_at(bound[k], bound_fd(static_cast<int>(k)), "a checked file"));
+        p.bound.push_back(std::move(held));
     }
     DIAG_TRY_ASSIGN(p.exe, sys::open_trusted(c.exe_path, O_RDONLY, 0, ErrorCode::kExecFailed));
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(p.exe.get(), c.exe_path, ErrorCode::kExecFailed));
@@ -59,15 +67,7 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
         return make_error(ErrorCode::kExecFailed, c.exe_path + ": changed since the policy was loaded");
     }
     // The seccomp policy filter was compiled for one execveat fd: put the checked file there.
-    if (::fcntl(seccomp::kExecFd, F_GETFD) != -1 || errno != EBADF) {
-        return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(seccomp::kExecFd) +
-                                                      " is already open; the executable must go there");
-    }
-    if (::dup3(p.exe.get(), seccomp::kExecFd, O_CLOEXEC) != seccomp::kExecFd) {
-        return sys_error(ErrorCode::kExecFailed, "dup3(" + c.exe_path + ", " + std::to_string(seccomp::kExecFd) + ")",
-                         errno);
-    }
-    p.exe = sys::UniqueFd(seccomp::kExecFd);
+    DIAG_TRY_ASSIGN(p.exe, place_at(p.exe.get(), seccomp::kExecFd, "the executable"));
     char head[kShebangMax];
     const ssize_t n = ::pread(p.exe.get(), head, sizeof head, 0);
     if (n < 0) {
