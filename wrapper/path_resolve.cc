@@ -257,17 +257,27 @@ void note_unseen(const std::string& path, std::vector<std::pair<std::string, dev
     }
 }
 
+// A place (a pattern: literal parts escaped) this user cannot look at: itself and the same place
+// under every other mount that shows it (a 0711 /home bound from /persist/home, or bound again
+// elsewhere), each noted unseen for the hard-link check. The caller denies them by name.
+std::vector<std::string> unseen_places(const std::string& pattern, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+                                       const std::vector<Mount>& mounts) {
+    std::vector<std::string> out = pattern_aliases(pattern, mounts);
+    out.insert(out.begin(), pattern);
+    for (const auto& p : out) {
+        note_unseen(p, unexpanded, mounts);
+    }
+    return out;
+}
+
 void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
                 const std::vector<Mount>& mounts, bool kernel_guarded) {
     struct stat st {};
     if (::stat(canonical.c_str(), &st) != 0) {
         if (errno == EACCES || errno == EPERM) {
-            note_unseen(canonical, deny.unexpanded, mounts);
             // Unseen, so no inode to compare: denied by name wherever a mount shows the same place.
-            for (const auto& alias : pattern_aliases(util::glob_escape(canonical), mounts)) {
-                add_deny_entry(deny, alias, origin + " (where this user cannot look; bind mount of " + canonical + ")",
-                               kernel_guarded);
-                note_unseen(alias, deny.unexpanded, mounts);
+            for (const auto& p : unseen_places(util::glob_escape(canonical), deny.unexpanded, mounts)) {
+                add_deny_entry(deny, p, origin + " (where this user cannot look)", kernel_guarded);
             }
         }
         return;
@@ -574,13 +584,8 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
     for (const auto& c : rest) {
         pattern += (pattern == "/" ? "" : "/") + c;
     }
-    unseen.patterns.push_back(pattern);
-    note_unseen(pattern, unseen.unexpanded, unseen.mounts);
-    // The same hidden places through every other mount that shows them (a 0711 /home
-    // bind-mounted from /persist/home, or bound again elsewhere): denied there by name too.
-    for (const auto& alias : pattern_aliases(pattern, unseen.mounts)) {
-        unseen.patterns.push_back(alias);
-        note_unseen(alias, unseen.unexpanded, unseen.mounts);
+    for (auto& p : unseen_places(pattern, unseen.unexpanded, unseen.mounts)) {
+        unseen.patterns.push_back(std::move(p));
     }
 }
 
