@@ -9,18 +9,48 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 
+#include "wrapper/deadline.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
 namespace diag::audit {
 
 namespace {
+
+// How long a writer waits for the audit file's lock. While the decision deadline runs, until it
+// passes (but at least kLockGraceMillis, so the refusal that reports a passed deadline can still
+// be recorded); after the decision (the end record), kLockWaitMillis. Only root or a wrapper holds
+// the lock, but a writer that waited forever would pin the request and its client.
+constexpr uint64_t kLockGraceMillis = 1000;
+constexpr uint64_t kLockWaitMillis = 5000;
+
+// flock(LOCK_EX) with a bound: LOCK_NB retried with a short sleep. Errors: kAudit.
+Status lock_bounded(int fd, const std::string& path) {
+    const auto left = deadline::remaining_ms();
+    const uint64_t wait_ms = left ? std::max(*left, kLockGraceMillis) : kLockWaitMillis;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            return ok_status();
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            return sys_error(ErrorCode::kAudit, "audit file flock(" + path + ")", errno);
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            return make_error(ErrorCode::kAudit, "audit file flock(" + path + "): not obtained within " +
+                                                     std::to_string(wait_ms) + " ms");
+        }
+        const timespec pause{0, 2 * 1000 * 1000};
+        ::nanosleep(&pause, nullptr);
+    }
+}
 
 constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
 constexpr const char* kSyslogSocket = "/dev/log";
@@ -68,9 +98,7 @@ Status write_file(const std::string& path, const std::string& line) {
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kAudit, "audit file " + path + ": not a regular file");
     }
-    if (::flock(fd.get(), LOCK_EX) != 0) {
-        return sys_error(ErrorCode::kAudit, "audit file flock(" + path + ")", errno);
-    }
+    DIAG_TRY(lock_bounded(fd.get(), path));
     const ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n < 0) {
         return sys_error(ErrorCode::kAudit, "audit file write(" + path + ")", errno);

@@ -47,6 +47,15 @@ bool passed() {
     return s.set && Clock::now() >= s.at;
 }
 
+std::optional<uint64_t> remaining_ms() {
+    const State& s = state();
+    if (!s.set) {
+        return std::nullopt;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.at - Clock::now()).count();
+    return left > 0 ? static_cast<uint64_t>(left) : 0;
+}
+
 uint64_t budget_ms() { return state().set ? state().budget : 0; }
 
 Status check(std::string_view what) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "wrapper/error.h"
@@ -32,6 +33,9 @@ void clear();
 
 // True when a deadline is set and has passed.
 [[nodiscard]] bool passed();
+
+// Milliseconds left before the deadline (0 once it has passed), or nullopt when none is set.
+[[nodiscard]] std::optional<uint64_t> remaining_ms();
 
 // The budget given to start()/tighten(), in ms (0 when unset).
 [[nodiscard]] uint64_t budget_ms();

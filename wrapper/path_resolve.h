@@ -28,10 +28,7 @@ inline constexpr size_t kMaxMountTableBytes = 256u << 20;  // /proc/self/mountin
 // Denied no matter what the policy says.
 [[nodiscard]] const std::vector<std::string>& builtin_denies();
 
-struct RawDeny {
-    std::string path;    // as written: absolute, may contain globs
-    std::string origin;  // "file:line" or "built-in"
-};
+using RawDeny = policy::DenyWritten;
 
 // Canonicalizes deny entries: the entry as written, its canonical form (symlinks in the glob-free
 // prefix resolved), every existing glob match resolved, bind-mount aliases from

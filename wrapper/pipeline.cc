@@ -10,6 +10,7 @@
 
 #include "wrapper/audit.h"
 #include "wrapper/command.h"
+#include "wrapper/deadline.h"
 #include "wrapper/env.h"
 #include "wrapper/exec.h"
 #include "wrapper/help.h"
@@ -320,14 +321,31 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
 int exit_code(ErrorCode code) { return code == ErrorCode::kDenied ? kExitDenied : kExitError; }
 
 int run(const Invocation& inv) {
-    // 0. Load the policy: root-owned, exact types, unknown keys rejected, executables pinned.
-    auto loaded = policy_loader::load(inv.policy_path);
+    // Everything before the decision record runs under one deadline: a local account that fills
+    // a directory or builds a deep symlink chain must not make the wrapper work without bound
+    // before any record or timeout exists. The policy may shorten it once it is read.
+    if (inv.mode == Mode::kRun) {
+        deadline::start(deadline::kDefaultMillis);
+    }
+    // 0. Load the policy: root-owned, exact types, unknown keys rejected.
+    policy_loader::Options load_opts;
+    load_opts.build_deny = false;  // stage 0b below, where a failure can be recorded
+    auto loaded = policy_loader::load(inv.policy_path, load_opts);
     if (!loaded.ok()) {
         // No policy means no audit configuration: the one line on stderr is all there is.
         sys::say("error: policy: " + loaded.error().describe());
         return kExitError;
     }
     policy::Policy policy = std::move(loaded).value();
+    deadline::tighten(policy.decision_timeout_ms);
+    if (inv.mode != Mode::kRun) {
+        auto deny = path_resolve::build_deny(policy.deny_written);
+        if (!deny.ok()) {
+            sys::say("error: policy: " + deny.error().describe());
+            return kExitError;
+        }
+        policy.deny = std::move(deny).value();
+    }
     auto pin_all = [&policy]() {
         for (auto& c : policy.commands) {
             policy_loader::pin(c, policy.search_path);
@@ -348,6 +366,18 @@ int run(const Invocation& inv) {
     if (!inv.ignored_c.empty()) {
         // Shown the listing instead: keep what arrived, so the record is complete.
         rec["process"]["shell_c"] = util::valid_utf8(inv.ignored_c) ? inv.ignored_c : util::printable(inv.ignored_c, 8192);
+    }
+    // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
+    //     objects pinned by inode. It reads directories other accounts may fill, so it is part of
+    //     the decision (recorded, under the deadline).
+    if (auto deny = path_resolve::build_deny(policy.deny_written); deny.ok()) {
+        policy.deny = std::move(deny).value();
+    } else {
+        Error e = deny.error();
+        if (e.code == ErrorCode::kPolicyInvalid) {
+            e.msg = "policy: " + e.msg;
+        }
+        return refuse(policy, rec, id, e);
     }
     // 1-3. Tokenize, match, resolve (decide()).
     auto d = decide(policy, inv.request);
@@ -406,6 +436,10 @@ int run(const Invocation& inv) {
     if (!confinement.ok()) {
         return refuse(policy, rec, id, confinement.error());
     }
+    // Every loop above checks the deadline as it goes; this catches the work between them.
+    if (auto st = deadline::check("deciding"); !st.ok()) {
+        return refuse(policy, rec, id, st.error());
+    }
     // 6. The decision record, before anything runs: no record, no run (fail closed).
     rec["event"]["outcome"] = "success";
     rec["diag"]["decision"] = "allow";
@@ -414,6 +448,8 @@ int run(const Invocation& inv) {
         sys::say("error: " + st.error().msg + " (request " + id + " refused)");
         return kExitError;
     }
+    // The decision is recorded; from here the command's own timeout bounds the request.
+    deadline::clear();
     // 7. Fork and supervise. The child runs these steps in this order and nothing else; a failing
     //    step is reported through the supervisor's error pipe, never logged from the child.
     const pid_t parent = ::getpid();

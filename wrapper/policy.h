@@ -23,6 +23,10 @@ inline constexpr size_t kMaxDenyEntries = 4096;
 inline constexpr size_t kMaxStringBytes = 4096;
 inline constexpr uint64_t kDefaultTimeoutMs = 30000;
 inline constexpr uint64_t kDefaultOutputCap = 16ULL * 1024 * 1024;
+// settings.decision_timeout: the bound on everything before the decision record (deadline.h).
+inline constexpr uint64_t kDefaultDecisionTimeoutMs = 5000;
+inline constexpr uint64_t kMinDecisionTimeoutMs = 100;
+inline constexpr uint64_t kMaxDecisionTimeoutMs = 60000;
 
 enum class ValueType { kFlag, kInt, kEnum, kDuration, kTime, kUnit, kHostname, kRegex, kString, kPath, kMetaPath };
 
@@ -139,6 +143,12 @@ struct Deny {
     mutable std::map<std::string, Listing> listings;
 };
 
+// A deny entry as written in a policy file, before path_resolve::build_deny canonicalizes it.
+struct DenyWritten {
+    std::string path;    // as written: absolute, may contain globs
+    std::string origin;  // "file:line" or "built-in"
+};
+
 enum class LandlockMode { kRequired, kBestEffort };
 
 struct Policy {
@@ -151,8 +161,10 @@ struct Policy {
     std::vector<std::string> loaded_files;
     uint64_t timeout_ms = kDefaultTimeoutMs;
     uint64_t output_cap = kDefaultOutputCap;
+    uint64_t decision_timeout_ms = kDefaultDecisionTimeoutMs;
     Audit audit;
-    Deny deny;
+    std::vector<DenyWritten> deny_written;  // from every file, in order
+    Deny deny;                              // built from deny_written (path_resolve::build_deny)
     std::vector<Command> commands;
 };
 

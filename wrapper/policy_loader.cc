@@ -522,7 +522,6 @@ namespace {
 
 struct Accum {
     Policy policy;
-    std::vector<path_resolve::RawDeny> deny;
     std::map<std::string, std::string> command_origin;
     std::string hash_input;
 };
@@ -576,7 +575,8 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     Policy& p = acc.policy;
     if (const auto* s = root.get("settings")) {
         DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, *s, "settings"));
-        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap", "landlock"}, "settings"));
+        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap", "landlock", "decision_timeout"},
+                            "settings"));
         if (const auto* n = t->get("landlock")) {
             DIAG_TRY_ASSIGN(std::string mode, read_string(ctx, *n, "settings.landlock"));
             if (mode == "required") {
@@ -610,6 +610,15 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
         }
         if (const auto* n = t->get("output_cap")) {
             DIAG_TRY_ASSIGN(p.output_cap, read_size(ctx, *n, "settings.output_cap"));
+        }
+        if (const auto* n = t->get("decision_timeout")) {
+            DIAG_TRY_ASSIGN(p.decision_timeout_ms, read_duration(ctx, *n, "settings.decision_timeout"));
+            if (p.decision_timeout_ms < policy::kMinDecisionTimeoutMs ||
+                p.decision_timeout_ms > policy::kMaxDecisionTimeoutMs) {
+                return at(ctx, n->source(), "settings.decision_timeout: between " +
+                                                std::to_string(policy::kMinDecisionTimeoutMs) + "ms and " +
+                                                std::to_string(policy::kMaxDecisionTimeoutMs / 1000) + "s");
+            }
         }
     }
     if (ctx.main && p.search_path.empty()) {
@@ -658,7 +667,7 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
             }
             for (const auto& el : *arr) {
                 DIAG_TRY_ASSIGN(std::string path, read_abs_path(ctx, el, "deny.paths"));
-                acc.deny.push_back({path, ctx.file + ":" + std::to_string(el.source().begin.line)});
+                acc.policy.deny_written.push_back({path, ctx.file + ":" + std::to_string(el.source().begin.line)});
             }
         }
     }
@@ -747,7 +756,9 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
             c.output_cap = p.output_cap;
         }
     }
-    DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(acc.deny));
+    if (opts.build_deny) {
+        DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(p.deny_written));
+    }
     p.sha256 = sha256_hex(acc.hash_input);
     return std::move(acc.policy);
 }

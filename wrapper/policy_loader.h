@@ -20,6 +20,10 @@ struct Options {
     // Owner every policy file, drop-in and their directories must have. Always 0 in diag-wrapper;
     // unit tests that cannot be root pass their own uid (never reachable from the SSH client).
     uid_t trusted_owner = 0;
+    // Canonicalize the deny entries (path_resolve::build_deny) into Policy::deny. The wrapper's
+    // request path turns this off and builds them as a stage of its own, under the decision
+    // deadline and with an audit record when it fails.
+    bool build_deny = true;
 };
 
 // Finds the executable for `c` through `search_path` and pins it (exe_path, dev, ino), or sets

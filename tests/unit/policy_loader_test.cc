@@ -117,6 +117,12 @@ TEST(PolicyLoader, RejectsBadPoliciesWithPositions) {
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n", "sinks must name at least one sink", 0, 0},
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"file\"]\n", "needs audit.file", 0, 0},
         {"version = 1\n[audit]\nsinks = [\"file\"]\nfile = \"/tmp/a\"\n", "search_path is required", 0, 0},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ndecision_timeout = \"50ms\"\n",
+         "settings.decision_timeout: between 100ms and 60s", 4, 20},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ndecision_timeout = \"2min\"\n",
+         "settings.decision_timeout: between", 4, 20},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ndecision_timeout = 5\n",
+         "decision_timeout: expected a string", 4, 20},
         {"version = 1\nversion = 1\n", "cannot redefine existing integer 'version'", 2, 0},
         {"version = 1\n[settings\n", "", 2, 0},
         {"version = 1\n[\nsinks = [\"file\"]\n", "", 2, 0},  // toml++ asserted here (fuzz regression)
@@ -136,6 +142,32 @@ TEST(PolicyLoader, RejectsBadPoliciesWithPositions) {
             }
         }
     }
+}
+
+TEST(PolicyLoader, DecisionTimeoutDefaultsAndReads) {
+    auto p = load_text(kHead);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    EXPECT_EQ(p->decision_timeout_ms, policy::kDefaultDecisionTimeoutMs);
+    std::string text = kHead;
+    text.replace(text.find("[audit]"), 0, "decision_timeout = \"750ms\"\n");
+    p = load_text(text);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    EXPECT_EQ(p->decision_timeout_ms, 750u);
+}
+
+TEST(PolicyLoader, DenyEntriesAreBuiltOnlyWhenAsked) {
+    const std::string text = std::string(kHead) + "[deny]\npaths = [\"/etc/shadow\"]\n";
+    Options o = test_opts();
+    o.build_deny = false;
+    auto p = load_from_string(text, "t.toml", o);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    ASSERT_EQ(p->deny_written.size(), 1u);
+    EXPECT_EQ(p->deny_written[0].path, "/etc/shadow");
+    EXPECT_EQ(p->deny_written[0].origin, "t.toml:8");
+    EXPECT_TRUE(p->deny.entries.empty());
+    p = load_text(text);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    EXPECT_FALSE(p->deny.entries.empty());
 }
 
 TEST(PolicyLoader, ValueOrNeverRescuesAWrongType) {
