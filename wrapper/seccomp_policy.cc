@@ -52,6 +52,10 @@ constexpr const char* kEperm[] = {
     "msgget", "semget", "shmget", "mq_open", "mq_unlink",
     // program execution: only the supervisor's one execveat (below); Landlock enforces it by path
     "execve",
+    // an executable without a path: Landlock governs execution by path and has no say over an
+    // anonymous memory file, which a tool that gained code execution could fill, move to the
+    // fd number the execveat rule allows, and run (RLIMIT_FSIZE = 0 stops the filling too)
+    "memfd_create",
 };
 
 // Newer than libseccomp 2.5.4 knows: added by number (the unified table, the same on every
@@ -61,7 +65,8 @@ struct ByNumber {
     int nr;
 };
 constexpr ByNumber kEpermByNumber[] = {{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466},
-                                    {"quotactl_fd", 443}, {"file_setattr", 469}};
+                                    {"quotactl_fd", 443}, {"file_setattr", 469},
+                                    {"memfd_secret", 447}};
 
 // One argument comparison; libseccomp's SCMP_A* macros are C compound literals, which C++
 // compilers other than GCC reject.

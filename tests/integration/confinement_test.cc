@@ -445,6 +445,47 @@ TEST_F(Confinement, ShellReadThroughASymlinkIsRefusedByTheKernel) {
     }
 }
 
+// /proc is granted whole (pid directories appear after the Landlock walk), so another process's
+// environ, and its mem, fd and the rest the built-in deny entries name, are kept from a child that
+// opens them itself by Landlock's ptrace scoping: the kernel refuses a ptrace-mode access to a
+// process outside the child's domain. Run as an unprivileged account, as the diag account is
+// (for uid 0 the kernel lets a PTRACE_MODE_READ open of environ through: README, threat model).
+TEST_F(Confinement, AnotherProcessEnvironIsRefusedByTheKernel) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs setpriv to run the wrapper as nobody";
+    }
+    const pid_t sleeper = ::fork();
+    ASSERT_GE(sleeper, 0);
+    if (sleeper == 0) {
+        // The same account as the request, unconfined: DAC alone would let it read this.
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
+            ::_exit(126);
+        }
+        const std::string var = "DIAG_SECRET=" + canary_;
+        char* const args[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+        char* const env[] = {const_cast<char*>(var.c_str()), nullptr};
+        ::execve("/bin/sleep", args, env);
+        ::_exit(127);
+    }
+    const std::string environ = "/proc/" + std::to_string(sleeper) + "/environ";
+    ASSERT_TRUE(wait_until(
+        [&] { return sys::read_small_file(environ, 1 << 16).value_or("").find(canary_) != std::string::npos; }, 5000));
+    // Control: the same probe, unconfined and as the same account, reads it.
+    const auto control = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                      probe_path(), "read", environ}, {});
+    const auto p = policy_with(rule("read-environ", {"read", environ}));
+    write(audit_, "", 0600);
+    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    const auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                DIAG_WRAPPER_BIN, "--policy", p},
+                               {"SSH_ORIGINAL_COMMAND=read-environ"});
+    ::kill(sleeper, SIGKILL);
+    ::waitpid(sleeper, nullptr, 0);
+    EXPECT_NE(control.out.find(canary_), std::string::npos) << "control: " << errno_name(control.exit_code);
+    expect_no_canary(r, "read-environ");
+    EXPECT_TRUE(r.exit_code == EACCES || r.exit_code == EPERM) << errno_name(r.exit_code) << "\n" << r.err;
+}
+
 TEST_F(Confinement, ShellReadThroughAHardLinkIsRefusedBeforeAnythingRuns) {
     // A hard link of the canary inside an allowed directory. Landlock rules bind to the granted
     // directory, so the kernel would let a tool that opens the name on its own read it: the
@@ -602,6 +643,24 @@ TEST_F(Confinement, ExecOfAShellIsRefusedByTheKernel) {
                     r.err.find("Permission denied") != std::string::npos)
             << r.err;
     }
+}
+
+// A tool that gained code execution could build an executable with no path (a memfd), put it
+// at the fd number the filter lets execveat use, and exec it: Landlock governs execution by path
+// and has no say over a memfd. The filter refuses to make one (and RLIMIT_FSIZE = 0 would stop
+// the copy into it: before the filter rule, the probe died of SIGXFSZ there).
+TEST_F(Confinement, AnExecutableWithoutAPathCannotBeMadeOrRun) {
+    // Control: unconfined, the probe runs /bin/true from a memfd.
+    ASSERT_EQ(direct({"memfd-exec", "/bin/true"}).exit_code, 0);
+    const auto p = policy_with(rule("memfd-exec", {"memfd-exec", "/bin/true"}) + rule("memfd", {"memfd"}) +
+                               rule("memfd-secret", {"memfd-secret"}));
+    auto r = run_soc(p, "memfd-exec");
+    EXPECT_EQ(r.exit_code, EPERM) << errno_name(r.exit_code) << "\n" << r.err;
+    r = run_soc(p, "memfd");
+    EXPECT_EQ(r.exit_code, EPERM) << errno_name(r.exit_code) << "\n" << r.err;
+    r = run_soc(p, "memfd-secret");
+    // Refused by the filter; a kernel without secretmem (or with it off) says ENOSYS anyway.
+    EXPECT_TRUE(r.exit_code == EPERM || r.exit_code == ENOSYS) << errno_name(r.exit_code) << "\n" << r.err;
 }
 
 // ------------------------------------------------------------------ no writes
