@@ -197,9 +197,11 @@ TEST_F(TreeScan, TheIndexBelowDeniedDirectoriesUsesTheSameWalk) {
     EXPECT_NE(got.find("/hl: hard link of " + secret_), std::string::npos) << got;
 }
 
-// A chain about 1900 directories deep reached through 39 absolute symlinks, each pointing at
-// the deepest point so far (the red team's construction): resolved to the end, each component
-// checked against the denylist, without the per-component cost growing with the depth.
+// A chain about 1900 directories deep whose argument passes 39 absolute symlinks, each at the
+// end of a 48-level segment and pointing at its own directory by its full path (the deepest
+// point so far): every hop walks the whole chain again from "/", ~37,000 components in all, each
+// checked against the denylist. Resolved to the end, without the cost of a component growing
+// with its depth.
 TEST(DeepChain, ResolvesThroughManyAbsoluteHopsToTheEnd) {
     char tmpl[] = "/tmp/diagchain.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -207,49 +209,40 @@ TEST(DeepChain, ResolvesThroughManyAbsoluteHopsToTheEnd) {
     ::chmod(top.c_str(), 01777);
     constexpr int kHops = 39;
     constexpr int kPerHop = 48;
-    std::string bottom;  // canonical path of the deepest directory
-    const std::string built = as_user(kOther, [&]() -> std::string {
-        if (::mkdir((top + "/h0").c_str(), 0755) != 0) {
-            return "mkdir h0";
+    std::string segment;
+    for (int k = 0; k < kPerHop; ++k) {
+        segment += "/a";
+    }
+    const std::string bottom = as_user(kOther, [&]() -> std::string {
+        std::string canonical = top + "/d";
+        if (::mkdir(canonical.c_str(), 0755) != 0) {
+            return "mkdir: " + std::string(std::strerror(errno));
         }
-        std::string canonical = top + "/h0";
-        for (int i = 1; i <= kHops; ++i) {
-            std::string rel;
-            for (int k = 0; k < kPerHop; ++k) {
-                rel += (k ? "/" : "") + std::string("a");
-            }
-            // The chain below the deepest point, then h<i> -> <top>/h<i-1>/a/.../a.
-            const std::string from = top + "/h" + std::to_string(i - 1);
-            int fd = ::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // follows the hops
+        int fd = ::open(canonical.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        for (int i = 1; fd >= 0 && i <= kHops; ++i) {
             for (int k = 0; fd >= 0 && k < kPerHop; ++k) {
                 ::mkdirat(fd, "a", 0755);
                 const int next = ::openat(fd, "a", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 ::close(fd);
                 fd = next;
             }
-            if (fd < 0) {
+            canonical += segment;
+            if (fd < 0 || ::symlinkat(canonical.c_str(), fd, "s") != 0) {
                 return "chain at hop " + std::to_string(i) + ": " + std::strerror(errno);
             }
-            if (i == kHops &&
-                (::mknodat(fd, "secret", S_IFREG | 0644, 0) != 0 || ::mknodat(fd, "file", S_IFREG | 0644, 0) != 0)) {
-                ::close(fd);
-                return "mknodat: " + std::string(std::strerror(errno));
-            }
-            ::close(fd);
-            if (::symlink((from + "/" + rel).c_str(), (top + "/h" + std::to_string(i)).c_str()) != 0) {
-                return "symlink: " + std::string(std::strerror(errno));
-            }
-            canonical += "/" + rel;
         }
-        return canonical;
+        const bool files =
+            ::mknodat(fd, "secret", S_IFREG | 0644, 0) == 0 && ::mknodat(fd, "file", S_IFREG | 0644, 0) == 0;
+        ::close(fd);
+        return files ? canonical : "mknodat: " + std::string(std::strerror(errno));
     });
-    ASSERT_EQ(built.rfind(top + "/h0/a/", 0), 0u) << built;
-    bottom = built;
-    ASSERT_EQ(std::count(bottom.begin(), bottom.end(), '/'),
-              std::count(top.begin(), top.end(), '/') + 1 + kHops * kPerHop);
+    ASSERT_EQ(bottom.rfind(top + "/d/a/", 0), 0u) << bottom;
+    std::string arg = top + "/d";
+    for (int i = 0; i < kHops; ++i) {
+        arg += segment + "/s";
+    }
     auto deny = build_deny({{bottom + "/secret", "test"}});
     ASSERT_TRUE(deny.ok()) << deny.error().msg;
-    const std::string arg = top + "/h" + std::to_string(kHops);
     auto secret = resolve(*deny, arg + "/secret", Use::kContent, {});
     ASSERT_FALSE(secret.ok());
     EXPECT_EQ(secret.error().reason, "path-denied") << secret.error().msg;
