@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 build=${1:-build-release}
 [[ $(id -u) -eq 0 ]] || { echo "bench/run.sh: run as root" >&2; exit 1; }
-[[ -x $build/diag-wrapper && -x $build/bench/diag_bench && -x $build/bench/diag_bench_floor ]] || {
+[[ -x $build/diag-wrapper && -x $build/bench/diag_bench && -x $build/bench/diag_bench_floor &&
+   -x $build/bench/diag_bench_worst ]] || {
     cmake --preset release >/dev/null &&
-        cmake --build --preset release --target diag-wrapper diag_bench diag_bench_floor >/dev/null
+        cmake --build --preset release --target diag-wrapper diag_bench diag_bench_floor diag_bench_worst >/dev/null
     build=build-release
 }
 tmp=$(mktemp -d /tmp/diagbench.XXXXXX)
@@ -35,6 +36,18 @@ match = ["cat"]
 description = "print a file"
 [[command.cat.positional]]
 type = "path"
+[command.grep]
+match = ["grep"]
+description = "search trees"
+[[command.grep.option]]
+names = ["-r"]
+type = "flag"
+recursive = true
+[[command.grep.positional]]
+type = "string"
+[[command.grep.positional]]
+type = "path"
+max = 32
 TOML
 chmod 644 "$tmp/policy.toml"
 # Requests run as an unprivileged user, as the diag account would (root could read the denied
@@ -56,3 +69,7 @@ echo "== per-request overhead with the shipped policy/default.toml (median of 40
 echo "== streaming (median of 5)"
 "$build/bench/diag_bench" stream "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/big.bin"
 grep -m1 '"landlock"' "$tmp/audit.jsonl" | python3 -c 'import json,sys; print("confinement:", json.load(sys.stdin)["diag"]["confinement"]["landlock"])'
+# What another account can build in a world-writable directory (adr/0004): the decision's CPU
+# time and peak memory (--explain: nothing runs). Builds ~250,000 inodes once, as uid 4243.
+echo "== decision stage, worst cases another local account can build (median of 3)"
+"$build/bench/diag_bench_worst" "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp"

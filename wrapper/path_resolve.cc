@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 
+#include "wrapper/deadline.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
@@ -29,16 +30,6 @@ using policy::Deny;
 using policy::DenyEntry;
 using policy::DenyGlob;
 
-// Component-wise glob match of `pattern` against the first comps of `path`.
-bool prefix_matches(const std::vector<std::string>& pat, const std::vector<std::string>& path, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        // No FNM_PERIOD: "*" also matches dot files, so /home/*/.ssh covers /home/.hidden/.ssh.
-        if (::fnmatch(pat[i].c_str(), path[i].c_str(), 0) != 0) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // Longest existing prefix resolved with realpath(3), the rest appended lexically.
 std::string canonicalize_lenient(const std::string& path) {
@@ -223,10 +214,6 @@ std::vector<std::string> pattern_aliases(const std::string& pattern, const std::
     return out;
 }
 
-bool is_pseudo_fs_path(const std::string& p) {
-    return util::path_within(p, "/proc") || util::path_within(p, "/sys");
-}
-
 dev_t mount_device(const Mount& m) {
     const size_t colon = m.dev.find(':');
     const auto major_no = util::parse_int(std::string_view(m.dev).substr(0, colon));
@@ -340,213 +327,49 @@ std::optional<std::string> replaceable_by(const struct stat& dst, const struct s
 // The first component of `canonical` that a user other than root could replace before the
 // child looks the path up again by name (replaceable_by), with the reason; nullopt when only
 // root could. Components that are not directories (any more) end the walk as replaceable.
-std::optional<std::string> replaceable_component(const std::string& canonical) {
+using Why = std::optional<std::string>;
+Result<Why> replaceable_component(const std::string& canonical) {
     sys::UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct stat dst {};
     if (!dir.valid() || ::fstat(dir.get(), &dst) != 0) {
-        return "/ cannot be examined";
+        return Why("/ cannot be examined");
     }
     const auto comps = util::split_path(canonical);
     std::string here;
     for (size_t i = 0; i < comps.size(); ++i) {
+        DIAG_TRY(deadline::check("checking who could swap a path argument"));
         // Names on procfs, sysfs and cgroupfs are the kernel's: nothing below can be renamed
         // (/proc/self stays a symlink on purpose, path_resolve keeps it literal).
         struct statfs sfs {};
         if (::fstatfs(dir.get(), &sfs) != 0) {
-            return (here.empty() ? "/" : here) + " cannot be examined";
+            return Why((here.empty() ? "/" : here) + " cannot be examined");
         }
         const auto fstype = static_cast<long>(sfs.f_type);
         if (fstype == PROC_SUPER_MAGIC || fstype == SYSFS_MAGIC || fstype == CGROUP2_SUPER_MAGIC ||
             fstype == CGROUP_SUPER_MAGIC) {
-            return std::nullopt;
+            return Why();
         }
         here += "/" + comps[i];
         struct stat cst {};
         if (::fstatat(dir.get(), comps[i].c_str(), &cst, AT_SYMLINK_NOFOLLOW) != 0) {
-            return here + " changed while it was checked";
+            return Why(here + " changed while it was checked");
         }
         if (auto why = replaceable_by(dst, cst, fstype)) {
-            return here + " " + *why;
+            return Why(here + " " + *why);
         }
         if (i + 1 == comps.size()) {
             break;
         }
         sys::UniqueFd next(::openat(dir.get(), comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!next.valid() || ::fstat(next.get(), &dst) != 0) {
-            return here + " changed while it was checked";
+            return Why(here + " changed while it was checked");
         }
         dir = std::move(next);
     }
-    return std::nullopt;
-}
-
-// Every multiply-linked regular file below the denied directories, by (dev, ino): the other
-// names of such a file may sit in a readable tree, where neither the deny patterns nor Landlock
-// (rules bind to the tree, confinement.md 1.3) can see them. Scanned once per request, bounded.
-using policy::LinkIndex;
-
-const LinkIndex& denied_links(const Deny& deny) {
-    if (deny.link_index) {
-        return *deny.link_index;
-    }
-    LinkIndex& index = deny.link_index.emplace();
-    auto note = [&index](const struct stat& st, const std::string& name) {
-        const auto key = std::make_pair(st.st_dev, st.st_ino);
-        index.inodes.emplace(key, name);
-        index.names[key].insert(name);
-        index.nlink[key] = st.st_nlink;
-    };
-    size_t total = kMaxHardlinkScan;
-    for (const auto& object : deny.objects) {
-        const std::string& root = object.second;
-        if (is_pseudo_fs_path(root)) {
-            continue;
-        }
-        struct stat rst {};
-        if (::lstat(root.c_str(), &rst) != 0) {
-            continue;
-        }
-        if (!S_ISDIR(rst.st_mode)) {
-            if (S_ISREG(rst.st_mode) && rst.st_nlink > 1) {
-                note(rst, root);
-            }
-            continue;
-        }
-        // A directory below another denied object is scanned with it.
-        const bool nested = std::any_of(deny.objects.begin(), deny.objects.end(), [&](const auto& o) {
-            return o.second != root && util::path_within(root, o.second);
-        });
-        if (nested) {
-            continue;
-        }
-        size_t budget = std::min(total, kMaxHardlinkScanPerRoot);
-        bool complete = true;
-        std::deque<std::string> todo{root};
-        while (!todo.empty() && complete) {
-            const std::string dir = todo.front();
-            todo.pop_front();
-            DIR* d = ::opendir(dir.c_str());
-            if (d == nullptr) {
-                // Unreadable to us: a file in it may still be readable through another name, so
-                // the multiply-linked files on its device cannot be cleared (fail closed).
-                complete = false;
-                break;
-            }
-            while (const dirent* e = ::readdir(d)) {
-                if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
-                    continue;
-                }
-                if (budget == 0) {
-                    complete = false;
-                    break;
-                }
-                --budget;
-                --total;
-                struct stat st {};
-                if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-                    continue;
-                }
-                const std::string child = dir + "/" + e->d_name;
-                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-                    note(st, child);
-                } else if (S_ISDIR(st.st_mode)) {
-                    todo.push_back(child);
-                }
-            }
-            ::closedir(d);
-        }
-        if (!complete) {
-            index.unverified.emplace_back(root, rst.st_dev);
-        }
-    }
-    for (const auto& u : deny.unexpanded) {
-        index.unverified.push_back(u);
-    }
-    return index;
-}
-
-// Why (dev, ino) must not be read: it is another name of a file below a denied directory.
-std::optional<std::string> denied_link(const Deny& deny, dev_t dev, ino_t ino) {
-    const LinkIndex& index = denied_links(deny);
-    if (auto it = index.inodes.find({dev, ino}); it != index.inodes.end()) {
-        return "hard link of " + it->second;
-    }
-    for (const auto& [root, root_dev] : index.unverified) {
-        if (root_dev == dev) {
-            return "cannot rule out a hard link into " + root + " (not readable or too large to scan)";
-        }
-    }
-    return std::nullopt;
-}
-
-// The Nix store is written only by the nix daemon and deduplicated (hard-linked) only within
-// itself, so its multiply-linked files are not other names of secrets.
-bool in_nix_store(const std::string& canonical) { return util::path_within(canonical, "/nix/store"); }
-
-// Walks a tree whose content will be read and refuses it if any file in it is a hard link of a
-// denied file. Symlinks are not followed (grep -r does not follow them either).
-std::optional<std::string> tree_has_denied_link(const Deny& deny, const std::string& top) {
-    size_t budget = kMaxTreeScan;
-    std::deque<std::string> todo{top};
-    while (!todo.empty()) {
-        const std::string dir = todo.front();
-        todo.pop_front();
-        DIR* d = ::opendir(dir.c_str());
-        if (d == nullptr) {
-            continue;
-        }
-        while (const dirent* e = ::readdir(d)) {
-            if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
-                continue;
-            }
-            if (budget-- == 0) {
-                ::closedir(d);
-                return "too large to check for hard links of denied files (more than " + std::to_string(kMaxTreeScan) +
-                       " entries)";
-            }
-            struct stat st {};
-            if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-                continue;
-            }
-            const std::string child = (dir == "/" ? "" : dir) + "/" + e->d_name;
-            if (S_ISREG(st.st_mode) && st.st_nlink > 1 && !in_nix_store(child)) {
-                if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
-                    ::closedir(d);
-                    return child + " is a " + *why;
-                }
-            } else if (S_ISDIR(st.st_mode)) {
-                todo.push_back(child);
-            }
-        }
-        ::closedir(d);
-    }
-    return std::nullopt;
+    return Why();
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
-    const LinkIndex& index = denied_links(deny);
-    for (const auto& entry : index.names) {
-        const auto& names = entry.second;
-        const nlink_t links = index.nlink.at(entry.first);
-        const bool inside_unverified =
-            std::any_of(index.unverified.begin(), index.unverified.end(),
-                        [&](const std::pair<std::string, dev_t>& r) { return util::path_within(*names.begin(), r.first); });
-        if (links > names.size() && !inside_unverified) {
-            return make_error(ErrorCode::kExecFailed,
-                              "denied file " + *names.begin() + " has " + std::to_string(links) + " hard links but only " +
-                                  std::to_string(names.size()) +
-                                  " under denied paths: another name of it is readable, and Landlock cannot exclude "
-                                  "it (find it with find / -xdev -samefile; deny or remove it)");
-        }
-    }
-    std::vector<std::string> roots;
-    for (const auto& u : index.unverified) {
-        roots.push_back(u.first);
-    }
-    return roots;
-}
 
 const std::vector<std::string>& builtin_denies() {
     static const std::vector<std::string> kBuiltin = {
@@ -590,11 +413,12 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
 }
 
 // The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
-// cannot be opened; null with errno 0 when it has more than `limit` entries (not kept).
-const policy::Listing* list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
+// cannot be opened; null with errno 0 when it has more than `limit` entries (not kept). Errors:
+// decision-timeout (any account can fill /tmp, which a deny glob may have to list).
+Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
                                 size_t limit) {
     if (auto it = listings.find(dir); it != listings.end()) {
-        return &it->second;
+        return static_cast<const policy::Listing*>(&it->second);
     }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
@@ -605,6 +429,10 @@ const policy::Listing* list_dir(std::map<std::string, policy::Listing>& listings
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
             continue;
         }
+        if (auto late = deadline::check("listing a directory for a deny pattern"); !late.ok()) {
+            ::closedir(d);
+            return std::move(late).error();
+        }
         if (entries.size() == limit) {
             ::closedir(d);
             errno = 0;
@@ -613,11 +441,12 @@ const policy::Listing* list_dir(std::map<std::string, policy::Listing>& listings
         entries.emplace_back(e->d_name, e->d_type);
     }
     ::closedir(d);
-    return &listings.emplace(dir, std::move(entries)).first->second;
+    return static_cast<const policy::Listing*>(&listings.emplace(dir, std::move(entries)).first->second);
 }
 
 Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
                       std::vector<std::string>& out, Unseen& unseen, size_t& scanned, const RawDeny& r) {
+    DIAG_TRY(deadline::check("expanding a deny pattern"));
     if (i == comps.size()) {
         struct stat st {};
         if (::lstat(at.c_str(), &st) != 0) {
@@ -637,16 +466,21 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     if (!util::has_glob(comps[i])) {
         return expand_pattern(comps, i + 1, base + "/" + util::glob_unescape(comps[i]), out, unseen, scanned, r);
     }
-    const policy::Listing* listing = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
+    auto listed = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
+    const int err = errno;  // list_dir's answer when it returns null
+    if (!listed.ok()) {
+        return std::move(listed).error();
+    }
+    const policy::Listing* listing = *listed;
     if (listing != nullptr) {
         scanned += listing->size();
     }
-    if ((listing == nullptr && errno == 0) || scanned > kMaxGlobScan) {
+    if ((listing == nullptr && err == 0) || scanned > kMaxGlobScan) {
         return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' reads more than " +
                                                          std::to_string(kMaxGlobScan) + " directory entries");
     }
     if (listing == nullptr) {
-        if (errno == EACCES || errno == EPERM) {
+        if (err == EACCES || err == EPERM) {
             // `at` itself may be visible but unreadable, or below a directory we cannot search.
             note_unseen_match(at, std::vector<std::string>(comps.begin() + static_cast<long>(i), comps.end()), unseen);
         }
@@ -745,6 +579,9 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     for (size_t pass = 0; pass <= mounts.size(); ++pass) {
         const size_t before = deny.entries.size();
         for (const auto& m : mounts) {
+            // Mounts x mounts per pass, repeated while aliases are added: seconds on a host with
+            // thousands of mounts (container runtimes), so it counts against the deadline too.
+            DIAG_TRY(deadline::check("following bind mounts of denied paths"));
             if (is_pseudo_fs_path(m.point)) {
                 continue;
             }
@@ -776,131 +613,6 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     return deny;
 }
 
-void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin, bool kernel_guarded) {
-    auto comps = util::split_path(pattern);
-    const bool glob = std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); });
-    // Duplicates by kind: a glob against the globs, a literal against the exact index (whose keys
-    // are unescaped, so a literal named "*" must never be taken for the glob "*").
-    if (glob && std::any_of(deny.globs.begin(), deny.globs.end(),
-                            [&](const DenyGlob& g) { return deny.entries[g.entry].pattern == pattern; })) {
-        return;
-    }
-    if (!glob) {
-        // A literal path (escapes removed) goes to the exact index.
-        for (auto& c : comps) {
-            c = util::glob_unescape(c);
-        }
-        if (deny.exact.count(util::join_path(comps)) != 0) {
-            return;
-        }
-    }
-    const size_t idx = deny.entries.size();
-    deny.entries.push_back({pattern, origin, kernel_guarded});
-    if (glob) {
-        deny.globs.push_back({idx, std::move(comps)});
-        return;
-    }
-    deny.exact.emplace(util::join_path(comps), idx);
-    for (size_t n = 0; n < comps.size(); ++n) {
-        deny.ancestors.emplace(util::join_path(comps, n), idx);
-        if (!kernel_guarded) {
-            deny.unguarded_ancestors.emplace(util::join_path(comps, n), idx);
-        }
-    }
-}
-
-const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
-    const auto path = util::split_path(canonical);
-    // The path itself or any ancestor equal to a literal entry.
-    std::string prefix;
-    if (auto it = deny.exact.find("/"); it != deny.exact.end()) {
-        return &deny.entries[it->second];
-    }
-    for (const auto& c : path) {
-        prefix.append("/").append(c);
-        if (auto it = deny.exact.find(prefix); it != deny.exact.end()) {
-            return &deny.entries[it->second];
-        }
-    }
-    for (const auto& g : deny.globs) {
-        if (g.parts.size() <= path.size() && prefix_matches(g.parts, path, g.parts.size())) {
-            return &deny.entries[g.entry];
-        }
-    }
-    return nullptr;
-}
-
-const DenyEntry* deny_below(const Deny& deny, std::string_view dir, bool skip_guarded) {
-    const auto path = util::split_path(dir);
-    const std::string canonical = util::join_path(path);
-    if (auto it = deny.exact.find(canonical); it != deny.exact.end()) {
-        if (!(skip_guarded && deny.entries[it->second].kernel_guarded)) {
-            return &deny.entries[it->second];
-        }
-    }
-    const auto& ancestors = skip_guarded ? deny.unguarded_ancestors : deny.ancestors;
-    if (auto it = ancestors.find(canonical); it != ancestors.end()) {
-        return &deny.entries[it->second];
-    }
-    for (const auto& g : deny.globs) {
-        if (skip_guarded && deny.entries[g.entry].kernel_guarded) {
-            continue;
-        }
-        if (g.parts.size() >= path.size() && prefix_matches(g.parts, path, path.size())) {
-            return &deny.entries[g.entry];
-        }
-    }
-    return nullptr;
-}
-
-DenyScope::DenyScope(const Deny& deny, std::string_view dir, bool skip_guarded)
-    : deny_(deny), skip_guarded_(skip_guarded) {
-    const auto comps = util::split_path(dir);
-    depth_ = comps.size();
-    prefix_ = util::join_path(comps);
-    if (depth_ > 0) {
-        prefix_ += '/';
-    }
-    covered_ = match_deny(deny, dir);
-    for (const auto& g : deny.globs) {
-        if (g.parts.size() > depth_ && prefix_matches(g.parts, comps, depth_)) {
-            candidates_.push_back(&g);
-        }
-    }
-}
-
-const DenyEntry* DenyScope::lookup(const std::string& name, bool below) const {
-    path_.assign(prefix_).append(name);
-    // below() leaves kernel-guarded entries out when asked to; denied() never does.
-    const bool skip = below && skip_guarded_;
-    if (auto it = deny_.exact.find(path_); it != deny_.exact.end()) {
-        if (!(skip && deny_.entries[it->second].kernel_guarded)) {
-            return &deny_.entries[it->second];
-        }
-    }
-    if (below) {
-        const auto& ancestors = skip ? deny_.unguarded_ancestors : deny_.ancestors;
-        if (auto it = ancestors.find(path_); it != ancestors.end()) {
-            return &deny_.entries[it->second];
-        }
-    }
-    for (const DenyGlob* g : candidates_) {
-        if (skip && deny_.entries[g->entry].kernel_guarded) {
-            continue;
-        }
-        // denied: the pattern ends at this entry; below: it ends here or further down.
-        if ((below || g->parts.size() == depth_ + 1) && ::fnmatch(g->parts[depth_].c_str(), name.c_str(), 0) == 0) {
-            return &deny_.entries[g->entry];
-        }
-    }
-    return nullptr;
-}
-
-const DenyEntry* DenyScope::denied(const std::string& name) const {
-    return covered_ != nullptr ? covered_ : lookup(name, false);
-}
-
-const DenyEntry* DenyScope::below(const std::string& name) const { return lookup(name, true); }
 
 Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, const std::vector<std::string>& roots) {
     Resolved out;
@@ -913,7 +625,8 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     if (!cur.valid()) {
         return sys_error(ErrorCode::kInternal, "open(/)", errno);
     }
-    std::vector<std::string> canon;
+    // The canonical path so far and the denylist followed down it, one component at a time.
+    DenyCursor canon(deny);
     std::deque<std::string> todo;
     for (auto& c : util::split_path(input)) {
         todo.push_back(std::move(c));
@@ -927,7 +640,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         if (!hit_path.empty()) {
             return;
         }
-        if (const DenyEntry* e = match_deny(deny, here)) {
+        if (const DenyEntry* e = canon.match()) {
             hit_pattern = e->pattern;
             hit_origin = e->origin;
             hit_path = here;
@@ -945,19 +658,21 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     };
 
     while (!todo.empty()) {
+        // The components to walk grow with every symlink another account points at a deep tree.
+        DIAG_TRY(deadline::check("resolving a path argument"));
         const std::string comp = std::move(todo.front());
         todo.pop_front();
         if (comp == ".") {
             continue;
         }
         if (comp == "..") {
-            if (!canon.empty()) {
+            if (canon.depth() > 0) {
                 sys::UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
                 if (!up.valid()) {
                     return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
                 }
                 cur = std::move(up);
-                canon.pop_back();
+                canon.pop();
             }
             continue;
         }
@@ -969,15 +684,16 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         if (::fstat(next.get(), &st) != 0) {
             return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
         }
-        canon.push_back(comp);
-        const std::string here = util::join_path(canon);
+        canon.push(comp);
+        const std::string& here = canon.path();
         check_here(here, st);
         if (!S_ISLNK(st.st_mode)) {
             cur = std::move(next);
             continue;
         }
         // A symlink: check the link itself (done above), then follow it by hand.
-        canon.pop_back();
+        out.hops.push_back(here);
+        canon.pop();
         if (++symlinks > kMaxSymlinks) {
             return diag::deny("path-not-found", shown + ": too many levels of symbolic links");
         }
@@ -987,7 +703,6 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             return diag::deny("path-not-found", shown + ": readlink: " + std::strerror(errno));
         }
         const std::string target(buf, static_cast<size_t>(n));
-        out.hops.push_back(here);
         if (on_procfs(cur.get())) {
             struct stat cst {};
             const bool proc_root = ::fstat(cur.get(), &cst) == 0 && cst.st_ino == 1;
@@ -999,7 +714,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
                     return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
                 }
                 cur = std::move(self);
-                canon.push_back(comp);
+                canon.push(comp);
                 continue;
             }
             if (target.empty() || target[0] == '/' || target.find(':') != std::string::npos) {
@@ -1008,13 +723,13 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
                 if (!hit_path.empty()) {
                     return denied();  // already inside a denied directory (/proc/PID/fd): the real reason
                 }
-                return diag::deny("path-magic-link", shown + ": " + here + " is a /proc magic link");
+                return diag::deny("path-magic-link", shown + ": " + out.hops.back() + " is a /proc magic link");
             }
         }
         const auto tcomps = util::split_path(target);
         todo.insert(todo.begin(), tcomps.begin(), tcomps.end());
         if (!target.empty() && target[0] == '/') {
-            canon.clear();
+            canon.reset();
             cur = sys::UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
             if (!cur.valid()) {
                 return sys_error(ErrorCode::kInternal, "open(/)", errno);
@@ -1026,10 +741,11 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     if (::fstat(cur.get(), &st) != 0) {
         return diag::deny("path-not-found", shown + ": " + std::strerror(errno));
     }
-    out.canonical = util::join_path(canon);
+    out.canonical = canon.path();
     out.dev = st.st_dev;
     out.ino = st.st_ino;
     out.mode = st.st_mode;
+    out.nlink = st.st_nlink;
     const bool is_dir = S_ISDIR(st.st_mode);
 
     if (!hit_path.empty()) {
@@ -1049,17 +765,6 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
                               shown + " contains denied path " + below->pattern + " (" + below->origin + ")",
                               below->pattern);
         }
-        if (use == Use::kTree) {
-            if (auto why = tree_has_denied_link(deny, out.canonical)) {
-                return diag::deny("path-tree-denied", shown + ": " + *why);
-            }
-        }
-    }
-    if (use != Use::kMetadata && use != Use::kMetaTree && S_ISREG(st.st_mode) && st.st_nlink > 1 && hit_path.empty() &&
-        !in_nix_store(out.canonical)) {
-        if (auto why = denied_link(deny, st.st_dev, st.st_ino)) {
-            return diag::deny("path-denied", shown + " is denied (" + *why + ")");
-        }
     }
     if (!roots.empty()) {
         bool inside = false;
@@ -1078,7 +783,8 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     // read-dir right is inherited). Then a file to read is handed over as the object checked here
     // (its fd, /proc/self/fd/N in argv); anything else, metadata and directories included, is
     // refused.
-    if (auto why = replaceable_component(out.canonical)) {
+    DIAG_TRY_ASSIGN(const auto replaceable, replaceable_component(out.canonical));
+    if (const auto& why = replaceable) {
         if ((use != Use::kContent && use != Use::kTree) || !S_ISREG(st.st_mode)) {  // a file is a tree of one
             return diag::deny("path-replaceable", shown + ": " + *why +
                                                       ", so it could be swapped before the command opens it");
@@ -1092,6 +798,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         }
         out.bound_because = *why;
     }
+    out.object = std::move(cur);
     return out;
 }
 

@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "wrapper/deny_match.h"
 #include "wrapper/error.h"
+#include "wrapper/link_check.h"
 #include "wrapper/policy.h"
 #include "wrapper/sys.h"
 
@@ -20,9 +22,6 @@ namespace diag::path_resolve {
 inline constexpr int kMaxSymlinks = 40;
 inline constexpr size_t kMaxGlobMatches = 4096;
 inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
-inline constexpr size_t kMaxHardlinkScan = 10000;         // entries scanned under denied dirs per request
-inline constexpr size_t kMaxHardlinkScanPerRoot = 2000;   // ... and under any one denied directory
-inline constexpr size_t kMaxTreeScan = 200000;      // entries scanned in a tree whose content is read
 inline constexpr size_t kMaxMountTableBytes = 256u << 20;  // /proc/self/mountinfo (~150 bytes a mount)
 
 // Denied no matter what the policy says.
@@ -34,47 +33,6 @@ using RawDeny = policy::DenyWritten;
 // prefix resolved), every existing glob match resolved, bind-mount aliases from
 // /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid.
 [[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
-
-// Adds one pattern (canonical, absolute, may contain globs) to `deny` and its index; duplicates
-// are ignored (the first one stays).
-void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::string& origin,
-                    bool kernel_guarded = false);
-
-// The deny entry that covers `canonical` (the path itself or an ancestor), or nullptr.
-[[nodiscard]] const policy::DenyEntry* match_deny(const policy::Deny& deny, std::string_view canonical);
-
-// The deny entry that lies at or below `dir` (so reading the tree would reach it), or nullptr.
-// With `skip_guarded`, kernel_guarded entries do not count.
-[[nodiscard]] const policy::DenyEntry* deny_below(const policy::Deny& deny, std::string_view dir,
-                                                  bool skip_guarded = false);
-
-// The denylist as seen from one directory, for walks that test every entry of it (the Landlock
-// walk): denied(name) and below(name) answer match_deny and deny_below(skip_guarded) for
-// `dir`/name, without splitting paths or testing every glob for every entry. `dir` is canonical.
-class DenyScope {
-  public:
-    DenyScope(const policy::Deny& deny, std::string_view dir, bool skip_guarded = false);
-    [[nodiscard]] const policy::DenyEntry* denied(const std::string& name) const;
-    [[nodiscard]] const policy::DenyEntry* below(const std::string& name) const;
-
-  private:
-    const policy::DenyEntry* lookup(const std::string& name, bool below) const;
-
-    const policy::Deny& deny_;
-    std::string prefix_;                               // dir with a trailing '/'
-    size_t depth_ = 0;                                 // components of dir
-    const policy::DenyEntry* covered_ = nullptr;       // dir itself is denied
-    bool skip_guarded_ = false;
-    std::vector<const policy::DenyGlob*> candidates_;  // globs whose first depth_ parts match dir
-    mutable std::string path_;                         // scratch: dir/name
-};
-
-// Landlock rules bind to the granted tree, so a hard link of a denied file that sits in a readable
-// directory stays readable by every tool that opens it on its own. Refuses (kExecFailed) when any
-// multiply-linked file below the denied paths has a name outside them. Returns the denied
-// directories too large to scan within the bound (recorded; arguments that are multiply-linked
-// files are then refused). Called before every run.
-[[nodiscard]] Result<std::vector<std::string>> check_links_contained(const policy::Deny& deny);
 
 enum class Use {
     kContent,   // path: the file is read, or the directory listed
@@ -90,6 +48,8 @@ struct Resolved {
     dev_t dev = 0;
     ino_t ino = 0;
     mode_t mode = 0;
+    nlink_t nlink = 0;
+    sys::UniqueFd object;             // O_PATH: the object checked, where check_links() starts
     std::string metadata_of_denied;   // kMetadata on a denied object: the entry (for the record)
     // A file to read whose path some other user could swap before the child opens it: the
     // object checked here, held open; the child is given it instead of the path.
@@ -98,10 +58,13 @@ struct Resolved {
     std::string given;          // what the child's argv names it by (set by the pipeline)
 };
 
-// Resolves one argument against "/" and applies the denylist for `use`, plus `roots` (canonical;
-// empty = anywhere). Errors are denials: path-denied, path-tree-denied, path-outside-roots,
-// path-not-found, path-magic-link, path-type, path-replaceable (a directory, or a file not to be
-// read, whose path another user could swap).
+// Resolves one argument against "/" and applies the cheap checks for `use`: the denylist (by name
+// on every component and hop, by inode), the type, a tree containing a denied path, `roots`
+// (canonical; empty = anywhere) and who could swap the path. The hard-link scans are not done
+// here: check_links() (link_check.h) must follow, once every argument passed this. Errors are
+// denials: path-denied, path-tree-denied, path-outside-roots, path-not-found, path-magic-link,
+// path-type, path-replaceable (a directory, or a file not to be read, whose path another user
+// could swap), decision-timeout.
 [[nodiscard]] Result<Resolved> resolve(const policy::Deny& deny, std::string_view input, Use use,
                                        const std::vector<std::string>& roots);
 

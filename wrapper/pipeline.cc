@@ -97,6 +97,12 @@ Result<Decision> decide(const policy::Policy& policy, const std::string& request
         r.given = given;
         d.resolved.push_back(std::move(r));
     }
+    // 3b. Only then the hard-link scans, which read directory trees: a request that a cheap
+    // check refuses costs no scan, and all its arguments share one scan budget.
+    path_resolve::ScanBudget budget;
+    for (size_t i = 0; i < d.resolved.size(); ++i) {
+        DIAG_TRY(path_resolve::check_links(policy.deny, d.resolved[i], d.match.paths[i].use, budget));
+    }
     return d;
 }
 

@@ -612,6 +612,42 @@ TEST_F(UnseenMatch, UnsearchableLiteralEntryIsDeniedThroughItsBindMounts) {
     EXPECT_NE(g.exit_code, 0);
 }
 
+// Red-team finding: a second account hard-links a secret it owns (in a denied directory the
+// wrapper's account cannot list) more than PATH_MAX deep under a readable tree with nothing
+// denied in it, as /var/tmp. grep -r walks there through directory fds and printed the secret;
+// the scan must reach it too and refuse the tree.
+TEST_F(UnseenMatch, HardLinkDeeperThanPathMaxInAReadableTree) {
+    const std::string secret = dir_ + "/private/secret";
+    const std::string tree = dir_ + "/vartmp";
+    std::filesystem::create_directories(dir_ + "/private");
+    std::filesystem::create_directories(tree);
+    ::chmod((dir_ + "/private").c_str(), 0711);
+    ::chmod(tree.c_str(), 01777);
+    write(secret, canary_ + "\n", 0644);
+    ASSERT_EQ(::chown(secret.c_str(), 4243, 4243), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // 210 levels of 20-byte names: over 4400 bytes of path, built relative to open fds.
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(4243, 4243, 4243) != 0 || ::setresuid(4243, 4243, 4243) != 0) {
+            ::_exit(1);
+        }
+        int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY);
+        for (int i = 0; fd >= 0 && i < 210; ++i) {
+            ::mkdirat(fd, "dddddddddddddddddddd", 0755);
+            const int next = ::openat(fd, "dddddddddddddddddddd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            ::close(fd);
+            fd = next;
+        }
+        ::_exit(fd >= 0 && ::linkat(AT_FDCWD, secret.c_str(), fd, "hl", 0) == 0 ? 0 : 2);
+    }
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    ASSERT_EQ(status, 0) << "the second account could not build the chain";
+    auto g = as_nobody(dir_ + "/private", "grep -r " + canary_ + " " + tree);
+    EXPECT_DENIED(g, "path-tree-denied");
+    EXPECT_NE(g.err.find("cannot rule out a hard link into " + dir_ + "/private"), std::string::npos) << g.err;
+}
+
 // Review finding: literal names with glob characters (here a mount point) went into the deny
 // list unescaped; the alias of an unseen match under "hb[1]" matched "hb1" and not itself.
 TEST_F(UnseenMatch, AliasUnderAMountPointWithGlobCharacters) {

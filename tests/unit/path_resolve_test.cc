@@ -18,6 +18,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One argument through both steps, as the pipeline runs them: resolve(), then check_links().
+Result<Resolved> resolve_and_check(const policy::Deny& deny, const std::string& p, Use use,
+                                   const std::vector<std::string>& roots = {}) {
+    auto r = resolve(deny, p, use, roots);
+    if (!r.ok()) {
+        return r;
+    }
+    ScanBudget budget;
+    if (auto links = check_links(deny, *r, use, budget); !links.ok()) {
+        return std::move(links).error();
+    }
+    return r;
+}
+
 // A symlink farm around a denied directory and a denied file.
 class PathResolve : public ::testing::Test {
   protected:
@@ -56,7 +70,7 @@ class PathResolve : public ::testing::Test {
         return d.ok() ? *d : policy::Deny{};
     }
     Result<Resolved> res(const std::string& p, Use use = Use::kContent, const std::vector<std::string>& roots = {}) {
-        return resolve(deny_, p, use, roots);
+        return resolve_and_check(deny_, p, use, roots);
     }
     std::string d_;
     policy::Deny deny_;
@@ -282,7 +296,7 @@ TEST_F(PathResolve, BindMountOfADeniedDirectoryIsDenied) {
     fs::create_directories(d_ + "/pub/late");
     policy::Deny early = build({d_ + "/secret"});
     ASSERT_EQ(::mount((d_ + "/secret").c_str(), (d_ + "/pub/late").c_str(), nullptr, MS_BIND, nullptr), 0);
-    auto late = resolve(early, d_ + "/pub/late/canary", Use::kContent, {});
+    auto late = resolve_and_check(early, d_ + "/pub/late/canary", Use::kContent);
     ::umount2((d_ + "/pub/late").c_str(), MNT_DETACH);
     ASSERT_FALSE(late.ok());
     EXPECT_EQ(late.error().reason, "path-denied") << late.error().msg;
