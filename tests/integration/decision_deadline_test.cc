@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The decision deadline (settings.decision_timeout): everything before the decision record is
 // bounded, and what passes it is refused with a record where a record can be written.
+#include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <gtest/gtest.h>
 
@@ -52,6 +55,93 @@ TEST_F(DecisionDeadline, AHeldAuditLockEndsTheRequestAtTheDeadline) {
     // wrapper waited for the lock forever.
     EXPECT_LT(took, std::chrono::seconds(20));
     EXPECT_TRUE(audit_records().empty());  // the lock was never ours
+}
+
+// Another local account (any service user can write in /tmp) builds a directory chain 1900 deep,
+// with a symlink every 50 levels to the absolute path 50 levels further down, so one short
+// argument makes the resolver walk ~40,000 components from the root. Returns the argument that
+// reaches the file at the bottom, or "" when the chain could not be built.
+std::string build_deep_chain(const std::string& base, uid_t owner) {
+    constexpr int kDepth = 1900;
+    constexpr int kStep = 50;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setresgid(owner, owner, owner) != 0 || ::setresuid(owner, owner, owner) != 0) {
+            ::_exit(1);
+        }
+        int fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        std::string here = base;
+        for (int depth = 1; depth <= kDepth && fd >= 0; ++depth) {
+            if (::mkdirat(fd, "d", 0755) != 0) {
+                ::_exit(2);
+            }
+            const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            ::close(fd);
+            fd = next;
+            here += "/d";
+            if (depth % kStep == 0 && depth + kStep <= kDepth) {
+                std::string target = here;
+                for (int i = 0; i < kStep; ++i) {
+                    target += "/d";
+                }
+                if (::symlinkat(target.c_str(), fd, "n") != 0) {
+                    ::_exit(3);
+                }
+            }
+        }
+        const int f = fd < 0 ? -1 : ::openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ::_exit(f >= 0 && ::write(f, "bottom\n", 7) == 7 ? 0 : 4);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return "";
+    }
+    std::string arg = base;
+    for (int i = 0; i < kStep; ++i) {
+        arg += "/d";
+    }
+    for (int hop = kStep; hop + kStep <= kDepth; hop += kStep) {
+        arg += "/n";
+    }
+    return arg + "/f";
+}
+
+TEST_F(DecisionDeadline, ADeepChainBuiltByAnotherAccountEndsInADecisionTimeoutWithARecord) {
+    const std::string base = dir_ + "/other";
+    ASSERT_EQ(::mkdir(base.c_str(), 0755), 0);
+    ASSERT_EQ(::chown(base.c_str(), 4243, 4243), 0);
+    const std::string arg = build_deep_chain(base, 4243);
+    ASSERT_FALSE(arg.empty()) << "could not build the chain as uid 4243";
+    // One such argument resolves (the chain is legitimate, if odd) ...
+    const auto one = write_policy(policy(kCat));
+    auto r = run_soc(one, "cat " + arg);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "bottom\n");
+    // ... and sixteen of them (as many files as may be handed over by fd) are more work than a
+    // 100 ms decision may take: refused within a second or so of the deadline (the walk checks it
+    // per component), with a record. Before, the wrapper walked them all first (seconds of CPU
+    // per argument) and no record existed meanwhile.
+    std::string request = "cat";
+    for (int i = 0; i < 16; ++i) {
+        request += " " + arg;
+    }
+    const auto p = policy_with_deadline("100ms");
+    const auto t0 = std::chrono::steady_clock::now();
+    r = run_process({"/usr/bin/timeout", "-s", "KILL", "60", DIAG_WRAPPER_BIN, "--policy", p},
+                    {"SSH_ORIGINAL_COMMAND=" + request, "SSH_CONNECTION=192.0.2.7 50000 127.0.0.1 22"});
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    // A functional bound with room for a loaded CI host, not a speed target.
+    EXPECT_LT(took.count(), 3000) << "the refusal came " << took.count() << " ms after the start";
+    EXPECT_EQ(r.exit_code, 126) << r.err;
+    EXPECT_EQ(r.err.rfind("diag-wrapper: denied: decision-timeout: the decision took longer than 100 ms", 0), 0u)
+        << r.err;
+    EXPECT_EQ(r.out, "");
+    auto recs = audit_records();
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.back()["diag"]["decision"], "deny");
+    EXPECT_EQ(recs.back()["diag"]["reason"], "decision-timeout");
+    EXPECT_EQ(recs.back()["event"]["action"], "decision");
 }
 
 // A deny entry that cannot be built is a policy error, now with a record of the request.
