@@ -342,6 +342,13 @@ int run(const Invocation& inv) {
         return explain(policy, inv.request);
     }
 
+    // From here until exit nothing but SIGKILL ends the wrapper before it has recorded the request:
+    // a client that hangs up costs EPIPE, not SIGPIPE, and SIGHUP/SIGTERM/SIGINT/SIGQUIT wait
+    // for the supervisor's signalfd, which ends the command (sys::hold_terminating_signals).
+    if (auto st = sys::hold_terminating_signals(); !st.ok()) {
+        sys::say("error: " + st.error().msg);
+        return kExitError;
+    }
     const std::string id = audit::new_request_id();
     const audit::Origin origin = audit::read_origin();
     json rec = audit::base_record(id, origin, inv.request, &policy);

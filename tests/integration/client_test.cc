@@ -4,6 +4,7 @@
 // it survives, and its end record is written.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,14 @@ description = "Print files, within 1 s (test only)"
 timeout = "1s"
 output_cap = "64MiB"
 [[command.cat-1s.positional]]
+type = "path"
+
+[command.cat-capped]
+match = ["cat-capped"]
+program = "cat"
+description = "Print files, at most 1 MiB (test only)"
+output_cap = "1MiB"
+[[command.cat-capped.positional]]
 type = "path"
 )toml";
 
@@ -146,6 +155,25 @@ TEST_F(Client, HungUpBeforeOrDuringTheOutputGetsAnEndRecord) {
         EXPECT_EQ(pids_with(big_), std::vector<pid_t>{}) << "cat survived the hang-up";
         std::filesystem::remove(audit_);
     }
+}
+
+// Attack finding: the "output truncated" line went to the client before the end record was
+// written, and a stderr whose reader had gone raised SIGPIPE, which killed the wrapper: no end
+// record. A socket whose peer no longer reads is such a stderr that poll() does not flag (no
+// POLLERR/POLLHUP): only the write tells. The record comes first now, and the line is dropped.
+TEST_F(Client, StderrThatNoLongerReadsDoesNotCostTheEndRecord) {
+    int err[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, err), 0);
+    ASSERT_EQ(::shutdown(err[1], SHUT_RD), 0);
+    start("cat-capped " + big_, ::open("/dev/null", O_WRONLY | O_CLOEXEC), err[0]);
+    const int status = wait(10000);
+    ::close(err[1]);
+    EXPECT_NE(status, -1) << "the wrapper did not end";
+    EXPECT_EQ(status, 128 + SIGKILL) << "128+13 is SIGPIPE";
+    const auto end = end_record();
+    ASSERT_FALSE(end.is_null()) << "no end record";
+    EXPECT_EQ(end["diag"]["result"]["output_capped"], true) << end.dump();
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], 1 << 20) << end.dump();
 }
 
 // Attack finding: `cat BIGFILE | sleep 600` with a 30 s timeout was still running after 49 s,
