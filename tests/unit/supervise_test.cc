@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -74,12 +76,29 @@ class StdoutClient {
     int saved_ = -1;
 };
 
-// A child that prints `token` lines forever, in its own process group like the wrapper's child.
-// The argv is built before the clone: the child shares our memory and must not allocate.
+// An executable named `name` in $PATH (the Nix build sandbox has no /usr/bin), or "".
+std::string in_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    for (size_t start = 0; start <= dirs.size();) {
+        const size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = dirs.substr(start, end - start) + "/" + name;
+        if (end > start && ::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return "";
+}
+
+// A child that prints `token` lines forever (yes(1)), in its own process group like the wrapper's
+// child. The argv is built before the clone: the child shares our memory and must not allocate.
 class Printer {
   public:
-    explicit Printer(const std::string& token) : token_(token), argv_{"/usr/bin/yes", token_.c_str(), nullptr} {}
+    explicit Printer(const std::string& token)
+        : exe_(in_path("yes")), token_(token), argv_{exe_.c_str(), token_.c_str(), nullptr} {}
 
+    [[nodiscard]] bool ok() const { return !exe_.empty(); }
     [[nodiscard]] ChildMain main() const {
         return [this]() -> ChildFailure {
             if (int e = exec::new_session()) return {"setsid", e};
@@ -90,6 +109,7 @@ class Printer {
     }
 
   private:
+    std::string exe_;
     std::string token_;
     const char* argv_[3];
 };
@@ -138,6 +158,9 @@ void drain_until(int fd, const std::atomic<bool>& done) {
 TEST(Supervise, ClientThatStopsReadingDoesNotHoldTheRequestPastItsTimeout) {
     const std::string token = unique_token();
     const Printer printer(token);
+    if (!printer.ok()) {
+        GTEST_SKIP() << "yes(1) is not in PATH";
+    }
     const int stderr_flags = ::fcntl(STDERR_FILENO, F_GETFL);
     StdoutClient client(StdoutClient::Kind::kPipe);
     ASSERT_TRUE(client.ok());
@@ -184,6 +207,9 @@ TEST(Supervise, ClientThatStopsReadingDoesNotHoldTheRequestPastItsTimeout) {
 TEST(Supervise, ClientThatNoLongerReadsEndsTheRequestAndTheCallerLives) {
     const std::string token = unique_token();
     const Printer printer(token);
+    if (!printer.ok()) {
+        GTEST_SKIP() << "yes(1) is not in PATH";
+    }
     StdoutClient client(StdoutClient::Kind::kSocketNotRead);
     ASSERT_TRUE(client.ok());
     const auto t0 = Clock::now();
