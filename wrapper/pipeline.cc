@@ -366,6 +366,13 @@ int run(const Invocation& inv) {
         return explain(policy, inv.request);
     }
 
+    // From here until exit nothing but SIGKILL ends the wrapper before it has recorded the request:
+    // a client that hangs up costs EPIPE, not SIGPIPE, and SIGHUP/SIGTERM/SIGINT/SIGQUIT wait
+    // for the supervisor's signalfd, which ends the command (sys::hold_terminating_signals).
+    if (auto st = sys::hold_terminating_signals(); !st.ok()) {
+        sys::say("error: " + st.error().msg);
+        return kExitError;
+    }
     const std::string id = audit::new_request_id();
     const audit::Origin origin = audit::read_origin();
     json rec = audit::base_record(id, origin, inv.request, &policy);
@@ -528,8 +535,8 @@ int run(const Invocation& inv) {
                    {"client_gone", o.client_gone},
                    {"swept", o.swept},
                    {"duration_ms", o.duration_ms},
-                   {"stdout", {{"bytes", o.out.bytes}, {"sha256", o.out.sha256}}},
-                   {"stderr", {{"bytes", o.err.bytes}, {"sha256", o.err.sha256}}},
+                   {"stdout", {{"bytes", o.out.bytes}, {"delivered", o.out.delivered}, {"sha256", o.out.sha256}}},
+                   {"stderr", {{"bytes", o.err.bytes}, {"delivered", o.err.delivered}, {"sha256", o.err.sha256}}},
                    {"rusage",
                     {{"utime_us", o.rusage.ru_utime.tv_sec * 1000000 + o.rusage.ru_utime.tv_usec},
                      {"stime_us", o.rusage.ru_stime.tv_sec * 1000000 + o.rusage.ru_stime.tv_usec},
@@ -544,8 +551,18 @@ int run(const Invocation& inv) {
         result["wrapper_signal"] = o.wrapper_signal;
     }
     end["diag"]["result"] = std::move(result);
+    // The record first, then the client's line: a client that hung up or stopped reading must
+    // not cost the record (sys::say drops a line the client cannot take).
     if (auto st = audit::write(policy.audit, end); !st.ok() && !o.client_gone) {
         sys::say("error: " + st.error().msg + " (request " + id + ": end record lost)");
+    }
+    if (!o.client_gone && o.timed_out) {
+        sys::say("timeout: " + std::string(o.signal != 0 ? "the command was killed" : "its output was cut off") +
+                 " after " + std::to_string(cmd.timeout_ms) + " ms");
+    }
+    if (!o.client_gone && o.output_capped) {
+        sys::say("output truncated: the command was killed at the output cap of " + std::to_string(cmd.output_cap) +
+                 " bytes");
     }
     return o.exit_status;
 }

@@ -11,17 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <memory>
 #include <optional>
-#include <system_error>
 #include <thread>
 #include <vector>
 
-#include "wrapper/sha256.h"
+#include "wrapper/relay.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
@@ -36,149 +35,47 @@ struct WireFailure {
     int err;
 };
 
-// One relayed stream: the child's pipe, our fd, a running SHA-256. Each chunk is read into our
-// buffer and written on to `to`; the SHA-256 is computed here for the first MiB, then by a hasher
-// thread that reads a copy of each chunk from the `side` pipe (adr/0006).
-struct Relay {
-    sys::UniqueFd from;
-    int to = -1;
-    Sha256 md;
-    Stream* stats = nullptr;
-    bool open = true;
-    sys::UniqueFd side_r;  // the hasher's end
-    sys::UniqueFd side_w;  // ours; closed when the stream ends, which ends the hasher's read
-    bool hash_lost = false;  // the side pipe failed: the digest does not cover the stream
-};
-
-bool write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
+// Blocks SIGCHLD and the terminating signals, which become events on a signalfd, and SIGPIPE,
+// which a write to a client that hung up raises (the write's EPIPE says the same). Restores the
+// mask it found when it goes, after discarding a SIGPIPE the relay caused: unblocked with its
+// default action it would kill the caller before the end record (the wrapper ignores SIGPIPE, but
+// run() does not rely on its caller for that).
+class SignalScope {
+  public:
+    SignalScope() {
+        ::sigemptyset(&events_);
+        ::sigaddset(&events_, SIGCHLD);
+        for (const int s : sys::kTerminatingSignals) {
+            ::sigaddset(&events_, s);
         }
-        p += w;
-        n -= static_cast<size_t>(w);
+        sigset_t block = events_;
+        ::sigaddset(&block, SIGPIPE);
+        ok_ = ::sigprocmask(SIG_BLOCK, &block, &old_) == 0;
     }
-    return true;
-}
-
-// A relay buffer that is not zero-filled: its pages are first touched by read(2), so a request
-// that prints one line faults in one page, not all of them.
-struct Buffer {
-    std::unique_ptr<char[]> data{new char[kBufferBytes]};
-    static constexpr size_t size() { return kBufferBytes; }
-};
-
-// The hasher thread: hashes what the relay copies into the side pipes until both reach EOF. A
-// stream it cannot read any more is closed on its side, so the relay's next copy fails (EPIPE;
-// SIGPIPE is blocked) instead of blocking on a full pipe, and that stream's digest is marked lost.
-void hash_aside(Relay* relays) {
-    Buffer buf;
-    bool open[2] = {true, true};
-    auto give_up = [&](int i) {
-        relays[i].side_r = sys::UniqueFd();
-        open[i] = false;
-    };
-    while (open[0] || open[1]) {
-        pollfd fds[2];
-        int which[2];
-        nfds_t n = 0;
-        for (int i = 0; i < 2; ++i) {
-            if (open[i]) {
-                which[n] = i;
-                fds[n++] = {relays[i].side_r.get(), POLLIN, 0};
-            }
-        }
-        if (::poll(fds, n, -1) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            for (nfds_t k = 0; k < n; ++k) {
-                give_up(which[k]);
-            }
+    SignalScope(const SignalScope&) = delete;
+    SignalScope& operator=(const SignalScope&) = delete;
+    ~SignalScope() {
+        if (!ok_) {
             return;
         }
-        for (nfds_t k = 0; k < n; ++k) {
-            if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
-                continue;
-            }
-            Relay& r = relays[which[k]];
-            const ssize_t got = ::read(r.side_r.get(), buf.data.get(), buf.size());
-            if (got > 0) {
-                r.md.update(buf.data.get(), static_cast<size_t>(got));
-            } else if (got == 0) {
-                open[which[k]] = false;  // the relay closed its end: the stream is complete
-            } else if (errno != EINTR) {
-                give_up(which[k]);
+        if (!::sigismember(&old_, SIGPIPE)) {
+            sigset_t pipe;
+            ::sigemptyset(&pipe);
+            ::sigaddset(&pipe, SIGPIPE);
+            const timespec now{0, 0};
+            while (::sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
             }
         }
+        ::sigprocmask(SIG_SETMASK, &old_, nullptr);
     }
-}
+    [[nodiscard]] bool ok() const { return ok_; }
+    [[nodiscard]] const sigset_t& events() const { return events_; }
 
-// Output up to this size is hashed inline by the relay: a thread costs more than hashing it.
-constexpr uint64_t kInlineHashBytes = 1 << 20;
-
-// Moves both relays to hashing beside the relay: side pipes, and a thread reading them. The
-// relay thread stops touching the digests from here (thread start orders its earlier updates
-// before the hasher's). Nothing changes (inline hashing goes on) if a pipe or the thread cannot
-// be had. The child has exec'd: the thread never shares a fork.
-std::optional<std::thread> start_hasher(Relay* relays) {
-    int side[2][2];
-    if (::pipe2(side[0], O_CLOEXEC) != 0) {
-        return std::nullopt;
-    }
-    if (::pipe2(side[1], O_CLOEXEC) != 0) {
-        ::close(side[0][0]);
-        ::close(side[0][1]);
-        return std::nullopt;
-    }
-    for (int i = 0; i < 2; ++i) {
-        (void)::fcntl(side[i][0], F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
-        relays[i].side_r = sys::UniqueFd(side[i][0]);
-        relays[i].side_w = sys::UniqueFd(side[i][1]);
-    }
-    try {
-        return std::optional<std::thread>(std::in_place, hash_aside, relays);
-    } catch (const std::system_error&) {
-        for (int i = 0; i < 2; ++i) {
-            relays[i].side_r = sys::UniqueFd();
-            relays[i].side_w = sys::UniqueFd();
-        }
-        return std::nullopt;
-    }
-}
-
-// Moves up to `want` (> 0) bytes of `r.from` on to `r.to`, hashing them (inline, or through the
-// side pipe). Returns the bytes taken from the child (0 at EOF, -1 on a read error). `to_failed`
-// is set when `r.to` refuses data (the client is gone); the chunk is still taken and hashed, so
-// the digest covers what the child printed. The bytes are read into our own buffer first, and
-// what is delivered and what is hashed are that one private copy: pages the child put into its
-// pipe by reference (vmsplice) could change between a zero-copy tee and the client's read.
-ssize_t relay_chunk(Relay& r, Buffer& buf, size_t want, bool& to_failed) {
-    const ssize_t got = ::read(r.from.get(), buf.data.get(), std::min(want, buf.size()));
-    if (got <= 0) {
-        return got;
-    }
-    const size_t n = static_cast<size_t>(got);
-    if (r.side_w.valid()) {
-        // The hasher's copy; blocks only while the hasher catches up.
-        if (!write_all(r.side_w.get(), buf.data.get(), n)) {
-            r.side_w = sys::UniqueFd();  // the hasher gave up on this stream (hash_aside)
-            r.hash_lost = true;
-        }
-    } else if (!r.hash_lost) {
-        r.md.update(buf.data.get(), n);
-    }
-    if (!to_failed && !write_all(r.to, buf.data.get(), n)) {
-        to_failed = true;
-    }
-    return got;
-}
-
-constexpr int kSignals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
+  private:
+    sigset_t events_;
+    sigset_t old_;
+    bool ok_ = false;
+};
 
 
 std::vector<pid_t> our_children() {
@@ -251,6 +148,239 @@ int child_start(void* arg) {
     ::_exit(125);
 }
 
+// The relay loop and how far the request has got. Phases: the command runs until the request's
+// deadline; when it ends on its own, what it printed may take until that deadline to reach the
+// client; when we end it (timeout, cap, a signal, a gone client), for kDrainMillis more. When a
+// phase is over with output still undelivered, delivery is given up and what is already in the
+// pipes is only read and hashed, for at most kDrainMillis (the command is dead by then).
+class Supervision {
+  public:
+    // `hasher` receives the hasher thread, if one is started: the caller closes the side pipes
+    // and joins it after relay_all().
+    Supervision(pid_t pid, const Limits& limits, Clock::time_point deadline, int sigfd, relay::Relay* relays,
+                std::optional<std::thread>& hasher, Outcome& out)
+        : pid_(pid), limits_(limits), sigfd_(sigfd), relays_(relays), hasher_(hasher), out_(out), stop_by_(deadline) {}
+
+    // Relays until the child has ended and its output is delivered or given up on.
+    void relay_all() {
+        while (!child_done_ || relays_[0].open || relays_[1].open || pending()) {
+            if (Clock::now() >= stop_by_ && !phase_over()) {
+                break;
+            }
+            if (!poll_once()) {
+                break;
+            }
+        }
+    }
+
+  private:
+    bool pending() const { return relays_[0].pending() || relays_[1].pending(); }
+
+    void kill_group() {
+        if (!killed_) {
+            // The child is not reaped yet (at worst a zombie), so its pid cannot have been reused
+            // as another process group's id.
+            ::kill(-pid_, SIGKILL);
+            ::kill(pid_, SIGKILL);
+            killed_ = true;
+        }
+    }
+
+    // Ends the command; what it printed may still reach the client for kDrainMillis.
+    void stop() {
+        kill_group();
+        if (!stopped_) {
+            stopped_ = true;
+            stop_by_ = Clock::now() + std::chrono::milliseconds(kDrainMillis);
+        }
+    }
+
+    void client_gone() {
+        out_.client_gone = true;
+        for (int i = 0; i < 2; ++i) {
+            relay::stop_delivery(relays_[i]);
+        }
+        stop();
+    }
+
+    // The current phase ran out. Returns false when the loop must end.
+    bool phase_over() {
+        if (given_up_) {
+            return false;  // even the pipes of the dead command did not reach EOF in time
+        }
+        if (!killed_) {
+            out_.timed_out = true;  // the command itself ran out of time
+            stop();
+            return true;
+        }
+        if (!stopped_ && pending()) {
+            out_.timed_out = true;  // it ended in time, but its output did not get out in time
+        }
+        // The client did not take the rest in time: stop waiting for it, read on for the digests.
+        given_up_ = true;
+        for (int i = 0; i < 2; ++i) {
+            relay::stop_delivery(relays_[i]);
+        }
+        stop_by_ = Clock::now() + std::chrono::milliseconds(kDrainMillis);
+        return true;
+    }
+
+    // One poll over the child's pipes (while nothing is pending on that stream: back-pressure),
+    // the client's fds (POLLOUT while something is pending; always POLLERR/POLLHUP, which is how a
+    // dropped connection shows when the command prints nothing) and the signalfd. Returns false
+    // when the loop must end.
+    bool poll_once() {
+        pollfd fds[5];
+        nfds_t n = 0;
+        int idx_to[2] = {-1, -1};
+        int idx_from[2] = {-1, -1};
+        for (int i = 0; i < 2; ++i) {
+            const relay::Relay& r = relays_[i];
+            if (!r.to_failed) {
+                idx_to[i] = static_cast<int>(n);
+                fds[n++] = {r.to, static_cast<short>(r.pending() ? POLLOUT : 0), 0};
+            }
+            if (r.open && !r.pending()) {
+                idx_from[i] = static_cast<int>(n);
+                fds[n++] = {r.from.get(), POLLIN, 0};
+            }
+        }
+        const int idx_sig = static_cast<int>(n);
+        fds[n++] = {sigfd_, POLLIN, 0};
+
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(stop_by_ - Clock::now()).count();
+        // Wake at least once a second to look at the child (SIGCHLD may go to another thread).
+        int timeout = static_cast<int>(std::clamp<long long>(left, 0, 1000));
+        const bool idle_ends = killed_ && child_done_ && !pending();
+        if (idle_ends) {
+            timeout = std::min(timeout, 200);  // only draining what is already in the pipes
+        }
+        const int ready = ::poll(fds, n, timeout);
+        if (ready < 0) {
+            if (errno == EINTR) {
+                return true;
+            }
+            stop();
+            return false;
+        }
+        if (ready == 0 && idle_ends) {
+            return false;  // a descendant we already killed kept a pipe open; nothing more will come
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (idx_to[i] >= 0 && (fds[idx_to[i]].revents & (POLLERR | POLLHUP))) {
+                client_gone();
+            }
+        }
+        if (fds[idx_sig].revents & POLLIN) {
+            read_signals();
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (idx_to[i] >= 0 && (fds[idx_to[i]].revents & POLLOUT)) {
+                push(i);
+            }
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (idx_from[i] >= 0 && (fds[idx_from[i]].revents & (POLLIN | POLLHUP | POLLERR))) {
+                pull(i);
+            }
+        }
+        check_child();
+        return true;
+    }
+
+    void read_signals() {
+        signalfd_siginfo si{};
+        while (::read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+            if (si.ssi_signo == SIGCHLD) {
+                continue;
+            }
+            out_.wrapper_signal = static_cast<int>(si.ssi_signo);
+            stop();
+        }
+    }
+
+    void push(int i) {
+        if (relay::deliver(relays_[i]) == relay::Delivery::kFailed) {
+            client_gone();  // EPIPE: the SSH connection is gone
+        }
+    }
+
+    void pull(int i) {
+        relay::Relay& r = relays_[i];
+        if (total_ >= limits_.output_cap) {
+            // At the cap: one more byte means the child printed more than it may.
+            char extra = 0;
+            const ssize_t got = ::read(r.from.get(), &extra, 1);
+            if (got < 0 && errno == EINTR) {
+                return;
+            }
+            if (got <= 0) {
+                r.open = false;
+                return;
+            }
+            out_.output_capped = true;
+            stop();
+            relays_[0].open = false;
+            relays_[1].open = false;
+            return;
+        }
+        const ssize_t got = relay::take(r, static_cast<size_t>(limits_.output_cap - total_));
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR) {
+                return;
+            }
+            r.open = false;
+            return;
+        }
+        r.stats->bytes += static_cast<uint64_t>(got);
+        total_ += static_cast<uint64_t>(got);
+        // Small outputs are hashed inline; past kInlineHashBytes the digests are computed beside
+        // the relay, so hashing is not on the path of the bytes.
+        if (!hasher_tried_ && total_ >= relay::kInlineHashBytes) {
+            hasher_tried_ = true;
+            hasher_ = relay::start_hasher(relays_);
+        }
+        if (r.pending()) {
+            push(i);  // usually the client takes it at once; if not, POLLOUT says when
+        }
+    }
+
+    void check_child() {
+        if (child_done_) {
+            return;
+        }
+        siginfo_t info{};
+        // WNOWAIT: learn that it ended without reaping it, so its pid stays reserved until the
+        // group is killed.
+        if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_) {
+            child_done_ = true;
+            // Background descendants of the request: its process group, and anything already
+            // re-parented to us. Then only what is in the pipes is delivered.
+            ::kill(-pid_, SIGKILL);
+            for (pid_t p : our_children()) {
+                if (p != pid_) {
+                    ::kill(p, SIGKILL);
+                }
+            }
+            killed_ = true;
+        }
+    }
+
+    const pid_t pid_;
+    const Limits& limits_;
+    const int sigfd_;
+    relay::Relay* const relays_;  // two: stdout, stderr
+    std::optional<std::thread>& hasher_;
+    Outcome& out_;
+    Clock::time_point stop_by_;  // when the current phase ends: first the request's deadline
+    uint64_t total_ = 0;                // bytes taken from both streams
+    bool child_done_ = false;
+    bool killed_ = false;    // the process group was killed: by us, or after the child ended
+    bool stopped_ = false;   // we ended the command (timeout, cap, signal, gone client)
+    bool given_up_ = false;  // delivery was given up on; only the pipes are read on
+    bool hasher_tried_ = false;
+};
+
 }  // namespace
 
 Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started) {
@@ -271,17 +401,12 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
     for (int fd : {out_pipe[0], err_pipe[0]}) {
         (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
     }
-    sigset_t mask;
-    ::sigemptyset(&mask);
-    for (int s : kSignals) {
-        ::sigaddset(&mask, s);
-    }
-    sigset_t old_mask;
     // Signals become events on a signalfd; the child resets its mask before exec.
-    if (::sigprocmask(SIG_BLOCK, &mask, &old_mask) != 0) {
+    const SignalScope signals;
+    if (!signals.ok()) {
         return sys_error(ErrorCode::kExecFailed, "sigprocmask", errno);
     }
-    sys::UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    sys::UniqueFd sigfd(::signalfd(-1, &signals.events(), SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sigfd.valid()) {
         return sys_error(ErrorCode::kExecFailed, "signalfd", errno);
     }
@@ -329,143 +454,21 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         }
     }
 
-    Relay relays[2];
+    relay::Relay relays[2];
     relays[0].from = sys::UniqueFd(out_pipe[0]);
     relays[0].to = STDOUT_FILENO;
     relays[0].stats = &out.out;
     relays[1].from = sys::UniqueFd(err_pipe[0]);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
-    // Small outputs are hashed inline; past kInlineHashBytes the digests are computed beside the
-    // relay (start_hasher), so hashing is not on the path of the bytes.
     std::optional<std::thread> hasher;
-    bool hasher_tried = false;
-
-    const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
-    Buffer buf;
-    uint64_t total = 0;
-    bool child_done = false;
-    bool killed = false;
-    auto kill_group = [&]() {
-        if (!killed) {
-            // The child is not reaped yet (at worst a zombie), so its pid cannot have been reused
-            // as another process group's id.
-            ::kill(-pid, SIGKILL);
-            ::kill(pid, SIGKILL);
-            killed = true;
-        }
-    };
-
-    while (!child_done || relays[0].open || relays[1].open) {
-        pollfd fds[5];
-        nfds_t nfds = 0;
-        int idx_relay[2] = {-1, -1};
-        for (int i = 0; i < 2; ++i) {
-            if (relays[i].open) {
-                idx_relay[i] = static_cast<int>(nfds);
-                fds[nfds++] = {relays[i].from.get(), POLLIN, 0};
-            }
-        }
-        const int idx_sig = static_cast<int>(nfds);
-        fds[nfds++] = {sigfd.get(), POLLIN, 0};
-        // events = 0: only POLLERR/POLLHUP, i.e. sshd closed our side (client disconnected).
-        const int idx_out = static_cast<int>(nfds);
-        fds[nfds++] = {STDOUT_FILENO, 0, 0};
-        const int idx_err = static_cast<int>(nfds);
-        fds[nfds++] = {STDERR_FILENO, 0, 0};
-
-        int timeout = -1;
-        if (!killed) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-            timeout = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 1000));
-        } else if (child_done) {
-            timeout = 200;  // only draining what is already in the pipes
-        }
-        const int ready = ::poll(fds, nfds, timeout);
-        if (ready < 0 && errno != EINTR) {
-            kill_group();
-            break;
-        }
-        if (!killed && Clock::now() >= deadline) {
-            out.timed_out = true;
-            kill_group();
-        }
-        if (ready == 0 && killed && child_done) {
-            break;  // a descendant we already killed kept a pipe open; nothing more will come
-        }
-        if ((fds[idx_out].revents | fds[idx_err].revents) & (POLLERR | POLLHUP)) {
-            out.client_gone = true;
-            kill_group();
-        }
-        if (fds[idx_sig].revents & POLLIN) {
-            signalfd_siginfo si{};
-            while (::read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                if (si.ssi_signo == SIGCHLD) {
-                    continue;
-                }
-                out.wrapper_signal = static_cast<int>(si.ssi_signo);
-                kill_group();
-            }
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (idx_relay[i] < 0 || !(fds[idx_relay[i]].revents & (POLLIN | POLLHUP | POLLERR))) {
-                continue;
-            }
-            Relay& r = relays[i];
-            if (total >= limits.output_cap) {
-                // At the cap: one more byte means the child printed more than it may.
-                char extra = 0;
-                const ssize_t got = ::read(r.from.get(), &extra, 1);
-                if (got < 0 && errno == EINTR) {
-                    continue;
-                }
-                if (got <= 0) {
-                    r.open = false;
-                    continue;
-                }
-                out.output_capped = true;
-                kill_group();
-                r.open = false;
-                relays[1 - i].open = false;
-                continue;
-            }
-            bool to_failed = out.client_gone;
-            const ssize_t got = relay_chunk(r, buf, static_cast<size_t>(limits.output_cap - total), to_failed);
-            if (got <= 0) {
-                if (got < 0 && errno == EINTR) {
-                    continue;
-                }
-                r.open = false;
-                continue;
-            }
-            r.stats->bytes += static_cast<uint64_t>(got);
-            total += static_cast<uint64_t>(got);
-            if (!hasher_tried && total >= kInlineHashBytes) {
-                hasher_tried = true;
-                hasher = start_hasher(relays);
-            }
-            if (to_failed && !out.client_gone) {
-                out.client_gone = true;  // EPIPE: the SSH connection is gone
-                kill_group();
-            }
-        }
-        if (!child_done) {
-            siginfo_t info{};
-            // WNOWAIT: learn that it ended without reaping it, so its pid stays reserved until the
-            // group is killed.
-            if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
-                child_done = true;
-                // Background descendants of the request: its process group, and anything already
-                // re-parented to us. Then only what is in the pipes is drained.
-                ::kill(-pid, SIGKILL);
-                for (pid_t p : our_children()) {
-                    if (p != pid) {
-                        ::kill(p, SIGKILL);
-                    }
-                }
-                killed = true;
-            }
-        }
+    {
+        // The client's side never blocks the supervisor: a client that stops reading holds only
+        // its own output, not the deadline (relay.h).
+        const sys::NonBlocking client({STDOUT_FILENO, STDERR_FILENO});
+        Supervision supervision(pid, limits, start + std::chrono::milliseconds(limits.timeout_ms), sigfd.get(),
+                                relays, hasher, out);
+        supervision.relay_all();
     }
     // End of the streams: the hasher reads to EOF and is joined before the digests are read.
     for (auto& r : relays) {
@@ -479,7 +482,6 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
     while (::wait4(pid, &status, 0, &out.rusage) < 0 && errno == EINTR) {
     }
     out.swept = sweep();
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
 
     for (auto& r : relays) {
         // Empty when the hasher could not read the whole stream: no digest rather than a wrong one.
@@ -494,14 +496,10 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         out.signal = WTERMSIG(status);
         out.exit_status = 128 + out.signal;
     }
-    if (!out.client_gone) {
-        if (out.timed_out) {
-            sys::say("timeout: the command was killed after " + std::to_string(limits.timeout_ms) + " ms");
-        }
-        if (out.output_capped) {
-            sys::say("output truncated: the command was killed at the output cap of " + std::to_string(limits.output_cap) +
-                " bytes");
-        }
+    if (out.timed_out && out.signal == 0) {
+        // It ended in time, but the client did not take its output in time: the client got less
+        // than the command printed, which a success status must not hide.
+        out.exit_status = 128 + SIGKILL;
     }
     return out;
 }

@@ -2,10 +2,12 @@
 #include "wrapper/sys.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <memory>
@@ -115,10 +117,73 @@ Result<UniqueFd> open_trusted(const std::string& path, int flags, uid_t owner, E
     return cur;
 }
 
+NonBlocking::NonBlocking(std::initializer_list<int> fds) {
+    for (const int fd : fds) {
+        const int flags = ::fcntl(fd, F_GETFL);
+        if (flags >= 0 && n_ < kMaxFds) {
+            fd_[n_] = fd;
+            flags_[n_++] = flags;
+        }
+    }
+    for (size_t i = 0; i < n_; ++i) {
+        // Cannot fail on an open fd with valid flags; if it did, a write could block, which is
+        // what the wrapper did before this guard existed, never a wrong result.
+        (void)::fcntl(fd_[i], F_SETFL, flags_[i] | O_NONBLOCK);
+    }
+}
+
+NonBlocking::~NonBlocking() {
+    for (size_t i = n_; i-- > 0;) {
+        (void)::fcntl(fd_[i], F_SETFL, flags_[i]);
+    }
+}
+
 void say(const std::string& line) {
     const std::string out = "diag-wrapper: " + line + "\n";
-    // A closed stderr (client gone) is not worth failing for: the audit record has the outcome.
-    (void)!::write(STDERR_FILENO, out.data(), out.size());
+    // A client that stopped reading must not keep the wrapper (and the request) alive for one
+    // line: wait a moment for room, then drop it. A closed stderr (EPIPE, EBADF) is not worth
+    // failing for either. The audit record has the outcome in both cases.
+    const NonBlocking nb({STDERR_FILENO});
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSayMillis);
+    size_t off = 0;
+    while (off < out.size()) {
+        const ssize_t n = ::write(STDERR_FILENO, out.data() + off, out.size() - off);
+        if (n > 0) {
+            off += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n == 0 || errno != EAGAIN) {
+            return;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              give_up - std::chrono::steady_clock::now()).count();
+        pollfd p{STDERR_FILENO, POLLOUT, 0};
+        const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+        if (ready == 0 || (ready < 0 && errno != EINTR)) {
+            return;
+        }
+    }
+}
+
+Status hold_terminating_signals() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigemptyset(&ignore.sa_mask);
+    if (::sigaction(SIGPIPE, &ignore, nullptr) != 0) {
+        return sys_error(ErrorCode::kInternal, "sigaction(SIGPIPE, SIG_IGN)", errno);
+    }
+    sigset_t held;
+    ::sigemptyset(&held);
+    for (const int s : kTerminatingSignals) {
+        ::sigaddset(&held, s);
+    }
+    if (::sigprocmask(SIG_BLOCK, &held, nullptr) != 0) {
+        return sys_error(ErrorCode::kInternal, "sigprocmask(SIG_BLOCK, terminating signals)", errno);
+    }
+    return ok_status();
 }
 
 Result<std::string> real_path(const std::string& path, ErrorCode code) {

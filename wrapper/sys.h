@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -52,8 +54,43 @@ class UniqueFd {
 // symlink swapped in after canonicalization fails with ELOOP: fail closed.
 [[nodiscard]] Result<UniqueFd> open_trusted(const std::string& path, int flags, uid_t owner, ErrorCode code);
 
-// The one line the client sees from the wrapper: "diag-wrapper: LINE\n" on stderr, one write(2).
+// Puts fds in non-blocking mode for the guard's lifetime and then restores the file status
+// flags each had. All flags are read before any is changed, and restored in reverse order, so two
+// fds that share one open file description (stdout and stderr on one pipe) get back what they had.
+// An fd whose flags cannot be read (closed) is left alone: writing to it fails at once anyway.
+class NonBlocking {
+  public:
+    explicit NonBlocking(std::initializer_list<int> fds);
+    NonBlocking(const NonBlocking&) = delete;
+    NonBlocking& operator=(const NonBlocking&) = delete;
+    ~NonBlocking();
+
+  private:
+    static constexpr size_t kMaxFds = 2;
+    int fd_[kMaxFds] = {-1, -1};
+    int flags_[kMaxFds] = {0, 0};
+    size_t n_ = 0;
+};
+
+// How long say() waits for a client that does not read before it drops the line.
+inline constexpr int kSayMillis = 100;
+
+// The one line the client sees from the wrapper: "diag-wrapper: LINE\n" on stderr. It never
+// waits more than kSayMillis for a client that has stopped reading (the line is dropped then: the
+// audit record has the outcome). Once hold_terminating_signals() has run, a client that hung up
+// costs an EPIPE, not the process.
 void say(const std::string& line);
+
+// The signals that end a process from outside: SIGHUP when its session or terminal goes away,
+// SIGTERM, SIGINT and SIGQUIT from an operator, a terminal or a service manager.
+inline constexpr int kTerminatingSignals[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT};
+
+// For the rest of the process: SIGPIPE is ignored (a write to a client that hung up fails with
+// EPIPE) and kTerminatingSignals are blocked, so nothing ends the wrapper before it has written
+// its end record; the supervisor sees them on its signalfd (which also reports those already
+// pending) and ends the command. Children reset both before exec (exec::reset_signals).
+// Errors: kInternal (sigaction/sigprocmask).
+[[nodiscard]] Status hold_terminating_signals();
 
 // realpath(3) as a Result.
 [[nodiscard]] Result<std::string> real_path(const std::string& path, ErrorCode code);

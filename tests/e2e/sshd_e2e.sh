@@ -405,6 +405,10 @@ else
         "started: '${started}'" "$(ps -o pid,ppid,stat,args -u "$E2E_USER" 2>/dev/null)" "left: sleep '$(survivors 'sleep -- 53')' wrapper '$(survivors 'diag-wrapper')'"
 fi
 
+# Clients that stop reading or hang up near the output cap.
+# shellcheck source=tests/e2e/client_e2e.sh
+source "$HERE/client_e2e.sh"
+
 # ---------------------------------------------------------------- who asked, with which key
 # The record names the key sshd accepted (ExposeAuthInfo): fingerprint as ssh-keygen -lf prints
 # it, the principal the policy maps it to, and for a certificate its key id, serial and CA.

@@ -204,28 +204,6 @@ class Confinement : public WrapperFixture {
         return run_process(argv, {"PATH=/usr/bin:/bin"});
     }
 
-    // Every live process whose argv contains `token` (zombies have an empty cmdline).
-    static std::vector<pid_t> pids_with(const std::string& token) {
-        std::vector<pid_t> out;
-        if (token.empty()) {
-            return out;
-        }
-        std::error_code ec;
-        for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-            const std::string name = it->path().filename().string();
-            if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
-                continue;
-            }
-            // A process may exit while we read it (ESRCH): read_small_file says nullopt, where an
-            // istreambuf_iterator throws out of the test.
-            const auto cmdline = sys::read_small_file("/proc/" + name + "/cmdline", 1 << 20);
-            if (cmdline && cmdline->find(token) != std::string::npos) {
-                out.push_back(static_cast<pid_t>(std::stol(name)));
-            }
-        }
-        return out;
-    }
-
     static bool wait_until(const std::function<bool()>& pred, int timeout_ms) {
         const auto t0 = Clock::now();
         while (!pred()) {
