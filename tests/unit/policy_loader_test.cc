@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/helpers/privilege.h"
+
 namespace diag::policy_loader {
 namespace {
 
@@ -204,6 +206,7 @@ class PolicyFiles : public ::testing::Test {
 };
 
 TEST_F(PolicyFiles, RefusesGroupOrWorldWritablePolicy) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include(), 0664);
     auto r = load(p, test_opts());
     ASSERT_FALSE(r.ok());
@@ -224,6 +227,7 @@ TEST_F(PolicyFiles, RefusesPolicyNotOwnedByTheTrustedOwner) {
 }
 
 TEST_F(PolicyFiles, RefusesWritableParentDirectory) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include());
     ::chmod(dir_.c_str(), 0777);  // not sticky: anyone could swap the file
     auto r = load(p, test_opts());
@@ -233,6 +237,7 @@ TEST_F(PolicyFiles, RefusesWritableParentDirectory) {
 }
 
 TEST_F(PolicyFiles, DropInsAddDenyEntriesAndCommandsButCannotRemoveOrOverride) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include());
     put("policy.d/10-host.toml",
         "version = 1\n[deny]\npaths = [\"/var/lib/matrix-synapse\"]\n[command.head]\nmatch = [\"head\"]\ndescription = \"h\"\n");
@@ -268,6 +273,7 @@ TEST_F(PolicyFiles, DropInsAddDenyEntriesAndCommandsButCannotRemoveOrOverride) {
 }
 
 TEST_F(PolicyFiles, DenyEntriesAreCanonicalizedSoDenyingASymlinkProtectsItsTarget) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     std::filesystem::create_directories(dir_ + "/persist/etc/ssh");
     put("persist/etc/ssh/ssh_host_ed25519_key", "KEY");
     std::filesystem::create_directories(dir_ + "/etc/ssh");
