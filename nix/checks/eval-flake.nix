@@ -39,18 +39,14 @@ let
                 attrs;
             };
           }
-          // lib.genAttrs [
-            "cmake"
-            "pkg-config"
-            "libseccomp"
-            "tomlplusplus"
-            "nlohmann_json"
-            "openssl"
-            "zlib"
-            "systemdLibs"
-            "gtest"
-            "openssh"
-          ] (n: "<${n}>")
+          # Every other argument package.nix declares, as a placeholder: taken from the function
+          # itself, so a dependency added or dropped there cannot leave this list behind.
+          // lib.genAttrs (builtins.attrNames (
+            builtins.removeAttrs (builtins.functionArgs (import ../package.nix)) [
+              "lib"
+              "stdenv"
+            ]
+          )) (n: "<${n}>")
           // args
         )
       else

@@ -11,29 +11,47 @@
 #                      the VM test's host node) against a real nixpkgs lib: account,
 #                      authorized_keys lines, policy attrset, tmpfiles rules, exact sshd text,
 #                      and every assertion message for impossible combinations
-#   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix, then
-#                      `ssh -G` on the generated config
+#   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix
+#                      (DIAG_HOME_MANAGER: a release with programs.ssh.settings), then `ssh -G`
+#                      on the generated config
+#   eval_home_manager_matchblocks
+#                      the same with DIAG_HOME_MANAGER_MATCHBLOCKS, a release that has only
+#                      programs.ssh.matchBlocks (25.11)
 #   sshd_config        the generated sshd text through the real `sshd -t` and `sshd -T -C ...`
 #   policy_check       the rendered policy, as TOML, through `diag-wrapper --check` and --explain
 #
 # Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE), with the reason on stdout.
 #
-# Environment (neither is vendored, for licensing; CI has no network, so there the checks that
-# need them skip):
+# Environment (none of them is vendored in this repository, for licensing):
 #   DIAG_NIXPKGS_LIB   a nixpkgs lib: the lib/ directory of a nixpkgs or nix-community/nixpkgs.lib
 #                      checkout, or the checkout itself
 #   DIAG_HOME_MANAGER  a nix-community/home-manager checkout (modules/lib, modules/programs/ssh.nix)
-# sshd_config and policy_check use them too when set (the module's own output), and otherwise
-# check the builtins-only renderers in nix/render.nix, so they run in CI.
+#                      with programs.ssh.settings (master, 26.05 and later)
+#   DIAG_HOME_MANAGER_MATCHBLOCKS  the same from a release with matchBlocks only (25.11)
+# Unset, each defaults to the pinned copy CI keeps beside the clone, ../shared/third_party/
+# {nixpkgs-lib,home-manager,home-manager-25.11} relative to the project root; the checks that
+# need one skip only when neither is there (a developer machine without the copies).
+# sshd_config and policy_check use the lib too when there (the module's own output), and
+# otherwise check the builtins-only renderers in nix/render.nix.
 set -euo pipefail
 
 SRC=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+THIRD_PARTY=$SRC/../shared/third_party
+: "${DIAG_NIXPKGS_LIB:=$THIRD_PARTY/nixpkgs-lib}"
+: "${DIAG_HOME_MANAGER:=$THIRD_PARTY/home-manager}"
+: "${DIAG_HOME_MANAGER_MATCHBLOCKS:=$THIRD_PARTY/home-manager-25.11}"
 CHECK=${1:-}
 WRAPPER=${2:-}
 
 say() { printf '%s\n' "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
-skip() { say "SKIP: $*"; exit 77; }
+# DIAG_NIX_CHECKS_REQUIRED=1 (scripts/test.sh sets it when the pinned copies are there): a
+# missing prerequisite is a failure, so CI cannot pass with a module evaluation skipped.
+skip() {
+    [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required but would skip: $*"
+    say "SKIP: $*"
+    exit 77
+}
 
 command -v nix-instantiate >/dev/null 2>&1 \
     || skip "nix-instantiate is not installed (Debian: apt-get install nix-bin; scripts/deps.sh does)"
@@ -156,6 +174,12 @@ check_sshd_config() {
     SSHD=$(command -v sshd 2>/dev/null || true)
     [[ -n $SSHD ]] || SSHD=/usr/sbin/sshd
     [[ -x $SSHD ]] || skip "sshd is not installed (Debian: openssh-server)"
+    # sshd -t and -T insist on the privilege separation directory, which a container without
+    # systemd-tmpfiles lacks (the e2e test creates it the same way).
+    if [[ ! -d /run/sshd ]]; then
+        [[ $(id -u) -eq 0 ]] || skip "/run/sshd is missing and only root can create it (sshd -t needs it)"
+        mkdir -m 0755 /run/sshd 2>/dev/null || [[ -d /run/sshd ]] || fail "mkdir /run/sshd"
+    fi
     command -v ssh-keygen >/dev/null 2>&1 || skip "ssh-keygen is not installed (Debian: openssh-client)"
     ssh-keygen -q -t ed25519 -N "" -f "$TMP/hostkey"
 
@@ -586,13 +610,17 @@ PY
 }
 
 # ------------------------------------------------------------------------------------------------
+# check_eval_home_manager VAR STYLE: VAR names the variable holding the checkout, STYLE the
+# option it must exercise (settings or matchBlocks), so each copy proves the path it is for.
 check_eval_home_manager() {
     need_lib
-    local hm=${DIAG_HOME_MANAGER:-}
+    local var=$1 style=$2
+    local hm=${!var:-}
     [[ -n $hm && -e $hm ]] \
-        || skip "DIAG_HOME_MANAGER is ${hm:+not a directory: }${hm:-not set}; point it at a nix-community/home-manager checkout to evaluate the client module; it is not vendored and CI has no network"
+        || skip "$var is ${hm:+not a directory: }${hm:-not set}; point it at a nix-community/home-manager checkout to evaluate the client module; it is not vendored"
     [[ -f $hm/modules/programs/ssh.nix && -d $hm/modules/lib ]] \
-        || fail "DIAG_HOME_MANAGER=$hm has no modules/programs/ssh.nix and modules/lib"
+        || fail "$var=$hm has no modules/programs/ssh.nix and modules/lib"
+    export DIAG_HM_STYLE=$style
     hm=$(cd -- "$hm" && pwd)
     local star dflt n=0
     for star in false true; do
@@ -601,7 +629,7 @@ check_eval_home_manager() {
                 --arg withStarBlock "$star" --arg defaultConfig "$dflt" >"$TMP/hm.json" 2>"$TMP/err" \
                 || fail "evaluating the home-manager module (star=$star default=$dflt): $(cat "$TMP/err")"
             python3 - "$TMP/hm.json" "$TMP/ssh_config" "$star" <<'PY'
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
 text, star = d["sshConfig"], sys.argv[3] == "true"
 open(sys.argv[2], "w").write(text)
@@ -630,6 +658,9 @@ if d["failedAssertions"]:
     errors.append(f"failed assertions: {d['failedAssertions']}")
 if errors:
     sys.exit("FAIL:\n  " + "\n  ".join(errors) + "\n" + text)
+style = "settings" if d["usesSettings"] else "matchBlocks"
+if style != os.environ["DIAG_HM_STYLE"]:
+    sys.exit(f"FAIL: this home-manager copy uses programs.ssh.{style}; this check is for {os.environ['DIAG_HM_STYLE']}")
 print(("programs.ssh.settings" if d["usesSettings"] else "programs.ssh.matchBlocks") +
       f": diag block first, exact{' (with a user Host * block)' if star else ''}")
 PY
@@ -661,8 +692,9 @@ PY
 case $CHECK in
     parse) check_parse ;;
     eval_module) check_eval_module ;;
-    eval_home_manager) check_eval_home_manager ;;
+    eval_home_manager) check_eval_home_manager DIAG_HOME_MANAGER settings ;;
+    eval_home_manager_matchblocks) check_eval_home_manager DIAG_HOME_MANAGER_MATCHBLOCKS matchBlocks ;;
     sshd_config) check_sshd_config ;;
     policy_check) check_policy_check ;;
-    *) fail "usage: $0 parse|eval_module|eval_home_manager|sshd_config|policy_check [PATH/TO/diag-wrapper]" ;;
+    *) fail "usage: $0 parse|eval_module|eval_home_manager|eval_home_manager_matchblocks|sshd_config|policy_check [PATH/TO/diag-wrapper]" ;;
 esac
