@@ -19,9 +19,11 @@ let
   pkgs = stubPkgs // {
     inherit lib;
     path = /. + fakeNixpkgs;
-    stdenv.hostPlatform = {
-      inherit system;
-      isx86_64 = true;
+    stdenv = stubPkgs.stdenv // {
+      hostPlatform = {
+        inherit system;
+        isx86_64 = true;
+      };
     };
     callPackage =
       fn: args:

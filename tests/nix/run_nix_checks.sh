@@ -125,14 +125,16 @@ check_parse() {
 
 # ------------------------------------------------------------------------------------------------
 # validate_sshd CONFIG WRAPPER LABEL: sshd -t, then sshd -T for diag and for another user.
+# NEIGHBOURS=1: the config holds the loosening Match blocks of nix/checks/sshd-neighbours.nix,
+# and alice (whom they match) must get their values: proof that they are live.
 validate_sshd() {
     local cfg=$1 wrapper=$2 label=$3 ctx=host=client.example,addr=192.0.2.10,laddr=192.0.2.1,lport=22
     local out
     out=$("$SSHD" -t -f "$cfg" 2>&1) || fail "$label: sshd -t rejects the config: $out"
     "$SSHD" -T -f "$cfg" -C "user=diag,$ctx" >"$TMP/T.diag" 2>&1 || fail "$label: sshd -T (diag): $(cat "$TMP/T.diag")"
     "$SSHD" -T -f "$cfg" -C "user=alice,$ctx" >"$TMP/T.alice" 2>&1 || fail "$label: sshd -T (alice): $(cat "$TMP/T.alice")"
-    python3 - "$TMP/T.diag" "$TMP/T.alice" "$wrapper" "$label" <<'PY'
-import sys
+    NEIGHBOURS=${NEIGHBOURS:-0} python3 - "$TMP/T.diag" "$TMP/T.alice" "$wrapper" "$label" <<'PY'
+import os, sys
 diag = open(sys.argv[1]).read().splitlines()
 alice = open(sys.argv[2]).read().splitlines()
 wrapper, label = sys.argv[3], sys.argv[4]
@@ -159,8 +161,12 @@ want_alice = [
     "disableforwarding no",
     "exposeauthinfo no",
     "clientalivecountmax 7",      # ... and to everyone else: it stayed global
-    "authenticationmethods any",
 ]
+if os.environ["NEIGHBOURS"] == "1":
+    want_alice += ["authorizedkeyscommand /usr/local/bin/neighbour-keys %u",
+                   "authenticationmethods password publickey"]
+else:
+    want_alice += ["authenticationmethods any"]
 bad = [f"diag: missing {l!r}" for l in want_diag if l not in diag]
 bad += [f"alice: missing {l!r}" for l in want_alice if l not in alice]
 if bad:
@@ -239,7 +245,48 @@ if not text.startswith("LogLevel VERBOSE\n"):
     sys.exit("FAIL: LogLevel VERBOSE missing:\n" + text)
 open(sys.argv[2], "w").write(text)
 PY
-        validate_sshd "$TMP/sshd_config.module" "$WRAPPER_STUB" "module.nix ($scenario)"
+        NEIGHBOURS=1 validate_sshd "$TMP/sshd_config.module" "$WRAPPER_STUB" "module.nix ($scenario)"
+    done
+
+    # 3. The module's build-time sshd check (system.checks): the derivation's script must run
+    #    nix/sshd-check.sh on the final file with the arguments it records, and that script, run
+    #    here with Debian's sshd, must accept the config with the neighbour Match blocks and refuse
+    #    it once a loosening block comes before the diag block. The account `nobody` exists on
+    #    every Debian machine, so the neighbours' `Match Group nogroup` applies to it for real.
+    local user early out
+    for user in diag nobody; do
+        for early in false true; do
+            nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr hostKey "$TMP/hostkey" \
+                --arg earlyNeighbour "$early" --arg extra "{ services.diag-wrapper.user = \"$user\"; }" \
+                >"$TMP/module.json" 2>"$TMP/err" || fail "evaluating the module (user $user): $(cat "$TMP/err")"
+            python3 - "$TMP/module.json" "$TMP/final_sshd_config" "$TMP/check_args" <<'PY'
+import json, shlex, sys
+d = json.load(open(sys.argv[1]))
+checks = {c["name"]: c for c in d["buildChecks"]}
+if "diag-wrapper-sshd-check" not in checks:
+    sys.exit(f"FAIL: system.checks has no sshd check: {sorted(checks)}")
+c = checks["diag-wrapper-sshd-check"]
+args = c["passthru"]["checkArgs"]
+cmd = shlex.split(c["script"].splitlines()[0])
+if not (cmd[0] == "bash" and cmd[1].endswith("-sshd-check.sh") and cmd[2:6] == ["--sshd", "sshd", "--config", cmd[5]]
+        and cmd[6:] == args):
+    sys.exit(f"FAIL: the sshd check's script is not sshd-check.sh with its recorded arguments:\n{c['script']}")
+open(sys.argv[2], "w").write(d["sshdConfigFile"])
+open(sys.argv[3], "w").write("\n".join(args) + "\n")
+PY
+            mapfile -t args <"$TMP/check_args"
+            if [[ $early == false ]]; then
+                out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1) \
+                    || fail "build-time sshd check refuses the module's config (user $user) with neighbour blocks: $out"
+                say "module.nix, neighbour Match blocks (Address, Group, User; orders 0, mkBefore, default, mkAfter), account $user: $out"
+            else
+                if out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1); then
+                    fail "build-time sshd check accepted a config with a loosening block before the $user block: $out"
+                fi
+                grep -q "a Match block before the $user block sets it" <<<"$out" || fail "unexpected sshd check failure: $out"
+                say "a loosening block placed before the $user block fails the build: $out"
+            fi
+        done
     done
 }
 
@@ -362,6 +409,7 @@ check_policy_check() {
     [[ -n $WRAPPER ]] || fail "usage: $0 policy_check PATH/TO/diag-wrapper"
     [[ -x $WRAPPER ]] || fail "diag-wrapper binary not found: $WRAPPER"
     [[ $(id -u) -eq 0 ]] || skip "not root: the wrapper loads only root-owned policy files"
+    command -v setpriv >/dev/null 2>&1 || skip "setpriv is not installed (Debian: util-linux)"
     write_toml_helper
     mkdir -m 0755 "$TMP/secrets"
     echo "TOKEN=canary" >"$TMP/secrets/host.env"
@@ -404,7 +452,62 @@ drop = {k.split("/")[-1][:-5]: v for k, v in etc.items() if k.startswith("diag-w
 json.dump({"main": etc["diag-wrapper/policy.toml"], "dropIns": drop}, open(sys.argv[2], "w"))
 PY
         policy_case "module.nix ($scenario)" "$TMP/module-policy.json"
+        replay_policy_build_check "module.nix ($scenario)" "$TMP/module.json" ok
     done
+
+    # A policy the loader refuses must fail the build, with file:line:col, although it evaluates:
+    # a command without `match`, a duration that is none.
+    local bad
+    for bad in \
+        'services.diag-wrapper.extraCommands.uptime-x = { description = "uptime without match"; };|50-host.toml:[0-9]+:[0-9]+: .*match' \
+        'services.diag-wrapper.policy.settings.timeout = "banana";|policy.toml:[0-9]+:[0-9]+: settings.timeout: .banana. is not a positive duration'; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
+            --arg extra "{ ${bad%%|*} }" >"$TMP/module.json" 2>"$TMP/module.err" \
+            || fail "evaluating the module with ${bad%%|*}: $(cat "$TMP/module.err")"
+        replay_policy_build_check "module.nix (${bad%%|*})" "$TMP/module.json" "${bad#*|}"
+    done
+}
+
+# replay_policy_build_check LABEL MODULE_JSON ok|ERROR_REGEX: the module's policy check derivation
+# (system.checks) run outside Nix: its script, with each store path replaced by the TOML of the
+# attribute set it renders and the wrapper by the one under test, as nobody in a directory of its
+# own, the way a Nix build user runs it.
+replay_policy_build_check() {
+    local label=$1 json=$2 expect=$3 work rc=0 out
+    work=$(mktemp -d "$TMP/build.XXXXXX")
+    chmod 0755 "$work"
+    install -m 0755 "$WRAPPER" "$work/diag-wrapper"
+    python3 - "$json" "$work" <<'PY' || fail "$label: no policy check in system.checks"
+import json, os, sys
+sys.path.insert(0, os.environ["TMP"])
+from to_toml import to_toml
+d, work = json.load(open(sys.argv[1])), sys.argv[2]
+checks = {c["name"]: c for c in d["buildChecks"]}
+if "diag-wrapper-policy-check" not in checks:
+    sys.exit(f"FAIL: system.checks has no policy check: {sorted(checks)}")
+c = checks["diag-wrapper-policy-check"]
+script = c["script"].replace(c["passthru"]["wrapper"], f"{work}/diag-wrapper")
+for rel, f in c["passthru"]["policyFiles"].items():
+    path = f"{work}/store-{rel.replace('/', '-')}"
+    open(path, "w").write(to_toml(f["value"]))
+    os.chmod(path, 0o644)
+    script = script.replace(f["storePath"], path)
+if "/nix/store/" in script:
+    sys.exit(f"FAIL: the policy check script uses a store path this test does not provide:\n{script}")
+open(f"{work}/builder.sh", "w").write(script)
+PY
+    mkdir "$work/build"
+    chown nobody: "$work/build"
+    out=$(cd "$work/build" && setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+        env -i PATH=/usr/bin:/bin out="$work/build/out" bash -e "$work/builder.sh" 2>&1) || rc=$?
+    if [[ $expect == ok ]]; then
+        [[ $rc -eq 0 && -e $work/build/out ]] || fail "$label: the policy check derivation fails as a build user (exit $rc): $out"
+        say "$label: policy check derivation passes as nobody: $(grep -E '^(commands|deny entries):' <<<"$out" | paste -sd';')"
+    else
+        [[ $rc -ne 0 && ! -e $work/build/out ]] || fail "$label: the policy check derivation accepted a bad policy: $out"
+        grep -qE -- "$expect" <<<"$out" || fail "$label: expected /$expect/ in: $out"
+        say "$label: the build fails: $out"
+    fi
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -436,14 +539,15 @@ for name, d in (("web02", web), ("minimal", mini)):
     eq(f"{name}: groups", d["groups"], ["diag"])
     eq(f"{name}: LogLevel", d["sshdLogLevel"], "VERBOSE")
     eq(f"{name}: systemPackages", d["systemPackages"], [W.rsplit("/bin/", 1)[0]])
-    # The block comes after the openssh module's lines (order 0) and the default-order line,
-    # and before the line another module appends at order 3000.
+    # The block comes first: before the neighbours' Match blocks (orders 0, mkBefore, default,
+    # mkAfter) and even before the openssh module's own lines; the global lines stay.
     x = d["sshdExtraConfig"]
     i = x.find(E["EXPECTED_BLOCK"])
     if i < 0:
         errors.append(f"{name}: exact diag block not found in extraConfig:\n{x}")
-    elif not (x.find("HostKey") < x.find("ClientAliveInterval 120") < i < x.find("ClientAliveCountMax 7")):
-        errors.append(f"{name}: diag block out of order:\n{x}")
+    elif not (i == 0 and x.count("Match ") == 2 + 2 * 4 and
+              i < x.find("HostKey") and i < x.find("ClientAliveInterval 120") < x.find("ClientAliveCountMax 7")):
+        errors.append(f"{name}: the diag block is not first among the Match blocks:\n{x}")
     pol = d["policy"]
     eq(f"{name}: policy.version", pol["version"], 1)
     eq(f"{name}: policy commands", sorted(pol["command"]), sorted(base["command"]))
@@ -533,7 +637,40 @@ if not any(sys.argv[2] in m for m in msgs):
     expect_assertion "ASCII only" "{ services.diag-wrapper.extraCommands.cafe = { match = [ \"cafe\" ]; description = \"caf"$'\xc3\xa9'"\"; }; }"
     expect_assertion "names must match" '{ services.diag-wrapper.dropIns.".hidden" = { }; }'
     expect_assertion "does not have: nope" '{ services.diag-wrapper.disabledCommands = [ "find" "nope" ]; }'
+    # Ways around the module's key lines, sshd's user filters, and the rendered policy files.
+    expect_assertion "has keys the module did not write (ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop)" '{ users.users.diag.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop" ]; }'
+    expect_assertion "has keys the module did not write (/etc/ssh/diag-extra.pub)" '{ users.users.diag.openssh.authorizedKeys.keyFiles = [ "/etc/ssh/diag-extra.pub" ]; }'
+    expect_assertion "AllowUsers (alice bob@10.0.0.1) does not list diag" '{ services.openssh.settings.AllowUsers = [ "alice" "bob@10.0.0.1" ]; }'
+    expect_assertion "AllowGroups (wheel users) lists none of its groups (diag systemd-journal)" '{ services.openssh.settings.AllowGroups = [ "wheel" "users" ]; }'
+    expect_assertion "DenyUsers (root d*) matches diag" '{ services.openssh.settings.DenyUsers = [ "root" "d*" ]; }'
+    expect_assertion "DenyGroups (systemd-journal) matches its group systemd-journal" '{ services.openssh.settings.DenyGroups = [ "systemd-journal" ]; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".source = lib.mkForce "/etc/my-policy.toml"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".text = lib.mkForce "version = 1\n"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.d/50-host.toml".text = lib.mkForce "version = 1\n"; }'
     say "$n impossible combinations refused with the expected message"
+
+    # ... and what they must let through: filters that admit the account, keys the module wrote.
+    local ok
+    for ok in '{ services.openssh.settings = { AllowUsers = [ "alice" "d?ag@10.0.0.0/8" ]; AllowGroups = [ "systemd-*" ]; DenyUsers = [ "diag@203.0.113.9" "root" ]; DenyGroups = [ "!diag" "wheel" ]; }; }' \
+              '{ services.openssh.settings.AllowUsers = [ "*" ]; }'; do
+        out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
+            || fail "evaluating $ok: $out"
+        python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
+    done
+    say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
+
+    # sops-nix: the age key file is denied where it is set (here under /persist).
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal --arg extra \
+        '{ lib, ... }: { options.sops.age.keyFile = lib.mkOption { type = lib.types.nullOr lib.types.path; default = null; }; config.sops.age.keyFile = "/persist/var/lib/sops-nix/key.txt"; }' \
+        >"$TMP/sops.json" || fail "evaluating the module with sops.age.keyFile"
+    python3 - "$TMP/sops.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+drop = d["etc"].get("diag-wrapper/policy.d/50-host.toml", {})
+if d["failedAssertions"] or drop.get("deny", {}).get("paths") != ["/persist/var/lib/sops-nix/key.txt"]:
+    sys.exit(f"FAIL: sops.age.keyFile is not denied: {d['failedAssertions']} {drop}")
+print("sops.age.keyFile (/persist/var/lib/sops-nix/key.txt) is denied in the host drop-in")
+PY
 
     # disabledCommands narrows the allowlist and leaves the deny list alone.
     nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
