@@ -772,7 +772,7 @@ text, star = d["sshConfig"], sys.argv[3] == "true"
 open(sys.argv[2], "w").write(text)
 lines = text.splitlines()
 errors = []
-head = "Host *.fleet.example web-02"
+head = "Host *.fleet.example web-02 web-02.example.org"
 if head not in lines:
     sys.exit(f"FAIL: no '{head}' block:\n{text}")
 i = lines.index(head)
@@ -783,13 +783,16 @@ for l in lines[i + 1:]:
     block.append(l.strip())
 if sorted(block) != sorted(["IdentitiesOnly yes", "IdentityFile ~/.ssh/id_ed25519_diag", "User diag"]):
     errors.append(f"diag block is {block}")
-stars = [j for j, l in enumerate(lines) if l.strip() == "Host *"]
-if star and not stars:
-    errors.append("the user's Host * block is missing")
-if any(j < i for j in stars):
-    errors.append("a Host * block comes before the diag block")
+heads = [j for j, l in enumerate(lines) if l.startswith(("Host ", "Match "))]
+if star and len(heads) < 4:
+    errors.append("the user's blocks (Host *, *.example.org, corp) are missing")
+if heads and heads[0] != i:
+    errors.append(f"a block comes before the diag block: {lines[heads[0]]}")
 ours = [w for w in d["warnings"] if "diag" in w or ("matchBlocks" in w and "deprecated" in w)]
-if ours:
+star_warning = [w for w in ours if "the `Host *` block sets IdentityFile" in w]
+if star and len(star_warning) != 1:
+    errors.append(f"no warning that Host * adds its IdentityFile: {d['warnings']}")
+if [w for w in ours if w not in star_warning]:
     errors.append(f"warnings caused by the module: {ours}")
 if d["failedAssertions"]:
     errors.append(f"failed assertions: {d['failedAssertions']}")
@@ -799,7 +802,7 @@ style = "settings" if d["usesSettings"] else "matchBlocks"
 if style != os.environ["DIAG_HM_STYLE"]:
     sys.exit(f"FAIL: this home-manager copy uses programs.ssh.{style}; this check is for {os.environ['DIAG_HM_STYLE']}")
 print(("programs.ssh.settings" if d["usesSettings"] else "programs.ssh.matchBlocks") +
-      f": diag block first, exact{' (with a user Host * block)' if star else ''}")
+      f": diag block first, exact{' (before the user blocks Host *, *.example.org, corp)' if star else ''}")
 PY
             if command -v ssh >/dev/null 2>&1; then
                 python3 - "$TMP/ssh_config" "$star" <<'PY'
@@ -812,12 +815,20 @@ def G(host):
         k, _, v = l.partition(" ")
         kv.setdefault(k, []).append(v)
     return kv
-for host in ("web-02", "db-1.fleet.example"):
+# The fleet hosts, including ones a user block (`*.example.org`, `corp`) also matches: the diag
+# user, and the diag key offered first (a Host * IdentityFile follows it: IdentityFile adds up).
+for host in ("web-02", "web-02.example.org", "db-1.fleet.example"):
     g = G(host)
-    if g["user"] != ["diag"] or g["identitiesonly"] != ["yes"] or not g["identityfile"][0].endswith("/.ssh/id_ed25519_diag"):
-        sys.exit(f"FAIL: ssh -G {host}: user {g['user']}, identitiesonly {g['identitiesonly']}, identityfile {g['identityfile']}")
-if star and G("elsewhere.example")["user"] != ["alice"]:
-    sys.exit("FAIL: ssh -G elsewhere.example: the user's Host * block no longer applies to other hosts")
+    keys = g.get("identityfile", [])
+    if g["user"] != ["diag"] or g["identitiesonly"] != ["yes"] or not keys or not keys[0].endswith("/.ssh/id_ed25519_diag"):
+        sys.exit(f"FAIL: ssh -G {host}: user {g['user']}, identitiesonly {g['identitiesonly']}, identityfile {keys}")
+    want = 2 if star else 1
+    if len(keys) != want:
+        sys.exit(f"FAIL: ssh -G {host}: offers {keys}, expected {want} key(s)")
+if star:
+    for host in ("elsewhere.example", "mail.example.org"):
+        if G(host)["user"] != ["alice"]:
+            sys.exit(f"FAIL: ssh -G {host}: the user's own blocks no longer apply to other hosts")
 PY
             fi
             n=$((n + 1))
