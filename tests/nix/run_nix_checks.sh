@@ -720,9 +720,9 @@ for flag in ["-DDIAG_BUILD_TESTS:BOOL=TRUE", "-DDIAG_BUILD_BENCH:BOOL=FALSE", "-
              "-DDIAG_DEFAULT_POLICY:STRING=/etc/diag-wrapper/policy.toml"]:
     if flag not in p["cmakeFlags"]:
         errors.append(f"cmakeFlags lacks {flag}: {p['cmakeFlags']}")
-for dep in ["<libseccomp>", "<tomlplusplus>", "<nlohmann_json>", "<zlib>", "<systemdLibs>"]:
-    if dep not in p["buildInputs"]:
-        errors.append(f"buildInputs lacks {dep}")
+eq("buildInputs", sorted(p["buildInputs"]), ["<libseccomp>", "<nlohmann_json>", "<tomlplusplus>", "<zlib>"])
+if "-DDIAG_HARDEN:BOOL=TRUE" not in p["cmakeFlags"]:
+    errors.append(f"DIAG_HARDEN is not on (on every platform): {p['cmakeFlags']}")
 eq("checkInputs", p["checkInputs"], ["<gtest>"])
 if "diag_unit_tests" not in p["checkPhase"]:
     errors.append("checkPhase does not run the unit tests")
