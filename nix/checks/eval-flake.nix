@@ -88,6 +88,7 @@ in
 {
   description = flake.description;
   inputs = builtins.attrNames flake.inputs;
+  nixpkgsUrl = flake.inputs.nixpkgs.url;
   outputNames = builtins.attrNames outputs;
   packages = builtins.attrNames outputs.packages.${system};
   nixosModules = builtins.mapAttrs (_: toString) outputs.nixosModules;

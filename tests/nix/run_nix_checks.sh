@@ -706,6 +706,8 @@ def eq(label, got, want):
 src = os.environ["SRC"]
 eq("outputs", d["outputNames"], ["checks", "homeManagerModules", "homeModules", "nixosModules", "overlays", "packages"])
 eq("inputs", d["inputs"], ["nixpkgs"])
+if not re.fullmatch(r"github:NixOS/nixpkgs/nixos-[0-9]{2}\.(05|11)", d["nixpkgsUrl"]):
+    errors.append(f"nixpkgs input is not a stable release branch: {d['nixpkgsUrl']}")
 eq("packages", d["packages"], ["default", "diag-wrapper"])
 eq("checks", d["checks"], ["package", "vm"])
 eq("nixosModules.default", d["nixosModules"]["default"], f"{src}/nix/module.nix")
