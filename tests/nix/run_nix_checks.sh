@@ -226,7 +226,8 @@ PY
     # 2. The module's own sshd_config (needs the nixpkgs lib).
     LIB=$(nixpkgs_lib)
     if [[ -z $LIB ]]; then
-        say "module-generated sshd text not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set} (nix_eval_module covers it where a lib is available)"
+        [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        say "module-generated sshd text and the build-time sshd check not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
         return 0
     fi
     local scenario
@@ -431,7 +432,8 @@ check_policy_check() {
     # 2. The module's policy (needs the nixpkgs lib).
     LIB=$(nixpkgs_lib)
     if [[ -z $LIB ]]; then
-        say "module-rendered policy not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        say "module-rendered policy and the build-time policy check not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
         return 0
     fi
     local scenario extra
