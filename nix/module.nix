@@ -412,7 +412,8 @@ in
 
       # What the order cannot promise (a block placed even earlier, settings rendered as Match
       # blocks by a future openssh module) the real sshd proves on the final file at build time.
-      system.checks = optionals cfg.buildChecks.enable [
+      # (Without openssh there is no sshd_config to check; an assertion reports that instead.)
+      system.checks = optionals (cfg.buildChecks.enable && config.services.openssh.enable) [
         buildChecks.sshd
         buildChecks.policy
       ];

@@ -558,6 +558,8 @@ for name, d in (("web02", web), ("minimal", mini)):
     eq(f"{name}: policy deny keeps every base entry", [p for p in base["deny"]["paths"] if p not in pol["deny"]["paths"]], [])
     eq(f"{name}: etc symlinks to generated files", all(isinstance(v, dict) for v in d["etc"].values()), True)
     eq(f"{name}: etc policy.toml is cfg.policy", d["etc"]["diag-wrapper/policy.toml"], pol)
+    eq(f"{name}: system.checks", [c["name"] for c in d["buildChecks"]],
+       ["diag-wrapper-sshd-check", "diag-wrapper-policy-check"])
 
 # web02: two keys (one with from=), fingerprint -> principal, journald + file, extra deny paths
 # and a command in the 50-host drop-in, a host deny entry and timeout in the main policy.
