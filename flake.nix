@@ -2,7 +2,10 @@
 {
   description = "diag-wrapper: a fail-closed SSH ForceCommand for read-only diagnostics";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  # A stable release branch; flake.lock (made with `nix flake lock` on a machine with network,
+  # see README "Deploy on NixOS") pins the exact commit. Hosts normally override it with
+  # `inputs.diag-wrapper.inputs.nixpkgs.follows = "nixpkgs"`.
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   outputs =
     { self, nixpkgs }:

@@ -26,8 +26,14 @@ endfunction()
 function(diag_harden tgt)
     cmake_parse_arguments(PARSE_ARGV 1 arg "STATIC_PIE" "" "")
     if(DIAG_HARDEN AND NOT DIAG_SANITIZE AND NOT DIAG_FUZZ)
-        target_compile_options(${tgt} PRIVATE -fstack-protector-strong -fstack-clash-protection
-            -fcf-protection -fPIE)
+        target_compile_options(${tgt} PRIVATE -fstack-protector-strong -fstack-clash-protection -fPIE)
+        # Control-flow protection has a flag per architecture: CET on x86, BTI and PAC on arm64.
+        # Only that flag depends on the target; the rest of the hardening applies everywhere.
+        if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
+            target_compile_options(${tgt} PRIVATE -fcf-protection)
+        elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+            target_compile_options(${tgt} PRIVATE -mbranch-protection=standard)
+        endif()
         if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
             target_compile_options(${tgt} PRIVATE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
         endif()

@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# home-manager module for the client side: an ssh_config block that sends only the diag key to
-# the fleet, as the diag user.
+# home-manager module for the client side: an ssh_config block that sends the fleet hosts to the
+# diag account with the diag key.
 #
-# The failure it prevents: an agent connected to a fleet host with its own user name, its ssh-agent
-# offered the personal key first, and the session fell through to the `Host *` defaults. With
-# `IdentitiesOnly yes` ssh offers only the IdentityFile named here, even when an agent holds other
-# keys, and `User diag` is set before any `Host *` block can set a user.
+# The failure it prevents: an agent connected to a fleet host with its own user name and its
+# personal key, because a block of the user's that also matched the host came first (ssh keeps the
+# first value it obtains for User and IdentitiesOnly) or the host fell through to `Host *`.
+#
+# What ssh then does for a fleet host: it logs in as `user`; the diag block is placed before every
+# other block of programs.ssh (home-manager renders `*` last anyway), so no block of the user's
+# can set User or IdentitiesOnly first. Keys offered: the diag IdentityFile first; then the
+# IdentityFile of any later block that also matches the host (IdentityFile adds up across blocks,
+# e.g. one in `Host *`; the module warns about that case); never another key of an ssh-agent
+# (IdentitiesOnly yes).
 #
 # Works with home-manager's `programs.ssh.matchBlocks` (up to 25.11) and `programs.ssh.settings`
 # (26.05 and later, where matchBlocks is a deprecated alias); the option present is used.
@@ -23,15 +29,27 @@ let
     mkIf
     mkMerge
     optionalAttrs
+    optional
     types
     concatStringsSep
+    filter
+    attrNames
     ;
 
   cfg = config.programs.diag-client;
   hasSettings = options.programs.ssh ? settings;
   hostLine = concatStringsSep " " cfg.hosts;
-  # Before `*`: home-manager 25.05 sorts `*` like any other block; later releases put it last.
-  before = lib.hm.dag.entryBefore [ "*" ];
+  blocks = if hasSettings then config.programs.ssh.settings else config.programs.ssh.matchBlocks;
+  blockName = if hasSettings then "Host ${hostLine}" else "diag-fleet";
+  # Before every other block, `*` included (home-manager 25.05 sorts `*` like any other block;
+  # later releases render it last). A user block that asks to come before this one is a cycle,
+  # which home-manager reports.
+  first = lib.hm.dag.entryBefore (filter (n: n != blockName) (attrNames blocks));
+  starIdentity =
+    let
+      star = (blocks."*" or { data = { }; }).data;
+    in
+    (star.IdentityFile or star.identityFile or null) != null && (star.IdentityFile or star.identityFile or [ ]) != [ ];
 in
 {
   _class = "homeManager";
@@ -59,22 +77,31 @@ in
       example = "~/.ssh/id_ed25519_diag";
       description = ''
         The diag private key (or its `.pub` when the private half lives only in the agent).
-        Only this key is offered to the hosts above.
+        ssh offers it first to the hosts above, and no key of an ssh-agent that is not named
+        (IdentitiesOnly). An IdentityFile of another block that also matches the host (such as
+        `Host *`) is offered after it, because IdentityFile adds up across blocks.
       '';
     };
   };
 
   config = mkIf cfg.enable (mkMerge [
     { programs.ssh.enable = true; }
+    {
+      warnings = optional starIdentity ''
+        programs.diag-client: the `Host *` block sets IdentityFile, so ssh offers that key to ${hostLine}
+        too, after the diag key (IdentityFile adds up across blocks). To offer only the diag key, set it
+        in a block that excludes them, e.g. `Host * ${concatStringsSep " " (map (h: "!" + h) cfg.hosts)}`.
+      '';
+    }
     (optionalAttrs hasSettings {
-      programs.ssh.settings."Host ${hostLine}" = before {
+      programs.ssh.settings.${blockName} = first {
         User = cfg.user;
         IdentityFile = cfg.identityFile;
         IdentitiesOnly = true;
       };
     })
     (optionalAttrs (!hasSettings) {
-      programs.ssh.matchBlocks.diag-fleet = before {
+      programs.ssh.matchBlocks.${blockName} = first {
         host = hostLine;
         inherit (cfg) user identityFile;
         identitiesOnly = true;

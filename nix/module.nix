@@ -74,6 +74,79 @@ let
 
   userCfg = config.users.users.${cfg.user};
 
+  # /etc/diag-wrapper/* exactly as this module renders them; an assertion holds environment.etc
+  # to these, so a host cannot swap the policy for one without the base deny entries.
+  policyEtc =
+    {
+      "diag-wrapper/policy.toml".source = tomlFormat.generate "diag-wrapper-policy.toml" cfg.policy;
+    }
+    // mapAttrs' (
+      name: value:
+      nameValuePair "diag-wrapper/policy.d/${name}.toml" {
+        source = tomlFormat.generate "diag-wrapper-${name}.toml" ({ version = 1; } // value);
+      }
+    ) cfg.dropIns;
+  replacedEtc = filter (
+    n:
+    let
+      e = config.environment.etc.${n};
+    in
+    (e.text or null) != null || e.source != policyEtc.${n}.source
+  ) (attrNames policyEtc);
+
+  # The authorized_keys lines this module writes; any other line for the account has neither
+  # restrict nor the forced command.
+  keyLines = map (
+    k:
+    render.authorizedKeyLine {
+      forceCommand = wrapper;
+      inherit (k) key from;
+    }
+  ) cfg.authorizedKeys;
+  foreignKeys = filter (l: !(elem l keyLines)) userCfg.openssh.authorizedKeys.keys;
+  keyFiles = userCfg.openssh.authorizedKeys.keyFiles or [ ];
+
+  # sshd's AllowUsers/AllowGroups/DenyUsers/DenyGroups, as far as settings holds them.
+  sshdSettings = config.services.openssh.settings;
+  diagGroups = [ cfg.user ] ++ userCfg.extraGroups;
+  shutOut = render.sshdShutsOut {
+    user = cfg.user;
+    groups = diagGroups;
+    allowUsers = sshdSettings.AllowUsers or null;
+    allowGroups = sshdSettings.AllowGroups or null;
+    denyUsers = sshdSettings.DenyUsers or null;
+    denyGroups = sshdSettings.DenyGroups or null;
+  };
+
+  # sops-nix decrypts every secret with this key. Where sops-nix is imported and the key is set,
+  # the key is denied: under impermanence it lives in /persist or another path the shipped list
+  # (which has /var/lib/sops-nix) does not name.
+  sopsAgeKeyFile = config.sops.age.keyFile or null;
+
+  # Programs the build-time checks run must run on the build machine (as nixpkgs' own sshd check).
+  buildRunsHost = pkgs.stdenv.buildPlatform.canExecute pkgs.stdenv.hostPlatform;
+  buildChecks = import ./build-checks.nix {
+    inherit lib;
+    inherit (pkgs) runCommand;
+    sshdPackage = if buildRunsHost then config.services.openssh.package else pkgs.buildPackages.openssh;
+    # The file the openssh module installs as /etc/ssh/sshd_config.
+    sshdConfig = config.environment.etc."ssh/sshd_config".source;
+    sshdCheckArgs =
+      [
+        "--user"
+        cfg.user
+        "--force-command"
+        wrapper
+        "--keys-file"
+        render.authorizedKeysFile
+      ]
+      ++ concatMap (a: [ "--addr" a ]) cfg.buildChecks.clientAddresses
+      ++ concatMap (p: [ "--lport" (toString p) ]) (config.services.openssh.ports or [ 22 ]);
+    wrapper =
+      if buildRunsHost then wrapper else "${pkgs.buildPackages.callPackage ./package.nix { }}/bin/diag-wrapper";
+    policyFiles = mapAttrs' (n: v: nameValuePair (lib.removePrefix "diag-wrapper/" n) v.source) policyEtc;
+  };
+
   keyModule = {
     options = {
       key = mkOption {
@@ -226,6 +299,39 @@ in
       '';
     };
 
+    buildChecks = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          Add two derivations to `system.checks`, so a bad configuration fails the build:
+          the real sshd on the final sshd_config must give the account the wrapper as
+          ForceCommand and none of forwarding, TTY, tunnel, user rc, keys command or another key
+          file, for each of `clientAddresses`; and `diag-wrapper --check --build` must accept the
+          rendered policy and drop-ins (errors are reported as file:line:col).
+        '';
+      };
+      clientAddresses = mkOption {
+        type = types.nonEmptyListOf (types.strMatching "[0-9A-Fa-f.:]+");
+        default = [
+          "127.0.0.1"
+          "10.0.0.1"
+          "172.16.0.1"
+          "192.168.1.10"
+          "192.0.2.10"
+          "198.51.100.7"
+          "::1"
+          "fd00::1"
+          "2001:db8::10"
+        ];
+        description = ''
+          Client addresses the sshd check asks about (`sshd -T -C addr=...`): another module's
+          `Match Address` block could loosen the account for some of them only. Add the networks
+          the agents and on-call engineers connect from.
+        '';
+      };
+    };
+
     audit = {
       sinks = mkOption {
         type = types.nonEmptyListOf (
@@ -272,6 +378,7 @@ in
         }
       ];
       services.diag-wrapper.dropIns."50-host" = mkIf hasHostDropIn hostDropIn;
+      services.diag-wrapper.extraDenyPaths = optional (sopsAgeKeyFile != null) (toString sopsAgeKeyFile);
 
       users.users.${cfg.user} = {
         isSystemUser = true;
@@ -286,35 +393,30 @@ in
         # the way it treats `!`.
         hashedPassword = "*";
         extraGroups = optional cfg.journalAccess "systemd-journal";
-        openssh.authorizedKeys.keys = map (
-          k:
-          render.authorizedKeyLine {
-            forceCommand = wrapper;
-            inherit (k) key from;
-          }
-        ) cfg.authorizedKeys;
+        openssh.authorizedKeys.keys = keyLines;
       };
       users.groups.${cfg.user} = { };
 
-      environment.etc =
-        {
-          "diag-wrapper/policy.toml".source = tomlFormat.generate "diag-wrapper-policy.toml" cfg.policy;
-        }
-        // mapAttrs' (
-          name: value:
-          nameValuePair "diag-wrapper/policy.d/${name}.toml" {
-            source = tomlFormat.generate "diag-wrapper-${name}.toml" ({ version = 1; } // value);
-          }
-        ) cfg.dropIns;
+      environment.etc = policyEtc;
 
       environment.systemPackages = [ cfg.package ];
 
-      # Late in extraConfig (the openssh module puts its own lines at order 0, other modules at
-      # the default 1000 or mkAfter 1500) and closed with `Match all`.
-      services.openssh.extraConfig = mkOrder 2000 (render.matchBlock {
+      # First in extraConfig, before every other Match block: for each keyword sshd keeps the
+      # first value it obtains from the Match blocks that apply, so an earlier block (say
+      # `Match Address 192.0.2.0/24` with `PermitTTY yes`) would loosen the account. `Match all`
+      # at its end puts the global lines that follow back in the global context.
+      services.openssh.extraConfig = mkOrder render.matchBlockOrder (render.matchBlock {
         inherit (cfg) user;
         forceCommand = wrapper;
       });
+
+      # What the order cannot promise (a block placed even earlier, settings rendered as Match
+      # blocks by a future openssh module) the real sshd proves on the final file at build time.
+      # (Without openssh there is no sshd_config to check; an assertion reports that instead.)
+      system.checks = optionals (cfg.buildChecks.enable && config.services.openssh.enable) [
+        buildChecks.sshd
+        buildChecks.policy
+      ];
       # VERBOSE: sshd logs which key (file and line) was accepted, next to the fingerprint; the
       # audit record carries the same fingerprint (ExposeAuthInfo), which joins the two.
       services.openssh.settings.LogLevel = mkDefault "VERBOSE";
@@ -338,6 +440,20 @@ in
         {
           assertion = config.services.openssh.enable;
           message = "services.diag-wrapper needs services.openssh.enable = true: the ${cfg.user} account is reached only through sshd.";
+        }
+        {
+          assertion = foreignKeys == [ ] && keyFiles == [ ];
+          message = "services.diag-wrapper: users.users.${cfg.user}.openssh.authorizedKeys has keys the module did not write (${
+            concatStringsSep "; " (foreignKeys ++ map toString keyFiles)
+          }): such a key logs in without restrict and without the forced command. Add keys only through services.diag-wrapper.authorizedKeys.";
+        }
+        {
+          assertion = shutOut == [ ];
+          message = "services.diag-wrapper: services.openssh.settings shuts the ${cfg.user} account out: ${concatStringsSep "; " shutOut}. Add ${cfg.user} (or a group it is in) to AllowUsers/AllowGroups, or take it out of DenyUsers/DenyGroups.";
+        }
+        {
+          assertion = replacedEtc == [ ];
+          message = "services.diag-wrapper: environment.etc.\"${concatStringsSep "\", \"" replacedEtc}\" is replaced (mkForce of source or text). The module renders these files from services.diag-wrapper.policy, extraDenyPaths and dropIns, where deny entries can only be added; set those instead.";
         }
         {
           assertion = cfg.user != "root";

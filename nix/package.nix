@@ -2,7 +2,8 @@
 #
 # diag-wrapper for nixpkgs: `pkgs.callPackage ./nix/package.nix { }`.
 # Dependencies as in adr/0002 (no boost, no spdlog): libseccomp, toml++ (header-only use),
-# nlohmann_json, zlib, libsystemd; GoogleTest for the unit tests.
+# nlohmann_json, zlib; GoogleTest for the unit tests. No libsystemd: the journald sink writes the
+# native protocol to the journal socket itself.
 {
   lib,
   stdenv,
@@ -12,7 +13,6 @@
   tomlplusplus,
   nlohmann_json,
   zlib,
-  systemdLibs,
   gtest,
   openssh,
 }:
@@ -61,7 +61,6 @@ stdenv.mkDerivation (finalAttrs: {
     tomlplusplus
     nlohmann_json
     zlib
-    systemdLibs
   ];
 
   checkInputs = [ gtest ];
@@ -77,14 +76,17 @@ stdenv.mkDerivation (finalAttrs: {
     # nixpkgs' compiler may be newer than the one the warning set is tuned for; warnings stay
     # visible in the log but do not fail the build.
     (lib.cmakeBool "DIAG_WERROR" false)
-    # -fcf-protection is x86 only; elsewhere nixpkgs' own hardening flags apply.
-    (lib.cmakeBool "DIAG_HARDEN" stdenv.hostPlatform.isx86_64)
+    # On every platform: the CMake helper picks the control-flow flag per architecture
+    # (-fcf-protection on x86, -mbranch-protection=standard on aarch64).
+    (lib.cmakeBool "DIAG_HARDEN" true)
     # The only policy the wrapper reads when it is the login shell; the NixOS module installs it.
     (lib.cmakeFeature "DIAG_DEFAULT_POLICY" "/etc/diag-wrapper/policy.toml")
   ];
 
   doCheck = true;
-  # Unit tests and the fuzz-corpus replays only. The integration and confinement tests need root,
+  # Unit tests and the fuzz-corpus replays only. The unit tests run as the unprivileged build user;
+  # those that need root skip with a reason (the project's CI runs them the same way as nobody:
+  # ctest unit_tests_unprivileged). The integration and confinement tests need root,
   # a real sshd and root-owned files, which the build sandbox does not have (they run in the
   # project's CI and, end to end, in the NixOS VM test: checks.<system>.vm).
   checkPhase = ''

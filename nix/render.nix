@@ -5,7 +5,21 @@
 # nothing else. Every string that ends up in sshd_config, authorized_keys, tmpfiles.d or the
 # policy is produced here.
 let
-  inherit (builtins) concatStringsSep elem filter length listToAttrs map match;
+  inherit (builtins)
+    any
+    concatStringsSep
+    elem
+    filter
+    genList
+    head
+    length
+    listToAttrs
+    map
+    match
+    split
+    stringLength
+    substring
+    ;
 
   optionalAttrs = cond: attrs: if cond then attrs else { };
 in
@@ -37,6 +51,12 @@ rec {
     match "(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh[.]com|sk-ecdsa-sha2-nistp256@openssh[.]com) [A-Za-z0-9+/]+=*( [^\n]*)?" key
     != null;
 
+  # Where the block goes in services.openssh.extraConfig: before everything, including the
+  # openssh module's own lines (order 0). sshd keeps, for each keyword, the first value it obtains
+  # from the Match blocks that apply to a connection, so the first block wins; global lines after
+  # `Match all` are global again (sshd accepts even HostKey and Subsystem there).
+  matchBlockOrder = -1000;
+
   # The sshd block. sshd applies every line after a Match to that Match until the next one, so
   # the block ends with `Match all`: a global line another module appends after it stays global.
   matchBlock =
@@ -58,6 +78,59 @@ rec {
         ExposeAuthInfo yes
       Match all
     '';
+
+  # sshd's wildcard patterns for user and group names: `*` any run, `?` one character, the
+  # rest literal.
+  globMatches =
+    pattern: name:
+    let
+      chars = genList (i: substring i 1 pattern) (stringLength pattern);
+      re = concatStringsSep "" (
+        map (
+          c:
+          if c == "*" then
+            ".*"
+          else if c == "?" then
+            "."
+          else if match "[A-Za-z0-9_-]" c != null then
+            c
+          else if elem c [ "]" "^" "\\" "[" ] then
+            "\\${c}"
+          else
+            "[${c}]"
+        ) chars
+      );
+    in
+    match re name != null;
+
+  # Why sshd's AllowUsers/AllowGroups/DenyUsers/DenyGroups (lists, or null when unset) refuse
+  # `user` (member of `groups`) from every address; [ ] when they do not. A USER@HOST entry of
+  # AllowUsers counts as admitting the user (from that host); of DenyUsers, as not refusing it
+  # everywhere. Group entries starting with `!` are negations and never admit.
+  sshdShutsOut =
+    { user, groups, allowUsers ? null, allowGroups ? null, denyUsers ? null, denyGroups ? null }:
+    let
+      userPart = e: head (split "@" e);
+      plain = e: match ".*@.*" e == null;
+      anyGroup = pats: any (g: any (p: match "!.*" p == null && globMatches p g) pats) groups;
+      matchingGroups = pats: filter (g: any (p: match "!.*" p == null && globMatches p g) pats) groups;
+    in
+    (if allowUsers != null && !(any (e: globMatches (userPart e) user) allowUsers) then
+      [ "AllowUsers (${concatStringsSep " " allowUsers}) does not list ${user}" ]
+    else
+      [ ])
+    ++ (if allowGroups != null && !(anyGroup allowGroups) then
+      [ "AllowGroups (${concatStringsSep " " allowGroups}) lists none of its groups (${concatStringsSep " " groups})" ]
+    else
+      [ ])
+    ++ (if denyUsers != null && any (e: plain e && globMatches e user) denyUsers then
+      [ "DenyUsers (${concatStringsSep " " denyUsers}) matches ${user}" ]
+    else
+      [ ])
+    ++ (if denyGroups != null && anyGroup denyGroups then
+      [ "DenyGroups (${concatStringsSep " " denyGroups}) matches its group ${concatStringsSep " " (matchingGroups denyGroups)}" ]
+    else
+      [ ]);
 
   # tmpfiles.d lines for the optional file sink: directory root:GROUP 0750, file root:GROUP 0620
   # (the wrapper runs as the account and appends through the group bit), then the append-only

@@ -10,6 +10,19 @@ set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 bash scripts/deps.sh
+
+# The Nix module evaluations need nixpkgs' lib and home-manager, which are not vendored. CI keeps
+# pinned, unmodified copies beside the clone (../shared/third_party); with them there, every
+# evaluation must run (a skip is a failure), and home-manager is checked in both of its styles.
+third_party=../shared/third_party
+if [[ -d $third_party/nixpkgs-lib && -d $third_party/home-manager && -d $third_party/home-manager-25.11 ]]; then
+    export DIAG_NIXPKGS_LIB=$PWD/$third_party/nixpkgs-lib
+    export DIAG_HOME_MANAGER=$PWD/$third_party/home-manager                      # programs.ssh.settings
+    export DIAG_HOME_MANAGER_MATCHBLOCKS=$PWD/$third_party/home-manager-25.11    # programs.ssh.matchBlocks
+    export DIAG_NIX_CHECKS_REQUIRED=1
+else
+    echo "test.sh: $third_party not found: the Nix module evaluations will skip" >&2
+fi
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev

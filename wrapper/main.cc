@@ -37,7 +37,8 @@ bool names_this_program(const std::string& c_string) {
 
 [[noreturn]] void usage_error(const std::string& msg) {
     const std::string out = "diag-wrapper: error: " + msg +
-                            " (usage: diag-wrapper [--policy FILE] [--check | --explain -- CMD | -c CMD])\n";
+                            " (usage: diag-wrapper [--policy FILE] [--check [--build [--include DIR]...] |"
+                            " --explain -- CMD | -c CMD])\n";
     (void)!::write(STDERR_FILENO, out.data(), out.size());
     std::_Exit(diag::pipeline::kExitError);
 }
@@ -54,6 +55,13 @@ diag::pipeline::Invocation parse_args(int argc, char** argv) {
             inv.policy_path = argv[++i];
         } else if (a == "--check") {
             inv.mode = diag::pipeline::Mode::kCheck;
+        } else if (a == "--build") {
+            inv.build_check = true;
+        } else if (a == "--include" && i + 1 < argc) {
+            if (!inv.include) {
+                inv.include.emplace();
+            }
+            inv.include->push_back(argv[++i]);
         } else if (a == "--explain") {
             inv.mode = diag::pipeline::Mode::kExplain;
             if (i + 1 < argc && std::strcmp(argv[i + 1], "--") == 0) {
@@ -75,6 +83,14 @@ diag::pipeline::Invocation parse_args(int argc, char** argv) {
         } else {
             usage_error("unknown argument '" + a + "'");
         }
+    }
+    // --build drops the ownership checks, so it may only print a verdict (--check), and
+    // --include only redirects that check: neither can reach a request.
+    if (inv.build_check && inv.mode != diag::pipeline::Mode::kCheck) {
+        usage_error("--build is a mode of --check");
+    }
+    if (inv.include && !inv.build_check) {
+        usage_error("--include is only for --check --build");
     }
     if (inv.mode == diag::pipeline::Mode::kRun) {
         // sshd sets SSH_ORIGINAL_COMMAND when a ForceCommand replaced the client's command; then the

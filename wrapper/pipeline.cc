@@ -216,7 +216,9 @@ int refuse(const policy::Policy& policy, json& rec, const std::string& id, const
     return exit_code(e.code);
 }
 
-int check(const policy::Policy& p) {
+// --check (on the host) and --check --build (`build`: in a build sandbox, where executables and
+// deny entries are not those of the host, so they are reported and not resolved).
+int check(const policy::Policy& p, bool build) {
     size_t unavailable = 0;
     std::string lines;
     for (const auto& c : p.commands) {
@@ -231,9 +233,15 @@ int check(const policy::Policy& p) {
         out += "file: " + f + "\n";
     }
     out += "commands: " + std::to_string(p.commands.size()) + " (" + std::to_string(unavailable) +
-           " unavailable on this host)\n" + lines;
-    out += "deny entries: " + std::to_string(p.deny.entries.size()) + " patterns, " +
-           std::to_string(p.deny.objects.size()) + " existing objects pinned by inode\n";
+           (build ? " not found on this machine; looked up again on the host)\n" : " unavailable on this host)\n") +
+           lines;
+    if (build) {
+        out += "deny entries: " + std::to_string(p.deny_written.size()) +
+               " (syntax checked; resolved on the host when a request is decided)\n";
+    } else {
+        out += "deny entries: " + std::to_string(p.deny.entries.size()) + " patterns, " +
+               std::to_string(p.deny.objects.size()) + " existing objects pinned by inode\n";
+    }
     print(out);
     return 0;
 }
@@ -336,6 +344,8 @@ int run(const Invocation& inv) {
     // 0. Load the policy: root-owned, exact types, unknown keys rejected.
     policy_loader::Options load_opts;
     load_opts.build_deny = false;  // stage 0b below, where a failure can be recorded
+    load_opts.syntax_only = inv.build_check;  // main.cc allows it only with --check
+    load_opts.include = inv.include;
     auto loaded = policy_loader::load(inv.policy_path, load_opts);
     if (!loaded.ok()) {
         // No policy means no audit configuration: the one line on stderr is all there is.
@@ -344,7 +354,7 @@ int run(const Invocation& inv) {
     }
     policy::Policy policy = std::move(loaded).value();
     deadline::tighten(policy.decision_timeout_ms);
-    if (inv.mode != Mode::kRun) {
+    if (inv.mode != Mode::kRun && !inv.build_check) {
         auto deny = path_resolve::build_deny(policy.deny_written);
         if (!deny.ok()) {
             sys::say("error: policy: " + deny.error().describe());
@@ -359,7 +369,7 @@ int run(const Invocation& inv) {
     };
     if (inv.mode == Mode::kCheck) {
         pin_all();
-        return check(policy);
+        return check(policy, inv.build_check);
     }
     if (inv.mode == Mode::kExplain) {
         pin_all();

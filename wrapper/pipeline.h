@@ -2,7 +2,9 @@
 // The only place that knows the order of the stages.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "wrapper/error.h"
 
@@ -18,6 +20,10 @@ struct Invocation {
     std::string policy_path = DIAG_DEFAULT_POLICY;
     std::string request;  // the client's command line (already chosen between env and -c)
     std::string ignored_c;  // a -c string that named the wrapper itself: recorded, never run
+    // --check --build: validate the policy as a build step (no ownership or host checks; see
+    // policy_loader::Options::syntax_only). `include` replaces settings.include (--include DIR).
+    bool build_check = false;
+    std::optional<std::vector<std::string>> include;
 };
 
 // ErrorCode -> exit status: kDenied -> 126, everything else -> 125.

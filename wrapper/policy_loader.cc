@@ -689,9 +689,22 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     return ok_status();
 }
 
-Result<std::string> read_trusted_file(const std::string& path, uid_t owner) {
+// Opens a policy file or drop-in directory: root-owned and not writable by others all the way
+// down, except for the build-time check, whose result is printed and never enforced.
+Result<sys::UniqueFd> open_policy_path(const std::string& real, int flags, const Options& opts) {
+    if (!opts.syntax_only) {
+        return sys::open_trusted(real, flags, opts.trusted_owner, ErrorCode::kPolicyInvalid);
+    }
+    sys::UniqueFd fd(::open(real.c_str(), flags | O_CLOEXEC));
+    if (!fd.valid()) {
+        return sys_error(ErrorCode::kPolicyInvalid, "open(" + real + ")", errno);
+    }
+    return fd;
+}
+
+Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
     DIAG_TRY_ASSIGN(std::string real, sys::real_path(path, ErrorCode::kPolicyInvalid));
-    DIAG_TRY_ASSIGN(sys::UniqueFd fd, sys::open_trusted(real, O_RDONLY | O_NONBLOCK, owner, ErrorCode::kPolicyInvalid));
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_path(real, O_RDONLY | O_NONBLOCK, opts));
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), real, ErrorCode::kPolicyInvalid));
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kPolicyInvalid, real + ": not a regular file");
@@ -707,7 +720,7 @@ Result<std::string> read_trusted_file(const std::string& path, uid_t owner) {
 Result<Policy> finish(Accum& acc, const Options& opts) {
     Policy& p = acc.policy;
     // Drop-ins: every *.toml in each include directory, lexical order.
-    for (const auto& dir : p.include) {
+    for (const auto& dir : opts.syntax_only && opts.include ? *opts.include : p.include) {
         auto real = sys::real_path(dir, ErrorCode::kPolicyInvalid);
         if (!real.ok()) {
             if (errno == ENOENT) {
@@ -715,8 +728,7 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
             }
             return std::move(real).error();
         }
-        DIAG_TRY_ASSIGN(sys::UniqueFd dfd, sys::open_trusted(*real, O_RDONLY | O_DIRECTORY, opts.trusted_owner,
-                                                             ErrorCode::kPolicyInvalid));
+        DIAG_TRY_ASSIGN(sys::UniqueFd dfd, open_policy_path(*real, O_RDONLY | O_DIRECTORY, opts));
         DIR* d = ::fdopendir(dfd.release());
         if (d == nullptr) {
             return sys_error(ErrorCode::kPolicyInvalid, "opendir(" + *real + ")", errno);
@@ -735,7 +747,7 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
         }
         for (const auto& name : names) {
             const std::string file = *real + "/" + name;
-            DIAG_TRY_ASSIGN(std::string text, read_trusted_file(file, opts.trusted_owner));
+            DIAG_TRY_ASSIGN(std::string text, read_policy_file(file, opts));
             acc.hash_input += file + '\0' + text + '\0';
             DIAG_TRY(read_file_text(FileCtx{file, false}, text, acc));
             p.loaded_files.push_back(file);
@@ -756,7 +768,9 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
             c.output_cap = p.output_cap;
         }
     }
-    if (opts.build_deny) {
+    if (opts.syntax_only) {
+        DIAG_TRY(check_deny_syntax(p.deny_written));
+    } else if (opts.build_deny) {
         DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(p.deny_written));
     }
     p.sha256 = sha256_hex(acc.hash_input);
@@ -764,6 +778,28 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
 }
 
 }  // namespace
+
+// The same tests and messages as the first steps of path_resolve::build_deny.
+// TODO(#11): let build_deny call this instead of repeating it (path_resolve is being changed on
+// another branch now).
+Status check_deny_syntax(const std::vector<policy::DenyWritten>& written) {
+    if (written.size() + path_resolve::builtin_denies().size() > policy::kMaxDenyEntries) {
+        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
+                                                         " deny entries");
+    }
+    for (const auto& w : written) {
+        if (w.path.empty() || w.path[0] != '/') {
+            return make_error(ErrorCode::kPolicyInvalid, w.origin + ": deny entry '" + w.path + "' is not absolute");
+        }
+        for (const auto& c : util::split_path(w.path)) {
+            if (c == "." || c == "..") {
+                return make_error(ErrorCode::kPolicyInvalid,
+                                  w.origin + ": deny entry '" + w.path + "' contains '.' or '..'");
+            }
+        }
+    }
+    return ok_status();
+}
 
 Result<Policy> load_from_string(const std::string& text, const std::string& name, const Options& opts) {
     Accum acc;
@@ -775,7 +811,7 @@ Result<Policy> load_from_string(const std::string& text, const std::string& name
 }
 
 Result<Policy> load(const std::string& path, const Options& opts) {
-    DIAG_TRY_ASSIGN(std::string text, read_trusted_file(path, opts.trusted_owner));
+    DIAG_TRY_ASSIGN(std::string text, read_policy_file(path, opts));
     return load_from_string(text, path, opts);
 }
 

@@ -19,9 +19,11 @@ let
   pkgs = stubPkgs // {
     inherit lib;
     path = /. + fakeNixpkgs;
-    stdenv.hostPlatform = {
-      inherit system;
-      isx86_64 = true;
+    stdenv = stubPkgs.stdenv // {
+      hostPlatform = {
+        inherit system;
+        isx86_64 = true;
+      };
     };
     callPackage =
       fn: args:
@@ -39,18 +41,14 @@ let
                 attrs;
             };
           }
-          // lib.genAttrs [
-            "cmake"
-            "pkg-config"
-            "libseccomp"
-            "tomlplusplus"
-            "nlohmann_json"
-            "openssl"
-            "zlib"
-            "systemdLibs"
-            "gtest"
-            "openssh"
-          ] (n: "<${n}>")
+          # Every other argument package.nix declares, as a placeholder: taken from the function
+          # itself, so a dependency added or dropped there cannot leave this list behind.
+          // lib.genAttrs (builtins.attrNames (
+            builtins.removeAttrs (builtins.functionArgs (import ../package.nix)) [
+              "lib"
+              "stdenv"
+            ]
+          )) (n: "<${n}>")
           // args
         )
       else
@@ -90,6 +88,7 @@ in
 {
   description = flake.description;
   inputs = builtins.attrNames flake.inputs;
+  nixpkgsUrl = flake.inputs.nixpkgs.url;
   outputNames = builtins.attrNames outputs;
   packages = builtins.attrNames outputs.packages.${system};
   nixosModules = builtins.mapAttrs (_: toString) outputs.nixosModules;

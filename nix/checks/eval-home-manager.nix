@@ -7,8 +7,10 @@
 #     --argstr libPath /path/to/nixpkgs.lib/lib --argstr hmPath /path/to/home-manager \
 #     [--arg withStarBlock true] [--arg defaultConfig true]
 #
-# withStarBlock adds a user `Host *` block with a personal key and user name (the field failure);
-# defaultConfig leaves programs.ssh.enableDefaultConfig at its default where the option exists.
+# withStarBlock adds the user's own blocks that also match fleet hosts (the field failure): `Host *`
+# with a personal key and user name, `*.example.org`, and a named block `corp` (which sorts
+# before the diag block's name) for `*.example.org web-02`; defaultConfig leaves
+# programs.ssh.enableDefaultConfig at its default where the option exists.
 {
   libPath,
   hmPath,
@@ -29,20 +31,34 @@ let
       };
     }
   );
+  personal = {
+    User = "alice";
+    IdentityFile = "~/.ssh/id_personal";
+  };
+  personalOld = {
+    user = "alice";
+    identityFile = "~/.ssh/id_personal";
+  };
   starModule =
     { options, lib, ... }:
     {
       config = lib.mkMerge [
         (lib.optionalAttrs (options.programs.ssh ? settings) {
-          programs.ssh.settings."*" = {
-            User = "alice";
-            IdentityFile = "~/.ssh/id_personal";
+          programs.ssh.settings = {
+            "*" = personal;
+            "Host *.example.org" = personal;
+            corp = personal // {
+              header = "Host *.example.org web-02";
+            };
           };
         })
         (lib.optionalAttrs (!(options.programs.ssh ? settings)) {
-          programs.ssh.matchBlocks."*" = {
-            user = "alice";
-            identityFile = "~/.ssh/id_personal";
+          programs.ssh.matchBlocks = {
+            "*" = personalOld;
+            "*.example.org" = personalOld;
+            corp = personalOld // {
+              host = "*.example.org web-02";
+            };
           };
         })
       ];
@@ -67,6 +83,7 @@ let
           hosts = [
             "*.fleet.example"
             "web-02"
+            "web-02.example.org"
           ];
           identityFile = "~/.ssh/id_ed25519_diag";
         };

@@ -6,6 +6,7 @@
 #   nix-instantiate --store dummy:// --eval --strict --json nix/checks/eval-module.nix \
 #     --argstr libPath /path/to/nixpkgs.lib/lib [--argstr scenario web02|minimal] \
 #     [--argstr hostKey /path/to/hostkey] [--arg extra '{ services.diag-wrapper.user = "root"; }']
+#     [--arg earlyNeighbour true]   (a loosening Match block placed before the diag block)
 #
 # tests/nix/run_nix_checks.sh asserts on the result.
 {
@@ -13,6 +14,7 @@
   scenario ? "web02",
   hostKey ? "/etc/ssh/ssh_host_ed25519_key",
   extra ? { },
+  earlyNeighbour ? false,
 }:
 let
   lib = import libPath;
@@ -35,7 +37,7 @@ let
     modules = [
       ./nixos-stubs.nix
       ../module.nix
-      (import ./sshd-neighbours.nix { inherit hostKey; })
+      (import ./sshd-neighbours.nix { inherit hostKey earlyNeighbour; })
       { _module.args.pkgs = import ./pkgs-stub.nix { inherit lib; }; }
       scenarios.${scenario}
       extra
@@ -44,8 +46,14 @@ let
   c = eval.config;
   cfg = c.services.diag-wrapper;
   u = c.users.users.${cfg.user};
-  # environment.etc sources are the stub's { diagStub = "toml"; value = ...; } records.
-  etcValue = v: if builtins.isAttrs v.source && v.source ? diagStub then v.source.value else toString v.source;
+  # environment.etc sources are the stub's { diagStub = "toml"; value = ...; } records, or
+  # { diagStub = "text"; text = ...; } where a host set `text`.
+  etcValue =
+    v:
+    if builtins.isAttrs v.source && v.source ? diagStub then
+      v.source.value or v.source.text
+    else
+      toString v.source;
 in
 {
   failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) c.assertions);
@@ -70,7 +78,27 @@ in
   sshdExtraConfig = c.services.openssh.extraConfig;
   sshdConfig = c.services.openssh.renderedConfig;
   sshdLogLevel = c.services.openssh.settings.LogLevel;
-  etc = builtins.mapAttrs (_: etcValue) c.environment.etc;
+  etc = builtins.mapAttrs (_: etcValue) (
+    lib.filterAttrs (n: _: lib.hasPrefix "diag-wrapper/" n) c.environment.etc
+  );
+  # The final sshd_config as NixOS would install it (what the sshd build check reads).
+  sshdConfigFile = c.environment.etc."ssh/sshd_config".source.text;
+  # system.checks as derivation records: name, script and passthru (the stub runCommand), with
+  # each policy file's store path mapped to the attribute set it renders.
+  buildChecks = map (d: {
+    inherit (d) name script;
+    passthru =
+      if d.passthru ? policyFiles then
+        {
+          inherit (d.passthru) wrapper;
+          policyFiles = builtins.mapAttrs (_: f: {
+            storePath = f.outPath;
+            inherit (f) value;
+          }) d.passthru.policyFiles;
+        }
+      else
+        d.passthru;
+  }) c.system.checks;
   tmpfiles = c.systemd.tmpfiles.rules;
   systemPackages = map toString c.environment.systemPackages;
   policy = cfg.policy;

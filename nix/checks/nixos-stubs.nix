@@ -7,7 +7,7 @@
 #
 # Also imitates sshd.nix's layout of sshd_config: `settings` rendered first, then `extraConfig`,
 # where the openssh module's own lines sit at mkOrder 0.
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   inherit (lib) mkOption types;
 
@@ -60,6 +60,10 @@ let
           type = types.listOf types.singleLineStr;
           default = [ ];
         };
+        openssh.authorizedKeys.keyFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+        };
       };
     };
 in
@@ -84,6 +88,14 @@ in
     services.openssh.enable = mkOption {
       type = types.bool;
       default = false;
+    };
+    services.openssh.package = mkOption {
+      type = types.unspecified;
+      default = "/nix/store/11111111111111111111111111111111-openssh";
+    };
+    services.openssh.ports = mkOption {
+      type = types.listOf types.port;
+      default = [ 22 ];
     };
     services.openssh.extraConfig = mkOption {
       type = types.lines;
@@ -124,17 +136,32 @@ in
       readOnly = true;
     };
 
+    # As etc.nix: `text`, when set, becomes `source` at the priority `text` was defined with.
     environment.etc = mkOption {
       type = types.attrsOf (
-        types.submodule {
-          options.source = mkOption { type = types.unspecified; };
-          options.mode = mkOption {
-            type = types.str;
-            default = "symlink";
-          };
-        }
+        types.submodule (
+          { name, config, options, ... }:
+          {
+            options.source = mkOption { type = types.unspecified; };
+            options.text = mkOption {
+              type = types.nullOr types.lines;
+              default = null;
+            };
+            options.mode = mkOption {
+              type = types.str;
+              default = "symlink";
+            };
+            config.source = lib.mkIf (config.text != null) (
+              lib.mkDerivedConfig options.text (pkgs.writeText (baseNameOf name))
+            );
+          }
+        )
       );
       default = { };
+    };
+    system.checks = mkOption {
+      type = types.listOf types.unspecified;
+      default = [ ];
     };
     environment.systemPackages = mkOption {
       type = types.listOf types.unspecified;
@@ -155,6 +182,9 @@ in
       default = [ ];
     };
   };
+
+  # sshd.nix installs the final file here; the module's build-time check reads it.
+  config.environment.etc."ssh/sshd_config".source = pkgs.writeText "sshd.conf-final" config.services.openssh.renderedConfig;
 
   config.services.openssh.renderedConfig =
     let

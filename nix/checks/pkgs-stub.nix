@@ -28,8 +28,28 @@
       generate = name: value: {
         diagStub = "toml";
         inherit name value;
+        outPath = "/nix/store/33333333333333333333333333333333-${name}";
       };
     };
+
+  # What the build-time checks ask of nixpkgs: the derivation's script and attributes are
+  # returned as they are, for tests/nix to run the script outside Nix.
+  runCommand = name: env: script: {
+    type = "derivation";
+    inherit name env script;
+    inherit (env) passthru;
+    outPath = "/nix/store/44444444444444444444444444444444-${name}";
+  };
+  writeText = name: text: {
+    diagStub = "text";
+    inherit name text;
+    outPath = "/nix/store/55555555555555555555555555555555-${name}";
+  };
+  stdenv = {
+    buildPlatform.canExecute = _: true;
+    hostPlatform = { };
+  };
+  buildPackages.openssh = "/nix/store/66666666666666666666666666666666-openssh-build";
 
   callPackage = _fn: _args: {
     type = "derivation";

@@ -269,6 +269,31 @@ TEST_F(Wrapper, CheckAndExplainRunNothing) {
     EXPECT_TRUE(audit_records().empty());
 }
 
+// --check --build skips the ownership checks, so it must stay a flag of the command line alone:
+// refused with anything but --check, and never taken from what the client sends.
+TEST_F(Wrapper, BuildCheckIsOnlyACheckAndNeverReachableFromTheClient) {
+    const auto p = std_policy();
+    ::chmod(p.c_str(), 0666);  // a file no run would accept
+    auto b = run_args({"--policy", p, "--check", "--build", "--include", dir_ + "/none.d"});
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_NE(b.out.find("(syntax checked; resolved on the host"), std::string::npos) << b.out;
+    EXPECT_EQ(run_args({"--policy", p, "--build"}).exit_code, 125);
+    EXPECT_EQ(run_args({"--policy", p, "--include", dir_, "--check"}).exit_code, 125);
+    auto explain = run_args({"--policy", p, "--build", "--explain", "--", "marker"});
+    EXPECT_EQ(explain.exit_code, 125);
+    EXPECT_EQ(explain.out.find("ran-MARKER"), std::string::npos);
+    // As sshd runs it: the client's words are the request, whatever they look like.
+    for (const std::string& soc : std::vector<std::string>{"--check --build", "--policy " + p + " --check --build"}) {
+        auto r = run_soc(p, soc);
+        EXPECT_EQ(r.exit_code, 125) << r.err;  // the policy itself is refused (world-writable)
+        EXPECT_EQ(r.out.find("policy OK"), std::string::npos) << r.out;
+    }
+    ::chmod(p.c_str(), 0644);
+    auto r = run_soc(p, "--check --build");
+    EXPECT_EQ(r.exit_code, 126) << r.err;  // an unknown command, refused
+    EXPECT_EQ(r.out.find("policy OK"), std::string::npos) << r.out;
+}
+
 TEST_F(Wrapper, SensitiveArgumentsAreRecordedAsHashAndLengthOnly) {
     const auto p = std_policy();
     const std::string secret = "hunter2-Secret-" + std::to_string(::getpid());

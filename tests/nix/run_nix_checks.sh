@@ -11,29 +11,47 @@
 #                      the VM test's host node) against a real nixpkgs lib: account,
 #                      authorized_keys lines, policy attrset, tmpfiles rules, exact sshd text,
 #                      and every assertion message for impossible combinations
-#   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix, then
-#                      `ssh -G` on the generated config
+#   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix
+#                      (DIAG_HOME_MANAGER: a release with programs.ssh.settings), then `ssh -G`
+#                      on the generated config
+#   eval_home_manager_matchblocks
+#                      the same with DIAG_HOME_MANAGER_MATCHBLOCKS, a release that has only
+#                      programs.ssh.matchBlocks (25.11)
 #   sshd_config        the generated sshd text through the real `sshd -t` and `sshd -T -C ...`
 #   policy_check       the rendered policy, as TOML, through `diag-wrapper --check` and --explain
 #
 # Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE), with the reason on stdout.
 #
-# Environment (neither is vendored, for licensing; CI has no network, so there the checks that
-# need them skip):
+# Environment (none of them is vendored in this repository, for licensing):
 #   DIAG_NIXPKGS_LIB   a nixpkgs lib: the lib/ directory of a nixpkgs or nix-community/nixpkgs.lib
 #                      checkout, or the checkout itself
 #   DIAG_HOME_MANAGER  a nix-community/home-manager checkout (modules/lib, modules/programs/ssh.nix)
-# sshd_config and policy_check use them too when set (the module's own output), and otherwise
-# check the builtins-only renderers in nix/render.nix, so they run in CI.
+#                      with programs.ssh.settings (master, 26.05 and later)
+#   DIAG_HOME_MANAGER_MATCHBLOCKS  the same from a release with matchBlocks only (25.11)
+# Unset, each defaults to the pinned copy CI keeps beside the clone, ../shared/third_party/
+# {nixpkgs-lib,home-manager,home-manager-25.11} relative to the project root; the checks that
+# need one skip only when neither is there (a developer machine without the copies).
+# sshd_config and policy_check use the lib too when there (the module's own output), and
+# otherwise check the builtins-only renderers in nix/render.nix.
 set -euo pipefail
 
 SRC=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+THIRD_PARTY=$SRC/../shared/third_party
+: "${DIAG_NIXPKGS_LIB:=$THIRD_PARTY/nixpkgs-lib}"
+: "${DIAG_HOME_MANAGER:=$THIRD_PARTY/home-manager}"
+: "${DIAG_HOME_MANAGER_MATCHBLOCKS:=$THIRD_PARTY/home-manager-25.11}"
 CHECK=${1:-}
 WRAPPER=${2:-}
 
 say() { printf '%s\n' "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
-skip() { say "SKIP: $*"; exit 77; }
+# DIAG_NIX_CHECKS_REQUIRED=1 (scripts/test.sh sets it when the pinned copies are there): a
+# missing prerequisite is a failure, so CI cannot pass with a module evaluation skipped.
+skip() {
+    [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required but would skip: $*"
+    say "SKIP: $*"
+    exit 77
+}
 
 command -v nix-instantiate >/dev/null 2>&1 \
     || skip "nix-instantiate is not installed (Debian: apt-get install nix-bin; scripts/deps.sh does)"
@@ -107,14 +125,16 @@ check_parse() {
 
 # ------------------------------------------------------------------------------------------------
 # validate_sshd CONFIG WRAPPER LABEL: sshd -t, then sshd -T for diag and for another user.
+# NEIGHBOURS=1: the config holds the loosening Match blocks of nix/checks/sshd-neighbours.nix,
+# and alice (whom they match) must get their values: proof that they are live.
 validate_sshd() {
     local cfg=$1 wrapper=$2 label=$3 ctx=host=client.example,addr=192.0.2.10,laddr=192.0.2.1,lport=22
     local out
     out=$("$SSHD" -t -f "$cfg" 2>&1) || fail "$label: sshd -t rejects the config: $out"
     "$SSHD" -T -f "$cfg" -C "user=diag,$ctx" >"$TMP/T.diag" 2>&1 || fail "$label: sshd -T (diag): $(cat "$TMP/T.diag")"
     "$SSHD" -T -f "$cfg" -C "user=alice,$ctx" >"$TMP/T.alice" 2>&1 || fail "$label: sshd -T (alice): $(cat "$TMP/T.alice")"
-    python3 - "$TMP/T.diag" "$TMP/T.alice" "$wrapper" "$label" <<'PY'
-import sys
+    NEIGHBOURS=${NEIGHBOURS:-0} python3 - "$TMP/T.diag" "$TMP/T.alice" "$wrapper" "$label" <<'PY'
+import os, sys
 diag = open(sys.argv[1]).read().splitlines()
 alice = open(sys.argv[2]).read().splitlines()
 wrapper, label = sys.argv[3], sys.argv[4]
@@ -141,8 +161,12 @@ want_alice = [
     "disableforwarding no",
     "exposeauthinfo no",
     "clientalivecountmax 7",      # ... and to everyone else: it stayed global
-    "authenticationmethods any",
 ]
+if os.environ["NEIGHBOURS"] == "1":
+    want_alice += ["authorizedkeyscommand /usr/local/bin/neighbour-keys %u",
+                   "authenticationmethods password publickey"]
+else:
+    want_alice += ["authenticationmethods any"]
 bad = [f"diag: missing {l!r}" for l in want_diag if l not in diag]
 bad += [f"alice: missing {l!r}" for l in want_alice if l not in alice]
 if bad:
@@ -156,6 +180,12 @@ check_sshd_config() {
     SSHD=$(command -v sshd 2>/dev/null || true)
     [[ -n $SSHD ]] || SSHD=/usr/sbin/sshd
     [[ -x $SSHD ]] || skip "sshd is not installed (Debian: openssh-server)"
+    # sshd -t and -T insist on the privilege separation directory, which a container without
+    # systemd-tmpfiles lacks (the e2e test creates it the same way).
+    if [[ ! -d /run/sshd ]]; then
+        [[ $(id -u) -eq 0 ]] || skip "/run/sshd is missing and only root can create it (sshd -t needs it)"
+        mkdir -m 0755 /run/sshd 2>/dev/null || [[ -d /run/sshd ]] || fail "mkdir /run/sshd"
+    fi
     command -v ssh-keygen >/dev/null 2>&1 || skip "ssh-keygen is not installed (Debian: openssh-client)"
     ssh-keygen -q -t ed25519 -N "" -f "$TMP/hostkey"
 
@@ -196,7 +226,8 @@ PY
     # 2. The module's own sshd_config (needs the nixpkgs lib).
     LIB=$(nixpkgs_lib)
     if [[ -z $LIB ]]; then
-        say "module-generated sshd text not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set} (nix_eval_module covers it where a lib is available)"
+        [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        say "module-generated sshd text and the build-time sshd check not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
         return 0
     fi
     local scenario
@@ -215,7 +246,48 @@ if not text.startswith("LogLevel VERBOSE\n"):
     sys.exit("FAIL: LogLevel VERBOSE missing:\n" + text)
 open(sys.argv[2], "w").write(text)
 PY
-        validate_sshd "$TMP/sshd_config.module" "$WRAPPER_STUB" "module.nix ($scenario)"
+        NEIGHBOURS=1 validate_sshd "$TMP/sshd_config.module" "$WRAPPER_STUB" "module.nix ($scenario)"
+    done
+
+    # 3. The module's build-time sshd check (system.checks): the derivation's script must run
+    #    nix/sshd-check.sh on the final file with the arguments it records, and that script, run
+    #    here with Debian's sshd, must accept the config with the neighbour Match blocks and refuse
+    #    it once a loosening block comes before the diag block. The account `nobody` exists on
+    #    every Debian machine, so the neighbours' `Match Group nogroup` applies to it for real.
+    local user early out
+    for user in diag nobody; do
+        for early in false true; do
+            nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr hostKey "$TMP/hostkey" \
+                --arg earlyNeighbour "$early" --arg extra "{ services.diag-wrapper.user = \"$user\"; }" \
+                >"$TMP/module.json" 2>"$TMP/err" || fail "evaluating the module (user $user): $(cat "$TMP/err")"
+            python3 - "$TMP/module.json" "$TMP/final_sshd_config" "$TMP/check_args" <<'PY'
+import json, shlex, sys
+d = json.load(open(sys.argv[1]))
+checks = {c["name"]: c for c in d["buildChecks"]}
+if "diag-wrapper-sshd-check" not in checks:
+    sys.exit(f"FAIL: system.checks has no sshd check: {sorted(checks)}")
+c = checks["diag-wrapper-sshd-check"]
+args = c["passthru"]["checkArgs"]
+cmd = shlex.split(c["script"].splitlines()[0])
+if not (cmd[0] == "bash" and cmd[1].endswith("-sshd-check.sh") and cmd[2:6] == ["--sshd", "sshd", "--config", cmd[5]]
+        and cmd[6:] == args):
+    sys.exit(f"FAIL: the sshd check's script is not sshd-check.sh with its recorded arguments:\n{c['script']}")
+open(sys.argv[2], "w").write(d["sshdConfigFile"])
+open(sys.argv[3], "w").write("\n".join(args) + "\n")
+PY
+            mapfile -t args <"$TMP/check_args"
+            if [[ $early == false ]]; then
+                out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1) \
+                    || fail "build-time sshd check refuses the module's config (user $user) with neighbour blocks: $out"
+                say "module.nix, neighbour Match blocks (Address, Group, User; orders 0, mkBefore, default, mkAfter), account $user: $out"
+            else
+                if out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1); then
+                    fail "build-time sshd check accepted a config with a loosening block before the $user block: $out"
+                fi
+                grep -q "a Match block before the $user block sets it" <<<"$out" || fail "unexpected sshd check failure: $out"
+                say "a loosening block placed before the $user block fails the build: $out"
+            fi
+        done
     done
 }
 
@@ -338,6 +410,7 @@ check_policy_check() {
     [[ -n $WRAPPER ]] || fail "usage: $0 policy_check PATH/TO/diag-wrapper"
     [[ -x $WRAPPER ]] || fail "diag-wrapper binary not found: $WRAPPER"
     [[ $(id -u) -eq 0 ]] || skip "not root: the wrapper loads only root-owned policy files"
+    command -v setpriv >/dev/null 2>&1 || skip "setpriv is not installed (Debian: util-linux)"
     write_toml_helper
     mkdir -m 0755 "$TMP/secrets"
     echo "TOKEN=canary" >"$TMP/secrets/host.env"
@@ -359,7 +432,8 @@ check_policy_check() {
     # 2. The module's policy (needs the nixpkgs lib).
     LIB=$(nixpkgs_lib)
     if [[ -z $LIB ]]; then
-        say "module-rendered policy not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        [[ ${DIAG_NIX_CHECKS_REQUIRED:-0} == 1 ]] && fail "required: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
+        say "module-rendered policy and the build-time policy check not checked here: DIAG_NIXPKGS_LIB ${DIAG_NIXPKGS_LIB:+not found: }${DIAG_NIXPKGS_LIB:-not set}"
         return 0
     fi
     local scenario extra
@@ -380,7 +454,62 @@ drop = {k.split("/")[-1][:-5]: v for k, v in etc.items() if k.startswith("diag-w
 json.dump({"main": etc["diag-wrapper/policy.toml"], "dropIns": drop}, open(sys.argv[2], "w"))
 PY
         policy_case "module.nix ($scenario)" "$TMP/module-policy.json"
+        replay_policy_build_check "module.nix ($scenario)" "$TMP/module.json" ok
     done
+
+    # A policy the loader refuses must fail the build, with file:line:col, although it evaluates:
+    # a command without `match`, a duration that is none.
+    local bad
+    for bad in \
+        'services.diag-wrapper.extraCommands.uptime-x = { description = "uptime without match"; };|50-host.toml:[0-9]+:[0-9]+: .*match' \
+        'services.diag-wrapper.policy.settings.timeout = "banana";|policy.toml:[0-9]+:[0-9]+: settings.timeout: .banana. is not a positive duration'; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
+            --arg extra "{ ${bad%%|*} }" >"$TMP/module.json" 2>"$TMP/module.err" \
+            || fail "evaluating the module with ${bad%%|*}: $(cat "$TMP/module.err")"
+        replay_policy_build_check "module.nix (${bad%%|*})" "$TMP/module.json" "${bad#*|}"
+    done
+}
+
+# replay_policy_build_check LABEL MODULE_JSON ok|ERROR_REGEX: the module's policy check derivation
+# (system.checks) run outside Nix: its script, with each store path replaced by the TOML of the
+# attribute set it renders and the wrapper by the one under test, as nobody in a directory of its
+# own, the way a Nix build user runs it.
+replay_policy_build_check() {
+    local label=$1 json=$2 expect=$3 work rc=0 out
+    work=$(mktemp -d "$TMP/build.XXXXXX")
+    chmod 0755 "$work"
+    install -m 0755 "$WRAPPER" "$work/diag-wrapper"
+    python3 - "$json" "$work" <<'PY' || fail "$label: no policy check in system.checks"
+import json, os, sys
+sys.path.insert(0, os.environ["TMP"])
+from to_toml import to_toml
+d, work = json.load(open(sys.argv[1])), sys.argv[2]
+checks = {c["name"]: c for c in d["buildChecks"]}
+if "diag-wrapper-policy-check" not in checks:
+    sys.exit(f"FAIL: system.checks has no policy check: {sorted(checks)}")
+c = checks["diag-wrapper-policy-check"]
+script = c["script"].replace(c["passthru"]["wrapper"], f"{work}/diag-wrapper")
+for rel, f in c["passthru"]["policyFiles"].items():
+    path = f"{work}/store-{rel.replace('/', '-')}"
+    open(path, "w").write(to_toml(f["value"]))
+    os.chmod(path, 0o644)
+    script = script.replace(f["storePath"], path)
+if "/nix/store/" in script:
+    sys.exit(f"FAIL: the policy check script uses a store path this test does not provide:\n{script}")
+open(f"{work}/builder.sh", "w").write(script)
+PY
+    mkdir "$work/build"
+    chown nobody: "$work/build"
+    out=$(cd "$work/build" && setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+        env -i PATH=/usr/bin:/bin out="$work/build/out" bash -e "$work/builder.sh" 2>&1) || rc=$?
+    if [[ $expect == ok ]]; then
+        [[ $rc -eq 0 && -e $work/build/out ]] || fail "$label: the policy check derivation fails as a build user (exit $rc): $out"
+        say "$label: policy check derivation passes as nobody: $(grep -E '^(commands|deny entries):' <<<"$out" | paste -sd';')"
+    else
+        [[ $rc -ne 0 && ! -e $work/build/out ]] || fail "$label: the policy check derivation accepted a bad policy: $out"
+        grep -qE -- "$expect" <<<"$out" || fail "$label: expected /$expect/ in: $out"
+        say "$label: the build fails: $out"
+    fi
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -412,14 +541,15 @@ for name, d in (("web02", web), ("minimal", mini)):
     eq(f"{name}: groups", d["groups"], ["diag"])
     eq(f"{name}: LogLevel", d["sshdLogLevel"], "VERBOSE")
     eq(f"{name}: systemPackages", d["systemPackages"], [W.rsplit("/bin/", 1)[0]])
-    # The block comes after the openssh module's lines (order 0) and the default-order line,
-    # and before the line another module appends at order 3000.
+    # The block comes first: before the neighbours' Match blocks (orders 0, mkBefore, default,
+    # mkAfter) and even before the openssh module's own lines; the global lines stay.
     x = d["sshdExtraConfig"]
     i = x.find(E["EXPECTED_BLOCK"])
     if i < 0:
         errors.append(f"{name}: exact diag block not found in extraConfig:\n{x}")
-    elif not (x.find("HostKey") < x.find("ClientAliveInterval 120") < i < x.find("ClientAliveCountMax 7")):
-        errors.append(f"{name}: diag block out of order:\n{x}")
+    elif not (i == 0 and x.count("Match ") == 2 + 2 * 4 and
+              i < x.find("HostKey") and i < x.find("ClientAliveInterval 120") < x.find("ClientAliveCountMax 7")):
+        errors.append(f"{name}: the diag block is not first among the Match blocks:\n{x}")
     pol = d["policy"]
     eq(f"{name}: policy.version", pol["version"], 1)
     eq(f"{name}: policy commands", sorted(pol["command"]), sorted(base["command"]))
@@ -428,6 +558,8 @@ for name, d in (("web02", web), ("minimal", mini)):
     eq(f"{name}: policy deny keeps every base entry", [p for p in base["deny"]["paths"] if p not in pol["deny"]["paths"]], [])
     eq(f"{name}: etc symlinks to generated files", all(isinstance(v, dict) for v in d["etc"].values()), True)
     eq(f"{name}: etc policy.toml is cfg.policy", d["etc"]["diag-wrapper/policy.toml"], pol)
+    eq(f"{name}: system.checks", [c["name"] for c in d["buildChecks"]],
+       ["diag-wrapper-sshd-check", "diag-wrapper-policy-check"])
 
 # web02: two keys (one with from=), fingerprint -> principal, journald + file, extra deny paths
 # and a command in the 50-host drop-in, a host deny entry and timeout in the main policy.
@@ -509,7 +641,40 @@ if not any(sys.argv[2] in m for m in msgs):
     expect_assertion "ASCII only" "{ services.diag-wrapper.extraCommands.cafe = { match = [ \"cafe\" ]; description = \"caf"$'\xc3\xa9'"\"; }; }"
     expect_assertion "names must match" '{ services.diag-wrapper.dropIns.".hidden" = { }; }'
     expect_assertion "does not have: nope" '{ services.diag-wrapper.disabledCommands = [ "find" "nope" ]; }'
+    # Ways around the module's key lines, sshd's user filters, and the rendered policy files.
+    expect_assertion "has keys the module did not write (ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop)" '{ users.users.diag.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop" ]; }'
+    expect_assertion "has keys the module did not write (/etc/ssh/diag-extra.pub)" '{ users.users.diag.openssh.authorizedKeys.keyFiles = [ "/etc/ssh/diag-extra.pub" ]; }'
+    expect_assertion "AllowUsers (alice bob@10.0.0.1) does not list diag" '{ services.openssh.settings.AllowUsers = [ "alice" "bob@10.0.0.1" ]; }'
+    expect_assertion "AllowGroups (wheel users) lists none of its groups (diag systemd-journal)" '{ services.openssh.settings.AllowGroups = [ "wheel" "users" ]; }'
+    expect_assertion "DenyUsers (root d*) matches diag" '{ services.openssh.settings.DenyUsers = [ "root" "d*" ]; }'
+    expect_assertion "DenyGroups (systemd-journal) matches its group systemd-journal" '{ services.openssh.settings.DenyGroups = [ "systemd-journal" ]; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".source = lib.mkForce "/etc/my-policy.toml"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".text = lib.mkForce "version = 1\n"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.d/50-host.toml".text = lib.mkForce "version = 1\n"; }'
     say "$n impossible combinations refused with the expected message"
+
+    # ... and what they must let through: filters that admit the account, keys the module wrote.
+    local ok
+    for ok in '{ services.openssh.settings = { AllowUsers = [ "alice" "d?ag@10.0.0.0/8" ]; AllowGroups = [ "systemd-*" ]; DenyUsers = [ "diag@203.0.113.9" "root" ]; DenyGroups = [ "!diag" "wheel" ]; }; }' \
+              '{ services.openssh.settings.AllowUsers = [ "*" ]; }'; do
+        out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
+            || fail "evaluating $ok: $out"
+        python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
+    done
+    say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
+
+    # sops-nix: the age key file is denied where it is set (here under /persist).
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal --arg extra \
+        '{ lib, ... }: { options.sops.age.keyFile = lib.mkOption { type = lib.types.nullOr lib.types.path; default = null; }; config.sops.age.keyFile = "/persist/var/lib/sops-nix/key.txt"; }' \
+        >"$TMP/sops.json" || fail "evaluating the module with sops.age.keyFile"
+    python3 - "$TMP/sops.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+drop = d["etc"].get("diag-wrapper/policy.d/50-host.toml", {})
+if d["failedAssertions"] or drop.get("deny", {}).get("paths") != ["/persist/var/lib/sops-nix/key.txt"]:
+    sys.exit(f"FAIL: sops.age.keyFile is not denied: {d['failedAssertions']} {drop}")
+print("sops.age.keyFile (/persist/var/lib/sops-nix/key.txt) is denied in the host drop-in")
+PY
 
     # disabledCommands narrows the allowlist and leaves the deny list alone.
     nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
@@ -545,6 +710,8 @@ def eq(label, got, want):
 src = os.environ["SRC"]
 eq("outputs", d["outputNames"], ["checks", "homeManagerModules", "homeModules", "nixosModules", "overlays", "packages"])
 eq("inputs", d["inputs"], ["nixpkgs"])
+if not re.fullmatch(r"github:NixOS/nixpkgs/nixos-[0-9]{2}\.(05|11)", d["nixpkgsUrl"]):
+    errors.append(f"nixpkgs input is not a stable release branch: {d['nixpkgsUrl']}")
 eq("packages", d["packages"], ["default", "diag-wrapper"])
 eq("checks", d["checks"], ["package", "vm"])
 eq("nixosModules.default", d["nixosModules"]["default"], f"{src}/nix/module.nix")
@@ -559,9 +726,9 @@ for flag in ["-DDIAG_BUILD_TESTS:BOOL=TRUE", "-DDIAG_BUILD_BENCH:BOOL=FALSE", "-
              "-DDIAG_DEFAULT_POLICY:STRING=/etc/diag-wrapper/policy.toml"]:
     if flag not in p["cmakeFlags"]:
         errors.append(f"cmakeFlags lacks {flag}: {p['cmakeFlags']}")
-for dep in ["<libseccomp>", "<tomlplusplus>", "<nlohmann_json>", "<zlib>", "<systemdLibs>"]:
-    if dep not in p["buildInputs"]:
-        errors.append(f"buildInputs lacks {dep}")
+eq("buildInputs", sorted(p["buildInputs"]), ["<libseccomp>", "<nlohmann_json>", "<tomlplusplus>", "<zlib>"])
+if "-DDIAG_HARDEN:BOOL=TRUE" not in p["cmakeFlags"]:
+    errors.append(f"DIAG_HARDEN is not on (on every platform): {p['cmakeFlags']}")
 eq("checkInputs", p["checkInputs"], ["<gtest>"])
 if "diag_unit_tests" not in p["checkPhase"]:
     errors.append("checkPhase does not run the unit tests")
@@ -586,13 +753,17 @@ PY
 }
 
 # ------------------------------------------------------------------------------------------------
+# check_eval_home_manager VAR STYLE: VAR names the variable holding the checkout, STYLE the
+# option it must exercise (settings or matchBlocks), so each copy proves the path it is for.
 check_eval_home_manager() {
     need_lib
-    local hm=${DIAG_HOME_MANAGER:-}
+    local var=$1 style=$2
+    local hm=${!var:-}
     [[ -n $hm && -e $hm ]] \
-        || skip "DIAG_HOME_MANAGER is ${hm:+not a directory: }${hm:-not set}; point it at a nix-community/home-manager checkout to evaluate the client module; it is not vendored and CI has no network"
+        || skip "$var is ${hm:+not a directory: }${hm:-not set}; point it at a nix-community/home-manager checkout to evaluate the client module; it is not vendored"
     [[ -f $hm/modules/programs/ssh.nix && -d $hm/modules/lib ]] \
-        || fail "DIAG_HOME_MANAGER=$hm has no modules/programs/ssh.nix and modules/lib"
+        || fail "$var=$hm has no modules/programs/ssh.nix and modules/lib"
+    export DIAG_HM_STYLE=$style
     hm=$(cd -- "$hm" && pwd)
     local star dflt n=0
     for star in false true; do
@@ -601,13 +772,13 @@ check_eval_home_manager() {
                 --arg withStarBlock "$star" --arg defaultConfig "$dflt" >"$TMP/hm.json" 2>"$TMP/err" \
                 || fail "evaluating the home-manager module (star=$star default=$dflt): $(cat "$TMP/err")"
             python3 - "$TMP/hm.json" "$TMP/ssh_config" "$star" <<'PY'
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
 text, star = d["sshConfig"], sys.argv[3] == "true"
 open(sys.argv[2], "w").write(text)
 lines = text.splitlines()
 errors = []
-head = "Host *.fleet.example web-02"
+head = "Host *.fleet.example web-02 web-02.example.org"
 if head not in lines:
     sys.exit(f"FAIL: no '{head}' block:\n{text}")
 i = lines.index(head)
@@ -618,20 +789,26 @@ for l in lines[i + 1:]:
     block.append(l.strip())
 if sorted(block) != sorted(["IdentitiesOnly yes", "IdentityFile ~/.ssh/id_ed25519_diag", "User diag"]):
     errors.append(f"diag block is {block}")
-stars = [j for j, l in enumerate(lines) if l.strip() == "Host *"]
-if star and not stars:
-    errors.append("the user's Host * block is missing")
-if any(j < i for j in stars):
-    errors.append("a Host * block comes before the diag block")
+heads = [j for j, l in enumerate(lines) if l.startswith(("Host ", "Match "))]
+if star and len(heads) < 4:
+    errors.append("the user's blocks (Host *, *.example.org, corp) are missing")
+if heads and heads[0] != i:
+    errors.append(f"a block comes before the diag block: {lines[heads[0]]}")
 ours = [w for w in d["warnings"] if "diag" in w or ("matchBlocks" in w and "deprecated" in w)]
-if ours:
+star_warning = [w for w in ours if "the `Host *` block sets IdentityFile" in w]
+if star and len(star_warning) != 1:
+    errors.append(f"no warning that Host * adds its IdentityFile: {d['warnings']}")
+if [w for w in ours if w not in star_warning]:
     errors.append(f"warnings caused by the module: {ours}")
 if d["failedAssertions"]:
     errors.append(f"failed assertions: {d['failedAssertions']}")
 if errors:
     sys.exit("FAIL:\n  " + "\n  ".join(errors) + "\n" + text)
+style = "settings" if d["usesSettings"] else "matchBlocks"
+if style != os.environ["DIAG_HM_STYLE"]:
+    sys.exit(f"FAIL: this home-manager copy uses programs.ssh.{style}; this check is for {os.environ['DIAG_HM_STYLE']}")
 print(("programs.ssh.settings" if d["usesSettings"] else "programs.ssh.matchBlocks") +
-      f": diag block first, exact{' (with a user Host * block)' if star else ''}")
+      f": diag block first, exact{' (before the user blocks Host *, *.example.org, corp)' if star else ''}")
 PY
             if command -v ssh >/dev/null 2>&1; then
                 python3 - "$TMP/ssh_config" "$star" <<'PY'
@@ -644,12 +821,20 @@ def G(host):
         k, _, v = l.partition(" ")
         kv.setdefault(k, []).append(v)
     return kv
-for host in ("web-02", "db-1.fleet.example"):
+# The fleet hosts, including ones a user block (`*.example.org`, `corp`) also matches: the diag
+# user, and the diag key offered first (a Host * IdentityFile follows it: IdentityFile adds up).
+for host in ("web-02", "web-02.example.org", "db-1.fleet.example"):
     g = G(host)
-    if g["user"] != ["diag"] or g["identitiesonly"] != ["yes"] or not g["identityfile"][0].endswith("/.ssh/id_ed25519_diag"):
-        sys.exit(f"FAIL: ssh -G {host}: user {g['user']}, identitiesonly {g['identitiesonly']}, identityfile {g['identityfile']}")
-if star and G("elsewhere.example")["user"] != ["alice"]:
-    sys.exit("FAIL: ssh -G elsewhere.example: the user's Host * block no longer applies to other hosts")
+    keys = g.get("identityfile", [])
+    if g["user"] != ["diag"] or g["identitiesonly"] != ["yes"] or not keys or not keys[0].endswith("/.ssh/id_ed25519_diag"):
+        sys.exit(f"FAIL: ssh -G {host}: user {g['user']}, identitiesonly {g['identitiesonly']}, identityfile {keys}")
+    want = 2 if star else 1
+    if len(keys) != want:
+        sys.exit(f"FAIL: ssh -G {host}: offers {keys}, expected {want} key(s)")
+if star:
+    for host in ("elsewhere.example", "mail.example.org"):
+        if G(host)["user"] != ["alice"]:
+            sys.exit(f"FAIL: ssh -G {host}: the user's own blocks no longer apply to other hosts")
 PY
             fi
             n=$((n + 1))
@@ -661,8 +846,9 @@ PY
 case $CHECK in
     parse) check_parse ;;
     eval_module) check_eval_module ;;
-    eval_home_manager) check_eval_home_manager ;;
+    eval_home_manager) check_eval_home_manager DIAG_HOME_MANAGER settings ;;
+    eval_home_manager_matchblocks) check_eval_home_manager DIAG_HOME_MANAGER_MATCHBLOCKS matchBlocks ;;
     sshd_config) check_sshd_config ;;
     policy_check) check_policy_check ;;
-    *) fail "usage: $0 parse|eval_module|eval_home_manager|sshd_config|policy_check [PATH/TO/diag-wrapper]" ;;
+    *) fail "usage: $0 parse|eval_module|eval_home_manager|eval_home_manager_matchblocks|sshd_config|policy_check [PATH/TO/diag-wrapper]" ;;
 esac

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -23,7 +24,11 @@ namespace {
 
 using audit_filter::Filter;
 
-const std::string kDir = std::string(DIAG_SOURCE_DIR) + "/tests/testdata/audit";
+// DIAG_TESTDATA_DIR: a readable copy of tests/testdata, for the unprivileged run
+// (tests/helpers/run_unprivileged.sh), where the source tree may not be readable.
+const std::string kDir = (std::getenv("DIAG_TESTDATA_DIR") != nullptr ? std::string(std::getenv("DIAG_TESTDATA_DIR"))
+                                                                       : std::string(DIAG_SOURCE_DIR) + "/tests/testdata") +
+                         "/audit";
 const std::string kFixture = kDir + "/fixture.jsonl";
 const std::string kFixtureGz = kDir + "/fixture.jsonl.gz";
 const std::string kPolicy = kDir + "/policy.toml";

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/helpers/privilege.h"
+
 namespace diag::path_resolve {
 namespace {
 
@@ -145,6 +147,8 @@ TEST_F(PathResolve, ProcSelfStaysLiteralSoTheChildSeesItself) {
 // the way is handed over as the checked object when it is a file to read (an fd), and refused
 // otherwise.
 TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(d_, 0u);  // "stable" below means: only root could swap it
+    DIAG_SKIP_UNLESS_CHOWN(d_ + "/pub/readme");
     fs::create_directories(d_ + "/ww/sub");
     fs::create_directories(d_ + "/st/mine");
     fs::create_directories(d_ + "/st/theirs");
@@ -237,6 +241,7 @@ TEST_F(PathResolve, HardLinkCreatedAfterLoadIsFoundByTheScan) {
 }
 
 TEST_F(PathResolve, TreesThatContainADeniedPathAreRefused) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(d_, 0u);  // else d_ itself is replaceable (another owner in /tmp)
     auto r = res(d_, Use::kTree);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().reason, "path-tree-denied");
@@ -247,6 +252,7 @@ TEST_F(PathResolve, TreesThatContainADeniedPathAreRefused) {
 }
 
 TEST_F(PathResolve, MetadataOfADeniedFileIsAllowedButNotOfADeniedDirectory) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(d_, 0u);  // else d_ itself is replaceable (another owner in /tmp)
     auto key = res(d_ + "/keys/host_ed25519_key", Use::kMetadata);
     ASSERT_TRUE(key.ok()) << key.error().msg;
     EXPECT_FALSE(key->metadata_of_denied.empty());

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/helpers/privilege.h"
+
 namespace diag::policy_loader {
 namespace {
 
@@ -204,6 +206,7 @@ class PolicyFiles : public ::testing::Test {
 };
 
 TEST_F(PolicyFiles, RefusesGroupOrWorldWritablePolicy) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include(), 0664);
     auto r = load(p, test_opts());
     ASSERT_FALSE(r.ok());
@@ -224,6 +227,7 @@ TEST_F(PolicyFiles, RefusesPolicyNotOwnedByTheTrustedOwner) {
 }
 
 TEST_F(PolicyFiles, RefusesWritableParentDirectory) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include());
     ::chmod(dir_.c_str(), 0777);  // not sticky: anyone could swap the file
     auto r = load(p, test_opts());
@@ -233,6 +237,7 @@ TEST_F(PolicyFiles, RefusesWritableParentDirectory) {
 }
 
 TEST_F(PolicyFiles, DropInsAddDenyEntriesAndCommandsButCannotRemoveOrOverride) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include());
     put("policy.d/10-host.toml",
         "version = 1\n[deny]\npaths = [\"/var/lib/matrix-synapse\"]\n[command.head]\nmatch = [\"head\"]\ndescription = \"h\"\n");
@@ -268,6 +273,7 @@ TEST_F(PolicyFiles, DropInsAddDenyEntriesAndCommandsButCannotRemoveOrOverride) {
 }
 
 TEST_F(PolicyFiles, DenyEntriesAreCanonicalizedSoDenyingASymlinkProtectsItsTarget) {
+    DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     std::filesystem::create_directories(dir_ + "/persist/etc/ssh");
     put("persist/etc/ssh/ssh_host_ed25519_key", "KEY");
     std::filesystem::create_directories(dir_ + "/etc/ssh");
@@ -281,6 +287,60 @@ TEST_F(PolicyFiles, DenyEntriesAreCanonicalizedSoDenyingASymlinkProtectsItsTarge
         target = target || e.pattern == dir_ + "/persist/etc/ssh/ssh_host_ed25519_key";
     }
     EXPECT_TRUE(target);
+}
+
+
+// --check --build runs as a build user on files nobody trusted wrote: it must accept them (it only
+// reads what they say), read drop-ins from the directory it is given, and still find every error
+// the host would.
+TEST_F(PolicyFiles, BuildCheckValidatesFilesOfAnyOwnerAndReadsTheGivenDropIns) {
+    const std::string p = put("policy.toml", with_include(), 0666);  // world-writable, any owner
+    std::filesystem::create_directories(dir_ + "/build.d");
+    put("build.d/50-host.toml", "version = 1\n[deny]\npaths = [\"/srv/host\"]\n", 0666);
+    Options build;
+    build.trusted_owner = ::getuid() + 4242;  // nobody here is trusted
+    build.syntax_only = true;
+    build.include = std::vector<std::string>{dir_ + "/build.d"};
+    auto r = load(p, build);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->loaded_files.size(), 2u);
+    ASSERT_EQ(r->deny_written.size(), 2u);
+    EXPECT_EQ(r->deny_written[1].path, "/srv/host");
+    EXPECT_TRUE(r->deny.entries.empty());  // not resolved against this machine
+
+    put("build.d/60-bad.toml", "version = 1\n[command.up]\nmatch = [\"uptime\"]\ndescription = \"u\"\ntimeout = \"banana\"\n");
+    auto bad = load(p, build);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().describe().find("60-bad.toml:5:11: command.up.timeout: 'banana'"), std::string::npos)
+        << bad.error().describe();
+}
+
+TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
+    struct Case {
+        std::string path;
+        const char* error;  // nullptr: accepted
+    } cases[] = {
+        {"/var/lib/n8n", nullptr},
+        {"/persist/var/lib/mautrix-*", nullptr},
+        {"/does/not/exist/here", nullptr},
+        {"relative/path", "p.toml:3: deny entry 'relative/path' is not absolute"},
+        {"/srv/../etc/shadow", "p.toml:3: deny entry '/srv/../etc/shadow' contains '.' or '..'"},
+        {"/srv/./x", "contains '.' or '..'"},
+        {"/srv/x/..", "contains '.' or '..'"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.path);
+        auto st = check_deny_syntax({{c.path, "p.toml:3"}});
+        if (c.error == nullptr) {
+            EXPECT_TRUE(st.ok()) << st.error().msg;
+        } else {
+            ASSERT_FALSE(st.ok());
+            EXPECT_EQ(st.error().code, ErrorCode::kPolicyInvalid);
+            EXPECT_NE(st.error().msg.find(c.error), std::string::npos) << st.error().msg;
+        }
+    }
+    std::vector<policy::DenyWritten> many(policy::kMaxDenyEntries, {"/x", "p.toml:1"});
+    EXPECT_FALSE(check_deny_syntax(many).ok());
 }
 
 }  // namespace
