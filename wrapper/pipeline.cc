@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -444,7 +446,10 @@ int run(const Invocation& inv) {
             sys::say("error: " + st.error().msg + " (request " + id + " refused)");
             return kExitError;
         }
-        print(d->help_json ? help::json(policy) : help::text(policy));
+        // A client that does not read the listing holds the request no longer than a command's
+        // default timeout would.
+        (void)sys::write_within(STDOUT_FILENO, d->help_json ? help::json(policy) : help::text(policy),
+                                static_cast<int>(std::min<uint64_t>(policy.timeout_ms, INT32_MAX)));
         return 0;
     }
     // 4. Re-open the pinned executable and check it is the object pinned at load.

@@ -138,16 +138,14 @@ NonBlocking::~NonBlocking() {
     }
 }
 
-void say(const std::string& line) {
-    const std::string out = "diag-wrapper: " + line + "\n";
-    // A client that stopped reading must not keep the wrapper (and the request) alive for one
-    // line: wait a moment for room, then drop it. A closed stderr (EPIPE, EBADF) is not worth
-    // failing for either. The audit record has the outcome in both cases.
-    const NonBlocking nb({STDERR_FILENO});
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSayMillis);
+bool write_within(int fd, std::string_view data, int millis) {
+    // A client that stopped reading must not keep the wrapper (and the request) alive: wait for
+    // room up to the bound, then give up. A closed fd (EPIPE, EBADF) is not worth waiting for.
+    const NonBlocking nb({fd});
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
     size_t off = 0;
-    while (off < out.size()) {
-        const ssize_t n = ::write(STDERR_FILENO, out.data() + off, out.size() - off);
+    while (off < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
         if (n > 0) {
             off += static_cast<size_t>(n);
             continue;
@@ -156,16 +154,22 @@ void say(const std::string& line) {
             continue;
         }
         if (n == 0 || errno != EAGAIN) {
-            return;
+            return false;
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                               give_up - std::chrono::steady_clock::now()).count();
-        pollfd p{STDERR_FILENO, POLLOUT, 0};
+        pollfd p{fd, POLLOUT, 0};
         const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
         if (ready == 0 || (ready < 0 && errno != EINTR)) {
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+void say(const std::string& line) {
+    // The audit record has the outcome whether or not the line arrives.
+    (void)write_within(STDERR_FILENO, "diag-wrapper: " + line + "\n", kSayMillis);
 }
 
 Status hold_terminating_signals() {

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "wrapper/error.h"
 
@@ -71,6 +72,11 @@ class NonBlocking {
     int flags_[kMaxFds] = {0, 0};
     size_t n_ = 0;
 };
+
+// Writes all of `data` to `fd`, waiting at most `millis` in all for a reader that does not keep
+// up (the fd is non-blocking meanwhile, its flags restored after). False when the bound passed or
+// the fd refused the data (the reader hung up): the rest is dropped.
+[[nodiscard]] bool write_within(int fd, std::string_view data, int millis);
 
 // How long say() waits for a client that does not read before it drops the line.
 inline constexpr int kSayMillis = 100;

@@ -207,5 +207,31 @@ TEST_F(Client, ThatStopsReadingIsHeldToTheTimeout) {
     EXPECT_LT(res["stdout"]["delivered"].get<uint64_t>(), res["stdout"]["bytes"].get<uint64_t>()) << end.dump();
 }
 
+// The listing goes to the client too: one that does not read it holds the request no longer than
+// the policy's default timeout. The policy here lists far more than a pipe holds.
+TEST_F(Client, ThatDoesNotReadTheListingIsHeldToTheDefaultTimeout) {
+    std::string rules;
+    for (int i = 0; i < 400; ++i) {
+        rules += "\n[command.c" + std::to_string(i) + "]\nmatch = [\"c" + std::to_string(i) +
+                 "\"]\nprogram = \"cat\"\ndescription = \"" + std::string(200, 'x') + "\"\n";
+    }
+    std::string text = policy(kCommands + rules);
+    text.insert(text.find("[audit]"), "timeout = \"1s\"\n");
+    policy_ = write_policy(text);
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    const auto t0 = Clock::now();
+    start("help", out[1]);
+    const int status = wait(8000);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    ::close(out[0]);  // never read
+    ASSERT_NE(status, -1) << "the wrapper was still writing the listing after 8 s (default timeout 1 s)";
+    EXPECT_LT(ms, 6000);
+    EXPECT_EQ(status, 0);
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0]["diag"]["reason"], "help");
+}
+
 }  // namespace
 }  // namespace diag::testing
