@@ -500,22 +500,35 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
 
 }  // namespace
 
+Status check_deny_syntax(const std::vector<RawDeny>& written) {
+    if (written.size() + builtin_denies().size() > policy::kMaxDenyEntries) {
+        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
+                                                         " deny entries");
+    }
+    for (const auto& w : written) {
+        if (w.path.empty() || w.path[0] != '/') {
+            return make_error(ErrorCode::kPolicyInvalid, w.origin + ": deny entry '" + w.path + "' is not absolute");
+        }
+        for (const auto& c : util::split_path(w.path)) {
+            if (c == "." || c == "..") {
+                return make_error(ErrorCode::kPolicyInvalid,
+                                  w.origin + ": deny entry '" + w.path + "' contains '.' or '..'");
+            }
+        }
+    }
+    return ok_status();
+}
+
 Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
+    DIAG_TRY(check_deny_syntax(raw));
     Deny deny;
     DIAG_TRY_ASSIGN(const auto mounts, read_mounts());
     std::vector<RawDeny> all = raw;
     for (const auto& b : builtin_denies()) {
         all.push_back({b, "built-in"});
     }
-    if (all.size() > policy::kMaxDenyEntries) {
-        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
-                                                         " deny entries");
-    }
     std::map<std::string, std::string> canonical_prefixes;
     for (const auto& r : all) {
-        if (r.path.empty() || r.path[0] != '/') {
-            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' is not absolute");
-        }
         // A backslash in a written entry is an ordinary character (systemd escapes "-" as \x2d in
         // unit and credential names): escaped here, so only * ? [ are wildcards.
         std::string escaped;
@@ -523,12 +536,6 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
             escaped += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
         }
         const auto comps = util::split_path(escaped);
-        for (const auto& c : comps) {
-            if (c == "." || c == "..") {
-                return make_error(ErrorCode::kPolicyInvalid,
-                                  r.origin + ": deny entry '" + r.path + "' contains '.' or '..'");
-            }
-        }
         const std::string written = util::join_path(comps);
         // Only the built-in entries: a policy that names /dev/mem itself gets the full walk.
         const bool guarded = r.origin == "built-in" && raw_io_device(written);

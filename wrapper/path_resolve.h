@@ -29,6 +29,11 @@ inline constexpr size_t kMaxMountTableBytes = 256u << 20;  // /proc/self/mountin
 
 using RawDeny = policy::DenyWritten;
 
+// The checks of deny entries as written that need no file system: absolute, no '.' or '..'
+// component, at most policy::kMaxDenyEntries with the built-in ones. build_deny runs them first;
+// the build-time policy check runs only them. Errors: kPolicyInvalid.
+[[nodiscard]] Status check_deny_syntax(const std::vector<RawDeny>& written);
+
 // Canonicalizes deny entries: the entry as written, its canonical form (symlinks in the glob-free
 // prefix resolved), every existing glob match resolved, bind-mount aliases from
 // /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid.

@@ -769,7 +769,7 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
         }
     }
     if (opts.syntax_only) {
-        DIAG_TRY(check_deny_syntax(p.deny_written));
+        DIAG_TRY(path_resolve::check_deny_syntax(p.deny_written));
     } else if (opts.build_deny) {
         DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(p.deny_written));
     }
@@ -778,28 +778,6 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
 }
 
 }  // namespace
-
-// The same tests and messages as the first steps of path_resolve::build_deny.
-// TODO(#11): let build_deny call this instead of repeating it (path_resolve is being changed on
-// another branch now).
-Status check_deny_syntax(const std::vector<policy::DenyWritten>& written) {
-    if (written.size() + path_resolve::builtin_denies().size() > policy::kMaxDenyEntries) {
-        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
-                                                         " deny entries");
-    }
-    for (const auto& w : written) {
-        if (w.path.empty() || w.path[0] != '/') {
-            return make_error(ErrorCode::kPolicyInvalid, w.origin + ": deny entry '" + w.path + "' is not absolute");
-        }
-        for (const auto& c : util::split_path(w.path)) {
-            if (c == "." || c == "..") {
-                return make_error(ErrorCode::kPolicyInvalid,
-                                  w.origin + ": deny entry '" + w.path + "' contains '.' or '..'");
-            }
-        }
-    }
-    return ok_status();
-}
 
 Result<Policy> load_from_string(const std::string& text, const std::string& name, const Options& opts) {
     Accum acc;

@@ -28,18 +28,14 @@ struct Options {
     // The build-time check (`diag-wrapper --check --build`): validate what the files say, not
     // where they are, so it runs as an unprivileged build user on files in a build tree. Files and
     // directories are opened without the ownership and mode checks; deny entries get only the
-    // checks that need no file system (check_deny_syntax), never build_deny against this machine.
+    // checks that need no file system (path_resolve::check_deny_syntax), never build_deny
+    // against this machine.
     // Such a Policy is printed, never enforced: the request path never sets this.
     bool syntax_only = false;
     // With syntax_only: the drop-in directories to read instead of settings.include (which names
     // where the files will be on the host, not where the build has them).
     std::optional<std::vector<std::string>> include;
 };
-
-// The checks of a deny entry that need no file system: absolute, no '.' or '..' component, and
-// no more entries (with the built-in ones) than policy::kMaxDenyEntries. Errors: kPolicyInvalid,
-// naming the entry's origin (file:line).
-[[nodiscard]] Status check_deny_syntax(const std::vector<policy::DenyWritten>& written);
 
 // Finds the executable for `c` through `search_path` and pins it (exe_path, dev, ino), or sets
 // c.unavailable. Called only for the command about to run (and for all of them by --check and

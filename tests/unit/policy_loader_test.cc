@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/helpers/privilege.h"
+#include "wrapper/path_resolve.h"
 
 namespace diag::policy_loader {
 namespace {
@@ -330,7 +331,7 @@ TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.path);
-        auto st = check_deny_syntax({{c.path, "p.toml:3"}});
+        auto st = path_resolve::check_deny_syntax({{c.path, "p.toml:3"}});
         if (c.error == nullptr) {
             EXPECT_TRUE(st.ok()) << st.error().msg;
         } else {
@@ -340,7 +341,7 @@ TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
         }
     }
     std::vector<policy::DenyWritten> many(policy::kMaxDenyEntries, {"/x", "p.toml:1"});
-    EXPECT_FALSE(check_deny_syntax(many).ok());
+    EXPECT_FALSE(path_resolve::check_deny_syntax(many).ok());
 }
 
 }  // namespace
