@@ -37,6 +37,17 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
         index.names[key].insert(name);
         index.nlink[key] = st.st_nlink;
     };
+    // A denied directory not scanned whole: multiply-linked files on its device, and on the
+    // device of every file system mounted below it (which the scan may not have reached), cannot
+    // be cleared.
+    auto unverify = [&index, &deny](const std::string& root, dev_t dev) {
+        index.unverified.emplace_back(root, dev);
+        for (const auto& [point, point_dev] : deny.mount_points) {
+            if (point != root && util::path_within(point, root)) {
+                index.unverified.emplace_back(point, point_dev);
+            }
+        }
+    };
     size_t total = kMaxHardlinkScan;
     for (const auto& object : deny.objects) {
         const std::string& root = object.second;
@@ -63,7 +74,7 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
         const sys::UniqueFd top(::open(root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         struct stat tst {};
         if (!top.valid() || ::fstat(top.get(), &tst) != 0 || tst.st_dev != rst.st_dev || tst.st_ino != rst.st_ino) {
-            index.unverified.emplace_back(root, rst.st_dev);  // changed since the lstat: not seen
+            unverify(root, rst.st_dev);  // changed since the lstat: not seen
             continue;
         }
         tree_walk::Options opts;
@@ -78,7 +89,7 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
                         }));
         total -= std::min(total, o.entries);
         if (o.end != tree_walk::End::kComplete) {
-            index.unverified.emplace_back(root, rst.st_dev);
+            unverify(root, rst.st_dev);
         }
     }
     for (const auto& u : deny.unexpanded) {

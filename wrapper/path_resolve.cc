@@ -523,6 +523,11 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     DIAG_TRY(check_deny_syntax(raw));
     Deny deny;
     DIAG_TRY_ASSIGN(const auto mounts, read_mounts());
+    for (const auto& m : mounts) {
+        if (const dev_t dev = mount_device(m); dev != 0) {
+            deny.mount_points.emplace_back(m.point, dev);
+        }
+    }
     std::vector<RawDeny> all = raw;
     for (const auto& b : builtin_denies()) {
         all.push_back({b, "built-in"});

@@ -134,6 +134,9 @@ struct Deny {
     std::vector<DenyGlob> globs;                        // entries whose pattern has glob characters
     // Directories a glob deny entry could not look into (unreadable): (dir, device).
     std::vector<std::pair<std::string, dev_t>> unexpanded;
+    // Every mount point and its device (/proc/self/mountinfo when the list was built): a scan
+    // that could not finish a denied directory cannot vouch for file systems mounted below it.
+    std::vector<std::pair<std::string, dev_t>> mount_points;
     // Scanned on first need, at most once per request (a cache, not policy).
     mutable std::optional<LinkIndex> link_index;
     // Directories listed while expanding the deny globs, by the path they were listed at: the

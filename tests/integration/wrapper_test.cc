@@ -467,6 +467,34 @@ TEST_F(UnseenMatch, HardLinkOnAnotherFileSystemBelowAHiddenDirectory) {
     EXPECT_DENIED(r, "path-denied");
 }
 
+// Review of the fd-relative walker: the index of links below a denied directory that it cannot
+// finish (here: a directory in it nobody may read) cleared the device of every file system
+// mounted below it, though it never reached them. A second name of the secret on that file
+// system, outside the denied paths, was served.
+TEST_F(UnseenMatch, HardLinkOnAFileSystemMountedBelowAnUnfinishedDeniedDirectory) {
+    std::filesystem::create_directories(dir_ + "/fs");
+    if (!mount_or_skip("tmpfs", dir_ + "/fs", "tmpfs", 0, "mode=755,size=1m")) {
+        GTEST_SKIP() << "tmpfs mount not permitted here";
+    }
+    std::filesystem::create_directories(dir_ + "/fs/priv");
+    std::filesystem::create_directories(dir_ + "/fs/pub");
+    write(dir_ + "/fs/priv/secret", canary_ + "\n", 0644);
+    ASSERT_EQ(::link((dir_ + "/fs/priv/secret").c_str(), (dir_ + "/fs/pub/backup").c_str()), 0);
+    // dir_/secret (denied) shows the private half, behind a directory nobody can read; the
+    // public half is shown elsewhere.
+    std::filesystem::create_directories(dir_ + "/secret/mnt");
+    std::filesystem::create_directories(dir_ + "/pubmnt");
+    ASSERT_TRUE(mount_or_skip(dir_ + "/fs/priv", dir_ + "/secret/mnt", nullptr, MS_BIND, nullptr));
+    ASSERT_TRUE(mount_or_skip(dir_ + "/fs/pub", dir_ + "/pubmnt", nullptr, MS_BIND, nullptr));
+    ::chmod((dir_ + "/fs/priv").c_str(), 0700);
+    for (const std::string& req : {"cat " + dir_ + "/pubmnt/backup", "grep -r CANARY " + dir_ + "/pubmnt"}) {
+        SCOPED_TRACE(req);
+        auto r = as_nobody(dir_ + "/nothing-else", req);
+        EXPECT_EQ(r.out.find(canary_), std::string::npos);
+        EXPECT_EQ(r.exit_code, 126) << r.err;
+    }
+}
+
 // Third review: a bind mount whose source is a hidden denied directory (the mount point itself is
 // not denied by name). The mount table's root field says what it shows.
 TEST_F(UnseenMatch, BindMountWhoseSourceIsAHiddenMatch) {
