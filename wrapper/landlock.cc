@@ -14,6 +14,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "wrapper/deadline.h"
 #include "wrapper/path_resolve.h"
 #include "wrapper/util.h"
 
@@ -52,6 +53,11 @@ struct __attribute__((packed)) PathBeneathAttr {
 
 // Kernel memory is the limit on rules; this bound only stops a pathological tree from eating time.
 constexpr size_t kMaxRules = 100000;
+// Entries of one directory walked for rules. The directories walked are the ancestors of deny
+// entries, some of them other accounts' (a home matched by /home/*/.ssh); one that holds more is
+// one such account filling it to push every request past kMaxRules. Its entries past the bound get
+// no rule: unreadable to the child, so only what that directory holds is lost, not the request.
+constexpr size_t kMaxEntriesPerDir = 10000;
 
 class Builder {
   public:
@@ -92,8 +98,22 @@ class Builder {
         const path_resolve::DenyScope scope(deny_, dir, skip_guarded_);
         // Listed already by the deny-glob expansion (Deny::listings): only the names are reused;
         // each is opened below this dirfd and checked as if just read.
+        size_t seen = 0;
+        // False once this directory has had its share of entries (the rest get no rule).
+        auto take = [&]() -> Result<bool> {
+            DIAG_TRY(deadline::check("building the Landlock rules"));
+            if (++seen > kMaxEntriesPerDir) {
+                cut_short_.push_back(dir);
+                return false;
+            }
+            return true;
+        };
         if (auto it = deny_.listings.find(dir); it != deny_.listings.end()) {
             for (const auto& [name, type] : it->second) {
+                DIAG_TRY_ASSIGN(const bool more, take());
+                if (!more) {
+                    break;
+                }
                 if (type != DT_LNK) {
                     DIAG_TRY(entry(scope, dir, dirfd, name));
                 }
@@ -112,7 +132,18 @@ class Builder {
         Status st = ok_status();
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;
-            if (name == "." || name == ".." || e->d_type == DT_LNK) {
+            if (name == "." || name == "..") {
+                continue;
+            }
+            auto more = take();
+            if (!more.ok()) {
+                st = std::move(more).error();
+                break;
+            }
+            if (!*more) {
+                break;
+            }
+            if (e->d_type == DT_LNK) {
                 continue;  // symlinks get no rule: their target's own path decides
             }
             st = entry(scope, dir, dirfd, name);
@@ -125,6 +156,7 @@ class Builder {
     }
 
     size_t rules() const { return rules_; }
+    std::vector<std::string>& cut_short() { return cut_short_; }
 
   private:
     // `name` in `dir` (open as dirfd). Its full path is spelled out only where it is used: for
@@ -162,6 +194,7 @@ class Builder {
     uint64_t read_dir_;
     bool skip_guarded_;
     size_t rules_ = 0;
+    std::vector<std::string> cut_short_;
 };
 
 // True when the child could hold CAP_SYS_RAWIO after exec: root (exec grants it), or the
@@ -247,6 +280,7 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
         DIAG_TRY(b.add(f.get(), kFsExecute | kFsReadFile, p));
     }
     rs.rules = b.rules();
+    rs.cut_short = std::move(b.cut_short());
     return rs;
 }
 

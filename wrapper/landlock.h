@@ -26,6 +26,9 @@ struct Ruleset {
     size_t rules = 0;
     uint64_t handled_fs = 0;
     bool raw_io_by_kernel = false;  // /dev/mem & co. left to their driver's CAP_SYS_RAWIO check
+    // Directories with more entries than one directory may have rules for: the entries past the
+    // bound are unreadable to the child (recorded).
+    std::vector<std::string> cut_short;
 };
 
 // Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its

@@ -36,6 +36,7 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
         index.inodes.emplace(key, name);
         index.names[key].insert(name);
         index.nlink[key] = st.st_nlink;
+        index.owner[key] = st.st_uid;
     };
     // A denied directory not scanned whole: multiply-linked files on its device, and on the
     // device of every file system mounted below it (which the scan may not have reached), cannot
@@ -151,16 +152,22 @@ Status check_tree(const Deny& deny, const Resolved& r, ScanBudget& budget) {
                                                                 }));
     DIAG_TRY(failed);
     budget.tree_entries -= std::min(budget.tree_entries, o.entries);
+    // Names another account chose: escaped (control bytes, invalid UTF-8), and of a deep path
+    // only its end, which says where (the whole can be tens of kilobytes).
+    constexpr size_t kShownTail = 400;
+    const bool cut = o.where.size() > kShownTail;
+    const std::string where = (cut ? "..." : "") +
+                              util::printable(cut ? o.where.substr(o.where.size() - kShownTail) : o.where, 4 * kShownTail);
     switch (o.end) {
         case tree_walk::End::kComplete:
             return ok_status();
         case tree_walk::End::kFound:
-            return diag::deny("path-tree-denied", shown + ": " + o.where + ": " + found);
+            return diag::deny("path-tree-denied", shown + ": " + where + ": " + util::printable(found, 400));
         case tree_walk::End::kUnreadable:
-            return diag::deny("path-tree-denied", shown + ": " + o.where + " cannot be read (" + std::strerror(o.err) +
+            return diag::deny("path-tree-denied", shown + ": " + where + " cannot be read (" + std::strerror(o.err) +
                                                       "), so it cannot be checked for hard links of denied files");
         case tree_walk::End::kTooDeep:
-            return diag::deny("path-tree-denied", shown + ": " + o.where + " is more than " +
+            return diag::deny("path-tree-denied", shown + ": " + where + " is more than " +
                                                       std::to_string(tree_walk::kMaxDepth) +
                                                       " levels deep, too deep to check for hard links of denied files");
         case tree_walk::End::kTooLarge:
@@ -180,6 +187,14 @@ bool is_pseudo_fs_path(const std::string& p) { return util::path_within(p, "/pro
 Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
     DIAG_TRY_ASSIGN(const LinkIndex* index, denied_links(deny));
     for (const auto& entry : index->names) {
+        // Only root's files stop every request. Another account can link a file it owns (or may
+        // read and write: fs.protected_hardlinks) wherever it likes, before or after this check,
+        // so refusing every request for such a link protects nothing from that account and would
+        // let it stop the wrapper for everyone. Its other names are still refused where an
+        // argument or a tree operand reaches them (denied_link, check_tree).
+        if (index->owner.at(entry.first) != 0) {
+            continue;
+        }
         const auto& names = entry.second;
         const nlink_t links = index->nlink.at(entry.first);
         const bool inside_unverified = std::any_of(

@@ -31,6 +31,33 @@ using policy::DenyEntry;
 using policy::DenyGlob;
 
 
+// Whether the symlinks on the way to `path` (a glob match: its components come from directory
+// listings, some of them another account's) may decide what the match denies. A symlink another
+// account owns could point anywhere: `~/.ssh -> /` would deny every path to every request. So
+// one owned by a user other than root counts only when that user also owns what it points to
+// (`~/.ssh -> ~/dotfiles/ssh`); otherwise only the match's own name stays denied, by the pattern.
+bool symlinks_trusted(const std::string& path) {
+    std::string here;
+    for (const auto& c : util::split_path(path)) {
+        here += "/" + c;
+        struct stat lst {};
+        if (::lstat(here.c_str(), &lst) != 0) {
+            return true;  // the rest does not exist (or cannot be seen): nothing to follow
+        }
+        if (!S_ISLNK(lst.st_mode) || lst.st_uid == 0) {
+            continue;
+        }
+        struct stat tst {};
+        if (::stat(here.c_str(), &tst) != 0) {
+            return true;  // dangling: the name is all there is
+        }
+        if (tst.st_uid != lst.st_uid) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Longest existing prefix resolved with realpath(3), the rest appended lexically.
 std::string canonicalize_lenient(const std::string& path) {
     auto comps = util::split_path(path);
@@ -578,7 +605,11 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         Unseen unseen{{}, deny.unexpanded, mounts, deny.listings};
         DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, unseen, scanned, r));
         for (const auto& m : matches) {
-            add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
+            // The match's name is denied by the pattern itself; its object is pinned (and its
+            // bind mounts and hard links denied) only through symlinks we can trust.
+            if (symlinks_trusted(m)) {
+                add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
+            }
         }
         for (const auto& p : unseen.patterns) {
             add_deny_entry(deny, p, r.origin + " (where this user cannot look)", guarded);
@@ -669,6 +700,9 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
                           hit_pattern);
     };
 
+    // The depth at which a literal "self"/"thread-self" was kept under /proc (0: none on the way).
+    size_t self_depth = 0;
+    std::string last_self;
     while (!todo.empty()) {
         // The components to walk grow with every symlink another account points at a deep tree.
         DIAG_TRY(deadline::check("resolving a path argument"));
@@ -678,6 +712,12 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
             continue;
         }
         if (comp == "..") {
+            if (self_depth != 0 && canon.depth() == self_depth) {
+                // Leaving a literal /proc/self or /proc/thread-self by "..": the real parent is the
+                // wrapper's /proc/PID (or its task directory) while the name we track goes back to
+                // /proc (or to /), so name and object would part ways. Nothing needs this.
+                return diag::deny("path-magic-link", shown + ": '..' out of /proc/" + last_self + " is not followed");
+            }
             if (canon.depth() > 0) {
                 sys::UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
                 if (!up.valid()) {
@@ -727,6 +767,8 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
                 }
                 cur = std::move(self);
                 canon.push(comp);
+                self_depth = canon.depth();
+                last_self = comp;
                 continue;
             }
             if (target.empty() || target[0] == '/' || target.find(':') != std::string::npos) {
@@ -742,6 +784,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
         todo.insert(todo.begin(), tcomps.begin(), tcomps.end());
         if (!target.empty() && target[0] == '/') {
             canon.reset();
+            self_depth = 0;
             cur = sys::UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
             if (!cur.valid()) {
                 return sys_error(ErrorCode::kInternal, "open(/)", errno);

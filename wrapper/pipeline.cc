@@ -319,6 +319,9 @@ Result<Confinement> confine(const policy::Policy& policy, const policy::Command&
         }
         DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held));
         ll["rules"] = c.landlock.rules;
+        if (!c.landlock.cut_short.empty()) {
+            ll["dirs_cut_short"] = c.landlock.cut_short;
+        }
         ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }
     ll["enforced"] = abi >= landlock::kMinAbi;

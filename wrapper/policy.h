@@ -113,6 +113,7 @@ struct LinkIndex {
     std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
     std::map<std::pair<dev_t, ino_t>, std::set<std::string>> names;  // its names under denied paths
     std::map<std::pair<dev_t, ino_t>, nlink_t> nlink;
+    std::map<std::pair<dev_t, ino_t>, uid_t> owner;
     // Denied directories not fully scanned (unreadable to us, or the bound was reached), with the
     // device they are on: a multiply-linked file on that device may be one of theirs.
     std::vector<std::pair<std::string, dev_t>> unverified;

@@ -114,5 +114,34 @@ TEST_F(LandlockWalk, ASymlinkThatBecameADirectoryIsNotGranted) {
     EXPECT_EQ(readable_in_child(*rs, {d_ + "/public", d_ + "/was_link/inner"}), 0b01);
 }
 
+// Review finding: the walk gives every entry of a directory on the way to a deny entry a rule of
+// its own, and such a directory may be another account's (a home, matched by /home/*/.ssh).
+// Filled past the rule bound, it failed every request on the host. Now the entries past the
+// per-directory bound get no rule (unreadable to the child) and the request goes on.
+TEST_F(LandlockWalk, ADirectoryFilledPastItsBoundLosesOnlyItsOwnEntries) {
+    const std::string home = d_ + "/home";
+    fs::create_directories(home + "/.ssh");
+    put(home + "/.ssh/id", "CANARY");
+    put(home + "/f", "x");
+    auto before = path_resolve::build_deny({{d_ + "/*/.ssh", "test"}});
+    ASSERT_TRUE(before.ok()) << before.error().msg;
+    auto baseline = build(*before, {});
+    ASSERT_TRUE(baseline.ok()) << baseline.error().msg;
+    // Hard links: one inode, many names; as cheap as entries get.
+    constexpr int kFill = 10050;
+    for (int i = 0; i < kFill; ++i) {
+        ASSERT_EQ(::link((home + "/f").c_str(), (home + "/l" + std::to_string(i)).c_str()), 0);
+    }
+    auto dn = path_resolve::build_deny({{d_ + "/*/.ssh", "test"}});
+    ASSERT_TRUE(dn.ok()) << dn.error().msg;
+    auto rs = build(*dn, {});
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    EXPECT_EQ(rs->cut_short, std::vector<std::string>{home});
+    EXPECT_TRUE(baseline->cut_short.empty());
+    EXPECT_LE(rs->rules, baseline->rules + 10000);  // the bound, not one rule per entry
+    // Outside that directory nothing changes; inside it the denied entry stays denied.
+    EXPECT_EQ(readable_in_child(*rs, {d_ + "/public", home + "/.ssh/id"}), 0b01);
+}
+
 }  // namespace
 }  // namespace diag::landlock

@@ -113,6 +113,12 @@ TEST_F(PathResolve, DeniesEveryRouteToTheSecret) {
         {"/proc/self/task/" + std::to_string(::getpid()) + "/environ", "path-denied"},
         {"/proc/self/mem", "path-denied"},
         {"/proc/thread-self/environ", "path-denied"},
+        // Review finding: ".." out of a literal thread-self walked the real parent (the wrapper's
+        // task directory, then its /proc/PID) while the tracked name went back to "/": the
+        // wrapper's own environ was checked as "/environ" and handed over.
+        {"/proc/thread-self/../../environ", "path-magic-link"},
+        {"/proc/thread-self/../../mem", "path-magic-link"},
+        {"/proc/self/../self/environ", "path-magic-link"},
         {d_ + "/keys/host_ed25519_key", "path-denied"},          // glob entry
         {d_ + "/pub/keylink", "path-denied"},
         {d_ + "/pub/loop", "path-not-found"},
