@@ -139,6 +139,16 @@ inline std::vector<pid_t> pids_with(const std::string& token) {
 }
 
 // A root-owned sandbox directory with a policy, canary secrets and an audit file.
+// One rule, `cat` of up to 32 path arguments: for tests about paths rather than commands.
+inline constexpr const char* kCatRule = R"toml(
+[command.cat]
+match = ["cat"]
+description = "Print files"
+[[command.cat.positional]]
+type = "path"
+max = 32
+)toml";
+
 class WrapperFixture : public ::testing::Test {
   protected:
     void SetUp() override {

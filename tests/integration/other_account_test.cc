@@ -16,15 +16,6 @@ namespace {
 
 constexpr uid_t kOther = 4243;
 
-const char* kCat = R"toml(
-[command.cat]
-match = ["cat"]
-description = "Print files"
-[[command.cat.positional]]
-type = "path"
-max = 4
-)toml";
-
 class OtherAccount : public WrapperFixture {
   protected:
     void SetUp() override {
@@ -35,7 +26,7 @@ class OtherAccount : public WrapperFixture {
         home_ = dir_ + "/home/atk";
         std::filesystem::create_directories(home_);
         ASSERT_EQ(::chown(home_.c_str(), kOther, kOther), 0);
-        policy_ = write_policy(policy(kCat, ", \"" + dir_ + "/home/*/.ssh\""));
+        policy_ = write_policy(policy(kCatRule, ", \"" + dir_ + "/home/*/.ssh\""));
     }
 
     // Runs `step` as the other account in a child; true when it returned true.
