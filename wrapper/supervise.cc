@@ -40,6 +40,17 @@ struct WireFailure {
 // mask it found when it goes, after discarding a SIGPIPE the relay caused: unblocked with its
 // default action it would kill the caller before the end record (the wrapper ignores SIGPIPE, but
 // run() does not rely on its caller for that).
+// The first terminating signal already queued on `sigfd` (read off it), or 0.
+int pending_terminating_signal(int sigfd) {
+    signalfd_siginfo si{};
+    while (::read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        if (si.ssi_signo != SIGCHLD) {
+            return static_cast<int>(si.ssi_signo);
+        }
+    }
+    return 0;
+}
+
 class SignalScope {
   public:
     SignalScope() {
@@ -409,6 +420,12 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
     sys::UniqueFd sigfd(::signalfd(-1, &signals.events(), SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sigfd.valid()) {
         return sys_error(ErrorCode::kExecFailed, "signalfd", errno);
+    }
+    // A hang-up or termination that arrived while the request was decided (held since then):
+    // the client or an operator is gone already, so the command does not start at all.
+    if (const int pending = pending_terminating_signal(sigfd.get()); pending != 0) {
+        return make_error(ErrorCode::kExecFailed, std::string("not started: the wrapper received SIG") +
+                                                      ::sigabbrev_np(pending) + " before the command started");
     }
     // The child shares our memory and we sleep until it has exec'd or exited (CLONE_VM |
     // CLONE_VFORK, as posix_spawn does): no page tables copied, no copy-on-write faults on either

@@ -179,13 +179,19 @@ Status hold_terminating_signals() {
     if (::sigaction(SIGPIPE, &ignore, nullptr) != 0) {
         return sys_error(ErrorCode::kInternal, "sigaction(SIGPIPE, SIG_IGN)", errno);
     }
+    // Every asynchronous signal, not only the four that mean "go away": SIGUSR1, SIGALRM and the
+    // real-time signals end a process by default too, and SIGTSTP/SIGTTIN/SIGTTOU stop it, and
+    // any process of the same uid may send them (the command itself, on kernels whose Landlock
+    // cannot scope signals). Only the supervisor's signalfd reads the terminating ones; the rest
+    // stay pending, harmless. The signals a fault raises stay unblocked (blocking them turns a
+    // crash into a hang or an undefined state); SIGKILL and SIGSTOP cannot be blocked.
     sigset_t held;
-    ::sigemptyset(&held);
-    for (const int s : kTerminatingSignals) {
-        ::sigaddset(&held, s);
+    ::sigfillset(&held);
+    for (const int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) {
+        ::sigdelset(&held, s);
     }
     if (::sigprocmask(SIG_BLOCK, &held, nullptr) != 0) {
-        return sys_error(ErrorCode::kInternal, "sigprocmask(SIG_BLOCK, terminating signals)", errno);
+        return sys_error(ErrorCode::kInternal, "sigprocmask(SIG_BLOCK, asynchronous signals)", errno);
     }
     return ok_status();
 }

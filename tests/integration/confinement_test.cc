@@ -961,6 +961,36 @@ TEST_F(Confinement, WrapperTerminatedBySighupOrSigtermTakesTheChildWithIt) {
     }
 }
 
+// Review finding: only HUP/TERM/INT/QUIT were held, so SIGUSR1 (or SIGALRM, a real-time
+// signal...) from any process of the same uid, or from the command itself where Landlock cannot
+// scope signals (ABI < 6), killed the wrapper: a decision record without an end record, and a
+// grandchild left running. The wrapper now holds every asynchronous signal; the command runs on to
+// its own timeout and the end record is written.
+TEST_F(Confinement, OtherSignalsToTheWrapperNeitherKillItNorLoseTheEndRecord) {
+    const auto p = policy_with(rule("sleeper1s", {"sleep-forever", token_}, "timeout = \"1s\"\n"));
+    const pid_t wrapper = start_wrapper(p, "sleeper1s");
+    ASSERT_GT(wrapper, 0);
+    if (!wait_until([&] { return !pids_with(token_).empty(); }, 5000)) {
+        ::kill(wrapper, SIGKILL);
+        ::waitpid(wrapper, nullptr, 0);
+        FAIL() << "the probe never started";
+    }
+    for (const int sig : {SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN, SIGTSTP}) {
+        ASSERT_EQ(::kill(wrapper, sig), 0);
+    }
+    int status = 0;
+    if (!wait_until([&] { return ::waitpid(wrapper, &status, WNOHANG) == wrapper; }, 8000)) {
+        ::kill(wrapper, SIGKILL);
+        ::waitpid(wrapper, &status, 0);
+        FAIL() << "the wrapper did not end at the command's timeout";
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 137) << "status " << status;
+    const auto end = last_record("end");
+    ASSERT_FALSE(end.is_null()) << "no end record";
+    EXPECT_EQ(end["diag"]["result"]["timed_out"], true) << end.dump();
+    EXPECT_EQ(pids_with(token_), std::vector<pid_t>{});
+}
+
 // ------------------------------------------------------------------ seccomp
 
 struct SyscallCase {

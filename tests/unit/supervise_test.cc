@@ -225,5 +225,30 @@ TEST(Supervise, ClientThatNoLongerReadsEndsTheRequestAndTheCallerLives) {
     EXPECT_EQ(pids_with(token), std::vector<pid_t>{}) << "the command survived";
 }
 
+// A hang-up that arrived while the request was decided (the wrapper holds it from the start) is
+// already pending when the supervisor begins: the command must not start at all.
+TEST(Supervise, ATerminatingSignalPendingBeforeTheStartKeepsTheCommandFromStarting) {
+    sigset_t term;
+    ::sigemptyset(&term);
+    ::sigaddset(&term, SIGHUP);
+    sigset_t old;
+    ASSERT_EQ(::sigprocmask(SIG_BLOCK, &term, &old), 0);
+    ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+    std::atomic<bool> ran{false};
+    auto r = run([&]() -> ChildFailure {
+        ran = true;  // the child shares our memory until exec (CLONE_VM)
+        return {"test", 0};
+    }, {10000, 1 << 20});
+    sigset_t pending;
+    ::sigpending(&pending);
+    const bool still_pending = ::sigismember(&pending, SIGHUP) == 1;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().msg.find("not started"), std::string::npos) << r.error().msg;
+    EXPECT_NE(r.error().msg.find("SIGHUP"), std::string::npos) << r.error().msg;
+    EXPECT_FALSE(ran.load());
+    EXPECT_FALSE(still_pending) << "the signal was read off, not left to kill the caller";
+}
+
 }  // namespace
 }  // namespace diag::supervise
