@@ -12,7 +12,8 @@
 # can set User or IdentitiesOnly first. Keys offered: the diag IdentityFile first; then the
 # IdentityFile of any later block that also matches the host (IdentityFile adds up across blocks,
 # e.g. one in `Host *`; the module warns about that case); never another key of an ssh-agent
-# (IdentitiesOnly yes).
+# (IdentitiesOnly yes). programs.ssh.extraOptionOverrides and includes come before every block:
+# overrides that decide the connection are refused, includes get a warning (ADR 0010).
 #
 # Works with home-manager's `programs.ssh.matchBlocks` (up to 25.11) and `programs.ssh.settings`
 # (26.05 and later, where matchBlocks is a deprecated alias); the option present is used.
@@ -34,6 +35,9 @@ let
     concatStringsSep
     filter
     attrNames
+    elem
+    toLower
+    hasInfix
     ;
 
   cfg = config.programs.diag-client;
@@ -50,6 +54,38 @@ let
       star = (blocks."*" or { data = { }; }).data;
     in
     (star.IdentityFile or star.identityFile or null) != null && (star.IdentityFile or star.identityFile or [ ]) != [ ];
+
+  # programs.ssh.extraOptionOverrides are written before every block, and ssh keeps the first
+  # value it obtains, so any of these would decide for the fleet hosts instead of the diag block:
+  # who logs in, with which key, to which address, through which proxy or multiplexed connection,
+  # and what runs locally or remotely.
+  decidingOptions = [
+    "user"
+    "identityfile"
+    "identitiesonly"
+    "identityagent"
+    "certificatefile"
+    "pkcs11provider"
+    "securitykeyprovider"
+    "hostname"
+    "port"
+    "proxycommand"
+    "proxyjump"
+    "proxyusefdpass"
+    "remotecommand"
+    "localcommand"
+    "permitlocalcommand"
+    "include"
+    "match"
+    "host"
+  ];
+  overrides = config.programs.ssh.extraOptionOverrides or { };
+  # A ControlPath is harmless when it names the remote user (%r, or %C, which hashes it in): the
+  # diag connection then never reuses a master connection of the personal account.
+  sharedControlPath =
+    n: v: toLower n == "controlpath" && !(elem (toString v) [ "none" ]) && !(hasInfix "%r" (toString v)) && !(hasInfix "%C" (toString v));
+  decidingOverrides = filter (n: elem (toLower n) decidingOptions || sharedControlPath n overrides.${n}) (attrNames overrides);
+  includes = config.programs.ssh.includes or [ ];
 in
 {
   _class = "homeManager";
@@ -87,7 +123,19 @@ in
   config = mkIf cfg.enable (mkMerge [
     { programs.ssh.enable = true; }
     {
-      warnings = optional starIdentity ''
+      assertions = [
+        {
+          assertion = decidingOverrides == [ ];
+          message = "programs.diag-client: programs.ssh.extraOptionOverrides sets ${concatStringsSep ", " decidingOverrides}; home-manager writes those before every Host block and ssh keeps the first value, so they would decide for ${hostLine} instead of the diag block (user ${cfg.user}, the diag key only). Set them in a block of their own (e.g. `Host * ${concatStringsSep " " (map (h: "!" + h) cfg.hosts)}`; a ControlPath is fine when it holds %C or %r).";
+        }
+      ];
+      warnings = optional (includes != [ ]) ''
+        programs.diag-client: programs.ssh.includes (${concatStringsSep " " includes}) is written before every
+        Host block, so a block in an included file that matches ${hostLine} comes before the diag block and
+        decides User, IdentityFile, ProxyCommand and the rest for it. Nothing at evaluation time can read
+        those files: check with `ssh -G <fleet host>` that user is ${cfg.user} and the diag key comes first.
+      ''
+      ++ optional starIdentity ''
         programs.diag-client: the `Host *` block sets IdentityFile, so ssh offers that key to ${hostLine}
         too, after the diag key (IdentityFile adds up across blocks). To offer only the diag key, set it
         in a block that excludes them, e.g. `Host * ${concatStringsSep " " (map (h: "!" + h) cfg.hosts)}`.

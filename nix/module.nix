@@ -29,6 +29,9 @@ let
     nameValuePair
     unique
     elem
+    splitString
+    hasPrefix
+    foldl'
     ;
 
   cfg = config.services.diag-wrapper;
@@ -93,6 +96,12 @@ let
     in
     (e.text or null) != null || e.source != policyEtc.${n}.source
   ) (attrNames policyEtc);
+  # Any other file under /etc/diag-wrapper: a drop-in written straight through environment.etc
+  # would be loaded by the wrapper but never seen by the assertions or the build-time check.
+  foreignEtc = filter (n: hasPrefix "diag-wrapper/" n && !(policyEtc ? ${n})) (attrNames config.environment.etc);
+  # The include directories the host loads are the ones the build-time check reads (it passes
+  # --include with the build's copy of policy.d, and the loader then ignores settings.include).
+  policyInclude = cfg.policy.settings.include or [ ];
 
   # The authorized_keys lines this module writes; any other line for the account has neither
   # restrict nor the forced command.
@@ -105,17 +114,72 @@ let
   ) cfg.authorizedKeys;
   foreignKeys = filter (l: !(elem l keyLines)) userCfg.openssh.authorizedKeys.keys;
   keyFiles = userCfg.openssh.authorizedKeys.keyFiles or [ ];
+  # The key file sshd reads for the account, exactly as the openssh module generates it from
+  # users.users.<account>.openssh.authorizedKeys (sshd.nix authKeysFiles): a root-owned 0444 copy
+  # of this text. Anything else (mkForce of text or source, another mode or owner) replaces the keys.
+  keysEtcName = "ssh/authorized_keys.d/${cfg.user}";
+  keysEtc = config.environment.etc.${keysEtcName} or null;
+  # (sshd.nix's text is `KEYS\nKEYFILES\n`, and keyFiles are refused.)
+  keysEtcExpected = pkgs.writeText "${cfg.user}-authorized_keys" (
+    concatStringsSep "\n" userCfg.openssh.authorizedKeys.keys + "\n\n"
+  );
+  keysEtcReplaced =
+    if userCfg.openssh.authorizedKeys.keys == [ ] || keyFiles != [ ] then
+      # No keys: nixpkgs writes no file, so any is foreign. keyFiles: refused by the assertion above.
+      keyFiles == [ ] && keysEtc != null
+    else
+      keysEtc == null
+      || (keysEtc.text or null) != null
+      || keysEtc.source != keysEtcExpected
+      || (keysEtc.mode or "0444") != "0444"
+      || (keysEtc.user or "+0") != "+0"
+      || (keysEtc.group or "+0") != "+0";
 
-  # sshd's AllowUsers/AllowGroups/DenyUsers/DenyGroups, as far as settings holds them.
   sshdSettings = config.services.openssh.settings;
+  sshdExtra = config.services.openssh.extraConfig;
+  diagBlock = render.matchBlock {
+    inherit (cfg) user;
+    forceCommand = wrapper;
+  };
+  # sshd_config directives of extraConfig, in order: { key (lower case); args; }.
+  extraDirectives = render.sshdDirectives sshdExtra;
+  # What comes before the diag block: settings (rendered first) and extraConfig up to the block.
+  # Include and Match there would be read before it; Include anywhere names files the build
+  # never sees (ADR 0010).
+  settingsKeys = attrNames (lib.filterAttrs (_: v: v != null) sshdSettings);
+  earlySettings = filter (k: elem (render.toLower k) [ "include" "match" ]) settingsKeys;
+  beforeBlock = render.sshdDirectives (builtins.head (splitString diagBlock sshdExtra));
+  earlyMatch = map (d: "Match ${d.args}") (filter (d: d.key == "match") beforeBlock);
+  blockMissing = builtins.length (splitString diagBlock sshdExtra) < 2;
+  includes = map (d: "Include ${d.args}") (filter (d: d.key == "include") extraDirectives);
+
+  # sshd's AllowUsers/AllowGroups/DenyUsers/DenyGroups: settings, plus the lines of extraConfig
+  # in the global context (before any Match, or after `Match all`); those inside a conditional
+  # Match block apply to some connections only.
+  globalFilters = (foldl' (
+    st: d:
+    if d.key == "match" then
+      st // { global = render.toLower d.args == "all"; }
+    else if st.global && elem d.key [ "allowusers" "allowgroups" "denyusers" "denygroups" ] then
+      st // { ${d.key} = (st.${d.key} or [ ]) ++ d.words; }
+    else
+      st
+  ) { global = true; } extraDirectives);
+  filterOf =
+    name:
+    let
+      fromSettings = sshdSettings.${name} or null;
+      fromExtra = globalFilters.${render.toLower name} or null;
+    in
+    if fromSettings == null && fromExtra == null then null else (if fromSettings == null then [ ] else fromSettings) ++ (if fromExtra == null then [ ] else fromExtra);
   diagGroups = [ cfg.user ] ++ userCfg.extraGroups;
   shutOut = render.sshdShutsOut {
     user = cfg.user;
     groups = diagGroups;
-    allowUsers = sshdSettings.AllowUsers or null;
-    allowGroups = sshdSettings.AllowGroups or null;
-    denyUsers = sshdSettings.DenyUsers or null;
-    denyGroups = sshdSettings.DenyGroups or null;
+    allowUsers = filterOf "AllowUsers";
+    allowGroups = filterOf "AllowGroups";
+    denyUsers = filterOf "DenyUsers";
+    denyGroups = filterOf "DenyGroups";
   };
 
   # sops-nix decrypts every secret with this key. Where sops-nix is imported and the key is set,
@@ -140,8 +204,8 @@ let
         "--keys-file"
         render.authorizedKeysFile
       ]
-      ++ concatMap (a: [ "--addr" a ]) cfg.buildChecks.clientAddresses
-      ++ concatMap (p: [ "--lport" (toString p) ]) (config.services.openssh.ports or [ 22 ]);
+      # Local ports, addresses and routing domains come from the file's Port and ListenAddress lines.
+      ++ concatMap (a: [ "--addr" a ]) cfg.buildChecks.clientAddresses;
     wrapper =
       if buildRunsHost then wrapper else "${pkgs.buildPackages.callPackage ./package.nix { }}/bin/diag-wrapper";
     policyFiles = mapAttrs' (n: v: nameValuePair (lib.removePrefix "diag-wrapper/" n) v.source) policyEtc;
@@ -305,9 +369,11 @@ in
         default = true;
         description = ''
           Add two derivations to `system.checks`, so a bad configuration fails the build:
-          the real sshd on the final sshd_config must give the account the wrapper as
-          ForceCommand and none of forwarding, TTY, tunnel, user rc, keys command or another key
-          file, for each of `clientAddresses`; and `diag-wrapper --check --build` must accept the
+          the final sshd_config must have no Include and no Match before the account's block,
+          and the real sshd on it must give the account the wrapper as ForceCommand and none of
+          forwarding, TTY, tunnel, user rc, keys command, another key file, a CA, principals,
+          AcceptEnv or SetEnv, for each of `clientAddresses` and every port and listen address
+          of the file; and `diag-wrapper --check --build` must accept the
           rendered policy and drop-ins (errors are reported as file:line:col).
         '';
       };
@@ -405,10 +471,7 @@ in
       # first value it obtains from the Match blocks that apply, so an earlier block (say
       # `Match Address 192.0.2.0/24` with `PermitTTY yes`) would loosen the account. `Match all`
       # at its end puts the global lines that follow back in the global context.
-      services.openssh.extraConfig = mkOrder render.matchBlockOrder (render.matchBlock {
-        inherit (cfg) user;
-        forceCommand = wrapper;
-      });
+      services.openssh.extraConfig = mkOrder render.matchBlockOrder diagBlock;
 
       # What the order cannot promise (a block placed even earlier, settings rendered as Match
       # blocks by a future openssh module) the real sshd proves on the final file at build time.
@@ -448,8 +511,24 @@ in
           }): such a key logs in without restrict and without the forced command. Add keys only through services.diag-wrapper.authorizedKeys.";
         }
         {
+          assertion = earlySettings == [ ];
+          message = "services.diag-wrapper: services.openssh.settings sets ${concatStringsSep " and " earlySettings}: the openssh module writes settings before extraConfig, so it would come before the ${cfg.user} Match block, and sshd keeps the first value a matching block sets (an included file can hold Match blocks that loosen the account). Write Match blocks in services.openssh.extraConfig, and no Include.";
+        }
+        {
+          assertion = includes == [ ];
+          message = "services.diag-wrapper: services.openssh.extraConfig has ${concatStringsSep "; " includes}: the included files are not part of the build, so neither the build-time sshd check nor these assertions see what is dropped there later (before the ${cfg.user} block it is read first; after it, AcceptEnv adds up across blocks). Write the lines into extraConfig instead.";
+        }
+        {
+          assertion = earlyMatch == [ ];
+          message = "services.diag-wrapper: services.openssh.extraConfig has ${concatStringsSep "; " earlyMatch} before the ${cfg.user} Match block (an order below ${toString render.matchBlockOrder}); sshd keeps the first value a matching block sets, so it would decide for ${cfg.user}. Use a higher order (mkBefore, the default or mkAfter all come after the block).";
+        }
+        {
+          assertion = !blockMissing;
+          message = "services.diag-wrapper: the ${cfg.user} Match block is missing from services.openssh.extraConfig (replaced with mkForce?); without it sshd neither forces the wrapper nor restricts the account.";
+        }
+        {
           assertion = shutOut == [ ];
-          message = "services.diag-wrapper: services.openssh.settings shuts the ${cfg.user} account out: ${concatStringsSep "; " shutOut}. Add ${cfg.user} (or a group it is in) to AllowUsers/AllowGroups, or take it out of DenyUsers/DenyGroups.";
+          message = "services.diag-wrapper: services.openssh.settings or extraConfig (global lines) shuts the ${cfg.user} account out: ${concatStringsSep "; " shutOut}. Add ${cfg.user} (or a group it is in) to AllowUsers/AllowGroups, or take it out of DenyUsers/DenyGroups.";
         }
         {
           assertion = replacedEtc == [ ];
@@ -525,8 +604,16 @@ in
           message = "services.diag-wrapper.dropIns: a drop-in may contain only version, deny and command; settings and audit belong in the main policy.";
         }
         {
-          assertion = cfg.dropIns == { } || elem render.dropInDir (cfg.policy.settings.include or [ ]);
-          message = "services.diag-wrapper: drop-ins are installed in ${render.dropInDir}, but policy.settings.include does not list it, so the wrapper would ignore them.";
+          assertion = policyInclude == [ render.dropInDir ] || (policyInclude == [ ] && cfg.dropIns == { });
+          message = "services.diag-wrapper.policy.settings.include must be [ \"${render.dropInDir}\" ] (it is ${builtins.toJSON policyInclude}): the module installs drop-ins there and the build-time policy check reads exactly that directory; another directory would be loaded on the host unchecked, and without it the drop-ins would be ignored.";
+        }
+        {
+          assertion = foreignEtc == [ ];
+          message = "services.diag-wrapper: environment.etc.\"${concatStringsSep "\", \"" foreignEtc}\" is not written by the module; the wrapper would load it, but neither the assertions nor the build-time policy check would see it. Use services.diag-wrapper.dropIns.NAME (or extraCommands, extraDenyPaths) instead.";
+        }
+        {
+          assertion = !keysEtcReplaced;
+          message = "services.diag-wrapper: environment.etc.\"${keysEtcName}\" is not the file the openssh module generates from the keys (text, source, mode or owner replaced); sshd reads only that file for ${cfg.user}, so its keys would log in without restrict and the forced command. Add keys only through services.diag-wrapper.authorizedKeys.";
         }
         {
           assertion = (cfg.policy.version or null) == 1;

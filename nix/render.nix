@@ -59,12 +59,18 @@ rec {
 
   # The sshd block. sshd applies every line after a Match to that Match until the next one, so
   # the block ends with `Match all`: a global line another module appends after it stays global.
+  # It pins every keyword a later block could otherwise set for the account (a host CA, principals
+  # files, LogLevel); PermitUserEnvironment is global-only and AcceptEnv/SetEnv cannot be pinned,
+  # so the build-time check asks sshd for those instead.
   matchBlock =
     { user, forceCommand }:
     ''
       Match User ${user}
         AuthorizedKeysFile ${authorizedKeysFile}
         AuthorizedKeysCommand none
+        AuthorizedPrincipalsFile none
+        AuthorizedPrincipalsCommand none
+        TrustedUserCAKeys none
         AuthenticationMethods publickey
         ForceCommand ${forceCommand}
         DisableForwarding yes
@@ -76,8 +82,29 @@ rec {
         PermitTTY no
         PermitUserRC no
         ExposeAuthInfo yes
+        LogLevel VERBOSE
       Match all
     '';
+
+  # The directives of an sshd_config text, in order: { key; args; words; }, key lower-cased
+  # (sshd keywords are case-insensitive, and may be quoted or followed by `=`), args the rest with
+  # runs of blanks as one space, words the arguments. Comments and empty lines are left out.
+  sshdDirectives =
+    text:
+    let
+      lines = filter builtins.isString (split "\n" text);
+      parsed = map (match "[ \t]*\"?([A-Za-z0-9]+)\"?([ \t]*=[ \t]*|[ \t]+|$)(.*)") lines;
+      words = rest: filter (w: builtins.isString w && w != "") (split "[ \t\r]+" rest);
+    in
+    map (m: {
+      key = toLower (builtins.elemAt m 0);
+      words = words (builtins.elemAt m 2);
+      args = concatStringsSep " " (words (builtins.elemAt m 2));
+    }) (filter (m: m != null) parsed);
+
+  toLower = builtins.replaceStrings upperChars lowerChars;
+  upperChars = map (c: builtins.substring c 1 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") (genList (i: i) 26);
+  lowerChars = map (c: builtins.substring c 1 "abcdefghijklmnopqrstuvwxyz") (genList (i: i) 26);
 
   # sshd's wildcard patterns for user and group names: `*` any run, `?` one character, the
   # rest literal.
@@ -106,12 +133,13 @@ rec {
   # Why sshd's AllowUsers/AllowGroups/DenyUsers/DenyGroups (lists, or null when unset) refuse
   # `user` (member of `groups`) from every address; [ ] when they do not. A USER@HOST entry of
   # AllowUsers counts as admitting the user (from that host); of DenyUsers, as not refusing it
-  # everywhere. Group entries starting with `!` are negations and never admit.
+  # everywhere, unless HOST is `*`. Group entries starting with `!` are negations and never admit.
   sshdShutsOut =
     { user, groups, allowUsers ? null, allowGroups ? null, denyUsers ? null, denyGroups ? null }:
     let
       userPart = e: head (split "@" e);
-      plain = e: match ".*@.*" e == null;
+      # USER@* matches from every host, like a plain USER.
+      plain = e: match ".*@.*" e == null || match "[^@]*@[*]" e != null;
       anyGroup = pats: any (g: any (p: match "!.*" p == null && globMatches p g) pats) groups;
       matchingGroups = pats: filter (g: any (p: match "!.*" p == null && globMatches p g) pats) groups;
     in
@@ -123,7 +151,7 @@ rec {
       [ "AllowGroups (${concatStringsSep " " allowGroups}) lists none of its groups (${concatStringsSep " " groups})" ]
     else
       [ ])
-    ++ (if denyUsers != null && any (e: plain e && globMatches e user) denyUsers then
+    ++ (if denyUsers != null && any (e: plain e && globMatches (userPart e) user) denyUsers then
       [ "DenyUsers (${concatStringsSep " " denyUsers}) matches ${user}" ]
     else
       [ ])

@@ -5,7 +5,7 @@
 #
 #   nix-instantiate --store dummy:// --eval --strict --json nix/checks/eval-home-manager.nix \
 #     --argstr libPath /path/to/nixpkgs.lib/lib --argstr hmPath /path/to/home-manager \
-#     [--arg withStarBlock true] [--arg defaultConfig true]
+#     [--arg withStarBlock true] [--arg defaultConfig true] [--arg extra '{ ... }']
 #
 # withStarBlock adds the user's own blocks that also match fleet hosts (the field failure): `Host *`
 # with a personal key and user name, `*.example.org`, and a named block `corp` (which sorts
@@ -16,6 +16,8 @@
   hmPath,
   withStarBlock ? false,
   defaultConfig ? false,
+  # One more module, e.g. programs.ssh.extraOptionOverrides or includes.
+  extra ? { },
 }:
 let
   hmLibFor = self: import (/. + hmPath + "/modules/lib") { lib = self; };
@@ -88,6 +90,7 @@ let
           identityFile = "~/.ssh/id_ed25519_diag";
         };
       }
+      extra
     ] ++ (if withStarBlock then [ starModule ] else [ ]);
   };
 in

