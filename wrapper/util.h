@@ -16,7 +16,8 @@ namespace diag::util {
 // Byte offset of the first C0 control, DEL or C1 control (U+0080..U+009F), if any. Assumes valid UTF-8.
 [[nodiscard]] std::optional<size_t> find_control(std::string_view s);
 
-// Printable rendering for one-line messages: controls and invalid bytes as \xNN, quotes kept.
+// Printable rendering for one-line messages: text_safety::escape() cut after about max_len bytes
+// (controls and invalid bytes as \xNN, invisible and lookalike-quote characters as \u{XXXX}).
 [[nodiscard]] std::string printable(std::string_view s, size_t max_len = 200);
 
 // Splits "/a/b/c" into {"a","b","c"}; empty components are dropped.
