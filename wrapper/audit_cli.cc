@@ -444,7 +444,7 @@ std::string usage_text() {
            "  --since T, --until T   2026-11-23T14:00:00Z, 2026-11-23, -2h, -7d, today (UTC)\n"
            "  --decision allow|deny|error   --reason CODE   --rule ID   --principal NAME\n"
            "  --key SHA256:...  (the key, or its certificate's CA)   --source IP|CIDR\n"
-           "  --command REGEX  (ECMAScript, anywhere in the command)   --exit N|nonzero|signal\n"
+           "  --command REGEX  (linear-time subset, see ADR 0009; anywhere)   --exit N|nonzero|signal\n"
            "  --incomplete     allowed requests without an end record\n"
            "\n"
            "output:\n"

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -25,8 +26,15 @@ const std::string kFixtureGz = kDir + "/fixture.jsonl.gz";
 const std::string kPolicy = kDir + "/policy.toml";
 const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
 
+// DIAG_AUDIT_UNDER_TEST runs these tests against another diag-audit build (an older release, to
+// show that a regression test fails there).
+std::string audit_bin() {
+    const char* other = std::getenv("DIAG_AUDIT_UNDER_TEST");
+    return other != nullptr && *other != '\0' ? other : DIAG_AUDIT_BIN;
+}
+
 RunResult audit(const std::vector<std::string>& args, const std::vector<std::string>& env = kEnv) {
-    std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+    std::vector<std::string> argv = {audit_bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, env);
 }
@@ -184,7 +192,7 @@ class Background {
         if (pid_ == 0) {
             ::dup2(out[1], 1);
             ::close(out[0]);
-            std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+            std::vector<std::string> argv = {audit_bin()};
             argv.insert(argv.end(), args.begin(), args.end());
             std::vector<char*> a;
             for (auto& s : argv) a.push_back(s.data());
@@ -401,6 +409,25 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     pid_file >> pid;
     ASSERT_GT(pid, 0);
     EXPECT_NE(::kill(pid, 0), 0);  // journalctl was stopped and reaped
+}
+
+// A request the client controls can be tens of kilobytes long; std::regex_search recursed once
+// per character and diag-audit died of SIGSEGV (issue #12). Exit 0/1, never a signal.
+TEST_F(DiagAudit, CommandSearchOnALongRequestDoesNotCrash) {
+    const auto lines = fixture_lines();
+    auto rec = nlohmann::json::parse(lines[3]);  // R2's decision, allowed uname -a
+    rec["process"]["command_line"] = "uname" + std::string(40 * 1024, ' ') + "-a";
+    auto aaa = nlohmann::json::parse(lines[7]);
+    aaa["process"].erase("command_line_b64");
+    aaa["process"]["command_line"] = std::string(40 * 1024, 'a');
+    const std::string file = write("long.jsonl", rec.dump() + "\n" + aaa.dump() + "\n");
+    const std::pair<const char*, int> cases[] = {
+        {"^uname +-a$", 0}, {"(a|b)*c", 1}, {"^(a+)+$", 0}, {".*x", 1}, {"uname.*-a", 0},
+    };
+    for (const auto& [pattern, want] : cases) {
+        const RunResult r = audit({"--file", file, "search", "--command", pattern, "-o", "json"});
+        EXPECT_EQ(r.exit_code, want) << pattern << ": " << r.err;
+    }
 }
 
 TEST_F(DiagAudit, UsageAndVersion) {
