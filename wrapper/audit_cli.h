@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "wrapper/audit_filter.h"
+#include "wrapper/audit_journal.h"
 #include "wrapper/audit_reader.h"
 #include "wrapper/audit_render.h"
 #include "wrapper/audit_report.h"

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/audit_journal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "wrapper/sys.h"
+
+extern char** environ;
+
+namespace diag::audit_reader {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxJournalStderr = 64 * 1024;
+
+}  // namespace
+
+Journal::Journal(Journal&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)),
+      out_(std::exchange(o.out_, -1)),
+      err_(std::exchange(o.err_, -1)),
+      entries_(o.entries_),
+      err_text_(std::move(o.err_text_)),
+      lines_(std::move(o.lines_)) {}
+
+Journal::~Journal() { stop(); }
+
+void Journal::stop() {
+    if (out_ >= 0) {
+        ::close(out_);
+        out_ = -1;
+    }
+    if (err_ >= 0) {
+        ::close(err_);
+        err_ = -1;
+    }
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+    }
+}
+
+Result<Journal> Journal::start(bool follow, size_t lines) {
+    int out[2];
+    int err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        return sys_error(ErrorCode::kAudit, "pipe2()", errno);
+    }
+    sys::UniqueFd out_r(out[0]);
+    sys::UniqueFd out_w(out[1]);
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        return sys_error(ErrorCode::kAudit, "pipe2()", errno);
+    }
+    sys::UniqueFd err_r(err[0]);
+    sys::UniqueFd err_w(err[1]);
+    // A fixed argv: nothing from the command line or a record reaches journalctl.
+    std::vector<std::string> args = {"journalctl", "-o", "json", "SYSLOG_IDENTIFIER=diag-wrapper", "--no-pager"};
+    if (follow) {
+        args.insert(args.end(), {"-f", "-n", std::to_string(lines)});
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_w.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, err_w.get(), STDERR_FILENO);
+    pid_t pid = -1;
+    // glibc's posix_spawnp reports a failed exec (ENOENT: no journalctl) as its return value.
+    const int rc = ::posix_spawnp(&pid, "journalctl", &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        if (rc == ENOENT) {
+            return make_error(ErrorCode::kAudit, "journalctl not found: cannot read the journal");
+        }
+        return sys_error(ErrorCode::kAudit, "posix_spawnp(journalctl)", rc);
+    }
+    Journal j;
+    j.pid_ = pid;
+    j.out_ = out_r.release();
+    j.err_ = err_r.release();
+    return j;
+}
+
+void Journal::drain_stderr() {
+    char buf[4096];
+    const ssize_t n = ::read(err_, buf, sizeof buf);
+    if (n <= 0) {
+        ::close(err_);
+        err_ = -1;
+        return;
+    }
+    if (err_text_.size() < kMaxJournalStderr) {
+        err_text_.append(buf, static_cast<size_t>(n));
+    }
+}
+
+bool trusted_journal_exe(std::string_view exe) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (exe.size() > kDeleted.size() && exe.substr(exe.size() - kDeleted.size()) == kDeleted) {
+        exe.remove_suffix(kDeleted.size());
+    }
+    const size_t slash = exe.rfind('/');
+    return slash != std::string_view::npos && exe.substr(slash + 1) == "diag-wrapper";
+}
+
+Result<bool> Journal::poll(int timeout_ms, const std::function<void(const JournalEntry&)>& on_entry) {
+    if (out_ < 0) {
+        return false;
+    }
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    const nfds_t nfds = err_ >= 0 ? 2 : 1;
+    const int n = ::poll(fds, nfds, timeout_ms);
+    if (n < 0) {
+        if (errno == EINTR) {
+            return true;
+        }
+        return sys_error(ErrorCode::kAudit, "poll(journalctl)", errno);
+    }
+    if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        drain_stderr();
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+        return true;
+    }
+    std::string buf(kReadChunk, '\0');
+    const ssize_t got = ::read(out_, buf.data(), buf.size());
+    if (got < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            return true;
+        }
+        return sys_error(ErrorCode::kAudit, "read(journalctl)", errno);
+    }
+    auto on_line = [&](std::string_view line) {
+        ++entries_;
+        const json entry = json::parse(line.begin(), line.end(), nullptr, false);
+        const json none;
+        const json& e = entry.is_object() ? entry : none;
+        JournalEntry out;
+        const json* msg = find(e, {"MESSAGE"});
+        if (msg != nullptr && msg->is_string()) {
+            out.message = msg->get<std::string>();
+        } else if (msg != nullptr && msg->is_array()) {
+            // journald stores a MESSAGE that is not valid UTF-8 as an array of byte values.
+            for (const auto& b : *msg) {
+                if (b.is_number_unsigned() && b.get<uint64_t>() < 256) {
+                    out.message += static_cast<char>(b.get<uint64_t>());
+                }
+            }
+        } else {
+            out.message = "\x01";  // no usable MESSAGE: not JSON, so it is counted as skipped
+        }
+        out.exe = get_string(e, {"_EXE"});
+        out.trusted = trusted_journal_exe(out.exe);
+        out.origin = "journal:" + std::to_string(entries_);
+        for (const char* f : {"_EXE", "_UID", "_PID"}) {
+            const std::string v = get_string(e, {f});
+            if (!v.empty()) {
+                out.origin += std::string(" ") + f + "=" + v;
+            }
+        }
+        on_entry(out);
+    };
+    if (got == 0) {
+        if (auto tail = lines_.finish()) {
+            on_line(*tail);
+        }
+        ::close(out_);
+        out_ = -1;
+        return false;
+    }
+    lines_.feed(std::string_view(buf.data(), static_cast<size_t>(got)), on_line);
+    return true;
+}
+
+Result<std::vector<std::string>> Journal::finish() {
+    while (err_ >= 0) {
+        drain_stderr();
+    }
+    int status = 0;
+    if (pid_ > 0) {
+        while (::waitpid(pid_, &status, 0) < 0) {
+            if (errno != EINTR) {
+                return sys_error(ErrorCode::kAudit, "waitpid(journalctl)", errno);
+            }
+        }
+        pid_ = -1;
+    }
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < err_text_.size()) {
+        size_t nl = err_text_.find('\n', start);
+        if (nl == std::string::npos) {
+            nl = err_text_.size();
+        }
+        if (nl > start) {
+            lines.push_back(err_text_.substr(start, nl - start));
+        }
+        start = nl + 1;
+    }
+    const std::string first = lines.empty() ? std::string() : ": " + lines.front();
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        return make_error(ErrorCode::kAudit,
+                          "journalctl exited with status " + std::to_string(WEXITSTATUS(status)) + first);
+    }
+    if (WIFSIGNALED(status)) {
+        return make_error(ErrorCode::kAudit, "journalctl killed by signal " + std::to_string(WTERMSIG(status)));
+    }
+    for (const auto& l : lines) {
+        if (l.find("No journal files were found") != std::string::npos) {
+            return make_error(ErrorCode::kAudit, "journald is unavailable: " + l);
+        }
+    }
+    return lines;
+}
+
+Status read_journal(Collected& into, std::vector<std::string>& warnings) {
+    DIAG_TRY_ASSIGN(Journal j, Journal::start(false, 0));
+    size_t untrusted = 0;
+    std::string first_untrusted;
+    for (;;) {
+        DIAG_TRY_ASSIGN(bool more, j.poll(-1, [&](const JournalEntry& e) {
+            if (e.trusted) {
+                into.add_line(e.message, e.origin);
+            } else if (++untrusted == 1) {
+                first_untrusted = e.origin;
+            }
+        }));
+        if (!more) {
+            break;
+        }
+    }
+    DIAG_TRY_ASSIGN(auto notes, j.finish());
+    for (auto& n : notes) {
+        if (n != "-- No entries --") {
+            warnings.push_back("journalctl: " + n);
+        }
+    }
+    if (untrusted != 0) {
+        warnings.push_back(std::to_string(untrusted) +
+                           " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper "
+                           "(_EXE) and were skipped: " +
+                           first_untrusted + (untrusted > 1 ? ", ..." : ""));
+    }
+    return ok_status();
+}
+
+}  // namespace diag::audit_reader
