@@ -48,6 +48,34 @@ void report_stats(Io& io, const audit_reader::ReadStats& s) {
     if (s.unknown != 0) {
         say_warning(io, std::to_string(s.unknown) + " record(s) with an unknown event.action ignored");
     }
+    for (const auto& u : s.unreadable) {
+        say_warning(io, "unreadable journal entry of diag-wrapper, not shown: " + u);
+    }
+    if (s.untrusted != 0) {
+        say_warning(io, std::to_string(s.untrusted) +
+                            " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper as "
+                            "the diag account and are not records:");
+        for (const auto& u : s.untrusted_at) {
+            say_warning(io, "untrusted journal entry: " + u);
+        }
+        if (s.untrusted > s.untrusted_at.size()) {
+            say_warning(io, std::to_string(s.untrusted - s.untrusted_at.size()) + " more untrusted journal entries");
+        }
+    }
+}
+
+// The uid whose journal entries are records: --uid, else --account from the passwd file.
+Result<uid_t> diag_uid(const Options& o) {
+    if (o.uid) {
+        return *o.uid;
+    }
+    // passwd(5) is a few KB; a bigger or unreadable one is an error, never "no such account".
+    const auto passwd = sys::read_small_file(o.passwd_file, 16 * 1024 * 1024);
+    if (!passwd) {
+        return make_error(ErrorCode::kAudit, "cannot read " + o.passwd_file + " to find the account '" + o.account +
+                                                 "' (give --uid N)");
+    }
+    return audit_reader::account_uid(*passwd, o.account);
 }
 
 Result<size_t> parse_count(const std::string& flag, const std::string& v) {
@@ -58,12 +86,13 @@ Result<size_t> parse_count(const std::string& flag, const std::string& v) {
     return static_cast<size_t>(*n);
 }
 
-// Reads every input of a non-follow command.
-Result<std::vector<Request>> load(const Options& o, Io& io) {
+// Reads every input of a non-follow command; `unreadable` is set when journal entries could not be read.
+Result<std::vector<Request>> load(const Options& o, Io& io, bool& unreadable) {
     audit_reader::Collected c;
     if (o.journal) {
         std::vector<std::string> warnings;
-        DIAG_TRY(audit_reader::read_journal(c, warnings));
+        DIAG_TRY_ASSIGN(uid_t uid, diag_uid(o));
+        DIAG_TRY(audit_reader::read_journal(c, uid, warnings));
         for (const auto& w : warnings) {
             say_warning(io, w);
         }
@@ -77,6 +106,7 @@ Result<std::vector<Request>> load(const Options& o, Io& io) {
     }
     auto requests = audit_reader::join(std::move(c.records), c.stats);
     report_stats(io, c.stats);
+    unreadable = !c.stats.unreadable.empty();
     return requests;
 }
 
@@ -388,14 +418,19 @@ Status follow_files(const Options& o, Io& io, Follower& fl) {
     return ok_status();
 }
 
-Status follow_journal(const Options& o, Io& io, Follower& fl) {
-    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(true, o.lines));
+Status follow_journal(const Options& o, Io& io, Follower& fl, bool& unreadable) {
+    DIAG_TRY_ASSIGN(uid_t uid, diag_uid(o));
+    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(true, o.lines, uid));
     fl.header();
     Status st = ok_status();
     while (!fl.done() && st.ok()) {
         DIAG_TRY_ASSIGN(bool more, j.poll(io.poll_ms, [&](const audit_reader::JournalEntry& e) {
-            if (!e.trusted) {
-                say_warning(io, e.origin + ": not sent by diag-wrapper (_EXE), skipped");
+            using Kind = audit_reader::JournalEntry::Kind;
+            if (e.kind == Kind::kUntrusted) {
+                say_warning(io, "untrusted journal entry: " + e.origin + ": " + e.why);
+            } else if (e.kind == Kind::kUnreadable) {
+                say_warning(io, "unreadable journal entry of diag-wrapper, not shown: " + e.origin + ": " + e.why);
+                unreadable = true;
             } else if (st.ok() && !fl.done()) {
                 st = fl.line(e.message, e.origin, true);
             }
@@ -415,12 +450,13 @@ Status follow_journal(const Options& o, Io& io, Follower& fl) {
 
 int run_follow(const Options& o, Io& io) {
     Follower fl(o, io);
-    const Status st = o.journal ? follow_journal(o, io, fl) : follow_files(o, io, fl);
+    bool unreadable = false;
+    const Status st = o.journal ? follow_journal(o, io, fl, unreadable) : follow_files(o, io, fl);
     if (!st.ok()) {
         say_error(io, st.error());
         return kExitError;
     }
-    return kExitOk;
+    return unreadable ? kExitUnreadable : kExitOk;
 }
 
 }  // namespace
@@ -431,7 +467,9 @@ std::string usage_text() {
            "Reads diag-wrapper audit records (read-only; root is never needed). Default input:\n"
            "/var/log/diag-wrapper/audit.jsonl and its rotations (audit.jsonl.1, audit.jsonl.*.gz).\n"
            "  --file F        an audit file, plain or gzip (repeatable; - is stdin)\n"
-           "  --journal       read journald (journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper)\n"
+           "  --journal       read journald (journalctl -o json --all SYSLOG_IDENTIFIER=diag-wrapper)\n"
+           "  --account NAME, --uid N   journal entries are records only from this account\n"
+           "                  (default: diag, from /etc/passwd) and a diag-wrapper binary\n"
            "\n"
            "commands:\n"
            "  search          list requests (decision joined with end)\n"
@@ -454,7 +492,9 @@ std::string usage_text() {
            "  --lines N (-n)   follow: earlier records printed first (default 10)\n"
            "  --count N        follow: stop after N records\n"
            "\n"
-           "exit status: 0 ok, 1 nothing found (search, show), 2 usage or input error\n";
+           "exit status: 0 ok, 1 nothing found (search, show), 2 usage or input error,\n"
+           "  3 journal entries of diag-wrapper could not be read (listed on stderr): the answer may be\n"
+           "  incomplete\n";
 }
 
 Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us) {
@@ -499,6 +539,15 @@ Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us)
             o.files.push_back(v);
         } else if (a == "--journal") {
             o.journal = true;
+        } else if (a == "--account") {
+            DIAG_TRY_ASSIGN(o.account, value());
+        } else if (a == "--uid") {
+            DIAG_TRY_ASSIGN(std::string v, value());
+            DIAG_TRY_ASSIGN(size_t n, parse_count(a, v));
+            if (n > 0xFFFFFFFEu) {
+                return usage("--uid: '" + v + "' is not a uid");
+            }
+            o.uid = static_cast<uid_t>(n);
         } else if (a == "--format" || a == "-o") {
             DIAG_TRY_ASSIGN(std::string v, value());
             DIAG_TRY_ASSIGN(o.format, audit_render::parse_format(v));
@@ -636,19 +685,26 @@ int run(const Options& o, Io& io) {
         case Command::kReport:
             break;
     }
-    auto all = load(o, io);
+    bool unreadable = false;
+    auto all = load(o, io, unreadable);
     if (!all.ok()) {
         say_error(io, all.error());
         return kExitError;
     }
+    int rc = kExitOk;
     switch (o.command) {
         case Command::kShow:
-            return run_show(o, io, *all);
+            rc = run_show(o, io, *all);
+            break;
         case Command::kReport:
-            return run_report(o, io, *all);
+            rc = run_report(o, io, *all);
+            break;
         default:
-            return run_search(o, io, *all);
+            rc = run_search(o, io, *all);
+            break;
     }
+    // Unreadable entries may hold any request: neither "found nothing" nor "complete" is known.
+    return unreadable && rc != kExitError ? kExitUnreadable : rc;
 }
 
 }  // namespace diag::audit_cli

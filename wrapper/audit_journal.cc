@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <utility>
 
 #include "wrapper/sys.h"
+#include "wrapper/util.h"
 
 extern char** environ;
 
@@ -24,10 +26,48 @@ using nlohmann::json;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxJournalStderr = 64 * 1024;
 
+// A field's value as bytes: journalctl -o json prints a UTF-8 value as a string and any other as
+// an array of byte values; a field sent more than once becomes an array of such values, and
+// a value it did not print (over 4096 bytes without --all) is null. Only the first two are one
+// readable value.
+std::optional<std::string> field_bytes(const json& entry, const char* name) {
+    const json* v = find(entry, {name});
+    if (v == nullptr || v->is_null()) {
+        return std::nullopt;
+    }
+    if (v->is_string()) {
+        return v->get<std::string>();
+    }
+    if (!v->is_array()) {
+        return std::nullopt;
+    }
+    std::string out;
+    for (const auto& b : *v) {
+        if (!b.is_number_unsigned() || b.get<uint64_t>() > 255) {
+            return std::nullopt;  // several values, or not bytes: not one value we can trust
+        }
+        out += static_cast<char>(b.get<uint64_t>());
+    }
+    return out;
+}
+
+// Why MESSAGE is not readable, for the warning.
+std::string why_unreadable(const json& entry) {
+    const json* v = find(entry, {"MESSAGE"});
+    if (v == nullptr) {
+        return "no MESSAGE field";
+    }
+    if (v->is_null()) {
+        return "journalctl printed MESSAGE as null (a field it did not print in full)";
+    }
+    return "MESSAGE is not one value (sent more than once, or not bytes)";
+}
+
 }  // namespace
 
 Journal::Journal(Journal&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)),
+      diag_uid_(o.diag_uid_),
       out_(std::exchange(o.out_, -1)),
       err_(std::exchange(o.err_, -1)),
       entries_(o.entries_),
@@ -54,7 +94,7 @@ void Journal::stop() {
     }
 }
 
-Result<Journal> Journal::start(bool follow, size_t lines) {
+Result<Journal> Journal::start(bool follow, size_t lines, uid_t diag_uid) {
     int out[2];
     int err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -68,7 +108,9 @@ Result<Journal> Journal::start(bool follow, size_t lines) {
     sys::UniqueFd err_r(err[0]);
     sys::UniqueFd err_w(err[1]);
     // A fixed argv: nothing from the command line or a record reaches journalctl.
-    std::vector<std::string> args = {"journalctl", "-o", "json", "SYSLOG_IDENTIFIER=diag-wrapper", "--no-pager"};
+    // --all: journalctl prints a field of 4096 bytes or more as null without it (docs/journald.md).
+    std::vector<std::string> args = {"journalctl", "-o", "json", "SYSLOG_IDENTIFIER=diag-wrapper", "--no-pager",
+                                     "--all"};
     if (follow) {
         args.insert(args.end(), {"-f", "-n", std::to_string(lines)});
     }
@@ -94,6 +136,7 @@ Result<Journal> Journal::start(bool follow, size_t lines) {
     }
     Journal j;
     j.pid_ = pid;
+    j.diag_uid_ = diag_uid;
     j.out_ = out_r.release();
     j.err_ = err_r.release();
     return j;
@@ -110,6 +153,44 @@ void Journal::drain_stderr() {
     if (err_text_.size() < kMaxJournalStderr) {
         err_text_.append(buf, static_cast<size_t>(n));
     }
+}
+
+JournalEntry classify_journal_line(std::string_view line, uid_t diag_uid, size_t n) {
+    JournalEntry out;
+    out.origin = "journal:" + std::to_string(n);
+    const json entry = json::parse(line.begin(), line.end(), nullptr, false);
+    if (!entry.is_object()) {
+        out.why = "journalctl printed a line that is not a JSON object";
+        return out;
+    }
+    out.exe = field_bytes(entry, "_EXE").value_or("");
+    out.uid = field_bytes(entry, "_UID").value_or("");
+    out.cursor = field_bytes(entry, "__CURSOR").value_or("");
+    for (const char* f : {"_EXE", "_UID", "_PID", "__CURSOR"}) {
+        const std::string v = field_bytes(entry, f).value_or("");
+        if (!v.empty()) {
+            out.origin += std::string(" ") + f + "=" + v;
+        }
+    }
+    // Trusted only when journald (not the sender) says both who and what sent it: _UID is the
+    // diag account (any local account can run the world-executable wrapper) and _EXE is a
+    // diag-wrapper binary (the diag account may run other programs).
+    const std::string want_uid = std::to_string(diag_uid);
+    if (out.uid != want_uid || !trusted_journal_exe(out.exe)) {
+        out.kind = JournalEntry::Kind::kUntrusted;
+        out.why = out.uid != want_uid
+                      ? "_UID=" + (out.uid.empty() ? std::string("(none)") : out.uid) + ", not the diag account's " +
+                            want_uid
+                      : "_EXE=" + (out.exe.empty() ? std::string("(none)") : out.exe) + ", not diag-wrapper";
+        return out;
+    }
+    if (auto msg = field_bytes(entry, "MESSAGE")) {
+        out.kind = JournalEntry::Kind::kRecord;
+        out.message = std::move(*msg);
+        return out;
+    }
+    out.why = why_unreadable(entry);
+    return out;
 }
 
 bool trusted_journal_exe(std::string_view exe) {
@@ -148,36 +229,7 @@ Result<bool> Journal::poll(int timeout_ms, const std::function<void(const Journa
         }
         return sys_error(ErrorCode::kAudit, "read(journalctl)", errno);
     }
-    auto on_line = [&](std::string_view line) {
-        ++entries_;
-        const json entry = json::parse(line.begin(), line.end(), nullptr, false);
-        const json none;
-        const json& e = entry.is_object() ? entry : none;
-        JournalEntry out;
-        const json* msg = find(e, {"MESSAGE"});
-        if (msg != nullptr && msg->is_string()) {
-            out.message = msg->get<std::string>();
-        } else if (msg != nullptr && msg->is_array()) {
-            // journald stores a MESSAGE that is not valid UTF-8 as an array of byte values.
-            for (const auto& b : *msg) {
-                if (b.is_number_unsigned() && b.get<uint64_t>() < 256) {
-                    out.message += static_cast<char>(b.get<uint64_t>());
-                }
-            }
-        } else {
-            out.message = "\x01";  // no usable MESSAGE: not JSON, so it is counted as skipped
-        }
-        out.exe = get_string(e, {"_EXE"});
-        out.trusted = trusted_journal_exe(out.exe);
-        out.origin = "journal:" + std::to_string(entries_);
-        for (const char* f : {"_EXE", "_UID", "_PID"}) {
-            const std::string v = get_string(e, {f});
-            if (!v.empty()) {
-                out.origin += std::string(" ") + f + "=" + v;
-            }
-        }
-        on_entry(out);
-    };
+    auto on_line = [&](std::string_view line) { on_entry(classify_journal_line(line, diag_uid_, ++entries_)); };
     if (got == 0) {
         if (auto tail = lines_.finish()) {
             on_line(*tail);
@@ -231,16 +283,22 @@ Result<std::vector<std::string>> Journal::finish() {
     return lines;
 }
 
-Status read_journal(Collected& into, std::vector<std::string>& warnings) {
-    DIAG_TRY_ASSIGN(Journal j, Journal::start(false, 0));
-    size_t untrusted = 0;
-    std::string first_untrusted;
+Status read_journal(Collected& into, uid_t diag_uid, std::vector<std::string>& warnings) {
+    DIAG_TRY_ASSIGN(Journal j, Journal::start(false, 0, diag_uid));
     for (;;) {
         DIAG_TRY_ASSIGN(bool more, j.poll(-1, [&](const JournalEntry& e) {
-            if (e.trusted) {
-                into.add_line(e.message, e.origin);
-            } else if (++untrusted == 1) {
-                first_untrusted = e.origin;
+            switch (e.kind) {
+                case JournalEntry::Kind::kRecord:
+                    into.add_line(e.message, e.origin);
+                    break;
+                case JournalEntry::Kind::kUnreadable:
+                    into.stats.unreadable.push_back(e.origin + ": " + e.why);
+                    break;
+                case JournalEntry::Kind::kUntrusted:
+                    if (++into.stats.untrusted <= kMaxUntrustedNoted) {
+                        into.stats.untrusted_at.push_back(e.origin + ": " + e.why);
+                    }
+                    break;
             }
         }));
         if (!more) {
@@ -253,13 +311,16 @@ Status read_journal(Collected& into, std::vector<std::string>& warnings) {
             warnings.push_back("journalctl: " + n);
         }
     }
-    if (untrusted != 0) {
-        warnings.push_back(std::to_string(untrusted) +
-                           " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper "
-                           "(_EXE) and were skipped: " +
-                           first_untrusted + (untrusted > 1 ? ", ..." : ""));
-    }
     return ok_status();
+}
+
+Result<uid_t> account_uid(std::string_view passwd, const std::string& account) {
+    if (auto uid = util::passwd_uid(passwd, account)) {
+        return static_cast<uid_t>(*uid);
+    }
+    return make_error(ErrorCode::kUsage, "account '" + account +
+                                             "' is not in /etc/passwd: name the account whose journal entries "
+                                             "are trusted with --account NAME or --uid N");
 }
 
 }  // namespace diag::audit_reader

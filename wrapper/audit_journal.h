@@ -17,23 +17,35 @@
 
 namespace diag::audit_reader {
 
-// One journal entry of diag-wrapper.
+// One journal entry with SYSLOG_IDENTIFIER=diag-wrapper, and what the reader makes of it. No
+// entry is ever dropped without a trace: it is a record, or it is reported, with its cursor.
 struct JournalEntry {
+    enum class Kind {
+        kRecord,      // sent by diag-wrapper as the diag account: MESSAGE is the audit record
+        kUntrusted,   // any local process can send the identifier: _UID or _EXE is not diag-wrapper's
+        kUnreadable,  // from diag-wrapper, but MESSAGE (or the entry) cannot be read
+    };
+    Kind kind = Kind::kUnreadable;
     std::string message;  // MESSAGE: the audit record (its bytes when journald kept an array)
-    std::string origin;   // "journal:N _EXE=... _UID=... _PID=..." (journald's trusted fields)
+    std::string origin;   // "journal:N _EXE=... _UID=... _PID=... __CURSOR=..." (fields journald sets)
     std::string exe;      // _EXE, set by journald from the sender's credentials
-    // Any local process can send SYSLOG_IDENTIFIER=diag-wrapper; only an entry whose _EXE is a
-    // diag-wrapper binary is a record (ADR 0008). Others are skipped and counted, never read.
-    bool trusted = false;
+    std::string uid;      // _UID, likewise
+    std::string cursor;   // __CURSOR: where the entry is (journalctl --cursor / --after-cursor)
+    std::string why;      // kUntrusted / kUnreadable: the reason, for the warning
 };
+
+// Turns one line of `journalctl -o json --all` into an entry. `diag_uid` is the account whose
+// entries are trusted; `n` numbers the entry in origin ("journal:N").
+[[nodiscard]] JournalEntry classify_journal_line(std::string_view line, uid_t diag_uid, size_t n);
 
 // True if `exe` (an _EXE value) names a diag-wrapper binary: its last component is
 // "diag-wrapper" (" (deleted)" after an upgrade allowed).
 [[nodiscard]] bool trusted_journal_exe(std::string_view exe);
 
 // journalctl as a child process with a fixed argv (execvp, no shell):
-//   journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager [-f -n N]
-// Each output line is a journal entry; its MESSAGE field is the audit record.
+//   journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager --all [-f -n N]
+// Each output line is a journal entry; its MESSAGE field is the audit record. --all: without it
+// journalctl prints a field of 4096 bytes or more as null, and a long request would vanish.
 class Journal {
   public:
     Journal() = default;
@@ -43,8 +55,9 @@ class Journal {
     Journal& operator=(Journal&&) = delete;
     ~Journal();
 
-    // Starts journalctl; `follow` adds -f -n `lines`. Errors: kAudit (cannot start).
-    [[nodiscard]] static Result<Journal> start(bool follow, size_t lines);
+    // Starts journalctl; `follow` adds -f -n `lines`; entries are classified against `diag_uid`.
+    // Errors: kAudit (cannot start).
+    [[nodiscard]] static Result<Journal> start(bool follow, size_t lines, uid_t diag_uid);
 
     // Waits up to `timeout_ms` for output and passes each complete entry to `on_entry`. Returns
     // false once journalctl has closed its output. Errors: kAudit.
@@ -60,6 +73,7 @@ class Journal {
 
   private:
     pid_t pid_ = -1;
+    uid_t diag_uid_ = 0;
     int out_ = -1;
     int err_ = -1;
     size_t entries_ = 0;
@@ -68,8 +82,12 @@ class Journal {
     void drain_stderr();
 };
 
-// Reads every journal entry of diag-wrapper into `into`; warnings (journalctl's notes, entries
-// from another program) are appended to `warnings`.
-[[nodiscard]] Status read_journal(Collected& into, std::vector<std::string>& warnings);
+// Reads every journal entry of diag-wrapper into `into`: records as lines, untrusted and
+// unreadable entries into into.stats; journalctl's notes are appended to `warnings`.
+[[nodiscard]] Status read_journal(Collected& into, uid_t diag_uid, std::vector<std::string>& warnings);
+
+// The uid of `account` in passwd(5) text (the default trusted sender is the account "diag").
+// Errors: kUsage (no such account: give --uid).
+[[nodiscard]] Result<uid_t> account_uid(std::string_view passwd, const std::string& account);
 
 }  // namespace diag::audit_reader

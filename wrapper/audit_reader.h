@@ -33,7 +33,14 @@ struct ReadStats {
     size_t conflicts = 0;                 // a second, different decision or end record for one request id
     size_t unknown = 0;                   // objects whose event.action is neither "decision" nor "end"
     std::vector<std::string> skipped_at;  // "file:line" of the first kMaxSkippedNoted skipped lines
+    // Journal entries from diag-wrapper that could not be read (each "journal:N ... __CURSOR=...:
+    // why"): all of them, since each may be any request; the trail is incomplete (exit 3).
+    std::vector<std::string> unreadable;
+    size_t untrusted = 0;                   // entries not sent by diag-wrapper as the diag account
+    std::vector<std::string> untrusted_at;  // the first kMaxUntrustedNoted of them, with cursor and _UID
 };
+// Untrusted entries are listed one by one up to this many (anyone can send them, so they are capped).
+inline constexpr size_t kMaxUntrustedNoted = 20;
 
 // One accepted record and where it came from ("path:line" or "journal:N").
 struct RawRecord {

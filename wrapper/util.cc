@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 #include "wrapper/text_safety.h"
 
@@ -61,7 +62,12 @@ std::vector<std::string_view> fields(std::string_view s) {
     return out;
 }
 
-std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+namespace {
+
+// Calls `match(name, uid)` for each well-formed passwd(5) entry, in order, until it returns true;
+// returns that entry's name and uid.
+template <typename Match>
+std::optional<std::pair<std::string, unsigned>> passwd_find(std::string_view passwd, Match match) {
     auto numeric = [](std::string_view f) {
         return !f.empty() && f.size() <= 10 && f.find_first_not_of("0123456789") == std::string_view::npos;
     };
@@ -87,11 +93,24 @@ std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
         if (f.size() != 7 || f[0].empty() || !numeric(f[2]) || !numeric(f[3])) {
             continue;
         }
-        if (const auto id = parse_int(f[2]); id && static_cast<uint64_t>(*id) == uid) {
-            return std::string(f[0]);
+        const auto id = parse_int(f[2]);
+        if (id && *id <= 0xFFFFFFFFLL && match(f[0], static_cast<unsigned>(*id))) {
+            return std::make_pair(std::string(f[0]), static_cast<unsigned>(*id));
         }
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+    auto e = passwd_find(passwd, [&](std::string_view, unsigned id) { return id == uid; });
+    return e ? std::optional<std::string>(e->first) : std::nullopt;
+}
+
+std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name) {
+    auto e = passwd_find(passwd, [&](std::string_view n, unsigned) { return n == name; });
+    return e ? std::optional<unsigned>(e->second) : std::nullopt;
 }
 
 std::vector<std::string> split_path(std::string_view path) {
