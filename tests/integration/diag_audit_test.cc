@@ -611,5 +611,62 @@ TEST_F(DiagAuditWrapper, ReadsWhatTheWrapperWrites) {
     EXPECT_NE(r.out.find("): exit 0, 14 bytes"), std::string::npos) << r.out;  // "public-readme\n"
 }
 
+
+// The journal findings of issue #12 against a real systemd-journald (tests/helpers/
+// journald_sandbox.sh: a private one in a mount namespace; skipped where that cannot run). The
+// real wrapper logs `cat<3300 spaces>FILE` (a record over 4096 bytes) as root, and the same
+// wrapper run by another account (nobody) logs a forged-looking entry: diag-audit --uid 0 must
+// show the first, both of its records, and report the second as untrusted with its cursor.
+TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root: a private journald runs in a mount namespace";
+    }
+    std::string text = policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+                              "positional = [{ type = \"path\", max = 2 }]\n");
+    text.replace(text.find("sinks = [\"file\"]"), 16, "sinks = [\"journald\"]");
+    const auto p = write_policy(text);
+    const std::string request = "cat" + std::string(3300, ' ') + dir_ + "/pub/readme.txt";
+    const std::string inner = dir_ + "/inner.sh";
+    write(inner,
+          "#!/bin/sh\n"
+          "export SSH_CONNECTION='192.0.2.7 50000 127.0.0.1 22' PATH=/usr/bin:/bin\n"
+          "SSH_ORIGINAL_COMMAND='" + request + "' " DIAG_WRAPPER_BIN " --policy " + p + " >" + dir_ + "/w.out\n"
+          "SSH_ORIGINAL_COMMAND='rm -rf /' setpriv --reuid=65534 --regid=65534 --clear-groups " DIAG_WRAPPER_BIN
+          " --policy " + p + " 2>/dev/null\n"
+          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
+          "do n=$((n + 1)); sleep 0.05; done\n"
+          "for c in search 'search --incomplete'; do\n"
+          "  " + audit_bin() + " --journal --uid 0 $c -o json; echo \"rc=$?\"\n"
+          "done >" + dir_ + "/a.out 2>" + dir_ + "/a.err\n",
+          0755);
+    const RunResult r =
+        run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
+                    {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    if (r.exit_code == 77) {
+        GTEST_SKIP() << "no private journald here: " << r.err;
+    }
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream out_in(dir_ + "/a.out");
+    const std::string out((std::istreambuf_iterator<char>(out_in)), std::istreambuf_iterator<char>());
+    std::ifstream err_in(dir_ + "/a.err");
+    const std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+    // search: the long request, allowed, joined with its end record (exit 0); --incomplete: none.
+    const size_t first_rc = out.find("rc=");
+    ASSERT_NE(first_rc, std::string::npos) << out << err;
+    EXPECT_EQ(out.substr(first_rc, 5), "rc=0\n") << out << err;
+    const auto row = nlohmann::json::parse(out.substr(0, first_rc), nullptr, false);
+    ASSERT_TRUE(row.is_object()) << out;
+    EXPECT_EQ(row["decision"]["process"]["command_line"], request);
+    EXPECT_FALSE(row["end"].is_null()) << out;
+    EXPECT_EQ(row["incomplete"], false);
+    EXPECT_NE(out.find("rc=1\n", first_rc + 5), std::string::npos) << out;  // nothing incomplete
+    // The other account's entry: not a record, reported with its cursor and real _UID.
+    EXPECT_NE(err.find("untrusted journal entry: journal:"), std::string::npos) << err;
+    EXPECT_NE(err.find("_UID=65534 _PID="), std::string::npos) << err;
+    EXPECT_NE(err.find("__CURSOR=s="), std::string::npos) << err;
+    EXPECT_NE(err.find(": _UID=65534, not the diag account's 0"), std::string::npos) << err;
+    EXPECT_EQ(out.find("rm -rf"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace diag::testing
