@@ -48,6 +48,11 @@ void report_stats(Io& io, const audit_reader::ReadStats& s) {
     if (s.unknown != 0) {
         say_warning(io, std::to_string(s.unknown) + " record(s) with an unknown event.action ignored");
     }
+    if (s.exe_unknown != 0) {
+        say_warning(io, std::to_string(s.exe_unknown) +
+                            " journal record(s) of the diag account have no _EXE (journald could not read it; the "
+                            "sender had exited): trusted on _UID alone");
+    }
     for (const auto& u : s.unreadable) {
         say_warning(io, "unreadable journal entry of diag-wrapper, not shown: " + u);
     }

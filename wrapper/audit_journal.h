@@ -21,8 +21,8 @@ namespace diag::audit_reader {
 // entry is ever dropped without a trace: it is a record, or it is reported, with its cursor.
 struct JournalEntry {
     enum class Kind {
-        kRecord,      // sent by diag-wrapper as the diag account: MESSAGE is the audit record
-        kUntrusted,   // any local process can send the identifier: _UID or _EXE is not diag-wrapper's
+        kRecord,      // sent as the diag account, by diag-wrapper or _EXE not recorded: MESSAGE is the record
+        kUntrusted,   // any local process can send the identifier: _UID (or a recorded _EXE) is not ours
         kUnreadable,  // from diag-wrapper, but MESSAGE (or the entry) cannot be read
     };
     Kind kind = Kind::kUnreadable;

@@ -37,6 +37,7 @@ struct ReadStats {
     // why"): all of them, since each may be any request; the trail is incomplete (exit 3).
     std::vector<std::string> unreadable;
     size_t untrusted = 0;                   // entries not sent by diag-wrapper as the diag account
+    size_t exe_unknown = 0;                 // records of the diag account whose _EXE journald did not record
     std::vector<std::string> untrusted_at;  // the first kMaxUntrustedNoted of them, with cursor and _UID
 };
 // Untrusted entries are listed one by one up to this many (anyone can send them, so they are capped).
