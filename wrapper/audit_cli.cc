@@ -48,39 +48,9 @@ void report_stats(Io& io, const audit_reader::ReadStats& s) {
     if (s.unknown != 0) {
         say_warning(io, std::to_string(s.unknown) + " record(s) with an unknown event.action ignored");
     }
-    if (s.exe_unknown != 0) {
-        say_warning(io, std::to_string(s.exe_unknown) +
-                            " journal record(s) of the diag account have no _EXE (journald could not read it; the "
-                            "sender had exited): trusted on _UID alone");
+    for (const auto& note : audit_reader::journal_notes(s)) {
+        say_warning(io, note);
     }
-    for (const auto& u : s.unreadable) {
-        say_warning(io, "unreadable journal entry of diag-wrapper, not shown: " + u);
-    }
-    if (s.untrusted != 0) {
-        say_warning(io, std::to_string(s.untrusted) +
-                            " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper as "
-                            "the diag account and are not records:");
-        for (const auto& u : s.untrusted_at) {
-            say_warning(io, "untrusted journal entry: " + u);
-        }
-        if (s.untrusted > s.untrusted_at.size()) {
-            say_warning(io, std::to_string(s.untrusted - s.untrusted_at.size()) + " more untrusted journal entries");
-        }
-    }
-}
-
-// The uid whose journal entries are records: --uid, else --account from the passwd file.
-Result<uid_t> diag_uid(const Options& o) {
-    if (o.uid) {
-        return *o.uid;
-    }
-    // passwd(5) is a few KB; a bigger or unreadable one is an error, never "no such account".
-    const auto passwd = sys::read_small_file(o.passwd_file, 16 * 1024 * 1024);
-    if (!passwd) {
-        return make_error(ErrorCode::kAudit, "cannot read " + o.passwd_file + " to find the account '" + o.account +
-                                                 "' (give --uid N)");
-    }
-    return audit_reader::account_uid(*passwd, o.account);
 }
 
 Result<size_t> parse_count(const std::string& flag, const std::string& v) {
@@ -96,7 +66,7 @@ Result<std::vector<Request>> load(const Options& o, Io& io, bool& unreadable) {
     audit_reader::Collected c;
     if (o.journal) {
         std::vector<std::string> warnings;
-        DIAG_TRY_ASSIGN(uid_t uid, diag_uid(o));
+        DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
         DIAG_TRY(audit_reader::read_journal(c, uid, warnings));
         for (const auto& w : warnings) {
             say_warning(io, w);
@@ -424,18 +394,15 @@ Status follow_files(const Options& o, Io& io, Follower& fl) {
 }
 
 Status follow_journal(const Options& o, Io& io, Follower& fl, bool& unreadable) {
-    DIAG_TRY_ASSIGN(uid_t uid, diag_uid(o));
+    DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
     DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(true, o.lines, uid));
     fl.header();
     Status st = ok_status();
     while (!fl.done() && st.ok()) {
         DIAG_TRY_ASSIGN(bool more, j.poll(io.poll_ms, [&](const audit_reader::JournalEntry& e) {
-            using Kind = audit_reader::JournalEntry::Kind;
-            if (e.kind == Kind::kUntrusted) {
-                say_warning(io, "untrusted journal entry: " + e.origin + ": " + e.why);
-            } else if (e.kind == Kind::kUnreadable) {
-                say_warning(io, "unreadable journal entry of diag-wrapper, not shown: " + e.origin + ": " + e.why);
-                unreadable = true;
+            if (e.kind != audit_reader::JournalEntry::Kind::kRecord) {
+                say_warning(io, audit_reader::journal_note(e));
+                unreadable = unreadable || e.kind == audit_reader::JournalEntry::Kind::kUnreadable;
             } else if (st.ok() && !fl.done()) {
                 st = fl.line(e.message, e.origin, true);
             }

@@ -318,6 +318,50 @@ Status read_journal(Collected& into, uid_t diag_uid, std::vector<std::string>& w
     return ok_status();
 }
 
+Result<uid_t> diag_uid(std::optional<uid_t> uid, const std::string& account, const std::string& passwd_file) {
+    if (uid) {
+        return *uid;
+    }
+    // passwd(5) is a few KB; a bigger or unreadable one is an error, never "no such account".
+    const auto passwd = sys::read_small_file(passwd_file, 16 * 1024 * 1024);
+    if (!passwd) {
+        return make_error(ErrorCode::kAudit,
+                          "cannot read " + passwd_file + " to find the account '" + account + "' (give --uid N)");
+    }
+    return account_uid(*passwd, account);
+}
+
+std::string journal_note(const JournalEntry& e) {
+    const char* what = e.kind == JournalEntry::Kind::kUnreadable
+                           ? "unreadable journal entry of diag-wrapper, not shown: "
+                           : "untrusted journal entry: ";
+    return what + e.origin + ": " + e.why;
+}
+
+std::vector<std::string> journal_notes(const ReadStats& s) {
+    std::vector<std::string> out;
+    if (s.exe_unknown != 0) {
+        out.push_back(std::to_string(s.exe_unknown) +
+                      " journal record(s) of the diag account have no _EXE (journald could not read it; the sender "
+                      "had exited): trusted on _UID alone");
+    }
+    for (const auto& u : s.unreadable) {
+        out.push_back("unreadable journal entry of diag-wrapper, not shown: " + u);
+    }
+    if (s.untrusted != 0) {
+        out.push_back(std::to_string(s.untrusted) +
+                      " journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by diag-wrapper as the "
+                      "diag account and are not records:");
+        for (const auto& u : s.untrusted_at) {
+            out.push_back("untrusted journal entry: " + u);
+        }
+        if (s.untrusted > s.untrusted_at.size()) {
+            out.push_back(std::to_string(s.untrusted - s.untrusted_at.size()) + " more untrusted journal entries");
+        }
+    }
+    return out;
+}
+
 Result<uid_t> account_uid(std::string_view passwd, const std::string& account) {
     if (auto uid = util::passwd_uid(passwd, account)) {
         return static_cast<uid_t>(*uid);

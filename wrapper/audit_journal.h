@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,5 +90,17 @@ class Journal {
 // The uid of `account` in passwd(5) text (the default trusted sender is the account "diag").
 // Errors: kUsage (no such account: give --uid).
 [[nodiscard]] Result<uid_t> account_uid(std::string_view passwd, const std::string& account);
+
+// The uid whose entries are records: `uid` when given (--uid), else `account` looked up in the
+// file `passwd_file`. Errors: kAudit (the file cannot be read), kUsage (no such account).
+[[nodiscard]] Result<uid_t> diag_uid(std::optional<uid_t> uid, const std::string& account,
+                                     const std::string& passwd_file);
+
+// The warning for one entry that is not a record ("untrusted journal entry: journal:N ...: why").
+[[nodiscard]] std::string journal_note(const JournalEntry& e);
+
+// The warnings about the journal that `stats` holds: every unreadable entry, the untrusted ones
+// noted (and how many more), and how many records were trusted on _UID alone. Unescaped.
+[[nodiscard]] std::vector<std::string> journal_notes(const ReadStats& stats);
 
 }  // namespace diag::audit_reader
