@@ -48,6 +48,9 @@ void report_stats(Io& io, const audit_reader::ReadStats& s) {
     if (s.unknown != 0) {
         say_warning(io, std::to_string(s.unknown) + " record(s) with an unknown event.action ignored");
     }
+    for (const auto& note : audit_reader::journal_notes(s)) {
+        say_warning(io, note);
+    }
 }
 
 Result<size_t> parse_count(const std::string& flag, const std::string& v) {
@@ -58,12 +61,13 @@ Result<size_t> parse_count(const std::string& flag, const std::string& v) {
     return static_cast<size_t>(*n);
 }
 
-// Reads every input of a non-follow command.
-Result<std::vector<Request>> load(const Options& o, Io& io) {
+// Reads every input of a non-follow command; `unreadable` is set when journal entries could not be read.
+Result<std::vector<Request>> load(const Options& o, Io& io, bool& unreadable) {
     audit_reader::Collected c;
     if (o.journal) {
         std::vector<std::string> warnings;
-        DIAG_TRY(audit_reader::read_journal(c, warnings));
+        DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
+        DIAG_TRY(audit_reader::read_journal(c, uid, warnings));
         for (const auto& w : warnings) {
             say_warning(io, w);
         }
@@ -77,6 +81,7 @@ Result<std::vector<Request>> load(const Options& o, Io& io) {
     }
     auto requests = audit_reader::join(std::move(c.records), c.stats);
     report_stats(io, c.stats);
+    unreadable = !c.stats.unreadable.empty();
     return requests;
 }
 
@@ -388,14 +393,16 @@ Status follow_files(const Options& o, Io& io, Follower& fl) {
     return ok_status();
 }
 
-Status follow_journal(const Options& o, Io& io, Follower& fl) {
-    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(true, o.lines));
+Status follow_journal(const Options& o, Io& io, Follower& fl, bool& unreadable) {
+    DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
+    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(true, o.lines, uid));
     fl.header();
     Status st = ok_status();
     while (!fl.done() && st.ok()) {
         DIAG_TRY_ASSIGN(bool more, j.poll(io.poll_ms, [&](const audit_reader::JournalEntry& e) {
-            if (!e.trusted) {
-                say_warning(io, e.origin + ": not sent by diag-wrapper (_EXE), skipped");
+            if (e.kind != audit_reader::JournalEntry::Kind::kRecord) {
+                say_warning(io, audit_reader::journal_note(e));
+                unreadable = unreadable || e.kind == audit_reader::JournalEntry::Kind::kUnreadable;
             } else if (st.ok() && !fl.done()) {
                 st = fl.line(e.message, e.origin, true);
             }
@@ -415,12 +422,13 @@ Status follow_journal(const Options& o, Io& io, Follower& fl) {
 
 int run_follow(const Options& o, Io& io) {
     Follower fl(o, io);
-    const Status st = o.journal ? follow_journal(o, io, fl) : follow_files(o, io, fl);
+    bool unreadable = false;
+    const Status st = o.journal ? follow_journal(o, io, fl, unreadable) : follow_files(o, io, fl);
     if (!st.ok()) {
         say_error(io, st.error());
         return kExitError;
     }
-    return kExitOk;
+    return unreadable ? kExitUnreadable : kExitOk;
 }
 
 }  // namespace
@@ -431,7 +439,9 @@ std::string usage_text() {
            "Reads diag-wrapper audit records (read-only; root is never needed). Default input:\n"
            "/var/log/diag-wrapper/audit.jsonl and its rotations (audit.jsonl.1, audit.jsonl.*.gz).\n"
            "  --file F        an audit file, plain or gzip (repeatable; - is stdin)\n"
-           "  --journal       read journald (journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper)\n"
+           "  --journal       read journald (journalctl -o json --all SYSLOG_IDENTIFIER=diag-wrapper)\n"
+           "  --account NAME, --uid N   journal entries are records only from this account\n"
+           "                  (default: diag, from /etc/passwd) and a diag-wrapper binary\n"
            "\n"
            "commands:\n"
            "  search          list requests (decision joined with end)\n"
@@ -444,7 +454,7 @@ std::string usage_text() {
            "  --since T, --until T   2026-11-23T14:00:00Z, 2026-11-23, -2h, -7d, today (UTC)\n"
            "  --decision allow|deny|error   --reason CODE   --rule ID   --principal NAME\n"
            "  --key SHA256:...  (the key, or its certificate's CA)   --source IP|CIDR\n"
-           "  --command REGEX  (ECMAScript, anywhere in the command)   --exit N|nonzero|signal\n"
+           "  --command REGEX  (linear-time subset, see ADR 0009; anywhere)   --exit N|nonzero|signal\n"
            "  --incomplete     allowed requests without an end record\n"
            "\n"
            "output:\n"
@@ -454,7 +464,9 @@ std::string usage_text() {
            "  --lines N (-n)   follow: earlier records printed first (default 10)\n"
            "  --count N        follow: stop after N records\n"
            "\n"
-           "exit status: 0 ok, 1 nothing found (search, show), 2 usage or input error\n";
+           "exit status: 0 ok, 1 nothing found (search, show), 2 usage or input error,\n"
+           "  3 journal entries of diag-wrapper could not be read (listed on stderr): the answer may be\n"
+           "  incomplete\n";
 }
 
 Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us) {
@@ -499,6 +511,15 @@ Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us)
             o.files.push_back(v);
         } else if (a == "--journal") {
             o.journal = true;
+        } else if (a == "--account") {
+            DIAG_TRY_ASSIGN(o.account, value());
+        } else if (a == "--uid") {
+            DIAG_TRY_ASSIGN(std::string v, value());
+            DIAG_TRY_ASSIGN(size_t n, parse_count(a, v));
+            if (n > 0xFFFFFFFEu) {
+                return usage("--uid: '" + v + "' is not a uid");
+            }
+            o.uid = static_cast<uid_t>(n);
         } else if (a == "--format" || a == "-o") {
             DIAG_TRY_ASSIGN(std::string v, value());
             DIAG_TRY_ASSIGN(o.format, audit_render::parse_format(v));
@@ -636,19 +657,26 @@ int run(const Options& o, Io& io) {
         case Command::kReport:
             break;
     }
-    auto all = load(o, io);
+    bool unreadable = false;
+    auto all = load(o, io, unreadable);
     if (!all.ok()) {
         say_error(io, all.error());
         return kExitError;
     }
+    int rc = kExitOk;
     switch (o.command) {
         case Command::kShow:
-            return run_show(o, io, *all);
+            rc = run_show(o, io, *all);
+            break;
         case Command::kReport:
-            return run_report(o, io, *all);
+            rc = run_report(o, io, *all);
+            break;
         default:
-            return run_search(o, io, *all);
+            rc = run_search(o, io, *all);
+            break;
     }
+    // Unreadable entries may hold any request: neither "found nothing" nor "complete" is known.
+    return unreadable && rc != kExitError ? kExitUnreadable : rc;
 }
 
 }  // namespace diag::audit_cli

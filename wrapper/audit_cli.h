@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "wrapper/audit_filter.h"
+#include "wrapper/audit_journal.h"
 #include "wrapper/audit_reader.h"
 #include "wrapper/audit_render.h"
 #include "wrapper/audit_report.h"
@@ -24,6 +25,10 @@ namespace diag::audit_cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNotFound = 1;  // search found nothing, show found no such request
 inline constexpr int kExitError = 2;     // usage or input error, ambiguous show prefix
+// search, show, report, follow: the output is complete as far as it goes, but some journal
+// entries of diag-wrapper could not be read (listed on stderr with their cursors): any request
+// may be among them, so "nothing found" or "nothing incomplete" cannot be claimed.
+inline constexpr int kExitUnreadable = 3;
 inline constexpr int kFollowPollMs = 200;
 
 enum class Command { kSearch, kShow, kReport, kFollow, kHelp, kVersion };
@@ -32,6 +37,11 @@ struct Options {
     Command command = Command::kHelp;
     std::vector<std::string> files;  // --file, in order; "-" is stdin
     bool journal = false;
+    // Journal entries are records only when journald says they came from this account (and from a
+    // diag-wrapper binary): --uid N, else --account NAME looked up in passwd_file.
+    std::string account = "diag";
+    std::optional<uid_t> uid;
+    std::string passwd_file = "/etc/passwd";
     audit_render::Format format = audit_render::Format::kTable;
     audit_filter::Filter filter;
     std::string request_id;  // show

@@ -135,12 +135,8 @@ Result<ExitMatch> parse_exit(std::string_view s) {
 }
 
 Status Filter::add_command(const std::string& pattern) {
-    // std::regex reports a bad pattern only by throwing; keep that inside this function.
-    try {
-        commands.emplace_back(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        return make_error(ErrorCode::kUsage, "--command: bad regular expression '" + pattern + "': " + e.what());
-    }
+    DIAG_TRY_ASSIGN(auto compiled, audit_pattern::Pattern::compile(pattern));
+    commands.push_back(std::move(compiled));
     command_patterns.push_back(pattern);
     return ok_status();
 }
@@ -195,22 +191,10 @@ Result<bool> matches(const Filter& f, const audit_reader::Request& r) {
     if (f.incomplete && !r.incomplete()) {
         return false;
     }
-    if (!f.commands.empty()) {
-        bool hit = false;
-        for (size_t i = 0; i < f.commands.size() && !hit; ++i) {
-            // libstdc++ throws error_complexity / error_stack on some inputs; that is an error to
-            // report, not a silent non-match.
-            try {
-                hit = std::regex_search(r.command, f.commands[i]);
-            } catch (const std::regex_error& e) {
-                return make_error(ErrorCode::kUsage, "--command '" + f.command_patterns[i] +
-                                                         "' could not be evaluated on request " + r.id + ": " +
-                                                         e.what());
-            }
-        }
-        if (!hit) {
-            return false;
-        }
+    if (!f.commands.empty() && std::none_of(f.commands.begin(), f.commands.end(), [&](const auto& p) {
+            return p.search(r.command);
+        })) {
+        return false;
     }
     return true;
 }

@@ -33,7 +33,15 @@ struct ReadStats {
     size_t conflicts = 0;                 // a second, different decision or end record for one request id
     size_t unknown = 0;                   // objects whose event.action is neither "decision" nor "end"
     std::vector<std::string> skipped_at;  // "file:line" of the first kMaxSkippedNoted skipped lines
+    // Journal entries from diag-wrapper that could not be read (each "journal:N ... __CURSOR=...:
+    // why"): all of them, since each may be any request; the trail is incomplete (exit 3).
+    std::vector<std::string> unreadable;
+    size_t untrusted = 0;                   // entries not sent by diag-wrapper as the diag account
+    size_t exe_unknown = 0;                 // records of the diag account whose _EXE journald did not record
+    std::vector<std::string> untrusted_at;  // the first kMaxUntrustedNoted of them, with cursor and _UID
 };
+// Untrusted entries are listed one by one up to this many (anyone can send them, so they are capped).
+inline constexpr size_t kMaxUntrustedNoted = 20;
 
 // One accepted record and where it came from ("path:line" or "journal:N").
 struct RawRecord {
@@ -71,61 +79,6 @@ class LineSplitter {
 // The default inputs: `main` and its rotations in the same directory (main.1, main.N, main.*.gz),
 // oldest first. Error kAudit when none of them exists.
 [[nodiscard]] Result<std::vector<std::string>> default_files(const std::string& main);
-
-// One journal entry of diag-wrapper.
-struct JournalEntry {
-    std::string message;  // MESSAGE: the audit record (its bytes when journald kept an array)
-    std::string origin;   // "journal:N _EXE=... _UID=... _PID=..." (journald's trusted fields)
-    std::string exe;      // _EXE, set by journald from the sender's credentials
-    // Any local process can send SYSLOG_IDENTIFIER=diag-wrapper; only an entry whose _EXE is a
-    // diag-wrapper binary is a record (ADR 0008). Others are skipped and counted, never read.
-    bool trusted = false;
-};
-
-// True if `exe` (an _EXE value) names a diag-wrapper binary: its last component is
-// "diag-wrapper" (" (deleted)" after an upgrade allowed).
-[[nodiscard]] bool trusted_journal_exe(std::string_view exe);
-
-// journalctl as a child process with a fixed argv (execvp, no shell):
-//   journalctl -o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager [-f -n N]
-// Each output line is a journal entry; its MESSAGE field is the audit record.
-class Journal {
-  public:
-    Journal() = default;
-    Journal(const Journal&) = delete;
-    Journal& operator=(const Journal&) = delete;
-    Journal(Journal&& o) noexcept;
-    Journal& operator=(Journal&&) = delete;
-    ~Journal();
-
-    // Starts journalctl; `follow` adds -f -n `lines`. Errors: kAudit (cannot start).
-    [[nodiscard]] static Result<Journal> start(bool follow, size_t lines);
-
-    // Waits up to `timeout_ms` for output and passes each complete entry to `on_entry`. Returns
-    // false once journalctl has closed its output. Errors: kAudit.
-    [[nodiscard]] Result<bool> poll(int timeout_ms, const std::function<void(const JournalEntry&)>& on_entry);
-
-    // Waits for journalctl and checks how it ended. "journalctl not found", a non-zero exit or
-    // "No journal files were found" are errors (kAudit): an unavailable journal is never read as
-    // an empty one. journalctl's other stderr lines are returned as warnings (unescaped).
-    [[nodiscard]] Result<std::vector<std::string>> finish();
-
-    // Stops a following journalctl (SIGTERM) and reaps it.
-    void stop();
-
-  private:
-    pid_t pid_ = -1;
-    int out_ = -1;
-    int err_ = -1;
-    size_t entries_ = 0;
-    std::string err_text_;
-    LineSplitter lines_;
-    void drain_stderr();
-};
-
-// Reads every journal entry of diag-wrapper into `into`; warnings (journalctl's notes, entries
-// from another program) are appended to `warnings`.
-[[nodiscard]] Status read_journal(Collected& into, std::vector<std::string>& warnings);
 
 // Parses an RFC 3339 / ISO 8601 UTC time: "2026-11-23T14:10:29.512345Z", "...+02:00", also with
 // a space for the T, without seconds' fraction, or without a zone (then UTC). Returns microseconds

@@ -17,62 +17,6 @@ constexpr Widths kCaps = {20, 0, 8, 22, 24, 24, 39, 100};
 constexpr Widths kFollow = {20, 0, 8, 16, 16, 20, 15, 100};
 constexpr const char* kHeaders[kColumns] = {"TIME", "ID", "DECISION", "RESULT", "RULE", "WHO", "SOURCE", "COMMAND"};
 
-// Length of the UTF-8 sequence at s[i] and its code point; 0 when it is not well-formed
-// (overlong, surrogate, above U+10FFFF, truncated).
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    auto cont = [&](size_t k, unsigned char lo, unsigned char hi) {
-        if (i + k >= s.size()) {
-            return false;
-        }
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        return b >= lo && b <= hi;
-    };
-    auto bits = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F); };
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        if (!cont(1, 0x80, 0xBF)) {
-            return 0;
-        }
-        cp = (static_cast<uint32_t>(b0 & 0x1F) << 6) | bits(1);
-        return 2;
-    }
-    if (b0 >= 0xE0 && b0 <= 0xEF) {
-        const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;
-        const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;  // no UTF-16 surrogates
-        if (!cont(1, lo, hi) || !cont(2, 0x80, 0xBF)) {
-            return 0;
-        }
-        cp = (static_cast<uint32_t>(b0 & 0x0F) << 12) | (bits(1) << 6) | bits(2);
-        return 3;
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4) {
-        const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80;
-        const unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF;
-        if (!cont(1, lo, hi) || !cont(2, 0x80, 0xBF) || !cont(3, 0x80, 0xBF)) {
-            return 0;
-        }
-        cp = (static_cast<uint32_t>(b0 & 0x07) << 18) | (bits(1) << 12) | (bits(2) << 6) | bits(3);
-        return 4;
-    }
-    return 0;
-}
-
-bool invisible(uint32_t cp) {
-    return (cp >= 0x80 && cp <= 0x9F) ||      // C1 controls (CSI is U+009B)
-           cp == 0x061C ||                    // Arabic letter mark (bidi)
-           (cp >= 0x200B && cp <= 0x200F) ||  // zero-width space/joiners, LRM, RLM
-           (cp >= 0x2028 && cp <= 0x202E) ||  // line/paragraph separators, bidi embeddings/overrides
-           (cp >= 0x2060 && cp <= 0x2064) ||  // word joiner, invisible operators
-           (cp >= 0x2066 && cp <= 0x2069) ||  // bidi isolates
-           cp == 0xFEFF;                      // zero-width no-break space (BOM)
-}
-
-std::string hex_byte(unsigned char c) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02x", c);
-    return buf;
-}
-
 // Display width in code points (escaped text is valid UTF-8).
 size_t width_of(std::string_view s) {
     return static_cast<size_t>(
@@ -176,28 +120,6 @@ std::string who_text(const Request& r) {
 
 std::string rule_suffix(const Request& r) { return r.rule.empty() ? "" : " (rule " + escape(r.rule) + ")"; }
 
-std::string csv_quote(const std::string& v) {
-    if (v.find_first_of(",\"") == std::string::npos && (v.empty() || (v.front() != ' ' && v.back() != ' '))) {
-        return v;
-    }
-    std::string out = "\"";
-    for (const char c : v) {
-        out += c;
-        if (c == '"') {
-            out += '"';
-        }
-    }
-    return out + "\"";
-}
-
-std::string csv_text(const std::string& raw) {
-    std::string e = escape(raw);
-    if (!e.empty() && (e[0] == '=' || e[0] == '+' || e[0] == '-' || e[0] == '@')) {
-        e.insert(0, "'");
-    }
-    return csv_quote(e);
-}
-
 std::string csv_num(const std::optional<int64_t>& v) { return v ? num(*v) : ""; }
 
 std::string pretty(const nlohmann::json& j) { return j.dump(2, ' ', true, nlohmann::json::error_handler_t::replace); }
@@ -218,42 +140,6 @@ Result<Format> parse_format(std::string_view s) {
         return Format::kCsv;
     }
     return make_error(ErrorCode::kUsage, "--format: '" + std::string(s) + "' is not table, text, json or csv");
-}
-
-std::string escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7F) {
-                out += hex_byte(c);
-            } else if (c == '\\') {
-                out += "\\\\";
-            } else {
-                out += static_cast<char>(c);
-            }
-            ++i;
-            continue;
-        }
-        uint32_t cp = 0;
-        const size_t len = decode_utf8(s, i, cp);
-        if (len == 0) {
-            out += hex_byte(c);
-            ++i;
-            continue;
-        }
-        if (invisible(cp)) {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(cp));
-            out += buf;
-        } else {
-            out.append(s.substr(i, len));
-        }
-        i += len;
-    }
-    return out;
 }
 
 std::string format_time(int64_t us, bool fraction) {
@@ -450,18 +336,18 @@ std::string csv_header() {
 
 std::string csv_row(const Request& r) {
     const std::string fields[] = {
-        r.time_us ? format_iso(*r.time_us) : csv_text(r.timestamp),
-        csv_text(r.id),
-        csv_text(r.verdict),
-        csv_text(r.reason),
-        csv_text(r.rule),
-        csv_text(r.principal),
-        csv_text(r.key_fingerprint),
-        csv_text(r.user),
-        csv_text(r.source_ip),
-        csv_text(r.source_port),
-        csv_text(r.host),
-        csv_text(r.command),
+        r.time_us ? format_iso(*r.time_us) : text_safety::csv_field(r.timestamp),
+        text_safety::csv_field(r.id),
+        text_safety::csv_field(r.verdict),
+        text_safety::csv_field(r.reason),
+        text_safety::csv_field(r.rule),
+        text_safety::csv_field(r.principal),
+        text_safety::csv_field(r.key_fingerprint),
+        text_safety::csv_field(r.user),
+        text_safety::csv_field(r.source_ip),
+        text_safety::csv_field(r.source_port),
+        text_safety::csv_field(r.host),
+        text_safety::csv_field(r.command),
         csv_num(r.exit_code),
         csv_num(r.signal),
         r.has_end() ? (r.timed_out ? "true" : "false") : "",

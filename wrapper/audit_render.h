@@ -12,6 +12,7 @@
 
 #include "wrapper/audit_reader.h"
 #include "wrapper/error.h"
+#include "wrapper/text_safety.h"
 
 namespace diag::audit_render {
 
@@ -20,11 +21,8 @@ enum class Format { kTable, kText, kJson, kCsv };
 // "table", "text", "json", "csv". Errors: kUsage.
 [[nodiscard]] Result<Format> parse_format(std::string_view s);
 
-// The one escaping function. Backslash -> \\; C0 controls and DEL -> \xNN; C1 controls
-// (U+0080..U+009F), U+2028/U+2029, bidi controls (U+061C, U+200E/F, U+202A..U+202E,
-// U+2066..U+2069) and other invisible format characters (U+200B..U+200D, U+2060..U+2064, U+FEFF)
-// -> \u{XXXX}; bytes that are not valid UTF-8 -> \xNN. Everything else is kept.
-[[nodiscard]] std::string escape(std::string_view s);
+// The one escaping function (wrapper/text_safety.h), under the name the renderers use.
+using text_safety::escape;
 
 // escape(raw) between backquotes, with a backquote inside shown as \x60: the quoting cannot be
 // closed early to forge the rest of a sentence ("rm x`: exit 0").
@@ -67,8 +65,8 @@ using Widths = std::array<size_t, kColumns>;
 // {"request_id":…,"decision":{…}|null,"end":{…}|null,"incomplete":bool}, ASCII only.
 [[nodiscard]] std::string json_line(const audit_reader::Request& r);
 
-// RFC 4180: CRLF line ends, fields quoted when they hold a comma or quote. Text fields are
-// escaped, and prefixed with ' when they start with = + - @ (spreadsheet formula injection).
+// RFC 4180: CRLF line ends. Text fields go through text_safety::csv_field: escaped, quoted when
+// needed, and neutralised (a leading ') when a spreadsheet could read them as a formula.
 [[nodiscard]] std::string csv_header();
 [[nodiscard]] std::string csv_row(const audit_reader::Request& r);
 

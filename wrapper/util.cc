@@ -3,47 +3,17 @@
 
 #include <cstdio>
 #include <limits>
+#include <utility>
+
+#include "wrapper/text_safety.h"
 
 namespace diag::util {
 
 bool valid_utf8(std::string_view s) {
-    size_t i = 0;
-    const size_t n = s.size();
-    while (i < n) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len = 0;
-        uint32_t cp = 0;
-        uint32_t min = 0;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1Fu;
-            min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0Fu;
-            min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + len > n) {
-            return false;
-        }
-        for (size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (cc & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    uint32_t cp = 0;
+    for (size_t i = 0; i < s.size();) {
+        const size_t len = text_safety::decode_utf8(s, i, cp);
+        if (len == 0) {
             return false;
         }
         i += len;
@@ -69,49 +39,8 @@ std::optional<size_t> find_control(std::string_view s) {
 }
 
 std::string printable(std::string_view s, size_t max_len) {
-    std::string out;
-    const bool utf8 = valid_utf8(s);
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (out.size() >= max_len) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(s[i]);
-        const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                        static_cast<unsigned char>(s[i + 1]) <= 0x9F;
-        // Line/paragraph separators and bidi controls (U+2028/9, U+202A..E, U+2066..9): they can
-        // reorder or split what a terminal shows, so they are escaped like controls.
-        if (utf8 && c == 0xE2 && i + 2 < s.size()) {
-            const auto b1 = static_cast<unsigned char>(s[i + 1]);
-            const auto b2 = static_cast<unsigned char>(s[i + 2]);
-            const bool bidi = (b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);
-            if (bidi) {
-                char buf[16];
-                const unsigned cp = 0x2000u + ((b1 & 0x3Fu) << 6) + (b2 & 0x3Fu);
-                std::snprintf(buf, sizeof buf, "\\u{%04X}", cp);
-                out += buf;
-                i += 2;
-                continue;
-            }
-        }
-        if (c < 0x20 || c == 0x7F || c == '\\' || (!utf8 && c >= 0x80) || c1) {
-            if (c == '\\') {
-                out += "\\\\";
-                continue;
-            }
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-            if (c1) {
-                // Both bytes of a C1 control: a lone 0x80..0x9F would be invalid UTF-8 (and CSI).
-                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[++i]));
-                out += buf;
-            }
-            continue;
-        }
-        out += static_cast<char>(c);
-    }
-    return out;
+    // One decision for what a terminal may see, shared with diag-audit (text_safety.h).
+    return text_safety::escape(s, max_len);
 }
 
 std::vector<std::string_view> fields(std::string_view s) {
@@ -133,7 +62,12 @@ std::vector<std::string_view> fields(std::string_view s) {
     return out;
 }
 
-std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+namespace {
+
+// Calls `match(name, uid)` for each well-formed passwd(5) entry, in order, until it returns true;
+// returns that entry's name and uid.
+template <typename Match>
+std::optional<std::pair<std::string, unsigned>> passwd_find(std::string_view passwd, Match match) {
     auto numeric = [](std::string_view f) {
         return !f.empty() && f.size() <= 10 && f.find_first_not_of("0123456789") == std::string_view::npos;
     };
@@ -159,11 +93,24 @@ std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
         if (f.size() != 7 || f[0].empty() || !numeric(f[2]) || !numeric(f[3])) {
             continue;
         }
-        if (const auto id = parse_int(f[2]); id && static_cast<uint64_t>(*id) == uid) {
-            return std::string(f[0]);
+        const auto id = parse_int(f[2]);
+        if (id && *id <= 0xFFFFFFFFLL && match(f[0], static_cast<unsigned>(*id))) {
+            return std::make_pair(std::string(f[0]), static_cast<unsigned>(*id));
         }
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+    auto e = passwd_find(passwd, [&](std::string_view, unsigned id) { return id == uid; });
+    return e ? std::optional<std::string>(e->first) : std::nullopt;
+}
+
+std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name) {
+    auto e = passwd_find(passwd, [&](std::string_view n, unsigned) { return n == name; });
+    return e ? std::optional<unsigned>(e->second) : std::nullopt;
 }
 
 std::vector<std::string> split_path(std::string_view path) {

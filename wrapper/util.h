@@ -16,7 +16,8 @@ namespace diag::util {
 // Byte offset of the first C0 control, DEL or C1 control (U+0080..U+009F), if any. Assumes valid UTF-8.
 [[nodiscard]] std::optional<size_t> find_control(std::string_view s);
 
-// Printable rendering for one-line messages: controls and invalid bytes as \xNN, quotes kept.
+// Printable rendering for one-line messages: text_safety::escape() cut after about max_len bytes
+// (controls and invalid bytes as \xNN, invisible and lookalike-quote characters as \u{XXXX}).
 [[nodiscard]] std::string printable(std::string_view s, size_t max_len = 200);
 
 // Splits "/a/b/c" into {"a","b","c"}; empty components are dropped.
@@ -55,5 +56,7 @@ namespace diag::util {
 // The name of `uid` in passwd(5) text: the first well-formed entry with that uid, as glibc's
 // "files" source answers; nullopt when there is none. NIS compat lines (+, -) are skipped.
 [[nodiscard]] std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid);
+// The uid of the first well-formed entry named `name`, read the same way.
+[[nodiscard]] std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name);
 
 }  // namespace diag::util

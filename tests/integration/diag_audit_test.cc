@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -25,8 +26,15 @@ const std::string kFixtureGz = kDir + "/fixture.jsonl.gz";
 const std::string kPolicy = kDir + "/policy.toml";
 const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
 
+// DIAG_AUDIT_UNDER_TEST runs these tests against another diag-audit build (an older release, to
+// show that a regression test fails there).
+std::string audit_bin() {
+    const char* other = std::getenv("DIAG_AUDIT_UNDER_TEST");
+    return other != nullptr && *other != '\0' ? other : DIAG_AUDIT_BIN;
+}
+
 RunResult audit(const std::vector<std::string>& args, const std::vector<std::string>& env = kEnv) {
-    std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+    std::vector<std::string> argv = {audit_bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, env);
 }
@@ -184,7 +192,7 @@ class Background {
         if (pid_ == 0) {
             ::dup2(out[1], 1);
             ::close(out[0]);
-            std::vector<std::string> argv = {DIAG_AUDIT_BIN};
+            std::vector<std::string> argv = {audit_bin()};
             argv.insert(argv.end(), args.begin(), args.end());
             std::vector<char*> a;
             for (auto& s : argv) a.push_back(s.data());
@@ -289,7 +297,7 @@ std::string fake_journalctl(const std::string& dir, const std::string& entries, 
     std::ofstream(dir + "/entries.json") << entries;
     const std::string script = dir + "/journalctl";
     std::ofstream(script) << "#!/bin/sh\n"
-                             "[ \"$1 $2 $3 $4 $#\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager 4\" ] || "
+                             "[ \"$1 $2 $3 $4 $5 $#\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager --all 5\" ] || "
                              "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
                              "/bin/cat " +
                                  dir + "/entries.json\n" + tail;
@@ -315,49 +323,186 @@ TEST_F(DiagAudit, JournalRecordsComeFromMessage) {
         bytes.push_back(static_cast<unsigned char>(c));
     }
     entries +=
-        nlohmann::json({{"MESSAGE", bytes}, {"_EXE", "/nix/store/x-diag-wrapper-0.1.0/bin/diag-wrapper"}}).dump() +
+        nlohmann::json(
+            {{"MESSAGE", bytes}, {"_EXE", "/nix/store/x-diag-wrapper-0.1.0/bin/diag-wrapper"}, {"_UID", "998"}})
+            .dump() +
         "\n";
-    entries += "{\"MESSAGE\":\"not a record\",\"_EXE\":\"/usr/bin/diag-wrapper (deleted)\"}\n";
+    entries += "{\"MESSAGE\":\"not a record\",\"_EXE\":\"/usr/bin/diag-wrapper (deleted)\",\"_UID\":\"998\"}\n";
     // Any local process may send SYSLOG_IDENTIFIER=diag-wrapper: journald's _EXE tells them apart.
     entries +=
         nlohmann::json({{"MESSAGE", lines[9]}, {"_EXE", "/home/eve/diag-wrapper.sh"}, {"_UID", "1000"}}).dump() + "\n";
     entries += nlohmann::json({{"MESSAGE", lines[9]}}).dump() + "\n";
     const std::string path = fake_journalctl(dir_, entries, "echo 'Hint: you are not in group systemd-journal' >&2\n");
-    const RunResult r = audit({"--journal", "search", "-o", "csv"}, {path});
+    const RunResult r = audit({"--journal", "--uid", "998", "search", "-o", "csv"}, {path});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(count_lines(r.out), 1u + 5u) << r.out;  // header, R1, R0, R2, R3, R5
     EXPECT_NE(r.out.find("rm -rf /var/tmp/x"), std::string::npos);
     EXPECT_NE(r.err.find("diag-audit: warning: journalctl: Hint: you are not in group systemd-journal\n"),
               std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("1 line(s) skipped (not JSON objects): journal:8 _EXE=/usr/bin/diag-wrapper (deleted)"),
+    EXPECT_NE(r.err.find("1 line(s) skipped (not JSON objects): journal:8 _EXE=/usr/bin/diag-wrapper (deleted) _UID=998"),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("diag-audit: warning: 2 journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by "
-                         "diag-wrapper (_EXE) and were skipped: journal:9 _EXE=/home/eve/diag-wrapper.sh _UID=1000, "
-                         "...\n"),
+                         "diag-wrapper as the diag account and are not records:\n"
+                         "diag-audit: warning: untrusted journal entry: journal:9 _EXE=/home/eve/diag-wrapper.sh "
+                         "_UID=1000: _UID=1000, not the diag account's 998\n"
+                         "diag-audit: warning: untrusted journal entry: journal:10: _UID=(none), not the diag "
+                         "account's 998\n"),
               std::string::npos)
         << r.err;
     EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;  // R6, only from the forged entries
-    const RunResult show = audit({"--journal", "show", "01a208be-7"}, {path});
+    const RunResult show = audit({"--journal", "--uid", "998", "show", "01a208be-7"}, {path});
     EXPECT_NE(show.out.find("decision record (journal:4 _EXE=/usr/bin/diag-wrapper _UID=998 _PID=4003)"),
               std::string::npos)
         << show.out;
 }
 
 TEST_F(DiagAudit, JournalUnavailableIsAnErrorNotAnEmptyResult) {
-    RunResult r = audit({"--journal", "search"}, {"PATH=" + dir_});  // no journalctl at all
+    RunResult r = audit({"--journal", "--uid", "998", "search"}, {"PATH=" + dir_});  // no journalctl at all
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "diag-audit: error: journalctl not found: cannot read the journal\n");
     std::string path =
         fake_journalctl(dir_, "", "echo 'No journal files were found.' >&2\necho '-- No entries --' >&2\n");
-    r = audit({"--journal", "report"}, {path});
+    r = audit({"--journal", "--uid", "998", "report"}, {path});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "diag-audit: error: journald is unavailable: No journal files were found.\n");
     path = fake_journalctl(dir_, "", "echo 'Failed to open journal' >&2\nexit 1\n");
-    r = audit({"--journal", "search"}, {path});
+    r = audit({"--journal", "--uid", "998", "search"}, {path});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "diag-audit: error: journalctl exited with status 1: Failed to open journal\n");
+}
+
+// A journalctl that prints what the real one (systemd 252) prints for `-o json`: a field of 4096
+// bytes or more as null unless --all is given, a value that is not UTF-8 as an array of bytes,
+// and a __CURSOR for every entry. Its argv is not checked, so an older diag-audit runs on it too.
+struct JournalEntryJson {
+    std::string message;  // the whole MESSAGE
+    std::string uid = "998";
+    std::string exe = "/usr/bin/diag-wrapper";
+    bool twice = false;  // MESSAGE sent twice: journalctl prints an array of two values
+};
+std::string journalctl_like(const std::string& dir, const std::vector<JournalEntryJson>& entries) {
+    std::string full;
+    std::string cut;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const auto& e = entries[i];
+        nlohmann::json j = {{"__CURSOR", "s=5e1f;i=" + std::to_string(0x100 + i) + ";b=b007;m=1;t=2;x=3"},
+                            {"SYSLOG_IDENTIFIER", "diag-wrapper"},
+                            {"_UID", e.uid},
+                            {"_EXE", e.exe},
+                            {"_PID", std::to_string(5000 + i)}};
+        j["MESSAGE"] = e.twice ? nlohmann::json::array({e.message, e.message}) : nlohmann::json(e.message);
+        full += j.dump() + "\n";
+        if (e.message.size() >= 4096) {
+            j["MESSAGE"] = nullptr;
+        }
+        cut += j.dump() + "\n";
+    }
+    std::ofstream(dir + "/full.json") << full;
+    std::ofstream(dir + "/cut.json") << cut;
+    const std::string script = dir + "/journalctl";
+    std::ofstream(script) << "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = --all ] && exec /bin/cat " << dir
+                          << "/full.json; done\nexec /bin/cat " << dir << "/cut.json\n";
+    ::chmod(script.c_str(), 0755);
+    return "PATH=" + dir + ":/usr/bin:/bin";
+}
+
+// Issue #12: the tokenizer collapses blanks but the record keeps the raw request, so
+// `uname<3300 spaces>-a` runs and its records are over 4096 bytes. Without --all journalctl
+// printed their MESSAGE as null and both records vanished from every command.
+TEST_F(DiagAudit, JournalLongRequestIsNotHidden) {
+    const auto lines = fixture_lines();
+    auto decision = nlohmann::json::parse(lines[3]);  // R2: allowed uname -a, decision then end
+    auto end = nlohmann::json::parse(lines[4]);
+    const std::string cmd = "uname" + std::string(3300, ' ') + "-a";
+    decision["process"]["command_line"] = cmd;
+    end["process"]["command_line"] = cmd;
+    auto lone = nlohmann::json::parse(lines[5]);  // R3: its decision alone, as if the end were lost
+    lone["process"]["command_line"] = "cat" + std::string(5000, ' ') + "/etc/hostname";
+    lone["diag"]["decision"] = "allow";
+    lone["diag"]["reason"] = "allowed";
+    const std::string path = journalctl_like(dir_, {{decision.dump()}, {end.dump()}, {lone.dump()}});
+    const std::vector<std::string> uid = {"--journal", "--uid", "998"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), uid.begin(), uid.end());
+        return audit(args, {path});
+    };
+    RunResult r = with({"search", "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count_lines(r.out), 2u) << r.out << r.err;
+    EXPECT_NE(r.out.find("uname" + std::string(3300, ' ') + "-a"), std::string::npos);
+    EXPECT_EQ(r.err, "");
+    r = with({"search", "--incomplete", "-o", "text"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count_lines(r.out), 1u) << r.out;
+    EXPECT_NE(r.out.find("/etc/hostname"), std::string::npos) << r.out;
+    r = with({"show", decision["diag"]["request_id"].get<std::string>()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("exit 0"), std::string::npos) << r.out;
+    r = with({"report", "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out).value("requests", -1), 2) << r.out;
+}
+
+// An entry of diag-wrapper whose MESSAGE cannot be read is reported with its cursor, and the
+// command exits 3: the request in it is unknown, so neither "nothing found" nor "complete" holds.
+TEST_F(DiagAudit, JournalUnreadableEntryIsReportedWithItsCursor) {
+    const auto lines = fixture_lines();
+    const std::string path = journalctl_like(dir_, {{lines[3]}, {lines[5], "998", "/usr/bin/diag-wrapper", true}});
+    for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+             {"search"}, {"search", "--incomplete"}, {"report"}, {"show", "01a208be-7"}}) {
+        std::vector<std::string> args = {"--journal", "--uid", "998"};
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        const RunResult r = audit(args, {path});
+        EXPECT_EQ(r.exit_code, 3) << cmd[0] << ": " << r.err;
+        EXPECT_NE(r.err.find("diag-audit: warning: unreadable journal entry of diag-wrapper, not shown: journal:2 "
+                             "_EXE=/usr/bin/diag-wrapper _UID=998 _PID=5001 __CURSOR=s=5e1f;i=257;b=b007;m=1;t=2;x=3: "
+                             "MESSAGE is not one value"),
+                  std::string::npos)
+            << cmd[0] << ": " << r.err;
+    }
+}
+
+// Issue #12: any local account can run the world-executable wrapper, so _EXE alone does not make
+// an entry a record; journald's _UID must be the diag account's too. Forged entries are reported
+// with cursor and their real _UID, never shown and never dropped silently.
+TEST_F(DiagAudit, JournalTrustsOnlyTheDiagAccount) {
+    const auto lines = fixture_lines();
+    const std::string path = journalctl_like(dir_, {{lines[3]}, {lines[9], "1000"}});
+    RunResult r = audit({"--journal", "--uid", "998", "search", "-o", "csv"}, {path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;  // R6, forged by uid 1000
+    EXPECT_NE(r.err.find("untrusted journal entry: journal:2 _EXE=/usr/bin/diag-wrapper _UID=1000 _PID=5001 "
+                         "__CURSOR=s=5e1f;i=257;b=b007;m=1;t=2;x=3: _UID=1000, not the diag account's 998"),
+              std::string::npos)
+        << r.err;
+    // The account by name, from the passwd file; an unknown one is a usage error, not "trust all".
+    r = audit({"--journal", "--account", "no-such-account-here", "search"}, {path});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("account 'no-such-account-here' is not in /etc/passwd"), std::string::npos) << r.err;
+    r = audit({"--journal", "--account", "root", "search", "-o", "csv"}, {path});
+    EXPECT_EQ(r.exit_code, 1) << r.err;  // root (uid 0) sent none of them
+    EXPECT_NE(r.err.find("_UID=998, not the diag account's 0"), std::string::npos) << r.err;
+}
+
+// Issue #12: invisible characters printed raw let `cat /etc/sha<U+00AD>dow` read as
+// `cat /etc/shadow`, a lookalike backquote closed the quoting, and ;= cells reached spreadsheets.
+TEST_F(DiagAudit, NoInvisibleOrLookalikeCharacterIsPrintedRaw) {
+    const auto lines = fixture_lines();
+    auto a = nlohmann::json::parse(lines[5]);  // R3: denied cat /etc/shadow
+    a["process"]["command_line"] = "cat /etc/sha\xc2\xad" "dow";
+    auto b = nlohmann::json::parse(lines[9]);
+    b["process"]["command_line"] = "id \xcb\x8b: exit 0 \xef\xbd\x80 x\xf3\xa0\x81\x81";
+    auto c = nlohmann::json::parse(lines[3]);
+    c["process"]["command_line"] = ";=cmd|' /C calc'!A0";
+    const std::string file = write("spoof.jsonl", a.dump() + "\n" + b.dump() + "\n" + c.dump() + "\n");
+    RunResult r = audit({"--file", file, "search", "-o", "text"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("`cat /etc/sha\\u{00AD}dow`"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("`id \\u{02CB}: exit 0 \\u{FF40} x\\u{E0041}`"), std::string::npos) << r.out;
+    r = audit({"--file", file, "search", "-o", "csv"});
+    EXPECT_NE(r.out.find(",\"';=cmd|' /C calc'!A0\","), std::string::npos) << r.out;
 }
 
 TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
@@ -365,14 +510,15 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     // A forged entry first (R6's decision, sent by another program), then R2 decision, R2 end, R3.
     std::string entries = nlohmann::json({{"MESSAGE", lines[9]}, {"_EXE", "/tmp/forger"}}).dump() + "\n";
     for (size_t i = 3; i < 6; ++i) {
-        entries += nlohmann::json({{"MESSAGE", lines[i]}, {"_EXE", "/usr/bin/diag-wrapper"}}).dump() + "\n";
+        entries +=
+            nlohmann::json({{"MESSAGE", lines[i]}, {"_EXE", "/usr/bin/diag-wrapper"}, {"_UID", "998"}}).dump() + "\n";
     }
     std::ofstream(dir_ + "/entries.json") << entries;
     const std::string script = dir_ + "/journalctl";
     // journalctl -f: the entries, then it keeps running until diag-audit stops it.
     // Its pid first (diag-audit may stop it as soon as the entries are out), then the entries.
     const std::string body =
-        "[ \"$*\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager -f -n 2\" ] || "
+        "[ \"$*\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager --all -f -n 2\" ] || "
         "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
         "echo $$ > " +
         dir_ +
@@ -384,7 +530,7 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     std::ofstream(script) << "#!/bin/sh\n" << body;
     ::chmod(script.c_str(), 0755);
     const auto start = std::chrono::steady_clock::now();
-    const RunResult r = audit({"--journal", "follow", "--lines", "2", "--count", "3", "-o", "text"},
+    const RunResult r = audit({"--journal", "--uid", "998", "follow", "--lines", "2", "--count", "3", "-o", "text"},
                               {"PATH=" + dir_ + ":/usr/bin:/bin"});
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -393,7 +539,8 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     EXPECT_NE(r.out.find("ran `uname -a` (rule uname): exit 0"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("was denied `cat /etc/shadow`"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;
-    EXPECT_NE(r.err.find("diag-audit: warning: journal:1 _EXE=/tmp/forger: not sent by diag-wrapper (_EXE), skipped\n"),
+    EXPECT_NE(r.err.find("diag-audit: warning: untrusted journal entry: journal:1 _EXE=/tmp/forger: _UID=(none), not the "
+                         "diag account's 998\n"),
               std::string::npos)
         << r.err;
     std::ifstream pid_file(dir_ + "/pid");
@@ -401,6 +548,25 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     pid_file >> pid;
     ASSERT_GT(pid, 0);
     EXPECT_NE(::kill(pid, 0), 0);  // journalctl was stopped and reaped
+}
+
+// A request the client controls can be tens of kilobytes long; std::regex_search recursed once
+// per character and diag-audit died of SIGSEGV (issue #12). Exit 0/1, never a signal.
+TEST_F(DiagAudit, CommandSearchOnALongRequestDoesNotCrash) {
+    const auto lines = fixture_lines();
+    auto rec = nlohmann::json::parse(lines[3]);  // R2's decision, allowed uname -a
+    rec["process"]["command_line"] = "uname" + std::string(40 * 1024, ' ') + "-a";
+    auto aaa = nlohmann::json::parse(lines[7]);
+    aaa["process"].erase("command_line_b64");
+    aaa["process"]["command_line"] = std::string(40 * 1024, 'a');
+    const std::string file = write("long.jsonl", rec.dump() + "\n" + aaa.dump() + "\n");
+    const std::pair<const char*, int> cases[] = {
+        {"^uname +-a$", 0}, {"(a|b)*c", 1}, {"^(a+)+$", 0}, {".*x", 1}, {"uname.*-a", 0},
+    };
+    for (const auto& [pattern, want] : cases) {
+        const RunResult r = audit({"--file", file, "search", "--command", pattern, "-o", "json"});
+        EXPECT_EQ(r.exit_code, want) << pattern << ": " << r.err;
+    }
 }
 
 TEST_F(DiagAudit, UsageAndVersion) {
@@ -443,6 +609,63 @@ TEST_F(DiagAuditWrapper, ReadsWhatTheWrapperWrites) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("end (+"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("): exit 0, 14 bytes"), std::string::npos) << r.out;  // "public-readme\n"
+}
+
+
+// The journal findings of issue #12 against a real systemd-journald (tests/helpers/
+// journald_sandbox.sh: a private one in a mount namespace; skipped where that cannot run). The
+// real wrapper logs `cat<3300 spaces>FILE` (a record over 4096 bytes) as root, and the same
+// wrapper run by another account (nobody) logs a forged-looking entry: diag-audit --uid 0 must
+// show the first, both of its records, and report the second as untrusted with its cursor.
+TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root: a private journald runs in a mount namespace";
+    }
+    std::string text = policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+                              "positional = [{ type = \"path\", max = 2 }]\n");
+    text.replace(text.find("sinks = [\"file\"]"), 16, "sinks = [\"journald\"]");
+    const auto p = write_policy(text);
+    const std::string request = "cat" + std::string(3300, ' ') + dir_ + "/pub/readme.txt";
+    const std::string inner = dir_ + "/inner.sh";
+    write(inner,
+          "#!/bin/sh\n"
+          "export SSH_CONNECTION='192.0.2.7 50000 127.0.0.1 22' PATH=/usr/bin:/bin\n"
+          "SSH_ORIGINAL_COMMAND='" + request + "' " DIAG_WRAPPER_BIN " --policy " + p + " >" + dir_ + "/w.out\n"
+          "SSH_ORIGINAL_COMMAND='rm -rf /' setpriv --reuid=65534 --regid=65534 --clear-groups " DIAG_WRAPPER_BIN
+          " --policy " + p + " 2>/dev/null\n"
+          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
+          "do n=$((n + 1)); sleep 0.05; done\n"
+          "for c in search 'search --incomplete'; do\n"
+          "  " + audit_bin() + " --journal --uid 0 $c -o json; echo \"rc=$?\"\n"
+          "done >" + dir_ + "/a.out 2>" + dir_ + "/a.err\n",
+          0755);
+    const RunResult r =
+        run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
+                    {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    if (r.exit_code == 77) {
+        GTEST_SKIP() << "no private journald here: " << r.err;
+    }
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream out_in(dir_ + "/a.out");
+    const std::string out((std::istreambuf_iterator<char>(out_in)), std::istreambuf_iterator<char>());
+    std::ifstream err_in(dir_ + "/a.err");
+    const std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+    // search: the long request, allowed, joined with its end record (exit 0); --incomplete: none.
+    const size_t first_rc = out.find("rc=");
+    ASSERT_NE(first_rc, std::string::npos) << out << err;
+    EXPECT_EQ(out.substr(first_rc, 5), "rc=0\n") << out << err;
+    const auto row = nlohmann::json::parse(out.substr(0, first_rc), nullptr, false);
+    ASSERT_TRUE(row.is_object()) << out;
+    EXPECT_EQ(row["decision"]["process"]["command_line"], request);
+    EXPECT_FALSE(row["end"].is_null()) << out;
+    EXPECT_EQ(row["incomplete"], false);
+    EXPECT_NE(out.find("rc=1\n", first_rc + 5), std::string::npos) << out;  // nothing incomplete
+    // The other account's entry: not a record, reported with its cursor and real _UID.
+    EXPECT_NE(err.find("untrusted journal entry: journal:"), std::string::npos) << err;
+    EXPECT_NE(err.find("_UID=65534 _PID="), std::string::npos) << err;
+    EXPECT_NE(err.find("__CURSOR=s="), std::string::npos) << err;
+    EXPECT_NE(err.find(": _UID=65534, not the diag account's 0"), std::string::npos) << err;
+    EXPECT_EQ(out.find("rm -rf"), std::string::npos) << out;
 }
 
 }  // namespace

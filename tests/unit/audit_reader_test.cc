@@ -716,7 +716,7 @@ TEST(AuditReaderRender, Csv) {
     const std::string row = audit_render::csv_row(r);
     EXPECT_NE(row.find(",\"say \"\"hi\"\", x\","), std::string::npos) << row;
     EXPECT_NE(row.find(",\"'=HYPERLINK(\"\"http://x\"\")\","), std::string::npos) << row;
-    EXPECT_NE(row.find(",'-2+3,"), std::string::npos) << row;
+    EXPECT_NE(row.find(",\"'-2+3\","), std::string::npos) << row;
 }
 
 TEST(AuditReaderRender, JsonLineCarriesBothRecords) {

@@ -79,7 +79,7 @@ TEST(Util, Utf8Validation) {
 TEST(Util, PrintableEscapesControls) {
     EXPECT_EQ(printable("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
     EXPECT_EQ(printable("\xff"), "\\xff");
-    EXPECT_EQ(printable("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J");  // C1 CSI: both bytes escaped
+    EXPECT_EQ(printable("a\xc2\x9b" "2J"), "a\\u{009B}2J");  // C1 CSI: one code point, shown as one
     EXPECT_EQ(printable("x\xe2\x80\xae" "y\xe2\x80\xa8" "z\xe2\x81\xa6"), "x\\u{202E}y\\u{2028}z\\u{2066}");
     EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x80\x94"), "caf\xc3\xa9 \xe2\x80\x94");  // ordinary text untouched
 }
