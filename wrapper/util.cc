@@ -133,7 +133,11 @@ std::vector<std::string_view> fields(std::string_view s) {
     return out;
 }
 
-std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+namespace {
+
+// Calls `on_entry(name, uid)` for each well-formed passwd(5) line, in order, until it returns true.
+template <typename F>
+void for_each_passwd_entry(std::string_view passwd, F on_entry) {
     auto numeric = [](std::string_view f) {
         return !f.empty() && f.size() <= 10 && f.find_first_not_of("0123456789") == std::string_view::npos;
     };
@@ -159,11 +163,35 @@ std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
         if (f.size() != 7 || f[0].empty() || !numeric(f[2]) || !numeric(f[3])) {
             continue;
         }
-        if (const auto id = parse_int(f[2]); id && static_cast<uint64_t>(*id) == uid) {
-            return std::string(f[0]);
+        const auto id = parse_int(f[2]);
+        if (id && *id <= UINT32_MAX && on_entry(f[0], static_cast<unsigned>(*id))) {
+            return;
         }
     }
-    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid) {
+    std::optional<std::string> out;
+    for_each_passwd_entry(passwd, [&](std::string_view name, unsigned id) {
+        if (id == uid) {
+            out = std::string(name);
+        }
+        return out.has_value();
+    });
+    return out;
+}
+
+std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name) {
+    std::optional<unsigned> out;
+    for_each_passwd_entry(passwd, [&](std::string_view n, unsigned id) {
+        if (n == name) {
+            out = id;
+        }
+        return out.has_value();
+    });
+    return out;
 }
 
 std::vector<std::string> split_path(std::string_view path) {

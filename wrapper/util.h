@@ -55,5 +55,8 @@ namespace diag::util {
 // The name of `uid` in passwd(5) text: the first well-formed entry with that uid, as glibc's
 // "files" source answers; nullopt when there is none. NIS compat lines (+, -) are skipped.
 [[nodiscard]] std::optional<std::string> passwd_name(std::string_view passwd, unsigned uid);
+// The uid of `name` in passwd(5) text: the first well-formed entry with that name; nullopt when
+// there is none.
+[[nodiscard]] std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name);
 
 }  // namespace diag::util
