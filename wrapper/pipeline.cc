@@ -437,6 +437,11 @@ int run(const Invocation& inv) {
         // Shown the listing instead: keep what arrived, so the record is complete.
         rec["process"]["shell_c"] = util::valid_utf8(inv.ignored_c) ? inv.ignored_c : util::printable(inv.ignored_c, 8192);
     }
+    // 0a. The one account this wrapper serves (settings.account): any other local account could
+    //     run it with an environment of its choosing and have the record name another key.
+    if (auto st = audit::check_account(policy.account, origin, rec); !st.ok()) {
+        return refuse(policy, rec, id, st.error());
+    }
     // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
     //     objects pinned by inode. It reads directories other accounts may fill, so it is part of
     //     the decision (recorded, under the deadline).
