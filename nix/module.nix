@@ -44,6 +44,11 @@ let
   # replace, except deny.paths: that list is defined at normal priority, so what a host adds is
   # appended, and the assertion below refuses a configuration that drops any base entry (mkForce).
   basePolicy = builtins.removeAttrs render.defaultPolicy [ "audit" ] // {
+    # The wrapper serves this account only (settings.account): another local account running
+    # the world-executable wrapper is refused.
+    settings = render.defaultPolicy.settings // {
+      account = cfg.user;
+    };
     command = builtins.removeAttrs render.defaultPolicy.command cfg.disabledCommands;
   };
   unknownDisabled = filter (id: !(render.defaultPolicy.command ? ${id})) cfg.disabledCommands;
@@ -407,10 +412,17 @@ in
             "syslog"
           ]
         );
-        default = [ "journald" ];
+        default = [
+          "file"
+          "journald"
+        ];
         description = ''
           Where audit records go. Every sink must accept a record before a command runs.
           `journald` writes with `SYSLOG_IDENTIFIER=diag-wrapper` (`journalctl -t diag-wrapper`).
+          The file is the record of truth by default: journald drops messages past its rate
+          limit (`RateLimitIntervalSec`/`RateLimitBurst`, per service) and vacuums old journal
+          files by size and age, so a journal alone can lose records without anyone removing
+          them; `diag-audit verify` would then report gaps that are nobody's doing.
         '';
       };
       file = mkOption {
@@ -419,6 +431,14 @@ in
         description = ''
           The JSON-lines file of the `file` sink. Its directory is created root:<user> 0750,
           the file root:<user> 0620, so it must be a directory of its own.
+        '';
+      };
+      chain = mkOption {
+        type = types.str;
+        default = "/var/lib/diag-wrapper/chain";
+        description = ''
+          The hash chain's state file (adr/0011): the last sequence number and record hash.
+          Created empty, root:<user> 0660, in a root:<user> 0750 directory of its own.
         '';
       };
       appendOnly = mkOption {
@@ -438,7 +458,7 @@ in
         (asDefaults [ ] basePolicy)
         {
           audit = render.auditTable {
-            inherit (cfg.audit) sinks file;
+            inherit (cfg.audit) sinks file chain;
             inherit principals;
           };
         }
@@ -484,10 +504,15 @@ in
       # audit record carries the same fingerprint (ExposeAuthInfo), which joins the two.
       services.openssh.settings.LogLevel = mkDefault "VERBOSE";
 
-      systemd.tmpfiles.rules = optionals (elem "file" cfg.audit.sinks) (render.auditFileRules {
-        inherit (cfg.audit) file appendOnly;
-        group = cfg.user;
-      });
+      systemd.tmpfiles.rules =
+        optionals (elem "file" cfg.audit.sinks) (render.auditFileRules {
+          inherit (cfg.audit) file appendOnly;
+          group = cfg.user;
+        })
+        ++ render.chainStateRules {
+          inherit (cfg.audit) chain;
+          group = cfg.user;
+        };
 
       warnings =
         optional (cfg.authorizedKeys == [ ]) ''
@@ -569,6 +594,13 @@ in
             !(elem "file" cfg.audit.sinks)
             || (render.isCleanAbsolutePath cfg.audit.file && !(elem (dirOf cfg.audit.file) render.sharedDirs));
           message = "services.diag-wrapper.audit.file (${cfg.audit.file}) must be an absolute path in a directory of its own, such as /var/log/diag-wrapper/audit.jsonl: the module makes that directory root:${cfg.user} 0750.";
+        }
+        {
+          assertion =
+            render.isCleanAbsolutePath cfg.audit.chain
+            && !(elem (dirOf cfg.audit.chain) render.sharedDirs)
+            && dirOf cfg.audit.chain != dirOf cfg.audit.file;
+          message = "services.diag-wrapper.audit.chain (${cfg.audit.chain}) must be an absolute path in a directory of its own, such as /var/lib/diag-wrapper/chain: the module makes that directory root:${cfg.user} 0750.";
         }
         {
           assertion = unknownDisabled == [ ];

@@ -171,6 +171,16 @@ rec {
     ]
     ++ (if appendOnly then [ "h ${file} - - - - +a" ] else [ ]);
 
+  # The hash chain's state file (adr/0011): root-owned in a root-owned directory, read and
+  # written by the account's group. `f` creates it empty (the first-use rule: an empty file
+  # starts a chain) and never truncates an existing one.
+  chainStateRules =
+    { chain, group }:
+    [
+      "d ${dirOf chain} 0750 root ${group} - -"
+      "f ${chain} 0660 root ${group} - -"
+    ];
+
   # Fingerprint -> principal, from the keys that carry a fingerprint.
   principalsOf =
     keys:
@@ -183,9 +193,10 @@ rec {
 
   # The policy's [audit] table.
   auditTable =
-    { sinks, file, principals ? { } }:
+    { sinks, file, principals ? { }, chain ? null }:
     { inherit sinks; }
     // optionalAttrs (elem "file" sinks) { inherit file; }
+    // optionalAttrs (chain != null) { inherit chain; }
     // optionalAttrs (principals != { }) { inherit principals; };
 
   # A drop-in: only version, [deny] and [command.ID] are allowed there by the loader.

@@ -16,44 +16,16 @@
 #include <cstring>
 #include <ctime>
 
-#include "wrapper/deadline.h"
+#include "wrapper/audit_bound.h"
+#include "wrapper/audit_chain.h"
+#include "wrapper/audit_sinks.h"
+#include "wrapper/sha256.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
 namespace diag::audit {
 
 namespace {
-
-// How long a writer waits for the audit file's lock. While the decision deadline runs, until it
-// passes (but at least kLockGraceMillis, so the refusal that reports a passed deadline can still
-// be recorded); after the decision (the end record), kLockWaitMillis. Only root or a wrapper holds
-// the lock, but a writer that waited forever would pin the request and its client.
-constexpr uint64_t kLockGraceMillis = 1000;
-constexpr uint64_t kLockWaitMillis = 5000;
-
-// flock(LOCK_EX) with a bound: LOCK_NB retried with a short sleep. Errors: kAudit.
-Status lock_bounded(int fd, const std::string& path) {
-    const auto left = deadline::remaining_ms();
-    const uint64_t wait_ms = left ? std::max(*left, kLockGraceMillis) : kLockWaitMillis;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-    for (;;) {
-        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            return ok_status();
-        }
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            return sys_error(ErrorCode::kAudit, "audit file flock(" + path + ")", errno);
-        }
-        if (std::chrono::steady_clock::now() >= until) {
-            return make_error(ErrorCode::kAudit, "audit file flock(" + path + "): not obtained within " +
-                                                     std::to_string(wait_ms) + " ms");
-        }
-        const timespec pause{0, 2 * 1000 * 1000};
-        ::nanosleep(&pause, nullptr);
-    }
-}
-
-constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
-constexpr const char* kSyslogSocket = "/dev/log";
 
 // Calendar arithmetic in std::chrono: gmtime_r would read /etc/localtime (glibc's tzset) on
 // every request for nothing.
@@ -87,51 +59,126 @@ void put_text(nlohmann::json& obj, const char* key, const std::string& s) {
     }
 }
 
-Status write_file(const std::string& path, const std::string& line) {
-    // One write() of the complete line under an exclusive lock: concurrent requests never
-    // interleave, and a short write is a failure, not a truncated record.
-    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640));
-    if (!fd.valid()) {
-        return sys_error(ErrorCode::kAudit, "audit file open(" + path + ")", errno);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        return make_error(ErrorCode::kAudit, "audit file " + path + ": not a regular file");
-    }
-    DIAG_TRY(lock_bounded(fd.get(), path));
-    const ssize_t n = ::write(fd.get(), line.data(), line.size());
-    if (n < 0) {
-        return sys_error(ErrorCode::kAudit, "audit file write(" + path + ")", errno);
-    }
-    if (static_cast<size_t>(n) != line.size()) {
-        return make_error(ErrorCode::kAudit, "audit file write(" + path + "): short write");
-    }
-    return ok_status();
-}
-
-Status send_datagram(const char* socket_path, const std::string& payload, const char* what) {
-    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-        return sys_error(ErrorCode::kAudit, std::string(what) + " socket()", errno);
-    }
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        return sys_error(ErrorCode::kAudit, std::string(what) + " connect(" + socket_path + ")", errno);
-    }
-    const ssize_t n = ::send(fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL);
-    if (n < 0 || static_cast<size_t>(n) != payload.size()) {
-        return sys_error(ErrorCode::kAudit, std::string(what) + " send(" + socket_path + ")", n < 0 ? errno : EMSGSIZE);
-    }
-    return ok_status();
-}
-
-std::string field(const nlohmann::json& rec, const char* a, const char* b) {
+std::string field(const nlohmann::ordered_json& rec, const char* a, const char* b) {
     if (rec.contains(a) && rec[a].is_object() && rec[a].contains(b) && rec[a][b].is_string()) {
         return rec[a][b].get<std::string>();
     }
     return "";
+}
+
+nlohmann::json host_fields() {
+    return {{"hostname", hostname()},
+            {"id", first_line("/etc/machine-id")},
+            {"boot_id", first_line("/proc/sys/kernel/random/boot_id")}};
+}
+
+// The real uid of a process, from the Uid: line of /proc/PID/status.
+std::optional<unsigned> process_uid(long pid) {
+    const std::string text = sys::read_small_file("/proc/" + std::to_string(pid) + "/status", 16384).value_or("");
+    const size_t at = text.find("\nUid:");
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    const auto f = util::fields(std::string_view(text).substr(at + 5, text.find('\n', at + 1) - at - 5));
+    const auto n = f.empty() ? std::nullopt : util::parse_int(f[0]);
+    return n && *n >= 0 ? std::optional<unsigned>(static_cast<unsigned>(*n)) : std::nullopt;
+}
+
+// The smallest budget of the configured sinks: one line goes to all of them, so the chain hashes
+// the same bytes wherever the record is read.
+size_t record_budget(const policy::Audit& cfg) {
+    size_t budget = audit_bound::kMaxRecordBytes;
+    for (const auto sink : cfg.sinks) {
+        if (sink == policy::AuditSink::kSyslog) {
+            budget = std::min(budget, audit_bound::kSyslogRecordBytes);
+        }
+    }
+    return budget;
+}
+
+// Writes one line to every sink, in order; `written` counts the sinks that took it.
+Status write_line(const policy::Audit& cfg, const nlohmann::ordered_json& rec, const std::string& line,
+                  size_t& written) {
+    const std::string decision = field(rec, "diag", "decision");
+    for (const auto sink : cfg.sinks) {
+        switch (sink) {
+            case policy::AuditSink::kFile:
+                DIAG_TRY(audit_sinks::write_file(cfg.file, line + "\n"));
+                break;
+            case policy::AuditSink::kSyslog: {
+                // RFC 3164 over /dev/log: facility authpriv (10), severity notice (5) or info (6).
+                const int pri = 10 * 8 + (decision == "allow" ? 6 : 5);
+                const std::string msg =
+                    "<" + std::to_string(pri) + ">diag-wrapper[" + std::to_string(::getpid()) + "]: " + line;
+                DIAG_TRY(audit_sinks::send_datagram(cfg.syslog_socket, msg, "syslog", false));
+                break;
+            }
+            case policy::AuditSink::kJournald: {
+                // Native protocol, simple form: the JSON (no raw newlines) as MESSAGE plus indexed fields.
+                std::string msg = "MESSAGE=" + line + "\n";
+                msg += "SYSLOG_IDENTIFIER=diag-wrapper\n";
+                msg += std::string("PRIORITY=") + (decision == "allow" ? "6" : "5") + "\n";
+                msg += std::string("MESSAGE_ID=") + kMessageId + "\n";
+                msg += "DIAG_REQUEST_ID=" + field(rec, "diag", "request_id") + "\n";
+                msg += "DIAG_DECISION=" + decision + "\n";
+                msg += "DIAG_RULE=" + field(rec, "diag", "rule") + "\n";
+                msg += "DIAG_REASON=" + field(rec, "diag", "reason") + "\n";
+                DIAG_TRY(audit_sinks::send_datagram(cfg.journald_socket, msg, "journald", true));
+                break;
+            }
+        }
+        ++written;
+    }
+    return ok_status();
+}
+
+// Gives `rec` the next place in the chain, writes it and advances the state. The state advances
+// once any sink took the line (that line exists now, and the next record must follow it); when
+// none did, the place is given to the next record instead.
+Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, nlohmann::ordered_json rec) {
+    audit_chain::State s = locked.state();
+    auto& chain = rec["diag"][std::string(audit_schema::kChain)];
+    chain[std::string(audit_schema::kChainId)] = s.id;
+    chain[std::string(audit_schema::kChainSeq)] = s.seq + 1;
+    chain[std::string(audit_schema::kChainPrev)] = s.head;
+    const std::string line = audit_bound::dump(rec);
+    size_t written = 0;
+    const Status st = write_line(cfg, rec, line, written);
+    if (written == 0) {
+        return st;
+    }
+    s.seq += 1;
+    s.head = sha256_hex(line);
+    if (field(rec, "event", "action") == audit_schema::kActionCheckpoint) {
+        s.checkpoint_seq = s.seq;
+        s.checkpoint_time = static_cast<int64_t>(::time(nullptr));
+    }
+    DIAG_TRY(locked.store(s));
+    return st;
+}
+
+// A record whose place the chain fills in later: placeholders as long as the longest values, so
+// the bound leaves room for them.
+void reserve_chain(nlohmann::json& rec) {
+    rec["diag"][std::string(audit_schema::kChain)] = {{std::string(audit_schema::kChainId), std::string(36, '0')},
+                                                      {std::string(audit_schema::kChainSeq), UINT64_MAX},
+                                                      {std::string(audit_schema::kChainPrev), std::string(64, '0')}};
+}
+
+// The checkpoint after record `s.seq`: it repeats that record's hash, so a copy forwarded off the
+// host fixes everything up to it.
+nlohmann::json checkpoint_record(const audit_chain::State& s) {
+    nlohmann::json rec;
+    rec["@timestamp"] = timestamp_utc_us();
+    rec["schema"] = audit_schema::kSchema;
+    rec["event"] = {{"kind", "event"}, {"action", audit_schema::kActionCheckpoint}};
+    rec["host"] = host_fields();
+    rec["process"] = {{"pid", ::getpid()}};
+    rec["diag"][std::string(audit_schema::kCheckpoint)] = {{std::string(audit_schema::kCheckpointSeq), s.seq},
+                                                            {std::string(audit_schema::kCheckpointHead), s.head},
+                                                            {"time", static_cast<int64_t>(::time(nullptr))}};
+    reserve_chain(rec);
+    return rec;
 }
 
 }  // namespace
@@ -200,9 +247,10 @@ Origin read_origin() {
         o.key_error = key.error().msg;
     }
     // sshd runs us directly (we are the login shell, adr/0010) or through the user's shell
-    // (ForceCommand): the parent or the grandparent.
+    // (ForceCommand): the parent or the grandparent. Under privilege separation that sshd runs as
+    // the account, and its parent, the privileged monitor, as root: one step further.
     long pid = static_cast<long>(::getppid());
-    for (int depth = 0; depth < 2 && pid > 1; ++depth) {
+    for (int depth = 0; depth < 4 && pid > 1; ++depth) {
         const std::string line =
             sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096).value_or("");
         const size_t open = line.find('(');
@@ -210,9 +258,19 @@ Origin read_origin() {
         if (open == std::string::npos || close == std::string::npos || close < open) {
             break;
         }
+        // "sshd", or "sshd-session" since OpenSSH 9.8.
         if (line.compare(open + 1, 4, "sshd") == 0) {
-            o.sshd_pid = pid;
-            break;
+            const auto uid = process_uid(pid);
+            if (o.sshd_pid == 0) {
+                o.sshd_pid = pid;
+                o.sshd_uid = uid.value_or(UINT32_MAX);
+            }
+            if (uid && *uid == 0) {
+                o.root_sshd_pid = pid;
+                break;
+            }
+        } else if (o.sshd_pid != 0) {
+            break;  // the monitor is the session process's parent, nothing further up
         }
         // After "(comm) ": state, then the parent's pid.
         const auto rest = util::fields(std::string_view(line).substr(close + 1));
@@ -225,14 +283,34 @@ Origin read_origin() {
     return o;
 }
 
+Status check_account(const std::string& account, const Origin& origin, nlohmann::json& rec) {
+    auto& o = rec["diag"]["origin"];
+    if (account.empty()) {
+        o["account_checked"] = false;
+        return ok_status();
+    }
+    o["account_checked"] = true;
+    // Our own parser, as for the name in read_origin (no NSS in a static binary).
+    const auto text = sys::read_small_file("/etc/passwd", 64 << 20);
+    const auto uid = text ? util::passwd_uid(*text, account) : std::nullopt;
+    if (!uid) {
+        return make_error(ErrorCode::kPolicyInvalid, "settings.account: no account '" + account + "' in /etc/passwd");
+    }
+    if (*uid != origin.uid) {
+        o["account_mismatch"] = {{"expected", account}, {"expected_uid", *uid}, {"uid", origin.uid}};
+        return deny("wrong-account", "this wrapper serves the account '" + account + "' (uid " + std::to_string(*uid) +
+                                         ") only; the caller is uid " + std::to_string(origin.uid));
+    }
+    return ok_status();
+}
+
 nlohmann::json base_record(const std::string& request_id, const Origin& origin, const std::string& request,
                            const policy::Policy* policy) {
     nlohmann::json rec;
     rec["@timestamp"] = timestamp_utc_us();
-    rec["schema"] = kSchema;
+    rec["schema"] = audit_schema::kSchema;
     rec["event"] = {{"kind", "event"}, {"category", {"process"}}, {"action", "decision"}};
-    rec["host"] = {{"hostname", hostname()}, {"id", first_line("/etc/machine-id")},
-                   {"boot_id", first_line("/proc/sys/kernel/random/boot_id")}};
+    rec["host"] = host_fields();
     rec["user"] = {{"name", origin.user}, {"id", std::to_string(origin.uid)}};
     if (!origin.client_ip.empty()) {
         rec["source"] = {{"ip", origin.client_ip}, {"port", port_number(origin.client_port)}};
@@ -244,6 +322,15 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
     if (origin.sshd_pid != 0) {
         rec["diag"]["sshd_pid"] = origin.sshd_pid;
     }
+    // Whether SSH_CONNECTION and SSH_USER_AUTH can be sshd's: only a root sshd above us sets them
+    // for an account that cannot set them itself (adr/0011).
+    rec["diag"]["origin"] = {{"root_sshd", origin.root_sshd_pid != 0}};
+    if (origin.root_sshd_pid != 0) {
+        rec["diag"]["origin"]["root_sshd_pid"] = origin.root_sshd_pid;
+    }
+    if (origin.sshd_pid != 0) {
+        rec["diag"]["origin"]["sshd_uid"] = origin.sshd_uid;
+    }
     if (origin.key) {
         const ssh_auth::Key& k = *origin.key;
         nlohmann::json key = {{"type", k.type}, {"fingerprint", k.fingerprint}};
@@ -252,7 +339,10 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
                                   {"serial", k.certificate->serial},
                                   {"ca_type", k.certificate->ca_type},
                                   {"ca_fingerprint", k.certificate->ca_fingerprint},
-                                  {"principals", k.certificate->principals}};
+                                  {"principals", k.certificate->principals},
+                                  // Nothing here checks the CA's signature (no crypto library is
+                                  // linked): these are sshd's words, as good as the origin.
+                                  {"signature_checked", false}};
         }
         if (policy != nullptr) {
             if (auto it = policy->audit.principals.find(k.fingerprint); it != policy->audit.principals.end()) {
@@ -270,39 +360,22 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
 }
 
 Status write(const policy::Audit& cfg, const nlohmann::json& record) {
-    // ensure_ascii: DEL, C1 controls (CSI, NEL), U+2028 and every other non-ASCII character are
-    // written as \uXXXX, so no byte of the line can drive an auditor's terminal or split the line
-    // (sudo CVE-2023-28486). error_handler replace: no invalid byte can make dump() throw; put_text
-    // kept the exact bytes in base64.
-    const std::string line = record.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) + "\n";
-    const std::string decision = field(record, "diag", "decision");
-    for (const auto sink : cfg.sinks) {
-        switch (sink) {
-            case policy::AuditSink::kFile:
-                DIAG_TRY(write_file(cfg.file, line));
-                break;
-            case policy::AuditSink::kSyslog: {
-                // RFC 3164 over /dev/log: facility authpriv (10), severity notice (5) or info (6).
-                const int pri = 10 * 8 + (decision == "allow" ? 6 : 5);
-                const std::string msg = "<" + std::to_string(pri) + ">diag-wrapper[" + std::to_string(::getpid()) +
-                                        "]: " + line.substr(0, line.size() - 1);
-                DIAG_TRY(send_datagram(kSyslogSocket, msg, "syslog"));
-                break;
-            }
-            case policy::AuditSink::kJournald: {
-                // Native protocol, simple form: the JSON (no raw newlines) as MESSAGE plus indexed fields.
-                std::string msg = "MESSAGE=" + line;  // ends with the newline that terminates the field
-                msg += "SYSLOG_IDENTIFIER=diag-wrapper\n";
-                msg += std::string("PRIORITY=") + (decision == "allow" ? "6" : "5") + "\n";
-                msg += std::string("MESSAGE_ID=") + kMessageId + "\n";
-                msg += "DIAG_REQUEST_ID=" + field(record, "diag", "request_id") + "\n";
-                msg += "DIAG_DECISION=" + decision + "\n";
-                msg += "DIAG_RULE=" + field(record, "diag", "rule") + "\n";
-                msg += "DIAG_REASON=" + field(record, "diag", "reason") + "\n";
-                DIAG_TRY(send_datagram(kJournalSocket, msg, "journald"));
-                break;
-            }
-        }
+    const size_t budget = record_budget(cfg);
+    if (cfg.chain.empty()) {
+        DIAG_TRY_ASSIGN(const nlohmann::ordered_json rec, audit_bound::fit(record, budget));
+        size_t written = 0;
+        return write_line(cfg, rec, audit_bound::dump(rec), written);
+    }
+    nlohmann::json with_place = record;
+    reserve_chain(with_place);
+    DIAG_TRY_ASSIGN(nlohmann::ordered_json rec, audit_bound::fit(with_place, budget));
+    // One lock from reading the head to storing the new one: records get their places in the
+    // order they reach the sinks, and no two get the same place.
+    DIAG_TRY_ASSIGN(audit_chain::Locked locked, audit_chain::Locked::open(cfg.chain, new_request_id()));
+    DIAG_TRY(append_chained(cfg, locked, std::move(rec)));
+    if (audit_chain::checkpoint_due(locked.state(), static_cast<int64_t>(::time(nullptr)))) {
+        DIAG_TRY_ASSIGN(nlohmann::ordered_json ckpt, audit_bound::fit(checkpoint_record(locked.state()), budget));
+        DIAG_TRY(append_chained(cfg, locked, std::move(ckpt)));
     }
     return ok_status();
 }

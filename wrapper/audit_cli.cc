@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "wrapper/audit_verify.h"
 #include "wrapper/sys.h"
 #include "wrapper/util.h"
 
@@ -449,6 +450,10 @@ std::string usage_text() {
            "  report          counts by principal, key, rule, reason, host, decision; top denied\n"
            "                  commands; keys first seen; rules never used (with --policy FILE)\n"
            "  follow          print records as they are appended (until SIGINT/SIGTERM)\n"
+           "  verify          check the hash chain: gaps, forks, edits, reordering, truncation\n"
+           "                  (exit 0 whole, 1 defects found, 2 usage or unreadable input)\n"
+           "    --anchor SEQ:SHA256  a checkpoint kept off the host (repeatable)\n"
+           "    --state FILE         the chain state file: its head must be in the trail\n"
            "\n"
            "filters (search, report, follow; a repeated flag is OR, different flags AND):\n"
            "  --since T, --until T   2026-11-23T14:00:00Z, 2026-11-23, -2h, -7d, today (UTC)\n"
@@ -582,6 +587,12 @@ Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us)
                 return usage("--count: must be at least 1");
             }
             o.count = n;
+        } else if (a == "--anchor") {
+            DIAG_TRY_ASSIGN(std::string v, value());
+            DIAG_TRY(audit_verify::parse_anchor(v));
+            o.anchors.push_back(v);
+        } else if (a == "--state") {
+            DIAG_TRY_ASSIGN(o.state, value());
         } else if (a == "--lines" || a == "-n") {
             DIAG_TRY_ASSIGN(std::string v, value());
             DIAG_TRY_ASSIGN(o.lines, parse_count(a, v));
@@ -601,11 +612,13 @@ Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us)
         o.command = Command::kReport;
     } else if (cmd == "follow") {
         o.command = Command::kFollow;
+    } else if (cmd == "verify") {
+        o.command = Command::kVerify;
     } else if (cmd == "help") {
         o.command = Command::kHelp;
         return o;
     } else {
-        return usage("unknown command '" + cmd + "' (search, show, report or follow)");
+        return usage("unknown command '" + cmd + "' (search, show, report, follow or verify)");
     }
     const size_t want_positional = o.command == Command::kShow ? 2 : 1;
     if (positional.size() < want_positional) {
@@ -633,6 +646,12 @@ Result<Options> parse_args(const std::vector<std::string>& args, int64_t now_us)
     if (o.command != Command::kReport && (!o.policy.empty() || o.top != audit_report::kDefaultTop)) {
         return usage("--policy and --top are report options");
     }
+    if (o.command != Command::kVerify && (!o.anchors.empty() || !o.state.empty())) {
+        return usage("--anchor and --state are verify options");
+    }
+    if (o.command == Command::kVerify && (o.filter.since_us || o.filter.until_us || !o.filter.only_time())) {
+        return usage("verify takes no filters: it checks the whole trail");
+    }
     if (o.command != Command::kFollow && o.count) {
         return usage("--count is a follow option");
     }
@@ -652,6 +671,8 @@ int run(const Options& o, Io& io) {
             return kExitOk;
         case Command::kFollow:
             return run_follow(o, io);
+        case Command::kVerify:
+            return audit_verify::run(o, io);
         case Command::kSearch:
         case Command::kShow:
         case Command::kReport:

@@ -2,7 +2,7 @@
 // diag-audit: the auditors' command. argv -> Options (parse_args) -> run(). Read-only; never needs
 // root (read access to the audit file or the journal is enough).
 //
-//   diag-audit [--file F]... [--journal] search|show ID|report|follow [options]
+//   diag-audit [--file F]... [--journal] search|show ID|report|follow|verify [options]
 #pragma once
 
 #include <csignal>
@@ -31,7 +31,7 @@ inline constexpr int kExitError = 2;     // usage or input error, ambiguous show
 inline constexpr int kExitUnreadable = 3;
 inline constexpr int kFollowPollMs = 200;
 
-enum class Command { kSearch, kShow, kReport, kFollow, kHelp, kVersion };
+enum class Command { kSearch, kShow, kReport, kFollow, kVerify, kHelp, kVersion };
 
 struct Options {
     Command command = Command::kHelp;
@@ -50,6 +50,8 @@ struct Options {
     std::optional<size_t> count;  // follow --count: stop after N records
     size_t lines = 10;            // follow --lines: records shown from before the start
     std::string default_file = audit_reader::kDefaultAuditFile;
+    std::vector<std::string> anchors;  // verify --anchor SEQ:SHA256, in order
+    std::string state;                 // verify --state FILE: the chain state's head as an anchor
 };
 
 // Parses the arguments after argv[0]. `now_us` anchors relative times (-2h). Errors: kUsage.

@@ -161,6 +161,48 @@ void apply_redaction(json& rec, const Redaction& r, const std::vector<std::strin
     }
 }
 
+// Text derived from the request (the refusal's message, the deny entry, resolved paths) with every
+// value `r` hides replaced, longest first so a value containing another goes whole.
+std::string redact_text(const Redaction& r, const std::vector<std::string>& argv, std::string text) {
+    std::vector<std::string> hidden = r.values;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        if (hides(r, argv[i], i)) {
+            hidden.push_back(argv[i]);
+        }
+    }
+    std::sort(hidden.begin(), hidden.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& v : hidden) {
+        for (size_t at = v.empty() ? std::string::npos : text.find(v); at != std::string::npos; at = text.find(v, at)) {
+            text.replace(at, v.size(), "[redacted]");
+            at += std::string("[redacted]").size();
+        }
+    }
+    return text;
+}
+
+// Applies redact_text to every string of `j` (in place).
+void redact_strings(json& j, const Redaction& r, const std::vector<std::string>& argv) {
+    if (j.is_string()) {
+        j = redact_text(r, argv, j.get<std::string>());
+    } else if (j.is_structured()) {
+        for (auto& e : j) {
+            redact_strings(e, r, argv);
+        }
+    }
+}
+
+// What else in a record comes from the request: hidden like argv (adr/0008).
+void redact_derived(json& rec, const Redaction& r, const std::vector<std::string>& argv) {
+    if (r.values.empty() && !r.all_but_first) {
+        return;
+    }
+    for (const char* key : {"message", "deny_entry", "paths"}) {
+        if (rec["diag"].contains(key)) {
+            redact_strings(rec["diag"][key], r, argv);
+        }
+    }
+}
+
 void describe_decision(json& rec, const Decision& d) {
     rec["diag"]["argv"] = json::array();
     for (const auto& a : d.argv) {
@@ -203,9 +245,12 @@ void mark_denied(json& rec, const Error& e) {
     }
 }
 
-// Records and reports a refusal; returns the exit status.
-int refuse(const policy::Policy& policy, json& rec, const std::string& id, const Error& e) {
+// Records and reports a refusal; returns the exit status. What `r` hides of `argv` is hidden in
+// the record's message too; the client's own line keeps it (the client sent it).
+int refuse(const policy::Policy& policy, json& rec, const std::string& id, const Error& e, const Redaction& r = {},
+           const std::vector<std::string>& argv = {}) {
     mark_denied(rec, e);
+    redact_derived(rec, r, argv);
     if (auto st = audit::write(policy.audit, rec); !st.ok()) {
         sys::say("error: " + st.error().msg + " (request " + id + " refused)");
         return kExitError;
@@ -395,6 +440,11 @@ int run(const Invocation& inv) {
         // Shown the listing instead: keep what arrived, so the record is complete.
         rec["process"]["shell_c"] = util::valid_utf8(inv.ignored_c) ? inv.ignored_c : util::printable(inv.ignored_c, 8192);
     }
+    // 0a. The one account this wrapper serves (settings.account): any other local account could
+    //     run it with an environment of its choosing and have the record name another key.
+    if (auto st = audit::check_account(policy.account, origin, rec); !st.ok()) {
+        return refuse(policy, rec, id, st.error());
+    }
     // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
     //     objects pinned by inode. It reads directories other accounts may fill, so it is part of
     //     the decision (recorded, under the deadline).
@@ -421,6 +471,7 @@ int run(const Invocation& inv) {
                                           (policy::word_matches(c.match[0], (*argv)[0]) && policy::has_sensitive(c));
             }
             apply_redaction(rec, redaction, *argv);
+            return refuse(policy, rec, id, d.error(), redaction, *argv);
         }
         return refuse(policy, rec, id, d.error());
     }
@@ -436,11 +487,13 @@ int run(const Invocation& inv) {
             apply_redaction(rec, redaction, d->argv);
             return refuse(policy, rec, id,
                           deny("command-unavailable",
-                               "rule " + chosen.id + " is not available on this host: " + chosen.unavailable));
+                               "rule " + chosen.id + " is not available on this host: " + chosen.unavailable),
+                          redaction, d->argv);
         }
     }
     describe_decision(rec, *d);
     apply_redaction(rec, redaction, d->argv);
+    redact_derived(rec, redaction, d->argv);
     if (d->help) {
         rec["event"]["outcome"] = "success";
         rec["diag"]["decision"] = "allow";
@@ -459,17 +512,17 @@ int run(const Invocation& inv) {
     const policy::Command& cmd = *d->match.command;
     auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path), d->bound);
     if (!prepared.ok()) {
-        return refuse(policy, rec, id, prepared.error());
+        return refuse(policy, rec, id, prepared.error(), redaction, d->argv);
     }
     // 5. Build the confinement in the parent, where failures are ordinary errors that reach the
     //    record: the Landlock complement of the denylist, and the seccomp filters.
     auto confinement = confine(policy, cmd, *prepared, rec);
     if (!confinement.ok()) {
-        return refuse(policy, rec, id, confinement.error());
+        return refuse(policy, rec, id, confinement.error(), redaction, d->argv);
     }
     // Every loop above checks the deadline as it goes; this catches the work between them.
     if (auto st = deadline::check("deciding"); !st.ok()) {
-        return refuse(policy, rec, id, st.error());
+        return refuse(policy, rec, id, st.error(), redaction, d->argv);
     }
     // 6. The decision record, before anything runs: no record, no run (fail closed).
     rec["event"]["outcome"] = "success";

@@ -89,6 +89,12 @@ enum class AuditSink { kFile, kSyslog, kJournald };
 struct Audit {
     std::vector<AuditSink> sinks;
     std::string file;
+    // The hash chain's state file (adr/0011); empty: records are not chained.
+    std::string chain;
+    // The datagram sinks' sockets. Only the root-owned policy sets them: the tests' seam, and
+    // hosts whose journald or syslog daemon listens elsewhere.
+    std::string journald_socket = "/run/systemd/journal/socket";
+    std::string syslog_socket = "/dev/log";
     std::map<std::string, std::string> principals;  // "SHA256:..." key fingerprint -> principal name
 };
 
@@ -166,6 +172,8 @@ struct Policy {
     uint64_t timeout_ms = kDefaultTimeoutMs;
     uint64_t output_cap = kDefaultOutputCap;
     uint64_t decision_timeout_ms = kDefaultDecisionTimeoutMs;
+    // settings.account: the one account this wrapper serves (a passwd name); empty: not checked.
+    std::string account;
     Audit audit;
     std::vector<DenyWritten> deny_written;  // from every file, in order
     Deny deny;                              // built from deny_written (path_resolve::build_deny)

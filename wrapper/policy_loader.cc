@@ -575,7 +575,7 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     Policy& p = acc.policy;
     if (const auto* s = root.get("settings")) {
         DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, *s, "settings"));
-        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap", "landlock", "decision_timeout"},
+        DIAG_TRY(check_keys(ctx, *t, {"search_path", "include", "timeout", "output_cap", "landlock", "decision_timeout", "account"},
                             "settings"));
         if (const auto* n = t->get("landlock")) {
             DIAG_TRY_ASSIGN(std::string mode, read_string(ctx, *n, "settings.landlock"));
@@ -611,6 +611,15 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
         if (const auto* n = t->get("output_cap")) {
             DIAG_TRY_ASSIGN(p.output_cap, read_size(ctx, *n, "settings.output_cap"));
         }
+        if (const auto* n = t->get("account")) {
+            DIAG_TRY_ASSIGN(p.account, read_string(ctx, *n, "settings.account"));
+            // A passwd(5) name as useradd accepts it; ':' or a newline could never match an entry.
+            if (p.account.empty() || p.account.size() > 32 || p.account[0] == '-' ||
+                p.account.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                    std::string::npos) {
+                return at(ctx, n->source(), "settings.account: '" + p.account + "' is not an account name");
+            }
+        }
         if (const auto* n = t->get("decision_timeout")) {
             DIAG_TRY_ASSIGN(p.decision_timeout_ms, read_duration(ctx, *n, "settings.decision_timeout"));
             if (p.decision_timeout_ms < policy::kMinDecisionTimeoutMs ||
@@ -626,7 +635,8 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
     }
     if (const auto* a = root.get("audit")) {
         DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, *a, "audit"));
-        DIAG_TRY(check_keys(ctx, *t, {"sinks", "file", "principals"}, "audit"));
+        DIAG_TRY(check_keys(ctx, *t, {"sinks", "file", "principals", "chain", "journald_socket", "syslog_socket"},
+                            "audit"));
         if (const auto* n = t->get("principals")) {
             DIAG_TRY_ASSIGN(const toml::table* pt, as_table(ctx, *n, "audit.principals"));
             for (const auto& [key, value] : *pt) {
@@ -655,6 +665,15 @@ Status read_file_text(const FileCtx& ctx, const std::string& text, Accum& acc) {
         }
         if (const auto* n = t->get("file")) {
             DIAG_TRY_ASSIGN(p.audit.file, read_abs_path(ctx, *n, "audit.file"));
+        }
+        if (const auto* n = t->get("chain")) {
+            DIAG_TRY_ASSIGN(p.audit.chain, read_abs_path(ctx, *n, "audit.chain"));
+        }
+        if (const auto* n = t->get("journald_socket")) {
+            DIAG_TRY_ASSIGN(p.audit.journald_socket, read_abs_path(ctx, *n, "audit.journald_socket"));
+        }
+        if (const auto* n = t->get("syslog_socket")) {
+            DIAG_TRY_ASSIGN(p.audit.syslog_socket, read_abs_path(ctx, *n, "audit.syslog_socket"));
         }
     }
     if (const auto* d = root.get("deny")) {

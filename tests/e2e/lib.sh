@@ -16,6 +16,7 @@
 #   etc/policy.toml         root 0644, default.toml with [audit] -> file sink in audit/, include = [],
 #                           and "$E2E_T/secret" appended to [deny] paths
 #   audit/audit.jsonl       root:<test group> 0620 (the account may append, not read)
+#   state/chain             root:<test group> 0660, the hash chain state (empty: a new chain)
 #   home/                   root 0755, the account's home; home/authorized_keys root 0644
 #   secret/canary.txt       0644, holds $E2E_TOKEN; denied by the policy, readable by everyone
 #   pub/readme.txt          0644, holds $E2E_README_TEXT; pub/link -> ../secret/canary.txt
@@ -77,15 +78,16 @@ s.close()
 EOF
 }
 
-# e2e_make_policy SRC DST AUDIT_FILE [EXTRA_DENY...]
+# e2e_make_policy SRC DST AUDIT_FILE CHAIN_FILE ACCOUNT [EXTRA_DENY...]
 # Text-edits SRC (comments, order and formatting of everything else kept): the [audit] table is
-# replaced by a file sink at AUDIT_FILE, settings.include becomes [], EXTRA_DENY entries are
-# appended to [deny] paths. The result is parsed back and compared with the intended data.
+# replaced by a file sink at AUDIT_FILE chained through CHAIN_FILE, settings.include becomes [],
+# settings.account becomes ACCOUNT (the test account), EXTRA_DENY entries are appended to [deny]
+# paths. The result is parsed back and compared with the intended data.
 e2e_make_policy() {
     python3 - "$@" <<'EOF'
 import copy, json, re, sys, tomllib
 
-src, dst, audit_file, *extra_deny = sys.argv[1:]
+src, dst, audit_file, chain_file, account, *extra_deny = sys.argv[1:]
 text = open(src, encoding="utf-8").read()
 orig = tomllib.loads(text)
 
@@ -188,7 +190,8 @@ while i < len(text):
     stmts.append((start, e, "kv", table, key, vs, ve))
     i = e
 
-audit_block = "[audit]\n" + 'sinks = ["file"]\n' + "file = " + json.dumps(audit_file) + "\n"
+audit_block = ("[audit]\n" + 'sinks = ["file"]\n' + "file = " + json.dumps(audit_file) + "\n" +
+               "chain = " + json.dumps(chain_file) + "\n")
 deny_paths = list(orig.get("deny", {}).get("paths", [])) + extra_deny
 out, pos = [], 0
 have_include = have_deny_paths = False
@@ -197,6 +200,8 @@ for (s, e, kind, tbl, key, vs, ve) in stmts:
         out.append(text[pos:s]); pos = e; continue          # drop the shipped [audit] table
     if kind == "kv" and tbl == "settings" and key == "include":
         out.append(text[pos:vs]); out.append("[]"); pos = ve; have_include = True; continue
+    if kind == "kv" and tbl == "settings" and key == "account":
+        out.append(text[pos:vs]); out.append(json.dumps(account)); pos = ve; continue
     if kind == "kv" and tbl == "deny" and key == "paths":
         out.append(text[pos:vs]); out.append(json.dumps(deny_paths)); pos = ve
         have_deny_paths = True; continue
@@ -217,7 +222,9 @@ result += "\n# --- added by tests/e2e/lib.sh ---\n" + audit_block
 
 new = tomllib.loads(result)
 want = copy.deepcopy(orig)
-want["audit"] = {"sinks": ["file"], "file": audit_file}
+want["audit"] = {"sinks": ["file"], "file": audit_file, "chain": chain_file}
+if "account" in want.get("settings", {}):
+    want["settings"]["account"] = account
 want.setdefault("settings", {})["include"] = []
 want.setdefault("deny", {})["paths"] = deny_paths
 if new != want:
@@ -384,7 +391,12 @@ e2e_setup() {
 
     # Policy.
     E2E_POLICY=$T/etc/policy.toml
-    e2e_make_policy "$policy_src" "$E2E_POLICY" "$E2E_AUDIT" "$T/secret" \
+    # Chain state: as the README's install steps make it (root:group 0660, a root directory).
+    install -d -o root -g root -m 0755 "$T/state"
+    E2E_CHAIN=$T/state/chain
+    install -o root -g "$E2E_GROUP" -m 0660 /dev/null "$E2E_CHAIN"
+
+    e2e_make_policy "$policy_src" "$E2E_POLICY" "$E2E_AUDIT" "$E2E_CHAIN" "$name" "$T/secret" \
         || e2e_die "could not derive the test policy from $policy_src"
     chown root:root "$E2E_POLICY"
     chmod 0644 "$E2E_POLICY"

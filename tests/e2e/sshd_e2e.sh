@@ -465,13 +465,14 @@ fi
 
 # ---------------------------------------------------------------- audit log
 audit_report=$(python3 - "$E2E_AUDIT" "$E2E_TOKEN" "$REQUESTS" "$T/pub/readme.txt" "${DENIED_IDS[@]}" <<'EOF' || true
-import json, sys
+import hashlib, json, sys
 path, token, nreq, readme, *denied = sys.argv[1:]
 nreq = int(nreq)
 raw = open(path, encoding="utf-8", errors="replace").read()
 problems = []
 lines = [l for l in raw.split("\n") if l != ""]
 recs = []          # (line, record) of decision records
+chained = []       # (line, diag.chain) of every record, in file order
 ends = {}          # request_id -> end record (event.action == "end": how an allowed command ended)
 def diag(r):
     return r.get("diag") if isinstance(r.get("diag"), dict) else {}
@@ -488,6 +489,10 @@ for n, l in enumerate(lines, 1):
         continue
     if not isinstance(r, dict):
         problems.append(f"line {n} is not a JSON object: {l[:200]}")
+        continue
+    chain = diag(r).get("chain") if isinstance(diag(r).get("chain"), dict) else {}
+    chained.append((l, chain))
+    if action(r) == "checkpoint":
         continue
     if action(r) == "end":
         ends[dg(r, "request_id")] = r
@@ -522,6 +527,21 @@ if ends:
     print(f"check end-records {'ok' if good else 'bad'} {len(good)} end records with exit_status 0 for the allowed cat")
 else:
     print("check end-records ok (no end records written: skipped)")
+# The hash chain (adr/0011): seq 1, 2, 3... each naming the SHA-256 of the line before.
+broken = []
+prev = "0" * 64
+for n, (l, c) in enumerate(chained, 1):
+    if c.get("seq") != n or c.get("prev") != prev:
+        broken.append(f"line {n}: seq {c.get('seq')}, prev {str(c.get('prev'))[:12]}")
+    prev = hashlib.sha256(l.encode()).hexdigest()
+print(f"check chain {'ok' if chained and not broken else 'bad'} {len(chained)} records; problems: {broken[:3]}")
+# Through a real sshd: a root sshd above the wrapper, and the configured account checked.
+# TODO(#12): one of the empty-request sessions (the listing) records root_sshd false; until that
+# process tree is understood, only requests with a command are held to it.
+withcmd = [(diag(r).get("origin", {}), (r.get("process") or {}).get("command_line")) for l, r in recs
+           if (r.get("process") or {}).get("command_line")]
+bad_origin = [x for x in withcmd if x[0].get("root_sshd") is not True or x[0].get("account_checked") is not True]
+print(f"check origin {'ok' if withcmd and not bad_origin else 'bad'} {len(withcmd) - len(bad_origin)}/{len(withcmd)} decision records say root sshd and account checked; problems: {bad_origin[:2]}")
 EOF
 )
 declare -A audit_names=(
@@ -532,8 +552,10 @@ declare -A audit_names=(
     [canary-denied]="audit: the canary request is logged as denied"
     [readme-allowed]="audit: the allowed cat is logged as allowed"
     [end-records]="audit: the allowed cat has an end record with exit_status 0"
+    [chain]="audit: every record has the next sequence number and the previous line's hash"
+    [origin]="audit: decision records say a root sshd started the wrapper, and the account was checked"
 )
-for key in lines-parse count no-token denied-ids canary-denied readme-allowed end-records; do
+for key in lines-parse count no-token denied-ids canary-denied readme-allowed end-records chain origin; do
     line=$(grep "^check $key " <<<"$audit_report" || true)
     if [[ $line == "check $key ok"* ]]; then
         ok "${audit_names[$key]}"

@@ -452,8 +452,9 @@ TEST_F(Confinement, AnotherProcessEnvironIsRefusedByTheKernel) {
     const auto control = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                       probe_path(), "read", environ}, {});
     const auto p = policy_with(rule("read-environ", {"read", environ}));
-    write(audit_, "", 0600);
-    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    // As deployed: root-owned, the account's group (nobody's here) appends.
+    write(audit_, "", 0620);
+    ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 DIAG_WRAPPER_BIN, "--policy", p},
                                {"SSH_ORIGINAL_COMMAND=read-environ"});

@@ -26,8 +26,12 @@ class DefaultPolicy : public WrapperFixture {
         std::stringstream ss;
         ss << in.rdbuf();
         std::string text = ss.str();
-        // Same policy, with the audit file in the fixture and no host drop-ins.
+        // Same policy, with the audit file and chain state in the fixture, the account running
+        // the tests as the account served, and no host drop-ins.
         text = std::regex_replace(text, std::regex(R"(\nfile = "[^"]*")"), "\nfile = \"" + audit_ + "\"");
+        write(dir_ + "/chain", "", 0660);
+        text = std::regex_replace(text, std::regex(R"(\nchain = "[^"]*")"), "\nchain = \"" + dir_ + "/chain\"");
+        text = std::regex_replace(text, std::regex(R"(\naccount = "diag")"), "\naccount = \"root\"");
         text = std::regex_replace(text, std::regex(R"(\ninclude = \[[^\]]*\])"), "\ninclude = []");
         // The fixture's canary directory joins the shipped deny list.
         text = std::regex_replace(text, std::regex(R"(\npaths = \[)"), "\npaths = [\n    \"" + dir_ + "/secret\",");

@@ -138,6 +138,31 @@ inline std::vector<pid_t> pids_with(const std::string& token) {
     return out;
 }
 
+// A rule that runs echo with up to 64 plain arguments: a request that runs and is recorded,
+// with nothing else to decide.
+inline constexpr const char* kEchoRule = R"toml(
+[command.echo]
+match = ["echo"]
+program = "echo"
+description = "Prints its arguments (test only)"
+end_of_options = false
+[[command.echo.positional]]
+type = "string"
+min = 0
+max = 64
+)toml";
+
+// The binaries under test: the build's, unless DIAG_TEST_WRAPPER / DIAG_TEST_AUDIT name others
+// (to show that a regression test fails on an older build).
+inline std::string wrapper_bin() {
+    const char* other = std::getenv("DIAG_TEST_WRAPPER");
+    return other != nullptr && *other != '\0' ? other : DIAG_WRAPPER_BIN;
+}
+inline std::string audit_bin() {
+    const char* other = std::getenv("DIAG_TEST_AUDIT");
+    return other != nullptr && *other != '\0' ? other : DIAG_AUDIT_BIN;
+}
+
 // A root-owned sandbox directory with a policy, canary secrets and an audit file.
 // One rule, `cat` of up to 32 path arguments: for tests about paths rather than commands.
 inline constexpr const char* kCatRule = R"toml(
@@ -189,7 +214,7 @@ class WrapperFixture : public ::testing::Test {
     // `extra_deny`), followed by `commands` (TOML text).
     std::string policy(const std::string& commands, const std::string& extra_deny = "") const {
         return "version = 1\n[settings]\nsearch_path = [\"/usr/bin\", \"/bin\", \"/usr/sbin\", \"/sbin\"]\n"
-               "[audit]\nsinks = [\"file\"]\nfile = \"" + audit_ + "\"\n"
+               "[audit]\nsinks = [\"file\"]\nfile = \"" + audit_ + "\"\n" + audit_extra_ +
                "[deny]\npaths = [\"" + dir_ + "/secret\", \"/etc/shadow*\", \"/etc/gshadow*\", "
                "\"/etc/ssh/ssh_host_*_key\"" + extra_deny + "]\n" + commands;
     }
@@ -206,11 +231,11 @@ class WrapperFixture : public ::testing::Test {
         std::vector<std::string> env = {"SSH_ORIGINAL_COMMAND=" + request,
                                         "SSH_CONNECTION=192.0.2.7 50000 127.0.0.1 22", "PATH=/usr/bin:/bin"};
         env.insert(env.end(), extra_env.begin(), extra_env.end());
-        return run_process({DIAG_WRAPPER_BIN, "--policy", policy_path}, env);
+        return run_process({wrapper_bin(), "--policy", policy_path}, env);
     }
 
     RunResult run_args(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
-        std::vector<std::string> argv = {DIAG_WRAPPER_BIN};
+        std::vector<std::string> argv = {wrapper_bin()};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_process(argv, env);
     }
@@ -243,6 +268,7 @@ class WrapperFixture : public ::testing::Test {
 
     std::string dir_;
     std::string audit_;
+    std::string audit_extra_;  // more [audit] keys for policy(), TOML lines
     std::vector<std::string> mounts_;
     std::string canary_ = "CANARY-" + std::to_string(::getpid()) + "-7f3a9";
 };

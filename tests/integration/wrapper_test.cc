@@ -328,8 +328,9 @@ TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
     ::chmod(hidden.c_str(), 0700);
     write(hidden + "/canary", canary_ + "\n", 0644);
     ASSERT_EQ(::link((hidden + "/canary").c_str(), (dir_ + "/pub/hl").c_str()), 0);
-    write(audit_, "", 0600);
-    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    // As deployed: root-owned, the account's group (nobody's here) appends.
+    write(audit_, "", 0620);
+    ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(kCommands, ", \"" + hidden + "\""));
     for (const std::string& req : {"cat " + dir_ + "/pub/hl", "cat " + dir_ + "/pub/readme.txt"}) {
         auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
@@ -359,8 +360,9 @@ TEST_F(Wrapper, HardLinkIntoAGlobMatchTheUserCannotSeeIsRefused) {
     ::chmod((dir_ + "/home/bob").c_str(), 0700);
     write(ssh + "/id_ed25519", canary_ + "\n", 0644);
     ASSERT_EQ(::link((ssh + "/id_ed25519").c_str(), (dir_ + "/pub/hl2").c_str()), 0);
-    write(audit_, "", 0600);
-    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    // As deployed: root-owned, the account's group (nobody's here) appends.
+    write(audit_, "", 0620);
+    ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(kCommands, ", \"" + dir_ + "/home/*/.ssh\""));
     auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
                           "--policy", p},
@@ -378,8 +380,9 @@ class UnseenMatch : public Wrapper {
         if (::access("/usr/bin/setpriv", X_OK) != 0 || ::geteuid() != 0) {
             GTEST_SKIP() << "needs root and setpriv (mounts, and the wrapper run as nobody)";
         }
-        write(audit_, "", 0600);
-        ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+        // As deployed: root-owned, the account's group (nobody's here) appends.
+        write(audit_, "", 0620);
+        ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     }
     void TearDown() override {
         for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
@@ -745,8 +748,9 @@ TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     if (::getuid() != 0) {
         GTEST_SKIP() << "needs root to compare with an unprivileged run";
     }
-    write(audit_, "", 0600);
-    ASSERT_EQ(::chown(audit_.c_str(), 65534, 65534), 0);
+    // As deployed: root-owned, the account's group (nobody's here) appends.
+    write(audit_, "", 0620);
+    ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(kCommands));
     const std::string req = "SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/readme.txt";
     auto unprivileged = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

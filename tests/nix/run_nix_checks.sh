@@ -630,13 +630,16 @@ eq("web02: authorized_keys", web["user"]["authorizedKeys"], [
     f'restrict,from="10.0.0.0/8,192.168.1.*",command="{W}" {E["KEY_ONCALL"]}'])
 eq("web02: audit", web["policy"]["audit"], {
     "sinks": ["journald", "file"], "file": "/var/log/diag-wrapper/audit.jsonl",
+    "chain": "/var/lib/diag-wrapper/chain",
     "principals": {E["FP_CI"]: "ci-agent"}})
 eq("web02: deny = base + host entry", web["policy"]["deny"]["paths"], base["deny"]["paths"] + ["/srv/web-02/secrets"])
 eq("web02: settings", web["policy"]["settings"], dict(base["settings"], timeout="20s"))
 eq("web02: tmpfiles", web["tmpfiles"], [
     "d /var/log/diag-wrapper 0750 root diag - -",
     "f /var/log/diag-wrapper/audit.jsonl 0620 root diag - -",
-    "h /var/log/diag-wrapper/audit.jsonl - - - - +a"])
+    "h /var/log/diag-wrapper/audit.jsonl - - - - +a",
+    "d /var/lib/diag-wrapper 0750 root diag - -",
+    "f /var/lib/diag-wrapper/chain 0660 root diag - -"])
 eq("web02: etc files", sorted(web["etc"]), ["diag-wrapper/policy.d/50-host.toml", "diag-wrapper/policy.toml"])
 eq("web02: 50-host drop-in", web["etc"]["diag-wrapper/policy.d/50-host.toml"], {
     "version": 1,
@@ -650,12 +653,19 @@ eq("web02: 50-host drop-in", web["etc"]["diag-wrapper/policy.d/50-host.toml"], {
         "positional": [{"type": "regex", "pattern": "[A-Za-z0-9_.:-]{1,255}", "min": 0, "max": 1}]}}})
 eq("web02: warnings", web["warnings"], [])
 
-# minimal: one key without fingerprint, journald only, no drop-in, no tmpfiles.
+# minimal: one key without fingerprint, the default sinks (file, the record of truth, and
+# journald), no drop-in.
 eq("minimal: authorized_keys", mini["user"]["authorizedKeys"], [f'restrict,command="{W}" {E["KEY_CI"]}'])
-eq("minimal: audit", mini["policy"]["audit"], {"sinks": ["journald"]})
+eq("minimal: audit", mini["policy"]["audit"], {"sinks": ["file", "journald"], "file": "/var/log/diag-wrapper/audit.jsonl",
+                                              "chain": "/var/lib/diag-wrapper/chain"})
 eq("minimal: deny = base", mini["policy"]["deny"]["paths"], base["deny"]["paths"])
 eq("minimal: settings = base", mini["policy"]["settings"], base["settings"])
-eq("minimal: tmpfiles", mini["tmpfiles"], [])
+eq("minimal: tmpfiles", mini["tmpfiles"], [
+    "d /var/log/diag-wrapper 0750 root diag - -",
+    "f /var/log/diag-wrapper/audit.jsonl 0620 root diag - -",
+    "h /var/log/diag-wrapper/audit.jsonl - - - - +a",
+    "d /var/lib/diag-wrapper 0750 root diag - -",
+    "f /var/lib/diag-wrapper/chain 0660 root diag - -"])
 eq("minimal: etc files", sorted(mini["etc"]), ["diag-wrapper/policy.toml"])
 if not any("fingerprint" in w for w in mini["warnings"]):
     errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")

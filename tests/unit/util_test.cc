@@ -157,5 +157,22 @@ TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
     EXPECT_FALSE(passwd_name(odd, 4246).has_value());
 }
 
+TEST(Util, PasswdUidIsTheFirstEntryWithThatName) {
+    const std::string text =
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "#diag:x:7:7::/:/bin/sh\n"                 // a comment, not an entry
+        "+diag:x:8:8::/:/bin/sh\n"                 // NIS compat: never a local answer
+        "diag:x:1001:1001::/var/empty:/bin/sh\n"
+        "diag:x:1002:1002::/var/empty:/bin/sh\n"   // a second entry: glibc answers the first
+        "broken:x:99999999999:1::/:/bin/sh\n"      // uid out of range
+        "nobody:x:65534:65534::/:/usr/sbin/nologin";
+    EXPECT_EQ(passwd_uid(text, "root"), 0u);
+    EXPECT_EQ(passwd_uid(text, "diag"), 1001u);
+    EXPECT_EQ(passwd_uid(text, "nobody"), 65534u);
+    EXPECT_FALSE(passwd_uid(text, "broken").has_value());
+    EXPECT_FALSE(passwd_uid(text, "dia").has_value());
+    EXPECT_FALSE(passwd_uid(text, "").has_value());
+}
+
 }  // namespace
 }  // namespace diag::util

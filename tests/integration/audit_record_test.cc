@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+// The record itself (issue #12): bounded whatever the client sends, filter fields first, fitting
+// the datagram sinks, no sensitive value in any field, and refused callers of another account.
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+#include "wrapper/audit_bound.h"
+#include "wrapper/sha256.h"
+
+namespace diag::testing {
+namespace {
+
+constexpr const char* kPinRule = R"toml(
+[command.pin]
+match = ["pin"]
+program = "echo"
+description = "Takes a sensitive number (test only)"
+[[command.pin.positional]]
+type = "int"
+sensitive = true
+)toml";
+
+std::string commands() { return std::string(kEchoRule) + kPinRule; }
+
+// 63 arguments of 63 two-byte characters: under the tokenizer's 8 KiB, but each character costs 6
+// bytes as JSON, three times over (command line, argv, executed argv).
+std::string wide_request() {
+    std::string arg;
+    for (int i = 0; i < 63; ++i) {
+        arg += "\xc3\xa9";  // U+00E9
+    }
+    std::string r = "echo";
+    for (int i = 0; i < 63; ++i) {
+        r += " " + arg;
+    }
+    return r;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) {
+        out.push_back(l);
+    }
+    return out;
+}
+
+// Every field an auditor filters on precedes the client-controlled bulk of the line.
+void expect_filter_fields_first(const std::string& line) {
+    size_t bulk = line.size();
+    for (const char* k : {"\"command_line\"", "\"argv\"", "\"args\""}) {
+        bulk = std::min(bulk, line.find(k));
+    }
+    for (const char* k : {"\"@timestamp\"", "\"decision\"", "\"rule\"", "\"reason\"", "\"request_id\"",
+                          "\"user\"", "\"source\""}) {
+        const size_t at = line.find(k);
+        const bool optional = std::string(k) == "\"reason\"" || std::string(k) == "\"rule\"";  // not on every record
+        if (optional && at == std::string::npos) {
+            continue;
+        }
+        ASSERT_NE(at, std::string::npos) << k;
+        EXPECT_LT(at, bulk) << k << " comes after the request in: " << line.substr(0, 300);
+        EXPECT_LT(at, size_t{2048}) << k;
+    }
+}
+
+// A datagram socket of our own, standing in for journald or /dev/log.
+class Receiver {
+  public:
+    explicit Receiver(const std::string& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+        bound_ = ::bind(fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+    }
+    ~Receiver() { ::close(fd_); }
+    [[nodiscard]] bool bound() const { return bound_; }
+    std::vector<std::string> all() {
+        std::vector<std::string> out;
+        std::string buf(1 << 20, '\0');
+        for (ssize_t n; (n = ::recv(fd_, buf.data(), buf.size(), 0)) >= 0;) {
+            out.push_back(buf.substr(0, static_cast<size_t>(n)));
+        }
+        return out;
+    }
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+    bool bound_ = false;
+};
+
+class AuditRecord : public WrapperFixture {
+  protected:
+    std::string with_sinks(const std::string& sinks, const std::string& extra_audit) {
+        std::string text = policy(commands());
+        const std::string from = "sinks = [\"file\"]\n";
+        text.replace(text.find(from), from.size(), "sinks = " + sinks + "\n" + extra_audit);
+        return write_policy(text);
+    }
+};
+
+TEST_F(AuditRecord, OversizedRequestGetsABoundedRecordWithFilterFieldsFirst) {
+    const auto p = write_policy(policy(commands()));
+    const std::string request = wide_request();
+    auto r = run_soc(p, request);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // Over the tokenizer's limit: refused, and the record still bounded.
+    const std::string huge = "echo " + std::string(100000, 'x');
+    auto refused = run_soc(p, huge);
+    EXPECT_DENIED(refused, "parse-limit");
+    const auto lines = lines_of(audit_);
+    ASSERT_EQ(lines.size(), 3u);
+    for (const auto& l : lines) {
+        EXPECT_LE(l.size(), audit_bound::kMaxRecordBytes);
+        expect_filter_fields_first(l);
+    }
+    const auto decision = nlohmann::json::parse(lines[0]);
+    bool request_noted = false;
+    for (const auto& t : decision["diag"]["truncated"]) {
+        if (t["field"] == "process.command_line") {
+            request_noted = true;
+            EXPECT_EQ(t["length"], request.size());
+            EXPECT_EQ(t["sha256"], sha256_hex(request));
+        }
+    }
+    EXPECT_TRUE(request_noted) << lines[0].substr(0, 2000);
+    // The kept prefix is the request's first bytes.
+    const std::string kept = decision["process"]["command_line"];
+    EXPECT_GT(kept.size(), 100u);
+    EXPECT_EQ(request.compare(0, kept.size(), kept), 0);
+    const auto limit = nlohmann::json::parse(lines[2]);
+    EXPECT_EQ(limit["diag"]["reason"], "parse-limit");
+    EXPECT_EQ(limit["diag"]["truncated"][0]["length"], huge.size());
+    EXPECT_EQ(limit["diag"]["truncated"][0]["sha256"], sha256_hex(huge));
+}
+
+TEST_F(AuditRecord, SyslogSinkGetsTheSameLineWithinItsCap) {
+    Receiver syslog(dir_ + "/log.sock");
+    ASSERT_TRUE(syslog.bound());
+    const auto p = with_sinks("[\"file\", \"syslog\"]", "syslog_socket = \"" + dir_ + "/log.sock\"\n");
+    auto r = run_soc(p, wide_request());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto got = syslog.all();
+    const auto lines = lines_of(audit_);
+    ASSERT_EQ(got.size(), 2u);
+    ASSERT_EQ(lines.size(), 2u);
+    for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_LE(got[i].size(), size_t{8192});
+        EXPECT_EQ(got[i].rfind("<8", 0), 0u) << got[i].substr(0, 40);  // authpriv
+        const size_t body = got[i].find("]: ");
+        ASSERT_NE(body, std::string::npos);
+        // One line for every sink: the chain hashes the same bytes wherever it is read.
+        EXPECT_EQ(got[i].substr(body + 3), lines[i]);
+        expect_filter_fields_first(lines[i]);
+    }
+}
+
+TEST_F(AuditRecord, JournaldSinkGetsARecordThatFits) {
+    Receiver journal(dir_ + "/journal.sock");
+    ASSERT_TRUE(journal.bound());
+    const auto p = with_sinks("[\"journald\"]", "journald_socket = \"" + dir_ + "/journal.sock\"\n");
+    auto r = run_soc(p, wide_request());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto got = journal.all();
+    ASSERT_EQ(got.size(), 2u);
+    ASSERT_EQ(got[0].rfind("MESSAGE={", 0), 0u);
+    const std::string message = got[0].substr(8, got[0].find('\n') - 8);
+    EXPECT_LE(message.size(), audit_bound::kMaxRecordBytes);
+    expect_filter_fields_first(message);
+    EXPECT_EQ(nlohmann::json::parse(message)["diag"]["decision"], "allow");
+    EXPECT_NE(got[0].find("\nDIAG_DECISION=allow\n"), std::string::npos);
+}
+
+TEST_F(AuditRecord, SensitiveValuesNeverReachTheMessage) {
+    const auto p = write_policy(policy(commands()));
+    const std::string secret = "hunter2-" + std::to_string(::getpid());
+    auto r = run_soc(p, "pin " + secret);  // not an int: refused, and the message names the argument
+    EXPECT_DENIED(r, "bad-value");
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(secret), std::string::npos) << all;
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_NE(recs[0]["diag"]["message"].get<std::string>().find("[redacted]"), std::string::npos);
+}
+
+TEST_F(AuditRecord, CallerOfAnotherAccountIsRefusedWithARecord) {
+    std::string text = policy(commands());
+    text.replace(text.find("[settings]\n"), 11, "[settings]\naccount = \"nobody\"\n");
+    const auto p = write_policy(text);
+    auto r = run_soc(p, "echo hi");  // we are root, not nobody
+    EXPECT_DENIED(r, "wrong-account");
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0]["diag"]["decision"], "deny");
+    EXPECT_EQ(recs[0]["diag"]["reason"], "wrong-account");
+    EXPECT_EQ(recs[0]["diag"]["origin"]["account_checked"], true);
+    EXPECT_EQ(recs[0]["diag"]["origin"]["account_mismatch"]["expected"], "nobody");
+    EXPECT_EQ(recs[0]["diag"]["origin"]["account_mismatch"]["uid"], 0);
+}
+
+TEST_F(AuditRecord, RecordSaysWhetherTheAccountWasChecked) {
+    std::string text = policy(commands());
+    text.replace(text.find("[settings]\n"), 11, "[settings]\naccount = \"root\"\n");
+    auto r = run_soc(write_policy(text, "checked.toml"), "echo hi");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto r2 = run_soc(write_policy(policy(commands())), "echo hi");
+    EXPECT_EQ(r2.exit_code, 0) << r2.err;
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 4u);
+    EXPECT_EQ(recs[0]["diag"]["origin"]["account_checked"], true);
+    EXPECT_EQ(recs[2]["diag"]["origin"]["account_checked"], false);
+    // Not started by sshd: nothing vouches for SSH_CONNECTION.
+    EXPECT_EQ(recs[0]["diag"]["origin"]["root_sshd"], false);
+}
+
+}  // namespace
+}  // namespace diag::testing
