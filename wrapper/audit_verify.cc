@@ -338,7 +338,11 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
         sources.push_back(std::move(s));
     }
     if (o.journal) {
-        auto j = audit_reader::Journal::start(false, 0);
+        auto uid = audit_reader::diag_uid(o.uid, o.account, o.passwd_file);
+        if (!uid.ok()) {
+            return fail(uid.error());
+        }
+        auto j = audit_reader::Journal::start(false, 0, *uid);
         if (!j.ok()) {
             return fail(j.error());
         }
@@ -346,9 +350,10 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
         std::vector<std::string> foreign;
         for (;;) {
             auto more = j->poll(1000, [&](const audit_reader::JournalEntry& e) {
-                if (e.trusted) {
+                if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
                     s.lines.push_back({e.message, e.origin});
                 } else {
+                    // Sent by another account or program, or unreadable: not part of the chain.
                     foreign.push_back(e.origin);
                 }
             });
@@ -363,7 +368,7 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
             return fail(fin.error());
         }
         for (const auto& where : foreign) {
-            io.out("verify: unchained: " + audit_render::escape(where) + ": sent as diag-wrapper by another program\n");
+            io.out("verify: unchained: " + audit_render::escape(where) + ": not a record of the diag account's wrapper (or unreadable)\n");
         }
         sources.push_back(std::move(s));
         foreign_count = foreign.size();
