@@ -2,6 +2,7 @@
 #include "wrapper/audit_sinks.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -19,9 +20,43 @@
 
 namespace diag::audit_sinks {
 
-Status lock_bounded(int fd, const std::string& path) {
+namespace {
+
+// How long a sink may keep a writer waiting (the lock, a full socket): see kLockGraceMillis.
+uint64_t sink_wait_ms() {
     const auto left = deadline::remaining_ms();
-    const uint64_t wait_ms = left ? std::max(*left, kLockGraceMillis) : kLockWaitMillis;
+    return left ? std::max(*left, kLockGraceMillis) : kLockWaitMillis;
+}
+
+// Sends one datagram (`send` or `sendmsg`, by `attempt`) on a non-blocking socket, waiting for
+// room within sink_wait_ms(): a journald that is stalled, restarting or flooded by other senders
+// (its socket is world-writable) must not pin the wrapper and its session, whose terminating
+// signals are held. Errors: kAudit.
+template <typename Attempt>
+Status send_bounded(int sock, const std::string& what, const Attempt& attempt) {
+    const uint64_t wait_ms = sink_wait_ms();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+        if (attempt() >= 0) {
+            return ok_status();
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return sys_error(ErrorCode::kAudit, what, errno);
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            return make_error(ErrorCode::kAudit, what + ": not sent within " + std::to_string(wait_ms) + " ms");
+        }
+        pollfd p{sock, POLLOUT, 0};
+        (void)::poll(&p, 1, static_cast<int>(left));
+    }
+}
+
+}  // namespace
+
+Status lock_bounded(int fd, const std::string& path) {
+    const uint64_t wait_ms = sink_wait_ms();
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     for (;;) {
         if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -122,10 +157,7 @@ Status send_memfd(int sock, const std::string& payload, const std::string& what)
     c->cmsg_len = CMSG_LEN(sizeof(int));
     const int fd = mem.get();
     std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
-        return sys_error(ErrorCode::kAudit, what + " sendmsg(memfd)", errno);
-    }
-    return ok_status();
+    return send_bounded(sock, what + " sendmsg(memfd)", [&] { return ::sendmsg(sock, &msg, MSG_NOSIGNAL); });
 }
 
 }  // namespace
@@ -133,7 +165,7 @@ Status send_memfd(int sock, const std::string& payload, const std::string& what)
 Status send_datagram(const std::string& socket_path, const std::string& payload, const char* what,
                      bool memfd_fallback) {
     const std::string w(what);
-    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd.valid()) {
         return sys_error(ErrorCode::kAudit, w + " socket()", errno);
     }
@@ -146,12 +178,19 @@ Status send_datagram(const std::string& socket_path, const std::string& payload,
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
         return sys_error(ErrorCode::kAudit, w + " connect(" + socket_path + ")", errno);
     }
-    const ssize_t n = ::send(fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL);
-    if (n < 0 && (errno == EMSGSIZE || errno == ENOBUFS) && memfd_fallback) {
+    ssize_t n = -1;
+    int send_errno = 0;
+    auto sent = send_bounded(fd.get(), w + " send(" + socket_path + ")", [&] {
+        n = ::send(fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL);
+        send_errno = n < 0 ? errno : 0;
+        return n;
+    });
+    if (!sent.ok() && (send_errno == EMSGSIZE || send_errno == ENOBUFS) && memfd_fallback) {
         return send_memfd(fd.get(), payload, w);
     }
-    if (n < 0 || static_cast<size_t>(n) != payload.size()) {
-        return sys_error(ErrorCode::kAudit, w + " send(" + socket_path + ")", n < 0 ? errno : EMSGSIZE);
+    DIAG_TRY(sent);
+    if (static_cast<size_t>(n) != payload.size()) {
+        return sys_error(ErrorCode::kAudit, w + " send(" + socket_path + ")", EMSGSIZE);
     }
     return ok_status();
 }

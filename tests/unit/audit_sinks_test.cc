@@ -6,10 +6,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
+
+#include "wrapper/deadline.h"
 
 namespace diag::audit_sinks {
 namespace {
@@ -50,6 +54,36 @@ TEST_F(Datagram, SmallPayloadIsOneDatagram) {
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     ASSERT_EQ(n, 11);
     EXPECT_EQ(std::string(buf, 11), "MESSAGE=hi\n");
+}
+
+// Review finding: a journald that does not read (stalled, restarting, or flooded: its socket is
+// world-writable) kept the wrapper in a blocking send() forever, with its terminating signals
+// held. The send now waits for room only as long as a sink may (here: the 1 s grace after a
+// passed decision deadline) and fails.
+TEST_F(Datagram, ASocketThatIsNotReadFailsTheSendWithinTheBound) {
+    // Fill the receiver's queue (net.unix.max_dgram_qlen datagrams, or its buffer).
+    const int filler = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path_.c_str(), path_.size() + 1);
+    ASSERT_EQ(::connect(filler, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    const std::string chunk(1024, 'x');
+    int sent = 0;
+    while (::send(filler, chunk.data(), chunk.size(), MSG_NOSIGNAL) >= 0 && sent < 100000) {
+        ++sent;
+    }
+    ::close(filler);
+    ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << std::strerror(errno);
+    deadline::start(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto st = send_datagram(path_, "MESSAGE=hi\n", "journald", true);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    deadline::clear();
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().msg.find("not sent within"), std::string::npos) << st.error().msg;
+    EXPECT_GE(ms, 900);
+    EXPECT_LT(ms, 10000);  // functional: it ends (before, it never did)
 }
 
 TEST_F(Datagram, PayloadTooLargeForADatagramGoesThroughASealedMemfd) {
