@@ -118,10 +118,19 @@ class Compiler {
         std::vector<size_t> seq;
         while (i_ < p_.size() && !at('|') && !at(')')) {
             DIAG_TRY_ASSIGN(size_t a, atom(depth));
-            while (at('*') || at('+') || at('?')) {
+            // One quantifier, and after it at most one '?' (lazy: the same set of matches, so a
+            // no-op here). `a+?` is not `(a+)?`, and `a++`, `a*+`, `a??*` are errors, as in
+            // ECMAScript.
+            if (at('*') || at('+') || at('?')) {
                 const char q = p_[i_++];
                 const Node::Kind k = q == '*' ? Node::Kind::kStar : q == '+' ? Node::Kind::kPlus : Node::Kind::kQuest;
                 a = node({k, 0, {a}});
+                if (at('?')) {
+                    ++i_;
+                }
+                if (at('*') || at('+') || at('?')) {
+                    return fail("nothing to repeat");
+                }
             }
             seq.push_back(a);
         }

@@ -63,6 +63,10 @@ TEST(AuditPattern, MatchesLikeRegexSearch) {
         {"^a[^x]b$", "a\xff" "b", true},
         {"(a|ab)(c|bcd)(d*)", "abcd", true},
         {"x*?y", "xxy", true},                          // lazy: same answer for a search
+        // Review finding: `Q+?` was read as `(Q+)?`, which matches every command.
+        {"Q+?", "cat /etc/hosts", false},
+        {"Q+?", "xQQ", true},
+        {"a??b", "b", true},
         {"[-a]", "-", true},
         {"[a-]", "-", true},
     };
@@ -75,7 +79,7 @@ TEST(AuditPattern, RejectsWhatItDoesNotSupport) {
     const char* const bad[] = {
         "(unclosed", "unopened)", "[abc", "*x", "a|+",
         "a{2}", "(?=x)", "(?!x)", "(?<n>x)", "\\1", "\\b", "\\q", "[z-a]", "\\x1", "\\u{110000}", "x\\",
-        "\xff",
+        "\xff", "a++", "a*+", "a?*", "a+??", "a**",
     };
     for (const char* p : bad) {
         auto r = Pattern::compile(p);
