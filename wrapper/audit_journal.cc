@@ -160,7 +160,12 @@ JournalEntry classify_journal_line(std::string_view line, uid_t diag_uid, size_t
     out.origin = "journal:" + std::to_string(n);
     const json entry = json::parse(line.begin(), line.end(), nullptr, false);
     if (!entry.is_object()) {
-        out.why = "journalctl printed a line that is not a JSON object";
+        // Nothing says who sent it. Our own records are bounded (16 KiB a line) and journalctl's
+        // JSON of them parses; a line cut at the reader's limit is someone's giant entry, and any
+        // local account can send those: counting them as unreadable records of ours let it make
+        // every search "incomplete" (exit 3). Reported as untrusted, with its position.
+        out.kind = JournalEntry::Kind::kUntrusted;
+        out.why = "journalctl printed a line that is not a JSON object (sender unknown; too long to be a record)";
         return out;
     }
     out.exe = field_bytes(entry, "_EXE").value_or("");

@@ -52,7 +52,6 @@ TEST(AuditJournal, WhatCannotBeReadIsUnreadableNeverAbsent) {
         {line({{"MESSAGE", {"a", "b"}}}), "MESSAGE is not one value"},  // sent twice
         {line({{"MESSAGE", {1, 300}}}), "MESSAGE is not one value"},
         {line({{"MESSAGE", 5}}), "MESSAGE is not one value"},
-        {"not json", "not a JSON object"},
     };
     for (const auto& c : cases) {
         const JournalEntry e = classify_journal_line(c.line, 998, 3);
@@ -60,6 +59,15 @@ TEST(AuditJournal, WhatCannotBeReadIsUnreadableNeverAbsent) {
         EXPECT_NE(e.why.find(c.why), std::string::npos) << c.line << ": " << e.why;
     }
     EXPECT_EQ(classify_journal_line(line({}), 998, 3).cursor, "s=1;i=2");
+}
+
+// Review finding: a line journalctl printed but we cannot parse (another account's 1 MB entry,
+// cut at the reader's line limit) was an unreadable record of ours, so any local account could
+// make every --journal search exit 3. It carries no trusted sender: untrusted.
+TEST(AuditJournal, ALineThatIsNotJsonIsUntrustedNotOurs) {
+    const JournalEntry e = classify_journal_line("{\"MESSAGE\":\"" + std::string(1000, 'A'), 998, 3);
+    EXPECT_EQ(e.kind, Kind::kUntrusted);
+    EXPECT_NE(e.why.find("not a JSON object"), std::string::npos) << e.why;
 }
 
 TEST(AuditJournal, OnlyTheDiagUidAndTheWrapperAreTrusted) {
