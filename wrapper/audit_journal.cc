@@ -184,6 +184,14 @@ JournalEntry classify_journal_line(std::string_view line, uid_t diag_uid, size_t
     // wrapper that has already exited (seen on both records of a short request), so a missing
     // _EXE is said (exe empty; counted and warned about) but is no reason to hide the record.
     const std::string want_uid = std::to_string(diag_uid);
+    // The wrapper sends its records as datagrams (native protocol or syslog). A stream from a
+    // process's stdout (systemd-cat, a service's output) can carry the same identifier; the
+    // commands the wrapper runs cannot make datagram sockets, but they can connect streams.
+    if (field_bytes(entry, "_TRANSPORT").value_or("") == "stdout") {
+        out.kind = JournalEntry::Kind::kUntrusted;
+        out.why = "_TRANSPORT=stdout, not how the wrapper sends records";
+        return out;
+    }
     if (out.uid != want_uid || (!out.exe.empty() && !trusted_journal_exe(out.exe))) {
         out.kind = JournalEntry::Kind::kUntrusted;
         out.why = out.uid != want_uid

@@ -217,6 +217,16 @@ Result<Program> compile_policy(bool network) {
         }
     }
     {
+        // Unix datagram sockets: journald's native socket and /dev/log take datagrams, and journald
+        // stamps an entry with the sender's _UID, the diag account's here, so a command that gained
+        // code execution could send records the auditors' reader would trust (its _EXE is missing
+        // when it exits at once). The wrapper sends the records; nothing it runs needs to. Stream
+        // sockets (D-Bus, nscd) stay.
+        const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(AF_UNIX)),
+                                    cmp_arg(1, SCMP_CMP_MASKED_EQ, 0xf, static_cast<scmp_datum_t>(SOCK_DGRAM))};
+        DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EACCES), "socket", 2, cmp));
+    }
+    {
         // Every family above AF_NETLINK in one rule (AF_NETLINK is the highest one allowed).
         const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_GT, static_cast<scmp_datum_t>(AF_NETLINK))};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ int usage() {
         "usage: try_syscall MODE [ARGS]\n"
         "  unlink P | rmdir P | mkdir P | chmod P | chown P | truncate P | utime P\n"
         "  rename A B | link A B | symlink TARGET LINK\n"
-        "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF\n"
+        "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF | journal-forge SOCKET\n"
         "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
@@ -262,6 +263,20 @@ int memfd_exec(const char* path, int fd_number) {
     return outcome(::syscall(SYS_execveat, fd_number, "", args, env, AT_EMPTY_PATH));
 }
 
+// Sends one journald-native datagram claiming to be a record of diag-wrapper to the datagram
+// socket at `path`, as a forger would.
+int journal_forge(const char* path) {
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+    const char msg[] = "SYSLOG_IDENTIFIER=diag-wrapper\nMESSAGE={\"forged\":true}\n";
+    return outcome(::sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<const sockaddr*>(&a), sizeof a));
+}
+
 int print_bytes(const char* count) {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(count, &end, 10);
@@ -322,6 +337,7 @@ int main(int argc, char** argv) {
         if (mode == "vmsplice-late") return vmsplice_late(a);
         if (mode == "nr") return outcome(::syscall(std::strtol(a, nullptr, 10), 0, 0, 0, 0, 0, 0));
         if (mode == "memfd-exec") return memfd_exec(a, 63);
+        if (mode == "journal-forge") return journal_forge(a);
     }
     // Two path arguments.
     if (nargs == 2) {

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -640,6 +641,28 @@ TEST_F(Confinement, AnExecutableWithoutAPathCannotBeMadeOrRun) {
     r = run_soc(p, "memfd-secret");
     // Refused by the filter; a kernel without secretmem (or with it off) says ENOSYS anyway.
     EXPECT_TRUE(r.exit_code == EPERM || r.exit_code == ENOSYS) << errno_name(r.exit_code) << "\n" << r.err;
+}
+
+// Review finding: a command that gained code execution sent a journald-native datagram as the
+// diag account and exited; journald had no _EXE for it, and diag-audit trusted it on _UID. The
+// child cannot make a Unix datagram socket (journald's and syslog's sockets take datagrams).
+TEST_F(Confinement, TheCommandCannotSendDatagramsToJournaldOrSyslog) {
+    const std::string sock = dir_ + "/journal.sock";
+    const int rx = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
+    ASSERT_EQ(::bind(rx, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+    ::chmod(sock.c_str(), 0666);
+    // Control: unconfined, the datagram arrives.
+    ASSERT_EQ(direct({"journal-forge", sock}).exit_code, 0);
+    char buf[256];
+    ASSERT_GT(::recv(rx, buf, sizeof buf, 0), 0);
+    const auto p = policy_with(rule("forge", {"journal-forge", sock}));
+    const auto r = run_soc(p, "forge");
+    EXPECT_TRUE(r.exit_code == EACCES || r.exit_code == EPERM) << errno_name(r.exit_code) << "\n" << r.err;
+    EXPECT_LT(::recv(rx, buf, sizeof buf, 0), 0) << "a datagram from the command arrived";
+    ::close(rx);
 }
 
 // ------------------------------------------------------------------ no writes

@@ -61,6 +61,15 @@ TEST(AuditJournal, WhatCannotBeReadIsUnreadableNeverAbsent) {
     EXPECT_EQ(classify_journal_line(line({}), 998, 3).cursor, "s=1;i=2");
 }
 
+// The wrapper never writes records through a stdout stream; a command's output or systemd-cat
+// can, with the diag account's _UID.
+TEST(AuditJournal, AStdoutStreamEntryIsUntrusted) {
+    const JournalEntry e = classify_journal_line(
+        line({{"MESSAGE", "{}"}, {"_UID", "998"}, {"_TRANSPORT", "stdout"}}), 998, 3);
+    EXPECT_EQ(e.kind, Kind::kUntrusted);
+    EXPECT_NE(e.why.find("_TRANSPORT=stdout"), std::string::npos) << e.why;
+}
+
 // Review finding: a line journalctl printed but we cannot parse (another account's 1 MB entry,
 // cut at the reader's line limit) was an unreadable record of ours, so any local account could
 // make every --journal search exit 3. It carries no trusted sender: untrusted.
