@@ -668,5 +668,55 @@ TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
     EXPECT_EQ(out.find("rm -rf"), std::string::npos) << out;
 }
 
+// diag-audit verify over a real journal: the wrapper's chained records are whole, and an entry
+// another account sends under the wrapper's name (logger --journald, as any local account can)
+// is reported and makes the trail not whole.
+TEST_F(DiagAuditWrapper, VerifyOverARealJournalReportsAnotherAccountsEntry) {
+    if (::geteuid() != 0 || ::access("/usr/bin/logger", X_OK) != 0) {
+        GTEST_SKIP() << "needs root (a private journald in a mount namespace) and logger";
+    }
+    const std::string state = dir_ + "/chain";
+    write(state, "", 0660);
+    audit_extra_ = "chain = \"" + state + "\"\n";
+    std::string text = policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+                              "positional = [{ type = \"path\", max = 2 }]\n");
+    text.replace(text.find("sinks = [\"file\"]"), 16, "sinks = [\"journald\"]");
+    const auto p = write_policy(text);
+    const std::string forged = "{\"@timestamp\":\"2026-12-06T00:00:01Z\",\"event\":{\"action\":\"decision\"},"
+                               "\"diag\":{\"request_id\":\"forged-1\",\"decision\":\"allow\",\"seq\":2}}";
+    const std::string inner = dir_ + "/inner.sh";
+    write(inner,
+          "#!/bin/sh\n"
+          "export SSH_CONNECTION='192.0.2.7 50000 127.0.0.1 22' PATH=/usr/bin:/bin\n"
+          "for r in 'cat " + dir_ + "/pub/readme.txt' 'nosuch x'; do\n"
+          "  SSH_ORIGINAL_COMMAND=\"$r\" " DIAG_WRAPPER_BIN " --policy " + p + " >/dev/null 2>&1\n"
+          "done\n"
+          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
+          "do n=$((n + 1)); sleep 0.05; done\n"
+          "" + audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n"
+          "printf 'SYSLOG_IDENTIFIER=diag-wrapper\\nMESSAGE=%s\\n' '" + forged + "' >" + dir_ + "/forged.entry\n"
+          "setpriv --reuid=65534 --regid=65534 --clear-groups logger --journald=" + dir_ + "/forged.entry\n"
+          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 4 ] || [ $n -ge 100 ]; "
+          "do n=$((n + 1)); sleep 0.05; done\n"
+          "" + audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n",
+          0755);
+    ::chmod(dir_.c_str(), 0755);
+    const RunResult r =
+        run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
+                    {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    if (r.exit_code == 77) {
+        GTEST_SKIP() << "no private journald here: " << r.err;
+    }
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const size_t first = r.out.find("rc=");
+    ASSERT_NE(first, std::string::npos) << r.out << r.err;
+    EXPECT_EQ(r.out.substr(first, 5), "rc=0\n") << r.out << r.err;  // the chained records, whole
+    EXPECT_NE(r.out.substr(0, first).find("verify: 3 chained record(s)"), std::string::npos) << r.out;
+    const std::string after = r.out.substr(first + 5);
+    EXPECT_NE(after.find("rc=1\n"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(after.find("unchained"), std::string::npos) << r.out;
+    EXPECT_NE(after.find("_UID=65534"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace diag::testing
