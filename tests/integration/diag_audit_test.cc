@@ -582,7 +582,15 @@ TEST_F(DiagAudit, UsageAndVersion) {
 }
 
 // What the real wrapper writes, read back: the schema both sides agree on.
-class DiagAuditWrapper : public WrapperFixture {};
+class DiagAuditWrapper : public WrapperFixture {
+  protected:
+    // Runs the shell script `inner` with a private systemd-journald (tests/helpers/
+    // journald_sandbox.sh); exit 77 when this host cannot give it one.
+    static RunResult with_private_journal(const std::string& inner) {
+        return run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
+                           {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    }
+};
 
 TEST_F(DiagAuditWrapper, ReadsWhatTheWrapperWrites) {
     const auto p =
@@ -639,9 +647,7 @@ TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
           "  " + audit_bin() + " --journal --uid 0 $c -o json; echo \"rc=$?\"\n"
           "done >" + dir_ + "/a.out 2>" + dir_ + "/a.err\n",
           0755);
-    const RunResult r =
-        run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
-                    {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    const RunResult r = with_private_journal(inner);
     if (r.exit_code == 77) {
         GTEST_SKIP() << "no private journald here: " << r.err;
     }
@@ -701,9 +707,7 @@ TEST_F(DiagAuditWrapper, VerifyOverARealJournalReportsAnotherAccountsEntry) {
           "" + audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n",
           0755);
     ::chmod(dir_.c_str(), 0755);
-    const RunResult r =
-        run_process({std::string(DIAG_SOURCE_DIR) + "/tests/helpers/journald_sandbox.sh", "/bin/sh", inner},
-                    {"PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+    const RunResult r = with_private_journal(inner);
     if (r.exit_code == 77) {
         GTEST_SKIP() << "no private journald here: " << r.err;
     }
