@@ -22,7 +22,7 @@ using policy::LinkIndex;
 
 // Every multiply-linked regular file below the denied directories, by (dev, ino): the other
 // names of such a file may sit in a readable tree, where neither the deny patterns nor Landlock
-// (rules bind to the tree, confinement.md 1.3) can see them. Scanned once per request, bounded.
+// (its rules bind to a directory tree, not to an inode: adr/0006) can see them. Scanned once per request, bounded.
 // A denied directory not scanned whole (unreadable to us, too deep, over the budget) leaves its
 // device unverified: a file in it may still be readable through another name, so the
 // multiply-linked files on that device cannot be cleared (fail closed).
