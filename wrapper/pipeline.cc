@@ -473,6 +473,17 @@ int run(const Invocation& inv) {
             apply_redaction(rec, redaction, *argv);
             return refuse(policy, rec, id, d.error(), redaction, *argv);
         }
+        // It did not even tokenize, so which of its bytes carry a secret is unknown: where any
+        // rule has sensitive arguments, the record keeps the first word, the SHA-256 and length.
+        if (std::any_of(policy.commands.begin(), policy.commands.end(),
+                        [](const policy::Command& c) { return policy::has_sensitive(c); })) {
+            const std::string& raw = inv.request;
+            const std::string first = raw.substr(0, raw.find_first_of(" \t"));
+            rec["process"]["command_line"] = util::printable(first, 256) + " [redacted]";
+            rec["process"]["command_line_redacted"] = true;
+            rec["process"].erase("command_line_b64");
+            rec["diag"]["sensitive"] = json::array({{{"request", true}, {"sha256", sha256_hex(raw)}, {"length", raw.size()}}});
+        }
         return refuse(policy, rec, id, d.error());
     }
     if (d->help) {

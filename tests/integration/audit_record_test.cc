@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "wrapper/util.h"
 #include "wrapper/audit_bound.h"
 #include "wrapper/sha256.h"
 
@@ -188,6 +189,25 @@ TEST_F(AuditRecord, SensitiveValuesNeverReachTheMessage) {
     const auto recs = audit_records();
     ASSERT_EQ(recs.size(), 1u);
     EXPECT_NE(recs[0]["diag"]["message"].get<std::string>().find("[redacted]"), std::string::npos);
+}
+
+// Review finding: a request that did not tokenize kept its raw text in the record, secret and
+// all (`pin SECRET;`, an unclosed quote, a control byte, invalid UTF-8).
+TEST_F(AuditRecord, SensitiveValuesNeverReachTheRecordOfARequestThatDidNotTokenize) {
+    const auto p = write_policy(policy(commands()));
+    const std::string secret = "hunter3-" + std::to_string(::getpid());
+    for (const std::string& req : {"pin " + secret + ";", "pin '" + secret, "pin " + secret + "\x01",
+                                   "pin " + secret + "\xff"}) {
+        auto r = run_soc(p, req);
+        EXPECT_EQ(r.exit_code, 126) << r.err;
+    }
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(secret), std::string::npos) << all;
+    EXPECT_EQ(all.find(util::base64_encode(" " + secret)), std::string::npos);
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 4u);
+    EXPECT_EQ(recs[0]["process"]["command_line"], "pin [redacted]");
 }
 
 TEST_F(AuditRecord, CallerOfAnotherAccountIsRefusedWithARecord) {
