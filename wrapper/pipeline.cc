@@ -473,12 +473,14 @@ int run(const Invocation& inv) {
             apply_redaction(rec, redaction, *argv);
             return refuse(policy, rec, id, d.error(), redaction, *argv);
         }
-        // It did not even tokenize, so which of its bytes carry a secret is unknown: where any
-        // rule has sensitive arguments, the record keeps the first word, the SHA-256 and length.
-        if (std::any_of(policy.commands.begin(), policy.commands.end(),
-                        [](const policy::Command& c) { return policy::has_sensitive(c); })) {
-            const std::string& raw = inv.request;
-            const std::string first = raw.substr(0, raw.find_first_of(" \t"));
+        // It did not even tokenize, so which of its bytes carry a secret is unknown: when its first
+        // word names a rule with sensitive arguments, the record keeps that word, the SHA-256 and
+        // the length.
+        const std::string& raw = inv.request;
+        const std::string first = raw.substr(0, raw.find_first_of(" \t"));
+        if (std::any_of(policy.commands.begin(), policy.commands.end(), [&](const policy::Command& c) {
+                return policy::word_matches(c.match[0], first) && policy::has_sensitive(c);
+            })) {
             rec["process"]["command_line"] = util::printable(first, 256) + " [redacted]";
             rec["process"]["command_line_redacted"] = true;
             rec["process"].erase("command_line_b64");
