@@ -24,10 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/env.h"
-#include "wrapper/landlock.h"
-#include "wrapper/path_resolve.h"
-#include "wrapper/seccomp.h"
+#include "wrapper/confine/env.h"
+#include "wrapper/confine/landlock.h"
+#include "wrapper/request/path_resolve.h"
+#include "wrapper/confine/seccomp.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes wrapper/text_safety_table.inc: the code points text_safety::escape() shows as \\u{XXXX}.
+"""Writes wrapper/base/text_safety_table.inc: the code points text_safety::escape() shows as \\u{XXXX}.
 
 Inputs are the Unicode Character Database files (Debian: apt-get install unicode-data, which puts
 them in /usr/share/unicode; nixpkgs: unicode-character-database):
@@ -10,7 +10,7 @@ them in /usr/share/unicode; nixpkgs: unicode-character-database):
 plus a short hand-kept list of quote and backquote lookalikes (LOOKALIKES below), which are
 visible but let a request pose as the end of the quoting diag-audit puts around it.
 
-Usage: scripts/gen_text_safety.py [UCD_DIR] > wrapper/text_safety_table.inc
+Usage: scripts/gen_text_safety.py [UCD_DIR] > wrapper/base/text_safety_table.inc
 Rerun when a new Unicode version is adopted and commit the result with its version line.
 """
 import re

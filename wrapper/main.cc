@@ -8,7 +8,7 @@
 #include <exception>
 #include <string>
 
-#include "wrapper/command.h"
+#include "wrapper/request/command.h"
 #include "wrapper/pipeline.h"
 
 namespace {

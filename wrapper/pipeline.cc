@@ -10,22 +10,22 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/audit.h"
-#include "wrapper/command.h"
-#include "wrapper/deadline.h"
-#include "wrapper/env.h"
-#include "wrapper/exec.h"
-#include "wrapper/help.h"
-#include "wrapper/landlock.h"
-#include "wrapper/matcher.h"
-#include "wrapper/path_resolve.h"
-#include "wrapper/policy_loader.h"
-#include "wrapper/rlimits.h"
-#include "wrapper/seccomp.h"
-#include "wrapper/sha256.h"
-#include "wrapper/supervise.h"
-#include "wrapper/sys.h"
-#include "wrapper/util.h"
+#include "wrapper/record/writer.h"
+#include "wrapper/request/command.h"
+#include "wrapper/base/deadline.h"
+#include "wrapper/confine/env.h"
+#include "wrapper/confine/exec.h"
+#include "wrapper/policy/help.h"
+#include "wrapper/confine/landlock.h"
+#include "wrapper/request/matcher.h"
+#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/loader.h"
+#include "wrapper/confine/rlimits.h"
+#include "wrapper/confine/seccomp.h"
+#include "wrapper/base/sha256.h"
+#include "wrapper/confine/supervise.h"
+#include "wrapper/base/sys.h"
+#include "wrapper/base/text_safety.h"
 
 namespace diag::pipeline {
 
@@ -53,7 +53,7 @@ std::string shell_quote(const std::string& s) {
     for (char c : s) {
         out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     }
-    return util::printable(out + "'", 4096);
+    return text_safety::printable(out + "'", 4096);
 }
 
 // The decision, as far as it got: everything the record, --explain and the exec need.
@@ -144,7 +144,7 @@ void apply_redaction(json& rec, const Redaction& r, const std::vector<std::strin
             sensitive.push_back({{"argv_index", i}, {"sha256", sha256_hex(t)}, {"length", t.size()}});
             t = "[redacted]";
         }
-        shown.push_back(util::valid_utf8(t) ? t : util::printable(t, 4096));
+        shown.push_back(text_safety::valid_utf8(t) ? t : text_safety::printable(t, 4096));
         line += (i ? " " : "") + shell_quote(t);
     }
     rec["diag"]["argv"] = std::move(shown);
@@ -206,7 +206,7 @@ void redact_derived(json& rec, const Redaction& r, const std::vector<std::string
 void describe_decision(json& rec, const Decision& d) {
     rec["diag"]["argv"] = json::array();
     for (const auto& a : d.argv) {
-        rec["diag"]["argv"].push_back(util::valid_utf8(a) ? a : util::printable(a, 4096));
+        rec["diag"]["argv"].push_back(text_safety::valid_utf8(a) ? a : text_safety::printable(a, 4096));
     }
     if (d.help) {
         rec["diag"]["rule"] = "help";
@@ -438,7 +438,7 @@ int run(const Invocation& inv) {
     json rec = audit::base_record(id, origin, inv.request, &policy);
     if (!inv.ignored_c.empty()) {
         // Shown the listing instead: keep what arrived, so the record is complete.
-        rec["process"]["shell_c"] = util::valid_utf8(inv.ignored_c) ? inv.ignored_c : util::printable(inv.ignored_c, 8192);
+        rec["process"]["shell_c"] = text_safety::valid_utf8(inv.ignored_c) ? inv.ignored_c : text_safety::printable(inv.ignored_c, 8192);
     }
     // 0a. The one account this wrapper serves (settings.account): any other local account could
     //     run it with an environment of its choosing and have the record name another key.
@@ -481,7 +481,7 @@ int run(const Invocation& inv) {
         if (std::any_of(policy.commands.begin(), policy.commands.end(), [&](const policy::Command& c) {
                 return policy::word_matches(c.match[0], first) && policy::has_sensitive(c);
             })) {
-            rec["process"]["command_line"] = util::printable(first, 256) + " [redacted]";
+            rec["process"]["command_line"] = text_safety::printable(first, 256) + " [redacted]";
             rec["process"]["command_line_redacted"] = true;
             rec["process"].erase("command_line_b64");
             rec["diag"]["sensitive"] = json::array({{{"request", true}, {"sha256", sha256_hex(raw)}, {"length", raw.size()}}});

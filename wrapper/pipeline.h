@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/error.h"
+#include "wrapper/base/error.h"
 
 namespace diag::pipeline {
 

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "wrapper/command.h"
-#include "wrapper/matcher.h"
-#include "wrapper/policy_loader.h"
+#include "wrapper/request/command.h"
+#include "wrapper/request/matcher.h"
+#include "wrapper/policy/loader.h"
 
 namespace {
 

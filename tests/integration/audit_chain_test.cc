@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "wrapper/sha256.h"
+#include "wrapper/base/sha256.h"
 
 namespace diag::testing {
 namespace {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "wrapper/util.h"
-#include "wrapper/audit_bound.h"
-#include "wrapper/sha256.h"
+#include "wrapper/base/encoding.h"
+#include "wrapper/record/bound.h"
+#include "wrapper/base/sha256.h"
 
 namespace diag::testing {
 namespace {

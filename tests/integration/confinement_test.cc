@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "wrapper/sha256.h"
-#include "wrapper/sys.h"
+#include "wrapper/base/sha256.h"
+#include "wrapper/base/sys.h"
 
 namespace diag::testing {
 namespace {

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/sys.h"
+#include "wrapper/base/sys.h"
 
 namespace diag::testing {
 

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/request/matcher.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "wrapper/request/command.h"
+#include "wrapper/policy/loader.h"
+
+namespace diag::matcher {
+namespace {
+
+using Argv = std::vector<std::string>;
+
+const policy::Policy& test_policy() {
+    static const policy::Policy p = [] {
+        policy_loader::Options o;
+        o.trusted_owner = ::getuid();
+        auto r = policy_loader::load_from_string(R"(version = 1
+[settings]
+search_path = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+[audit]
+sinks = ["file"]
+file = "/tmp/a"
+
+[command.ss]
+match = ["ss"]
+description = "sockets"
+[[command.ss.option]]
+names = ["-t", "--tcp"]
+type = "flag"
+[[command.ss.option]]
+names = ["-l", "--listening"]
+type = "flag"
+[[command.ss.option]]
+names = ["-n", "--numeric"]
+type = "flag"
+[[command.ss.option]]
+names = ["-p", "--processes"]
+type = "flag"
+
+[command.journal]
+match = ["journalctl"]
+program = "cat"
+description = "journal"
+fixed = ["--no-pager"]
+[[command.journal.option]]
+names = ["-u", "--unit"]
+type = "unit"
+[[command.journal.option]]
+names = ["-n", "--lines"]
+type = "int"
+min = 0
+max = 10000
+[[command.journal.option]]
+names = ["-p", "--priority"]
+type = "enum"
+values = ["err", "warning", "info"]
+[[command.journal.option]]
+names = ["--since"]
+type = "time"
+[[command.journal.option]]
+names = ["--file"]
+type = "path"
+[[command.journal.option]]
+names = ["--no-pager"]
+type = "flag"
+
+[command.sysctl]
+match = ["sysctl"]
+description = "read a kernel parameter"
+[[command.sysctl.option]]
+names = ["-n"]
+type = "flag"
+[[command.sysctl.positional]]
+type = "regex"
+pattern = "[A-Za-z0-9_-]+([.][A-Za-z0-9_-]+)*"
+
+[command.systemctl-status]
+match = ["systemctl", "status"]
+description = "unit status"
+fixed = ["--no-pager"]
+[[command.systemctl-status.positional]]
+type = "unit"
+min = 0
+max = 8
+
+[command.systemctl-show]
+match = ["systemctl", "show"]
+description = "unit properties"
+[[command.systemctl-show.positional]]
+type = "unit"
+
+[command.ip-addr]
+match = ["ip", "addr|a|address"]
+description = "addresses"
+style = "words"
+layout = "options-first"
+[[command.ip-addr.option]]
+names = ["-br", "-brief"]
+type = "flag"
+[[command.ip-addr.positional]]
+type = "enum"
+values = ["show"]
+min = 0
+
+[command.find]
+match = ["find"]
+description = "find"
+style = "words"
+layout = "positionals-first"
+[[command.find.option]]
+names = ["-name"]
+type = "string"
+[[command.find.option]]
+names = ["-newer"]
+type = "meta-path"
+[[command.find.positional]]
+type = "path"
+tree = true
+max = 4
+
+[command.grep]
+match = ["grep"]
+description = "search"
+[[command.grep.option]]
+names = ["-r", "--recursive"]
+type = "flag"
+recursive = true
+[[command.grep.option]]
+names = ["-i"]
+type = "flag"
+[[command.grep.positional]]
+type = "string"
+[[command.grep.positional]]
+type = "path"
+max = 8
+
+[command.getent]
+match = ["getent", "hosts"]
+description = "resolve"
+[[command.getent.positional]]
+type = "hostname"
+)",
+                                                  "m.toml", o);
+        if (!r.ok()) {
+            ADD_FAILURE() << r.error().describe();
+            std::abort();
+        }
+        return std::move(r).value();
+    }();
+    return p;
+}
+
+Result<Match> m(const std::string& request) {
+    auto argv = command::tokenize(request);
+    if (!argv.ok()) {
+        return std::move(argv).error();
+    }
+    return match(test_policy(), *argv);
+}
+
+Argv args_of(const std::string& request) {
+    auto r = m(request);
+    if (!r.ok()) {
+        ADD_FAILURE() << request << ": " << r.error().reason << ": " << r.error().msg;
+        return {};
+    }
+    return r->exec_args;
+}
+
+TEST(Matcher, ExpandsGetoptClustersAndAttachedValues) {
+    EXPECT_EQ(args_of("ss -tlnp"), (Argv{"-t", "-l", "-n", "-p"}));
+    EXPECT_EQ(args_of("ss --tcp -ln"), (Argv{"--tcp", "-l", "-n"}));
+    EXPECT_EQ(args_of("journalctl -u nginx -n50"), (Argv{"--no-pager", "-u", "nginx", "-n", "50"}));
+    EXPECT_EQ(args_of("journalctl --unit=nginx.service --lines 5 --no-pager"),
+              (Argv{"--no-pager", "--unit=nginx.service", "--lines=5", "--no-pager"}));
+    EXPECT_EQ(args_of("journalctl -pwarning --since '2024-01-01 10:00'"),
+              (Argv{"--no-pager", "-p", "warning", "--since=2024-01-01 10:00"}));
+}
+
+TEST(Matcher, ChoosesRuleBySubcommandAndAllowsPermutedOptions) {
+    auto r = m("systemctl status nginx sshd");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->command->id, "systemctl-status");
+    EXPECT_EQ(r->exec_args, (Argv{"status", "--no-pager", "--", "nginx", "sshd"}));
+    auto s = m("systemctl show nginx");
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->command->id, "systemctl-show");
+}
+
+TEST(Matcher, WordsStyleAndLayouts) {
+    EXPECT_EQ(args_of("ip -br a"), (Argv{"-br", "a"}));
+    EXPECT_EQ(args_of("ip addr show"), (Argv{"addr", "show"}));
+    EXPECT_EQ(args_of("find /tmp -name '*.gz'"), (Argv{"/tmp", "-name", "*.gz"}));
+    auto f = m("find -name x /tmp");  // options anywhere, start points first at exec
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->exec_args, (Argv{"/tmp", "-name", "x"}));
+    ASSERT_EQ(f->paths.size(), 1u);
+    EXPECT_EQ(f->paths[0].index, 0u);
+    EXPECT_EQ(f->paths[0].use, path_resolve::Use::kTree);
+}
+
+TEST(Matcher, TypesPathArgumentsForTheResolver) {
+    auto g = m("grep -r err /var/log");
+    ASSERT_TRUE(g.ok());
+    ASSERT_EQ(g->paths.size(), 1u);
+    EXPECT_EQ(g->paths[0].use, path_resolve::Use::kTree);  // -r makes operands trees
+    EXPECT_EQ(g->exec_args[g->paths[0].index], "/var/log");
+    auto g2 = m("grep err /var/log/syslog");
+    ASSERT_TRUE(g2.ok());
+    EXPECT_EQ(g2->paths[0].use, path_resolve::Use::kContent);
+    auto j = m("journalctl --file=/x/y");
+    ASSERT_TRUE(j.ok());
+    ASSERT_EQ(j->paths.size(), 1u);
+    EXPECT_EQ(j->paths[0].prefix, "--file=");
+    EXPECT_EQ(j->exec_args[j->paths[0].index], "--file=/x/y");
+    auto f = m("find /tmp -newer /etc/passwd");
+    ASSERT_TRUE(f.ok());
+    ASSERT_EQ(f->paths.size(), 2u);
+    EXPECT_EQ(f->paths[1].use, path_resolve::Use::kMetadata);
+}
+
+TEST(Matcher, RefusesWithSpecificReasons) {
+    struct Case {
+        const char* request;
+        const char* reason;
+    } cases[] = {
+        {"rm -rf /", "unknown-command"},
+        {"/bin/sh -c id", "unknown-command"},
+        {"env sudo id", "unknown-command"},  // peers.md D.45: no exec wrappers
+        {"FOO=1 ss", "unknown-command"},
+        {"systemctl restart nginx", "unknown-subcommand"},
+        {"systemctl", "unknown-subcommand"},
+        {"ss -K", "unknown-option"},
+        {"ss -tlnpK", "unknown-option"},    // peers.md D.39: a cluster hides nothing
+        {"ss --tc", "unknown-option"},      // peers.md D.41: abbreviations refused
+        {"ss --kill", "unknown-option"},
+        {"journalctl --fil=/etc/shadow", "unknown-option"},
+        {"journalctl -u", "option-value"},
+        {"journalctl --no-pager=1", "option-value"},
+        {"journalctl -n abc", "bad-value"},
+        {"journalctl -n 99999", "bad-value"},
+        {"journalctl -p emerg", "bad-value"},
+        {"journalctl -u -nginx", "bad-value"},
+        {"journalctl -u 'ngi/nx'", "bad-value"},
+        {"journalctl --since '$(id)'", "bad-value"},
+        {"journalctl nginx", "positional-count"},
+        {"sysctl -n ../../etc/shadow", "bad-value"},  // procps turns the key into a /proc/sys path
+        {"sysctl -n kernel/../../etc", "bad-value"},
+        {"sysctl kernel.x=1", "bad-value"},
+        {"sysctl", "positional-count"},
+        {"systemctl show a b", "positional-count"},
+        {"grep x -- -r", "dash-positional"},
+        {"grep x -", "dash-positional"},
+        {"grep -- -e /etc", "dash-positional"},
+        {"ip addr flush dev eth0", "positional-count"},
+        {"ip addr flush", "bad-value"},
+        {"ip -force addr", "unknown-option"},
+        {"ip -b addr", "unknown-option"},
+        {"find / -exec /bin/sh '{}' +", "unknown-option"},
+        {"find / -delete", "unknown-option"},
+        {"getent hosts 'a b'", "bad-value"},
+        {"getent passwd root", "unknown-subcommand"},
+    };
+    for (const auto& c : cases) {
+        auto r = m(c.request);
+        ASSERT_FALSE(r.ok()) << c.request;
+        EXPECT_EQ(r.error().code, ErrorCode::kDenied) << c.request;
+        EXPECT_EQ(r.error().reason, c.reason) << c.request << ": " << r.error().msg;
+    }
+}
+
+TEST(Matcher, InsertsDoubleDashBeforePositionals) {
+    auto r = m("grep x /etc/hostname");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exec_args, (Argv{"--", "x", "/etc/hostname"}));
+}
+
+TEST(Matcher, ValueTypes) {
+    policy::ValueSpec host;
+    host.type = policy::ValueType::kHostname;
+    for (const char* ok : {"example.org", "web-02.cloonar.com", "localhost", "10.0.0.1", "::1", "a.b.c."}) {
+        EXPECT_TRUE(check_value(host, ok, "h").ok()) << ok;
+    }
+    for (const char* bad : {"-oProxyCommand=x", "a..b", "", "a b", "x_y.com", "-a.com"}) {
+        EXPECT_FALSE(check_value(host, bad, "h").ok()) << bad;
+    }
+    policy::ValueSpec dur;
+    dur.type = policy::ValueType::kDuration;
+    EXPECT_TRUE(check_value(dur, "5min", "d").ok());
+    EXPECT_FALSE(check_value(dur, "5 min", "d").ok());
+}
+
+}  // namespace
+}  // namespace diag::matcher

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/audit/verify.h"
+
+#include <fcntl.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "wrapper/record/chain.h"
+#include "wrapper/audit/render.h"
+#include "wrapper/record/schema.h"
+#include "wrapper/base/sha256.h"
+#include "wrapper/base/sys.h"
+#include "wrapper/base/parse.h"
+
+namespace diag::audit_verify {
+
+namespace {
+
+using nlohmann::json;
+
+struct Entry {
+    const Line* line;
+    size_t source;
+    std::string chain;
+    uint64_t seq;
+    std::string prev;
+    std::string hash;
+    std::optional<std::pair<uint64_t, std::string>> checkpoint;  // (seq, head) it seals
+};
+
+std::string key(std::string_view k) { return std::string(k); }
+
+// The chain fields of one line, or why it has none.
+Result<Entry> read_entry(const Line& line, size_t source) {
+    const json rec = json::parse(line.text, nullptr, false);
+    if (rec.is_discarded() || !rec.is_object()) {
+        return make_error(ErrorCode::kAudit, line.where + ": not a JSON object (a torn or altered line)");
+    }
+    const json* chain = nullptr;
+    if (rec.contains("diag") && rec["diag"].is_object() && rec["diag"].contains(key(audit_schema::kChain))) {
+        chain = &rec["diag"][key(audit_schema::kChain)];
+    }
+    if (chain == nullptr || !chain->is_object() || !chain->contains(key(audit_schema::kChainId)) ||
+        !(*chain)[key(audit_schema::kChainId)].is_string() ||
+        !(*chain)[key(audit_schema::kChainSeq)].is_number_unsigned() ||
+        !(*chain)[key(audit_schema::kChainPrev)].is_string()) {
+        return make_error(ErrorCode::kAudit, line.where + ": a record without a chain place (forged, or written "
+                                                          "by a wrapper without audit.chain)");
+    }
+    Entry e{&line, source, (*chain)[key(audit_schema::kChainId)].get<std::string>(),
+            (*chain)[key(audit_schema::kChainSeq)].get<uint64_t>(),
+            (*chain)[key(audit_schema::kChainPrev)].get<std::string>(), sha256_hex(line.text), std::nullopt};
+    const json& ev = rec.contains("event") && rec["event"].is_object() ? rec["event"] : json::object();
+    if (ev.contains("action") && ev["action"] == audit_schema::kActionCheckpoint) {
+        const json& c = rec["diag"].contains(key(audit_schema::kCheckpoint)) ? rec["diag"][key(audit_schema::kCheckpoint)]
+                                                                             : json::object();
+        if (c.is_object() && c.contains(key(audit_schema::kCheckpointSeq)) &&
+            c[key(audit_schema::kCheckpointSeq)].is_number_unsigned() &&
+            c.contains(key(audit_schema::kCheckpointHead)) && c[key(audit_schema::kCheckpointHead)].is_string()) {
+            e.checkpoint = {c[key(audit_schema::kCheckpointSeq)].get<uint64_t>(),
+                            c[key(audit_schema::kCheckpointHead)].get<std::string>()};
+        }
+    }
+    return e;
+}
+
+std::string range(uint64_t a, uint64_t b) {
+    return a == b ? "seq " + std::to_string(a) : "seq " + std::to_string(a) + ".." + std::to_string(b);
+}
+
+// Checks one chain; `entries` in reading order (sources one after the other).
+void check_chain(const std::vector<const Entry*>& entries, const std::vector<Source>& sources,
+                 const std::vector<Anchor>& anchors, Report& r) {
+    std::map<uint64_t, std::vector<const Entry*>> by_seq;
+    for (const Entry* e : entries) {
+        auto& same = by_seq[e->seq];
+        const bool known = std::any_of(same.begin(), same.end(), [&](const Entry* o) { return o->hash == e->hash; });
+        if (!known) {
+            same.push_back(e);
+        }
+    }
+    const std::string& id = entries.front()->chain;
+    // Forks: one place, two records.
+    for (const auto& [seq, recs] : by_seq) {
+        if (recs.size() > 1) {
+            std::string where;
+            for (const Entry* e : recs) {
+                where += (where.empty() ? "" : ", ") + e->line->where;
+            }
+            r.defects.push_back({"fork", "seq " + std::to_string(seq) + " has " + std::to_string(recs.size()) +
+                                             " different records: " + where});
+        }
+    }
+    // Order within each source, and a record repeated in one source.
+    std::map<size_t, std::pair<uint64_t, const Entry*>> last_in_source;
+    std::set<std::pair<size_t, std::string>> seen;
+    for (const Entry* e : entries) {
+        if (!seen.insert({e->source, e->hash}).second) {
+            r.defects.push_back({"order", e->line->where + ": seq " + std::to_string(e->seq) + " appears again"});
+            continue;
+        }
+        auto it = last_in_source.find(e->source);
+        if (it != last_in_source.end() && e->seq < it->second.first) {
+            r.defects.push_back({"order", e->line->where + ": seq " + std::to_string(e->seq) + " comes after seq " +
+                                              std::to_string(it->second.first) + " (" +
+                                              it->second.second->line->where + ")"});
+        }
+        if (it == last_in_source.end() || e->seq > it->second.first) {
+            last_in_source[e->source] = {e->seq, e};
+        }
+    }
+    // Gaps and links.
+    const uint64_t first = by_seq.begin()->first;
+    const uint64_t last = by_seq.rbegin()->first;
+    if (first > 1) {
+        r.notes.push_back("chain " + id + " starts at seq " + std::to_string(first) +
+                          " (earlier records are not in these inputs: rotated away, or deleted)");
+    }
+    uint64_t expect = first;
+    for (const auto& [seq, recs] : by_seq) {
+        if (seq > expect) {
+            r.defects.push_back({"gap", range(expect, seq - 1) + " missing (before " + recs.front()->line->where + ")"});
+        }
+        expect = seq + 1;
+        if (recs.size() != 1) {
+            continue;  // reported as a fork
+        }
+        const Entry* e = recs.front();
+        if (seq == 1 && e->prev != audit_schema::kGenesisPrev) {
+            r.defects.push_back({"edit", e->line->where + ": seq 1 does not start the chain (prev is not the genesis value)"});
+        }
+        const auto before = by_seq.find(seq - 1);
+        if (seq > 1 && before != by_seq.end() && before->second.size() == 1 && before->second.front()->hash != e->prev) {
+            r.defects.push_back({"edit", "seq " + std::to_string(seq - 1) + " (" + before->second.front()->line->where +
+                                             ") does not hash to what seq " + std::to_string(seq) + " (" +
+                                             e->line->where + ") names as its predecessor: one of them was altered"});
+        }
+    }
+    // Checkpoints: each fixes the hash of the record it seals.
+    uint64_t last_checkpoint = 0;
+    for (const auto& [seq, recs] : by_seq) {
+        for (const Entry* e : recs) {
+            if (!e->checkpoint) {
+                continue;
+            }
+            last_checkpoint = std::max(last_checkpoint, seq);
+            const auto sealed = by_seq.find(e->checkpoint->first);
+            if (sealed != by_seq.end() && sealed->second.size() == 1 &&
+                sealed->second.front()->hash != e->checkpoint->second) {
+                r.defects.push_back({"edit", "seq " + std::to_string(e->checkpoint->first) + " (" +
+                                                 sealed->second.front()->line->where +
+                                                 ") is not the record the checkpoint at seq " + std::to_string(seq) +
+                                                 " sealed"});
+            }
+        }
+    }
+    // Truncation: an input that stops before the others, an anchor beyond the end.
+    for (const auto& [source, at] : last_in_source) {
+        if (at.first < last) {
+            r.defects.push_back({"truncated", sources[source].name + " ends at seq " + std::to_string(at.first) +
+                                                  "; other inputs go on to seq " + std::to_string(last)});
+        }
+    }
+    for (const Anchor& a : anchors) {
+        if (!a.chain.empty() && a.chain != id) {
+            continue;
+        }
+        const auto at = by_seq.find(a.seq);
+        if (a.seq > last) {
+            r.defects.push_back({"truncated", "the trail ends at seq " + std::to_string(last) + " but " + a.from +
+                                                  " shows seq " + std::to_string(a.seq) + ": " +
+                                                  range(last + 1, a.seq) + " missing at the end"});
+        } else if (at != by_seq.end() && std::none_of(at->second.begin(), at->second.end(),
+                                                       [&](const Entry* e) { return e->hash == a.hash; })) {
+            r.defects.push_back({"fork", "seq " + std::to_string(a.seq) + " (" + at->second.front()->line->where +
+                                             ") is not the record " + a.from + " names"});
+        }
+    }
+    r.notes.push_back("chain " + id + ": " + range(first, last) +
+                      (last_checkpoint == 0 ? ", no checkpoint yet"
+                                            : ", last checkpoint at seq " + std::to_string(last_checkpoint) + "; " +
+                                                  std::to_string(last - last_checkpoint) +
+                                                  " record(s) after it are not sealed by a checkpoint yet"));
+}
+
+// Every line of a file, plain or gzip (zlib reads both), with its exact bytes.
+Status read_lines(const std::string& path, Source& into) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return sys_error(ErrorCode::kAudit, "open(" + path + ")", errno);
+    }
+    gzFile gz = ::gzdopen(fd, "rb");
+    if (gz == nullptr) {
+        ::close(fd);
+        return make_error(ErrorCode::kAudit, "gzdopen(" + path + ") failed");
+    }
+    std::string pending;
+    size_t number = 0;
+    char buf[65536];
+    int n = 0;
+    while ((n = ::gzread(gz, buf, sizeof buf)) > 0) {
+        pending.append(buf, static_cast<size_t>(n));
+        size_t start = 0;
+        for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+            ++number;
+            into.lines.push_back({pending.substr(start, nl - start), path + ":" + std::to_string(number)});
+            start = nl + 1;
+        }
+        pending.erase(0, start);
+    }
+    int err = 0;
+    const std::string gzmsg = n < 0 ? ::gzerror(gz, &err) : "";
+    ::gzclose(gz);
+    if (n < 0) {
+        return make_error(ErrorCode::kAudit, path + ": " + gzmsg);
+    }
+    if (!pending.empty()) {  // a torn last line: kept, and reported as unreadable
+        into.lines.push_back({pending, path + ":" + std::to_string(number + 1)});
+    }
+    return ok_status();
+}
+
+}  // namespace
+
+Result<Anchor> parse_anchor(std::string_view text) {
+    const size_t colon = text.find(':');
+    const auto seq = colon == std::string_view::npos ? std::nullopt : util::parse_int(text.substr(0, colon));
+    const std::string_view hash = colon == std::string_view::npos ? "" : text.substr(colon + 1);
+    if (!seq || *seq <= 0 || text[0] == '+' || hash.size() != 64 ||
+        hash.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+        return make_error(ErrorCode::kUsage, "--anchor: '" + std::string(text) +
+                                                 "' is not SEQ:SHA256 (a checkpoint's diag.checkpoint.seq and .head)");
+    }
+    Anchor a;
+    a.seq = static_cast<uint64_t>(*seq);
+    a.hash = std::string(hash);
+    a.from = "--anchor " + std::string(text);
+    return a;
+}
+
+Report verify(const std::vector<Source>& sources, const std::vector<Anchor>& anchors) {
+    Report r;
+    std::vector<Entry> entries;
+    for (size_t s = 0; s < sources.size(); ++s) {
+        for (const Line& line : sources[s].lines) {
+            if (line.text.empty()) {
+                continue;
+            }
+            auto e = read_entry(line, s);
+            if (!e.ok()) {
+                r.defects.push_back({"unchained", e.error().msg});
+                continue;
+            }
+            entries.push_back(std::move(e).value());
+        }
+    }
+    r.records = entries.size();
+    std::vector<std::string> order;  // chain ids, first seen first
+    std::map<std::string, std::vector<const Entry*>> chains;
+    for (const Entry& e : entries) {
+        auto& list = chains[e.chain];
+        if (list.empty()) {
+            order.push_back(e.chain);
+        }
+        list.push_back(&e);
+    }
+    for (size_t i = 1; i < order.size(); ++i) {
+        r.defects.push_back({"restart", "chain " + order[i] + " starts at " + chains[order[i]].front()->line->where +
+                                            " after chain " + order[i - 1] + ": the chain state was reset"});
+    }
+    for (size_t i = 0; i < order.size(); ++i) {
+        // An anchor without a chain id belongs to the newest chain.
+        std::vector<Anchor> mine;
+        for (const Anchor& a : anchors) {
+            if (a.chain == order[i] || (a.chain.empty() && i + 1 == order.size())) {
+                Anchor b = a;
+                b.chain = order[i];
+                mine.push_back(b);
+            }
+        }
+        check_chain(chains[order[i]], sources, mine, r);
+    }
+    if (entries.empty()) {
+        for (const Anchor& a : anchors) {
+            r.defects.push_back({"truncated", "no chained record, but " + a.from + " shows seq " + std::to_string(a.seq)});
+        }
+    }
+    return r;
+}
+
+int run(const audit_cli::Options& o, audit_cli::Io& io) {
+    auto fail = [&](const Error& e) {
+        io.err("diag-audit: error: " + audit_render::escape(e.describe()) + "\n");
+        return kExitUnreadable;
+    };
+    std::vector<Anchor> anchors;
+    for (const auto& text : o.anchors) {
+        auto a = parse_anchor(text);
+        if (!a.ok()) {
+            return fail(a.error());
+        }
+        anchors.push_back(std::move(a).value());
+    }
+    if (!o.state.empty()) {
+        const auto text = sys::read_small_file(o.state, audit_chain::kMaxStateBytes);
+        if (!text) {
+            return fail(make_error(ErrorCode::kAudit, "cannot read the chain state " + o.state));
+        }
+        if (!text->empty()) {
+            auto s = audit_chain::parse_state(*text, o.state);
+            if (!s.ok()) {
+                return fail(s.error());
+            }
+            anchors.push_back({s->seq, s->head, s->id, "the state file " + o.state});
+        }
+    }
+    std::vector<Source> sources;
+    size_t foreign_count = 0;  // journal entries another program sent under our name
+    std::vector<std::string> files = o.files;
+    if (files.empty() && !o.journal) {
+        auto found = audit_reader::default_files(o.default_file);
+        if (!found.ok()) {
+            return fail(found.error());
+        }
+        files = std::move(found).value();
+    }
+    if (!files.empty()) {
+        Source s{files.size() == 1 ? files.front() : files.front() + " (and rotations)", {}};
+        for (const auto& f : files) {
+            if (auto st = read_lines(f, s); !st.ok()) {
+                return fail(st.error());
+            }
+        }
+        sources.push_back(std::move(s));
+    }
+    if (o.journal) {
+        auto uid = audit_reader::diag_uid(o.uid, o.account, o.passwd_file);
+        if (!uid.ok()) {
+            return fail(uid.error());
+        }
+        auto j = audit_reader::Journal::start(false, 0, *uid);
+        if (!j.ok()) {
+            return fail(j.error());
+        }
+        Source s{"the journal", {}};
+        std::vector<std::string> foreign;
+        for (;;) {
+            auto more = j->poll(1000, [&](const audit_reader::JournalEntry& e) {
+                if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
+                    s.lines.push_back({e.message, e.origin});
+                } else {
+                    // Sent by another account or program, or unreadable: not part of the chain.
+                    foreign.push_back(e.origin);
+                }
+            });
+            if (!more.ok()) {
+                return fail(more.error());
+            }
+            if (!*more) {
+                break;
+            }
+        }
+        if (auto fin = j->finish(); !fin.ok()) {
+            return fail(fin.error());
+        }
+        for (const auto& where : foreign) {
+            io.out("verify: unchained: " + audit_render::escape(where) + ": not a record of the diag account's wrapper (or unreadable)\n");
+        }
+        sources.push_back(std::move(s));
+        foreign_count = foreign.size();
+    }
+    const Report r = verify(sources, anchors);
+    for (const auto& d : r.defects) {
+        io.out("verify: " + d.kind + ": " + audit_render::escape(d.text) + "\n");
+    }
+    for (const auto& n : r.notes) {
+        io.out("verify: note: " + audit_render::escape(n) + "\n");
+    }
+    const size_t defects = r.defects.size() + foreign_count;
+    io.out("verify: " + std::to_string(r.records) + " chained record(s): " +
+           (defects == 0 ? std::string("the trail is whole") : std::to_string(defects) + " defect(s)") + "\n");
+    return defects == 0 ? kExitWhole : kExitDefects;
+}
+
+}  // namespace diag::audit_verify

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Landlock, the kernel-enforced denylist (confinement.md 1.2). Landlock only grants, so the ruleset
+// is the complement of the denylist: every sibling along the ancestry of a denied path is granted
+// read, the denied entries get nothing. No write anywhere but /dev/null; execute only for the
+// pinned binary and its interpreter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wrapper/base/error.h"
+#include "wrapper/policy/model.h"
+#include "wrapper/base/sys.h"
+
+namespace diag::landlock {
+
+inline constexpr int kMinAbi = 3;  // TRUNCATE: before ABI 3 O_TRUNC is always allowed
+
+// The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
+[[nodiscard]] int abi_version();
+
+struct Ruleset {
+    sys::UniqueFd fd;
+    int abi = 0;
+    size_t rules = 0;
+    uint64_t handled_fs = 0;
+    bool raw_io_by_kernel = false;  // /dev/mem & co. left to their driver's CAP_SYS_RAWIO check
+    // Directories with more entries than one directory may have rules for: the entries past the
+    // bound are unreadable to the child (recorded).
+    std::vector<std::string> cut_short;
+};
+
+// Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its
+// ELF interpreter, a script's interpreter). Runs in the parent, before fork, so errors are
+// ordinary Results (kExecFailed, naming the call and errno).
+// `held` are files handed to the child as checked objects (exec::Prepared::bound): each gets a
+// read rule of its own, so a file in a directory the walk could not list stays readable through
+// its /proc/self/fd name (the object was checked against the denylist by inode already).
+[[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                                    const std::vector<int>& held = {});
+
+// In the child, after no_new_privs: landlock_restrict_self (logging denials after exec, ABI >= 7).
+// Returns 0 or an errno.
+[[nodiscard]] int restrict_self(const Ruleset& rs);
+
+// PT_INTERP of an ELF file (the dynamic loader), or empty for static binaries and non-ELF files.
+[[nodiscard]] std::string elf_interpreter(int fd);
+
+}  // namespace diag::landlock

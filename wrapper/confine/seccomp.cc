@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/confine/seccomp.h"
+
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <iterator>
+
+namespace diag::seccomp {
+
+namespace {
+
+// The compat filter is fixed and small, so it is written out in BPF (libseccomp spent 0.2 ms per
+// request generating it: one comparison per future syscall number). Syscalls numbered from 424
+// on are the same on every architecture (the unified table), which is all it names.
+#if defined(__x86_64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+constexpr bool kX32 = true;  // x32 numbers carry bit 30 on the x86_64 audit arch
+#elif defined(__aarch64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+constexpr bool kX32 = false;
+#else
+#error "the compat seccomp filter is written for x86_64 and aarch64 (adr/0007)"
+#endif
+constexpr uint32_t kX32Bit = 0x40000000;
+// Struct-argument syscalls seccomp cannot inspect: ENOSYS so libc falls back to open/openat/clone.
+struct NamedNr {
+    const char* name;
+    uint32_t nr;
+};
+constexpr NamedNr kEnosys[] = {{"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427},
+                               {"clone3", 435},         {"openat2", 437}};
+// The newest syscall this policy was written against; anything above gets ENOSYS.
+constexpr uint32_t kMaxKnownNr = 470;
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+// A foreign ABI is killed; the struct-argument syscalls and every number above kMaxKnownNr get
+// ENOSYS; everything else is left to the policy filter.
+Program compat_program() {
+    Program p;
+    auto& c = p.code;
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (kX32) {
+        c.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 0, 1));
+        c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    }
+    constexpr size_t n = sizeof kEnosys / sizeof kEnosys[0];
+    for (size_t i = 0; i < n; ++i) {
+        // Jump over the checks after this one, the ceiling test and ALLOW, to ENOSYS.
+        c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kEnosys[i].nr, static_cast<uint8_t>(n - i + 1), 0));
+    }
+    c.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, kMaxKnownNr, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+    p.flags = 0;  // silent: these are fallbacks, not attacks
+    return p;
+}
+
+// kPolicyOffline, kPolicyNetwork: the policy filter for rules without and with network = true,
+// generated at build time by diag-seccomp-gen (seccomp_policy.cc, libseccomp).
+#include "seccomp_programs.inc"
+
+int load_one(const Program& p) {
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(p.code.size());
+    prog.filter = const_cast<sock_filter*>(p.code.data());  // the kernel copies it; never written
+    return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p.flags, &prog) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+Filters filters(bool network) {
+    Filters f;
+    f.compat = compat_program();
+    if (network) {
+        f.policy.code.assign(std::begin(kPolicyNetwork), std::end(kPolicyNetwork));
+    } else {
+        f.policy.code.assign(std::begin(kPolicyOffline), std::end(kPolicyOffline));
+    }
+    f.policy.flags = kPolicyFlags;
+    return f;
+}
+
+int load(const Filters& f) {
+    if (int e = load_one(f.compat)) {
+        return e;
+    }
+    return load_one(f.policy);
+}
+
+}  // namespace diag::seccomp

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stage 0: the TOML policy -> a frozen Policy. Parse, schema walk (unknown keys and wrong types are
+// errors with file:line:col), semantic checks, executable pinning, deny canonicalization.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wrapper/base/error.h"
+#include "wrapper/policy/model.h"
+
+namespace diag::policy_loader {
+
+inline constexpr size_t kMaxPolicyBytes = 1024 * 1024;
+inline constexpr size_t kMaxDropIns = 256;
+
+struct Options {
+    // Owner every policy file, drop-in and their directories must have. Always 0 in diag-wrapper;
+    // unit tests that cannot be root pass their own uid (never reachable from the SSH client).
+    uid_t trusted_owner = 0;
+    // Canonicalize the deny entries (path_resolve::build_deny) into Policy::deny. The wrapper's
+    // request path turns this off and builds them as a stage of its own, under the decision
+    // deadline and with an audit record when it fails.
+    bool build_deny = true;
+    // The build-time check (`diag-wrapper --check --build`): validate what the files say, not
+    // where they are, so it runs as an unprivileged build user on files in a build tree. Files and
+    // directories are opened without the ownership and mode checks; deny entries get only the
+    // checks that need no file system (path_resolve::check_deny_syntax), never build_deny
+    // against this machine.
+    // Such a Policy is printed, never enforced: the request path never sets this.
+    bool syntax_only = false;
+    // With syntax_only: the drop-in directories to read instead of settings.include (which names
+    // where the files will be on the host, not where the build has them).
+    std::optional<std::vector<std::string>> include;
+};
+
+// Finds the executable for `c` through `search_path` and pins it (exe_path, dev, ino), or sets
+// c.unavailable. Called only for the command about to run (and for all of them by --check and
+// help): the loader itself does not touch executables.
+void pin(policy::Command& c, const std::vector<std::string>& search_path);
+
+// Loads `path` and its drop-ins. Errors: kPolicyInvalid, with a position where one is known.
+[[nodiscard]] Result<policy::Policy> load(const std::string& path, const Options& opts = {});
+
+// Parses and validates policy text without touching the file system for the policy itself
+// (executables and deny entries are still resolved). For tests and the fuzzer.
+[[nodiscard]] Result<policy::Policy> load_from_string(const std::string& text, const std::string& name,
+                                                      const Options& opts = {});
+
+}  // namespace diag::policy_loader

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/record/chain.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <optional>
+
+#include "wrapper/record/schema.h"
+#include "wrapper/record/sinks.h"
+#include "wrapper/base/parse.h"
+
+namespace diag::audit_chain {
+
+namespace {
+
+bool is_hex64(std::string_view s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+bool is_uuid(std::string_view s) {
+    if (s.size() != 36) {
+        return false;
+    }
+    for (size_t i = 0; i < s.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : std::string_view("0123456789abcdef").find(s[i]) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto n = util::parse_int(s);
+    return n ? std::optional<uint64_t>(static_cast<uint64_t>(*n)) : std::nullopt;
+}
+
+}  // namespace
+
+std::string format_state(const State& s) {
+    return std::string(kStateMagic) + " " + s.id + " " + std::to_string(s.seq) + " " + s.head + " " +
+           std::to_string(s.checkpoint_seq) + " " + std::to_string(s.checkpoint_time) + "\n";
+}
+
+Result<State> parse_state(std::string_view text, const std::string& what) {
+    auto bad = [&](const std::string& why) {
+        return make_error(ErrorCode::kAudit, "chain state " + what + " is corrupt (" + why +
+                                                 "); the chain cannot continue: see adr/0011 to start a new one");
+    };
+    if (text.empty() || text.back() != '\n') {
+        return bad("no complete line");
+    }
+    text.remove_suffix(1);
+    if (text.find('\n') != std::string_view::npos) {
+        return bad("more than one line");
+    }
+    const auto f = util::fields(text);
+    if (f.size() != 6 || f[0] != kStateMagic) {
+        return bad("expected '" + std::string(kStateMagic) + " ID SEQ HEAD CHECKPOINT_SEQ CHECKPOINT_TIME'");
+    }
+    State s;
+    s.id = std::string(f[1]);
+    const auto seq = parse_u64(f[2]);
+    s.head = std::string(f[3]);
+    const auto cseq = parse_u64(f[4]);
+    const auto ctime = parse_u64(f[5]);
+    if (!is_uuid(s.id) || !seq || !is_hex64(s.head) || !cseq || !ctime || *cseq > *seq) {
+        return bad("a field is malformed");
+    }
+    s.seq = *seq;
+    s.checkpoint_seq = *cseq;
+    s.checkpoint_time = static_cast<int64_t>(*ctime);
+    return s;
+}
+
+State genesis(std::string id, int64_t now) {
+    State s;
+    s.id = std::move(id);
+    s.head = std::string(audit_schema::kGenesisPrev);
+    s.checkpoint_time = now;
+    return s;
+}
+
+bool checkpoint_due(const State& s, int64_t now) {
+    if (s.seq == 0 || s.seq == s.checkpoint_seq) {
+        return false;
+    }
+    return s.seq - s.checkpoint_seq >= kCheckpointEvery || now - s.checkpoint_time >= kCheckpointMaxAgeSeconds;
+}
+
+Result<Locked> Locked::open(const std::string& path, const std::string& new_id, uid_t owner) {
+    // No O_CREAT: the installer creates the file with its owner and mode; a wrapper that created
+    // it would make it the audited account's.
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, audit_sinks::open_trusted_log(path, O_RDWR, 0, owner, "chain state"));
+    DIAG_TRY(audit_sinks::lock_bounded(fd.get(), path));
+    // Read under the lock: the head another wrapper stored last. The fd is fresh: offset 0.
+    auto read = sys::read_all(fd.get(), "chain state " + path, kMaxStateBytes);
+    if (!read.ok()) {
+        return make_error(ErrorCode::kAudit, read.error().msg + " (corrupt: the chain cannot continue, see adr/0011)");
+    }
+    const std::string text = std::move(read).value();
+    if (text.empty()) {
+        // First use: the documented way to start a chain is an empty state file.
+        return Locked(std::move(fd), path, genesis(new_id, static_cast<int64_t>(::time(nullptr))));
+    }
+    DIAG_TRY_ASSIGN(State s, parse_state(text, path));
+    return Locked(std::move(fd), path, std::move(s));
+}
+
+Status Locked::store(const State& s) {
+    const std::string text = format_state(s);
+    // Written in place, then cut to its length: a shorter state never leaves the tail of the
+    // longer one behind. A crash between the two leaves a file parse_state refuses (fail closed).
+    const ssize_t n = ::pwrite(fd_.get(), text.data(), text.size(), 0);
+    if (n < 0 || static_cast<size_t>(n) != text.size()) {
+        return sys_error(ErrorCode::kAudit, "chain state write(" + path_ + ")", n < 0 ? errno : EIO);
+    }
+    if (::ftruncate(fd_.get(), static_cast<off_t>(text.size())) != 0) {
+        return sys_error(ErrorCode::kAudit, "chain state ftruncate(" + path_ + ")", errno);
+    }
+    state_ = s;
+    return ok_status();
+}
+
+}  // namespace diag::audit_chain

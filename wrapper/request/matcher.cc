@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/request/matcher.h"
+
+#include <arpa/inet.h>
+#include <regex.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "wrapper/base/parse.h"
+#include "wrapper/base/text_safety.h"
+
+namespace diag::matcher {
+
+namespace {
+
+using policy::Command;
+using policy::OptionSpec;
+using policy::ValueSpec;
+using policy::ValueType;
+
+std::string q(const std::string& s) { return "'" + text_safety::printable(s, 80) + "'"; }
+
+bool all_of_chars(const std::string& s, const char* extra) {
+    return std::all_of(s.begin(), s.end(), [extra](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view(extra).find(c) != std::string_view::npos;
+    });
+}
+
+bool valid_hostname(const std::string& s) {
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+        return true;
+    }
+    if (s.empty() || s.size() > 253) {
+        return false;
+    }
+    std::string_view rest = s;
+    if (rest.back() == '.') {
+        rest.remove_suffix(1);
+    }
+    size_t start = 0;
+    while (start <= rest.size()) {
+        size_t dot = rest.find('.', start);
+        if (dot == std::string_view::npos) {
+            dot = rest.size();
+        }
+        const std::string label(rest.substr(start, dot - start));
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
+            !all_of_chars(label, "-")) {
+            return false;
+        }
+        start = dot + 1;
+        if (dot == rest.size()) {
+            break;
+        }
+    }
+    return true;
+}
+
+bool regex_full_match(const std::string& pattern, const std::string& value) {
+    regex_t re;
+    const std::string anchored = "^(" + pattern + ")$";
+    if (::regcomp(&re, anchored.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+        return false;  // validated at load; fail closed anyway
+    }
+    const bool ok = ::regexec(&re, value.c_str(), 0, nullptr, 0) == 0;
+    ::regfree(&re);
+    return ok;
+}
+
+struct ParsedOption {
+    const OptionSpec* spec = nullptr;
+    std::string name;  // spelling as declared
+    std::optional<std::string> value;
+    bool long_form = false;
+};
+
+struct Parsed {
+    std::vector<ParsedOption> options;
+    std::vector<std::string> positionals;
+};
+
+const OptionSpec* find_option(const Command& c, const std::string& name) {
+    for (const auto& o : c.options) {
+        if (std::find(o.names.begin(), o.names.end(), name) != o.names.end()) {
+            return &o;
+        }
+    }
+    return nullptr;
+}
+
+Error unknown_option(const Command& c, const std::string& name) {
+    std::string msg = q(name) + " is not an allowed option of " + c.match[0].front();
+    if (util::starts_with(name, "--")) {
+        msg += " (options must be spelled in full)";
+    }
+    return deny("unknown-option", msg);
+}
+
+Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args) {
+    Parsed out;
+    bool end_of_options = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (end_of_options || a.size() < 2 || a[0] != '-') {
+            out.positionals.push_back(a);
+            continue;
+        }
+        if (a == "--") {
+            end_of_options = true;
+            continue;
+        }
+        auto take_next = [&](const std::string& name) -> Result<std::string> {
+            if (i + 1 >= args.size()) {
+                return deny("option-value", q(name) + " requires a value");
+            }
+            return args[++i];
+        };
+        if (c.style == policy::Style::kWords) {
+            const OptionSpec* spec = find_option(c, a);
+            if (spec == nullptr) {
+                return unknown_option(c, a);
+            }
+            ParsedOption po{spec, a, std::nullopt, false};
+            if (spec->value.type != ValueType::kFlag) {
+                DIAG_TRY_ASSIGN(po.value, take_next(a));
+            }
+            out.options.push_back(std::move(po));
+            continue;
+        }
+        if (a[1] == '-') {
+            const size_t eq = a.find('=');
+            const std::string name = a.substr(0, eq);
+            const OptionSpec* spec = find_option(c, name);
+            if (spec == nullptr) {
+                return unknown_option(c, name);
+            }
+            ParsedOption po{spec, name, std::nullopt, true};
+            if (spec->value.type == ValueType::kFlag) {
+                if (eq != std::string::npos) {
+                    return deny("option-value", q(name) + " takes no value");
+                }
+            } else if (eq != std::string::npos) {
+                po.value = a.substr(eq + 1);
+            } else {
+                DIAG_TRY_ASSIGN(po.value, take_next(name));
+            }
+            out.options.push_back(std::move(po));
+            continue;
+        }
+        // A cluster of short options: -tlnp, -n5, -tn 5.
+        for (size_t j = 1; j < a.size(); ++j) {
+            const std::string name = std::string("-") + a[j];
+            const OptionSpec* spec = find_option(c, name);
+            if (spec == nullptr) {
+                return unknown_option(c, name);
+            }
+            ParsedOption po{spec, name, std::nullopt, false};
+            if (spec->value.type != ValueType::kFlag) {
+                if (j + 1 < a.size()) {
+                    po.value = a.substr(j + 1);
+                } else {
+                    DIAG_TRY_ASSIGN(po.value, take_next(name));
+                }
+                out.options.push_back(std::move(po));
+                break;
+            }
+            out.options.push_back(std::move(po));
+        }
+    }
+    return out;
+}
+
+// Tries one rule. `words_matched` tells the caller whether the subcommand words matched, so it can
+// report the most specific refusal.
+Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, bool& words_matched) {
+    const std::vector<std::string> args(argv.begin() + 1, argv.end());
+    const size_t nwords = c.match.size() - 1;
+    {
+        // Before parsing: do the subcommand words look right? Decides which refusal is reported
+        // when every candidate fails.
+        size_t w = 0;
+        for (const auto& a : args) {
+            if (w < nwords && !a.empty() && a[0] != '-') {
+                if (!policy::word_matches(c.match[w + 1], a)) {
+                    break;
+                }
+                ++w;
+            }
+        }
+        words_matched = w == nwords;
+    }
+    DIAG_TRY_ASSIGN(Parsed parsed, parse_args(c, args));
+    if (parsed.positionals.size() < nwords) {
+        return deny("unknown-subcommand", "missing subcommand");
+    }
+    for (size_t w = 0; w < nwords; ++w) {
+        if (!policy::word_matches(c.match[w + 1], parsed.positionals[w])) {
+            return deny("unknown-subcommand", q(parsed.positionals[w]) + " is not allowed here");
+        }
+    }
+    std::vector<std::string> words(parsed.positionals.begin(), parsed.positionals.begin() + static_cast<long>(nwords));
+    std::vector<std::string> positionals(parsed.positionals.begin() + static_cast<long>(nwords), parsed.positionals.end());
+
+    bool recursive = false;
+    for (const auto& o : c.options) {
+        if (o.required && std::none_of(parsed.options.begin(), parsed.options.end(),
+                                       [&o](const ParsedOption& p) { return p.spec == &o; })) {
+            return deny("option-value", "option " + q(o.names.front()) + " is required by rule " + c.id);
+        }
+    }
+    for (const auto& po : parsed.options) {
+        recursive = recursive || po.spec->recursive;
+    }
+
+    Match m;
+    m.command = &c;
+    std::vector<std::string> opt_args;
+    std::vector<PathRef> opt_paths;
+    for (const auto& po : parsed.options) {
+        if (!po.value) {
+            opt_args.push_back(po.name);
+            continue;
+        }
+        const ValueSpec& spec = po.spec->value;
+        if (spec.sensitive) {
+            m.sensitive_values.push_back(*po.value);
+        }
+        if (policy::is_path_type(spec.type)) {
+            PathRef ref;
+            ref.input = *po.value;
+            ref.use = spec.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
+            ref.roots = spec.roots;
+            if (po.long_form) {
+                ref.prefix = po.name + "=";
+            } else {
+                opt_args.push_back(po.name);
+            }
+            ref.index = opt_args.size();
+            opt_args.push_back(ref.prefix + ref.input);
+            opt_paths.push_back(std::move(ref));
+            continue;
+        }
+        DIAG_TRY(check_value(spec, *po.value, "value of " + po.name));
+        if (po.long_form) {
+            opt_args.push_back(po.name + "=" + *po.value);
+        } else {
+            opt_args.push_back(po.name);
+            opt_args.push_back(*po.value);
+        }
+    }
+
+    // Positionals: never an option in disguise (git-shell CVE-2017-8386), then typed left to right.
+    for (const auto& p : positionals) {
+        if (!p.empty() && p[0] == '-') {
+            return deny("dash-positional", q(p) + ": arguments may not start with '-' (write ./" + p + " for a file)");
+        }
+    }
+    size_t min_total = 0;
+    size_t max_total = 0;
+    for (const auto& ps : c.positionals) {
+        min_total += ps.min;
+        max_total += ps.max;
+    }
+    if (positionals.size() < min_total || positionals.size() > max_total) {
+        return deny("positional-count", c.id + " takes " +
+                                            (min_total == max_total ? std::to_string(min_total)
+                                                                    : std::to_string(min_total) + " to " + std::to_string(max_total)) +
+                                            " argument(s), got " + std::to_string(positionals.size()));
+    }
+    std::vector<std::string> pos_args;
+    std::vector<PathRef> pos_paths;
+    size_t next = 0;
+    size_t remaining_min = min_total;
+    for (const auto& ps : c.positionals) {
+        remaining_min -= ps.min;
+        const size_t avail = positionals.size() - next - remaining_min;
+        const size_t take = std::min(ps.max, avail);
+        for (size_t k = 0; k < take; ++k) {
+            const std::string& v = positionals[next++];
+            if (ps.value.sensitive) {
+                m.sensitive_values.push_back(v);
+            }
+            if (policy::is_path_type(ps.value.type)) {
+                PathRef ref;
+                ref.input = v;
+                const bool meta = ps.value.type == ValueType::kMetaPath;
+                if (ps.tree || recursive) {
+                    ref.use = meta ? path_resolve::Use::kMetaTree : path_resolve::Use::kTree;
+                } else {
+                    ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
+                }
+                ref.roots = ps.value.roots;
+                ref.index = pos_args.size();
+                pos_args.push_back(v);
+                pos_paths.push_back(std::move(ref));
+            } else {
+                DIAG_TRY(check_value(ps.value, v, "argument " + q(v)));
+                pos_args.push_back(v);
+            }
+        }
+    }
+
+    // Assemble argv[1..] in the rule's layout, shifting path indexes as blocks are placed.
+    auto place = [&m](const std::vector<std::string>& block, const std::vector<PathRef>& refs) {
+        const size_t base = m.exec_args.size();
+        for (auto ref : refs) {
+            ref.index += base;
+            m.paths.push_back(std::move(ref));
+        }
+        m.exec_args.insert(m.exec_args.end(), block.begin(), block.end());
+    };
+    std::vector<std::string> dashdash;
+    if (c.end_of_options && !pos_args.empty()) {
+        dashdash.push_back("--");
+    }
+    switch (c.layout) {
+        case policy::Layout::kSubcommandFirst:
+            place(words, {});
+            place(c.fixed, {});
+            place(opt_args, opt_paths);
+            place(dashdash, {});
+            place(pos_args, pos_paths);
+            break;
+        case policy::Layout::kOptionsFirst:
+            place(c.fixed, {});
+            place(opt_args, opt_paths);
+            place(words, {});
+            place(dashdash, {});
+            place(pos_args, pos_paths);
+            break;
+        case policy::Layout::kPositionalsFirst:
+            place(words, {});
+            place(c.fixed, {});
+            place(pos_args, pos_paths);
+            place(opt_args, opt_paths);
+            break;
+    }
+    return m;
+}
+
+}  // namespace
+
+Status check_value(const ValueSpec& spec, const std::string& v, const std::string& what) {
+    auto bad = [&](const std::string& expected) { return deny("bad-value", what + ": expected " + expected); };
+    switch (spec.type) {
+        case ValueType::kFlag:
+            return bad("no value");
+        case ValueType::kInt: {
+            auto n = util::parse_int(v);
+            if (!n) {
+                return bad("an integer");
+            }
+            if ((spec.min && *n < *spec.min) || (spec.max && *n > *spec.max)) {
+                return bad("an integer in " + (spec.min ? std::to_string(*spec.min) : std::string("..")) + ".." +
+                           (spec.max ? std::to_string(*spec.max) : std::string("")));
+            }
+            return ok_status();
+        }
+        case ValueType::kEnum:
+            if (std::find(spec.values.begin(), spec.values.end(), v) == spec.values.end()) {
+                std::string all;
+                for (const auto& x : spec.values) {
+                    all += (all.empty() ? "" : ", ") + x;
+                }
+                return bad("one of " + all);
+            }
+            return ok_status();
+        case ValueType::kDuration:
+            return util::parse_duration_ms(v) ? ok_status() : bad("a duration like 30s or 5min");
+        case ValueType::kTime:
+            return (!v.empty() && v.size() <= 64 && all_of_chars(v, " :.@+-")) ? ok_status()
+                                                                                : bad("a time like '2024-01-01 10:00', 'yesterday' or -1h");
+        case ValueType::kUnit:
+            return (!v.empty() && v.size() <= 256 && v[0] != '-' && all_of_chars(v, ":_.@\\-")) ? ok_status()
+                                                                                                 : bad("a unit name");
+        case ValueType::kHostname:
+            return valid_hostname(v) ? ok_status() : bad("a host name or IP address");
+        case ValueType::kRegex:
+            return regex_full_match(spec.pattern, v) ? ok_status() : bad("a value matching " + spec.pattern);
+        case ValueType::kString:
+            return v.size() <= policy::kMaxStringBytes ? ok_status() : bad("a shorter string");
+        case ValueType::kPath:
+        case ValueType::kMetaPath:
+            return ok_status();  // resolved later
+    }
+    return bad("a valid value");
+}
+
+Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv) {
+    std::vector<const Command*> candidates;
+    for (const auto& c : policy.commands) {
+        if (policy::word_matches(c.match[0], argv[0])) {
+            candidates.push_back(&c);
+        }
+    }
+    if (candidates.empty()) {
+        return deny("unknown-command", q(argv[0]) + " is not an allowed command (run 'help' for the list)");
+    }
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Command* a, const Command* b) { return a->match.size() > b->match.size(); });
+    std::optional<Error> best;
+    for (const Command* c : candidates) {
+        bool words_matched = false;
+        auto m = try_rule(*c, argv, words_matched);
+        if (m.ok()) {
+            return m;
+        }
+        if (words_matched && !best) {
+            best = std::move(m).error();
+            best->msg += " (rule " + c->id + ")";
+        }
+    }
+    if (best) {
+        return *best;
+    }
+    std::string subs;
+    for (const Command* c : candidates) {
+        std::string w;
+        for (size_t i = 1; i < c->match.size(); ++i) {
+            w += (w.empty() ? "" : " ") + c->match[i].front();
+        }
+        if (!w.empty() && subs.find(w) == std::string::npos) {
+            subs += (subs.empty() ? "" : ", ") + w;
+        }
+    }
+    return deny("unknown-subcommand", "this form of " + q(argv[0]) + " is not allowed" +
+                                          (subs.empty() ? std::string() : " (allowed: " + subs + ")"));
+}
+
+}  // namespace diag::matcher

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stage 2: argv -> the one rule that accepts it, with every argument typed. Pure: no I/O. Option
+// parsing follows getopt_long (clusters, -n5, --opt=value, --, permutation) but accepts only the
+// exact spellings the rule lists: no abbreviations. Paths are left for path_resolve.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wrapper/base/error.h"
+#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/model.h"
+
+namespace diag::matcher {
+
+// A path-typed argument waiting for resolution; exec_args[index] = prefix + canonical path.
+struct PathRef {
+    size_t index = 0;
+    std::string prefix;  // "--file=" for attached long-option values, else empty
+    std::string input;
+    path_resolve::Use use = path_resolve::Use::kContent;
+    std::vector<std::string> roots;
+};
+
+struct Match {
+    const policy::Command* command = nullptr;
+    std::vector<std::string> exec_args;  // argv[1..] for the pinned binary (argv[0] added at exec)
+    std::vector<PathRef> paths;
+    std::vector<std::string> sensitive_values;  // values of sensitive options/positionals, for redaction
+};
+
+// Chooses the rule for `argv` (non-empty). Candidates are the rules whose first match word equals
+// argv[0]; longer match lists are tried first, then policy order; the first that accepts wins.
+// Errors are denials: unknown-command, unknown-subcommand, unknown-option, option-value,
+// bad-value, positional-count, dash-positional, command-unavailable.
+[[nodiscard]] Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv);
+
+// Validates one non-path value against its spec (exposed for tests).
+[[nodiscard]] Status check_value(const policy::ValueSpec& spec, const std::string& value, const std::string& what);
+
+}  // namespace diag::matcher
