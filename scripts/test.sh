@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Install dependencies, build, and run every test (unit, integration, bypass regressions, fuzz
-# corpus replay, sshd end to end):
+# corpus replay, sshd end to end, formatting), then build and run them again with AddressSanitizer
+# and UndefinedBehaviorSanitizer (preset asan-ubsan):
 #   scripts/test.sh            (as root; CI runs exactly this through .ci/run)
 # Tests that need root or a kernel feature skip with a reason when it is missing.
 # Exits with ctest's status.
@@ -23,6 +24,11 @@ if [[ -d $third_party/nixpkgs-lib && -d $third_party/home-manager && -d $third_p
 else
     echo "test.sh: $third_party not found: the Nix module evaluations will skip" >&2
 fi
+export DIAG_FORMAT_REQUIRED=1  # the format check runs (clang-format 14 is a dependency), never skips
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev
+# The same suite under ASan+UBSan: a memory or UB error anywhere fails the run.
+cmake --preset asan-ubsan
+cmake --build --preset asan-ubsan
+ctest --preset asan-ubsan
