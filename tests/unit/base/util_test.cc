@@ -71,7 +71,7 @@ TEST(Util, ReadSmallFileIsWholeOrNothing) {
 TEST(Util, PathWithinIsComponentWise) {
     EXPECT_TRUE(path_within("/tmp", "/tmp"));
     EXPECT_TRUE(path_within("/tmp/x", "/tmp"));
-    EXPECT_FALSE(path_within("/tmpfiles", "/tmp"));  // peers.md B.20
+    EXPECT_FALSE(path_within("/tmpfiles", "/tmp"));  // docs/bypass-catalogue.md B.20
     EXPECT_TRUE(path_within("/anything", "/"));
 }
 

@@ -37,8 +37,8 @@ TEST(Command, QuotesAndEscapesAreRemovedAndNothingExpands) {
         {"grep \"a\\nb\" x", {"grep", "a\\nb", "x"}},
         {"grep a\\ b x", {"grep", "a b", "x"}},
         {"grep a\\;b x", {"grep", "a;b", "x"}},
-        {"s\"u\"do id", {"sudo", "id"}},  // peers.md A.11: dequoted before lookup
-        {"echo'/1.sh'", {"echo/1.sh"}},   // peers.md A.6: concatenation is one word
+        {"s\"u\"do id", {"sudo", "id"}},  // docs/bypass-catalogue.md A.11: dequoted before lookup
+        {"echo'/1.sh'", {"echo/1.sh"}},   // docs/bypass-catalogue.md A.6: concatenation is one word
         {"cat ''", {"cat", ""}},
         {"find / -name '*.gz'", {"find", "/", "-name", "*.gz"}},
         {"caf\xc3\xa9 x", {"caf\xc3\xa9", "x"}},
@@ -76,7 +76,7 @@ TEST(Command, RefusesWithSpecificReason) {
         {"cat !!", "parse-metachar"},
         {"(id)", "parse-metachar"},
         {"{ id; }", "parse-metachar"},
-        {"() { :;}; /bin/id", "parse-metachar"},  // peers.md G.57 shellshock shape
+        {"() { :;}; /bin/id", "parse-metachar"},  // docs/bypass-catalogue.md G.57: the shellshock shape
         {"cat a\nid", "parse-control"},
         {"cat a\rid", "parse-control"},
         {"cat\ta", "parse-control"},
@@ -89,7 +89,7 @@ TEST(Command, RefusesWithSpecificReason) {
         {"cat \xed\xa0\x80", "parse-utf8"},      // surrogate
         {"cat 'abc", "parse-quote"},
         {"cat \"abc", "parse-quote"},
-        {"echo \"hi; sudo id", "parse-quote"},  // peers.md A.11
+        {"echo \"hi; sudo id", "parse-quote"},  // docs/bypass-catalogue.md A.11
         {"cat abc\\", "parse-quote"},
         {std::string(kMaxRequestBytes + 1, 'a'), "parse-limit"},
     };

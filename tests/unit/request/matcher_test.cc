@@ -231,13 +231,13 @@ TEST(Matcher, RefusesWithSpecificReasons) {
     } cases[] = {
         {"rm -rf /", "unknown-command"},
         {"/bin/sh -c id", "unknown-command"},
-        {"env sudo id", "unknown-command"},  // peers.md D.45: no exec wrappers
+        {"env sudo id", "unknown-command"},  // docs/bypass-catalogue.md D.45: no exec wrappers
         {"FOO=1 ss", "unknown-command"},
         {"systemctl restart nginx", "unknown-subcommand"},
         {"systemctl", "unknown-subcommand"},
         {"ss -K", "unknown-option"},
-        {"ss -tlnpK", "unknown-option"},    // peers.md D.39: a cluster hides nothing
-        {"ss --tc", "unknown-option"},      // peers.md D.41: abbreviations refused
+        {"ss -tlnpK", "unknown-option"},    // docs/bypass-catalogue.md D.39: a cluster hides nothing
+        {"ss --tc", "unknown-option"},      // docs/bypass-catalogue.md D.41: abbreviations refused
         {"ss --kill", "unknown-option"},
         {"journalctl --fil=/etc/shadow", "unknown-option"},
         {"journalctl -u", "option-value"},
