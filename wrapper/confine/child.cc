@@ -61,7 +61,8 @@ int child_start(void* arg) {
 
 supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, const exec::Prepared& p, pid_t parent,
                                          uint64_t cpu_seconds) {
-    // Own session and process group: the supervisor kills the group (before seccomp forbids setsid).
+    // Own session and process group: the supervisor kills the group (before seccomp forbids
+    // setsid).
     if (int e = exec::new_session()) return {"setsid", e};
     // Die with the supervisor; re-check the parent for the fork race.
     if (int e = exec::die_with_parent(parent)) return {"pdeathsig", e};
