@@ -29,8 +29,9 @@ struct Invocation {
 // ErrorCode -> exit status: kDenied -> 126, everything else -> 125.
 [[nodiscard]] int exit_code(ErrorCode code);
 
-// Runs the stages for `inv`. In kRun mode an allowed request does not return (the process becomes
-// the pinned binary); otherwise returns the exit status.
+// Runs the stages for `inv` and returns the exit status. In kRun mode an allowed request runs the
+// pinned binary in a confined child while the wrapper stays the parent, supervises it and records
+// how it ended (adr/0006): the status is then the command's (its exit code, or 128+signal).
 [[nodiscard]] int run(const Invocation& inv);
 
 }  // namespace diag::pipeline

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The last stages: re-open the pinned executable, put the process in a clean state, execveat.
-// Each step is one function so pipeline.cc can list them in order.
+// Each step is one function so child.cc can list them in order.
 #pragma once
 
 #include <sys/types.h>
@@ -41,8 +41,8 @@ struct Prepared {
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp, const std::vector<int>& bound = {});
 
-// Child-side steps. Each returns 0 or an errno; pipeline.cc runs them in order in the child,
-// which shares the supervisor's memory until execveat: none of them allocates.
+// Child-side steps. Each returns 0 or an errno; child::confine_and_exec runs them in order in
+// the child, which shares the supervisor's memory until execveat: none of them allocates.
 
 // New session and process group: the supervisor kills the group; seccomp then forbids leaving it.
 [[nodiscard]] int new_session();

@@ -4,8 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -20,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "wrapper/confine/child.h"
 #include "wrapper/confine/relay.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/base/parse.h"
@@ -30,16 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct WireFailure {
-    char stage[40];
-    int err;
-};
-
-// Blocks SIGCHLD and the terminating signals, which become events on a signalfd, and SIGPIPE,
-// which a write to a client that hung up raises (the write's EPIPE says the same). Restores the
-// mask it found when it goes, after discarding a SIGPIPE the relay caused: unblocked with its
-// default action it would kill the caller before the end record (the wrapper ignores SIGPIPE, but
-// run() does not rely on its caller for that).
 // The first terminating signal already queued on `sigfd` (read off it), or 0.
 int pending_terminating_signal(int sigfd) {
     signalfd_siginfo si{};
@@ -51,6 +40,11 @@ int pending_terminating_signal(int sigfd) {
     return 0;
 }
 
+// Blocks SIGCHLD and the terminating signals, which become events on a signalfd, and SIGPIPE,
+// which a write to a client that hung up raises (the write's EPIPE says the same). Restores the
+// mask it found when it goes, after discarding a SIGPIPE the relay caused: unblocked with its
+// default action it would kill the caller before the end record (the wrapper ignores SIGPIPE, but
+// run() does not rely on its caller for that).
 class SignalScope {
   public:
     SignalScope() {
@@ -126,37 +120,6 @@ size_t sweep() {
             ::usleep(1000);
         }
     }
-}
-
-constexpr size_t kChildStackBytes = 256 * 1024;
-
-struct ChildStart {
-    const ChildMain* main;
-    int out_w;
-    int err_w;
-    int fail_w;
-    pid_t parent;
-};
-
-// The child until execveat: nothing is logged from here; a failing step is written to the fail
-// pipe and the child exits 125.
-int child_start(void* arg) {
-    const auto& a = *static_cast<const ChildStart*>(arg);
-    ChildFailure f{"dup2", 0};
-    if (::dup2(a.out_w, STDOUT_FILENO) < 0 || ::dup2(a.err_w, STDERR_FILENO) < 0) {
-        f.err = errno;
-    } else if (::getppid() != a.parent) {
-        f = {"parent-gone", ESRCH};
-    } else {
-        f = (*a.main)();
-    }
-    WireFailure w{};
-    for (size_t i = 0; i + 1 < sizeof w.stage && f.stage[i] != '\0'; ++i) {
-        w.stage[i] = f.stage[i];
-    }
-    w.err = f.err;
-    (void)!::write(a.fail_w, &w, sizeof w);
-    ::_exit(125);
 }
 
 // The relay loop and how far the request has got. Phases: the command runs until the request's
@@ -392,6 +355,98 @@ class Supervision {
     bool hasher_tried_ = false;
 };
 
+// The child's stdout, stderr and failure pipes, each {read end, write end}.
+struct Pipes {
+    sys::UniqueFd out[2];
+    sys::UniqueFd err[2];
+    sys::UniqueFd fail[2];
+};
+
+Result<Pipes> open_pipes() {
+    Pipes p;
+    for (sys::UniqueFd* pipe : {p.out, p.err, p.fail}) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "pipe2", errno);
+        }
+        pipe[0] = sys::UniqueFd(fds[0]);
+        pipe[1] = sys::UniqueFd(fds[1]);
+    }
+    // Larger pipes: fewer wake-ups per byte relayed (the default is 64 KiB). Best effort: the
+    // per-user pipe quota may refuse it, and the default size still works.
+    for (int fd : {p.out[0].get(), p.err[0].get()}) {
+        (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
+    }
+    return p;
+}
+
+// Starts `child` on `pipes` and waits until it has exec'd. A child that failed before exec is
+// reaped, with anything it left. Closes the write ends either way.
+Result<pid_t> start_child(const ChildMain& child, Pipes& pipes) {
+    auto pid = child::start(child, pipes.out[1].get(), pipes.err[1].get(), pipes.fail[1].get());
+    pipes.out[1] = sys::UniqueFd();
+    pipes.err[1] = sys::UniqueFd();
+    pipes.fail[1] = sys::UniqueFd();
+    if (!pid.ok()) {
+        return pid;
+    }
+    if (auto st = child::exec_result(pipes.fail[0].get()); !st.ok()) {
+        ::waitpid(*pid, nullptr, 0);
+        pipes.out[0] = sys::UniqueFd();
+        pipes.err[0] = sys::UniqueFd();
+        sweep();
+        return std::move(st).error();
+    }
+    return pid;
+}
+
+// Relays the child's output to the client until it has ended and its output is delivered or given
+// up on (Supervision), then joins the hasher: the digests are complete after this.
+void relay_output(pid_t pid, const Limits& limits, Clock::time_point deadline, int sigfd, Pipes& pipes, Outcome& out) {
+    relay::Relay relays[2];
+    relays[0].from = std::move(pipes.out[0]);
+    relays[0].to = STDOUT_FILENO;
+    relays[0].stats = &out.out;
+    relays[1].from = std::move(pipes.err[0]);
+    relays[1].to = STDERR_FILENO;
+    relays[1].stats = &out.err;
+    std::optional<std::thread> hasher;
+    {
+        // The client's side never blocks the supervisor: a client that stops reading holds only
+        // its own output, not the deadline (relay.h).
+        const sys::NonBlocking client({STDOUT_FILENO, STDERR_FILENO});
+        Supervision supervision(pid, limits, deadline, sigfd, relays, hasher, out);
+        supervision.relay_all();
+    }
+    // End of the streams: the hasher reads to EOF and is joined before the digests are read.
+    for (auto& r : relays) {
+        r.side_w = sys::UniqueFd();
+    }
+    if (hasher) {
+        hasher->join();
+    }
+    for (auto& r : relays) {
+        // Empty when the hasher could not read the whole stream: no digest rather than a wrong one.
+        r.stats->sha256 = r.hash_lost ? std::string() : r.md.hex_digest();
+    }
+}
+
+// The exit status the wrapper returns for the child's wait `status`, into `out`.
+void note_status(int status, Outcome& out) {
+    if (WIFEXITED(status)) {
+        out.exit_code = WEXITSTATUS(status);
+        out.exit_status = out.exit_code;
+    } else if (WIFSIGNALED(status)) {
+        out.signal = WTERMSIG(status);
+        out.exit_status = 128 + out.signal;
+    }
+    if (out.timed_out && out.signal == 0) {
+        // It ended in time, but the client did not take its output in time: the client got less
+        // than the command printed, which a success status must not hide.
+        out.exit_status = 128 + SIGKILL;
+    }
+}
+
 }  // namespace
 
 Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started) {
@@ -401,17 +456,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         return sys_error(ErrorCode::kExecFailed, "prctl(PR_SET_CHILD_SUBREAPER)", errno);
     }
-    int out_pipe[2];
-    int err_pipe[2];
-    int fail_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(fail_pipe, O_CLOEXEC) != 0) {
-        return sys_error(ErrorCode::kExecFailed, "pipe2", errno);
-    }
-    // Larger pipes: fewer wake-ups per byte relayed (the default is 64 KiB). Best effort: the
-    // per-user pipe quota may refuse it, and the default size still works.
-    for (int fd : {out_pipe[0], err_pipe[0]}) {
-        (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
-    }
+    DIAG_TRY_ASSIGN(Pipes pipes, open_pipes());
     // Signals become events on a signalfd; the child resets its mask before exec.
     const SignalScope signals;
     if (!signals.ok()) {
@@ -427,41 +472,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         return make_error(ErrorCode::kExecFailed, std::string("not started: the wrapper received SIG") +
                                                       ::sigabbrev_np(pending) + " before the command started");
     }
-    // The child shares our memory and we sleep until it has exec'd or exited (CLONE_VM |
-    // CLONE_VFORK, as posix_spawn does): no page tables copied, no copy-on-write faults on either
-    // side. It runs on its own stack; it has its own fd table, signal handlers, cwd and umask.
-    ChildStart start_args{&child, out_pipe[1], err_pipe[1], fail_pipe[1], ::getpid()};
-    void* stack = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                         -1, 0);
-    if (stack == MAP_FAILED) {
-        return sys_error(ErrorCode::kExecFailed, "mmap(child stack)", errno);
-    }
-    const pid_t pid = ::clone(child_start, static_cast<char*>(stack) + kChildStackBytes,
-                              CLONE_VM | CLONE_VFORK | SIGCHLD, &start_args);
-    const int clone_errno = errno;
-    ::munmap(stack, kChildStackBytes);  // the child has exec'd or exited: its stack is ours again
-    if (pid < 0) {
-        return sys_error(ErrorCode::kExecFailed, "clone", clone_errno);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    ::close(fail_pipe[1]);
-    sys::UniqueFd fail_rd(fail_pipe[0]);
-
-    // EOF on fail_pipe: execveat succeeded (the write end was close-on-exec).
-    WireFailure w{};
-    ssize_t n;
-    do {
-        n = ::read(fail_rd.get(), &w, sizeof w);
-    } while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(sizeof w)) {
-        ::waitpid(pid, nullptr, 0);
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        sweep();
-        w.stage[sizeof w.stage - 1] = '\0';
-        return make_error(ErrorCode::kExecFailed, std::string("child stage ") + w.stage + ": " + std::strerror(w.err));
-    }
+    DIAG_TRY_ASSIGN(const pid_t pid, start_child(child, pipes));
     if (started) {
         // The command runs now: nothing may unwind past the supervision below (no kill, no
         // sweep). A hook that throws has done nothing the caller relies on.
@@ -470,54 +481,15 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         } catch (...) {
         }
     }
-
-    relay::Relay relays[2];
-    relays[0].from = sys::UniqueFd(out_pipe[0]);
-    relays[0].to = STDOUT_FILENO;
-    relays[0].stats = &out.out;
-    relays[1].from = sys::UniqueFd(err_pipe[0]);
-    relays[1].to = STDERR_FILENO;
-    relays[1].stats = &out.err;
-    std::optional<std::thread> hasher;
-    {
-        // The client's side never blocks the supervisor: a client that stops reading holds only
-        // its own output, not the deadline (relay.h).
-        const sys::NonBlocking client({STDOUT_FILENO, STDERR_FILENO});
-        Supervision supervision(pid, limits, start + std::chrono::milliseconds(limits.timeout_ms), sigfd.get(),
-                                relays, hasher, out);
-        supervision.relay_all();
-    }
-    // End of the streams: the hasher reads to EOF and is joined before the digests are read.
-    for (auto& r : relays) {
-        r.side_w = sys::UniqueFd();
-    }
-    if (hasher) {
-        hasher->join();
-    }
+    relay_output(pid, limits, start + std::chrono::milliseconds(limits.timeout_ms), sigfd.get(), pipes, out);
     // Reap the child itself, then everything that is left.
     int status = 0;
     while (::wait4(pid, &status, 0, &out.rusage) < 0 && errno == EINTR) {
     }
     out.swept = sweep();
-
-    for (auto& r : relays) {
-        // Empty when the hasher could not read the whole stream: no digest rather than a wrong one.
-        r.stats->sha256 = r.hash_lost ? std::string() : r.md.hex_digest();
-    }
     out.duration_ms = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-    if (WIFEXITED(status)) {
-        out.exit_code = WEXITSTATUS(status);
-        out.exit_status = out.exit_code;
-    } else if (WIFSIGNALED(status)) {
-        out.signal = WTERMSIG(status);
-        out.exit_status = 128 + out.signal;
-    }
-    if (out.timed_out && out.signal == 0) {
-        // It ended in time, but the client did not take its output in time: the client got less
-        // than the command printed, which a success status must not hide.
-        out.exit_status = 128 + SIGKILL;
-    }
+    note_status(status, out);
     return out;
 }
 

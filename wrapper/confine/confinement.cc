@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// The confinement of one command, built in the parent: see confinement.h.
+#include "wrapper/confine/confinement.h"
+
+#include <string>
+#include <vector>
+
+#include "wrapper/request/link_check.h"
+
+namespace diag::confinement {
+
+using nlohmann::json;
+
+Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd, const exec::Prepared& prep,
+                          json& rec) {
+    Confinement c;
+    // A hard link of a denied file outside the denied paths would be granted with its directory.
+    DIAG_TRY_ASSIGN(const std::vector<std::string> unverified, path_resolve::check_links_contained(policy.deny));
+    const int abi = landlock::abi_version();
+    json ll = {{"abi", abi}, {"mode", policy.landlock == policy::LandlockMode::kRequired ? "required" : "best-effort"}};
+    if (abi < landlock::kMinAbi && policy.landlock == policy::LandlockMode::kRequired) {
+        rec["diag"]["confinement"] = {{"landlock", ll}};
+        return make_error(ErrorCode::kExecFailed,
+                          "landlock ABI " + std::to_string(abi) + " is below the required " +
+                              std::to_string(landlock::kMinAbi) + " (policy settings.landlock = \"required\")");
+    }
+    if (abi >= 1) {
+        std::vector<int> held;
+        for (const auto& f : prep.bound) {
+            held.push_back(f.get());
+        }
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held));
+        ll["rules"] = c.landlock.rules;
+        if (!c.landlock.cut_short.empty()) {
+            ll["dirs_cut_short"] = c.landlock.cut_short;
+        }
+        ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
+    }
+    ll["enforced"] = abi >= landlock::kMinAbi;
+    c.seccomp = seccomp::filters(cmd.network);
+    rec["diag"]["confinement"] = {{"landlock", ll},
+                                  {"seccomp", {{"network", cmd.network}}},
+                                  {"no_new_privs", true},
+                                  {"rlimits", true},
+                                  {"exec_paths", prep.exec_paths},
+                                  {"hardlinks_unverified", unverified}};
+    return c;
+}
+
+}  // namespace diag::confinement

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The confinement of one command, built in the parent before anything runs, where a failure is an
+// ordinary error that reaches the decision record: the Landlock complement of the denylist and the
+// seccomp filters. The child only applies it (child.h).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "wrapper/base/error.h"
+#include "wrapper/confine/exec.h"
+#include "wrapper/confine/landlock.h"
+#include "wrapper/confine/seccomp.h"
+#include "wrapper/policy/model.h"
+
+namespace diag::confinement {
+
+struct Confinement {
+    landlock::Ruleset landlock;  // no fd when the kernel has no Landlock (best-effort)
+    seccomp::Filters seccomp;
+};
+
+// Builds Landlock and seccomp for `cmd`, run as `prep`, and notes in `rec` (diag.confinement) what
+// will be applied. Landlock below ABI 3 refuses to run unless the policy says landlock =
+// "best-effort". Errors: kExecFailed (Landlock required but too old), those of
+// path_resolve::check_links_contained and landlock::build.
+[[nodiscard]] Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd,
+                                        const exec::Prepared& prep, nlohmann::json& rec);
+
+}  // namespace diag::confinement
