@@ -81,7 +81,7 @@ void pin_all(policy::Policy& policy) {
 // Stages 1-3 (pure up to path resolution): tokenize, match, resolve.
 Result<decision::Decision> decide(const policy::Policy& policy, const std::string& request) {
     decision::Decision d;
-    // 1. Tokenize ourselves: never a shell (peers.md A).
+    // 1. Tokenize ourselves: never a shell (docs/bypass-catalogue.md, section A).
     DIAG_TRY_ASSIGN(d.argv, command::tokenize(request));
     // The listing: an empty request (ssh -t, plain login) or `help`; never an interactive shell.
     if (d.argv.empty() || d.argv[0] == "help") {

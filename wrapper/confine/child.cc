@@ -69,7 +69,7 @@ supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, cons
     // Unblock and reset signals (the supervisor blocked some for its signalfd): a blocked mask and
     // an ignored disposition both survive execve.
     if (int e = exec::reset_signals()) return {"signals", e};
-    // Every fd above 2 close-on-exec: an inherited fd bypasses Landlock (confinement.md 1.3).
+    // Every fd above 2 close-on-exec: an inherited fd bypasses Landlock (docs/confinement.md §1, §3).
     // The executable and the held-open files are the exceptions execute() makes, last.
     if (int e = exec::close_extra_fds()) return {"close-fds", e};
     // stdin from /dev/null, umask 077, cwd /: while nothing restricts the child yet, so none of

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The child's environment, rebuilt from scratch: nothing from the client reaches the child
-// (no LD_*, BASH_FUNC_*, LESS*, NIX_*, PAGER from outside). peers.md A.7, D.42, F.54-56.
+// (no LD_*, BASH_FUNC_*, LESS*, NIX_*, PAGER from outside). docs/bypass-catalogue.md A.7, D.42, F.54-F.56.
 #pragma once
 
 #include <string>

@@ -90,7 +90,7 @@ class Builder {
     // inode grants it under every name).
     Status walk(const std::string& dir, int dirfd) {
         // READ_DIR on the ancestor, so `ls /etc` and `find /var/lib` work. Landlock rules are
-        // inherited, so the *names* inside denied directories become listable (confinement.md 1.2
+        // inherited, so the *names* inside denied directories become listable (docs/confinement.md §2,
         // step 6); their content stays unreadable. Listing a denied directory by name is still
         // refused by path_resolve.
         DIAG_TRY(add(dirfd, read_dir_, dir));

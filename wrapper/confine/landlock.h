@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Landlock, the kernel-enforced denylist (confinement.md 1.2). Landlock only grants, so the ruleset
+// Landlock, the kernel-enforced denylist (docs/confinement.md §2). Landlock only grants, so the ruleset
 // is the complement of the denylist: every sibling along the ancestry of a denied path is granted
 // read, the denied entries get nothing. No write anywhere but /dev/null; execute only for the
 // pinned binary and its interpreter.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Resource limits for the child (confinement.md 4): no core dumps, no file growth, bounded CPU,
+// Resource limits for the child (docs/confinement.md §7): no core dumps, no file growth, bounded CPU,
 // files, processes and heap. Not RLIMIT_AS: journalctl maps whole journal files.
 #pragma once
 

@@ -30,7 +30,7 @@ using Filter = std::unique_ptr<void, FilterDeleter>;
 // Groups (adr/0007): every syscall that changes the file system, mounts, loads code into the
 // kernel, crosses into another process, touches keyrings or namespaces, or changes the clock.
 constexpr const char* kEperm[] = {
-    // file system mutation (Landlock cannot stop chmod/chown/utime/xattr: confinement.md 1.1)
+    // file system mutation (Landlock cannot stop chmod/chown/utime/xattr: docs/confinement.md §1)
     "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "mknod", "mknodat", "link",
     "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown",
     "truncate", "ftruncate", "fallocate", "creat", "utime", "utimes", "utimensat", "futimesat", "setxattr",
