@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/helpers/policies.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/matcher.h"
 #include "wrapper/policy/loader.h"
@@ -15,22 +16,15 @@ namespace {
 
 const diag::policy::Policy& fuzz_policy() {
     static const diag::policy::Policy p = [] {
-        const std::string text = R"(
+        const std::string settings = R"(
 version = 1
 [settings]
 search_path = ["/usr/bin", "/bin"]
 [audit]
 sinks = ["file"]
 file = "/dev/null"
-[command.cat]
-match = ["cat"]
-description = "print files"
-[[command.cat.option]]
-names = ["-n", "--number"]
-type = "flag"
-[[command.cat.positional]]
-type = "path"
-max = 8
+)";
+        const std::string head_and_find = R"(
 [command.head]
 match = ["head"]
 description = "first lines"
@@ -54,6 +48,8 @@ type = "string"
 type = "path"
 tree = true
 )";
+        // cat as the integration tests type it (tests/testdata/policies/cat.toml), head and find.
+        const std::string text = settings + diag::testing::policies::rules({"cat"}) + head_and_find;
         diag::policy_loader::Options opts;
         opts.trusted_owner = ::getuid();
         auto r = diag::policy_loader::load_from_string(text, "fuzz.toml", opts);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 #include "wrapper/base/sha256.h"
 
@@ -24,7 +25,7 @@ class AuditChain : public WrapperFixture {
         state_ = dir_ + "/chain";
         write(state_, "", 0660);  // first use: the installer creates it empty
         audit_extra_ = "chain = \"" + state_ + "\"\n";
-        policy_ = write_policy(policy(kEchoRule));
+        policy_ = write_policy(policy(policies::rules({"echo"})));
     }
 
     RunResult verify(const std::vector<std::string>& args) const {

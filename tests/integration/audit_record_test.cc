@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 #include "wrapper/base/encoding.h"
 #include "wrapper/record/bound.h"
@@ -25,7 +26,7 @@ type = "int"
 sensitive = true
 )toml";
 
-std::string commands() { return std::string(kEchoRule) + kPinRule; }
+std::string commands() { return policies::rules({"echo"}) + kPinRule; }
 
 // 63 arguments of 63 two-byte characters: under the tokenizer's 8 KiB, but each character costs 6
 // bytes as JSON, three times over (command line, argv, executed argv).

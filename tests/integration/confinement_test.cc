@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
@@ -91,78 +92,6 @@ std::string rule(const std::string& id, const std::vector<std::string>& fixed, c
            "\ndescription = \"confinement probe (test only)\"\nfixed = " + toml_list(fixed) + "\n" + extra;
 }
 
-// Real tools, typed as a site would type them.
-const char* kTools = R"TOML(
-[command.cat]
-match = ["cat"]
-description = "Print files"
-[[command.cat.positional]]
-type = "path"
-max = 8
-
-[command.grep]
-match = ["grep"]
-description = "Search files"
-[[command.grep.option]]
-names = ["-r", "--recursive"]
-type = "flag"
-recursive = true
-[[command.grep.positional]]
-type = "string"
-[[command.grep.positional]]
-type = "path"
-max = 8
-
-[command.ls]
-match = ["ls"]
-description = "List directory contents"
-[[command.ls.option]]
-names = ["-R", "--recursive"]
-type = "flag"
-recursive = true
-[[command.ls.option]]
-names = ["-l"]
-type = "flag"
-[[command.ls.positional]]
-type = "meta-path"
-max = 8
-
-[command.find]
-match = ["find"]
-description = "List file names"
-style = "words"
-layout = "positionals-first"
-[[command.find.option]]
-names = ["-type"]
-type = "enum"
-values = ["f", "d", "l"]
-[[command.find.positional]]
-type = "path"
-tree = true
-max = 4
-
-# A misconfigured rule: -R (follow symlinks while recursing) fixed, and the directory is not typed as
-# a tree, so the argument checks only see the top directory. Only the kernel can stop it.
-[command.grep-follow]
-match = ["grep-follow"]
-program = "grep"
-description = "Search a tree, following symlinks (test only)"
-fixed = ["-R"]
-[[command.grep-follow.positional]]
-type = "string"
-[[command.grep-follow.positional]]
-type = "path"
-
-[command.readvia]
-match = ["readvia"]
-program = "sh"
-description = "Reads a file with shell builtins only: no argument check, only the kernel (test only)"
-fixed = ["-c", "while IFS= read -r l; do echo \"$l\"; done < \"$1\"", "sh"]
-end_of_options = false
-[[command.readvia.positional]]
-type = "string"
-)TOML";
-
 std::string errno_name(int e) { return std::to_string(e) + " (" + std::strerror(e) + ")"; }
 
 class Confinement : public WrapperFixture {
@@ -194,8 +123,10 @@ class Confinement : public WrapperFixture {
         WrapperFixture::TearDown();
     }
 
+    // The fixture header, real tools typed as a site would type them
+    // (tests/testdata/policies/confinement_tools.toml), then `rules`.
     std::string policy_with(const std::string& rules, const std::string& name = "policy.toml") {
-        return write_policy(policy(std::string(kTools) + rules), name);
+        return write_policy(policy(policies::rules({"confinement_tools"}) + rules), name);
     }
 
     // Runs try_syscall directly, unconfined: the control that shows a probe is not vacuous.

@@ -10,6 +10,7 @@
 
 #include <chrono>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 
 namespace diag::testing {
@@ -19,7 +20,7 @@ class DecisionDeadline : public WrapperFixture {
   protected:
     // The standard policy with settings.decision_timeout set.
     std::string policy_with_deadline(const std::string& duration, const std::string& extra_deny = "") {
-        std::string text = policy(kCatRule, extra_deny);
+        std::string text = policy(policies::rules({"cat_paths"}), extra_deny);
         text.insert(text.find("[audit]"), "decision_timeout = \"" + duration + "\"\n");
         return write_policy(text);
     }
@@ -105,7 +106,7 @@ TEST_F(DecisionDeadline, ADeepChainBuiltByAnotherAccountEndsInADecisionTimeoutWi
     const std::string arg = build_deep_chain(base, 4243);
     ASSERT_FALSE(arg.empty()) << "could not build the chain as uid 4243";
     // One such argument resolves (the chain is legitimate, if odd) ...
-    const auto one = write_policy(policy(kCatRule));
+    const auto one = write_policy(policy(policies::rules({"cat_paths"})));
     auto r = run_soc(one, "cat " + arg);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "bottom\n");
@@ -137,7 +138,7 @@ TEST_F(DecisionDeadline, ADeepChainBuiltByAnotherAccountEndsInADecisionTimeoutWi
 
 // A deny entry that cannot be built is a policy error, now with a record of the request.
 TEST_F(DecisionDeadline, DenyListFailuresAreRecorded) {
-    const auto p = write_policy(policy(kCatRule, ", \"/etc/../shadow\""));
+    const auto p = write_policy(policy(policies::rules({"cat_paths"}), ", \"/etc/../shadow\""));
     auto r = run_soc(p, "cat " + dir_ + "/pub/readme.txt");
     EXPECT_EQ(r.exit_code, 125) << r.err;
     EXPECT_EQ(r.out, "");

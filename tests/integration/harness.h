@@ -138,20 +138,6 @@ inline std::vector<pid_t> pids_with(const std::string& token) {
     return out;
 }
 
-// A rule that runs echo with up to 64 plain arguments: a request that runs and is recorded,
-// with nothing else to decide.
-inline constexpr const char* kEchoRule = R"toml(
-[command.echo]
-match = ["echo"]
-program = "echo"
-description = "Prints its arguments (test only)"
-end_of_options = false
-[[command.echo.positional]]
-type = "string"
-min = 0
-max = 64
-)toml";
-
 // The binaries under test: the build's, unless DIAG_TEST_WRAPPER / DIAG_TEST_AUDIT name others
 // (to show that a regression test fails on an older build).
 inline std::string wrapper_bin() {
@@ -164,16 +150,6 @@ inline std::string audit_bin() {
 }
 
 // A root-owned sandbox directory with a policy, canary secrets and an audit file.
-// One rule, `cat` of up to 32 path arguments: for tests about paths rather than commands.
-inline constexpr const char* kCatRule = R"toml(
-[command.cat]
-match = ["cat"]
-description = "Print files"
-[[command.cat.positional]]
-type = "path"
-max = 32
-)toml";
-
 class WrapperFixture : public ::testing::Test {
   protected:
     void SetUp() override {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 
 namespace diag::testing {
@@ -26,7 +27,7 @@ class OtherAccount : public WrapperFixture {
         home_ = dir_ + "/home/atk";
         std::filesystem::create_directories(home_);
         ASSERT_EQ(::chown(home_.c_str(), kOther, kOther), 0);
-        policy_ = write_policy(policy(kCatRule, ", \"" + dir_ + "/home/*/.ssh\""));
+        policy_ = write_policy(policy(policies::rules({"cat_paths"}), ", \"" + dir_ + "/home/*/.ssh\""));
     }
 
     // Runs `step` as the other account in a child; true when it returned true.

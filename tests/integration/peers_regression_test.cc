@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 
 namespace diag::testing {
@@ -29,208 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Commands as a site would plausibly allow them: no -f/-R for grep, no --files0-from for sort, no
-// --file/-D/--root for journalctl, no -exec for find, no -f for tail. @PUB@ = DIR/pub.
-const char* kCommands = R"TOML(
-[command.cat]
-match = ["cat"]
-description = "Print files"
-[[command.cat.option]]
-names = ["-n", "--number"]
-type = "flag"
-[[command.cat.positional]]
-type = "path"
-max = 8
-
-[command.logcat]
-match = ["logcat"]
-program = "cat"
-description = "Print files under @PUB@ only"
-[[command.logcat.positional]]
-type = "path"
-roots = ["@PUB@"]
-max = 8
-
-[command.head]
-match = ["head"]
-description = "First lines of files"
-[[command.head.option]]
-names = ["-n", "--lines"]
-type = "int"
-min = 0
-max = 100000
-[[command.head.option]]
-names = ["-c", "--bytes"]
-type = "int"
-min = 0
-max = 1000000
-[[command.head.positional]]
-type = "path"
-max = 8
-
-[command.tail]
-match = ["tail"]
-description = "Last lines of files"
-[[command.tail.option]]
-names = ["-n", "--lines"]
-type = "int"
-min = 0
-max = 100000
-[[command.tail.positional]]
-type = "path"
-max = 8
-
-[command.grep]
-match = ["grep"]
-description = "Search files"
-[[command.grep.option]]
-names = ["-c", "--count"]
-type = "flag"
-[[command.grep.option]]
-names = ["-i", "--ignore-case"]
-type = "flag"
-[[command.grep.option]]
-names = ["-r", "--recursive"]
-type = "flag"
-recursive = true
-[[command.grep.positional]]
-type = "string"
-[[command.grep.positional]]
-type = "path"
-max = 8
-
-[command.grepf]
-match = ["grepf"]
-program = "grep"
-description = "Search files for patterns read from a file"
-[[command.grepf.option]]
-names = ["-c", "--count"]
-type = "flag"
-[[command.grepf.option]]
-names = ["-f", "--file"]
-type = "path"
-required = true
-[[command.grepf.positional]]
-type = "path"
-max = 8
-
-[command.sort]
-match = ["sort"]
-description = "Sort lines of files"
-[[command.sort.option]]
-names = ["-r", "--reverse"]
-type = "flag"
-[[command.sort.option]]
-names = ["-n", "--numeric-sort"]
-type = "flag"
-[[command.sort.positional]]
-type = "path"
-max = 8
-
-[command.journalctl]
-match = ["journalctl"]
-description = "Read the journal"
-fixed = ["--no-pager"]
-[[command.journalctl.option]]
-names = ["-u", "--unit"]
-type = "unit"
-[[command.journalctl.option]]
-names = ["-n", "--lines"]
-type = "int"
-min = 0
-max = 10000
-[[command.journalctl.option]]
-names = ["--since"]
-type = "time"
-[[command.journalctl.option]]
-names = ["-o", "--output"]
-type = "enum"
-values = ["short", "short-iso", "json", "cat"]
-
-[command.systemctl-status]
-match = ["systemctl", "status"]
-description = "Show unit status"
-fixed = ["--no-pager"]
-[[command.systemctl-status.option]]
-names = ["-n", "--lines"]
-type = "int"
-min = 0
-max = 1000
-[[command.systemctl-status.positional]]
-type = "unit"
-min = 0
-max = 8
-
-[command.find]
-match = ["find"]
-description = "List file names"
-style = "words"
-layout = "positionals-first"
-[[command.find.option]]
-names = ["-name"]
-type = "string"
-[[command.find.option]]
-names = ["-maxdepth"]
-type = "int"
-min = 0
-max = 10
-[[command.find.option]]
-names = ["-type"]
-type = "enum"
-values = ["f", "d", "l"]
-[[command.find.option]]
-names = ["-newer"]
-type = "meta-path"
-[[command.find.positional]]
-type = "path"
-tree = true
-max = 4
-
-[command.ls]
-match = ["ls"]
-description = "List directory contents"
-[[command.ls.option]]
-names = ["-l"]
-type = "flag"
-[[command.ls.option]]
-names = ["-a", "--all"]
-type = "flag"
-[[command.ls.option]]
-names = ["-d", "--directory"]
-type = "flag"
-[[command.ls.positional]]
-type = "meta-path"
-min = 0
-max = 8
-
-[command.uptime]
-match = ["uptime"]
-description = "Load average"
-
-[command.envprobe]
-match = ["envprobe"]
-program = "printenv"
-description = "Prints the child's environment (test only)"
-
-[command.stdinprobe]
-match = ["stdinprobe"]
-program = "cat"
-description = "Copies the child's stdin to stdout (test only)"
-
-[command.execprobe]
-match = ["execprobe"]
-program = "sh"
-description = "Tries to start a second program (test only)"
-fixed = ["-c", "/usr/bin/true; echo exec-rc=$?"]
-
-[command.redos]
-match = ["redos"]
-program = "true"
-description = "A regex-typed argument with a nested quantifier (test only)"
-[[command.redos.positional]]
-type = "regex"
-pattern = "([a-z]+)*x"
-)TOML";
 
 // Runs the wrapper like run_soc(), but with the file `stdin_path` on its standard input (what the client
 // sends on the session channel).
@@ -324,15 +123,13 @@ class PeersRegression : public WrapperFixture {
         WrapperFixture::TearDown();
     }
 
+    // Commands as a site would plausibly allow them (tests/testdata/policies/cat.toml and
+    // site_commands.toml) and the test-only probes (probes.toml), then `extra`.
     std::string commands(const std::string& extra = "") const {
-        std::string text = kCommands;
-        for (size_t pos; (pos = text.find("@PUB@")) != std::string::npos;) {
-            text.replace(pos, 5, pub_);
-        }
-        return text + extra;
+        return policies::rules({"cat", "site_commands", "probes"}, {{"@PUB@", pub_}}) + extra;
     }
 
-    // The standard policy: the fixture header (deny DIR/secret, /etc/shadow* ...) plus kCommands.
+    // The standard policy: the fixture header (deny DIR/secret, /etc/shadow* ...) plus commands().
     std::string std_policy(const std::string& extra_commands = "", const std::string& extra_deny = "") {
         return write_policy(policy(commands(extra_commands), extra_deny));
     }

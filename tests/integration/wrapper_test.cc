@@ -11,22 +11,14 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 
 namespace diag::testing {
 namespace {
 
-const char* kCommands = R"toml(
-[command.cat]
-match = ["cat"]
-description = "Print files"
-[[command.cat.option]]
-names = ["-n", "--number"]
-type = "flag"
-[[command.cat.positional]]
-type = "path"
-max = 8
-
+// Rules only these tests use: the child's process state, sensitive arguments, a marker.
+const char* kProbes = R"toml(
 [command.probe]
 match = ["probe"]
 program = "sh"
@@ -55,9 +47,12 @@ description = "Prints a marker (test only: proves whether anything ran)"
 fixed = ["-c", "echo ran-$0", "MARKER"]
 )toml";
 
+// `cat` as a site would allow it (tests/testdata/policies/cat.toml), then the probes above.
+std::string commands() { return policies::rules({"cat"}) + kProbes; }
+
 class Wrapper : public WrapperFixture {
   protected:
-    std::string std_policy() { return write_policy(policy(kCommands)); }
+    std::string std_policy() { return write_policy(policy(commands())); }
 };
 
 TEST_F(Wrapper, AllowedRequestRunsAndIsAudited) {
@@ -194,7 +189,7 @@ TEST_F(Wrapper, ChildGetsACleanEnvironmentStdinFdsUmaskAndCwd) {
 }
 
 TEST_F(Wrapper, UnwritableAuditSinkMeansNothingRuns) {
-    std::string text = policy(kCommands);
+    std::string text = policy(commands());
     const std::string bad_audit = dir_ + "/no-such-dir/audit.jsonl";
     text.replace(text.find(audit_), audit_.size(), bad_audit);
     auto r = run_soc(write_policy(text), "marker");
@@ -204,7 +199,7 @@ TEST_F(Wrapper, UnwritableAuditSinkMeansNothingRuns) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     EXPECT_EQ(r.out, "");  // the marker command did not run
     // With a writable sink the same request does run (the probe is real).
-    auto ok = run_soc(write_policy(policy(kCommands), "policy2.toml"), "marker");
+    auto ok = run_soc(write_policy(policy(commands()), "policy2.toml"), "marker");
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
     EXPECT_EQ(ok.out, "ran-MARKER\n");
 }
@@ -215,7 +210,7 @@ TEST_F(Wrapper, MissingSyslogOrJournaldSocketIsAFailureNotASilentSuccess) {
         if (std::filesystem::exists(socket)) {
             continue;  // a real daemon is listening on this host
         }
-        std::string text = policy(kCommands);
+        std::string text = policy(commands());
         text.replace(text.find("sinks = [\"file\"]"), 16, std::string("sinks = [\"") + sink + "\"]");
         auto r = run_soc(write_policy(text), "cat " + dir_ + "/pub/readme.txt");
         EXPECT_EQ(r.exit_code, 125) << sink;
@@ -232,7 +227,7 @@ TEST_F(Wrapper, BadPoliciesExit125WithOneLine) {
     } cases[] = {
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ntiemout = \"3s\"\n", 0644,
          "policy.toml:4:1: unknown key 'tiemout' in settings"},
-        {policy(kCommands), 0666, "writable by group or other"},
+        {policy(commands()), 0666, "writable by group or other"},
         {"not toml at all", 0644, "policy.toml:1:"},
     };
     for (const auto& c : cases) {
@@ -331,7 +326,7 @@ TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
     // As deployed: root-owned, the account's group (nobody's here) appends.
     write(audit_, "", 0620);
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
-    const auto p = write_policy(policy(kCommands, ", \"" + hidden + "\""));
+    const auto p = write_policy(policy(commands(), ", \"" + hidden + "\""));
     for (const std::string& req : {"cat " + dir_ + "/pub/hl", "cat " + dir_ + "/pub/readme.txt"}) {
         auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
                               "--policy", p},
@@ -363,7 +358,7 @@ TEST_F(Wrapper, HardLinkIntoAGlobMatchTheUserCannotSeeIsRefused) {
     // As deployed: root-owned, the account's group (nobody's here) appends.
     write(audit_, "", 0620);
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
-    const auto p = write_policy(policy(kCommands, ", \"" + dir_ + "/home/*/.ssh\""));
+    const auto p = write_policy(policy(commands(), ", \"" + dir_ + "/home/*/.ssh\""));
     auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
                           "--policy", p},
                          {"SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/hl2"});
@@ -412,7 +407,7 @@ type = "string"
 [[command.grep.positional]]
 type = "path"
 )";
-        const auto p = write_policy(policy(std::string(kCommands) + kGrep, ", \"" + deny_entry + "\""));
+        const auto p = write_policy(policy(commands() + kGrep, ", \"" + deny_entry + "\""));
         return run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
                             "--policy", p},
                            {"SSH_ORIGINAL_COMMAND=" + request});
@@ -751,7 +746,7 @@ TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     // As deployed: root-owned, the account's group (nobody's here) appends.
     write(audit_, "", 0620);
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
-    const auto p = write_policy(policy(kCommands));
+    const auto p = write_policy(policy(commands()));
     const std::string req = "SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/readme.txt";
     auto unprivileged = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                      DIAG_WRAPPER_BIN, "--policy", p},
@@ -789,7 +784,7 @@ TEST_F(Wrapper, UsageErrorsExit125) {
 TEST_F(Wrapper, ExecutableSwappedAfterLoadIsNotRun) {
     // The rule pins the program by (dev, ino) at load and execs the checked fd; a program that is
     // missing or untrusted makes the rule unavailable (refused), never a fallback to a later dir.
-    std::string text = policy(std::string(kCommands) +
+    std::string text = policy(commands() +
                               "[command.fake]\nmatch = [\"fake\"]\nprogram = \"" + dir_ + "/pub/fake\"\ndescription = \"x\"\n");
     write(dir_ + "/pub/fake", "#!/bin/sh\necho ran\n", 0777);  // world-writable: untrusted
     auto r = run_soc(write_policy(text), "fake");

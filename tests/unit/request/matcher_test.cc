@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "wrapper/request/command.h"
 #include "wrapper/policy/loader.h"
 
@@ -19,132 +20,14 @@ const policy::Policy& test_policy() {
     static const policy::Policy p = [] {
         policy_loader::Options o;
         o.trusted_owner = ::getuid();
+        // The rules: tests/testdata/policies/matcher_commands.toml.
         auto r = policy_loader::load_from_string(R"(version = 1
 [settings]
 search_path = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
 [audit]
 sinks = ["file"]
 file = "/tmp/a"
-
-[command.ss]
-match = ["ss"]
-description = "sockets"
-[[command.ss.option]]
-names = ["-t", "--tcp"]
-type = "flag"
-[[command.ss.option]]
-names = ["-l", "--listening"]
-type = "flag"
-[[command.ss.option]]
-names = ["-n", "--numeric"]
-type = "flag"
-[[command.ss.option]]
-names = ["-p", "--processes"]
-type = "flag"
-
-[command.journal]
-match = ["journalctl"]
-program = "cat"
-description = "journal"
-fixed = ["--no-pager"]
-[[command.journal.option]]
-names = ["-u", "--unit"]
-type = "unit"
-[[command.journal.option]]
-names = ["-n", "--lines"]
-type = "int"
-min = 0
-max = 10000
-[[command.journal.option]]
-names = ["-p", "--priority"]
-type = "enum"
-values = ["err", "warning", "info"]
-[[command.journal.option]]
-names = ["--since"]
-type = "time"
-[[command.journal.option]]
-names = ["--file"]
-type = "path"
-[[command.journal.option]]
-names = ["--no-pager"]
-type = "flag"
-
-[command.sysctl]
-match = ["sysctl"]
-description = "read a kernel parameter"
-[[command.sysctl.option]]
-names = ["-n"]
-type = "flag"
-[[command.sysctl.positional]]
-type = "regex"
-pattern = "[A-Za-z0-9_-]+([.][A-Za-z0-9_-]+)*"
-
-[command.systemctl-status]
-match = ["systemctl", "status"]
-description = "unit status"
-fixed = ["--no-pager"]
-[[command.systemctl-status.positional]]
-type = "unit"
-min = 0
-max = 8
-
-[command.systemctl-show]
-match = ["systemctl", "show"]
-description = "unit properties"
-[[command.systemctl-show.positional]]
-type = "unit"
-
-[command.ip-addr]
-match = ["ip", "addr|a|address"]
-description = "addresses"
-style = "words"
-layout = "options-first"
-[[command.ip-addr.option]]
-names = ["-br", "-brief"]
-type = "flag"
-[[command.ip-addr.positional]]
-type = "enum"
-values = ["show"]
-min = 0
-
-[command.find]
-match = ["find"]
-description = "find"
-style = "words"
-layout = "positionals-first"
-[[command.find.option]]
-names = ["-name"]
-type = "string"
-[[command.find.option]]
-names = ["-newer"]
-type = "meta-path"
-[[command.find.positional]]
-type = "path"
-tree = true
-max = 4
-
-[command.grep]
-match = ["grep"]
-description = "search"
-[[command.grep.option]]
-names = ["-r", "--recursive"]
-type = "flag"
-recursive = true
-[[command.grep.option]]
-names = ["-i"]
-type = "flag"
-[[command.grep.positional]]
-type = "string"
-[[command.grep.positional]]
-type = "path"
-max = 8
-
-[command.getent]
-match = ["getent", "hosts"]
-description = "resolve"
-[[command.getent.positional]]
-type = "hostname"
-)",
+)" + diag::testing::policies::rules({"matcher_commands"}),
                                                   "m.toml", o);
         if (!r.ok()) {
             ADD_FAILURE() << r.error().describe();
