@@ -18,6 +18,7 @@
 #include "wrapper/policy/help.h"
 #include "wrapper/confine/landlock.h"
 #include "wrapper/request/matcher.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/request/path_resolve.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/confine/rlimits.h"
@@ -405,7 +406,7 @@ int run(const Invocation& inv) {
     policy::Policy policy = std::move(loaded).value();
     deadline::tighten(policy.decision_timeout_ms);
     if (inv.mode != Mode::kRun && !inv.build_check) {
-        auto deny = path_resolve::build_deny(policy.deny_written);
+        auto deny = deny_list::build_deny(policy.deny_written);
         if (!deny.ok()) {
             sys::say("error: policy: " + deny.error().describe());
             return kExitError;
@@ -448,7 +449,7 @@ int run(const Invocation& inv) {
     // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
     //     objects pinned by inode. It reads directories other accounts may fill, so it is part of
     //     the decision (recorded, under the deadline).
-    if (auto deny = path_resolve::build_deny(policy.deny_written); deny.ok()) {
+    if (auto deny = deny_list::build_deny(policy.deny_written); deny.ok()) {
         policy.deny = std::move(deny).value();
     } else {
         Error e = deny.error();
