@@ -26,7 +26,7 @@
 
 #include "wrapper/confine/env.h"
 #include "wrapper/confine/landlock.h"
-#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/confine/seccomp.h"
 
 namespace {
@@ -84,7 +84,7 @@ int setup() {
     for (int n : {10, 100, 1000}) {
         char tmpl[] = "/tmp/diagbench.XXXXXX";
         const std::string dir = mkdtemp(tmpl);
-        std::vector<diag::path_resolve::RawDeny> raw;
+        std::vector<diag::deny_list::RawDeny> raw;
         // Denied paths spread the way real ones are: a few per directory, in many directories.
         for (int i = 0; i < n; ++i) {
             const std::string d = dir + "/svc" + std::to_string(i / 4);
@@ -97,7 +97,7 @@ int setup() {
         size_t rules = 0;
         for (int rep = 0; rep < 21; ++rep) {
             const auto t0 = Clock::now();
-            auto deny = diag::path_resolve::build_deny(raw);
+            auto deny = diag::deny_list::build_deny(raw);
             const double a = ms_since(t0);
             const auto t1 = Clock::now();
             auto ll = diag::landlock::build(*deny, {"/usr/bin/true"});

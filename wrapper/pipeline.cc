@@ -20,6 +20,7 @@
 #include "wrapper/confine/exec.h"
 #include "wrapper/confine/supervise.h"
 #include "wrapper/policy/check.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/policy/help.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/record/decision.h"
@@ -60,7 +61,7 @@ Result<policy::Policy> load_policy(const Invocation& inv) {
 //     objects pinned by inode. It reads directories other accounts may fill, so for a request it
 //     is part of the decision (recorded, under the deadline).
 Status build_deny(policy::Policy& policy) {
-    DIAG_TRY_ASSIGN(policy.deny, path_resolve::build_deny(policy.deny_written));
+    DIAG_TRY_ASSIGN(policy.deny, deny_list::build_deny(policy.deny_written));
     return ok_status();
 }
 

@@ -15,7 +15,7 @@
 #include <type_traits>
 
 #include "wrapper/base/deadline.h"
-#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/deny_match.h"
 
 namespace diag::landlock {
 
@@ -94,7 +94,7 @@ class Builder {
         // step 6); their content stays unreadable. Listing a denied directory by name is still
         // refused by path_resolve.
         DIAG_TRY(add(dirfd, read_dir_, dir));
-        const path_resolve::DenyScope scope(deny_, dir, skip_guarded_);
+        const deny_list::DenyScope scope(deny_, dir, skip_guarded_);
         // Listed already by the deny-glob expansion (Deny::listings): only the names are reused;
         // each is opened below this dirfd and checked as if just read.
         size_t seen = 0;
@@ -160,7 +160,7 @@ class Builder {
   private:
     // `name` in `dir` (open as dirfd). Its full path is spelled out only where it is used: for
     // the walk below it and in error messages.
-    Status entry(const path_resolve::DenyScope& scope, const std::string& dir, int dirfd, const std::string& name) {
+    Status entry(const deny_list::DenyScope& scope, const std::string& dir, int dirfd, const std::string& name) {
         auto child = [&] { return dir == "/" ? "/" + name : dir + "/" + name; };
         if (dir == "/" && name == "proc") {
             // Granted whole: pid directories appear after this walk (the child's own among them).
@@ -246,14 +246,14 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     rs.handled_fs = attr.handled_access_fs;
 
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
-    // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (path_resolve.cc).
+    // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
     rs.raw_io_by_kernel = !may_hold_raw_io();
     Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir, rs.raw_io_by_kernel);
     sys::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) {
         return sys_error(ErrorCode::kExecFailed, "open(/)", errno);
     }
-    if (path_resolve::deny_below(deny, "/", rs.raw_io_by_kernel) == nullptr) {
+    if (deny_list::deny_below(deny, "/", rs.raw_io_by_kernel) == nullptr) {
         DIAG_TRY(b.add(root.get(), kFsReadFile | kFsReadDir, "/"));
     } else {
         DIAG_TRY(b.walk("/", root.get()));

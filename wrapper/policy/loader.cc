@@ -19,7 +19,7 @@
 #endif
 #include <toml++/toml.h>
 
-#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/base/parse.h"
@@ -790,9 +790,9 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
         }
     }
     if (opts.syntax_only) {
-        DIAG_TRY(path_resolve::check_deny_syntax(p.deny_written));
+        DIAG_TRY(deny_list::check_deny_syntax(p.deny_written));
     } else if (opts.build_deny) {
-        DIAG_TRY_ASSIGN(p.deny, path_resolve::build_deny(p.deny_written));
+        DIAG_TRY_ASSIGN(p.deny, deny_list::build_deny(p.deny_written));
     }
     p.sha256 = sha256_hex(acc.hash_input);
     return std::move(acc.policy);

@@ -21,14 +21,14 @@ struct Options {
     // Owner every policy file, drop-in and their directories must have. Always 0 in diag-wrapper;
     // unit tests that cannot be root pass their own uid (never reachable from the SSH client).
     uid_t trusted_owner = 0;
-    // Canonicalize the deny entries (path_resolve::build_deny) into Policy::deny. The wrapper's
+    // Canonicalize the deny entries (deny_list::build_deny) into Policy::deny. The wrapper's
     // request path turns this off and builds them as a stage of its own, under the decision
     // deadline and with an audit record when it fails.
     bool build_deny = true;
     // The build-time check (`diag-wrapper --check --build`): validate what the files say, not
     // where they are, so it runs as an unprivileged build user on files in a build tree. Files and
     // directories are opened without the ownership and mode checks; deny entries get only the
-    // checks that need no file system (path_resolve::check_deny_syntax), never build_deny
+    // checks that need no file system (deny_list::check_deny_syntax), never build_deny
     // against this machine.
     // Such a Policy is printed, never enforced: the request path never sets this.
     bool syntax_only = false;

@@ -114,7 +114,7 @@ struct DenyGlob {
     std::vector<std::string> parts;  // path components, each an fnmatch(3) pattern
 };
 
-// Multiply-linked regular files below the denied directories (see path_resolve.cc).
+// Multiply-linked regular files below the denied directories (see link_check.cc).
 struct LinkIndex {
     std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
     std::map<std::pair<dev_t, ino_t>, std::set<std::string>> names;  // its names under denied paths
@@ -133,7 +133,7 @@ struct Deny {
     std::vector<DenyEntry> entries;
     // (dev, ino) -> canonical path of every existing denied object.
     std::map<std::pair<dev_t, ino_t>, std::string> objects;
-    // Lookup index over `entries` (path_resolve::add_deny_entry keeps it current): lookups cost
+    // Lookup index over `entries` (deny_list::add_deny_entry keeps it current): lookups cost
     // O(path depth), not O(entries), on the per-request hot paths (resolve, the Landlock walk).
     std::unordered_map<std::string, size_t> exact;      // literal pattern -> entry index
     std::unordered_map<std::string, size_t> ancestors;  // proper ancestor of a literal pattern -> entry
@@ -153,7 +153,7 @@ struct Deny {
     mutable std::map<std::string, Listing> listings;
 };
 
-// A deny entry as written in a policy file, before path_resolve::build_deny canonicalizes it.
+// A deny entry as written in a policy file, before deny_list::build_deny canonicalizes it.
 struct DenyWritten {
     std::string path;    // as written: absolute, may contain globs
     std::string origin;  // "file:line" or "built-in"
@@ -176,7 +176,7 @@ struct Policy {
     std::string account;
     Audit audit;
     std::vector<DenyWritten> deny_written;  // from every file, in order
-    Deny deny;                              // built from deny_written (path_resolve::build_deny)
+    Deny deny;                              // built from deny_written (deny_list::build_deny)
     std::vector<Command> commands;
 };
 

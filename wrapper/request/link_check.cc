@@ -8,11 +8,12 @@
 #include <cstring>
 #include <optional>
 
-#include "wrapper/request/path_resolve.h"
-#include "wrapper/base/sys.h"
-#include "wrapper/request/tree_walk.h"
 #include "wrapper/base/paths.h"
+#include "wrapper/base/sys.h"
 #include "wrapper/base/text_safety.h"
+#include "wrapper/policy/deny_list.h"
+#include "wrapper/request/path_resolve.h"
+#include "wrapper/request/tree_walk.h"
 
 namespace diag::path_resolve {
 
@@ -53,7 +54,7 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
     size_t total = kMaxHardlinkScan;
     for (const auto& object : deny.objects) {
         const std::string& root = object.second;
-        if (is_pseudo_fs_path(root)) {
+        if (deny_list::is_pseudo_fs_path(root)) {
             continue;
         }
         struct stat rst {};
@@ -182,8 +183,6 @@ Status check_tree(const Deny& deny, const Resolved& r, ScanBudget& budget) {
 }
 
 }  // namespace
-
-bool is_pseudo_fs_path(const std::string& p) { return util::path_within(p, "/proc") || util::path_within(p, "/sys"); }
 
 Result<std::vector<std::string>> check_links_contained(const Deny& deny) {
     DIAG_TRY_ASSIGN(const LinkIndex* index, denied_links(deny));

@@ -22,9 +22,6 @@ inline constexpr size_t kMaxHardlinkScanPerRoot = 2000;   // ... and under any o
 inline constexpr size_t kMaxTreeScan = 200000;            // entries scanned in one tree whose content is read
 inline constexpr size_t kMaxTreeScanPerRequest = 400000;  // ... and in all of a request's trees together
 
-// /proc and /sys: their objects come and go, the deny patterns cover them, nothing there is scanned.
-[[nodiscard]] bool is_pseudo_fs_path(const std::string& p);
-
 // What the scans of one request may still read, shared by all of its arguments.
 struct ScanBudget {
     size_t tree_entries = kMaxTreeScanPerRequest;

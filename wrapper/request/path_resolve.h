@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Stage 3: every path-typed argument -> canonical path + (dev, ino), checked against the denylist.
+// Stage 3: every path-typed argument -> canonical path + (dev, ino), checked against the denylist
+// (built at load time, deny_list.h; matched with deny_match.h).
 // The walk opens each component itself (O_PATH|O_NOFOLLOW), follows symlinks by hand, refuses
 // /proc magic links, and checks every component, every symlink hop, the final canonical path and
 // every component's (dev, ino). The denylist always wins.
@@ -11,33 +12,14 @@
 #include <string_view>
 #include <vector>
 
-#include "wrapper/request/deny_match.h"
 #include "wrapper/base/error.h"
-#include "wrapper/request/link_check.h"
-#include "wrapper/policy/model.h"
 #include "wrapper/base/sys.h"
+#include "wrapper/policy/model.h"
+#include "wrapper/request/link_check.h"
 
 namespace diag::path_resolve {
 
 inline constexpr int kMaxSymlinks = 40;
-inline constexpr size_t kMaxGlobMatches = 4096;
-inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
-inline constexpr size_t kMaxMountTableBytes = 256u << 20;  // /proc/self/mountinfo (~150 bytes a mount)
-
-// Denied no matter what the policy says.
-[[nodiscard]] const std::vector<std::string>& builtin_denies();
-
-using RawDeny = policy::DenyWritten;
-
-// The checks of deny entries as written that need no file system: absolute, no '.' or '..'
-// component, at most policy::kMaxDenyEntries with the built-in ones. build_deny runs them first;
-// the build-time policy check runs only them. Errors: kPolicyInvalid.
-[[nodiscard]] Status check_deny_syntax(const std::vector<RawDeny>& written);
-
-// Canonicalizes deny entries: the entry as written, its canonical form (symlinks in the glob-free
-// prefix resolved), every existing glob match resolved, bind-mount aliases from
-// /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid.
-[[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
 
 enum class Use {
     kContent,   // path: the file is read, or the directory listed

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/deny_list.h"
 
 namespace diag::landlock {
 namespace {
@@ -44,7 +44,7 @@ class LandlockWalk : public ::testing::Test {
     static void put(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
 
     policy::Deny deny() {
-        auto d = path_resolve::build_deny({{d_ + "/secret*", "test"}});
+        auto d = deny_list::build_deny({{d_ + "/secret*", "test"}});
         EXPECT_TRUE(d.ok()) << d.error().msg;
         return d.ok() ? std::move(d).value() : policy::Deny{};
     }
@@ -123,7 +123,7 @@ TEST_F(LandlockWalk, ADirectoryFilledPastItsBoundLosesOnlyItsOwnEntries) {
     fs::create_directories(home + "/.ssh");
     put(home + "/.ssh/id", "CANARY");
     put(home + "/f", "x");
-    auto before = path_resolve::build_deny({{d_ + "/*/.ssh", "test"}});
+    auto before = deny_list::build_deny({{d_ + "/*/.ssh", "test"}});
     ASSERT_TRUE(before.ok()) << before.error().msg;
     auto baseline = build(*before, {});
     ASSERT_TRUE(baseline.ok()) << baseline.error().msg;
@@ -132,7 +132,7 @@ TEST_F(LandlockWalk, ADirectoryFilledPastItsBoundLosesOnlyItsOwnEntries) {
     for (int i = 0; i < kFill; ++i) {
         ASSERT_EQ(::link((home + "/f").c_str(), (home + "/l" + std::to_string(i)).c_str()), 0);
     }
-    auto dn = path_resolve::build_deny({{d_ + "/*/.ssh", "test"}});
+    auto dn = deny_list::build_deny({{d_ + "/*/.ssh", "test"}});
     ASSERT_TRUE(dn.ok()) << dn.error().msg;
     auto rs = build(*dn, {});
     ASSERT_TRUE(rs.ok()) << rs.error().msg;

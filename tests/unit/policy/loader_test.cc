@@ -10,7 +10,7 @@
 #include <string>
 
 #include "tests/helpers/privilege.h"
-#include "wrapper/request/path_resolve.h"
+#include "wrapper/policy/deny_list.h"
 
 namespace diag::policy_loader {
 namespace {
@@ -331,7 +331,7 @@ TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.path);
-        auto st = path_resolve::check_deny_syntax({{c.path, "p.toml:3"}});
+        auto st = deny_list::check_deny_syntax({{c.path, "p.toml:3"}});
         if (c.error == nullptr) {
             EXPECT_TRUE(st.ok()) << st.error().msg;
         } else {
@@ -341,7 +341,7 @@ TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
         }
     }
     std::vector<policy::DenyWritten> many(policy::kMaxDenyEntries, {"/x", "p.toml:1"});
-    EXPECT_FALSE(path_resolve::check_deny_syntax(many).ok());
+    EXPECT_FALSE(deny_list::check_deny_syntax(many).ok());
 }
 
 }  // namespace

@@ -4,79 +4,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "tests/helpers/privilege.h"
+#include "tests/unit/request/resolve_fixture.h"
 
 namespace diag::path_resolve {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One argument through both steps, as the pipeline runs them: resolve(), then check_links().
-Result<Resolved> resolve_and_check(const policy::Deny& deny, const std::string& p, Use use,
-                                   const std::vector<std::string>& roots = {}) {
-    auto r = resolve(deny, p, use, roots);
-    if (!r.ok()) {
-        return r;
-    }
-    ScanBudget budget;
-    if (auto links = check_links(deny, *r, use, budget); !links.ok()) {
-        return std::move(links).error();
-    }
-    return r;
-}
-
-// A symlink farm around a denied directory and a denied file.
-class PathResolve : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/diagresolve.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        d_ = fs::canonical(tmpl).string();
-        fs::create_directories(d_ + "/secret/sub");
-        fs::create_directories(d_ + "/pub/sub");
-        fs::create_directories(d_ + "/keys");
-        put(d_ + "/secret/canary", "CANARY");
-        put(d_ + "/secret/sub/deep", "DEEP");
-        put(d_ + "/keys/host_ed25519_key", "PRIVATE");
-        put(d_ + "/keys/host_ed25519_key.pub", "PUBLIC");
-        put(d_ + "/pub/readme", "hello");
-        fs::create_symlink("../secret/canary", d_ + "/pub/link");
-        fs::create_symlink(d_ + "/secret", d_ + "/pub/dirlink");
-        fs::create_symlink("hop2", d_ + "/pub/hop1");
-        fs::create_symlink("link", d_ + "/pub/hop2");
-        fs::create_symlink("loop", d_ + "/pub/loop");
-        fs::create_symlink(d_ + "/keys/host_ed25519_key", d_ + "/pub/keylink");
-        deny_ = build({d_ + "/secret", d_ + "/keys/host_*_key"});
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(d_, ec);
-    }
-    static void put(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
-    static policy::Deny build(const std::vector<std::string>& entries) {
-        std::vector<RawDeny> raw;
-        for (const auto& e : entries) {
-            raw.push_back({e, "test"});
-        }
-        auto d = build_deny(raw);
-        EXPECT_TRUE(d.ok()) << d.error().msg;
-        return d.ok() ? *d : policy::Deny{};
-    }
-    Result<Resolved> res(const std::string& p, Use use = Use::kContent, const std::vector<std::string>& roots = {}) {
-        return resolve_and_check(deny_, p, use, roots);
-    }
-    std::string d_;
-    policy::Deny deny_;
-};
 
 TEST_F(PathResolve, AllowsAndCanonicalizesOrdinaryPaths) {
     auto r = res(d_ + "/pub/./sub/../readme");
@@ -214,38 +153,6 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     }
 }
 
-// Review finding: an entry whose expansion found a name that is itself "*" put the literal key
-// ".../*/key" in the exact index, and a later glob with the same text was dropped as a duplicate:
-// the tree below it was no longer denied.
-TEST_F(PathResolve, ALiteralNamedLikeAGlobDoesNotReplaceTheGlob) {
-    fs::create_directories(d_ + "/r/a/*");
-    fs::create_directories(d_ + "/r/a/e");
-    put(d_ + "/r/a/*/key", "C1");
-    const auto deny = build({d_ + "/r/a/[*]/key", d_ + "/r/a/*/key"});
-    auto r = resolve(deny, d_ + "/r/a/e", Use::kTree, {});
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().reason, "path-tree-denied");
-    EXPECT_NE(deny_below(deny, d_ + "/r/a/e", false), nullptr);
-}
-
-TEST_F(PathResolve, HardLinkToADeniedFileIsDenied) {
-    const std::string alias = d_ + "/pub/hardlink";
-    ASSERT_EQ(::link((d_ + "/secret/canary").c_str(), alias.c_str()), 0);
-    deny_ = build({d_ + "/secret", d_ + "/keys/host_*_key"});  // inodes are pinned at load
-    auto r = res(alias);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().reason, "path-denied") << r.error().msg;
-}
-
-TEST_F(PathResolve, HardLinkCreatedAfterLoadIsFoundByTheScan) {
-    const std::string alias = d_ + "/pub/late-hardlink";
-    ASSERT_EQ(::link((d_ + "/secret/sub/deep").c_str(), alias.c_str()), 0);  // deep: not pinned itself
-    auto r = res(alias);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().reason, "path-denied");
-    EXPECT_NE(r.error().msg.find("hard link"), std::string::npos) << r.error().msg;
-}
-
 TEST_F(PathResolve, TreesThatContainADeniedPathAreRefused) {
     DIAG_SKIP_UNLESS_OWNED_CHAIN(d_, 0u);  // else d_ itself is replaceable (another owner in /tmp)
     auto r = res(d_, Use::kTree);
@@ -275,179 +182,6 @@ TEST_F(PathResolve, RootsAreComponentWise) {
     auto r = res(d_ + "/pubx/f", Use::kContent, {d_ + "/pub"});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().reason, "path-outside-roots");
-}
-
-TEST_F(PathResolve, DenyingASymlinkProtectsItsTarget) {
-    fs::create_directories(d_ + "/persist/etc/ssh");
-    put(d_ + "/persist/etc/ssh/ssh_host_rsa_key", "RSA");
-    fs::create_directories(d_ + "/etc/ssh");
-    fs::create_symlink(d_ + "/persist/etc/ssh/ssh_host_rsa_key", d_ + "/etc/ssh/ssh_host_rsa_key");
-    deny_ = build({d_ + "/etc/ssh/ssh_host_*_key"});
-    auto r = res(d_ + "/persist/etc/ssh/ssh_host_rsa_key");
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().reason, "path-denied");
-}
-
-TEST_F(PathResolve, BindMountOfADeniedDirectoryIsDenied) {
-    if (::geteuid() != 0) {
-        GTEST_SKIP() << "bind mounts need root";
-    }
-    fs::create_directories(d_ + "/pub/mnt");
-    if (::mount((d_ + "/secret").c_str(), (d_ + "/pub/mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
-        GTEST_SKIP() << "mount --bind not permitted here";
-    }
-    deny_ = build({d_ + "/secret"});
-    auto via_alias = res(d_ + "/pub/mnt/canary");
-    auto tree = res(d_ + "/pub", Use::kTree);
-    ::umount2((d_ + "/pub/mnt").c_str(), MNT_DETACH);
-    ASSERT_FALSE(via_alias.ok());
-    EXPECT_EQ(via_alias.error().reason, "path-denied");
-    ASSERT_FALSE(tree.ok());
-    EXPECT_EQ(tree.error().reason, "path-tree-denied");
-
-    fs::create_directories(d_ + "/pub/late");
-    policy::Deny early = build({d_ + "/secret"});
-    ASSERT_EQ(::mount((d_ + "/secret").c_str(), (d_ + "/pub/late").c_str(), nullptr, MS_BIND, nullptr), 0);
-    auto late = resolve_and_check(early, d_ + "/pub/late/canary", Use::kContent);
-    ::umount2((d_ + "/pub/late").c_str(), MNT_DETACH);
-    ASSERT_FALSE(late.ok());
-    EXPECT_EQ(late.error().reason, "path-denied") << late.error().msg;
-}
-
-// Found in review of the glob expansion: glob(3) never lets '*' match a dot name in a directory
-// component (not even with GLOB_PERIOD), while the deny check does. A deny entry like
-// /home/*/.ssh then missed /home/.hidden/.ssh when looking for its bind mounts and inodes: a bind
-// mount of it elsewhere was readable.
-TEST_F(PathResolve, GlobExpansionSeesDotDirectoriesAsTheDenyCheckDoes) {
-    fs::create_directories(d_ + "/home/.hidden/.ssh");
-    fs::create_directories(d_ + "/home/alice/.ssh");
-    put(d_ + "/home/.hidden/.ssh/key", "HIDDEN");
-    put(d_ + "/home/alice/.ssh/key", "ALICE");
-    deny_ = build({d_ + "/home/*/.ssh"});
-    struct stat hidden {};
-    ASSERT_EQ(::stat((d_ + "/home/.hidden/.ssh").c_str(), &hidden), 0);
-    EXPECT_EQ(deny_.objects.count({hidden.st_dev, hidden.st_ino}), 1u) << "the dot directory's match was not expanded";
-    if (::geteuid() != 0) {
-        GTEST_SKIP() << "the bind-mount half needs root";
-    }
-    fs::create_directories(d_ + "/pub/mnt");
-    if (::mount((d_ + "/home/.hidden/.ssh").c_str(), (d_ + "/pub/mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
-        GTEST_SKIP() << "mount --bind not permitted here";
-    }
-    deny_ = build({d_ + "/home/*/.ssh"});
-    auto via_alias = res(d_ + "/pub/mnt/key");
-    auto tree = res(d_ + "/pub", Use::kTree);
-    ::umount2((d_ + "/pub/mnt").c_str(), MNT_DETACH);
-    ASSERT_FALSE(via_alias.ok()) << "the bind mount of /home/.hidden/.ssh was readable";
-    EXPECT_EQ(via_alias.error().reason, "path-denied");
-    ASSERT_FALSE(tree.ok());
-    EXPECT_EQ(tree.error().reason, "path-tree-denied");
-}
-
-TEST(PathResolveDeny, MatchIsPerComponentGlob) {
-    policy::Deny d;
-    add_deny_entry(d, "/home/*/.ssh", "t");
-    add_deny_entry(d, "/etc/shadow*", "t");
-    add_deny_entry(d, "/var/lib/secret", "t");
-    EXPECT_NE(match_deny(d, "/home/alice/.ssh/id_ed25519"), nullptr);
-    EXPECT_NE(match_deny(d, "/home/.hidden/.ssh"), nullptr);
-    EXPECT_EQ(match_deny(d, "/home/alice/x/.ssh"), nullptr);
-    EXPECT_NE(match_deny(d, "/etc/shadow-"), nullptr);
-    EXPECT_EQ(match_deny(d, "/etc/shadows.d2"), match_deny(d, "/etc/shadow"));
-    EXPECT_EQ(match_deny(d, "/etc/passwd"), nullptr);
-    EXPECT_NE(deny_below(d, "/home"), nullptr);
-    EXPECT_NE(deny_below(d, "/"), nullptr);
-    EXPECT_NE(deny_below(d, "/var"), nullptr);  // /var/lib/secret lies below
-    EXPECT_NE(deny_below(d, "/var/lib/secret"), nullptr);
-    EXPECT_EQ(deny_below(d, "/var/lib/other"), nullptr);
-    EXPECT_EQ(deny_below(d, "/usr"), nullptr);
-    EXPECT_NE(match_deny(d, "/var/lib/secret/x/y"), nullptr);
-    EXPECT_EQ(match_deny(d, "/var/lib/secrets"), nullptr);
-    add_deny_entry(d, "/var/lib/secret", "again");  // duplicates are ignored
-    EXPECT_EQ(d.entries.size(), 3u);
-}
-
-// The Landlock walk asks DenyScope instead of match_deny/deny_below: every answer must agree, or
-// the walk grants what resolve() refuses.
-// The raw-I/O devices need no Landlock walk of /dev for an unprivileged child; anything else the
-// policy denies there still does.
-TEST(PathResolveDeny, KernelGuardedEntriesDoNotMakeTheWalkDescend) {
-    policy::Deny d;
-    add_deny_entry(d, "/dev/mem", "built-in", true);
-    add_deny_entry(d, "/dev/port", "built-in", true);
-    EXPECT_NE(match_deny(d, "/dev/mem"), nullptr) << "still refused as an argument";
-    EXPECT_NE(deny_below(d, "/dev"), nullptr);
-    EXPECT_EQ(deny_below(d, "/dev", true), nullptr);
-    EXPECT_EQ(deny_below(d, "/", true), nullptr);
-    add_deny_entry(d, "/dev/disk/by-id/secret", "policy.toml:9");
-    EXPECT_NE(deny_below(d, "/dev", true), nullptr);
-    EXPECT_EQ(deny_below(d, "/dev", true)->pattern, "/dev/disk/by-id/secret");
-    // A policy entry for the same path stays an ordinary one: the first entry wins.
-    policy::Deny e;
-    add_deny_entry(e, "/dev/mem", "policy.toml:3");
-    add_deny_entry(e, "/dev/mem", "built-in", true);
-    EXPECT_NE(deny_below(e, "/dev", true), nullptr);
-}
-
-// build_deny marks the built-in raw-I/O devices only where the path is that driver's node (or
-// absent); the same path written in a policy is an ordinary entry.
-TEST(PathResolveDeny, OnlyBuiltInRawIoDeviceNodesAreKernelGuarded) {
-    struct stat st {};
-    const bool absent = ::stat("/dev/port", &st) != 0 && errno == ENOENT;
-    const bool node = !absent && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 4;
-    auto built = build_deny({});
-    ASSERT_TRUE(built.ok()) << built.error().msg;
-    const auto* port = match_deny(*built, "/dev/port");
-    ASSERT_NE(port, nullptr);
-    EXPECT_EQ(port->kernel_guarded, absent || node);
-    auto written = build_deny({{"/dev/port", "policy.toml:4"}});
-    ASSERT_TRUE(written.ok()) << written.error().msg;
-    EXPECT_FALSE(match_deny(*written, "/dev/port")->kernel_guarded);
-    const auto* proc = match_deny(*built, "/proc/kcore");
-    ASSERT_NE(proc, nullptr);
-    EXPECT_FALSE(proc->kernel_guarded) << "only the /dev raw-I/O nodes";
-}
-
-TEST(PathResolveDeny, ScopeAgreesWithMatchDenyAndDenyBelow) {
-    policy::Deny d;
-    for (const char* p : {"/home/*/.ssh", "/etc/shadow*", "/var/lib/secret", "/srv/*/keys/*.pem", "/opt/a/b",
-                          "/proc/*/environ", "/data/[ab]*/x"}) {
-        add_deny_entry(d, p, "t");
-    }
-    const std::vector<std::string> dirs = {"/", "/home", "/home/alice", "/home/alice/.ssh", "/etc", "/var", "/var/lib",
-                                           "/var/lib/secret", "/srv", "/srv/web", "/srv/web/keys", "/opt", "/opt/a",
-                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat",
-                                           "/dev"};
-    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice", "dev",
-                                            "mem", "guarded", "guarded-x",
-                                            "shadow", "shadow-", "passwd", "lib", "secret", "secrets", "web", "keys",
-                                            "tls.pem", "tls.crt", "a", "b", "c", "environ", "1", "alpha", "cat", "x"};
-    // Kernel-guarded entries (the raw-I/O devices) count for denied(), and for below() unless
-    // it is asked to skip them.
-    add_deny_entry(d, "/dev/mem", "built-in", true);
-    add_deny_entry(d, "/opt/a/b/guarded", "built-in", true);
-    add_deny_entry(d, "/srv/*/guarded*", "built-in", true);
-    size_t denied = 0;
-    size_t below = 0;
-    size_t skipped = 0;
-    for (const auto& dir : dirs) {
-        const DenyScope scope(d, dir);
-        const DenyScope walk(d, dir, true);
-        for (const auto& name : names) {
-            const std::string path = (dir == "/" ? "" : dir) + "/" + name;
-            EXPECT_EQ(scope.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
-            EXPECT_EQ(scope.below(name) != nullptr, deny_below(d, path) != nullptr) << path;
-            EXPECT_EQ(walk.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
-            EXPECT_EQ(walk.below(name) != nullptr, deny_below(d, path, true) != nullptr) << path;
-            denied += scope.denied(name) != nullptr;
-            below += scope.below(name) != nullptr;
-            skipped += (scope.below(name) != nullptr) != (walk.below(name) != nullptr);
-        }
-    }
-    EXPECT_GT(skipped, 0u) << "no name differs between below() and the walk's below()";
-    // The table exercises both answers, not only "nothing denied".
-    EXPECT_GT(denied, 20u);
-    EXPECT_GT(below, 20u);
 }
 
 }  // namespace

@@ -20,12 +20,14 @@
 #include <vector>
 
 #include "wrapper/base/deadline.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/request/path_resolve.h"
 
 namespace diag::path_resolve {
 namespace {
 
 namespace fs = std::filesystem;
+using deny_list::build_deny;
 
 constexpr uid_t kOther = 4243;    // a second local account (no passwd entry needed)
 constexpr uid_t kNobody = 65534;  // the wrapper's account in these tests: unprivileged

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wrapper/request/deny_match.h"
+#include "wrapper/policy/deny_match.h"
 
 #include <fnmatch.h>
 
@@ -7,7 +7,7 @@
 
 #include "wrapper/base/paths.h"
 
-namespace diag::path_resolve {
+namespace diag::deny_list {
 
 using policy::Deny;
 using policy::DenyEntry;
@@ -236,4 +236,4 @@ const std::string& DenyCursor::path() const {
     return path_.empty() ? kRoot : path_;
 }
 
-}  // namespace diag::path_resolve
+}  // namespace diag::deny_list

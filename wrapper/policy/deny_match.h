@@ -3,6 +3,9 @@
 // globs), the answers "is this path denied" and "is something denied below this directory", and
 // the two incremental forms the walks use: DenyScope (every entry of one directory, the Landlock
 // walk) and DenyCursor (one component at a time down a path, the resolve() walk).
+// It sits with the policy because every user of the list needs it, the first being the list's
+// own building (bind mounts of denied mount points, deny_list.cc), and a stage never calls a
+// later one.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +15,7 @@
 
 #include "wrapper/policy/model.h"
 
-namespace diag::path_resolve {
+namespace diag::deny_list {
 
 // Adds one pattern (canonical, absolute, may contain globs) to `deny` and its index; duplicates
 // are ignored (the first one stays).
@@ -79,4 +82,4 @@ class DenyCursor {
     std::string path_;           // "" at the root
 };
 
-}  // namespace diag::path_resolve
+}  // namespace diag::deny_list

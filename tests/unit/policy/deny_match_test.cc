@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "wrapper/request/deny_match.h"
+#include "wrapper/policy/deny_match.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "wrapper/base/paths.h"
 
-namespace diag::path_resolve {
+namespace diag::deny_list {
 namespace {
 
 policy::Deny index_of(const std::vector<std::string>& patterns) {
@@ -159,5 +159,92 @@ TEST(DenyCursor, PopAtTheRootStaysAtTheRoot) {
     EXPECT_EQ(cursor.match()->pattern, "/");
 }
 
+TEST(DenyMatch, MatchIsPerComponentGlob) {
+    policy::Deny d;
+    add_deny_entry(d, "/home/*/.ssh", "t");
+    add_deny_entry(d, "/etc/shadow*", "t");
+    add_deny_entry(d, "/var/lib/secret", "t");
+    EXPECT_NE(match_deny(d, "/home/alice/.ssh/id_ed25519"), nullptr);
+    EXPECT_NE(match_deny(d, "/home/.hidden/.ssh"), nullptr);
+    EXPECT_EQ(match_deny(d, "/home/alice/x/.ssh"), nullptr);
+    EXPECT_NE(match_deny(d, "/etc/shadow-"), nullptr);
+    EXPECT_EQ(match_deny(d, "/etc/shadows.d2"), match_deny(d, "/etc/shadow"));
+    EXPECT_EQ(match_deny(d, "/etc/passwd"), nullptr);
+    EXPECT_NE(deny_below(d, "/home"), nullptr);
+    EXPECT_NE(deny_below(d, "/"), nullptr);
+    EXPECT_NE(deny_below(d, "/var"), nullptr);  // /var/lib/secret lies below
+    EXPECT_NE(deny_below(d, "/var/lib/secret"), nullptr);
+    EXPECT_EQ(deny_below(d, "/var/lib/other"), nullptr);
+    EXPECT_EQ(deny_below(d, "/usr"), nullptr);
+    EXPECT_NE(match_deny(d, "/var/lib/secret/x/y"), nullptr);
+    EXPECT_EQ(match_deny(d, "/var/lib/secrets"), nullptr);
+    add_deny_entry(d, "/var/lib/secret", "again");  // duplicates are ignored
+    EXPECT_EQ(d.entries.size(), 3u);
+}
+
+// The raw-I/O devices need no Landlock walk of /dev for an unprivileged child; anything else the
+// policy denies there still does.
+TEST(DenyMatch, KernelGuardedEntriesDoNotMakeTheWalkDescend) {
+    policy::Deny d;
+    add_deny_entry(d, "/dev/mem", "built-in", true);
+    add_deny_entry(d, "/dev/port", "built-in", true);
+    EXPECT_NE(match_deny(d, "/dev/mem"), nullptr) << "still refused as an argument";
+    EXPECT_NE(deny_below(d, "/dev"), nullptr);
+    EXPECT_EQ(deny_below(d, "/dev", true), nullptr);
+    EXPECT_EQ(deny_below(d, "/", true), nullptr);
+    add_deny_entry(d, "/dev/disk/by-id/secret", "policy.toml:9");
+    EXPECT_NE(deny_below(d, "/dev", true), nullptr);
+    EXPECT_EQ(deny_below(d, "/dev", true)->pattern, "/dev/disk/by-id/secret");
+    // A policy entry for the same path stays an ordinary one: the first entry wins.
+    policy::Deny e;
+    add_deny_entry(e, "/dev/mem", "policy.toml:3");
+    add_deny_entry(e, "/dev/mem", "built-in", true);
+    EXPECT_NE(deny_below(e, "/dev", true), nullptr);
+}
+
+// The Landlock walk asks DenyScope instead of match_deny/deny_below: every answer must agree, or
+// the walk grants what resolve() refuses.
+TEST(DenyMatch, ScopeAgreesWithMatchDenyAndDenyBelow) {
+    policy::Deny d;
+    for (const char* p : {"/home/*/.ssh", "/etc/shadow*", "/var/lib/secret", "/srv/*/keys/*.pem", "/opt/a/b",
+                          "/proc/*/environ", "/data/[ab]*/x"}) {
+        add_deny_entry(d, p, "t");
+    }
+    const std::vector<std::string> dirs = {"/", "/home", "/home/alice", "/home/alice/.ssh", "/etc", "/var", "/var/lib",
+                                           "/var/lib/secret", "/srv", "/srv/web", "/srv/web/keys", "/opt", "/opt/a",
+                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat",
+                                           "/dev"};
+    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice", "dev",
+                                            "mem", "guarded", "guarded-x",
+                                            "shadow", "shadow-", "passwd", "lib", "secret", "secrets", "web", "keys",
+                                            "tls.pem", "tls.crt", "a", "b", "c", "environ", "1", "alpha", "cat", "x"};
+    // Kernel-guarded entries (the raw-I/O devices) count for denied(), and for below() unless
+    // it is asked to skip them.
+    add_deny_entry(d, "/dev/mem", "built-in", true);
+    add_deny_entry(d, "/opt/a/b/guarded", "built-in", true);
+    add_deny_entry(d, "/srv/*/guarded*", "built-in", true);
+    size_t denied = 0;
+    size_t below = 0;
+    size_t skipped = 0;
+    for (const auto& dir : dirs) {
+        const DenyScope scope(d, dir);
+        const DenyScope walk(d, dir, true);
+        for (const auto& name : names) {
+            const std::string path = (dir == "/" ? "" : dir) + "/" + name;
+            EXPECT_EQ(scope.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
+            EXPECT_EQ(scope.below(name) != nullptr, deny_below(d, path) != nullptr) << path;
+            EXPECT_EQ(walk.denied(name) != nullptr, match_deny(d, path) != nullptr) << path;
+            EXPECT_EQ(walk.below(name) != nullptr, deny_below(d, path, true) != nullptr) << path;
+            denied += scope.denied(name) != nullptr;
+            below += scope.below(name) != nullptr;
+            skipped += (scope.below(name) != nullptr) != (walk.below(name) != nullptr);
+        }
+    }
+    EXPECT_GT(skipped, 0u) << "no name differs between below() and the walk's below()";
+    // The table exercises both answers, not only "nothing denied".
+    EXPECT_GT(denied, 20u);
+    EXPECT_GT(below, 20u);
+}
+
 }  // namespace
-}  // namespace diag::path_resolve
+}  // namespace diag::deny_list

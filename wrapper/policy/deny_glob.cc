@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// Deny patterns against the file system: canonical forms, glob expansion, unseen places (see
+// deny_glob.h).
+#include "wrapper/policy/deny_glob.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "wrapper/base/deadline.h"
+#include "wrapper/base/paths.h"
+#include "wrapper/base/sys.h"
+
+namespace diag::deny_list {
+
+namespace {
+
+using mountinfo::Mount;
+
+// `path` could not be looked at (EACCES/EPERM on the way): whatever is there is unknown to us.
+// The hard-link check must then not clear multiply-linked files on the device of the nearest
+// ancestor we can see, nor on the device of any mount below that ancestor (a file system mounted
+// under the hidden directory is another device).
+void note_unseen(const std::string& path, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+                 const std::vector<Mount>& mounts) {
+    std::string up = path;
+    struct stat st {};
+    do {
+        up = up.substr(0, std::max<size_t>(up.rfind('/'), 1));
+    } while (up != "/" && ::stat(up.c_str(), &st) != 0);
+    if (::stat(up.c_str(), &st) == 0) {
+        unexpanded.emplace_back(up, st.st_dev);
+    }
+    for (const auto& m : mounts) {
+        if (util::path_within(m.point, up) && m.point != up) {
+            if (const dev_t dev = mountinfo::mount_device(m); dev != 0) {
+                unexpanded.emplace_back(m.point, dev);
+            }
+        }
+    }
+}
+
+void note_unseen_match(const std::string& reached, const std::vector<std::string>& rest, Unseen& unseen) {
+    std::string pattern = util::glob_escape(canonicalize_lenient(reached));
+    for (const auto& c : rest) {
+        pattern += (pattern == "/" ? "" : "/") + c;
+    }
+    for (auto& p : unseen_places(pattern, unseen.unexpanded, unseen.mounts)) {
+        unseen.patterns.push_back(std::move(p));
+    }
+}
+
+// The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
+// cannot be opened; null with errno 0 when it has more than `limit` entries (not kept). Errors:
+// decision-timeout (any account can fill /tmp, which a deny glob may have to list).
+Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
+                                size_t limit) {
+    if (auto it = listings.find(dir); it != listings.end()) {
+        return static_cast<const policy::Listing*>(&it->second);
+    }
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+        return nullptr;
+    }
+    policy::Listing entries;
+    while (const dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        if (auto late = deadline::check("listing a directory for a deny pattern"); !late.ok()) {
+            ::closedir(d);
+            return std::move(late).error();
+        }
+        if (entries.size() == limit) {
+            ::closedir(d);
+            errno = 0;
+            return nullptr;
+        }
+        entries.emplace_back(e->d_name, e->d_type);
+    }
+    ::closedir(d);
+    return static_cast<const policy::Listing*>(&listings.emplace(dir, std::move(entries)).first->second);
+}
+
+}  // namespace
+
+// Longest existing prefix resolved with realpath(3), the rest appended lexically.
+std::string canonicalize_lenient(const std::string& path) {
+    auto comps = util::split_path(path);
+    for (size_t n = comps.size();; --n) {
+        auto real = sys::real_path(util::join_path(comps, n), ErrorCode::kPolicyInvalid);
+        if (real.ok()) {
+            std::string out = *real;
+            for (size_t i = n; i < comps.size(); ++i) {
+                out += (out == "/" ? "" : "/") + comps[i];
+            }
+            return out;
+        }
+        if (n == 0) {
+            return path;
+        }
+    }
+}
+
+// A place (a pattern: literal parts escaped) this user cannot look at: itself and the same place
+// under every other mount that shows it (a 0711 /home bound from /persist/home, or bound again
+// elsewhere), each noted unseen for the hard-link check. The caller denies them by name.
+std::vector<std::string> unseen_places(const std::string& pattern, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+                                       const std::vector<Mount>& mounts) {
+    std::vector<std::string> out = mountinfo::pattern_aliases(pattern, mounts);
+    out.insert(out.begin(), pattern);
+    for (const auto& p : out) {
+        note_unseen(p, unexpanded, mounts);
+    }
+    return out;
+}
+
+Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std::string& at,
+                      std::vector<std::string>& out, Unseen& unseen, size_t& scanned, const policy::DenyWritten& r) {
+    DIAG_TRY(deadline::check("expanding a deny pattern"));
+    if (i == comps.size()) {
+        struct stat st {};
+        if (::lstat(at.c_str(), &st) != 0) {
+            if (errno == EACCES || errno == EPERM) {
+                note_unseen_match(at, {}, unseen);  // cannot tell whether it exists
+            }
+            return ok_status();
+        }
+        out.push_back(at);
+        if (out.size() > kMaxGlobMatches) {
+            return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' matches more than " +
+                                                             std::to_string(kMaxGlobMatches) + " paths");
+        }
+        return ok_status();
+    }
+    const std::string base = at == "/" ? "" : at;
+    if (!util::has_glob(comps[i])) {
+        return expand_pattern(comps, i + 1, base + "/" + util::glob_unescape(comps[i]), out, unseen, scanned, r);
+    }
+    auto listed = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
+    const int err = errno;  // list_dir's answer when it returns null
+    if (!listed.ok()) {
+        return std::move(listed).error();
+    }
+    const policy::Listing* listing = *listed;
+    if (listing != nullptr) {
+        scanned += listing->size();
+    }
+    if ((listing == nullptr && err == 0) || scanned > kMaxGlobScan) {
+        return make_error(ErrorCode::kPolicyInvalid, r.origin + ": deny entry '" + r.path + "' reads more than " +
+                                                         std::to_string(kMaxGlobScan) + " directory entries");
+    }
+    if (listing == nullptr) {
+        if (err == EACCES || err == EPERM) {
+            // `at` itself may be visible but unreadable, or below a directory we cannot search.
+            note_unseen_match(at, std::vector<std::string>(comps.begin() + static_cast<long>(i), comps.end()), unseen);
+        }
+        return ok_status();  // absent or not a directory: nothing there to deny
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, type] : *listing) {
+        if (::fnmatch(comps[i].c_str(), name.c_str(), 0) == 0) {
+            names.push_back(name);
+        }
+    }
+    for (const auto& name : names) {
+        DIAG_TRY(expand_pattern(comps, i + 1, base + "/" + name, out, unseen, scanned, r));
+    }
+    return ok_status();
+}
+
+}  // namespace diag::deny_list
