@@ -20,6 +20,7 @@
 #include "wrapper/request/matcher.h"
 #include "wrapper/request/path_resolve.h"
 #include "wrapper/policy/loader.h"
+#include "wrapper/policy/pin.h"
 #include "wrapper/confine/rlimits.h"
 #include "wrapper/confine/seccomp.h"
 #include "wrapper/base/sha256.h"

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/helpers/privilege.h"
+#include "wrapper/policy/pin.h"
 #include "wrapper/request/path_resolve.h"
 
 namespace diag::policy_loader {
