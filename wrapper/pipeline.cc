@@ -23,6 +23,7 @@
 #include "wrapper/policy/deny_list.h"
 #include "wrapper/policy/help.h"
 #include "wrapper/policy/loader.h"
+#include "wrapper/policy/pin.h"
 #include "wrapper/record/decision.h"
 #include "wrapper/record/redact.h"
 #include "wrapper/record/writer.h"

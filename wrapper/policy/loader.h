@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Stage 0: the TOML policy -> a frozen Policy. Parse, schema walk (unknown keys and wrong types are
-// errors with file:line:col), semantic checks, executable pinning, deny canonicalization.
+// errors with file:line:col), semantic checks, deny canonicalization. The schema of each table is
+// in settings.h and command_schema.h; executables are pinned later, by pin.h.
 #pragma once
 
 #include <sys/types.h>
@@ -36,11 +37,6 @@ struct Options {
     // where the files will be on the host, not where the build has them).
     std::optional<std::vector<std::string>> include;
 };
-
-// Finds the executable for `c` through `search_path` and pins it (exe_path, dev, ino), or sets
-// c.unavailable. Called only for the command about to run (and for all of them by --check and
-// help): the loader itself does not touch executables.
-void pin(policy::Command& c, const std::vector<std::string>& search_path);
 
 // Loads `path` and its drop-ins. Errors: kPolicyInvalid, with a position where one is known.
 [[nodiscard]] Result<policy::Policy> load(const std::string& path, const Options& opts = {});

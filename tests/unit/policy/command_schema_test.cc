@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// One [command.ID] table: id, match words, program, description, grammar, run settings.
+#include "wrapper/policy/command_schema.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/unit/policy/policy_text.h"
+
+namespace diag::policy_loader {
+namespace {
+
+using test::kHead;
+
+TEST(CommandSchema, RejectsBadCommandsWithPositions) {
+    test::expect_rejected({
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\n", "missing 'description'", 7, 1},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\nfoo = 1\n",
+         "unknown key 'foo' in command.x", 10, 1},
+        {std::string(kHead) + "[command.X]\nmatch = [\"cat\"]\ndescription = \"d\"\n", "ids are", 7, 1},
+        {std::string(kHead) + "[command.x]\nmatch = [\"help\"]\ndescription = \"d\"\n", "reserved", 8, 9},
+        {std::string(kHead) + "[command.x]\nmatch = [\"-cat\"]\ndescription = \"d\"\n", "bad word", 8, 9},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\ntimeout = 5\n",
+         "timeout: expected a string", 10, 11},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\ntimeout = \"5 s\"\n",
+         "not a positive duration", 10, 11},
+        {std::string(kHead) + "[command.g]\nmatch = [\"grep\"]\ndescription = \"d\"\n[[command.g.option]]\nnames = [\"-r\"]\n"
+                              "type = \"flag\"\nrecursive = true\n[[command.g.positional]]\ntype = \"path\"\nmin = 0\n",
+         "needs min >= 1", 7, 1},
+    });
+}
+
+}  // namespace
+}  // namespace diag::policy_loader
