@@ -35,7 +35,7 @@ struct Mount {
 // `path` lies within `from`; returns the same relative location under `to`.
 [[nodiscard]] std::string rebase(const std::string& path, const std::string& from, const std::string& to);
 
-// Bind-mount aliases of an existing canonical path (confinement.md 1.2 step 2): the same object
+// Bind-mount aliases of an existing canonical path (docs/confinement.md §2, step 2): the same object
 // seen through every other mount of the same filesystem, or the whole of a mount that shows a
 // place inside it.
 [[nodiscard]] std::vector<std::string> mount_aliases(const std::string& path, const std::vector<Mount>& mounts);

@@ -15,7 +15,7 @@ Result<std::vector<std::string>> tokenize(std::string_view request) {
     if (request.size() > kMaxRequestBytes) {
         return deny("parse-limit", "request is longer than " + std::to_string(kMaxRequestBytes) + " bytes");
     }
-    // Whole-string checks first, so no later stage ever sees these bytes (peers.md A.2, A.6, I.70).
+    // Whole-string checks first, so no later stage ever sees these bytes (docs/bypass-catalogue.md A.2, A.6, I.70).
     if (request.find('\0') != std::string_view::npos) {
         return deny("parse-control", "request contains a NUL byte");
     }

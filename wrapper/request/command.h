@@ -11,7 +11,7 @@
 
 namespace diag::command {
 
-inline constexpr size_t kMaxRequestBytes = 8192;  // peers.md A.14: cap before parsing
+inline constexpr size_t kMaxRequestBytes = 8192;  // docs/bypass-catalogue.md A.14: cap before parsing
 inline constexpr size_t kMaxArgs = 64;
 inline constexpr size_t kMaxArgBytes = 4096;
 
