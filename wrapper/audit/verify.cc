@@ -10,6 +10,7 @@
 #include <set>
 
 #include "wrapper/record/chain.h"
+#include "wrapper/audit/journal.h"
 #include "wrapper/audit/render.h"
 #include "wrapper/record/schema.h"
 #include "wrapper/base/sha256.h"

@@ -15,7 +15,9 @@
 #include <set>
 
 #include "wrapper/audit/cli.h"
+#include "wrapper/audit/fields.h"
 #include "wrapper/audit/filter.h"
+#include "wrapper/audit/journal.h"
 #include "wrapper/audit/render.h"
 #include "wrapper/audit/report.h"
 
