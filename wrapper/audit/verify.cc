@@ -9,19 +9,21 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "wrapper/record/chain.h"
+#include "wrapper/audit/fields.h"
 #include "wrapper/audit/journal.h"
 #include "wrapper/audit/render.h"
-#include "wrapper/record/schema.h"
+#include "wrapper/base/parse.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
-#include "wrapper/base/parse.h"
+#include "wrapper/record/chain.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_verify {
 
 namespace {
 
 using nlohmann::json;
+namespace schema = audit_schema;
 
 struct Entry {
     const Line* line;
@@ -33,37 +35,28 @@ struct Entry {
     std::optional<std::pair<uint64_t, std::string>> checkpoint;  // (seq, head) it seals
 };
 
-std::string key(std::string_view k) { return std::string(k); }
-
-// The chain fields of one line, or why it has none.
+// The chain fields of one line, or why it has none. Every field is read leniently (fields.h): a
+// missing or mistyped field makes the line unchained, never a lookup of an absent key.
 Result<Entry> read_entry(const Line& line, size_t source) {
     const json rec = json::parse(line.text, nullptr, false);
     if (rec.is_discarded() || !rec.is_object()) {
         return make_error(ErrorCode::kAudit, line.where + ": not a JSON object (a torn or altered line)");
     }
-    const json* chain = nullptr;
-    if (rec.contains("diag") && rec["diag"].is_object() && rec["diag"].contains(key(audit_schema::kChain))) {
-        chain = &rec["diag"][key(audit_schema::kChain)];
-    }
-    if (chain == nullptr || !chain->is_object() || !chain->contains(key(audit_schema::kChainId)) ||
-        !(*chain)[key(audit_schema::kChainId)].is_string() ||
-        !(*chain)[key(audit_schema::kChainSeq)].is_number_unsigned() ||
-        !(*chain)[key(audit_schema::kChainPrev)].is_string()) {
+    const json* id = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainId});
+    const json* seq = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainSeq});
+    const json* prev = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainPrev});
+    if (id == nullptr || !id->is_string() || seq == nullptr || !seq->is_number_unsigned() || prev == nullptr ||
+        !prev->is_string()) {
         return make_error(ErrorCode::kAudit, line.where + ": a record without a chain place (forged, or written "
                                                           "by a wrapper without audit.chain)");
     }
-    Entry e{&line, source, (*chain)[key(audit_schema::kChainId)].get<std::string>(),
-            (*chain)[key(audit_schema::kChainSeq)].get<uint64_t>(),
-            (*chain)[key(audit_schema::kChainPrev)].get<std::string>(), sha256_hex(line.text), std::nullopt};
-    const json& ev = rec.contains("event") && rec["event"].is_object() ? rec["event"] : json::object();
-    if (ev.contains("action") && ev["action"] == audit_schema::kActionCheckpoint) {
-        const json& c = rec["diag"].contains(key(audit_schema::kCheckpoint)) ? rec["diag"][key(audit_schema::kCheckpoint)]
-                                                                             : json::object();
-        if (c.is_object() && c.contains(key(audit_schema::kCheckpointSeq)) &&
-            c[key(audit_schema::kCheckpointSeq)].is_number_unsigned() &&
-            c.contains(key(audit_schema::kCheckpointHead)) && c[key(audit_schema::kCheckpointHead)].is_string()) {
-            e.checkpoint = {c[key(audit_schema::kCheckpointSeq)].get<uint64_t>(),
-                            c[key(audit_schema::kCheckpointHead)].get<std::string>()};
+    Entry e{&line, source, id->get<std::string>(), seq->get<uint64_t>(), prev->get<std::string>(),
+            sha256_hex(line.text), std::nullopt};
+    if (audit_reader::get_string(rec, {schema::kEvent, schema::kAction}) == schema::kActionCheckpoint) {
+        const json* sealed = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointSeq});
+        const json* head = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointHead});
+        if (sealed != nullptr && sealed->is_number_unsigned() && head != nullptr && head->is_string()) {
+            e.checkpoint = {sealed->get<uint64_t>(), head->get<std::string>()};
         }
     }
     return e;
@@ -131,7 +124,7 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             continue;  // reported as a fork
         }
         const Entry* e = recs.front();
-        if (seq == 1 && e->prev != audit_schema::kGenesisPrev) {
+        if (seq == 1 && e->prev != schema::kGenesisPrev) {
             r.defects.push_back({"edit", e->line->where + ": seq 1 does not start the chain (prev is not the genesis value)"});
         }
         const auto before = by_seq.find(seq - 1);
