@@ -66,10 +66,13 @@ std::string range(uint64_t a, uint64_t b) {
     return a == b ? "seq " + std::to_string(a) : "seq " + std::to_string(a) + ".." + std::to_string(b);
 }
 
-// Checks one chain; `entries` in reading order (sources one after the other).
-void check_chain(const std::vector<const Entry*>& entries, const std::vector<Source>& sources,
-                 const std::vector<Anchor>& anchors, Report& r) {
-    std::map<uint64_t, std::vector<const Entry*>> by_seq;
+// The records of one chain by sequence number; a record read twice (same hash) is kept once.
+using BySeq = std::map<uint64_t, std::vector<const Entry*>>;
+// Per source: the highest sequence number read so far, and its record.
+using LastInSource = std::map<size_t, std::pair<uint64_t, const Entry*>>;
+
+BySeq index_by_seq(const std::vector<const Entry*>& entries) {
+    BySeq by_seq;
     for (const Entry* e : entries) {
         auto& same = by_seq[e->seq];
         const bool known = std::any_of(same.begin(), same.end(), [&](const Entry* o) { return o->hash == e->hash; });
@@ -77,8 +80,11 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             same.push_back(e);
         }
     }
-    const std::string& id = entries.front()->chain;
-    // Forks: one place, two records.
+    return by_seq;
+}
+
+// Forks: one place, two records.
+void check_forks(const BySeq& by_seq, Report& r) {
     for (const auto& [seq, recs] : by_seq) {
         if (recs.size() > 1) {
             std::string where;
@@ -89,8 +95,11 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              " different records: " + where});
         }
     }
-    // Order within each source, and a record repeated in one source.
-    std::map<size_t, std::pair<uint64_t, const Entry*>> last_in_source;
+}
+
+// Order within each source, and a record repeated in one source. Returns where each source ends.
+LastInSource check_order(const std::vector<const Entry*>& entries, Report& r) {
+    LastInSource last_in_source;
     std::set<std::pair<size_t, std::string>> seen;
     for (const Entry* e : entries) {
         if (!seen.insert({e->source, e->hash}).second) {
@@ -107,9 +116,13 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             last_in_source[e->source] = {e->seq, e};
         }
     }
-    // Gaps and links.
+    return last_in_source;
+}
+
+// Gaps and links: every place from the first to the last is taken, and each record names the
+// hash of the one before it (the first, the genesis value).
+void check_links(const BySeq& by_seq, const std::string& id, Report& r) {
     const uint64_t first = by_seq.begin()->first;
-    const uint64_t last = by_seq.rbegin()->first;
     if (first > 1) {
         r.notes.push_back("chain " + id + " starts at seq " + std::to_string(first) +
                           " (earlier records are not in these inputs: rotated away, or deleted)");
@@ -134,7 +147,10 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              e->line->where + ") names as its predecessor: one of them was altered"});
         }
     }
-    // Checkpoints: each fixes the hash of the record it seals.
+}
+
+// Checkpoints: each fixes the hash of the record it seals. Returns the seq of the last one (0: none).
+uint64_t check_checkpoints(const BySeq& by_seq, Report& r) {
     uint64_t last_checkpoint = 0;
     for (const auto& [seq, recs] : by_seq) {
         for (const Entry* e : recs) {
@@ -152,7 +168,14 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             }
         }
     }
-    // Truncation: an input that stops before the others, an anchor beyond the end.
+    return last_checkpoint;
+}
+
+// Truncation: an input that stops before the others, an anchor beyond the end (or naming
+// another record than the one at its place).
+void check_truncation(const BySeq& by_seq, const LastInSource& last_in_source, const std::vector<Source>& sources,
+                      const std::vector<Anchor>& anchors, const std::string& id, Report& r) {
+    const uint64_t last = by_seq.rbegin()->first;
     for (const auto& [source, at] : last_in_source) {
         if (at.first < last) {
             r.defects.push_back({"truncated", sources[source].name + " ends at seq " + std::to_string(at.first) +
@@ -174,6 +197,20 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              ") is not the record " + a.from + " names"});
         }
     }
+}
+
+// Checks one chain; `entries` in reading order (sources one after the other).
+void check_chain(const std::vector<const Entry*>& entries, const std::vector<Source>& sources,
+                 const std::vector<Anchor>& anchors, Report& r) {
+    const BySeq by_seq = index_by_seq(entries);
+    const std::string& id = entries.front()->chain;
+    check_forks(by_seq, r);
+    const LastInSource last_in_source = check_order(entries, r);
+    check_links(by_seq, id, r);
+    const uint64_t last_checkpoint = check_checkpoints(by_seq, r);
+    check_truncation(by_seq, last_in_source, sources, anchors, id, r);
+    const uint64_t first = by_seq.begin()->first;
+    const uint64_t last = by_seq.rbegin()->first;
     r.notes.push_back("chain " + id + ": " + range(first, last) +
                       (last_checkpoint == 0 ? ", no checkpoint yet"
                                             : ", last checkpoint at seq " + std::to_string(last_checkpoint) + "; " +
