@@ -255,6 +255,66 @@ Status read_lines(const std::string& path, Source& into) {
     return ok_status();
 }
 
+// The --anchor values, then the state file's head (an empty state file has none).
+Result<std::vector<Anchor>> read_anchors(const audit_cli::Options& o) {
+    std::vector<Anchor> anchors;
+    for (const auto& text : o.anchors) {
+        DIAG_TRY_ASSIGN(Anchor a, parse_anchor(text));
+        anchors.push_back(std::move(a));
+    }
+    if (!o.state.empty()) {
+        const auto text = sys::read_small_file(o.state, audit_chain::kMaxStateBytes);
+        if (!text) {
+            return make_error(ErrorCode::kAudit, "cannot read the chain state " + o.state);
+        }
+        if (!text->empty()) {
+            DIAG_TRY_ASSIGN(auto s, audit_chain::parse_state(*text, o.state));
+            anchors.push_back({s.seq, s.head, s.id, "the state file " + o.state});
+        }
+    }
+    return anchors;
+}
+
+// The files (--file, else the default file and its rotations, unless only --journal is read)
+// as one source, in order.
+Status add_file_source(const audit_cli::Options& o, std::vector<Source>& sources) {
+    std::vector<std::string> files = o.files;
+    if (files.empty() && !o.journal) {
+        DIAG_TRY_ASSIGN(files, audit_reader::default_files(o.default_file));
+    }
+    if (!files.empty()) {
+        Source s{files.size() == 1 ? files.front() : files.front() + " (and rotations)", {}};
+        for (const auto& f : files) {
+            DIAG_TRY(read_lines(f, s));
+        }
+        sources.push_back(std::move(s));
+    }
+    return ok_status();
+}
+
+// The journal as one source. Entries sent by another account or program, or unreadable, are not
+// part of the chain: their origins go to `foreign`.
+Status add_journal_source(const audit_cli::Options& o, std::vector<Source>& sources, std::vector<std::string>& foreign) {
+    DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
+    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(false, 0, uid));
+    Source s{"the journal", {}};
+    for (;;) {
+        DIAG_TRY_ASSIGN(bool more, j.poll(1000, [&](const audit_reader::JournalEntry& e) {
+            if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
+                s.lines.push_back({e.message, e.origin});
+            } else {
+                foreign.push_back(e.origin);
+            }
+        }));
+        if (!more) {
+            break;
+        }
+    }
+    DIAG_TRY(j.finish());
+    sources.push_back(std::move(s));
+    return ok_status();
+}
+
 }  // namespace
 
 Result<Anchor> parse_anchor(std::string_view text) {
@@ -328,90 +388,31 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
         io.err("diag-audit: error: " + audit_render::escape(e.describe()) + "\n");
         return kExitUnreadable;
     };
-    std::vector<Anchor> anchors;
-    for (const auto& text : o.anchors) {
-        auto a = parse_anchor(text);
-        if (!a.ok()) {
-            return fail(a.error());
-        }
-        anchors.push_back(std::move(a).value());
-    }
-    if (!o.state.empty()) {
-        const auto text = sys::read_small_file(o.state, audit_chain::kMaxStateBytes);
-        if (!text) {
-            return fail(make_error(ErrorCode::kAudit, "cannot read the chain state " + o.state));
-        }
-        if (!text->empty()) {
-            auto s = audit_chain::parse_state(*text, o.state);
-            if (!s.ok()) {
-                return fail(s.error());
-            }
-            anchors.push_back({s->seq, s->head, s->id, "the state file " + o.state});
-        }
+    auto anchors = read_anchors(o);
+    if (!anchors.ok()) {
+        return fail(anchors.error());
     }
     std::vector<Source> sources;
-    size_t foreign_count = 0;  // journal entries another program sent under our name
-    std::vector<std::string> files = o.files;
-    if (files.empty() && !o.journal) {
-        auto found = audit_reader::default_files(o.default_file);
-        if (!found.ok()) {
-            return fail(found.error());
-        }
-        files = std::move(found).value();
+    if (auto st = add_file_source(o, sources); !st.ok()) {
+        return fail(st.error());
     }
-    if (!files.empty()) {
-        Source s{files.size() == 1 ? files.front() : files.front() + " (and rotations)", {}};
-        for (const auto& f : files) {
-            if (auto st = read_lines(f, s); !st.ok()) {
-                return fail(st.error());
-            }
-        }
-        sources.push_back(std::move(s));
-    }
+    std::vector<std::string> foreign;  // journal entries another program sent under our name
     if (o.journal) {
-        auto uid = audit_reader::diag_uid(o.uid, o.account, o.passwd_file);
-        if (!uid.ok()) {
-            return fail(uid.error());
-        }
-        auto j = audit_reader::Journal::start(false, 0, *uid);
-        if (!j.ok()) {
-            return fail(j.error());
-        }
-        Source s{"the journal", {}};
-        std::vector<std::string> foreign;
-        for (;;) {
-            auto more = j->poll(1000, [&](const audit_reader::JournalEntry& e) {
-                if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
-                    s.lines.push_back({e.message, e.origin});
-                } else {
-                    // Sent by another account or program, or unreadable: not part of the chain.
-                    foreign.push_back(e.origin);
-                }
-            });
-            if (!more.ok()) {
-                return fail(more.error());
-            }
-            if (!*more) {
-                break;
-            }
-        }
-        if (auto fin = j->finish(); !fin.ok()) {
-            return fail(fin.error());
+        if (auto st = add_journal_source(o, sources, foreign); !st.ok()) {
+            return fail(st.error());
         }
         for (const auto& where : foreign) {
             io.out("verify: unchained: " + audit_render::escape(where) + ": not a record of the diag account's wrapper (or unreadable)\n");
         }
-        sources.push_back(std::move(s));
-        foreign_count = foreign.size();
     }
-    const Report r = verify(sources, anchors);
+    const Report r = verify(sources, *anchors);
     for (const auto& d : r.defects) {
         io.out("verify: " + d.kind + ": " + audit_render::escape(d.text) + "\n");
     }
     for (const auto& n : r.notes) {
         io.out("verify: note: " + audit_render::escape(n) + "\n");
     }
-    const size_t defects = r.defects.size() + foreign_count;
+    const size_t defects = r.defects.size() + foreign.size();
     io.out("verify: " + std::to_string(r.records) + " chained record(s): " +
            (defects == 0 ? std::string("the trail is whole") : std::to_string(defects) + " defect(s)") + "\n");
     return defects == 0 ? kExitWhole : kExitDefects;
