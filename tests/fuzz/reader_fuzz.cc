@@ -25,9 +25,7 @@ void check(bool ok) {
 }
 
 // A line longer than a record may be is kept only up to one byte over the limit (enough to skip it).
-std::string capped(std::string_view line) {
-    return std::string(line.substr(0, reader::kMaxLineBytes + 1));
-}
+std::string capped(std::string_view line) { return std::string(line.substr(0, reader::kMaxLineBytes + 1)); }
 
 std::vector<std::string> split(std::string_view in, size_t piece) {
     std::vector<std::string> lines;
