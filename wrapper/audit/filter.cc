@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "wrapper/audit/fields.h"
 #include "wrapper/base/parse.h"
 
 namespace diag::audit_filter {
@@ -197,6 +198,18 @@ Result<bool> matches(const Filter& f, const audit_reader::Request& r) {
         return false;
     }
     return true;
+}
+
+Result<std::vector<const audit_reader::Request*>> select(const std::vector<audit_reader::Request>& all,
+                                                         const Filter& f) {
+    std::vector<const audit_reader::Request*> out;
+    for (const auto& r : all) {
+        DIAG_TRY_ASSIGN(bool hit, matches(f, r));
+        if (hit) {
+            out.push_back(&r);
+        }
+    }
+    return out;
 }
 
 }  // namespace diag::audit_filter

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "wrapper/audit/pattern.h"
-#include "wrapper/audit/reader.h"
+#include "wrapper/audit/join.h"
 #include "wrapper/base/error.h"
 
 namespace diag::audit_filter {
@@ -67,6 +67,10 @@ struct Filter {
 // True if `r` passes every filter in `f`. Never fails today (the command search cannot give up on
 // an input); a Result so that a filter that can fail is never read as "no match".
 [[nodiscard]] Result<bool> matches(const Filter& f, const audit_reader::Request& r);
+
+// The requests of `all` that pass `f`, in order. Errors: those of matches().
+[[nodiscard]] Result<std::vector<const audit_reader::Request*>> select(const std::vector<audit_reader::Request>& all,
+                                                                       const Filter& f);
 
 // True if `r`'s time lies in f's window (true when no window is set).
 [[nodiscard]] bool in_window(const Filter& f, const audit_reader::Request& r);

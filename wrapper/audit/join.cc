@@ -1,32 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
-// Records into requests: which kind a record is, the typed view of its fields, and the join of a
-// decision with its end record (declared in audit_reader.h, with the Request they build).
+// Records into requests: the record kind, the typed view (field names from record/schema.h), the
+// join by request id and the order by time.
+#include "wrapper/audit/join.h"
+
 #include <algorithm>
 #include <unordered_map>
 #include <utility>
 
-#include "wrapper/audit/reader.h"
+#include "wrapper/audit/fields.h"
 #include "wrapper/base/encoding.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_reader {
 
 using nlohmann::json;
+namespace schema = audit_schema;
 
 std::string record_kind(const json& record) {
-    const json* action = find(record, {"event", "action"});
+    const json* action = find(record, {schema::kEvent, schema::kAction});
     if (action != nullptr && action->is_string()) {
         const auto& a = action->get_ref<const std::string&>();
-        return a == "decision" || a == "end" ? a : std::string();
+        return a == schema::kActionDecision || a == schema::kActionEnd ? a : std::string();
     }
     if (action != nullptr) {
         return {};  // present but not a string: not ours to guess
     }
-    if (find(record, {"diag", "result"}) != nullptr) {
-        return "end";
+    if (find(record, {schema::kDiag, schema::kResult}) != nullptr) {
+        return std::string(schema::kActionEnd);
     }
     // Without any of our fields ({} or someone else's JSON) it is not a record of the wrapper.
-    const bool ours = find(record, {"diag", "decision"}) != nullptr || find(record, {"diag", "request_id"}) != nullptr;
-    return ours ? "decision" : std::string();
+    const bool ours = find(record, {schema::kDiag, schema::kDecision}) != nullptr || find(record, {schema::kDiag, schema::kRequestId}) != nullptr;
+    return ours ? std::string(schema::kActionDecision) : std::string();
 }
 
 Request make_request(json decision, json end) {
@@ -36,66 +40,66 @@ Request make_request(json decision, json end) {
     const json& d = r.decision;
     const json& e = r.end;
     // A field from the decision record, else from the end record (both carry the base fields).
-    auto str = [&](std::initializer_list<const char*> path) {
+    auto str = [&](FieldPath path) {
         std::string v = get_string(d, path);
         return v.empty() ? get_string(e, path) : v;
     };
-    auto scalar = [&](std::initializer_list<const char*> path) {
+    auto scalar = [&](FieldPath path) {
         std::string v = get_scalar(d, path);
         return v.empty() ? get_scalar(e, path) : v;
     };
-    r.id = str({"diag", "request_id"});
-    r.timestamp = str({"@timestamp"});
+    r.id = str({schema::kDiag, schema::kRequestId});
+    r.timestamp = str({schema::kTimestamp});
     r.time_us = parse_timestamp(r.timestamp);
-    r.end_time_us = parse_timestamp(get_string(e, {"@timestamp"}));
-    r.verdict = str({"diag", "decision"});
-    r.reason = get_string(d, {"diag", "reason"});
-    r.rule = str({"diag", "rule"});
-    r.message = get_string(d, {"diag", "message"});
-    r.principal = str({"diag", "key", "principal"});
-    r.key_type = str({"diag", "key", "type"});
-    r.key_fingerprint = str({"diag", "key", "fingerprint"});
-    r.cert_key_id = str({"diag", "key", "certificate", "key_id"});
-    r.cert_serial = scalar({"diag", "key", "certificate", "serial"});
-    r.ca_fingerprint = str({"diag", "key", "certificate", "ca_fingerprint"});
-    r.key_error = str({"diag", "key", "error"});
-    const std::string b64 = str({"process", "command_line_b64"});
+    r.end_time_us = parse_timestamp(get_string(e, {schema::kTimestamp}));
+    r.verdict = str({schema::kDiag, schema::kDecision});
+    r.reason = get_string(d, {schema::kDiag, schema::kReason});
+    r.rule = str({schema::kDiag, schema::kRule});
+    r.message = get_string(d, {schema::kDiag, schema::kMessage});
+    r.principal = str({schema::kDiag, schema::kKey, schema::kKeyPrincipal});
+    r.key_type = str({schema::kDiag, schema::kKey, schema::kKeyType});
+    r.key_fingerprint = str({schema::kDiag, schema::kKey, schema::kKeyFingerprint});
+    r.cert_key_id = str({schema::kDiag, schema::kKey, schema::kKeyCertificate, schema::kCertKeyId});
+    r.cert_serial = scalar({schema::kDiag, schema::kKey, schema::kKeyCertificate, schema::kCertSerial});
+    r.ca_fingerprint = str({schema::kDiag, schema::kKey, schema::kKeyCertificate, schema::kCertCaFingerprint});
+    r.key_error = str({schema::kDiag, schema::kKey, schema::kKeyError});
+    const std::string b64 = str({schema::kProcess, schema::kCommandLineB64});
     if (auto bytes = b64.empty() ? std::nullopt : util::base64_decode(b64)) {
         r.command = std::move(*bytes);
         r.command_lossy = true;
     } else {
-        r.command = str({"process", "command_line"});
+        r.command = str({schema::kProcess, schema::kCommandLine});
     }
     r.command_redacted =
-        get_bool(d, {"process", "command_line_redacted"}) || get_bool(e, {"process", "command_line_redacted"});
-    r.user = str({"user", "name"});
-    r.source_ip = str({"source", "ip"});
-    r.source_port = scalar({"source", "port"});
-    r.host = str({"host", "hostname"});
+        get_bool(d, {schema::kProcess, schema::kCommandLineRedacted}) || get_bool(e, {schema::kProcess, schema::kCommandLineRedacted});
+    r.user = str({schema::kUser, schema::kUserName});
+    r.source_ip = str({schema::kSource, schema::kSourceIp});
+    r.source_port = scalar({schema::kSource, schema::kSourcePort});
+    r.host = str({schema::kHost, schema::kHostHostname});
     if (r.host.empty()) {
-        r.host = str({"host", "name"});
+        r.host = str({schema::kHost, schema::kHostName});
     }
-    r.host_id = str({"host", "id"});
-    r.boot_id = str({"host", "boot_id"});
+    r.host_id = str({schema::kHost, schema::kHostId});
+    r.boot_id = str({schema::kHost, schema::kHostBootId});
     if (r.boot_id.empty()) {
-        r.boot_id = str({"host", "boot", "id"});
+        r.boot_id = str({schema::kHost, schema::kHostBoot, schema::kHostId});
     }
-    r.pid = scalar({"process", "pid"});
-    r.parent_pid = scalar({"process", "parent", "pid"});
-    r.sshd_pid = scalar({"diag", "sshd_pid"});
-    r.exit_status = get_int(e, {"diag", "result", "exit_status"});
-    r.exit_code = get_int(e, {"diag", "result", "exit_code"});
-    r.signal = get_int(e, {"diag", "result", "signal"});
-    r.duration_ms = get_int(e, {"diag", "result", "duration_ms"});
+    r.pid = scalar({schema::kProcess, schema::kPid});
+    r.parent_pid = scalar({schema::kProcess, schema::kParent, schema::kPid});
+    r.sshd_pid = scalar({schema::kDiag, schema::kSshdPid});
+    r.exit_status = get_int(e, {schema::kDiag, schema::kResult, schema::kResultExitStatus});
+    r.exit_code = get_int(e, {schema::kDiag, schema::kResult, schema::kResultExitCode});
+    r.signal = get_int(e, {schema::kDiag, schema::kResult, schema::kResultSignal});
+    r.duration_ms = get_int(e, {schema::kDiag, schema::kResult, schema::kResultDurationMs});
     if (r.duration_ms && *r.duration_ms < 0) {
         r.duration_ms.reset();
     }
-    r.stdout_bytes = get_int(e, {"diag", "result", "stdout", "bytes"});
-    r.stderr_bytes = get_int(e, {"diag", "result", "stderr", "bytes"});
-    r.timed_out = get_bool(e, {"diag", "result", "timed_out"});
-    r.output_capped = get_bool(e, {"diag", "result", "output_capped"});
-    r.client_gone = get_bool(e, {"diag", "result", "client_gone"});
-    r.end_error = get_string(e, {"diag", "result", "error"});
+    r.stdout_bytes = get_int(e, {schema::kDiag, schema::kResult, schema::kResultStdout, schema::kResultBytes});
+    r.stderr_bytes = get_int(e, {schema::kDiag, schema::kResult, schema::kResultStderr, schema::kResultBytes});
+    r.timed_out = get_bool(e, {schema::kDiag, schema::kResult, schema::kResultTimedOut});
+    r.output_capped = get_bool(e, {schema::kDiag, schema::kResult, schema::kResultOutputCapped});
+    r.client_gone = get_bool(e, {schema::kDiag, schema::kResult, schema::kResultClientGone});
+    r.end_error = get_string(e, {schema::kDiag, schema::kResult, schema::kResultError});
     return r;
 }
 
@@ -113,12 +117,12 @@ std::vector<Request> join(std::vector<RawRecord> records, ReadStats& stats) {
         const std::string kind = record_kind(rec.json);
         if (kind.empty()) {
             // Checkpoints belong to the chain (diag-audit verify), not to any request.
-            if (get_string(rec.json, {"event", "action"}) != "checkpoint") {
+            if (get_string(rec.json, {schema::kEvent, schema::kAction}) != schema::kActionCheckpoint) {
                 ++stats.unknown;
             }
             continue;
         }
-        const std::string id = get_string(rec.json, {"diag", "request_id"});
+        const std::string id = get_string(rec.json, {schema::kDiag, schema::kRequestId});
         size_t idx;
         const auto it = id.empty() ? by_id.end() : by_id.find(id);
         if (it == by_id.end()) {
@@ -130,7 +134,7 @@ std::vector<Request> join(std::vector<RawRecord> records, ReadStats& stats) {
         } else {
             idx = it->second;
         }
-        const bool is_decision = kind == "decision";
+        const bool is_decision = kind == schema::kActionDecision;
         json& slot = is_decision ? pending[idx].decision : pending[idx].end;
         if (slot.is_null()) {
             slot = std::move(rec.json);

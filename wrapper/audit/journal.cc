@@ -12,8 +12,9 @@
 #include <optional>
 #include <utility>
 
-#include "wrapper/base/sys.h"
+#include "wrapper/audit/fields.h"
 #include "wrapper/base/passwd.h"
+#include "wrapper/base/sys.h"
 
 extern char** environ;
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "wrapper/audit/reader.h"
+#include "wrapper/audit/join.h"
 #include "wrapper/base/error.h"
 #include "wrapper/base/text_safety.h"
 

@@ -10,7 +10,7 @@
 #include <set>
 #include <unordered_map>
 
-// Same as policy_loader.cc (one definition for the header-only toml++ in every translation unit).
+// Same as wrapper/policy/toml_read.h (one definition for the header-only toml++ in every translation unit).
 #ifndef TOML_ASSERT
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #endif
@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wrapper/audit/cli.h"
 #include "wrapper/audit/render.h"
 #include "wrapper/base/sys.h"
 
@@ -279,6 +280,28 @@ std::string render_json(const Report& r) {
     j["unused_rules"] = r.have_policy ? nlohmann::json(r.unused_rules) : nlohmann::json();
     j["policy_files"] = r.policy_files;
     return j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+int run(const audit_cli::Options& o, audit_cli::Io& io, const std::vector<Request>& all) {
+    auto rows = audit_filter::select(all, o.filter);
+    if (!rows.ok()) {
+        audit_cli::say_error(io, rows.error());
+        return audit_cli::kExitError;
+    }
+    std::optional<std::vector<std::string>> ids;
+    std::vector<std::string> files;
+    if (!o.policy.empty()) {
+        auto r = rule_ids_from_policy(o.policy, files);
+        if (!r.ok()) {
+            audit_cli::say_error(io, r.error());
+            return audit_cli::kExitError;
+        }
+        ids = std::move(*r);
+    }
+    Report rep = build(*rows, all, o.filter, ids, o.top);
+    rep.policy_files = files;
+    io.out(o.format == audit_render::Format::kJson ? render_json(rep) : render_text(rep));
+    return audit_cli::kExitOk;
 }
 
 }  // namespace diag::audit_report

@@ -11,8 +11,13 @@
 #include <vector>
 
 #include "wrapper/audit/filter.h"
-#include "wrapper/audit/reader.h"
+#include "wrapper/audit/join.h"
 #include "wrapper/base/error.h"
+
+namespace diag::audit_cli {
+struct Options;  // args.h, which includes this header for kDefaultTop
+struct Io;       // cli.h
+}  // namespace diag::audit_cli
 
 namespace diag::audit_report {
 
@@ -65,5 +70,9 @@ struct Report {
 // Errors: kPolicyInvalid (unreadable file, TOML syntax error with line:col).
 [[nodiscard]] Result<std::vector<std::string>> rule_ids_from_policy(const std::string& path,
                                                                     std::vector<std::string>& files);
+
+// The report command over `all` (every request read): the report of the rows o.filter selects,
+// with o.policy's unused rules, in o.format. Returns audit_cli::kExitOk or kExitError.
+[[nodiscard]] int run(const audit_cli::Options& o, audit_cli::Io& io, const std::vector<audit_reader::Request>& all);
 
 }  // namespace diag::audit_report

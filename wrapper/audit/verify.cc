@@ -9,18 +9,21 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "wrapper/record/chain.h"
+#include "wrapper/audit/fields.h"
+#include "wrapper/audit/journal.h"
 #include "wrapper/audit/render.h"
-#include "wrapper/record/schema.h"
+#include "wrapper/base/parse.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
-#include "wrapper/base/parse.h"
+#include "wrapper/record/chain.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_verify {
 
 namespace {
 
 using nlohmann::json;
+namespace schema = audit_schema;
 
 struct Entry {
     const Line* line;
@@ -32,37 +35,28 @@ struct Entry {
     std::optional<std::pair<uint64_t, std::string>> checkpoint;  // (seq, head) it seals
 };
 
-std::string key(std::string_view k) { return std::string(k); }
-
-// The chain fields of one line, or why it has none.
+// The chain fields of one line, or why it has none. Every field is read leniently (fields.h): a
+// missing or mistyped field makes the line unchained, never a lookup of an absent key.
 Result<Entry> read_entry(const Line& line, size_t source) {
     const json rec = json::parse(line.text, nullptr, false);
     if (rec.is_discarded() || !rec.is_object()) {
         return make_error(ErrorCode::kAudit, line.where + ": not a JSON object (a torn or altered line)");
     }
-    const json* chain = nullptr;
-    if (rec.contains("diag") && rec["diag"].is_object() && rec["diag"].contains(key(audit_schema::kChain))) {
-        chain = &rec["diag"][key(audit_schema::kChain)];
-    }
-    if (chain == nullptr || !chain->is_object() || !chain->contains(key(audit_schema::kChainId)) ||
-        !(*chain)[key(audit_schema::kChainId)].is_string() ||
-        !(*chain)[key(audit_schema::kChainSeq)].is_number_unsigned() ||
-        !(*chain)[key(audit_schema::kChainPrev)].is_string()) {
+    const json* id = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainId});
+    const json* seq = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainSeq});
+    const json* prev = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainPrev});
+    if (id == nullptr || !id->is_string() || seq == nullptr || !seq->is_number_unsigned() || prev == nullptr ||
+        !prev->is_string()) {
         return make_error(ErrorCode::kAudit, line.where + ": a record without a chain place (forged, or written "
                                                           "by a wrapper without audit.chain)");
     }
-    Entry e{&line, source, (*chain)[key(audit_schema::kChainId)].get<std::string>(),
-            (*chain)[key(audit_schema::kChainSeq)].get<uint64_t>(),
-            (*chain)[key(audit_schema::kChainPrev)].get<std::string>(), sha256_hex(line.text), std::nullopt};
-    const json& ev = rec.contains("event") && rec["event"].is_object() ? rec["event"] : json::object();
-    if (ev.contains("action") && ev["action"] == audit_schema::kActionCheckpoint) {
-        const json& c = rec["diag"].contains(key(audit_schema::kCheckpoint)) ? rec["diag"][key(audit_schema::kCheckpoint)]
-                                                                             : json::object();
-        if (c.is_object() && c.contains(key(audit_schema::kCheckpointSeq)) &&
-            c[key(audit_schema::kCheckpointSeq)].is_number_unsigned() &&
-            c.contains(key(audit_schema::kCheckpointHead)) && c[key(audit_schema::kCheckpointHead)].is_string()) {
-            e.checkpoint = {c[key(audit_schema::kCheckpointSeq)].get<uint64_t>(),
-                            c[key(audit_schema::kCheckpointHead)].get<std::string>()};
+    Entry e{&line, source, id->get<std::string>(), seq->get<uint64_t>(), prev->get<std::string>(),
+            sha256_hex(line.text), std::nullopt};
+    if (audit_reader::get_string(rec, {schema::kEvent, schema::kAction}) == schema::kActionCheckpoint) {
+        const json* sealed = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointSeq});
+        const json* head = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointHead});
+        if (sealed != nullptr && sealed->is_number_unsigned() && head != nullptr && head->is_string()) {
+            e.checkpoint = {sealed->get<uint64_t>(), head->get<std::string>()};
         }
     }
     return e;
@@ -72,10 +66,13 @@ std::string range(uint64_t a, uint64_t b) {
     return a == b ? "seq " + std::to_string(a) : "seq " + std::to_string(a) + ".." + std::to_string(b);
 }
 
-// Checks one chain; `entries` in reading order (sources one after the other).
-void check_chain(const std::vector<const Entry*>& entries, const std::vector<Source>& sources,
-                 const std::vector<Anchor>& anchors, Report& r) {
-    std::map<uint64_t, std::vector<const Entry*>> by_seq;
+// The records of one chain by sequence number; a record read twice (same hash) is kept once.
+using BySeq = std::map<uint64_t, std::vector<const Entry*>>;
+// Per source: the highest sequence number read so far, and its record.
+using LastInSource = std::map<size_t, std::pair<uint64_t, const Entry*>>;
+
+BySeq index_by_seq(const std::vector<const Entry*>& entries) {
+    BySeq by_seq;
     for (const Entry* e : entries) {
         auto& same = by_seq[e->seq];
         const bool known = std::any_of(same.begin(), same.end(), [&](const Entry* o) { return o->hash == e->hash; });
@@ -83,8 +80,11 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             same.push_back(e);
         }
     }
-    const std::string& id = entries.front()->chain;
-    // Forks: one place, two records.
+    return by_seq;
+}
+
+// Forks: one place, two records.
+void check_forks(const BySeq& by_seq, Report& r) {
     for (const auto& [seq, recs] : by_seq) {
         if (recs.size() > 1) {
             std::string where;
@@ -95,8 +95,11 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              " different records: " + where});
         }
     }
-    // Order within each source, and a record repeated in one source.
-    std::map<size_t, std::pair<uint64_t, const Entry*>> last_in_source;
+}
+
+// Order within each source, and a record repeated in one source. Returns where each source ends.
+LastInSource check_order(const std::vector<const Entry*>& entries, Report& r) {
+    LastInSource last_in_source;
     std::set<std::pair<size_t, std::string>> seen;
     for (const Entry* e : entries) {
         if (!seen.insert({e->source, e->hash}).second) {
@@ -113,9 +116,13 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             last_in_source[e->source] = {e->seq, e};
         }
     }
-    // Gaps and links.
+    return last_in_source;
+}
+
+// Gaps and links: every place from the first to the last is taken, and each record names the
+// hash of the one before it (the first, the genesis value).
+void check_links(const BySeq& by_seq, const std::string& id, Report& r) {
     const uint64_t first = by_seq.begin()->first;
-    const uint64_t last = by_seq.rbegin()->first;
     if (first > 1) {
         r.notes.push_back("chain " + id + " starts at seq " + std::to_string(first) +
                           " (earlier records are not in these inputs: rotated away, or deleted)");
@@ -130,7 +137,7 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             continue;  // reported as a fork
         }
         const Entry* e = recs.front();
-        if (seq == 1 && e->prev != audit_schema::kGenesisPrev) {
+        if (seq == 1 && e->prev != schema::kGenesisPrev) {
             r.defects.push_back({"edit", e->line->where + ": seq 1 does not start the chain (prev is not the genesis value)"});
         }
         const auto before = by_seq.find(seq - 1);
@@ -140,7 +147,10 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              e->line->where + ") names as its predecessor: one of them was altered"});
         }
     }
-    // Checkpoints: each fixes the hash of the record it seals.
+}
+
+// Checkpoints: each fixes the hash of the record it seals. Returns the seq of the last one (0: none).
+uint64_t check_checkpoints(const BySeq& by_seq, Report& r) {
     uint64_t last_checkpoint = 0;
     for (const auto& [seq, recs] : by_seq) {
         for (const Entry* e : recs) {
@@ -158,7 +168,14 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
             }
         }
     }
-    // Truncation: an input that stops before the others, an anchor beyond the end.
+    return last_checkpoint;
+}
+
+// Truncation: an input that stops before the others, an anchor beyond the end (or naming
+// another record than the one at its place).
+void check_truncation(const BySeq& by_seq, const LastInSource& last_in_source, const std::vector<Source>& sources,
+                      const std::vector<Anchor>& anchors, const std::string& id, Report& r) {
+    const uint64_t last = by_seq.rbegin()->first;
     for (const auto& [source, at] : last_in_source) {
         if (at.first < last) {
             r.defects.push_back({"truncated", sources[source].name + " ends at seq " + std::to_string(at.first) +
@@ -180,6 +197,20 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                              ") is not the record " + a.from + " names"});
         }
     }
+}
+
+// Checks one chain; `entries` in reading order (sources one after the other).
+void check_chain(const std::vector<const Entry*>& entries, const std::vector<Source>& sources,
+                 const std::vector<Anchor>& anchors, Report& r) {
+    const BySeq by_seq = index_by_seq(entries);
+    const std::string& id = entries.front()->chain;
+    check_forks(by_seq, r);
+    const LastInSource last_in_source = check_order(entries, r);
+    check_links(by_seq, id, r);
+    const uint64_t last_checkpoint = check_checkpoints(by_seq, r);
+    check_truncation(by_seq, last_in_source, sources, anchors, id, r);
+    const uint64_t first = by_seq.begin()->first;
+    const uint64_t last = by_seq.rbegin()->first;
     r.notes.push_back("chain " + id + ": " + range(first, last) +
                       (last_checkpoint == 0 ? ", no checkpoint yet"
                                             : ", last checkpoint at seq " + std::to_string(last_checkpoint) + "; " +
@@ -221,6 +252,66 @@ Status read_lines(const std::string& path, Source& into) {
     if (!pending.empty()) {  // a torn last line: kept, and reported as unreadable
         into.lines.push_back({pending, path + ":" + std::to_string(number + 1)});
     }
+    return ok_status();
+}
+
+// The --anchor values, then the state file's head (an empty state file has none).
+Result<std::vector<Anchor>> read_anchors(const audit_cli::Options& o) {
+    std::vector<Anchor> anchors;
+    for (const auto& text : o.anchors) {
+        DIAG_TRY_ASSIGN(Anchor a, parse_anchor(text));
+        anchors.push_back(std::move(a));
+    }
+    if (!o.state.empty()) {
+        const auto text = sys::read_small_file(o.state, audit_chain::kMaxStateBytes);
+        if (!text) {
+            return make_error(ErrorCode::kAudit, "cannot read the chain state " + o.state);
+        }
+        if (!text->empty()) {
+            DIAG_TRY_ASSIGN(auto s, audit_chain::parse_state(*text, o.state));
+            anchors.push_back({s.seq, s.head, s.id, "the state file " + o.state});
+        }
+    }
+    return anchors;
+}
+
+// The files (--file, else the default file and its rotations, unless only --journal is read)
+// as one source, in order.
+Status add_file_source(const audit_cli::Options& o, std::vector<Source>& sources) {
+    std::vector<std::string> files = o.files;
+    if (files.empty() && !o.journal) {
+        DIAG_TRY_ASSIGN(files, audit_reader::default_files(o.default_file));
+    }
+    if (!files.empty()) {
+        Source s{files.size() == 1 ? files.front() : files.front() + " (and rotations)", {}};
+        for (const auto& f : files) {
+            DIAG_TRY(read_lines(f, s));
+        }
+        sources.push_back(std::move(s));
+    }
+    return ok_status();
+}
+
+// The journal as one source. Entries sent by another account or program, or unreadable, are not
+// part of the chain: their origins go to `foreign`.
+Status add_journal_source(const audit_cli::Options& o, std::vector<Source>& sources, std::vector<std::string>& foreign) {
+    DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
+    DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(false, 0, uid));
+    Source s{"the journal", {}};
+    for (;;) {
+        DIAG_TRY_ASSIGN(bool more, j.poll(1000, [&](const audit_reader::JournalEntry& e) {
+            if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
+                s.lines.push_back({e.message, e.origin});
+            } else {
+                foreign.push_back(e.origin);
+            }
+        }));
+        if (!more) {
+            break;
+        }
+    }
+    DIAG_TRY(j.finish());
+    sources.push_back(std::move(s));
     return ok_status();
 }
 
@@ -297,90 +388,31 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
         io.err("diag-audit: error: " + audit_render::escape(e.describe()) + "\n");
         return kExitUnreadable;
     };
-    std::vector<Anchor> anchors;
-    for (const auto& text : o.anchors) {
-        auto a = parse_anchor(text);
-        if (!a.ok()) {
-            return fail(a.error());
-        }
-        anchors.push_back(std::move(a).value());
-    }
-    if (!o.state.empty()) {
-        const auto text = sys::read_small_file(o.state, audit_chain::kMaxStateBytes);
-        if (!text) {
-            return fail(make_error(ErrorCode::kAudit, "cannot read the chain state " + o.state));
-        }
-        if (!text->empty()) {
-            auto s = audit_chain::parse_state(*text, o.state);
-            if (!s.ok()) {
-                return fail(s.error());
-            }
-            anchors.push_back({s->seq, s->head, s->id, "the state file " + o.state});
-        }
+    auto anchors = read_anchors(o);
+    if (!anchors.ok()) {
+        return fail(anchors.error());
     }
     std::vector<Source> sources;
-    size_t foreign_count = 0;  // journal entries another program sent under our name
-    std::vector<std::string> files = o.files;
-    if (files.empty() && !o.journal) {
-        auto found = audit_reader::default_files(o.default_file);
-        if (!found.ok()) {
-            return fail(found.error());
-        }
-        files = std::move(found).value();
+    if (auto st = add_file_source(o, sources); !st.ok()) {
+        return fail(st.error());
     }
-    if (!files.empty()) {
-        Source s{files.size() == 1 ? files.front() : files.front() + " (and rotations)", {}};
-        for (const auto& f : files) {
-            if (auto st = read_lines(f, s); !st.ok()) {
-                return fail(st.error());
-            }
-        }
-        sources.push_back(std::move(s));
-    }
+    std::vector<std::string> foreign;  // journal entries another program sent under our name
     if (o.journal) {
-        auto uid = audit_reader::diag_uid(o.uid, o.account, o.passwd_file);
-        if (!uid.ok()) {
-            return fail(uid.error());
-        }
-        auto j = audit_reader::Journal::start(false, 0, *uid);
-        if (!j.ok()) {
-            return fail(j.error());
-        }
-        Source s{"the journal", {}};
-        std::vector<std::string> foreign;
-        for (;;) {
-            auto more = j->poll(1000, [&](const audit_reader::JournalEntry& e) {
-                if (e.kind == audit_reader::JournalEntry::Kind::kRecord) {
-                    s.lines.push_back({e.message, e.origin});
-                } else {
-                    // Sent by another account or program, or unreadable: not part of the chain.
-                    foreign.push_back(e.origin);
-                }
-            });
-            if (!more.ok()) {
-                return fail(more.error());
-            }
-            if (!*more) {
-                break;
-            }
-        }
-        if (auto fin = j->finish(); !fin.ok()) {
-            return fail(fin.error());
+        if (auto st = add_journal_source(o, sources, foreign); !st.ok()) {
+            return fail(st.error());
         }
         for (const auto& where : foreign) {
             io.out("verify: unchained: " + audit_render::escape(where) + ": not a record of the diag account's wrapper (or unreadable)\n");
         }
-        sources.push_back(std::move(s));
-        foreign_count = foreign.size();
     }
-    const Report r = verify(sources, anchors);
+    const Report r = verify(sources, *anchors);
     for (const auto& d : r.defects) {
         io.out("verify: " + d.kind + ": " + audit_render::escape(d.text) + "\n");
     }
     for (const auto& n : r.notes) {
         io.out("verify: note: " + audit_render::escape(n) + "\n");
     }
-    const size_t defects = r.defects.size() + foreign_count;
+    const size_t defects = r.defects.size() + foreign.size();
     io.out("verify: " + std::to_string(r.records) + " chained record(s): " +
            (defects == 0 ? std::string("the trail is whole") : std::to_string(defects) + " defect(s)") + "\n");
     return defects == 0 ? kExitWhole : kExitDefects;

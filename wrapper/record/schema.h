@@ -31,20 +31,85 @@ inline constexpr std::string_view kTruncated = "truncated";
 // The prev of a chain's first record: no record before it.
 inline constexpr std::string_view kGenesisPrev = "0000000000000000000000000000000000000000000000000000000000000000";
 
+// Field names, for the writer and the reader alike. The top level follows ECS.
+inline constexpr std::string_view kTimestamp = "@timestamp";
+inline constexpr std::string_view kEvent = "event";
+inline constexpr std::string_view kUser = "user";
+inline constexpr std::string_view kSource = "source";
+inline constexpr std::string_view kDiag = "diag";
+inline constexpr std::string_view kDestination = "destination";
+inline constexpr std::string_view kHost = "host";
+inline constexpr std::string_view kSchemaField = "schema";
+inline constexpr std::string_view kProcess = "process";
+// event.*
+inline constexpr std::string_view kAction = "action";
+// user.*, source.*, host.*
+inline constexpr std::string_view kUserName = "name";
+inline constexpr std::string_view kSourceIp = "ip";
+inline constexpr std::string_view kSourcePort = "port";
+inline constexpr std::string_view kHostHostname = "hostname";
+inline constexpr std::string_view kHostName = "name";
+inline constexpr std::string_view kHostId = "id";
+inline constexpr std::string_view kHostBootId = "boot_id";
+inline constexpr std::string_view kHostBoot = "boot";  // host.boot.id, as ECS names boot_id: read too
+// diag.*
+inline constexpr std::string_view kDecision = "decision";
+inline constexpr std::string_view kReason = "reason";
+inline constexpr std::string_view kRule = "rule";
+inline constexpr std::string_view kRequestId = "request_id";
+inline constexpr std::string_view kKey = "key";
+inline constexpr std::string_view kOrigin = "origin";
+inline constexpr std::string_view kSshdPid = "sshd_pid";
+inline constexpr std::string_view kPolicy = "policy";
+inline constexpr std::string_view kMessage = "message";
+inline constexpr std::string_view kDenyEntry = "deny_entry";
+inline constexpr std::string_view kSensitive = "sensitive";
+inline constexpr std::string_view kPaths = "paths";
+inline constexpr std::string_view kArgv = "argv";
+inline constexpr std::string_view kConfinement = "confinement";
+inline constexpr std::string_view kResult = "result";  // the end record's outcome
+// diag.key.* and diag.key.certificate.*
+inline constexpr std::string_view kKeyType = "type";
+inline constexpr std::string_view kKeyFingerprint = "fingerprint";
+inline constexpr std::string_view kKeyPrincipal = "principal";
+inline constexpr std::string_view kKeyError = "error";
+inline constexpr std::string_view kKeyCertificate = "certificate";
+inline constexpr std::string_view kCertKeyId = "key_id";
+inline constexpr std::string_view kCertSerial = "serial";
+inline constexpr std::string_view kCertCaFingerprint = "ca_fingerprint";
+// diag.result.*
+inline constexpr std::string_view kResultExitStatus = "exit_status";
+inline constexpr std::string_view kResultExitCode = "exit_code";
+inline constexpr std::string_view kResultSignal = "signal";
+inline constexpr std::string_view kResultDurationMs = "duration_ms";
+inline constexpr std::string_view kResultStdout = "stdout";
+inline constexpr std::string_view kResultStderr = "stderr";
+inline constexpr std::string_view kResultBytes = "bytes";  // of stdout and stderr
+inline constexpr std::string_view kResultTimedOut = "timed_out";
+inline constexpr std::string_view kResultOutputCapped = "output_capped";
+inline constexpr std::string_view kResultClientGone = "client_gone";
+inline constexpr std::string_view kResultError = "error";
+// process.*
+inline constexpr std::string_view kPid = "pid";
+inline constexpr std::string_view kParent = "parent";
+inline constexpr std::string_view kCommandLine = "command_line";
+inline constexpr std::string_view kCommandLineB64 = "command_line_b64";
+inline constexpr std::string_view kCommandLineRedacted = "command_line_redacted";
+inline constexpr std::string_view kShellC = "shell_c";
+inline constexpr std::string_view kArgs = "args";
+
 // Serialized order. The fields auditors filter on come first, so a relay that cuts a line keeps
 // them; the request, argv and paths, which the client controls, come last. Keys not listed follow
 // the listed ones in name order.
-inline constexpr std::array<std::string_view, 8> kTopFirst = {"@timestamp", "event",       "user", "source",
-                                                             "diag",       "destination", "host", "schema"};
-inline constexpr std::array<std::string_view, 1> kTopLast = {"process"};
+inline constexpr std::array<std::string_view, 8> kTopFirst = {kTimestamp, kEvent,       kUser, kSource,
+                                                             kDiag,      kDestination, kHost, kSchemaField};
+inline constexpr std::array<std::string_view, 1> kTopLast = {kProcess};
 inline constexpr std::array<std::string_view, 11> kDiagFirst = {
-    "decision", "reason", "rule", "request_id", "key", "chain", "checkpoint",
-    "origin", "sshd_pid", "policy", "truncated"};
+    kDecision, kReason, kRule, kRequestId, kKey, kChain, kCheckpoint, kOrigin, kSshdPid, kPolicy, kTruncated};
 // Client-controlled and unbounded by nature: after every other diag field, in this order.
-inline constexpr std::array<std::string_view, 6> kDiagLast = {"message", "deny_entry", "sensitive",
-                                                              "paths", "argv", "confinement"};
-inline constexpr std::array<std::string_view, 4> kProcessLast = {"command_line", "command_line_b64", "shell_c",
-                                                                 "args"};
+inline constexpr std::array<std::string_view, 6> kDiagLast = {kMessage, kDenyEntry, kSensitive,
+                                                              kPaths,   kArgv,      kConfinement};
+inline constexpr std::array<std::string_view, 4> kProcessLast = {kCommandLine, kCommandLineB64, kShellC, kArgs};
 
 // Fields a bound never shortens beyond kProtectedBytes: what a record is found by.
 inline constexpr std::array<std::string_view, 16> kProtected = {

@@ -115,5 +115,15 @@ TEST(AuditJournal, AccountUidFromPasswd) {
     EXPECT_EQ(util::passwd_name(passwd, 998), "diag");
 }
 
+TEST(AuditReader, TrustedJournalSenders) {
+    EXPECT_TRUE(trusted_journal_exe("/usr/bin/diag-wrapper"));
+    EXPECT_TRUE(trusted_journal_exe("/nix/store/abc-diag-wrapper-0.1.0/bin/diag-wrapper"));
+    EXPECT_TRUE(trusted_journal_exe("/usr/bin/diag-wrapper (deleted)"));
+    for (const char* bad : {"", "diag-wrapper", "/usr/bin/logger", "/tmp/diag-wrapper.sh", "/usr/bin/diag-wrapperx",
+                            "/usr/bin/diag-wrapper/", " (deleted)"}) {
+        EXPECT_FALSE(trusted_journal_exe(bad)) << bad;
+    }
+}
+
 }  // namespace
 }  // namespace diag::audit_reader

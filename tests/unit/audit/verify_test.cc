@@ -143,6 +143,22 @@ TEST(AuditVerify, LinesWithoutAPlaceAreReported) {
     EXPECT_TRUE(has(r, "unchained", "audit.jsonl:5: not a JSON object"));
 }
 
+TEST(AuditVerify, PartialChainPlacesAreUnchained) {
+    // A chain object missing seq or prev, or with the wrong types, was once read by looking up
+    // absent keys of a const JSON object (an assertion, undefined behaviour under NDEBUG).
+    Source s = chain(1);
+    s.lines.push_back({R"({"diag":{"chain":{"id":"x"}}})", "audit.jsonl:2"});
+    s.lines.push_back({R"({"diag":{"chain":{"id":"x","seq":2}}})", "audit.jsonl:3"});
+    s.lines.push_back({R"({"diag":{"chain":{"id":"x","seq":"2","prev":"p"}}})", "audit.jsonl:4"});
+    s.lines.push_back({R"({"diag":{"chain":[]}})", "audit.jsonl:5"});
+    const Report r = verify({s}, {});
+    ASSERT_EQ(r.defects.size(), 4u) << ::testing::PrintToString(kinds(r));
+    for (const char* where : {"audit.jsonl:2", "audit.jsonl:3", "audit.jsonl:4", "audit.jsonl:5"}) {
+        EXPECT_TRUE(has(r, "unchained", std::string(where) + ": a record without a chain place")) << where;
+    }
+    EXPECT_EQ(r.records, 1u);
+}
+
 TEST(AuditVerify, SecondChainIsARestart) {
     Source s = chain(3);
     Source again = chain(2, {}, "01a249be-7008-7a42-aecb-000000000000");

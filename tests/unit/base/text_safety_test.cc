@@ -162,5 +162,21 @@ TEST(TextSafety, CsvFieldsAreNeverFormulas) {
     }
 }
 
+TEST(Util, Utf8Validation) {
+    EXPECT_TRUE(valid_utf8("plain"));
+    EXPECT_TRUE(valid_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(valid_utf8("\xc3"));
+    EXPECT_FALSE(valid_utf8("\xe0\x80\xaf"));  // overlong
+    EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+}
+
+TEST(Util, PrintableEscapesControls) {
+    EXPECT_EQ(printable("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
+    EXPECT_EQ(printable("\xff"), "\\xff");
+    EXPECT_EQ(printable("a\xc2\x9b" "2J"), "a\\u{009B}2J");  // C1 CSI: one code point, shown as one
+    EXPECT_EQ(printable("x\xe2\x80\xae" "y\xe2\x80\xa8" "z\xe2\x81\xa6"), "x\\u{202E}y\\u{2028}z\\u{2066}");
+    EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x80\x94"), "caf\xc3\xa9 \xe2\x80\x94");  // ordinary text untouched
+}
+
 }  // namespace
 }  // namespace diag::text_safety
