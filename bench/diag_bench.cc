@@ -26,16 +26,14 @@
 
 #include "wrapper/confine/env.h"
 #include "wrapper/confine/landlock.h"
-#include "wrapper/policy/deny_list.h"
 #include "wrapper/confine/seccomp.h"
+#include "wrapper/policy/deny_list.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -80,7 +78,8 @@ double run(const std::vector<std::string>& argv, const std::vector<std::string>&
 }
 
 int setup() {
-    std::printf("%-8s %10s %10s %12s %12s %10s\n", "denied", "rules", "deny ms", "landlock ms", "seccomp ms", "total ms");
+    std::printf("%-8s %10s %10s %12s %12s %10s\n", "denied", "rules", "deny ms", "landlock ms", "seccomp ms",
+                "total ms");
     for (int n : {10, 100, 1000}) {
         char tmpl[] = "/tmp/diagbench.XXXXXX";
         const std::string dir = mkdtemp(tmpl);
@@ -122,8 +121,7 @@ int setup() {
     return 0;
 }
 
-int requests(const std::string& wrapper, const std::string& policy,
-             const std::string& file, bool cat_only) {
+int requests(const std::string& wrapper, const std::string& policy, const std::string& file, bool cat_only) {
     const int reps = 400;
     struct Case {
         std::string name;
@@ -158,8 +156,7 @@ int requests(const std::string& wrapper, const std::string& policy,
     return 0;
 }
 
-int stream(const std::string& wrapper, const std::string& policy,
-           const std::string& file) {
+int stream(const std::string& wrapper, const std::string& policy, const std::string& file) {
     const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
     std::vector<double> d, w;
     for (int i = 0; i < 5; ++i) {
@@ -176,9 +173,9 @@ int stream(const std::string& wrapper, const std::string& policy,
                 _exit(0);
             }
             close(p[0]);
-            const double ms =
-                which == 0 ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
-                           : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
+            const double ms = which == 0
+                                  ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
+                                  : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
             close(p[1]);
             waitpid(reader, nullptr, 0);
             (which == 0 ? d : w).push_back(ms);

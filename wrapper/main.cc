@@ -8,8 +8,8 @@
 #include <exception>
 #include <string>
 
-#include "wrapper/request/command.h"
 #include "wrapper/pipeline.h"
+#include "wrapper/request/command.h"
 
 namespace {
 

@@ -44,15 +44,15 @@ struct Request {
     policy::Policy& policy;
     std::string id;
     audit::Origin origin;
-    json rec;                        // the decision record, filled in stage by stage
-    redact::Redaction redaction;     // what the records hide of `argv`
-    std::vector<std::string> argv;   // the request as tokenized, once it is
+    json rec;                       // the decision record, filled in stage by stage
+    redact::Redaction redaction;    // what the records hide of `argv`
+    std::vector<std::string> argv;  // the request as tokenized, once it is
 };
 
 // 0. Load the policy: root-owned, exact types, unknown keys rejected.
 Result<policy::Policy> load_policy(const Invocation& inv) {
     policy_loader::Options load_opts;
-    load_opts.build_deny = false;  // stage 0b (build_deny), where a failure can be recorded
+    load_opts.build_deny = false;             // stage 0b (build_deny), where a failure can be recorded
     load_opts.syntax_only = inv.build_check;  // main.cc allows it only with --check
     load_opts.include = inv.include;
     return policy_loader::load(inv.policy_path, load_opts);

@@ -18,7 +18,7 @@ enum class Mode { kRun, kCheck, kExplain };
 struct Invocation {
     Mode mode = Mode::kRun;
     std::string policy_path = DIAG_DEFAULT_POLICY;
-    std::string request;  // the client's command line (already chosen between env and -c)
+    std::string request;    // the client's command line (already chosen between env and -c)
     std::string ignored_c;  // a -c string that named the wrapper itself: recorded, never run
     // --check --build: validate the policy as a build step (no ownership or host checks; see
     // policy_loader::Options::syntax_only). `include` replaces settings.include (--include DIR).

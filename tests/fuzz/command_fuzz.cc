@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "wrapper/request/command.h"
 #include "wrapper/base/text_safety.h"
+#include "wrapper/request/command.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string in(reinterpret_cast<const char*>(data), size);
@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
     }
     for (const auto& a : *r) {
-        if (!diag::text_safety::valid_utf8(a) || diag::text_safety::find_control(a) || a.size() > diag::command::kMaxArgBytes) {
+        if (!diag::text_safety::valid_utf8(a) || diag::text_safety::find_control(a) ||
+            a.size() > diag::command::kMaxArgBytes) {
             std::abort();
         }
     }

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "tests/helpers/policies.h"
+#include "wrapper/policy/loader.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/matcher.h"
-#include "wrapper/policy/loader.h"
 
 namespace {
 

@@ -45,19 +45,19 @@ inline bool can_chown_to_others(const std::string& file) {
 }  // namespace diag::test
 
 // Skips the current test unless `path` sits in a chain of directories owned by `owner`.
-#define DIAG_SKIP_UNLESS_OWNED_CHAIN(path, owner)                                                   \
-    do {                                                                                            \
-        if (!::diag::test::owned_chain((path), (owner))) {                                          \
-            GTEST_SKIP() << (path) << " is not in a directory chain owned by uid " << (owner)       \
+#define DIAG_SKIP_UNLESS_OWNED_CHAIN(path, owner)                                                    \
+    do {                                                                                             \
+        if (!::diag::test::owned_chain((path), (owner))) {                                           \
+            GTEST_SKIP() << (path) << " is not in a directory chain owned by uid " << (owner)        \
                          << " (needs root; e.g. the Nix build sandbox runs the tests unprivileged)"; \
-        }                                                                                           \
+        }                                                                                            \
     } while (0)
 
 // Skips the current test unless it may chown `file` to another account.
-#define DIAG_SKIP_UNLESS_CHOWN(file)                                                           \
-    do {                                                                                       \
-        if (!::diag::test::can_chown_to_others(file)) {                                        \
+#define DIAG_SKIP_UNLESS_CHOWN(file)                                                          \
+    do {                                                                                      \
+        if (!::diag::test::can_chown_to_others(file)) {                                       \
             GTEST_SKIP() << "chown(" << (file) << ") to another uid is not permitted (needs " \
-                         << "root or CAP_CHOWN)";                                              \
-        }                                                                                      \
+                         << "root or CAP_CHOWN)";                                             \
+        }                                                                                     \
     } while (0)

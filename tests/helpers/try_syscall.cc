@@ -55,7 +55,8 @@ int usage() {
         "usage: try_syscall MODE [ARGS]\n"
         "  unlink P | rmdir P | mkdir P | chmod P | chown P | truncate P | utime P\n"
         "  rename A B | link A B | symlink TARGET LINK\n"
-        "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF | journal-forge SOCKET\n"
+        "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF | "
+        "journal-forge SOCKET\n"
         "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
@@ -178,9 +179,7 @@ int spawn_setsid_child() {
 }
 
 // Byte i of the pattern the print-pattern modes write (tests/integration compute the same).
-char pattern_byte(unsigned long long i, unsigned salt) {
-    return static_cast<char>((i * 131 + (i >> 8) + salt) & 0xff);
-}
+char pattern_byte(unsigned long long i, unsigned salt) { return static_cast<char>((i * 131 + (i >> 8) + salt) & 0xff); }
 
 bool write_fully(int fd, const char* p, size_t n) {
     while (n > 0) {

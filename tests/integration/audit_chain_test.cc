@@ -14,7 +14,6 @@
 namespace diag::testing {
 namespace {
 
-
 class AuditChain : public WrapperFixture {
   protected:
     void SetUp() override {

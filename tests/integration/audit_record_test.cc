@@ -10,8 +10,8 @@
 #include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
 #include "wrapper/base/encoding.h"
-#include "wrapper/record/bound.h"
 #include "wrapper/base/sha256.h"
+#include "wrapper/record/bound.h"
 
 namespace diag::testing {
 namespace {
@@ -57,8 +57,8 @@ void expect_filter_fields_first(const std::string& line) {
     for (const char* k : {"\"command_line\"", "\"argv\"", "\"args\""}) {
         bulk = std::min(bulk, line.find(k));
     }
-    for (const char* k : {"\"@timestamp\"", "\"decision\"", "\"rule\"", "\"reason\"", "\"request_id\"",
-                          "\"user\"", "\"source\""}) {
+    for (const char* k :
+         {"\"@timestamp\"", "\"decision\"", "\"rule\"", "\"reason\"", "\"request_id\"", "\"user\"", "\"source\""}) {
         const size_t at = line.find(k);
         const bool optional = std::string(k) == "\"reason\"" || std::string(k) == "\"rule\"";  // not on every record
         if (optional && at == std::string::npos) {
@@ -197,8 +197,8 @@ TEST_F(AuditRecord, SensitiveValuesNeverReachTheMessage) {
 TEST_F(AuditRecord, SensitiveValuesNeverReachTheRecordOfARequestThatDidNotTokenize) {
     const auto p = write_policy(policy(commands()));
     const std::string secret = "hunter3-" + std::to_string(::getpid());
-    for (const std::string& req : {"pin " + secret + ";", "pin '" + secret, "pin " + secret + "\x01",
-                                   "pin " + secret + "\xff"}) {
+    for (const std::string& req :
+         {"pin " + secret + ";", "pin '" + secret, "pin " + secret + "\x01", "pin " + secret + "\xff"}) {
         auto r = run_soc(p, req);
         EXPECT_EQ(r.exit_code, 126) << r.err;
     }

@@ -112,7 +112,8 @@ TEST_F(Audit, EveryPathWritesExactlyTheRecordsItShould) {
                 << ts;
             tm.tm_year -= 1900;
             tm.tm_mon -= 1;
-            EXPECT_LE(std::llabs(static_cast<long long>(::timegm(&tm)) - static_cast<long long>(std::time(nullptr))), 60)
+            EXPECT_LE(std::llabs(static_cast<long long>(::timegm(&tm)) - static_cast<long long>(std::time(nullptr))),
+                      60)
                 << ts;
             EXPECT_EQ(recs[i]["host"]["id"].get<std::string>().size() > 0, std::filesystem::exists("/etc/machine-id"));
             EXPECT_EQ(recs[i]["diag"]["policy"]["sha256"].get<std::string>().size(), 64u);

@@ -381,15 +381,15 @@ TEST_F(Confinement, AnotherProcessEnvironIsRefusedByTheKernel) {
     ASSERT_TRUE(wait_until(
         [&] { return sys::read_small_file(environ, 1 << 16).value_or("").find(canary_) != std::string::npos; }, 5000));
     // Control: the same probe, unconfined and as the same account, reads it.
-    const auto control = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                      probe_path(), "read", environ}, {});
+    const auto control = run_process(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", probe_path(), "read", environ}, {});
     const auto p = policy_with(rule("read-environ", {"read", environ}));
     // As deployed: root-owned, the account's group (nobody's here) appends.
     write(audit_, "", 0620);
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
-    const auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                DIAG_WRAPPER_BIN, "--policy", p},
-                               {"SSH_ORIGINAL_COMMAND=read-environ"});
+    const auto r = run_process(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+        {"SSH_ORIGINAL_COMMAND=read-environ"});
     ::kill(sleeper, SIGKILL);
     ::waitpid(sleeper, nullptr, 0);
     EXPECT_NE(control.out.find(canary_), std::string::npos) << "control: " << errno_name(control.exit_code);
@@ -1054,8 +1054,10 @@ TEST_F(Confinement, StructArgumentSyscallsGetEnosysAndKnownOnesPass) {
         const char* nr;
         bool refused;
     };
-    const Case cases[] = {{"io_uring_setup", "425", true}, {"io_uring_register", "427", true},
-                          {"clone3", "435", true},         {"openat2", "437", true},
+    const Case cases[] = {{"io_uring_setup", "425", true},
+                          {"io_uring_register", "427", true},
+                          {"clone3", "435", true},
+                          {"openat2", "437", true},
                           {"file_getattr", "468", false}};
     std::string rules;
     for (const auto& c : cases) {

@@ -2,11 +2,11 @@
 // The decision deadline (settings.decision_timeout): everything before the decision record is
 // bounded, and what passes it is refused with a record where a record can be written.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 

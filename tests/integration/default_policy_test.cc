@@ -85,8 +85,9 @@ TEST_F(DefaultPolicy, AgentProbesWorkUnderFullConfinement) {
 }
 
 TEST_F(DefaultPolicy, DeniedFilesStayUnreadable) {
-    for (const std::string& req : std::vector<std::string>{"cat /etc/shadow", "head -n 1 /etc/gshadow", "cat " + dir_ + "/secret/canary.txt",
-                                   "grep -r CANARY " + dir_, "tail -n 1 /etc/ssh/ssh_host_ed25519_key"}) {
+    for (const std::string& req :
+         std::vector<std::string>{"cat /etc/shadow", "head -n 1 /etc/gshadow", "cat " + dir_ + "/secret/canary.txt",
+                                  "grep -r CANARY " + dir_, "tail -n 1 /etc/ssh/ssh_host_ed25519_key"}) {
         auto r = run_soc(policy_, req);
         EXPECT_EQ(r.exit_code, 126) << req << "\n" << r.err;
         EXPECT_EQ(r.out.find(canary_), std::string::npos);

@@ -296,11 +296,12 @@ TEST_F(DiagAudit, FollowRefusesGzip) {
 std::string fake_journalctl(const std::string& dir, const std::string& entries, const std::string& tail) {
     std::ofstream(dir + "/entries.json") << entries;
     const std::string script = dir + "/journalctl";
-    std::ofstream(script) << "#!/bin/sh\n"
-                             "[ \"$1 $2 $3 $4 $5 $#\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager --all 5\" ] || "
-                             "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
-                             "/bin/cat " +
-                                 dir + "/entries.json\n" + tail;
+    std::ofstream(script)
+        << "#!/bin/sh\n"
+           "[ \"$1 $2 $3 $4 $5 $#\" = \"-o json SYSLOG_IDENTIFIER=diag-wrapper --no-pager --all 5\" ] || "
+           "{ echo \"bad argv: $*\" >&2; exit 3; }\n"
+           "/bin/cat " +
+               dir + "/entries.json\n" + tail;
     ::chmod(script.c_str(), 0755);
     return "PATH=" + dir + ":/usr/bin:/bin";
 }
@@ -322,11 +323,10 @@ TEST_F(DiagAudit, JournalRecordsComeFromMessage) {
     for (const char c : lines[7]) {
         bytes.push_back(static_cast<unsigned char>(c));
     }
-    entries +=
-        nlohmann::json(
-            {{"MESSAGE", bytes}, {"_EXE", "/nix/store/x-diag-wrapper-0.1.0/bin/diag-wrapper"}, {"_UID", "998"}})
-            .dump() +
-        "\n";
+    entries += nlohmann::json(
+                   {{"MESSAGE", bytes}, {"_EXE", "/nix/store/x-diag-wrapper-0.1.0/bin/diag-wrapper"}, {"_UID", "998"}})
+                   .dump() +
+               "\n";
     entries += "{\"MESSAGE\":\"not a record\",\"_EXE\":\"/usr/bin/diag-wrapper (deleted)\",\"_UID\":\"998\"}\n";
     // Any local process may send SYSLOG_IDENTIFIER=diag-wrapper: journald's _EXE tells them apart.
     entries +=
@@ -340,8 +340,9 @@ TEST_F(DiagAudit, JournalRecordsComeFromMessage) {
     EXPECT_NE(r.err.find("diag-audit: warning: journalctl: Hint: you are not in group systemd-journal\n"),
               std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("1 line(s) skipped (not JSON objects): journal:8 _EXE=/usr/bin/diag-wrapper (deleted) _UID=998"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find("1 line(s) skipped (not JSON objects): journal:8 _EXE=/usr/bin/diag-wrapper (deleted) _UID=998"),
+        std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("diag-audit: warning: 2 journal entries with SYSLOG_IDENTIFIER=diag-wrapper were not sent by "
                          "diag-wrapper as the diag account and are not records:\n"
@@ -491,7 +492,9 @@ TEST_F(DiagAudit, JournalTrustsOnlyTheDiagAccount) {
 TEST_F(DiagAudit, NoInvisibleOrLookalikeCharacterIsPrintedRaw) {
     const auto lines = fixture_lines();
     auto a = nlohmann::json::parse(lines[5]);  // R3: denied cat /etc/shadow
-    a["process"]["command_line"] = "cat /etc/sha\xc2\xad" "dow";
+    a["process"]["command_line"] =
+        "cat /etc/sha\xc2\xad"
+        "dow";
     auto b = nlohmann::json::parse(lines[9]);
     b["process"]["command_line"] = "id \xcb\x8b: exit 0 \xef\xbd\x80 x\xf3\xa0\x81\x81";
     auto c = nlohmann::json::parse(lines[3]);
@@ -539,9 +542,10 @@ TEST_F(DiagAudit, FollowJournalStopsJournalctlAtCount) {
     EXPECT_NE(r.out.find("ran `uname -a` (rule uname): exit 0"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("was denied `cat /etc/shadow`"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("journalctl -u ssh"), std::string::npos) << r.out;
-    EXPECT_NE(r.err.find("diag-audit: warning: untrusted journal entry: journal:1 _EXE=/tmp/forger: _UID=(none), not the "
-                         "diag account's 998\n"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find("diag-audit: warning: untrusted journal entry: journal:1 _EXE=/tmp/forger: _UID=(none), not the "
+                   "diag account's 998\n"),
+        std::string::npos)
         << r.err;
     std::ifstream pid_file(dir_ + "/pid");
     pid_t pid = 0;
@@ -619,7 +623,6 @@ TEST_F(DiagAuditWrapper, ReadsWhatTheWrapperWrites) {
     EXPECT_NE(r.out.find("): exit 0, 14 bytes"), std::string::npos) << r.out;  // "public-readme\n"
 }
 
-
 // The journal findings of issue #12 against a real systemd-journald (tests/helpers/
 // journald_sandbox.sh: a private one in a mount namespace; skipped where that cannot run). The
 // real wrapper logs `cat<3300 spaces>FILE` (a record over 4096 bytes) as root, and the same
@@ -629,8 +632,9 @@ TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
     if (::geteuid() != 0) {
         GTEST_SKIP() << "needs root: a private journald runs in a mount namespace";
     }
-    std::string text = policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
-                              "positional = [{ type = \"path\", max = 2 }]\n");
+    std::string text = policy(
+        "[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+        "positional = [{ type = \"path\", max = 2 }]\n");
     text.replace(text.find("sinks = [\"file\"]"), 16, "sinks = [\"journald\"]");
     const auto p = write_policy(text);
     const std::string request = "cat" + std::string(3300, ' ') + dir_ + "/pub/readme.txt";
@@ -638,14 +642,21 @@ TEST_F(DiagAuditWrapper, RealJournaldKeepsLongRequestsAndRejectsOtherAccounts) {
     write(inner,
           "#!/bin/sh\n"
           "export SSH_CONNECTION='192.0.2.7 50000 127.0.0.1 22' PATH=/usr/bin:/bin\n"
-          "SSH_ORIGINAL_COMMAND='" + request + "' " DIAG_WRAPPER_BIN " --policy " + p + " >" + dir_ + "/w.out\n"
-          "SSH_ORIGINAL_COMMAND='rm -rf /' setpriv --reuid=65534 --regid=65534 --clear-groups " DIAG_WRAPPER_BIN
-          " --policy " + p + " 2>/dev/null\n"
-          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
-          "do n=$((n + 1)); sleep 0.05; done\n"
-          "for c in search 'search --incomplete'; do\n"
-          "  " + audit_bin() + " --journal --uid 0 $c -o json; echo \"rc=$?\"\n"
-          "done >" + dir_ + "/a.out 2>" + dir_ + "/a.err\n",
+          "SSH_ORIGINAL_COMMAND='" +
+              request + "' " DIAG_WRAPPER_BIN " --policy " + p + " >" + dir_ +
+              "/w.out\n"
+              "SSH_ORIGINAL_COMMAND='rm -rf /' setpriv --reuid=65534 --regid=65534 --clear-groups " DIAG_WRAPPER_BIN
+              " --policy " +
+              p +
+              " 2>/dev/null\n"
+              "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
+              "do n=$((n + 1)); sleep 0.05; done\n"
+              "for c in search 'search --incomplete'; do\n"
+              "  " +
+              audit_bin() +
+              " --journal --uid 0 $c -o json; echo \"rc=$?\"\n"
+              "done >" +
+              dir_ + "/a.out 2>" + dir_ + "/a.err\n",
           0755);
     const RunResult r = with_private_journal(inner);
     if (r.exit_code == 77) {
@@ -684,27 +695,40 @@ TEST_F(DiagAuditWrapper, VerifyOverARealJournalReportsAnotherAccountsEntry) {
     const std::string state = dir_ + "/chain";
     write(state, "", 0660);
     audit_extra_ = "chain = \"" + state + "\"\n";
-    std::string text = policy("[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
-                              "positional = [{ type = \"path\", max = 2 }]\n");
+    std::string text = policy(
+        "[command.cat]\nmatch = [\"cat\"]\ndescription = \"Print files\"\n"
+        "positional = [{ type = \"path\", max = 2 }]\n");
     text.replace(text.find("sinks = [\"file\"]"), 16, "sinks = [\"journald\"]");
     const auto p = write_policy(text);
-    const std::string forged = "{\"@timestamp\":\"2026-12-06T00:00:01Z\",\"event\":{\"action\":\"decision\"},"
-                               "\"diag\":{\"request_id\":\"forged-1\",\"decision\":\"allow\",\"seq\":2}}";
+    const std::string forged =
+        "{\"@timestamp\":\"2026-12-06T00:00:01Z\",\"event\":{\"action\":\"decision\"},"
+        "\"diag\":{\"request_id\":\"forged-1\",\"decision\":\"allow\",\"seq\":2}}";
     const std::string inner = dir_ + "/inner.sh";
     write(inner,
           "#!/bin/sh\n"
           "export SSH_CONNECTION='192.0.2.7 50000 127.0.0.1 22' PATH=/usr/bin:/bin\n"
-          "for r in 'cat " + dir_ + "/pub/readme.txt' 'nosuch x'; do\n"
-          "  SSH_ORIGINAL_COMMAND=\"$r\" " DIAG_WRAPPER_BIN " --policy " + p + " >/dev/null 2>&1\n"
-          "done\n"
-          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
-          "do n=$((n + 1)); sleep 0.05; done\n"
-          "" + audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n"
-          "printf 'SYSLOG_IDENTIFIER=diag-wrapper\\nMESSAGE=%s\\n' '" + forged + "' >" + dir_ + "/forged.entry\n"
-          "setpriv --reuid=65534 --regid=65534 --clear-groups logger --journald=" + dir_ + "/forged.entry\n"
-          "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 4 ] || [ $n -ge 100 ]; "
-          "do n=$((n + 1)); sleep 0.05; done\n"
-          "" + audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n",
+          "for r in 'cat " +
+              dir_ +
+              "/pub/readme.txt' 'nosuch x'; do\n"
+              "  SSH_ORIGINAL_COMMAND=\"$r\" " DIAG_WRAPPER_BIN " --policy " +
+              p +
+              " >/dev/null 2>&1\n"
+              "done\n"
+              "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 3 ] || [ $n -ge 100 ]; "
+              "do n=$((n + 1)); sleep 0.05; done\n"
+              "" +
+              audit_bin() +
+              " --journal --uid 0 verify; echo \"rc=$?\"\n"
+              "printf 'SYSLOG_IDENTIFIER=diag-wrapper\\nMESSAGE=%s\\n' '" +
+              forged + "' >" + dir_ +
+              "/forged.entry\n"
+              "setpriv --reuid=65534 --regid=65534 --clear-groups logger --journald=" +
+              dir_ +
+              "/forged.entry\n"
+              "n=0; until [ \"$(journalctl -o cat SYSLOG_IDENTIFIER=diag-wrapper | wc -l)\" -ge 4 ] || [ $n -ge 100 ]; "
+              "do n=$((n + 1)); sleep 0.05; done\n"
+              "" +
+              audit_bin() + " --journal --uid 0 verify; echo \"rc=$?\"\n",
           0755);
     ::chmod(dir_.c_str(), 0755);
     const RunResult r = with_private_journal(inner);

@@ -3,8 +3,8 @@
 // fresh root-owned temp dir, and captures exit status, stdout, stderr and the audit records.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -190,9 +190,11 @@ class WrapperFixture : public ::testing::Test {
     // `extra_deny`), followed by `commands` (TOML text).
     std::string policy(const std::string& commands, const std::string& extra_deny = "") const {
         return "version = 1\n[settings]\nsearch_path = [\"/usr/bin\", \"/bin\", \"/usr/sbin\", \"/sbin\"]\n"
-               "[audit]\nsinks = [\"file\"]\nfile = \"" + audit_ + "\"\n" + audit_extra_ +
-               "[deny]\npaths = [\"" + dir_ + "/secret\", \"/etc/shadow*\", \"/etc/gshadow*\", "
-               "\"/etc/ssh/ssh_host_*_key\"" + extra_deny + "]\n" + commands;
+               "[audit]\nsinks = [\"file\"]\nfile = \"" +
+               audit_ + "\"\n" + audit_extra_ + "[deny]\npaths = [\"" + dir_ +
+               "/secret\", \"/etc/shadow*\", \"/etc/gshadow*\", "
+               "\"/etc/ssh/ssh_host_*_key\"" +
+               extra_deny + "]\n" + commands;
     }
 
     std::string write_policy(const std::string& text, const std::string& name = "policy.toml") {
@@ -250,14 +252,14 @@ class WrapperFixture : public ::testing::Test {
 };
 
 // Asserts a refusal: exit 126, one stderr line with the reason code, no canary anywhere.
-#define EXPECT_DENIED(result, reason)                                                               \
-    do {                                                                                            \
-        const ::diag::testing::RunResult& denied_r_ = (result);                                     \
-        EXPECT_EQ(denied_r_.exit_code, 126) << denied_r_.err;                                       \
+#define EXPECT_DENIED(result, reason)                                                                \
+    do {                                                                                             \
+        const ::diag::testing::RunResult& denied_r_ = (result);                                      \
+        EXPECT_EQ(denied_r_.exit_code, 126) << denied_r_.err;                                        \
         EXPECT_EQ(denied_r_.err.rfind("diag-wrapper: denied: " reason ":", 0), 0u) << denied_r_.err; \
         EXPECT_EQ(std::count(denied_r_.err.begin(), denied_r_.err.end(), '\n'), 1) << denied_r_.err; \
-        EXPECT_EQ(denied_r_.out, "");                                                               \
-        EXPECT_EQ(denied_r_.err.find(canary_), std::string::npos);                                  \
+        EXPECT_EQ(denied_r_.out, "");                                                                \
+        EXPECT_EQ(denied_r_.err.find(canary_), std::string::npos);                                   \
     } while (0)
 
 }  // namespace diag::testing

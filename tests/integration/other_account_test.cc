@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // What another local account can do to the decision through the places of its own that deny
 // entries name (a home matched by /home/*/.ssh): deny more of its own, never stop every request.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <functional>

@@ -30,7 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 // Runs the wrapper like run_soc(), but with the file `stdin_path` on its standard input (what the client
 // sends on the session channel).
 RunResult run_soc_with_stdin(const std::string& policy_path, const std::string& request,
@@ -119,9 +118,7 @@ class PeersRegression : public WrapperFixture {
         readme_ = pub_ + "/readme.txt";
     }
 
-    void TearDown() override {
-        WrapperFixture::TearDown();
-    }
+    void TearDown() override { WrapperFixture::TearDown(); }
 
     // Commands as a site would plausibly allow them (tests/testdata/policies/cat.toml and
     // site_commands.toml) and the test-only probes (probes.toml), then `extra`.

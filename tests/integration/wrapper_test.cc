@@ -2,11 +2,11 @@
 // The built binary, run as sshd runs it, against testdata policies.
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -177,12 +177,13 @@ TEST_F(Wrapper, ChildGetsACleanEnvironmentStdinFdsUmaskAndCwd) {
     EXPECT_NE(r.out.find("Seccomp:\t2\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("SigBlk:\t0000000000000000"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("SigIgn:\t0000000000000000"), std::string::npos) << r.out;
-    for (const char* banned : {"LD_PRELOAD", "BASH_FUNC", "LESSOPEN", "NIX_CONFIG", "GCONV_PATH", "SSH_ORIGINAL_COMMAND",
-                               "SSH_CONNECTION", "/tmp/attacker"}) {
+    for (const char* banned : {"LD_PRELOAD", "BASH_FUNC", "LESSOPEN", "NIX_CONFIG", "GCONV_PATH",
+                               "SSH_ORIGINAL_COMMAND", "SSH_CONNECTION", "/tmp/attacker"}) {
         EXPECT_EQ(r.out.find(banned), std::string::npos) << banned << "\n" << r.out;
     }
-    for (const char* wanted : {"export PAGER='cat'\n", "export SYSTEMD_PAGER=''\n", "export TERM='dumb'\n", "export LANG='C.UTF-8'\n", "export TZ='UTC'\n",
-                               "export HOME='/var/empty'\n", "export LESSSECURE='1'\n", "export MANPAGER='cat'\n", "export SYSTEMD_COLORS='0'\n"}) {
+    for (const char* wanted : {"export PAGER='cat'\n", "export SYSTEMD_PAGER=''\n", "export TERM='dumb'\n",
+                               "export LANG='C.UTF-8'\n", "export TZ='UTC'\n", "export HOME='/var/empty'\n",
+                               "export LESSSECURE='1'\n", "export MANPAGER='cat'\n", "export SYSTEMD_COLORS='0'\n"}) {
         EXPECT_NE(r.out.find(wanted), std::string::npos) << wanted << "\n" << r.out;
     }
     EXPECT_NE(r.out.find("stdin=eof"), std::string::npos) << r.out;
@@ -328,9 +329,9 @@ TEST_F(Wrapper, HardLinkIntoADeniedDirectoryTheUserCannotListIsRefused) {
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(commands(), ", \"" + hidden + "\""));
     for (const std::string& req : {"cat " + dir_ + "/pub/hl", "cat " + dir_ + "/pub/readme.txt"}) {
-        auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
-                              "--policy", p},
-                             {"SSH_ORIGINAL_COMMAND=" + req});
+        auto r = run_process(
+            {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+            {"SSH_ORIGINAL_COMMAND=" + req});
         EXPECT_EQ(r.out.find(canary_), std::string::npos) << req;
         if (req.find("/pub/hl") != std::string::npos) {
             EXPECT_DENIED(r, "path-denied");
@@ -359,9 +360,9 @@ TEST_F(Wrapper, HardLinkIntoAGlobMatchTheUserCannotSeeIsRefused) {
     write(audit_, "", 0620);
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(commands(), ", \"" + dir_ + "/home/*/.ssh\""));
-    auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
-                          "--policy", p},
-                         {"SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/hl2"});
+    auto r = run_process(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+        {"SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/hl2"});
     EXPECT_EQ(r.out.find(canary_), std::string::npos);
     EXPECT_DENIED(r, "path-denied");
 }
@@ -408,9 +409,9 @@ type = "string"
 type = "path"
 )";
         const auto p = write_policy(policy(commands() + kGrep, ", \"" + deny_entry + "\""));
-        return run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
-                            "--policy", p},
-                           {"SSH_ORIGINAL_COMMAND=" + request});
+        return run_process(
+            {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+            {"SSH_ORIGINAL_COMMAND=" + request});
     }
     std::vector<std::string> mounts_;
 };
@@ -583,7 +584,8 @@ class SwappedPath : public UnseenMatch {
         ASSERT_GT(swapper, 0);
         int leaks = 0;
         for (int i = 0; i < 60; ++i) {
-            for (const std::string& req : {"cat " + dir_ + top + "/d/app.key", "grep -r " + canary_ + " " + dir_ + top + "/d"}) {
+            for (const std::string& req :
+                 {"cat " + dir_ + top + "/d/app.key", "grep -r " + canary_ + " " + dir_ + top + "/d"}) {
                 auto a = as_nobody(dir_ + "/private", req);
                 leaks += a.out.find(canary_) != std::string::npos ? 1 : 0;
             }
@@ -748,9 +750,9 @@ TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     ASSERT_EQ(::chown(audit_.c_str(), 0, 65534), 0);
     const auto p = write_policy(policy(commands()));
     const std::string req = "SSH_ORIGINAL_COMMAND=cat " + dir_ + "/pub/readme.txt";
-    auto unprivileged = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                     DIAG_WRAPPER_BIN, "--policy", p},
-                                    {req});
+    auto unprivileged = run_process(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+        {req});
     ASSERT_EQ(unprivileged.exit_code, 0) << unprivileged.err;
     auto as_root = run_process({DIAG_WRAPPER_BIN, "--policy", p}, {req});
     ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
@@ -764,17 +766,17 @@ TEST_F(Wrapper, RawIoDevicesAreLeftToTheKernelOnlyForAnUnprivilegedChild) {
     EXPECT_EQ(seen, (std::vector<std::string>{"kernel", "landlock"}));
     // Either way the devices are refused as arguments.
     for (const char* dev : {"/dev/mem", "/dev/port"}) {
-        auto r = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN,
-                              "--policy", p},
-                             {std::string("SSH_ORIGINAL_COMMAND=cat ") + dev});
+        auto r = run_process(
+            {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DIAG_WRAPPER_BIN, "--policy", p},
+            {std::string("SSH_ORIGINAL_COMMAND=cat ") + dev});
         EXPECT_NE(r.exit_code, 0) << dev;
         EXPECT_EQ(r.out, "") << dev;
     }
 }
 
 TEST_F(Wrapper, UsageErrorsExit125) {
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"--bogus"}, {"--explain"}, {"-c", "a", "b"}, {"--policy"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"--bogus"}, {"--explain"}, {"-c", "a", "b"}, {"--policy"}}) {
         auto r = run_args(args);
         EXPECT_EQ(r.exit_code, 125);
         EXPECT_EQ(r.err.rfind("diag-wrapper: error: ", 0), 0u) << r.err;
@@ -784,8 +786,8 @@ TEST_F(Wrapper, UsageErrorsExit125) {
 TEST_F(Wrapper, ExecutableSwappedAfterLoadIsNotRun) {
     // The rule pins the program by (dev, ino) at load and execs the checked fd; a program that is
     // missing or untrusted makes the rule unavailable (refused), never a fallback to a later dir.
-    std::string text = policy(commands() +
-                              "[command.fake]\nmatch = [\"fake\"]\nprogram = \"" + dir_ + "/pub/fake\"\ndescription = \"x\"\n");
+    std::string text = policy(commands() + "[command.fake]\nmatch = [\"fake\"]\nprogram = \"" + dir_ +
+                              "/pub/fake\"\ndescription = \"x\"\n");
     write(dir_ + "/pub/fake", "#!/bin/sh\necho ran\n", 0777);  // world-writable: untrusted
     auto r = run_soc(write_policy(text), "fake");
     EXPECT_DENIED(r, "command-unavailable");

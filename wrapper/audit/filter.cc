@@ -192,9 +192,8 @@ Result<bool> matches(const Filter& f, const audit_reader::Request& r) {
     if (f.incomplete && !r.incomplete()) {
         return false;
     }
-    if (!f.commands.empty() && std::none_of(f.commands.begin(), f.commands.end(), [&](const auto& p) {
-            return p.search(r.command);
-        })) {
+    if (!f.commands.empty() &&
+        std::none_of(f.commands.begin(), f.commands.end(), [&](const auto& p) { return p.search(r.command); })) {
         return false;
     }
     return true;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "wrapper/audit/pattern.h"
 #include "wrapper/audit/join.h"
+#include "wrapper/audit/pattern.h"
 #include "wrapper/base/error.h"
 
 namespace diag::audit_filter {
@@ -52,8 +52,8 @@ struct Filter {
     std::vector<std::string> principals;
     std::vector<std::string> keys;  // key fingerprint or its certificate's CA fingerprint
     std::vector<Cidr> sources;
-    std::vector<std::string> command_patterns;          // as given, for messages
-    std::vector<audit_pattern::Pattern> commands;       // compiled command_patterns
+    std::vector<std::string> command_patterns;     // as given, for messages
+    std::vector<audit_pattern::Pattern> commands;  // compiled command_patterns
     std::vector<ExitMatch> exits;
     bool incomplete = false;
 

@@ -29,7 +29,8 @@ std::string record_kind(const json& record) {
         return std::string(schema::kActionEnd);
     }
     // Without any of our fields ({} or someone else's JSON) it is not a record of the wrapper.
-    const bool ours = find(record, {schema::kDiag, schema::kDecision}) != nullptr || find(record, {schema::kDiag, schema::kRequestId}) != nullptr;
+    const bool ours = find(record, {schema::kDiag, schema::kDecision}) != nullptr ||
+                      find(record, {schema::kDiag, schema::kRequestId}) != nullptr;
     return ours ? std::string(schema::kActionDecision) : std::string();
 }
 
@@ -70,8 +71,8 @@ Request make_request(json decision, json end) {
     } else {
         r.command = str({schema::kProcess, schema::kCommandLine});
     }
-    r.command_redacted =
-        get_bool(d, {schema::kProcess, schema::kCommandLineRedacted}) || get_bool(e, {schema::kProcess, schema::kCommandLineRedacted});
+    r.command_redacted = get_bool(d, {schema::kProcess, schema::kCommandLineRedacted}) ||
+                         get_bool(e, {schema::kProcess, schema::kCommandLineRedacted});
     r.user = str({schema::kUser, schema::kUserName});
     r.source_ip = str({schema::kSource, schema::kSourceIp});
     r.source_port = scalar({schema::kSource, schema::kSourcePort});

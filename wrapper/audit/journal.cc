@@ -110,8 +110,8 @@ Result<Journal> Journal::start(bool follow, size_t lines, uid_t diag_uid) {
     sys::UniqueFd err_w(err[1]);
     // A fixed argv: nothing from the command line or a record reaches journalctl.
     // --all: journalctl prints a field of 4096 bytes or more as null without it (docs/journald.md).
-    std::vector<std::string> args = {"journalctl", "-o", "json", "SYSLOG_IDENTIFIER=diag-wrapper", "--no-pager",
-                                     "--all"};
+    std::vector<std::string> args = {"journalctl", "-o",   "json", "SYSLOG_IDENTIFIER=diag-wrapper",
+                                     "--no-pager", "--all"};
     if (follow) {
         args.insert(args.end(), {"-f", "-n", std::to_string(lines)});
     }
@@ -195,10 +195,9 @@ JournalEntry classify_journal_line(std::string_view line, uid_t diag_uid, size_t
     }
     if (out.uid != want_uid || (!out.exe.empty() && !trusted_journal_exe(out.exe))) {
         out.kind = JournalEntry::Kind::kUntrusted;
-        out.why = out.uid != want_uid
-                      ? "_UID=" + (out.uid.empty() ? std::string("(none)") : out.uid) + ", not the diag account's " +
-                            want_uid
-                      : "_EXE=" + out.exe + ", not diag-wrapper";
+        out.why = out.uid != want_uid ? "_UID=" + (out.uid.empty() ? std::string("(none)") : out.uid) +
+                                            ", not the diag account's " + want_uid
+                                      : "_EXE=" + out.exe + ", not diag-wrapper";
         return out;
     }
     if (auto msg = field_bytes(entry, "MESSAGE")) {

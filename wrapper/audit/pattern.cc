@@ -219,18 +219,42 @@ class Compiler {
         auto add = [&](const Ranges& x) { r.insert(r.end(), x.begin(), x.end()); };
         auto one = [&](uint32_t cp) { r.push_back({cp, cp}); };
         switch (c) {
-            case 'd': add(kDigit); return ok_status();
-            case 'D': add(complement(kDigit)); return ok_status();
-            case 'w': add(kWord); return ok_status();
-            case 'W': add(complement(kWord)); return ok_status();
-            case 's': add(kSpace); return ok_status();
-            case 'S': add(complement(kSpace)); return ok_status();
-            case 't': one('\t'); return ok_status();
-            case 'n': one('\n'); return ok_status();
-            case 'r': one('\r'); return ok_status();
-            case 'f': one('\f'); return ok_status();
-            case 'v': one('\v'); return ok_status();
-            case '0': one(0); return ok_status();
+            case 'd':
+                add(kDigit);
+                return ok_status();
+            case 'D':
+                add(complement(kDigit));
+                return ok_status();
+            case 'w':
+                add(kWord);
+                return ok_status();
+            case 'W':
+                add(complement(kWord));
+                return ok_status();
+            case 's':
+                add(kSpace);
+                return ok_status();
+            case 'S':
+                add(complement(kSpace));
+                return ok_status();
+            case 't':
+                one('\t');
+                return ok_status();
+            case 'n':
+                one('\n');
+                return ok_status();
+            case 'r':
+                one('\r');
+                return ok_status();
+            case 'f':
+                one('\f');
+                return ok_status();
+            case 'v':
+                one('\v');
+                return ok_status();
+            case '0':
+                one(0);
+                return ok_status();
             case 'x': {
                 uint32_t v = 0;
                 DIAG_TRY(hex_digits(2, v));

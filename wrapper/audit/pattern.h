@@ -50,8 +50,8 @@ class Pattern {
     enum class Op : uint8_t { kSet, kSplit, kJmp, kBol, kEol, kMatch };
     struct Inst {
         Op op;
-        uint32_t x = 0;       // kJmp / kSplit: first target; kSet: index into sets_
-        uint32_t y = 0;       // kSplit: second target
+        uint32_t x = 0;  // kJmp / kSplit: first target; kSet: index into sets_
+        uint32_t y = 0;  // kSplit: second target
     };
 
   private:

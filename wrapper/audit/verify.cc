@@ -47,11 +47,17 @@ Result<Entry> read_entry(const Line& line, size_t source) {
     const json* prev = audit_reader::find(rec, {schema::kDiag, schema::kChain, schema::kChainPrev});
     if (id == nullptr || !id->is_string() || seq == nullptr || !seq->is_number_unsigned() || prev == nullptr ||
         !prev->is_string()) {
-        return make_error(ErrorCode::kAudit, line.where + ": a record without a chain place (forged, or written "
-                                                          "by a wrapper without audit.chain)");
+        return make_error(ErrorCode::kAudit, line.where +
+                                                 ": a record without a chain place (forged, or written "
+                                                 "by a wrapper without audit.chain)");
     }
-    Entry e{&line, source, id->get<std::string>(), seq->get<uint64_t>(), prev->get<std::string>(),
-            sha256_hex(line.text), std::nullopt};
+    Entry e{&line,
+            source,
+            id->get<std::string>(),
+            seq->get<uint64_t>(),
+            prev->get<std::string>(),
+            sha256_hex(line.text),
+            std::nullopt};
     if (audit_reader::get_string(rec, {schema::kEvent, schema::kAction}) == schema::kActionCheckpoint) {
         const json* sealed = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointSeq});
         const json* head = audit_reader::find(rec, {schema::kDiag, schema::kCheckpoint, schema::kCheckpointHead});
@@ -109,8 +115,8 @@ LastInSource check_order(const std::vector<const Entry*>& entries, Report& r) {
         auto it = last_in_source.find(e->source);
         if (it != last_in_source.end() && e->seq < it->second.first) {
             r.defects.push_back({"order", e->line->where + ": seq " + std::to_string(e->seq) + " comes after seq " +
-                                              std::to_string(it->second.first) + " (" +
-                                              it->second.second->line->where + ")"});
+                                              std::to_string(it->second.first) + " (" + it->second.second->line->where +
+                                              ")"});
         }
         if (it == last_in_source.end() || e->seq > it->second.first) {
             last_in_source[e->source] = {e->seq, e};
@@ -130,7 +136,8 @@ void check_links(const BySeq& by_seq, const std::string& id, Report& r) {
     uint64_t expect = first;
     for (const auto& [seq, recs] : by_seq) {
         if (seq > expect) {
-            r.defects.push_back({"gap", range(expect, seq - 1) + " missing (before " + recs.front()->line->where + ")"});
+            r.defects.push_back(
+                {"gap", range(expect, seq - 1) + " missing (before " + recs.front()->line->where + ")"});
         }
         expect = seq + 1;
         if (recs.size() != 1) {
@@ -138,10 +145,12 @@ void check_links(const BySeq& by_seq, const std::string& id, Report& r) {
         }
         const Entry* e = recs.front();
         if (seq == 1 && e->prev != schema::kGenesisPrev) {
-            r.defects.push_back({"edit", e->line->where + ": seq 1 does not start the chain (prev is not the genesis value)"});
+            r.defects.push_back(
+                {"edit", e->line->where + ": seq 1 does not start the chain (prev is not the genesis value)"});
         }
         const auto before = by_seq.find(seq - 1);
-        if (seq > 1 && before != by_seq.end() && before->second.size() == 1 && before->second.front()->hash != e->prev) {
+        if (seq > 1 && before != by_seq.end() && before->second.size() == 1 &&
+            before->second.front()->hash != e->prev) {
             r.defects.push_back({"edit", "seq " + std::to_string(seq - 1) + " (" + before->second.front()->line->where +
                                              ") does not hash to what seq " + std::to_string(seq) + " (" +
                                              e->line->where + ") names as its predecessor: one of them was altered"});
@@ -192,7 +201,7 @@ void check_truncation(const BySeq& by_seq, const LastInSource& last_in_source, c
                                                   " shows seq " + std::to_string(a.seq) + ": " +
                                                   range(last + 1, a.seq) + " missing at the end"});
         } else if (at != by_seq.end() && std::none_of(at->second.begin(), at->second.end(),
-                                                       [&](const Entry* e) { return e->hash == a.hash; })) {
+                                                      [&](const Entry* e) { return e->hash == a.hash; })) {
             r.defects.push_back({"fork", "seq " + std::to_string(a.seq) + " (" + at->second.front()->line->where +
                                              ") is not the record " + a.from + " names"});
         }
@@ -294,7 +303,8 @@ Status add_file_source(const audit_cli::Options& o, std::vector<Source>& sources
 
 // The journal as one source. Entries sent by another account or program, or unreadable, are not
 // part of the chain: their origins go to `foreign`.
-Status add_journal_source(const audit_cli::Options& o, std::vector<Source>& sources, std::vector<std::string>& foreign) {
+Status add_journal_source(const audit_cli::Options& o, std::vector<Source>& sources,
+                          std::vector<std::string>& foreign) {
     DIAG_TRY_ASSIGN(uid_t uid, audit_reader::diag_uid(o.uid, o.account, o.passwd_file));
     DIAG_TRY_ASSIGN(audit_reader::Journal j, audit_reader::Journal::start(false, 0, uid));
     Source s{"the journal", {}};
@@ -377,7 +387,8 @@ Report verify(const std::vector<Source>& sources, const std::vector<Anchor>& anc
     }
     if (entries.empty()) {
         for (const Anchor& a : anchors) {
-            r.defects.push_back({"truncated", "no chained record, but " + a.from + " shows seq " + std::to_string(a.seq)});
+            r.defects.push_back(
+                {"truncated", "no chained record, but " + a.from + " shows seq " + std::to_string(a.seq)});
         }
     }
     return r;
@@ -402,7 +413,8 @@ int run(const audit_cli::Options& o, audit_cli::Io& io) {
             return fail(st.error());
         }
         for (const auto& where : foreign) {
-            io.out("verify: unchained: " + audit_render::escape(where) + ": not a record of the diag account's wrapper (or unreadable)\n");
+            io.out("verify: unchained: " + audit_render::escape(where) +
+                   ": not a record of the diag account's wrapper (or unreadable)\n");
         }
     }
     const Report r = verify(sources, *anchors);

@@ -71,12 +71,12 @@ inline Status ok_status() { return Ok{}; }
 }  // namespace diag
 
 // Propagate an error unchanged.
-#define DIAG_TRY(expr)                                  \
-    do {                                                \
-        auto diag_try_r_ = (expr);                      \
-        if (!diag_try_r_.ok()) {                        \
-            return std::move(diag_try_r_).error();      \
-        }                                               \
+#define DIAG_TRY(expr)                             \
+    do {                                           \
+        auto diag_try_r_ = (expr);                 \
+        if (!diag_try_r_.ok()) {                   \
+            return std::move(diag_try_r_).error(); \
+        }                                          \
     } while (0)
 
 #define DIAG_CONCAT_INNER_(a, b) a##b

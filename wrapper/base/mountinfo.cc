@@ -76,8 +76,9 @@ Result<std::vector<Mount>> read_mounts() {
     std::vector<Mount> out;
     const auto table = sys::read_small_file("/proc/self/mountinfo", kMaxMountTableBytes);
     if (!table) {
-        return make_error(ErrorCode::kPolicyInvalid, "/proc/self/mountinfo: cannot be read whole (missing, or larger than " +
-                                                         std::to_string(kMaxMountTableBytes) + " bytes)");
+        return make_error(ErrorCode::kPolicyInvalid,
+                          "/proc/self/mountinfo: cannot be read whole (missing, or larger than " +
+                              std::to_string(kMaxMountTableBytes) + " bytes)");
     }
     const std::string& text = *table;
     size_t start = 0;
@@ -100,7 +101,8 @@ Result<std::vector<Mount>> read_mounts() {
 dev_t mount_device(const Mount& m) {
     const size_t colon = m.dev.find(':');
     const auto major_no = util::parse_int(std::string_view(m.dev).substr(0, colon));
-    const auto minor_no = colon == std::string::npos ? std::nullopt : util::parse_int(std::string_view(m.dev).substr(colon + 1));
+    const auto minor_no =
+        colon == std::string::npos ? std::nullopt : util::parse_int(std::string_view(m.dev).substr(colon + 1));
     return major_no && minor_no ? makedev(static_cast<unsigned>(*major_no), static_cast<unsigned>(*minor_no)) : 0;
 }
 
@@ -136,7 +138,8 @@ std::vector<std::string> mount_aliases(const std::string& path, const std::vecto
 std::vector<std::string> pattern_aliases(const std::string& pattern, const std::vector<Mount>& mounts) {
     const auto comps = util::split_path(pattern);
     // True when the literal components `lit` match the pattern components `pat` one by one.
-    auto matches = [](const std::vector<std::string>& pat, size_t pat_from, const std::vector<std::string>& lit, size_t n) {
+    auto matches = [](const std::vector<std::string>& pat, size_t pat_from, const std::vector<std::string>& lit,
+                      size_t n) {
         for (size_t i = 0; i < n; ++i) {
             if (::fnmatch(pat[pat_from + i].c_str(), lit[i].c_str(), 0) != 0) {
                 return false;

@@ -44,8 +44,8 @@ std::optional<uint64_t> parse_duration_ms(std::string_view s) {
         uint64_t ms;
     };
     // Longest names first so "min" wins over "m" and "ms" over "m".
-    static constexpr Unit kUnits[] = {{"min", 60000},   {"ms", 1},       {"s", 1000}, {"m", 60000},
-                                      {"h", 3600000},   {"d", 86400000}, {"w", 604800000}};
+    static constexpr Unit kUnits[] = {{"min", 60000}, {"ms", 1},       {"s", 1000},     {"m", 60000},
+                                      {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
     if (s.empty()) {
         return std::nullopt;
     }

@@ -2,10 +2,10 @@
 #include "wrapper/base/passwd.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wrapper/base/parse.h"
-#include <utility>
 
 namespace diag::util {
 

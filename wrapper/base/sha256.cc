@@ -87,14 +87,14 @@ bool have_shani() {
 // Four rounds per step, two per sha256rnds2; the state lives as ABEF and CDGH (the instructions'
 // layout), the message schedule as four vectors of four words (w[4g .. 4g+3] in m[g % 4]).
 __attribute__((target("sha,ssse3,sse4.1"))) void compress_shani(uint32_t state[8], const unsigned char* data,
-                                                               size_t blocks) {
+                                                                size_t blocks) {
     const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));  // DCBA
+    __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));   // DCBA
     __m128i cdgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));  // HGFE
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);                                            // CDAB
-    cdgh = _mm_shuffle_epi32(cdgh, 0x1B);                                          // EFGH
-    __m128i abef = _mm_alignr_epi8(tmp, cdgh, 8);                                  // ABEF
-    cdgh = _mm_blend_epi16(cdgh, tmp, 0xF0);                                       // CDGH
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);                                           // CDAB
+    cdgh = _mm_shuffle_epi32(cdgh, 0x1B);                                         // EFGH
+    __m128i abef = _mm_alignr_epi8(tmp, cdgh, 8);                                 // ABEF
+    cdgh = _mm_blend_epi16(cdgh, tmp, 0xF0);                                      // CDGH
 
     for (; blocks > 0; --blocks, data += 64) {
         const __m128i abef_in = abef;
@@ -107,7 +107,8 @@ __attribute__((target("sha,ssse3,sse4.1"))) void compress_shani(uint32_t state[8
             } else {
                 // w[t..t+3] = sigma1 part (msg2) of w[t-16] + sigma0(w[t-15]) (msg1) + w[t-7].
                 const __m128i w7 = _mm_alignr_epi8(m[(g - 1) % 4], m[(g - 2) % 4], 4);
-                cur = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(cur, m[(g - 3) % 4]), w7), m[(g - 1) % 4]);
+                cur =
+                    _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(cur, m[(g - 3) % 4]), w7), m[(g - 1) % 4]);
             }
             __m128i msg = _mm_add_epi32(cur, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[4 * g])));
             cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
@@ -118,10 +119,10 @@ __attribute__((target("sha,ssse3,sse4.1"))) void compress_shani(uint32_t state[8
         cdgh = _mm_add_epi32(cdgh, cdgh_in);
     }
 
-    tmp = _mm_shuffle_epi32(abef, 0x1B);        // FEBA
-    cdgh = _mm_shuffle_epi32(cdgh, 0xB1);       // DCHG
-    abef = _mm_blend_epi16(tmp, cdgh, 0xF0);    // DCBA
-    cdgh = _mm_alignr_epi8(cdgh, tmp, 8);       // HGFE
+    tmp = _mm_shuffle_epi32(abef, 0x1B);      // FEBA
+    cdgh = _mm_shuffle_epi32(cdgh, 0xB1);     // DCHG
+    abef = _mm_blend_epi16(tmp, cdgh, 0xF0);  // DCBA
+    cdgh = _mm_alignr_epi8(cdgh, tmp, 8);     // HGFE
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), abef);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), cdgh);
 }

@@ -156,8 +156,8 @@ bool write_within(int fd, std::string_view data, int millis) {
         if (n == 0 || errno != EAGAIN) {
             return false;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              give_up - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now()).count();
         pollfd p{fd, POLLOUT, 0};
         const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
         if (ready == 0 || (ready < 0 && errno != EINTR)) {

@@ -93,9 +93,9 @@ inline constexpr int kTerminatingSignals[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT};
 
 // For the rest of the process: SIGPIPE is ignored (a write to a client that hung up fails with
 // EPIPE) and every asynchronous signal is blocked (kTerminatingSignals among them), so nothing
-// but SIGKILL ends the wrapper before it has written its end record (SIGSTOP can still pause it); the supervisor sees them on its signalfd (which also reports those already
-// pending) and ends the command. Children reset both before exec (exec::reset_signals).
-// Errors: kInternal (sigaction/sigprocmask).
+// but SIGKILL ends the wrapper before it has written its end record (SIGSTOP can still pause it); the supervisor sees
+// them on its signalfd (which also reports those already pending) and ends the command. Children reset both before exec
+// (exec::reset_signals). Errors: kInternal (sigaction/sigprocmask).
 [[nodiscard]] Status hold_terminating_signals();
 
 // realpath(3) as a Result.

@@ -162,8 +162,6 @@ std::optional<size_t> find_control(std::string_view s) {
     return std::nullopt;
 }
 
-std::string printable(std::string_view s, size_t max_len) {
-    return escape(s, max_len);
-}
+std::string printable(std::string_view s, size_t max_len) { return escape(s, max_len); }
 
 }  // namespace diag::text_safety

@@ -99,8 +99,8 @@ Result<pid_t> start(const supervise::ChildMain& main, int out_w, int err_w, int 
     // CLONE_VFORK, as posix_spawn does): no page tables copied, no copy-on-write faults on either
     // side. It runs on its own stack; it has its own fd table, signal handlers, cwd and umask.
     ChildStart start_args{&main, out_w, err_w, fail_w, ::getpid()};
-    void* stack = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                         -1, 0);
+    void* stack =
+        ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         return sys_error(ErrorCode::kExecFailed, "mmap(child stack)", errno);
     }

@@ -20,9 +20,9 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
     json ll = {{"abi", abi}, {"mode", policy.landlock == policy::LandlockMode::kRequired ? "required" : "best-effort"}};
     if (abi < landlock::kMinAbi && policy.landlock == policy::LandlockMode::kRequired) {
         rec["diag"]["confinement"] = {{"landlock", ll}};
-        return make_error(ErrorCode::kExecFailed,
-                          "landlock ABI " + std::to_string(abi) + " is below the required " +
-                              std::to_string(landlock::kMinAbi) + " (policy settings.landlock = \"required\")");
+        return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(abi) + " is below the required " +
+                                                      std::to_string(landlock::kMinAbi) +
+                                                      " (policy settings.landlock = \"required\")");
     }
     if (abi >= 1) {
         std::vector<int> held;
@@ -38,12 +38,9 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
     c.seccomp = seccomp::filters(cmd.network);
-    rec["diag"]["confinement"] = {{"landlock", ll},
-                                  {"seccomp", {{"network", cmd.network}}},
-                                  {"no_new_privs", true},
-                                  {"rlimits", true},
-                                  {"exec_paths", prep.exec_paths},
-                                  {"hardlinks_unverified", unverified}};
+    rec["diag"]["confinement"] = {
+        {"landlock", ll},  {"seccomp", {{"network", cmd.network}}}, {"no_new_privs", true},
+        {"rlimits", true}, {"exec_paths", prep.exec_paths},         {"hardlinks_unverified", unverified}};
     return c;
 }
 

@@ -15,9 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "wrapper/base/parse.h"
 #include "wrapper/confine/landlock.h"
 #include "wrapper/confine/seccomp.h"
-#include "wrapper/base/parse.h"
 
 namespace diag::exec {
 
@@ -38,7 +38,8 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
 // Puts a copy of `fd` at the fixed fd `slot` (close-on-exec); refused when `slot` is taken.
 Result<sys::UniqueFd> place_at(int fd, int slot, const std::string& what) {
     if (::fcntl(slot, F_GETFD) != -1 || errno != EBADF) {
-        return make_error(ErrorCode::kExecFailed, "fd " + std::to_string(slot) + " is already open; " + what + " must go there");
+        return make_error(ErrorCode::kExecFailed,
+                          "fd " + std::to_string(slot) + " is already open; " + what + " must go there");
     }
     if (::dup3(fd, slot, O_CLOEXEC) != slot) {
         return sys_error(ErrorCode::kExecFailed, "dup3(" + what + ", " + std::to_string(slot) + ")", errno);

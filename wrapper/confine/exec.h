@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
-#include "wrapper/policy/model.h"
 #include "wrapper/base/sys.h"
+#include "wrapper/policy/model.h"
 
 namespace diag::exec {
 
@@ -20,10 +20,10 @@ inline constexpr int kMaxBoundFds = 16;
 [[nodiscard]] constexpr int bound_fd(int k) { return 62 - k; }
 
 struct Prepared {
-    sys::UniqueFd exe;  // the checked executable, executed by fd (always seccomp::kExecFd)
+    sys::UniqueFd exe;                 // the checked executable, executed by fd (always seccomp::kExecFd)
     std::vector<sys::UniqueFd> bound;  // at bound_fd(0), bound_fd(1), ...: kept open across exec
     std::string exe_path;
-    bool script = false;  // "#!" file: the fd must survive exec for the interpreter
+    bool script = false;                  // "#!" file: the fd must survive exec for the interpreter
     std::vector<std::string> exec_paths;  // what Landlock lets execute: binary, ELF/script interpreters
     std::vector<std::string> argv;
     std::vector<std::string> envp;
@@ -34,10 +34,9 @@ struct Prepared {
 };
 
 // Re-opens c.exe_path through a trusted chain and refuses unless it is still the (dev, ino) pinned
-// at load; the fd is seccomp::kExecFd (refused if that fd is taken). argv[0] is the program name as the policy writes it. For scripts the interpreter must be
-// trusted too. Errors: kExecFailed.
-// `bound` are the held-open files, in bound_fd order (each is dup'ed to its fixed fd; refused if
-// that fd is taken).
+// at load; the fd is seccomp::kExecFd (refused if that fd is taken). argv[0] is the program name as the policy writes
+// it. For scripts the interpreter must be trusted too. Errors: kExecFailed. `bound` are the held-open files, in
+// bound_fd order (each is dup'ed to its fixed fd; refused if that fd is taken).
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp, const std::vector<int>& bound = {});
 

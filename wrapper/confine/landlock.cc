@@ -27,12 +27,12 @@ constexpr uint64_t kFsExecute = 1ULL << 0;
 constexpr uint64_t kFsWriteFile = 1ULL << 1;
 constexpr uint64_t kFsReadFile = 1ULL << 2;
 constexpr uint64_t kFsReadDir = 1ULL << 3;
-constexpr uint64_t kFsAbi1 = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
-constexpr uint64_t kFsRefer = 1ULL << 13;        // ABI 2
-constexpr uint64_t kFsTruncate = 1ULL << 14;     // ABI 3
-constexpr uint64_t kFsIoctlDev = 1ULL << 15;     // ABI 5
-constexpr uint64_t kNetBindTcp = 1ULL << 0;      // ABI 4
-constexpr uint64_t kNetConnectTcp = 1ULL << 1;   // ABI 4
+constexpr uint64_t kFsAbi1 = (1ULL << 13) - 1;      // EXECUTE .. MAKE_SYM
+constexpr uint64_t kFsRefer = 1ULL << 13;           // ABI 2
+constexpr uint64_t kFsTruncate = 1ULL << 14;        // ABI 3
+constexpr uint64_t kFsIoctlDev = 1ULL << 15;        // ABI 5
+constexpr uint64_t kNetBindTcp = 1ULL << 0;         // ABI 4
+constexpr uint64_t kNetConnectTcp = 1ULL << 1;      // ABI 4
 constexpr uint64_t kScopeAbstractUnix = 1ULL << 0;  // ABI 6
 constexpr uint64_t kScopeSignal = 1ULL << 1;        // ABI 6
 constexpr uint32_t kCreateVersion = 1U << 0;
@@ -223,7 +223,8 @@ int abi_version() {
     return v < 0 ? 0 : static_cast<int>(v);
 }
 
-Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths, const std::vector<int>& held) {
+Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                      const std::vector<int>& held) {
     Ruleset rs;
     rs.abi = abi_version();
     if (rs.abi < 1) {
@@ -293,8 +294,8 @@ int restrict_self(const Ruleset& rs) {
 
 std::string elf_interpreter(int fd) {
     Elf64_Ehdr eh{};
-    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64) {
+    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
+        std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
         return "";
     }
     for (unsigned i = 0; i < eh.e_phnum && i < 256; ++i) {
@@ -305,7 +306,8 @@ std::string elf_interpreter(int fd) {
         }
         if (ph.p_type == PT_INTERP && ph.p_filesz > 1 && ph.p_filesz < 4096) {
             std::string interp(ph.p_filesz, '\0');
-            if (::pread(fd, interp.data(), ph.p_filesz, static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(ph.p_filesz)) {
+            if (::pread(fd, interp.data(), ph.p_filesz, static_cast<off_t>(ph.p_offset)) !=
+                static_cast<ssize_t>(ph.p_filesz)) {
                 return "";
             }
             interp.resize(std::strlen(interp.c_str()));

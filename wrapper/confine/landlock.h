@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
-#include "wrapper/policy/model.h"
 #include "wrapper/base/sys.h"
+#include "wrapper/policy/model.h"
 
 namespace diag::landlock {
 

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "wrapper/base/sha256.h"
-#include "wrapper/confine/supervise.h"
 #include "wrapper/base/sys.h"
+#include "wrapper/confine/supervise.h"
 
 namespace diag::relay {
 

@@ -13,8 +13,8 @@ int apply(uint64_t cpu_seconds) {
         rlim_t value;
     };
     const Limit limits[] = {
-        {RLIMIT_CORE, 0},        // no core files: a dump of a tool's memory could hold what it read
-        {RLIMIT_FSIZE, 0},       // no file may grow (seccomp/Landlock stop the open; this stops the rest)
+        {RLIMIT_CORE, 0},   // no core files: a dump of a tool's memory could hold what it read
+        {RLIMIT_FSIZE, 0},  // no file may grow (seccomp/Landlock stop the open; this stops the rest)
         {RLIMIT_CPU, static_cast<rlim_t>(cpu_seconds)},
         {RLIMIT_NOFILE, kNoFile},
         {RLIMIT_NPROC, kNProc},

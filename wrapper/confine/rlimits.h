@@ -7,9 +7,9 @@
 
 namespace diag::rlimits {
 
-inline constexpr uint64_t kNoFile = 1024;           // journalctl keeps one fd per journal file
-inline constexpr uint64_t kNProc = 512;             // per uid, counts every diag process on the host
-inline constexpr uint64_t kData = 2ULL << 30;       // heap and private writable mappings
+inline constexpr uint64_t kNoFile = 1024;      // journalctl keeps one fd per journal file
+inline constexpr uint64_t kNProc = 512;        // per uid, counts every diag process on the host
+inline constexpr uint64_t kData = 2ULL << 30;  // heap and private writable mappings
 
 // Applies every limit in the child. `cpu_seconds` bounds CPU time (the wall-clock timeout is the
 // supervisor's). Returns 0 or the errno of the failing setrlimit.

@@ -32,8 +32,8 @@ struct NamedNr {
     const char* name;
     uint32_t nr;
 };
-constexpr NamedNr kEnosys[] = {{"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427},
-                               {"clone3", 435},         {"openat2", 437}};
+constexpr NamedNr kEnosys[] = {
+    {"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427}, {"clone3", 435}, {"openat2", 437}};
 // The newest syscall this policy was written against; anything above gets ENOSYS.
 constexpr uint32_t kMaxKnownNr = 470;
 

@@ -31,25 +31,99 @@ using Filter = std::unique_ptr<void, FilterDeleter>;
 // kernel, crosses into another process, touches keyrings or namespaces, or changes the clock.
 constexpr const char* kEperm[] = {
     // file system mutation (Landlock cannot stop chmod/chown/utime/xattr: docs/confinement.md §1)
-    "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "mknod", "mknodat", "link",
-    "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown",
-    "truncate", "ftruncate", "fallocate", "creat", "utime", "utimes", "utimensat", "futimesat", "setxattr",
-    "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "open_by_handle_at",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "mknod",
+    "mknodat",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "chown",
+    "fchown",
+    "fchownat",
+    "lchown",
+    "truncate",
+    "ftruncate",
+    "fallocate",
+    "creat",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "open_by_handle_at",
     // mounts, old and new API
-    "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
-    "open_tree", "mount_setattr",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
     // kernel code, machine state, clock
-    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff",
-    "acct", "quotactl", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
-    "setdomainname", "iopl", "ioperm", "vhangup", "modify_ldt", "uselib",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "sethostname",
+    "setdomainname",
+    "iopl",
+    "ioperm",
+    "vhangup",
+    "modify_ldt",
+    "uselib",
     // other processes and the kernel's debug/tracing interfaces
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "bpf", "perf_event_open", "userfaultfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_getfd",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
     // keyrings and namespaces (user namespaces are off on hardened hosts; never needed here)
-    "add_key", "keyctl", "request_key", "unshare", "setns",
+    "add_key",
+    "keyctl",
+    "request_key",
+    "unshare",
+    "setns",
     // leaving the session and process group the supervisor kills as a whole
-    "setsid", "setpgid",
+    "setsid",
+    "setpgid",
     // persistent IPC objects outlive the request
-    "msgget", "semget", "shmget", "mq_open", "mq_unlink",
+    "msgget",
+    "semget",
+    "shmget",
+    "mq_open",
+    "mq_unlink",
     // program execution: only the supervisor's one execveat (below); Landlock enforces it by path
     "execve",
     // an executable without a path: Landlock governs execution by path and has no say over an
@@ -64,9 +138,8 @@ struct ByNumber {
     const char* name;
     int nr;
 };
-constexpr ByNumber kEpermByNumber[] = {{"fchmodat2", 452}, {"setxattrat", 463}, {"removexattrat", 466},
-                                    {"quotactl_fd", 443}, {"file_setattr", 469},
-                                    {"memfd_secret", 447}};
+constexpr ByNumber kEpermByNumber[] = {{"fchmodat2", 452},   {"setxattrat", 463},   {"removexattrat", 466},
+                                       {"quotactl_fd", 443}, {"file_setattr", 469}, {"memfd_secret", 447}};
 
 // One argument comparison; libseccomp's SCMP_A* macros are C compound literals, which C++
 // compilers other than GCC reject.
@@ -172,7 +245,7 @@ Result<Program> compile_policy(bool network) {
         scmp_datum_t mask;
         scmp_datum_t value;
     };
-    constexpr FlagRule kOpenFlags[] = {{O_ACCMODE, O_WRONLY}, {O_ACCMODE, O_RDWR}, {O_CREAT, O_CREAT},
+    constexpr FlagRule kOpenFlags[] = {{O_ACCMODE, O_WRONLY}, {O_ACCMODE, O_RDWR},  {O_CREAT, O_CREAT},
                                        {O_TRUNC, O_TRUNC},    {O_APPEND, O_APPEND}, {020000000, 020000000}};
     for (const auto& f : kOpenFlags) {
         const scmp_arg_cmp open_cmp[] = {cmp_arg(1, SCMP_CMP_MASKED_EQ, f.mask, f.value)};
@@ -182,8 +255,8 @@ Result<Program> compile_policy(bool network) {
     }
     // clone with any namespace flag.
     {
-        constexpr scmp_datum_t kNsFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
-                                          CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */;
+        constexpr scmp_datum_t kNsFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+                                          CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */;
         for (scmp_datum_t bit = 1; bit != 0 && bit <= kNsFlags; bit <<= 1) {
             if ((kNsFlags & bit) != 0) {
                 const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_MASKED_EQ, bit, bit)};
@@ -194,10 +267,11 @@ Result<Program> compile_policy(bool network) {
     // personality: refuse the flags that weaken the address space (ADDR_NO_RANDOMIZE,
     // READ_IMPLIES_EXEC, ...). libseccomp cannot compare one argument twice in a rule, so one rule
     // per flag; the query value 0xffffffff has every bit set and is refused too (nothing needs it).
-    for (scmp_datum_t flag : {static_cast<scmp_datum_t>(ADDR_NO_RANDOMIZE), static_cast<scmp_datum_t>(READ_IMPLIES_EXEC),
-                              static_cast<scmp_datum_t>(ADDR_COMPAT_LAYOUT), static_cast<scmp_datum_t>(MMAP_PAGE_ZERO),
-                              static_cast<scmp_datum_t>(ADDR_LIMIT_32BIT), static_cast<scmp_datum_t>(ADDR_LIMIT_3GB),
-                              static_cast<scmp_datum_t>(UNAME26), static_cast<scmp_datum_t>(FDPIC_FUNCPTRS)}) {
+    for (scmp_datum_t flag :
+         {static_cast<scmp_datum_t>(ADDR_NO_RANDOMIZE), static_cast<scmp_datum_t>(READ_IMPLIES_EXEC),
+          static_cast<scmp_datum_t>(ADDR_COMPAT_LAYOUT), static_cast<scmp_datum_t>(MMAP_PAGE_ZERO),
+          static_cast<scmp_datum_t>(ADDR_LIMIT_32BIT), static_cast<scmp_datum_t>(ADDR_LIMIT_3GB),
+          static_cast<scmp_datum_t>(UNAME26), static_cast<scmp_datum_t>(FDPIC_FUNCPTRS)}) {
         const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_MASKED_EQ, flag, flag)};
         DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EPERM), "personality", 1, cmp));
     }
@@ -209,8 +283,8 @@ Result<Program> compile_policy(bool network) {
     // Sockets: AF_UNIX (D-Bus, nscd, journald), AF_NETLINK (ss, ip), AF_INET/6 only when the rule
     // needs the network. Every other family: EAFNOSUPPORT.
     for (int family = 0; family <= AF_NETLINK; ++family) {
-        const bool allowed = family == AF_UNIX || family == AF_NETLINK ||
-                             (network && (family == AF_INET || family == AF_INET6));
+        const bool allowed =
+            family == AF_UNIX || family == AF_NETLINK || (network && (family == AF_INET || family == AF_INET6));
         if (!allowed) {
             const scmp_arg_cmp cmp[] = {cmp_arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))};
             DIAG_TRY(add_named(pol, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, cmp));

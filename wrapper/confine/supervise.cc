@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include "wrapper/base/parse.h"
+#include "wrapper/base/sys.h"
 #include "wrapper/confine/child.h"
 #include "wrapper/confine/relay.h"
-#include "wrapper/base/sys.h"
-#include "wrapper/base/parse.h"
 
 namespace diag::supervise {
 
@@ -81,7 +81,6 @@ class SignalScope {
     sigset_t old_;
     bool ok_ = false;
 };
-
 
 std::vector<pid_t> our_children() {
     std::vector<pid_t> out;
@@ -347,7 +346,7 @@ class Supervision {
     std::optional<std::thread>& hasher_;
     Outcome& out_;
     Clock::time_point stop_by_;  // when the current phase ends: first the request's deadline
-    uint64_t total_ = 0;                // bytes taken from both streams
+    uint64_t total_ = 0;         // bytes taken from both streams
     bool child_done_ = false;
     bool killed_ = false;    // the process group was killed: by us, or after the child ended
     bool stopped_ = false;   // we ended the command (timeout, cap, signal, gone client)
@@ -487,8 +486,8 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
     while (::wait4(pid, &status, 0, &out.rusage) < 0 && errno == EINTR) {
     }
     out.swept = sweep();
-    out.duration_ms = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+    out.duration_ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
     note_status(status, out);
     return out;
 }

@@ -52,15 +52,15 @@ struct Stream {
 };
 
 struct Outcome {
-    int exit_status = 0;      // what the wrapper exits with: the child's code, or 128+signal; 137
-                              // when the request timed out, also if only delivery was left
-    int exit_code = -1;       // the child's exit code, when it exited
-    int signal = 0;           // the signal that ended the child, when one did
-    bool timed_out = false;   // the timeout ended the command, or the delivery of its output
+    int exit_status = 0;     // what the wrapper exits with: the child's code, or 128+signal; 137
+                             // when the request timed out, also if only delivery was left
+    int exit_code = -1;      // the child's exit code, when it exited
+    int signal = 0;          // the signal that ended the child, when one did
+    bool timed_out = false;  // the timeout ended the command, or the delivery of its output
     bool output_capped = false;
-    int wrapper_signal = 0;   // SIGHUP/SIGTERM/... the wrapper received (dropped connection)
-    bool client_gone = false; // our stdout/stderr was closed by the other side (POLLERR/HUP, EPIPE)
-    size_t swept = 0;         // descendants killed after the child ended
+    int wrapper_signal = 0;    // SIGHUP/SIGTERM/... the wrapper received (dropped connection)
+    bool client_gone = false;  // our stdout/stderr was closed by the other side (POLLERR/HUP, EPIPE)
+    size_t swept = 0;          // descendants killed after the child ended
     uint64_t duration_ms = 0;
     struct rusage rusage {};
     Stream out;

@@ -40,9 +40,10 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
     DIAG_TRY_ASSIGN(std::string type, read_string(ctx, *type_node, what + ".type"));
     auto vt = policy::value_type_from_name(type);
     if (!vt) {
-        return at(ctx, type_node->source(), what + ".type: unknown type '" + type +
-                                                "' (flag, int, enum, duration, time, unit, hostname, regex, "
-                                                "string, path, meta-path)");
+        return at(ctx, type_node->source(),
+                  what + ".type: unknown type '" + type +
+                      "' (flag, int, enum, duration, time, unit, hostname, regex, "
+                      "string, path, meta-path)");
     }
     v.type = *vt;
     auto only_for = [&](const char* key, bool allowed) -> Status {
@@ -104,9 +105,9 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
 
 Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::Style style, const std::string& what) {
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
-    DIAG_TRY(check_keys(ctx, *t, {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required",
-                         "sensitive"},
-                        what));
+    DIAG_TRY(check_keys(
+        ctx, *t, {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required", "sensitive"},
+        what));
     OptionSpec o;
     const auto* names = t->get("names");
     if (names == nullptr) {

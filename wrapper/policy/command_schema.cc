@@ -174,7 +174,8 @@ Status read_positionals(const FileCtx& ctx, const toml::table& t, const std::str
     DIAG_TRY_ASSIGN(const toml::array* arr, as_array_of_tables(ctx, *p, what + ".positional"));
     size_t i = 0;
     for (const auto& el : *arr) {
-        DIAG_TRY_ASSIGN(PositionalSpec spec, read_positional(ctx, el, what + ".positional[" + std::to_string(i++) + "]"));
+        DIAG_TRY_ASSIGN(PositionalSpec spec,
+                        read_positional(ctx, el, what + ".positional[" + std::to_string(i++) + "]"));
         c.positionals.push_back(std::move(spec));
     }
     return ok_status();
@@ -183,7 +184,8 @@ Status read_positionals(const FileCtx& ctx, const toml::table& t, const std::str
 // A recursive flag or a tree positional with no operand would make the tool read from its
 // cwd, "/", where no tree check ran: the operand must be required.
 Status check_tree_operands(const FileCtx& ctx, const toml::table& t, const std::string& what, const Command& c) {
-    const bool recursive = std::any_of(c.options.begin(), c.options.end(), [](const OptionSpec& o) { return o.recursive; });
+    const bool recursive =
+        std::any_of(c.options.begin(), c.options.end(), [](const OptionSpec& o) { return o.recursive; });
     for (const auto& p : c.positionals) {
         if (policy::is_path_type(p.value.type) && (p.tree || recursive) && p.min == 0) {
             return at(ctx, t.source(), what + ": a tree or recursively read path positional needs min >= 1");

@@ -58,7 +58,7 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
 // cannot be opened; null with errno 0 when it has more than `limit` entries (not kept). Errors:
 // decision-timeout (any account can fill /tmp, which a deny glob may have to list).
 Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
-                                size_t limit) {
+                                        size_t limit) {
     if (auto it = listings.find(dir); it != listings.end()) {
         return static_cast<const policy::Listing*>(&it->second);
     }
@@ -109,7 +109,8 @@ std::string canonicalize_lenient(const std::string& path) {
 // A place (a pattern: literal parts escaped) this user cannot look at: itself and the same place
 // under every other mount that shows it (a 0711 /home bound from /persist/home, or bound again
 // elsewhere), each noted unseen for the hard-link check. The caller denies them by name.
-std::vector<std::string> unseen_places(const std::string& pattern, std::vector<std::pair<std::string, dev_t>>& unexpanded,
+std::vector<std::string> unseen_places(const std::string& pattern,
+                                       std::vector<std::pair<std::string, dev_t>>& unexpanded,
                                        const std::vector<Mount>& mounts) {
     std::vector<std::string> out = mountinfo::pattern_aliases(pattern, mounts);
     out.insert(out.begin(), pattern);

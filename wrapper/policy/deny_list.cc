@@ -51,8 +51,8 @@ bool symlinks_trusted(const std::string& path) {
 
 // The object `canonical` names: denied by name and, when it exists, by (dev, ino) and under its
 // bind-mount aliases; where this user cannot look, by name wherever a mount shows the place.
-void add_object(Deny& deny, const std::string& canonical, const std::string& origin,
-                const std::vector<Mount>& mounts, bool kernel_guarded) {
+void add_object(Deny& deny, const std::string& canonical, const std::string& origin, const std::vector<Mount>& mounts,
+                bool kernel_guarded) {
     struct stat st {};
     if (::stat(canonical.c_str(), &st) != 0) {
         if (errno == EACCES || errno == EPERM) {
@@ -67,7 +67,8 @@ void add_object(Deny& deny, const std::string& canonical, const std::string& ori
     if (deny.objects.emplace(std::make_pair(st.st_dev, st.st_ino), canonical).second) {
         // A bind mount of a device is the same device: its driver checks the same capability.
         for (const auto& alias : mountinfo::mount_aliases(canonical, mounts)) {
-            add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + canonical + ")", kernel_guarded);
+            add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + canonical + ")",
+                           kernel_guarded);
         }
     }
 }
@@ -178,7 +179,8 @@ Status follow_bind_mounts(Deny& deny, const std::vector<Mount>& mounts) {
                 const std::string origin = e->origin;  // add_deny_entry may move the entries
                 const bool guarded = e->kernel_guarded;
                 for (const auto& alias : mountinfo::mount_aliases(m.point, mounts)) {
-                    add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + m.point + ")", guarded);
+                    add_deny_entry(deny, util::glob_escape(alias), origin + " (bind mount of " + m.point + ")",
+                                   guarded);
                 }
             }
             // The other way round: this mount shows a directory that is denied where another
@@ -206,22 +208,26 @@ Status follow_bind_mounts(Deny& deny, const std::vector<Mount>& mounts) {
 
 const std::vector<std::string>& builtin_denies() {
     static const std::vector<std::string> kBuiltin = {
-        "/proc/*/environ",        "/proc/*/task/*/environ",   "/proc/*/mem",
-        "/proc/*/task/*/mem",     "/proc/*/fd",               "/proc/*/task/*/fd",
-        "/proc/*/fdinfo",         "/proc/*/task/*/fdinfo",    "/proc/*/map_files",
-        "/proc/*/task/*/map_files", "/proc/*/pagemap",        "/proc/*/task/*/pagemap",
-        "/proc/*/syscall",        "/proc/*/task/*/syscall",   "/proc/*/stack",
-        "/proc/*/task/*/stack",   "/proc/*/auxv",             "/proc/*/task/*/auxv",
-        "/proc/kcore",            "/proc/kmem",               "/proc/sysrq-trigger",
-        "/dev/mem",               "/dev/kmem",                "/dev/port",
+        "/proc/*/environ",     "/proc/*/task/*/environ",
+        "/proc/*/mem",         "/proc/*/task/*/mem",
+        "/proc/*/fd",          "/proc/*/task/*/fd",
+        "/proc/*/fdinfo",      "/proc/*/task/*/fdinfo",
+        "/proc/*/map_files",   "/proc/*/task/*/map_files",
+        "/proc/*/pagemap",     "/proc/*/task/*/pagemap",
+        "/proc/*/syscall",     "/proc/*/task/*/syscall",
+        "/proc/*/stack",       "/proc/*/task/*/stack",
+        "/proc/*/auxv",        "/proc/*/task/*/auxv",
+        "/proc/kcore",         "/proc/kmem",
+        "/proc/sysrq-trigger", "/dev/mem",
+        "/dev/kmem",           "/dev/port",
     };
     return kBuiltin;
 }
 
 Status check_deny_syntax(const std::vector<RawDeny>& written) {
     if (written.size() + builtin_denies().size() > policy::kMaxDenyEntries) {
-        return make_error(ErrorCode::kPolicyInvalid, "more than " + std::to_string(policy::kMaxDenyEntries) +
-                                                         " deny entries");
+        return make_error(ErrorCode::kPolicyInvalid,
+                          "more than " + std::to_string(policy::kMaxDenyEntries) + " deny entries");
     }
     for (const auto& w : written) {
         if (w.path.empty() || w.path[0] != '/') {

@@ -13,10 +13,10 @@
 #include <cerrno>
 #include <map>
 
-#include "wrapper/policy/deny_list.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/policy/command_schema.h"
+#include "wrapper/policy/deny_list.h"
 #include "wrapper/policy/settings.h"
 #include "wrapper/policy/toml_read.h"
 
@@ -34,7 +34,6 @@ struct Accum {
     std::string hash_input;
 };
 
-
 // toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) classifying some non-ASCII code
 // points (found by policy_loader_fuzz: U+FEF7 at the start of a key). Policy files are therefore
 // ASCII; other characters can still be written as \uXXXX escapes inside strings.
@@ -43,8 +42,9 @@ Status check_ascii(const FileCtx& ctx, const std::string& text) {
     unsigned col = 1;
     for (const char ch : text) {
         if (static_cast<unsigned char>(ch) >= 0x80) {
-            Error e = make_error(ErrorCode::kPolicyInvalid,
-                                 "non-ASCII byte: policy files are ASCII (write other characters as \\uXXXX in strings)");
+            Error e =
+                make_error(ErrorCode::kPolicyInvalid,
+                           "non-ASCII byte: policy files are ASCII (write other characters as \\uXXXX in strings)");
             e.pos = SourcePos{ctx.file, line, col};
             return e;
         }
@@ -188,7 +188,7 @@ Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Op
 // Drop-ins: every *.toml in each include directory, lexical order.
 Status read_drop_ins(Accum& acc, const Options& opts) {
     Policy& p = acc.policy;
-    for (const auto& dir : opts.syntax_only && opts.include ? *opts.include : p.include) {
+    for (const auto& dir : opts.syntax_only&& opts.include ? *opts.include : p.include) {
         auto real = sys::real_path(dir, ErrorCode::kPolicyInvalid);
         if (!real.ok()) {
             if (errno == ENOENT) {

@@ -76,7 +76,8 @@ std::optional<ValueType> value_type_from_name(const std::string& s) {
 
 bool has_sensitive(const Command& c) {
     return std::any_of(c.options.begin(), c.options.end(), [](const OptionSpec& o) { return o.value.sensitive; }) ||
-           std::any_of(c.positionals.begin(), c.positionals.end(), [](const PositionalSpec& p) { return p.value.sensitive; });
+           std::any_of(c.positionals.begin(), c.positionals.end(),
+                       [](const PositionalSpec& p) { return p.value.sensitive; });
 }
 
 bool word_matches(const std::vector<std::string>& alternatives, const std::string& word) {

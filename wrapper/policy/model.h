@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -46,8 +46,8 @@ struct ValueSpec {
 
 struct OptionSpec {
     std::vector<std::string> names;
-    ValueSpec value;          // type kFlag = takes no value
-    bool recursive = false;   // flag: path positionals become trees
+    ValueSpec value;         // type kFlag = takes no value
+    bool recursive = false;  // flag: path positionals become trees
     bool required = false;
 };
 
@@ -116,7 +116,7 @@ struct DenyGlob {
 
 // Multiply-linked regular files below the denied directories (see link_check.cc).
 struct LinkIndex {
-    std::map<std::pair<dev_t, ino_t>, std::string> inodes;      // -> one of its names
+    std::map<std::pair<dev_t, ino_t>, std::string> inodes;           // -> one of its names
     std::map<std::pair<dev_t, ino_t>, std::set<std::string>> names;  // its names under denied paths
     std::map<std::pair<dev_t, ino_t>, nlink_t> nlink;
     std::map<std::pair<dev_t, ino_t>, uid_t> owner;
@@ -135,10 +135,10 @@ struct Deny {
     std::map<std::pair<dev_t, ino_t>, std::string> objects;
     // Lookup index over `entries` (deny_list::add_deny_entry keeps it current): lookups cost
     // O(path depth), not O(entries), on the per-request hot paths (resolve, the Landlock walk).
-    std::unordered_map<std::string, size_t> exact;      // literal pattern -> entry index
-    std::unordered_map<std::string, size_t> ancestors;  // proper ancestor of a literal pattern -> entry
+    std::unordered_map<std::string, size_t> exact;                // literal pattern -> entry index
+    std::unordered_map<std::string, size_t> ancestors;            // proper ancestor of a literal pattern -> entry
     std::unordered_map<std::string, size_t> unguarded_ancestors;  // the same, without kernel_guarded entries
-    std::vector<DenyGlob> globs;                        // entries whose pattern has glob characters
+    std::vector<DenyGlob> globs;                                  // entries whose pattern has glob characters
     // Directories a glob deny entry could not look into (unreadable): (dir, device).
     std::vector<std::pair<std::string, dev_t>> unexpanded;
     // Every mount point and its device (/proc/self/mountinfo when the list was built): a scan

@@ -46,10 +46,11 @@ Status read_account(const FileCtx& ctx, const toml::node& n, policy::Policy& p) 
 
 Status read_decision_timeout(const FileCtx& ctx, const toml::node& n, policy::Policy& p) {
     DIAG_TRY_ASSIGN(p.decision_timeout_ms, read_duration(ctx, n, "settings.decision_timeout"));
-    if (p.decision_timeout_ms < policy::kMinDecisionTimeoutMs || p.decision_timeout_ms > policy::kMaxDecisionTimeoutMs) {
-        return at(ctx, n.source(), "settings.decision_timeout: between " +
-                                       std::to_string(policy::kMinDecisionTimeoutMs) + "ms and " +
-                                       std::to_string(policy::kMaxDecisionTimeoutMs / 1000) + "s");
+    if (p.decision_timeout_ms < policy::kMinDecisionTimeoutMs ||
+        p.decision_timeout_ms > policy::kMaxDecisionTimeoutMs) {
+        return at(ctx, n.source(),
+                  "settings.decision_timeout: between " + std::to_string(policy::kMinDecisionTimeoutMs) + "ms and " +
+                      std::to_string(policy::kMaxDecisionTimeoutMs / 1000) + "s");
     }
     return ok_status();
 }
@@ -86,7 +87,8 @@ Status read_principals(const FileCtx& ctx, const toml::node& n, policy::Policy& 
 }
 
 Status read_settings_table(const FileCtx& ctx, const toml::table& t, policy::Policy& p) {
-    DIAG_TRY(check_keys(ctx, t, {"search_path", "include", "timeout", "output_cap", "landlock", "decision_timeout", "account"},
+    DIAG_TRY(check_keys(ctx, t,
+                        {"search_path", "include", "timeout", "output_cap", "landlock", "decision_timeout", "account"},
                         "settings"));
     if (const auto* n = t.get("landlock")) {
         DIAG_TRY(read_landlock(ctx, *n, p));
@@ -130,7 +132,8 @@ Status read_audit(const FileCtx& ctx, const toml::table& root, policy::Policy& p
     if (t == nullptr) {
         return ok_status();
     }
-    DIAG_TRY(check_keys(ctx, *t, {"sinks", "file", "principals", "chain", "journald_socket", "syslog_socket"}, "audit"));
+    DIAG_TRY(
+        check_keys(ctx, *t, {"sinks", "file", "principals", "chain", "journald_socket", "syslog_socket"}, "audit"));
     if (const auto* n = t->get("principals")) {
         DIAG_TRY(read_principals(ctx, *n, p));
     }

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <string>
 
-#include "wrapper/record/schema.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/text_safety.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_bound {
 
@@ -23,8 +23,7 @@ struct Caps {
 
 // The first step is the documented cap; the later ones exist so that a record that is large in
 // many fields at once (a long argv of long paths) still fits the smallest budget.
-constexpr Caps kSteps[] = {
-    {kRequestBytes, kFieldBytes, kArrayItems}, {1024, 256, 16}, {256, 64, 4}, {64, 16, 1}};
+constexpr Caps kSteps[] = {{kRequestBytes, kFieldBytes, kArrayItems}, {1024, 256, 16}, {256, 64, 4}, {64, 16, 1}};
 
 template <size_t N>
 bool listed(const std::array<std::string_view, N>& list, std::string_view s) {
@@ -53,9 +52,9 @@ size_t char_cost(std::string_view s, size_t i, size_t& len) {
 // string is an array element (the array gets one entry for all of them).
 bool cap_string(json& v, const std::string& path, const Caps& caps, json* truncated) {
     const std::string& s = v.get_ref<const std::string&>();
-    const size_t limit = listed(audit_schema::kProtected, path)        ? kProtectedBytes
+    const size_t limit = listed(audit_schema::kProtected, path)       ? kProtectedBytes
                          : listed(audit_schema::kRequestFields, path) ? caps.request
-                                                                       : caps.field;
+                                                                      : caps.field;
     const size_t keep = keep_prefix(s, limit);
     if (keep == s.size()) {
         return false;
@@ -98,7 +97,8 @@ bool cap(json& v, const std::string& path, const Caps& caps, json* truncated) {
             changed = cap(e, path + "[]", caps, nullptr) || changed;
         }
         if (changed && truncated != nullptr) {
-            truncated->push_back({{"field", path}, {"count", count}, {"length", whole.size()}, {"sha256", sha256_hex(whole)}});
+            truncated->push_back(
+                {{"field", path}, {"count", count}, {"length", whole.size()}, {"sha256", sha256_hex(whole)}});
         }
     }
     return changed;

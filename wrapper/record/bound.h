@@ -18,9 +18,9 @@ namespace diag::audit_bound {
 // Caps, in serialized bytes (JSON text with ensure_ascii; a non-ASCII character costs 6 or 12).
 // The first step keeps what any honest request needs whole; each further step is used only when
 // the record still does not fit the sink's budget.
-inline constexpr size_t kRequestBytes = 4096;  // the request (command line) as sent
-inline constexpr size_t kFieldBytes = 1024;    // any other string: an argv element, a path, the message
-inline constexpr size_t kArrayItems = 64;      // argv, executed argv, paths, rules
+inline constexpr size_t kRequestBytes = 4096;   // the request (command line) as sent
+inline constexpr size_t kFieldBytes = 1024;     // any other string: an argv element, a path, the message
+inline constexpr size_t kArrayItems = 64;       // argv, executed argv, paths, rules
 inline constexpr size_t kProtectedBytes = 128;  // a filter field (time, decision, rule, key, source...)
 
 // Record budgets per sink, in bytes of the line without its newline. syslog: rsyslog's default

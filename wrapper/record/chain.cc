@@ -8,9 +8,9 @@
 #include <ctime>
 #include <optional>
 
+#include "wrapper/base/parse.h"
 #include "wrapper/record/schema.h"
 #include "wrapper/record/sinks.h"
-#include "wrapper/base/parse.h"
 
 namespace diag::audit_chain {
 

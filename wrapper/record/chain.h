@@ -60,7 +60,8 @@ class Locked {
     [[nodiscard]] Status store(const State& s);
 
   private:
-    Locked(sys::UniqueFd fd, std::string path, State s) : fd_(std::move(fd)), path_(std::move(path)), state_(std::move(s)) {}
+    Locked(sys::UniqueFd fd, std::string path, State s)
+        : fd_(std::move(fd)), path_(std::move(path)), state_(std::move(s)) {}
     sys::UniqueFd fd_;
     std::string path_;
     State state_;

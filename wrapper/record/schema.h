@@ -102,7 +102,7 @@ inline constexpr std::string_view kArgs = "args";
 // them; the request, argv and paths, which the client controls, come last. Keys not listed follow
 // the listed ones in name order.
 inline constexpr std::array<std::string_view, 8> kTopFirst = {kTimestamp, kEvent,       kUser, kSource,
-                                                             kDiag,      kDestination, kHost, kSchemaField};
+                                                              kDiag,      kDestination, kHost, kSchemaField};
 inline constexpr std::array<std::string_view, 1> kTopLast = {kProcess};
 inline constexpr std::array<std::string_view, 11> kDiagFirst = {
     kDecision, kReason, kRule, kRequestId, kKey, kChain, kCheckpoint, kOrigin, kSshdPid, kPolicy, kTruncated};
@@ -113,10 +113,9 @@ inline constexpr std::array<std::string_view, 4> kProcessLast = {kCommandLine, k
 
 // Fields a bound never shortens beyond kProtectedBytes: what a record is found by.
 inline constexpr std::array<std::string_view, 16> kProtected = {
-    "@timestamp",       "event.action",      "event.outcome",   "user.name",      "user.id",
-    "source.ip",        "source.port",       "diag.decision",   "diag.reason",    "diag.rule",
-    "diag.request_id",  "diag.key.type",     "diag.key.fingerprint", "diag.key.principal",
-    "diag.chain.id",    "diag.chain.prev"};
+    "@timestamp",           "event.action",       "event.outcome", "user.name",      "user.id",         "source.ip",
+    "source.port",          "diag.decision",      "diag.reason",   "diag.rule",      "diag.request_id", "diag.key.type",
+    "diag.key.fingerprint", "diag.key.principal", "diag.chain.id", "diag.chain.prev"};
 // The request as the client sent it: kept up to the request cap, not the smaller field cap.
 inline constexpr std::array<std::string_view, 3> kRequestFields = {"process.command_line", "process.command_line_b64",
                                                                    "process.shell_c"};

@@ -82,8 +82,8 @@ Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_
     }
     // The directories: nobody but `owner` may rename or replace an entry in them, so the file
     // checked below stays the file written.
-    auto dir = sys::open_trusted(slash == 0 ? "/" : path.substr(0, slash), O_PATH | O_DIRECTORY, owner,
-                                 ErrorCode::kAudit);
+    auto dir =
+        sys::open_trusted(slash == 0 ? "/" : path.substr(0, slash), O_PATH | O_DIRECTORY, owner, ErrorCode::kAudit);
     if (!dir.ok()) {
         const int err = errno;
         if (err == ENOENT) {

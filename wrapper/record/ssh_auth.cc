@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "wrapper/base/encoding.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
-#include "wrapper/base/encoding.h"
 
 namespace diag::ssh_auth {
 
@@ -64,12 +64,12 @@ void put_string(std::string& out, std::string_view s) {
 
 // The public fields each certified key type carries, between the nonce and the serial.
 int plain_fields(std::string_view plain_type) {
-    if (plain_type == "ssh-rsa") return 2;                    // e, n
-    if (plain_type == "ssh-dss") return 4;                    // p, q, g, y
-    if (plain_type.rfind("ecdsa-sha2-", 0) == 0) return 2;    // curve, Q
-    if (plain_type == "ssh-ed25519") return 1;                // pk
-    if (plain_type.rfind("sk-ecdsa-sha2-", 0) == 0) return 3; // curve, Q, application
-    if (plain_type.rfind("sk-ssh-ed25519", 0) == 0) return 2; // pk, application
+    if (plain_type == "ssh-rsa") return 2;                     // e, n
+    if (plain_type == "ssh-dss") return 4;                     // p, q, g, y
+    if (plain_type.rfind("ecdsa-sha2-", 0) == 0) return 2;     // curve, Q
+    if (plain_type == "ssh-ed25519") return 1;                 // pk
+    if (plain_type.rfind("sk-ecdsa-sha2-", 0) == 0) return 3;  // curve, Q, application
+    if (plain_type.rfind("sk-ssh-ed25519", 0) == 0) return 2;  // pk, application
     return -1;
 }
 
@@ -130,9 +130,7 @@ Result<Certificate> parse_certificate(std::string_view blob, std::string& plain_
 
 }  // namespace
 
-std::string fingerprint(std::string_view blob) {
-    return "SHA256:" + util::base64_encode(sha256_raw(blob), false);
-}
+std::string fingerprint(std::string_view blob) { return "SHA256:" + util::base64_encode(sha256_raw(blob), false); }
 
 Result<Key> parse_publickey_line(std::string_view line) {
     std::istringstream in{std::string(line)};

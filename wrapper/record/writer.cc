@@ -16,15 +16,15 @@
 #include <cstring>
 #include <ctime>
 
-#include "wrapper/record/bound.h"
-#include "wrapper/record/chain.h"
-#include "wrapper/record/sinks.h"
-#include "wrapper/base/sha256.h"
-#include "wrapper/base/sys.h"
 #include "wrapper/base/encoding.h"
 #include "wrapper/base/parse.h"
 #include "wrapper/base/passwd.h"
+#include "wrapper/base/sha256.h"
+#include "wrapper/base/sys.h"
 #include "wrapper/base/text_safety.h"
+#include "wrapper/record/bound.h"
+#include "wrapper/record/chain.h"
+#include "wrapper/record/sinks.h"
 
 namespace diag::audit {
 
@@ -178,8 +178,8 @@ nlohmann::json checkpoint_record(const audit_chain::State& s) {
     rec["host"] = host_fields();
     rec["process"] = {{"pid", ::getpid()}};
     rec["diag"][std::string(audit_schema::kCheckpoint)] = {{std::string(audit_schema::kCheckpointSeq), s.seq},
-                                                            {std::string(audit_schema::kCheckpointHead), s.head},
-                                                            {"time", static_cast<int64_t>(::time(nullptr))}};
+                                                           {std::string(audit_schema::kCheckpointHead), s.head},
+                                                           {"time", static_cast<int64_t>(::time(nullptr))}};
     reserve_chain(rec);
     return rec;
 }
@@ -254,8 +254,7 @@ Origin read_origin() {
     // the account, and its parent, the privileged monitor, as root: one step further.
     long pid = static_cast<long>(::getppid());
     for (int depth = 0; depth < 4 && pid > 1; ++depth) {
-        const std::string line =
-            sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096).value_or("");
+        const std::string line = sys::read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096).value_or("");
         const size_t open = line.find('(');
         const size_t close = line.rfind(')');
         if (open == std::string::npos || close == std::string::npos || close < open) {

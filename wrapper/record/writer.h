@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/record/schema.h"
 #include "wrapper/base/error.h"
 #include "wrapper/policy/model.h"
+#include "wrapper/record/schema.h"
 #include "wrapper/record/ssh_auth.h"
 
 namespace diag::audit {

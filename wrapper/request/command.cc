@@ -24,8 +24,8 @@ Result<std::vector<std::string>> tokenize(std::string_view request) {
     }
     if (auto pos = text_safety::find_control(request)) {
         const bool newline = request[*pos] == '\n' || request[*pos] == '\r';
-        return deny("parse-control", std::string(newline ? "newline" : "control character") +
-                                         " in request" + at(*pos) + " (one command per request)");
+        return deny("parse-control", std::string(newline ? "newline" : "control character") + " in request" + at(*pos) +
+                                         " (one command per request)");
     }
 
     std::vector<std::string> argv;
@@ -49,7 +49,8 @@ Result<std::vector<std::string>> tokenize(std::string_view request) {
                 quote = Quote::kNone;
             } else if (c == '\\') {
                 // POSIX: inside double quotes a backslash escapes only $ ` " \ (and newline, refused above).
-                if (i + 1 < request.size() && std::string_view("$`\"\\").find(request[i + 1]) != std::string_view::npos) {
+                if (i + 1 < request.size() &&
+                    std::string_view("$`\"\\").find(request[i + 1]) != std::string_view::npos) {
                     cur += request[++i];
                 } else {
                     cur += c;

@@ -15,8 +15,8 @@ struct Decision {
     std::vector<std::string> argv;
     matcher::Match match;
     std::vector<path_resolve::Resolved> resolved;  // owns the held-open files of `bound`
-    std::vector<int> bound;                         // held-open files, in exec::bound_fd order
-    bool help = false;       // the listing (an empty request or `help`): no rule, nothing runs
+    std::vector<int> bound;                        // held-open files, in exec::bound_fd order
+    bool help = false;                             // the listing (an empty request or `help`): no rule, nothing runs
     bool help_json = false;
 };
 

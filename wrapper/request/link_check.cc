@@ -158,8 +158,9 @@ Status check_tree(const Deny& deny, const Resolved& r, ScanBudget& budget) {
     // only its end, which says where (the whole can be tens of kilobytes).
     constexpr size_t kShownTail = 400;
     const bool cut = o.where.size() > kShownTail;
-    const std::string where = (cut ? "..." : "") +
-                              text_safety::printable(cut ? o.where.substr(o.where.size() - kShownTail) : o.where, 4 * kShownTail);
+    const std::string where =
+        (cut ? "..." : "") +
+        text_safety::printable(cut ? o.where.substr(o.where.size() - kShownTail) : o.where, 4 * kShownTail);
     switch (o.end) {
         case tree_walk::End::kComplete:
             return ok_status();

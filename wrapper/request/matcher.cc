@@ -202,7 +202,8 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
         }
     }
     std::vector<std::string> words(parsed.positionals.begin(), parsed.positionals.begin() + static_cast<long>(nwords));
-    std::vector<std::string> positionals(parsed.positionals.begin() + static_cast<long>(nwords), parsed.positionals.end());
+    std::vector<std::string> positionals(parsed.positionals.begin() + static_cast<long>(nwords),
+                                         parsed.positionals.end());
 
     bool recursive = false;
     for (const auto& o : c.options) {
@@ -265,10 +266,11 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
         max_total += ps.max;
     }
     if (positionals.size() < min_total || positionals.size() > max_total) {
-        return deny("positional-count", c.id + " takes " +
-                                            (min_total == max_total ? std::to_string(min_total)
-                                                                    : std::to_string(min_total) + " to " + std::to_string(max_total)) +
-                                            " argument(s), got " + std::to_string(positionals.size()));
+        return deny("positional-count",
+                    c.id + " takes " +
+                        (min_total == max_total ? std::to_string(min_total)
+                                                : std::to_string(min_total) + " to " + std::to_string(max_total)) +
+                        " argument(s), got " + std::to_string(positionals.size()));
     }
     std::vector<std::string> pos_args;
     std::vector<PathRef> pos_paths;
@@ -371,11 +373,12 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
         case ValueType::kDuration:
             return util::parse_duration_ms(v) ? ok_status() : bad("a duration like 30s or 5min");
         case ValueType::kTime:
-            return (!v.empty() && v.size() <= 64 && all_of_chars(v, " :.@+-")) ? ok_status()
-                                                                                : bad("a time like '2024-01-01 10:00', 'yesterday' or -1h");
+            return (!v.empty() && v.size() <= 64 && all_of_chars(v, " :.@+-"))
+                       ? ok_status()
+                       : bad("a time like '2024-01-01 10:00', 'yesterday' or -1h");
         case ValueType::kUnit:
             return (!v.empty() && v.size() <= 256 && v[0] != '-' && all_of_chars(v, ":_.@\\-")) ? ok_status()
-                                                                                                 : bad("a unit name");
+                                                                                                : bad("a unit name");
         case ValueType::kHostname:
             return valid_hostname(v) ? ok_status() : bad("a host name or IP address");
         case ValueType::kRegex:

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
-#include "wrapper/request/path_resolve.h"
 #include "wrapper/policy/model.h"
+#include "wrapper/request/path_resolve.h"
 
 namespace diag::matcher {
 

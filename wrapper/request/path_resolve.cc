@@ -43,8 +43,8 @@ struct Walk {
     sys::UniqueFd cur;        // O_PATH: the object reached so far
     // The canonical path so far and the denylist followed down it, one component at a time.
     deny_list::DenyCursor canon;
-    std::deque<std::string> todo;    // components still to walk
-    std::vector<std::string> hops;   // symlinks followed, as paths
+    std::deque<std::string> todo;   // components still to walk
+    std::vector<std::string> hops;  // symlinks followed, as paths
     int symlinks = 0;
     // The first denied thing met on the walk: a deny entry by name, or a denied object by inode.
     std::string hit_pattern;
@@ -56,10 +56,10 @@ struct Walk {
 };
 
 Error denied(const Walk& w) {
-    return diag::deny("path-denied",
-                      w.shown + " is denied: " + w.hit_path + " matches deny entry " + w.hit_pattern + " (" +
-                          w.hit_origin + ")",
-                      w.hit_pattern);
+    return diag::deny(
+        "path-denied",
+        w.shown + " is denied: " + w.hit_path + " matches deny entry " + w.hit_pattern + " (" + w.hit_origin + ")",
+        w.hit_pattern);
 }
 
 Error not_found(const Walk& w, const std::string& why) { return diag::deny("path-not-found", w.shown + ": " + why); }

@@ -30,14 +30,14 @@ enum class Use {
 
 struct Resolved {
     std::string input;
-    std::string canonical;            // what the child is given
-    std::vector<std::string> hops;    // symlinks followed, as paths
+    std::string canonical;          // what the child is given
+    std::vector<std::string> hops;  // symlinks followed, as paths
     dev_t dev = 0;
     ino_t ino = 0;
     mode_t mode = 0;
     nlink_t nlink = 0;
-    sys::UniqueFd object;             // O_PATH: the object checked, where check_links() starts
-    std::string metadata_of_denied;   // kMetadata on a denied object: the entry (for the record)
+    sys::UniqueFd object;            // O_PATH: the object checked, where check_links() starts
+    std::string metadata_of_denied;  // kMetadata on a denied object: the entry (for the record)
     // A file to read whose path some other user could swap before the child opens it: the
     // object checked here, held open; the child is given it instead of the path.
     sys::UniqueFd fd;

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-
-
 namespace diag::audit_reader {
 namespace {
 

@@ -28,9 +28,10 @@ using audit_filter::Filter;
 
 // DIAG_TESTDATA_DIR: a readable copy of tests/testdata, for the unprivileged run
 // (tests/helpers/run_unprivileged.sh), where the source tree may not be readable.
-inline const std::string kDir = (std::getenv("DIAG_TESTDATA_DIR") != nullptr ? std::string(std::getenv("DIAG_TESTDATA_DIR"))
-                                                                       : std::string(DIAG_SOURCE_DIR) + "/tests/testdata") +
-                         "/audit";
+inline const std::string kDir =
+    (std::getenv("DIAG_TESTDATA_DIR") != nullptr ? std::string(std::getenv("DIAG_TESTDATA_DIR"))
+                                                 : std::string(DIAG_SOURCE_DIR) + "/tests/testdata") +
+    "/audit";
 inline const std::string kFixture = kDir + "/fixture.jsonl";
 inline const std::string kFixtureGz = kDir + "/fixture.jsonl.gz";
 inline const std::string kPolicy = kDir + "/policy.toml";

@@ -64,8 +64,8 @@ TEST(AuditJournal, WhatCannotBeReadIsUnreadableNeverAbsent) {
 // The wrapper never writes records through a stdout stream; a command's output or systemd-cat
 // can, with the diag account's _UID.
 TEST(AuditJournal, AStdoutStreamEntryIsUntrusted) {
-    const JournalEntry e = classify_journal_line(
-        line({{"MESSAGE", "{}"}, {"_UID", "998"}, {"_TRANSPORT", "stdout"}}), 998, 3);
+    const JournalEntry e =
+        classify_journal_line(line({{"MESSAGE", "{}"}, {"_UID", "998"}, {"_TRANSPORT", "stdout"}}), 998, 3);
     EXPECT_EQ(e.kind, Kind::kUntrusted);
     EXPECT_NE(e.why.find("_TRANSPORT=stdout"), std::string::npos) << e.why;
 }
@@ -84,7 +84,8 @@ TEST(AuditJournal, OnlyTheDiagUidAndTheWrapperAreTrusted) {
     EXPECT_EQ(other_uid.kind, Kind::kUntrusted);
     EXPECT_EQ(other_uid.uid, "1000");
     EXPECT_EQ(other_uid.why, "_UID=1000, not the diag account's 998");
-    const JournalEntry other_exe = classify_journal_line(line({{"MESSAGE", "{}"}, {"_EXE", "/usr/bin/logger"}}), 998, 1);
+    const JournalEntry other_exe =
+        classify_journal_line(line({{"MESSAGE", "{}"}, {"_EXE", "/usr/bin/logger"}}), 998, 1);
     EXPECT_EQ(other_exe.kind, Kind::kUntrusted);
     EXPECT_EQ(other_exe.why, "_EXE=/usr/bin/logger, not diag-wrapper");
     // journald could not read _EXE (the sender exited first, common under load): the record of

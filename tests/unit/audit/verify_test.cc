@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "wrapper/record/schema.h"
 #include "wrapper/base/sha256.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_verify {
 namespace {
@@ -172,9 +172,9 @@ TEST(AuditVerify, SecondChainIsARestart) {
 
 TEST(AuditVerify, AnchorsMustBeSeqColonSha256) {
     EXPECT_TRUE(parse_anchor("1:" + std::string(64, 'a')).ok());
-    for (const std::string& bad : std::vector<std::string>{"", "1", "1:", "0:" + std::string(64, 'a'), "-1:" + std::string(64, 'a'),
-                                  "x:" + std::string(64, 'a'), "1:" + std::string(63, 'a'),
-                                  "1:" + std::string(64, 'A')}) {
+    for (const std::string& bad : std::vector<std::string>{"", "1", "1:", "0:" + std::string(64, 'a'),
+                                                           "-1:" + std::string(64, 'a'), "x:" + std::string(64, 'a'),
+                                                           "1:" + std::string(63, 'a'), "1:" + std::string(64, 'A')}) {
         auto a = parse_anchor(bad);
         ASSERT_FALSE(a.ok()) << bad;
         EXPECT_EQ(a.error().code, ErrorCode::kUsage);

@@ -12,8 +12,13 @@ namespace {
 
 TEST(Util, Base64MatchesRfc4648) {
     // RFC 4648 section 10 test vectors.
-    const char* vectors[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-                                {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    const char* vectors[][2] = {{"", ""},
+                                {"f", "Zg=="},
+                                {"fo", "Zm8="},
+                                {"foo", "Zm9v"},
+                                {"foob", "Zm9vYg=="},
+                                {"fooba", "Zm9vYmE="},
+                                {"foobar", "Zm9vYmFy"}};
     for (const auto& v : vectors) {
         EXPECT_EQ(base64_encode(v[0]), v[1]);
         EXPECT_EQ(base64_decode(v[1]), std::string(v[0]));

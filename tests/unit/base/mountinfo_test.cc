@@ -11,7 +11,9 @@
 namespace diag::mountinfo {
 namespace {
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 // A root file system (8:1) whose /persist/home is bound on /home and whose /srv/data is bound
 // twice, once on /mnt/data and once over /var/lib/data; a tmpfs (0:30) on /tmp.

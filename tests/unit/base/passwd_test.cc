@@ -14,7 +14,7 @@ TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
         "root:x:0:0:root:/root:/bin/bash\n"
         "+nisuser:x:1000:1000::/:/bin/sh\n"  // NIS compat: never a local answer
         "broken line without fields\n"
-        ":x:1001:1001::/:/bin/sh\n"           // empty name
+        ":x:1001:1001::/:/bin/sh\n"  // empty name
         "diag:x:1001:1001:diag:/var/empty:/usr/bin/diag-wrapper\n"
         "alias:x:1001:1001::/:/bin/sh\n"
         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin";  // no final newline
@@ -47,11 +47,11 @@ TEST(Util, PasswdNameIsTheFirstEntryWithThatUid) {
 TEST(Util, PasswdUidIsTheFirstEntryWithThatName) {
     const std::string text =
         "root:x:0:0:root:/root:/bin/bash\n"
-        "#diag:x:7:7::/:/bin/sh\n"                 // a comment, not an entry
-        "+diag:x:8:8::/:/bin/sh\n"                 // NIS compat: never a local answer
+        "#diag:x:7:7::/:/bin/sh\n"  // a comment, not an entry
+        "+diag:x:8:8::/:/bin/sh\n"  // NIS compat: never a local answer
         "diag:x:1001:1001::/var/empty:/bin/sh\n"
-        "diag:x:1002:1002::/var/empty:/bin/sh\n"   // a second entry: glibc answers the first
-        "broken:x:99999999999:1::/:/bin/sh\n"      // uid out of range
+        "diag:x:1002:1002::/var/empty:/bin/sh\n"  // a second entry: glibc answers the first
+        "broken:x:99999999999:1::/:/bin/sh\n"     // uid out of range
         "nobody:x:65534:65534::/:/usr/sbin/nologin";
     EXPECT_EQ(passwd_uid(text, "root"), 0u);
     EXPECT_EQ(passwd_uid(text, "diag"), 1001u);

@@ -20,7 +20,9 @@ struct ChildPipes {
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
     int fail[2] = {-1, -1};
-    bool open() { return ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0 && ::pipe2(fail, O_CLOEXEC) == 0; }
+    bool open() {
+        return ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0 && ::pipe2(fail, O_CLOEXEC) == 0;
+    }
     void close_write_ends() {
         ::close(out[1]);
         ::close(err[1]);

@@ -4,8 +4,6 @@
 // kills foreign ABIs, which would hide a broken compat filter in the integration tests.
 #include "wrapper/confine/seccomp.h"
 
-#include "wrapper/confine/seccomp_policy.h"
-
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -16,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+
+#include "wrapper/confine/seccomp_policy.h"
 
 namespace diag::seccomp {
 namespace {

@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "wrapper/confine/exec.h"
 #include "wrapper/base/sys.h"
+#include "wrapper/confine/exec.h"
 
 namespace diag::supervise {
 namespace {
@@ -235,10 +235,12 @@ TEST(Supervise, ATerminatingSignalPendingBeforeTheStartKeepsTheCommandFromStarti
     ASSERT_EQ(::sigprocmask(SIG_BLOCK, &term, &old), 0);
     ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
     std::atomic<bool> ran{false};
-    auto r = run([&]() -> ChildFailure {
-        ran = true;  // the child shares our memory until exec (CLONE_VM)
-        return {"test", 0};
-    }, {10000, 1 << 20});
+    auto r = run(
+        [&]() -> ChildFailure {
+            ran = true;  // the child shares our memory until exec (CLONE_VM)
+            return {"test", 0};
+        },
+        {10000, 1 << 20});
     sigset_t pending;
     ::sigpending(&pending);
     const bool still_pending = ::sigismember(&pending, SIGHUP) == 1;

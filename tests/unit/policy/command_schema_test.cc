@@ -25,8 +25,9 @@ TEST(CommandSchema, RejectsBadCommandsWithPositions) {
          "timeout: expected a string", 10, 11},
         {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\ntimeout = \"5 s\"\n",
          "not a positive duration", 10, 11},
-        {std::string(kHead) + "[command.g]\nmatch = [\"grep\"]\ndescription = \"d\"\n[[command.g.option]]\nnames = [\"-r\"]\n"
-                              "type = \"flag\"\nrecursive = true\n[[command.g.positional]]\ntype = \"path\"\nmin = 0\n",
+        {std::string(kHead) +
+             "[command.g]\nmatch = [\"grep\"]\ndescription = \"d\"\n[[command.g.option]]\nnames = [\"-r\"]\n"
+             "type = \"flag\"\nrecursive = true\n[[command.g.positional]]\ntype = \"path\"\nmin = 0\n",
          "needs min >= 1", 7, 1},
     });
 }

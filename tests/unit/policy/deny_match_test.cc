@@ -210,14 +210,15 @@ TEST(DenyMatch, ScopeAgreesWithMatchDenyAndDenyBelow) {
                           "/proc/*/environ", "/data/[ab]*/x"}) {
         add_deny_entry(d, p, "t");
     }
-    const std::vector<std::string> dirs = {"/", "/home", "/home/alice", "/home/alice/.ssh", "/etc", "/var", "/var/lib",
-                                           "/var/lib/secret", "/srv", "/srv/web", "/srv/web/keys", "/opt", "/opt/a",
-                                           "/opt/a/b", "/proc", "/proc/1", "/data", "/data/alpha", "/data/cat",
-                                           "/dev"};
-    const std::vector<std::string> names = {"home", "etc", "var", "srv", "opt", "proc", "data", ".ssh", "alice", "dev",
-                                            "mem", "guarded", "guarded-x",
-                                            "shadow", "shadow-", "passwd", "lib", "secret", "secrets", "web", "keys",
-                                            "tls.pem", "tls.crt", "a", "b", "c", "environ", "1", "alpha", "cat", "x"};
+    const std::vector<std::string> dirs = {"/",      "/home",       "/home/alice",   "/home/alice/.ssh",
+                                           "/etc",   "/var",        "/var/lib",      "/var/lib/secret",
+                                           "/srv",   "/srv/web",    "/srv/web/keys", "/opt",
+                                           "/opt/a", "/opt/a/b",    "/proc",         "/proc/1",
+                                           "/data",  "/data/alpha", "/data/cat",     "/dev"};
+    const std::vector<std::string> names = {
+        "home",    "etc",       "var",    "srv",     "opt",     "proc", "data",   ".ssh",    "alice", "dev",  "mem",
+        "guarded", "guarded-x", "shadow", "shadow-", "passwd",  "lib",  "secret", "secrets", "web",   "keys", "tls.pem",
+        "tls.crt", "a",         "b",      "c",       "environ", "1",    "alpha",  "cat",     "x"};
     // Kernel-guarded entries (the raw-I/O devices) count for denied(), and for below() unless
     // it is asked to skip them.
     add_deny_entry(d, "/dev/mem", "built-in", true);

@@ -69,11 +69,14 @@ TEST(PolicyLoader, RejectsBadPoliciesWithPositions) {
         {std::string(kHead) + "[deny]\npaths = [\"/etc/../shadow\"]\n", "contains '.' or '..'", 0, 0},
         {std::string(kHead) + "[deny]\npath = [\"/etc/shadow\"]\n", "unknown key 'path' in deny", 8, 1},
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n", "sinks must name at least one sink", 0, 0},
-        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"file\"]\n", "needs audit.file", 0, 0},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"file\"]\n", "needs audit.file", 0,
+         0},
         {"version = 1\nversion = 1\n", "cannot redefine existing integer 'version'", 2, 0},
         {"version = 1\n[settings\n", "", 2, 0},
         {"version = 1\n[\nsinks = [\"file\"]\n", "", 2, 0},  // toml++ asserted here (fuzz regression)
-        {"v\xef\xbb\xb7" "ersio.!=", "non-ASCII byte", 1, 2},  // toml++ reached unreachable (fuzz regression)
+        {"v\xef\xbb\xb7"
+         "ersio.!=",
+         "non-ASCII byte", 1, 2},  // toml++ reached unreachable (fuzz regression)
         {"version = 1\n# caf\xc3\xa9\n", "non-ASCII byte", 2, 6},
     });
 }
@@ -154,7 +157,8 @@ TEST_F(PolicyFiles, DropInsAddDenyEntriesAndCommandsButCannotRemoveOrOverride) {
     DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
     const std::string p = put("policy.toml", with_include());
     put("policy.d/10-host.toml",
-        "version = 1\n[deny]\npaths = [\"/var/lib/matrix-synapse\"]\n[command.head]\nmatch = [\"head\"]\ndescription = \"h\"\n");
+        "version = 1\n[deny]\npaths = [\"/var/lib/matrix-synapse\"]\n[command.head]\nmatch = [\"head\"]\ndescription = "
+        "\"h\"\n");
     auto r = load(p, test_opts());
     ASSERT_TRUE(r.ok()) << r.error().describe();
     bool base = false;
@@ -191,9 +195,12 @@ TEST_F(PolicyFiles, DenyEntriesAreCanonicalizedSoDenyingASymlinkProtectsItsTarge
     std::filesystem::create_directories(dir_ + "/persist/etc/ssh");
     put("persist/etc/ssh/ssh_host_ed25519_key", "KEY");
     std::filesystem::create_directories(dir_ + "/etc/ssh");
-    std::filesystem::create_symlink(dir_ + "/persist/etc/ssh/ssh_host_ed25519_key", dir_ + "/etc/ssh/ssh_host_ed25519_key");
-    const std::string p = put("policy.toml", "version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"file\"]\n"
-                                             "file = \"/tmp/a\"\n[deny]\npaths = [\"" + dir_ + "/etc/ssh/ssh_host_*_key\"]\n");
+    std::filesystem::create_symlink(dir_ + "/persist/etc/ssh/ssh_host_ed25519_key",
+                                    dir_ + "/etc/ssh/ssh_host_ed25519_key");
+    const std::string p = put("policy.toml",
+                              "version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"file\"]\n"
+                              "file = \"/tmp/a\"\n[deny]\npaths = [\"" +
+                                  dir_ + "/etc/ssh/ssh_host_*_key\"]\n");
     auto r = load(p, test_opts());
     ASSERT_TRUE(r.ok()) << r.error().describe();
     bool target = false;
@@ -202,7 +209,6 @@ TEST_F(PolicyFiles, DenyEntriesAreCanonicalizedSoDenyingASymlinkProtectsItsTarge
     }
     EXPECT_TRUE(target);
 }
-
 
 // --check --build runs as a build user on files nobody trusted wrote: it must accept them (it only
 // reads what they say), read drop-ins from the directory it is given, and still find every error
@@ -222,7 +228,8 @@ TEST_F(PolicyFiles, BuildCheckValidatesFilesOfAnyOwnerAndReadsTheGivenDropIns) {
     EXPECT_EQ(r->deny_written[1].path, "/srv/host");
     EXPECT_TRUE(r->deny.entries.empty());  // not resolved against this machine
 
-    put("build.d/60-bad.toml", "version = 1\n[command.up]\nmatch = [\"uptime\"]\ndescription = \"u\"\ntimeout = \"banana\"\n");
+    put("build.d/60-bad.toml",
+        "version = 1\n[command.up]\nmatch = [\"uptime\"]\ndescription = \"u\"\ntimeout = \"banana\"\n");
     auto bad = load(p, build);
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().describe().find("60-bad.toml:5:11: command.up.timeout: 'banana'"), std::string::npos)

@@ -16,13 +16,13 @@ using test::load_text;
 
 TEST(Settings, RejectsBadSettingsWithPositions) {
     test::expect_rejected({
-        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ntiemout = \"3s\"\n", "unknown key 'tiemout' in settings",
-         4, 1},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ntiemout = \"3s\"\n",
+         "unknown key 'tiemout' in settings", 4, 1},
         {"version = 1\n[settings]\nsearch_path = \"/usr/bin\"\n", "expected an array of strings", 3, 15},
         {"version = 1\n[settings]\nsearch_path = [\"usr/bin\"]\n", "is not absolute", 3, 15},
         {"version = 1\n[settings]\nsearch_path = [1]\n", "expected a string", 3, 16},
-        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"email\"]\n", "unknown sink 'email'", 5,
-         9},
+        {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\n[audit]\nsinks = [\"email\"]\n",
+         "unknown sink 'email'", 5, 9},
         {"version = 1\n[audit]\nsinks = [\"file\"]\nfile = \"/tmp/a\"\n", "search_path is required", 0, 0},
         {"version = 1\n[settings]\nsearch_path = [\"/usr/bin\"]\ndecision_timeout = \"50ms\"\n",
          "settings.decision_timeout: between 100ms and 60s", 4, 20},

@@ -111,10 +111,10 @@ TEST(AuditBound, KeepPrefixNeverSplitsACharacter) {
     const std::string s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"";  // a é € 😀 "
     EXPECT_EQ(keep_prefix(s, 0), 0u);
     EXPECT_EQ(keep_prefix(s, 1), 1u);
-    EXPECT_EQ(keep_prefix(s, 6), 1u);    // é costs 6
+    EXPECT_EQ(keep_prefix(s, 6), 1u);  // é costs 6
     EXPECT_EQ(keep_prefix(s, 7), 3u);
-    EXPECT_EQ(keep_prefix(s, 13), 6u);   // € costs 6
-    EXPECT_EQ(keep_prefix(s, 24), 6u);   // 😀 costs 12
+    EXPECT_EQ(keep_prefix(s, 13), 6u);  // € costs 6
+    EXPECT_EQ(keep_prefix(s, 24), 6u);  // 😀 costs 12
     EXPECT_EQ(keep_prefix(s, 25), 10u);
     EXPECT_EQ(keep_prefix(s, 27), 11u);  // " costs 2
     EXPECT_EQ(keep_prefix("\x01", 5), 0u);

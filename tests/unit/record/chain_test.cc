@@ -11,8 +11,8 @@
 #include <string>
 
 #include "tests/helpers/privilege.h"
-#include "wrapper/record/schema.h"
 #include "wrapper/base/deadline.h"
+#include "wrapper/record/schema.h"
 
 namespace diag::audit_chain {
 namespace {
@@ -38,13 +38,13 @@ TEST(AuditChain, CorruptStateIsRefused) {
         "",                                                                // empty is first use, never parsed
         good.substr(0, good.size() - 1),                                   // torn: no newline
         good + good,                                                       // two lines
-        "diag-wrapper.chain/2 " + kId + " 12 " + kHead + " 10 5\n",       // unknown version
-        std::string(kStateMagic) + " " + kId + " 12 " + kHead + " 10\n",  // a field missing
-        std::string(kStateMagic) + " nope 12 " + kHead + " 10 5\n",       // bad id
+        "diag-wrapper.chain/2 " + kId + " 12 " + kHead + " 10 5\n",        // unknown version
+        std::string(kStateMagic) + " " + kId + " 12 " + kHead + " 10\n",   // a field missing
+        std::string(kStateMagic) + " nope 12 " + kHead + " 10 5\n",        // bad id
         std::string(kStateMagic) + " " + kId + " -1 " + kHead + " 0 5\n",  // negative seq
         std::string(kStateMagic) + " " + kId + " 12 " + std::string(63, 'a') + " 10 5\n",  // short head
         std::string(kStateMagic) + " " + kId + " 12 " + std::string(64, 'A') + " 10 5\n",  // upper-case hex
-        std::string(kStateMagic) + " " + kId + " 12 " + kHead + " 13 5\n",  // checkpoint after the head
+        std::string(kStateMagic) + " " + kId + " 12 " + kHead + " 13 5\n",                 // checkpoint after the head
     };
     for (const auto& text : cases) {
         auto s = parse_state(text, "/var/lib/diag-wrapper/chain");

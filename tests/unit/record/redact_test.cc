@@ -103,8 +103,8 @@ TEST(Redact, UntokenizedKeepsTheFirstWordAndTheHashOfTheRequest) {
     EXPECT_EQ(rec["process"]["command_line"], "tool [redacted]");
     EXPECT_EQ(rec["process"]["command_line_redacted"], true);
     EXPECT_FALSE(rec["process"].contains("command_line_b64"));
-    EXPECT_EQ(rec["diag"]["sensitive"], json::array({{{"request", true}, {"sha256", sha256_hex(raw)},
-                                                      {"length", raw.size()}}}));
+    EXPECT_EQ(rec["diag"]["sensitive"],
+              json::array({{{"request", true}, {"sha256", sha256_hex(raw)}, {"length", raw.size()}}}));
 }
 
 TEST(Redact, ShellQuoteQuotesOnlyWhatNeedsIt) {

@@ -6,8 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -88,7 +88,7 @@ TEST_F(Datagram, ASocketThatIsNotReadFailsTheSendWithinTheBound) {
 
 TEST_F(Datagram, PayloadTooLargeForADatagramGoesThroughASealedMemfd) {
     const std::string payload = "MESSAGE=" + std::string(4 << 20, 'x') + "\n";  // above any socket buffer
-    EXPECT_FALSE(send_datagram(path_, payload, "syslog", false).ok());  // what a datagram sink gets
+    EXPECT_FALSE(send_datagram(path_, payload, "syslog", false).ok());          // what a datagram sink gets
     auto st = send_datagram(path_, payload, "journald", true);
     ASSERT_TRUE(st.ok()) << st.error().msg;
     char data[16];

@@ -83,10 +83,12 @@ TEST(Command, RefusesWithSpecificReason) {
         {std::string("cat a\0id", 8), "parse-control"},
         {"cat \x1b[2J", "parse-control"},
         {"cat \x7f", "parse-control"},
-        {"cat \xc2\x9b" "31m", "parse-control"},  // C1 CSI
+        {"cat \xc2\x9b"
+         "31m",
+         "parse-control"},  // C1 CSI
         {"cat \xff", "parse-utf8"},
-        {"cat \xc0\xaf", "parse-utf8"},          // overlong '/'
-        {"cat \xed\xa0\x80", "parse-utf8"},      // surrogate
+        {"cat \xc0\xaf", "parse-utf8"},      // overlong '/'
+        {"cat \xed\xa0\x80", "parse-utf8"},  // surrogate
         {"cat 'abc", "parse-quote"},
         {"cat \"abc", "parse-quote"},
         {"echo \"hi; sudo id", "parse-quote"},  // docs/bypass-catalogue.md A.11

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "tests/helpers/policies.h"
-#include "wrapper/request/command.h"
 #include "wrapper/policy/loader.h"
+#include "wrapper/request/command.h"
 
 namespace diag::matcher {
 namespace {
@@ -28,7 +28,7 @@ search_path = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
 sinks = ["file"]
 file = "/tmp/a"
 )" + diag::testing::policies::rules({"matcher_commands"}),
-                                                  "m.toml", o);
+                                                 "m.toml", o);
         if (!r.ok()) {
             ADD_FAILURE() << r.error().describe();
             std::abort();
@@ -119,8 +119,8 @@ TEST(Matcher, RefusesWithSpecificReasons) {
         {"systemctl restart nginx", "unknown-subcommand"},
         {"systemctl", "unknown-subcommand"},
         {"ss -K", "unknown-option"},
-        {"ss -tlnpK", "unknown-option"},    // docs/bypass-catalogue.md D.39: a cluster hides nothing
-        {"ss --tc", "unknown-option"},      // docs/bypass-catalogue.md D.41: abbreviations refused
+        {"ss -tlnpK", "unknown-option"},  // docs/bypass-catalogue.md D.39: a cluster hides nothing
+        {"ss --tc", "unknown-option"},    // docs/bypass-catalogue.md D.41: abbreviations refused
         {"ss --kill", "unknown-option"},
         {"journalctl --fil=/etc/shadow", "unknown-option"},
         {"journalctl -u", "option-value"},

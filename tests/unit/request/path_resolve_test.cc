@@ -37,10 +37,10 @@ TEST_F(PathResolve, DeniesEveryRouteToTheSecret) {
         {d_ + "/secret/canary", "path-denied"},
         {d_ + "/secret", "path-denied"},
         {d_ + "/secret/sub/deep", "path-denied"},
-        {d_ + "/pub/link", "path-denied"},                      // symlink
-        {d_ + "/pub/hop1", "path-denied"},                      // chain of symlinks
-        {d_ + "/pub/dirlink/canary", "path-denied"},            // symlinked directory
-        {d_ + "/pub/../secret/canary", "path-denied"},          // ..
+        {d_ + "/pub/link", "path-denied"},              // symlink
+        {d_ + "/pub/hop1", "path-denied"},              // chain of symlinks
+        {d_ + "/pub/dirlink/canary", "path-denied"},    // symlinked directory
+        {d_ + "/pub/../secret/canary", "path-denied"},  // ..
         {d_ + "/pub/sub/../../secret/./canary", "path-denied"},
         {"/proc/self/root" + d_ + "/secret/canary", "path-magic-link"},
         {"/proc/" + std::to_string(::getpid()) + "/cwd/" + d_ + "/secret/canary", "path-magic-link"},
@@ -58,7 +58,7 @@ TEST_F(PathResolve, DeniesEveryRouteToTheSecret) {
         {"/proc/thread-self/../../environ", "path-magic-link"},
         {"/proc/thread-self/../../mem", "path-magic-link"},
         {"/proc/self/../self/environ", "path-magic-link"},
-        {d_ + "/keys/host_ed25519_key", "path-denied"},          // glob entry
+        {d_ + "/keys/host_ed25519_key", "path-denied"},  // glob entry
         {d_ + "/pub/keylink", "path-denied"},
         {d_ + "/pub/loop", "path-not-found"},
         {d_ + "/pub/missing", "path-not-found"},
@@ -100,12 +100,13 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     fs::create_directories(d_ + "/gw/sub");
     fs::create_directories(d_ + "/eve/sub");
     fs::create_directories(d_ + "/evest/rootdir");
-    for (const char* f : {"/ww/sub/f", "/st/mine/f", "/st/theirs/f", "/gw/sub/f", "/eve/sub/f", "/evest/rootdir/f", "/pub/f"}) {
+    for (const char* f :
+         {"/ww/sub/f", "/st/mine/f", "/st/theirs/f", "/gw/sub/f", "/eve/sub/f", "/evest/rootdir/f", "/pub/f"}) {
         put(d_ + f, "x");
     }
-    ::chmod((d_ + "/ww").c_str(), 0777);    // world-writable, no sticky bit: anyone renames anything
-    ::chmod((d_ + "/st").c_str(), 01777);   // /tmp-like: only an entry's owner renames it
-    ::chmod((d_ + "/gw").c_str(), 0775);    // a group can write
+    ::chmod((d_ + "/ww").c_str(), 0777);   // world-writable, no sticky bit: anyone renames anything
+    ::chmod((d_ + "/st").c_str(), 01777);  // /tmp-like: only an entry's owner renames it
+    ::chmod((d_ + "/gw").c_str(), 0775);   // a group can write
     ::chmod((d_ + "/evest").c_str(), 01777);
     ASSERT_EQ(::chown((d_ + "/st/theirs").c_str(), 65534, 65534), 0);
     ASSERT_EQ(::chown((d_ + "/eve").c_str(), 4242, 4242), 0);    // another account's directory
@@ -118,7 +119,7 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
     } cases[] = {
         {d_ + "/pub/f", Use::kContent, kStable},
         {d_ + "/st/mine/f", Use::kContent, kStable},
-        {d_ + "/ww", Use::kContent, kStable},  // root's directory in a root-only one
+        {d_ + "/ww", Use::kContent, kStable},           // root's directory in a root-only one
         {"/proc/self/status", Use::kContent, kStable},  // procfs names cannot be renamed
         {d_ + "/ww/sub/f", Use::kContent, kHeld},
         {d_ + "/st/theirs/f", Use::kContent, kHeld},
@@ -128,8 +129,8 @@ TEST_F(PathResolve, PathsOthersCouldSwapAreHeldOpenOrRefused) {
         {d_ + "/eve/sub/f", Use::kMetadata, kRefused},  // swapped for a denied directory, ls lists it
         {d_ + "/ww/sub", Use::kContent, kRefused},
         {d_ + "/ww/sub", Use::kTree, kRefused},
-        {d_ + "/ww/sub/f", Use::kTree, kHeld},  // grep -r on a file reads just that file
-        {d_ + "/eve/sub", Use::kMetadata, kRefused},     // listing a directory reads it
+        {d_ + "/ww/sub/f", Use::kTree, kHeld},        // grep -r on a file reads just that file
+        {d_ + "/eve/sub", Use::kMetadata, kRefused},  // listing a directory reads it
         {d_ + "/st/theirs", Use::kMetaTree, kRefused},
     };
     for (const auto& c : cases) {

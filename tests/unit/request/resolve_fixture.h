@@ -19,7 +19,7 @@ namespace diag::path_resolve {
 
 // One argument through both steps, as the pipeline runs them: resolve(), then check_links().
 inline Result<Resolved> resolve_and_check(const policy::Deny& deny, const std::string& p, Use use,
-                                   const std::vector<std::string>& roots = {}) {
+                                          const std::vector<std::string>& roots = {}) {
     auto r = resolve(deny, p, use, roots);
     if (!r.ok()) {
         return r;
