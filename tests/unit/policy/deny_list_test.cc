@@ -134,5 +134,33 @@ TEST(DenyList, OnlyBuiltInRawIoDeviceNodesAreKernelGuarded) {
     EXPECT_FALSE(proc->kernel_guarded) << "only the /dev raw-I/O nodes";
 }
 
+TEST(DenyList, SyntaxIsCheckedWithoutTheFileSystem) {
+    struct Case {
+        std::string path;
+        const char* error;  // nullptr: accepted
+    } cases[] = {
+        {"/var/lib/n8n", nullptr},
+        {"/persist/var/lib/mautrix-*", nullptr},
+        {"/does/not/exist/here", nullptr},
+        {"relative/path", "p.toml:3: deny entry 'relative/path' is not absolute"},
+        {"/srv/../etc/shadow", "p.toml:3: deny entry '/srv/../etc/shadow' contains '.' or '..'"},
+        {"/srv/./x", "contains '.' or '..'"},
+        {"/srv/x/..", "contains '.' or '..'"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.path);
+        auto st = check_deny_syntax({{c.path, "p.toml:3"}});
+        if (c.error == nullptr) {
+            EXPECT_TRUE(st.ok()) << st.error().msg;
+        } else {
+            ASSERT_FALSE(st.ok());
+            EXPECT_EQ(st.error().code, ErrorCode::kPolicyInvalid);
+            EXPECT_NE(st.error().msg.find(c.error), std::string::npos) << st.error().msg;
+        }
+    }
+    std::vector<policy::DenyWritten> many(policy::kMaxDenyEntries, {"/x", "p.toml:1"});
+    EXPECT_FALSE(check_deny_syntax(many).ok());
+}
+
 }  // namespace
 }  // namespace diag::deny_list

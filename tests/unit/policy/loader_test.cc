@@ -13,7 +13,6 @@
 
 #include "tests/helpers/privilege.h"
 #include "tests/unit/policy/policy_text.h"
-#include "wrapper/policy/deny_list.h"
 #include "wrapper/policy/pin.h"
 
 namespace diag::policy_loader {
@@ -234,34 +233,6 @@ TEST_F(PolicyFiles, BuildCheckValidatesFilesOfAnyOwnerAndReadsTheGivenDropIns) {
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().describe().find("60-bad.toml:5:11: command.up.timeout: 'banana'"), std::string::npos)
         << bad.error().describe();
-}
-
-TEST(PolicyLoader, DenySyntaxIsCheckedWithoutTheFileSystem) {
-    struct Case {
-        std::string path;
-        const char* error;  // nullptr: accepted
-    } cases[] = {
-        {"/var/lib/n8n", nullptr},
-        {"/persist/var/lib/mautrix-*", nullptr},
-        {"/does/not/exist/here", nullptr},
-        {"relative/path", "p.toml:3: deny entry 'relative/path' is not absolute"},
-        {"/srv/../etc/shadow", "p.toml:3: deny entry '/srv/../etc/shadow' contains '.' or '..'"},
-        {"/srv/./x", "contains '.' or '..'"},
-        {"/srv/x/..", "contains '.' or '..'"},
-    };
-    for (const auto& c : cases) {
-        SCOPED_TRACE(c.path);
-        auto st = deny_list::check_deny_syntax({{c.path, "p.toml:3"}});
-        if (c.error == nullptr) {
-            EXPECT_TRUE(st.ok()) << st.error().msg;
-        } else {
-            ASSERT_FALSE(st.ok());
-            EXPECT_EQ(st.error().code, ErrorCode::kPolicyInvalid);
-            EXPECT_NE(st.error().msg.find(c.error), std::string::npos) << st.error().msg;
-        }
-    }
-    std::vector<policy::DenyWritten> many(policy::kMaxDenyEntries, {"/x", "p.toml:1"});
-    EXPECT_FALSE(deny_list::check_deny_syntax(many).ok());
 }
 
 }  // namespace
