@@ -203,11 +203,23 @@ Status pin(policy::Policy& policy, const decision::Decision& d) {
     return ok_status();
 }
 
-// The decision in the record, its sensitive values hidden.
+// The decision in the record, its sensitive values hidden. A sensitive path is hidden in every
+// form the record would show it in: as typed, canonical, each symlink followed, and as the child
+// is given it (all name the same file).
 void note_decision(Request& q, const decision::Decision& d) {
     q.argv = d.argv;
     if (!d.help) {
         q.redaction.values = d.match.sensitive_values;
+        for (size_t i = 0; i < d.resolved.size(); ++i) {
+            const matcher::PathRef& ref = d.match.paths[i];
+            if (!redact::hides(q.redaction, ref.input, 1)) {
+                continue;
+            }
+            const path_resolve::Resolved& r = d.resolved[i];
+            std::vector<std::string>& v = q.redaction.values;
+            v.insert(v.end(), {r.canonical, r.given, d.match.exec_args[ref.index]});
+            v.insert(v.end(), r.hops.begin(), r.hops.end());
+        }
     }
     record::describe_decision(q.rec, d);
     redact::apply(q.rec, q.redaction, q.argv);

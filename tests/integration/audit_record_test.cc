@@ -26,7 +26,19 @@ type = "int"
 sensitive = true
 )toml";
 
-std::string commands() { return policies::rules({"echo"}) + kPinRule; }
+// A path the policy marks sensitive: its canonical form, the symlinks followed and the argument
+// the child is given all come from it.
+constexpr const char* kSecretPathRule = R"toml(
+[command.spath]
+match = ["spath"]
+program = "cat"
+description = "Reads a file whose name is sensitive (test only)"
+[[command.spath.positional]]
+type = "path"
+sensitive = true
+)toml";
+
+std::string commands() { return policies::rules({"echo"}) + kPinRule + kSecretPathRule; }
 
 // 63 arguments of 63 two-byte characters: under the tokenizer's 8 KiB, but each character costs 6
 // bytes as JSON, three times over (command line, argv, executed argv).
@@ -190,6 +202,27 @@ TEST_F(AuditRecord, SensitiveValuesNeverReachTheMessage) {
     const auto recs = audit_records();
     ASSERT_EQ(recs.size(), 1u);
     EXPECT_NE(recs[0]["diag"]["message"].get<std::string>().find("[redacted]"), std::string::npos);
+}
+
+// Review finding: a sensitive path argument was hidden as typed, but its canonical form (which
+// names the same file) stayed in diag.paths and in the executed argv, and the symlinks followed
+// to it in diag.paths.hops.
+TEST_F(AuditRecord, SensitivePathNeverReachesTheRecordInAnyForm) {
+    const auto p = write_policy(policy(commands()));
+    const std::string secret = "token-" + std::to_string(::getpid());
+    write(dir_ + "/pub/" + secret + ".txt", "public-content\n", 0644);
+    std::filesystem::create_symlink(dir_ + "/pub/" + secret + ".txt", dir_ + "/pub/lnk");
+    std::filesystem::create_symlink(dir_ + "/pub/sub/../" + secret + ".txt", dir_ + "/pub/" + secret + "-hop");
+    for (const std::string& arg :
+         {dir_ + "/pub/lnk", dir_ + "/pub/sub/../" + secret + ".txt", dir_ + "/pub/" + secret + "-hop"}) {
+        auto r = run_soc(p, "spath " + arg);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.out, "public-content\n");
+    }
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(secret), std::string::npos) << all;
+    EXPECT_EQ(all.find("/pub/lnk"), std::string::npos) << all;
 }
 
 // Review finding: a request that did not tokenize kept its raw text in the record, secret and
