@@ -11,6 +11,7 @@
 
 #include "wrapper/audit/fields.h"
 #include "wrapper/audit/journal.h"
+#include "wrapper/audit/reader.h"
 #include "wrapper/audit/render.h"
 #include "wrapper/base/parse.h"
 #include "wrapper/base/sha256.h"
@@ -50,6 +51,9 @@ Result<Entry> read_entry(const Line& line, size_t source) {
         return make_error(ErrorCode::kAudit, line.where +
                                                  ": a record without a chain place (forged, or written "
                                                  "by a wrapper without audit.chain)");
+    }
+    if (seq->get<uint64_t>() == 0) {
+        return make_error(ErrorCode::kAudit, line.where + ": seq 0, which is no place in a chain (places start at 1)");
     }
     Entry e{&line,
             source,
@@ -196,6 +200,20 @@ void check_truncation(const BySeq& by_seq, const LastInSource& last_in_source, c
             continue;
         }
         const auto at = by_seq.find(a.seq);
+        const uint64_t first = by_seq.begin()->first;
+        if (a.seq < first) {
+            r.defects.push_back({"truncated", "the trail starts at seq " + std::to_string(first) + " but " + a.from +
+                                                  " shows seq " + std::to_string(a.seq) + ": " +
+                                                  range(a.seq, first - 1) +
+                                                  " not in these inputs (give the rotated files too)"});
+        }
+        // The record after the anchored one names it: a trail rewritten from there on, with the
+        // anchored record itself gone, still shows.
+        const auto next = by_seq.find(a.seq + 1);
+        if (next != by_seq.end() && next->second.size() == 1 && next->second.front()->prev != a.hash) {
+            r.defects.push_back({"fork", "seq " + std::to_string(a.seq + 1) + " (" + next->second.front()->line->where +
+                                             ") names another predecessor than the record " + a.from + " names"});
+        }
         if (a.seq > last) {
             r.defects.push_back({"truncated", "the trail ends at seq " + std::to_string(last) + " but " + a.from +
                                                   " shows seq " + std::to_string(a.seq) + ": " +
@@ -238,19 +256,34 @@ Status read_lines(const std::string& path, Source& into) {
         ::close(fd);
         return make_error(ErrorCode::kAudit, "gzdopen(" + path + ") failed");
     }
+    // A line longer than any record (audit_reader::kMaxLineBytes) is not kept: it is reported by
+    // where it is, and its bytes are skipped up to the next newline. Each byte is scanned once.
     std::string pending;
+    bool oversized = false;  // inside a line already known to be too long
     size_t number = 0;
     char buf[65536];
     int n = 0;
     while ((n = ::gzread(gz, buf, sizeof buf)) > 0) {
-        pending.append(buf, static_cast<size_t>(n));
-        size_t start = 0;
-        for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+        size_t from = 0;
+        const std::string_view chunk(buf, static_cast<size_t>(n));
+        for (size_t nl = chunk.find('\n'); from < chunk.size(); nl = chunk.find('\n', from)) {
+            const std::string_view piece = chunk.substr(from, nl == std::string_view::npos ? nl : nl - from);
+            if (!oversized && pending.size() + piece.size() > audit_reader::kMaxLineBytes) {
+                oversized = true;
+                pending.clear();
+            }
+            if (!oversized) {
+                pending.append(piece);
+            }
+            if (nl == std::string_view::npos) {
+                break;
+            }
             ++number;
-            into.lines.push_back({pending.substr(start, nl - start), path + ":" + std::to_string(number)});
-            start = nl + 1;
+            into.lines.push_back({std::move(pending), path + ":" + std::to_string(number), oversized});
+            pending.clear();
+            oversized = false;
+            from = nl + 1;
         }
-        pending.erase(0, start);
     }
     int err = 0;
     const std::string gzmsg = n < 0 ? ::gzerror(gz, &err) : "";
@@ -258,8 +291,8 @@ Status read_lines(const std::string& path, Source& into) {
     if (n < 0) {
         return make_error(ErrorCode::kAudit, path + ": " + gzmsg);
     }
-    if (!pending.empty()) {  // a torn last line: kept, and reported as unreadable
-        into.lines.push_back({pending, path + ":" + std::to_string(number + 1)});
+    if (!pending.empty() || oversized) {  // a torn last line: kept, and reported as unreadable
+        into.lines.push_back({pending, path + ":" + std::to_string(number + 1), oversized});
     }
     return ok_status();
 }
@@ -348,6 +381,12 @@ Report verify(const std::vector<Source>& sources, const std::vector<Anchor>& anc
     std::vector<Entry> entries;
     for (size_t s = 0; s < sources.size(); ++s) {
         for (const Line& line : sources[s].lines) {
+            if (line.oversized) {
+                r.defects.push_back({"unchained", line.where + ": longer than " +
+                                                      std::to_string(audit_reader::kMaxLineBytes) +
+                                                      " bytes, which no record is"});
+                continue;
+            }
             if (line.text.empty()) {
                 continue;
             }

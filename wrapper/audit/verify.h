@@ -31,6 +31,7 @@ inline constexpr int kExitUnreadable = 2;
 struct Line {
     std::string text;
     std::string where;
+    bool oversized = false;  // longer than audit_reader::kMaxLineBytes: `text` not kept
 };
 
 // One input: the files of one log in order, or the journal.

@@ -2,10 +2,13 @@
 #include "wrapper/audit/verify.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "wrapper/audit/reader.h"
 #include "wrapper/base/sha256.h"
 #include "wrapper/record/schema.h"
 
@@ -179,6 +182,83 @@ TEST(AuditVerify, AnchorsMustBeSeqColonSha256) {
         ASSERT_FALSE(a.ok()) << bad;
         EXPECT_EQ(a.error().code, ErrorCode::kUsage);
     }
+}
+
+// Review finding: an anchor older than the first record of the inputs was never checked, and said
+// nothing: the records between it and the inputs could be gone.
+TEST(AuditVerify, AnchorBeforeTheFirstRecordIsReported) {
+    Source s = chain(10);
+    const std::string anchor_hash = sha256_hex(s.lines[2].text);
+    s.lines.erase(s.lines.begin(), s.lines.begin() + 5);  // seq 6..10 remain
+    auto a = parse_anchor("3:" + anchor_hash);
+    ASSERT_TRUE(a.ok());
+    const Report r = verify({s}, {*a});
+    EXPECT_TRUE(has(r, "truncated", "the trail starts at seq 6 but --anchor 3:")) << ::testing::PrintToString(kinds(r));
+    EXPECT_TRUE(has(r, "truncated", "seq 3..5 not in these inputs"));
+}
+
+// Review finding: with the anchored record itself removed, the record after it was not held to
+// name the anchored hash: a trail rewritten from the anchor on passed.
+TEST(AuditVerify, RecordAfterAnAnchorMustNameIt) {
+    Source s = chain(10);
+    const std::string anchor_hash = sha256_hex(s.lines[4].text);
+    auto a = parse_anchor("5:" + anchor_hash);
+    ASSERT_TRUE(a.ok());
+    // seq 6..10 rewritten as a chain of their own that starts where the anchored record was.
+    Source forged{"audit.jsonl", {}};
+    std::string prev(64, 'f');
+    for (uint64_t seq = 6; seq <= 10; ++seq) {
+        json rec;
+        rec["diag"]["chain"] = {{"id", kChain}, {"seq", seq}, {"prev", prev}};
+        forged.lines.push_back({rec.dump(), "audit.jsonl:" + std::to_string(seq)});
+        prev = sha256_hex(forged.lines.back().text);
+    }
+    const Report r = verify({forged}, {*a});
+    EXPECT_TRUE(has(r, "fork", "seq 6 (audit.jsonl:6) names another predecessor than the record --anchor 5:"))
+        << ::testing::PrintToString(kinds(r));
+    // The real successor names it: nothing to report about the anchor.
+    Source real = chain(10);
+    real.lines.erase(real.lines.begin(), real.lines.begin() + 5);
+    EXPECT_FALSE(has(verify({real}, {*a}), "fork", "names another predecessor"));
+}
+
+// Review finding: a record at seq 0 (no such place) in front of the chain passed unremarked.
+TEST(AuditVerify, SeqZeroIsNoPlace) {
+    Source s = chain(3);
+    json rec;
+    rec["diag"]["chain"] = {{"id", kChain}, {"seq", 0}, {"prev", std::string(audit_schema::kGenesisPrev)}};
+    s.lines.insert(s.lines.begin(), {rec.dump(), "audit.jsonl:0"});
+    const Report r = verify({s}, {});
+    EXPECT_TRUE(has(r, "unchained", "audit.jsonl:0: seq 0")) << ::testing::PrintToString(kinds(r));
+}
+
+// Review finding: a line without a newline was kept whole however long it was (a gzip file a few
+// KiB long can hold gigabytes), and scanned again from its start for every block read.
+TEST(AuditVerify, LineLongerThanAnyRecordIsReportedNotKept) {
+    char tmpl[] = "/tmp/verify-test.XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    const Source whole = chain(3);
+    {
+        std::ofstream out(tmpl, std::ios::binary);
+        out << whole.lines[0].text << "\n";
+        out << std::string(audit_reader::kMaxLineBytes + 10, 'x') << "\n";
+        out << whole.lines[1].text << "\n" << whole.lines[2].text << "\n";
+        out << std::string(audit_reader::kMaxLineBytes + 1, 'y');  // torn, and too long
+    }
+    audit_cli::Options o;
+    o.files = {tmpl};
+    std::string out;
+    std::string err;
+    audit_cli::Io io{[&](std::string_view t) { out += t; }, [&](std::string_view t) { err += t; }};
+    EXPECT_EQ(audit_verify::run(o, io), kExitDefects) << err;
+    ::unlink(tmpl);
+    const std::string file(tmpl);
+    EXPECT_NE(out.find(file + ":2: longer than"), std::string::npos) << out;
+    EXPECT_NE(out.find(file + ":5: longer than"), std::string::npos) << out;
+    EXPECT_EQ(out.find("xxxx"), std::string::npos);
+    EXPECT_EQ(out.find("gap"), std::string::npos) << out;  // the records around it are read
 }
 
 }  // namespace
