@@ -2,12 +2,14 @@
 // diag-audit verify: is the trail whole? Walks the chained records (adr/0011) of files (plain or
 // gzip, rotations in order) and/or the journal, and reports with exact sequence numbers:
 //   gap        sequence numbers missing (records deleted or never forwarded)
-//   fork       two different records with one sequence number (a forged or replaced record)
+//   fork       two different records with one sequence number, or one other than an anchor names
+//              (a forged or replaced record)
 //   edit       a record whose hash is not what its successor (or a checkpoint) says it was
 //   order      records out of sequence order (moved, swapped)
 //   truncated  the trail ends before a sequence number an anchor, the state file or another
-//              input shows to exist
-//   unchained  a line that is not a chained record (unreadable, forged, or from before the chain)
+//              input shows to exist, or starts after an anchored one
+//   unchained  a line that is not a chained record (unreadable, forged, from before the chain,
+//              at seq 0, or longer than any record)
 //   restart    a second chain: the state was reset
 // Exit status: 0 whole, 1 defects found, 2 usage error or an input that cannot be read.
 #pragma once
