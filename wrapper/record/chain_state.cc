@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The chain state file's text, and when a checkpoint is due: pure, so diag-audit verify reads
 // the state with this alone (the locked state file is chain.cc).
-#include "wrapper/record/chain.h"
-
 #include <optional>
 
 #include "wrapper/base/parse.h"
+#include "wrapper/record/chain.h"
 #include "wrapper/record/schema.h"
 
 namespace diag::audit_chain {
