@@ -149,7 +149,8 @@ TEST_F(DefaultPolicy, RefusalsNameTheAllowedFormAndNothingRuns) {
              {"tail -f /etc/os-release", "unknown-option", "following is not allowed (a request must end): tail -n N"},
              {"journalctl -f", "unknown-option", "following is not allowed"},
              {"head -z /etc/os-release", "unknown-option", "allowed: -n/--lines N, -c/--bytes N"},
-             {"head --lin 5 /etc/os-release", "unknown-option", "(options must be spelled in full: --lines)"},
+             {"head --lin 5 /etc/os-release", "unknown-option",
+              "(options must be spelled in full); the full spelling is --lines"},
              {"hed /etc/os-release", "unknown-command", "closest: head"},
              {"help hed", "unknown-command", "closest: head"},
          }) {

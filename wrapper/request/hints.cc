@@ -95,7 +95,7 @@ std::string full_spelling(const Command& c, const std::string& name) {
             }
         }
     }
-    return found.empty() ? std::string() : ": " + found;
+    return found.empty() ? std::string() : "; the full spelling is " + found;
 }
 
 }  // namespace
@@ -187,7 +187,10 @@ Error unknown_option(const Command& c, const std::string& name, const std::strin
         return deny("unknown-option", msg + hint);
     }
     if (util::starts_with(name, "--")) {
-        msg += " (options must be spelled in full" + full_spelling(c, name) + ")";
+        msg += " (options must be spelled in full)";
+        if (std::string hint = full_spelling(c, name); !hint.empty()) {
+            return deny("unknown-option", msg + hint);
+        }
     }
     if (c.options.empty()) {
         return deny("unknown-option", msg + "; " + command_name(c) + " takes no options");

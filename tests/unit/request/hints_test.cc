@@ -119,8 +119,10 @@ TEST(Hints, UnknownOptionListsTheRulesOptionsOnOneLine) {
 }
 
 TEST(Hints, AbbreviatedLongOptionNamesItsFullSpelling) {
-    EXPECT_TRUE(contains(refusal({"head", "--lin", "5", "/x"}).msg, "(options must be spelled in full: --lines)"));
-    EXPECT_TRUE(contains(refusal({"head", "--q", "/x"}).msg, "(options must be spelled in full: --quiet)"));
+    EXPECT_TRUE(contains(refusal({"head", "--lin", "5", "/x"}).msg,
+                         "(options must be spelled in full); the full spelling is --lines"));
+    EXPECT_TRUE(contains(refusal({"head", "--q", "/x"}).msg,
+                         "(options must be spelled in full); the full spelling is --quiet"));
     // Two spellings start with it: neither is named.
     const auto p = load(R"([command.two]
 match = ["two"]
