@@ -170,6 +170,20 @@ TEST_F(DefaultPolicy, RefusalsNameTheAllowedFormAndNothingRuns) {
     }
 }
 
+// What a hint echoes of the request is escaped: a bidi override never reaches the client raw.
+TEST_F(DefaultPolicy, HintsEscapeWhatTheyEcho) {
+    for (const std::string& request : {std::string("he\xe2\x80\xae"
+                                                   "d /etc/os-release"),
+                                       std::string("head --\xe2\x80\xae"
+                                                   "q /etc/os-release")}) {
+        auto r = run_soc(policy_, request);
+        EXPECT_EQ(r.exit_code, 126) << r.err;
+        EXPECT_EQ(r.err.find("\xe2\x80\xae"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("\\u{202E}"), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+}
+
 TEST_F(DefaultPolicy, JournalctlTakesABootOffsetAsTheNextWord) {
     for (const auto& [request, exec] : std::vector<std::pair<std::string, std::string>>{
              {"journalctl -b -1 -n 5", " -b-1 -n 5\n"},
