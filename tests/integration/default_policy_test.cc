@@ -170,6 +170,25 @@ TEST_F(DefaultPolicy, RefusalsNameTheAllowedFormAndNothingRuns) {
     }
 }
 
+// A command this host cannot run is never suggested, even when it is the nearest.
+TEST_F(DefaultPolicy, UnavailableCommandsAreNeverSuggested) {
+    std::ifstream in(policy_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string p = write_policy(ss.str() +
+                                           "\n[command.heads]\nmatch = [\"heads\"]\n"
+                                           "program = \"no-such-program-diag-test\"\ndescription = \"d\"\n",
+                                       "unavailable.toml");
+    auto r = run_soc(p, "headsx /etc/os-release");
+    EXPECT_EQ(r.exit_code, 126) << r.err;
+    EXPECT_EQ(r.err.rfind("diag-wrapper: denied: unknown-command: 'headsx' is not an allowed command; closest: head "
+                          "(run 'help' for the list)",
+                          0),
+              0u)
+        << r.err;
+    EXPECT_EQ(r.err.find("heads,"), std::string::npos) << r.err;
+}
+
 // What a hint echoes of the request is escaped: a bidi override never reaches the client raw.
 TEST_F(DefaultPolicy, HintsEscapeWhatTheyEcho) {
     for (const std::string& request : {std::string("he\xe2\x80\xae"
