@@ -141,11 +141,17 @@ Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::
     }
     if (const auto* r = t->get("optional_value")) {
         DIAG_TRY_ASSIGN(o.optional_value, read_bool(ctx, *r, what + ".optional_value"));
-        // Only types whose values have a shape no option spelling has (a signed number, a boot
-        // ID): the matcher takes the next word as the value only when it has that shape, so an
-        // option can never be read as a value, nor a value as an option.
-        if (o.optional_value && o.value.type != ValueType::kInt && o.value.type != ValueType::kBoot) {
-            return at(ctx, r->source(), what + ".optional_value: only int and boot values can be optional");
+        // Only boot, a type whose values have a shape no option spelling has (a signed number, a
+        // boot ID): the matcher takes the next word as the value only when it has that shape, so
+        // an option can never be read as a value, nor a value as an option. And only for a
+        // program that itself reads the next word as the optional value (journalctl -b): another
+        // would read it as an operand. getopt style only: the value is passed on attached (-b-1),
+        // which a words-style program would read as another word (-maxdepth2).
+        if (o.optional_value && o.value.type != ValueType::kBoot) {
+            return at(ctx, r->source(), what + ".optional_value: only boot values can be optional");
+        }
+        if (o.optional_value && style != policy::Style::kGetopt) {
+            return at(ctx, r->source(), what + ".optional_value: only getopt-style rules can have optional values");
         }
     }
     return o;
