@@ -204,11 +204,15 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
 }
 
 // An optional-value option given without its value must not be followed, in what the program
-// gets, by a word it would take as the value (a positional of that shape without "--" before it).
+// gets, by a word it might take as the value: the program decides by its own rules (journalctl
+// reads " 1", "0x1" and "all" as boots), so no word that does not start with '-' may follow, nor
+// one of the value's shape (-1).
 Status check_bare_optionals(const Command& c, const std::vector<std::string>& exec_args) {
     for (size_t k = 0; k + 1 < exec_args.size(); ++k) {
         const OptionSpec* spec = find_option(c, exec_args[k]);
-        if (spec != nullptr && spec->optional_value && has_value_shape(spec->value, exec_args[k + 1])) {
+        const std::string& next = exec_args[k + 1];
+        if (spec != nullptr && spec->optional_value &&
+            (next.empty() || next[0] != '-' || has_value_shape(spec->value, next))) {
             return deny("option-value", q(exec_args[k + 1]) + " would be read as the value of " + q(exec_args[k]));
         }
     }
