@@ -30,6 +30,9 @@ inline constexpr uint64_t kMaxDecisionTimeoutMs = 60000;
 
 // kBoot: a journal boot, as journalctl's -b takes it: a signed offset (-1, 0, +2) or a 32-hex boot
 // ID, optionally with an offset (ID-1).
+// The values a boot may take (POSIX ERE, matched whole). No leading zeros: journalctl reads an
+// offset such as 010 as octal (boot +8).
+inline constexpr const char* kBootPattern = "[+-]?(0|[1-9][0-9]{0,5})|[0-9a-fA-F]{32}([+-](0|[1-9][0-9]{0,5}))?";
 enum class ValueType {
     kFlag,
     kInt,

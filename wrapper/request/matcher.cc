@@ -436,7 +436,7 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
         case ValueType::kString:
             return v.size() <= policy::kMaxStringBytes ? ok_status() : bad("a shorter string");
         case ValueType::kBoot:
-            return regex_full_match("[+-]?[0-9]{1,6}|[0-9a-fA-F]{32}([+-][0-9]{1,6})?", v)
+            return regex_full_match(policy::kBootPattern, v)
                        ? ok_status()
                        : bad("a boot: an offset like -1 or 0, or a 32-hex boot ID");
         case ValueType::kPath:

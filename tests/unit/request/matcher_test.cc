@@ -294,5 +294,22 @@ TEST(Matcher, NoWordFollowsABareOptionalValueOption) {
     EXPECT_EQ(jm({"count", "-s"})->exec_args, (Argv{"-s"}));
 }
 
+// Review finding: journalctl reads a boot offset with leading zeros as octal (-b 010 is boot +8).
+TEST(Matcher, BootOffsetRefusesLeadingZeros) {
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    for (const std::string& v : std::vector<std::string>{"010", "-01", "+00", "00", id + "-01", id + "+010"}) {
+        auto r = jm({"journalctl", "-b", v});
+        ASSERT_FALSE(r.ok()) << v;
+        EXPECT_EQ(r.error().reason, "bad-value") << v << ": " << r.error().msg;
+        EXPECT_FALSE(jm({"journalctl", "--boot=" + v}).ok()) << v;
+    }
+    for (const std::string& v :
+         std::vector<std::string>{"0", "-0", "+0", "10", "-100000", "999999", id + "-10", id + "+0"}) {
+        auto r = jm({"journalctl", "-b", v});
+        ASSERT_TRUE(r.ok()) << v << ": " << r.error().msg;
+        EXPECT_EQ(r->exec_args, (Argv{"-b" + v}));
+    }
+}
+
 }  // namespace
 }  // namespace diag::matcher
