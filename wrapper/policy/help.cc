@@ -155,6 +155,9 @@ json value_fields(const ValueSpec& v) {
     if (v.type == ValueType::kRegex) {
         j["pattern"] = "^(" + v.pattern + ")$";
     }
+    if (v.type == ValueType::kBoot) {
+        j["pattern"] = "^(" + std::string(policy::kBootPattern) + ")$";
+    }
     if (const size_t n = max_length(v.type); n != 0) {
         j["max_length"] = n;
     }

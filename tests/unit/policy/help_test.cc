@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "tests/unit/policy/policy_text.h"
 #include "wrapper/request/command.h"
@@ -161,6 +163,17 @@ TEST(Help, JsonCarriesTheTypedSchemaOfEveryRule) {
     EXPECT_EQ(opts[1]["max_length"], 256);
     EXPECT_EQ(opts[2]["type"], "boot");
     EXPECT_EQ(opts[2]["optional_value"], true);
+    // Review finding: the boot type had no shape in the schema. Its pattern is the one the matcher
+    // applies: an offset without leading zeros (journalctl reads those as octal), or an ID.
+    ASSERT_TRUE(opts[2].contains("pattern")) << opts[2];
+    const std::regex boot(opts[2]["pattern"].get<std::string>(), std::regex::extended);
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    for (const std::string& v : std::vector<std::string>{"0", "-1", "+2", "999999", id, id + "-1", id + "+0"}) {
+        EXPECT_TRUE(std::regex_match(v, boot)) << v;
+    }
+    for (const std::string& v : std::vector<std::string>{"010", "-01", "1234567", "all", id + "-01", id.substr(1)}) {
+        EXPECT_FALSE(std::regex_match(v, boot)) << v;
+    }
     EXPECT_EQ(opts[3]["values"], nlohmann::json::parse(R"(["short","json","cat"])"));
     EXPECT_EQ(opts[4]["pattern"], "^([a-z]+)$");
     EXPECT_EQ(opts[5]["sensitive"], true);
