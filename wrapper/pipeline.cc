@@ -29,6 +29,7 @@
 #include "wrapper/record/writer.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/decision.h"
+#include "wrapper/request/hints.h"
 #include "wrapper/request/matcher.h"
 #include "wrapper/request/path_resolve.h"
 
@@ -80,6 +81,30 @@ void pin_all(policy::Policy& policy) {
     }
 }
 
+// The commands a refusal may suggest: those this host can run (hints.h).
+hints::Available suggestable(const policy::Policy& policy) {
+    return [&policy](const policy::Command& c) { return hints::available_on_host(c, policy.search_path); };
+}
+
+// `help [COMMAND] [--json]`, in either order. A COMMAND that names no rule is refused as the
+// matcher refuses an unknown command, with the closest allowed commands.
+Status read_help_request(const policy::Policy& policy, decision::Decision& d) {
+    for (size_t i = 1; i < d.argv.size(); ++i) {
+        if (d.argv[i] == "--json" && !d.help_json) {
+            d.help_json = true;
+        } else if (d.help_command.empty() && !d.argv[i].empty() && d.argv[i][0] != '-') {
+            d.help_command = d.argv[i];
+        } else {
+            return deny("unknown-option", "usage: help [COMMAND] [--json]");
+        }
+    }
+    if (!d.help_command.empty() && help::named(policy, d.help_command).empty()) {
+        return hints::unknown_command(policy, d.help_command, suggestable(policy));
+    }
+    d.help = true;
+    return ok_status();
+}
+
 // Stages 1-3 (pure up to path resolution): tokenize, match, resolve.
 Result<decision::Decision> decide(const policy::Policy& policy, const std::string& request) {
     decision::Decision d;
@@ -87,15 +112,11 @@ Result<decision::Decision> decide(const policy::Policy& policy, const std::strin
     DIAG_TRY_ASSIGN(d.argv, command::tokenize(request));
     // The listing: an empty request (ssh -t, plain login) or `help`; never an interactive shell.
     if (d.argv.empty() || d.argv[0] == "help") {
-        if (d.argv.size() > 2 || (d.argv.size() == 2 && d.argv[1] != "--json")) {
-            return deny("unknown-option", "usage: help [--json]");
-        }
-        d.help = true;
-        d.help_json = d.argv.size() == 2;
+        DIAG_TRY(read_help_request(policy, d));
         return d;
     }
     // 2. Match the allowlist: one rule, every argument typed.
-    DIAG_TRY_ASSIGN(d.match, matcher::match(policy, d.argv));
+    DIAG_TRY_ASSIGN(d.match, matcher::match(policy, d.argv, suggestable(policy)));
     // 3. Resolve every path argument; the denylist always wins.
     for (const auto& ref : d.match.paths) {
         DIAG_TRY_ASSIGN(path_resolve::Resolved r, path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots));
@@ -227,12 +248,15 @@ void note_decision(Request& q, const decision::Decision& d) {
 
 // The listing, recorded first. A client that does not read it holds the request no longer than a
 // command's default timeout would.
-int list_commands(Request& q, bool as_json) {
+int list_commands(Request& q, const decision::Decision& d) {
     record::mark_allowed(q.rec, "help");
     if (!record::write_or_refuse(q.policy.audit, q.rec, q.id)) {
         return kExitError;
     }
-    (void)sys::write_within(STDOUT_FILENO, as_json ? help::json(q.policy) : help::text(q.policy),
+    const std::string listing = d.help_json              ? help::json(q.policy, d.help_command)
+                                : d.help_command.empty() ? help::text(q.policy)
+                                                         : help::command_text(q.policy, d.help_command);
+    (void)sys::write_within(STDOUT_FILENO, listing,
                             static_cast<int>(std::min<uint64_t>(q.policy.timeout_ms, INT32_MAX)));
     return 0;
 }
@@ -345,7 +369,7 @@ int run(const Invocation& inv) {
     note_decision(q, *d);
     if (!runnable.ok()) return refuse(q, runnable.error());
     redact::derived(q.rec, q.redaction, q.argv);
-    if (d->help) return list_commands(q, d->help_json);
+    if (d->help) return list_commands(q, *d);
     // 4. Re-open the pinned executable and check it is the object pinned at load.
     const policy::Command& cmd = *d->match.command;
     auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path), d->bound);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Matcher fuzzer: tokenized input against a fixed policy; an accepted request never hands the
-// resolver a path that starts with '-' (empty paths are the resolver's to refuse).
+// resolver a path that starts with '-' (empty paths are the resolver's to refuse), and an optional
+// value (journalctl -b) never lets an option the rule does not list reach the program.
 #include <unistd.h>
 
 #include <cstdint>
@@ -47,6 +48,14 @@ type = "string"
 [[command.find.positional]]
 type = "path"
 tree = true
+[command.journalctl]
+match = ["journalctl"]
+description = "journal"
+option = [
+    { names = ["-b", "--boot"], type = "boot", optional_value = true },
+    { names = ["-k"], type = "flag" },
+    { names = ["-u"], type = "unit" },
+]
 )";
         // cat as the integration tests type it (tests/testdata/policies/cat.toml), head and find.
         const std::string text = settings + diag::testing::policies::rules({"cat"}) + head_and_find;
@@ -72,6 +81,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto m = diag::matcher::match(fuzz_policy(), *argv);
     if (!m.ok()) {
         return 0;
+    }
+    if (m->command->id == "journalctl") {
+        // Every word starting with '-' is one of the rule's options (with an attached value).
+        for (const auto& a : m->exec_args) {
+            if (!a.empty() && a[0] == '-' && a.rfind("-b", 0) != 0 && a.rfind("--boot", 0) != 0 && a != "-k" &&
+                a != "-u") {
+                std::abort();
+            }
+        }
     }
     for (const auto& ref : m->paths) {
         if (!ref.input.empty() && ref.input[0] == '-') {

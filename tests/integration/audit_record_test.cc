@@ -38,7 +38,19 @@ type = "path"
 sensitive = true
 )toml";
 
-std::string commands() { return policies::rules({"echo"}) + kPinRule + kSecretPathRule; }
+// An int option -n beside a sensitive argument: a refused `secho -NUM` is told `secho -n NUM`.
+constexpr const char* kSechoRule = R"toml(
+[command.secho]
+match = ["secho"]
+program = "echo"
+description = "Echoes a sensitive word (test only)"
+option = [{ names = ["-n"], type = "int" }]
+[[command.secho.positional]]
+type = "string"
+sensitive = true
+)toml";
+
+std::string commands() { return policies::rules({"echo"}) + kPinRule + kSecretPathRule + kSechoRule; }
 
 // 63 arguments of 63 two-byte characters: under the tokenizer's 8 KiB, but each character costs 6
 // bytes as JSON, three times over (command line, argv, executed argv).
@@ -223,6 +235,28 @@ TEST_F(AuditRecord, SensitivePathNeverReachesTheRecordInAnyForm) {
     const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(all.find(secret), std::string::npos) << all;
     EXPECT_EQ(all.find("/pub/lnk"), std::string::npos) << all;
+}
+
+// Review finding: the "-NUM" hint wrote a sensitive argument's digits into the message
+// (`secho -20491` -> "... the allowed form is secho -n 20491"), and a sensitive token longer than
+// the 80 bytes a message echoes left its first 80 bytes there; neither is a whole token.
+TEST_F(AuditRecord, SensitiveValuesNeverReachTheMessageOfAHint) {
+    const auto p = write_policy(policy(commands()));
+    const std::string digits = "73591" + std::to_string(::getpid() % 1000 + 1000);
+    auto r = run_soc(p, "secho -" + digits);
+    EXPECT_DENIED(r, "unknown-option");
+    EXPECT_NE(r.err.find("secho -n " + digits), std::string::npos) << r.err;  // the client sent it
+    const std::string long_secret = "hunter4-" + std::to_string(::getpid()) + std::string(100, 'q');
+    auto r2 = run_soc(p, "secho --" + long_secret);
+    EXPECT_DENIED(r2, "unknown-option");
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(digits), std::string::npos) << all;
+    EXPECT_EQ(all.find(long_secret.substr(0, 16)), std::string::npos) << all;
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 2u);
+    EXPECT_EQ(recs[0]["diag"]["message"], "unknown-option [redacted]");
+    EXPECT_EQ(recs[1]["diag"]["message"], "unknown-option [redacted]");
 }
 
 // Review finding: a request that did not tokenize kept its raw text in the record, secret and

@@ -104,7 +104,9 @@ TEST_F(Wrapper, EmptyRequestAndHelpListCommandsWithoutAShell) {
     ASSERT_TRUE(arr.is_array());
     EXPECT_EQ(arr[0]["id"], "cat");
     EXPECT_EQ(arr[0]["available"], true);
-    EXPECT_DENIED(run_soc(p, "help me"), "unknown-option");
+    // `help CMD` for a CMD no rule names is refused as an unknown command; a second word is no form.
+    EXPECT_DENIED(run_soc(p, "help me"), "unknown-command");
+    EXPECT_DENIED(run_soc(p, "help cat me"), "unknown-option");
     // No SSH_ORIGINAL_COMMAND and no -c (an interactive login): the listing, never a shell.
     auto login = run_args({"--policy", p});
     EXPECT_EQ(login.exit_code, 0);

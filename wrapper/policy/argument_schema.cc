@@ -43,7 +43,7 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
         return at(ctx, type_node->source(),
                   what + ".type: unknown type '" + type +
                       "' (flag, int, enum, duration, time, unit, hostname, regex, "
-                      "string, path, meta-path)");
+                      "string, path, meta-path, boot)");
     }
     v.type = *vt;
     auto only_for = [&](const char* key, bool allowed) -> Status {
@@ -105,9 +105,10 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
 
 Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::Style style, const std::string& what) {
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
-    DIAG_TRY(check_keys(
-        ctx, *t, {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required", "sensitive"},
-        what));
+    DIAG_TRY(check_keys(ctx, *t,
+                        {"names", "type", "min", "max", "values", "pattern", "roots", "recursive", "required",
+                         "sensitive", "optional_value"},
+                        what));
     OptionSpec o;
     const auto* names = t->get("names");
     if (names == nullptr) {
@@ -137,6 +138,21 @@ Result<OptionSpec> read_option(const FileCtx& ctx, const toml::node& n, policy::
     }
     if (const auto* r = t->get("required")) {
         DIAG_TRY_ASSIGN(o.required, read_bool(ctx, *r, what + ".required"));
+    }
+    if (const auto* r = t->get("optional_value")) {
+        DIAG_TRY_ASSIGN(o.optional_value, read_bool(ctx, *r, what + ".optional_value"));
+        // Only boot, a type whose values have a shape no option spelling has (a signed number, a
+        // boot ID): the matcher takes the next word as the value only when it has that shape, so
+        // an option can never be read as a value, nor a value as an option. And only for a
+        // program that itself reads the next word as the optional value (journalctl -b): another
+        // would read it as an operand. getopt style only: the value is passed on attached (-b-1),
+        // which a words-style program would read as another word (-maxdepth2).
+        if (o.optional_value && o.value.type != ValueType::kBoot) {
+            return at(ctx, r->source(), what + ".optional_value: only boot values can be optional");
+        }
+        if (o.optional_value && style != policy::Style::kGetopt) {
+            return at(ctx, r->source(), what + ".optional_value: only getopt-style rules can have optional values");
+        }
     }
     return o;
 }

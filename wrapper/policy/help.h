@@ -1,16 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
-// What may I run? The listing for an empty request or `help`, as text or JSON for agents.
+// What may I run? The listing for an empty request or `help`, one command in full for `help CMD`,
+// and the typed schema of every rule for agents (`help [CMD] --json`): enough to build a request
+// that the matcher accepts without trial and error. Built from the policy only.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "wrapper/policy/model.h"
 
 namespace diag::help {
 
+// The rules `word` names: every rule whose first word it is (`help systemctl` is every systemctl
+// rule), else the rule whose id it is (`help systemctl-cat`). Empty when it names none.
+[[nodiscard]] std::vector<const policy::Command*> named(const policy::Policy& p, const std::string& word);
+
 // One line per command: "ID<TAB>USAGE<TAB>DESCRIPTION" (unavailable commands are marked).
 [[nodiscard]] std::string text(const policy::Policy& p);
-// A JSON array of {id, usage, description, available, timeout_ms, output_cap}.
-[[nodiscard]] std::string json(const policy::Policy& p);
+
+// The rules `word` names, each in full: usage, every option with its value type, enumeration and
+// limits, the positionals, timeout, output cap, availability and an example request.
+[[nodiscard]] std::string command_text(const policy::Policy& p, const std::string& word);
+
+// A JSON array with one object per rule (those `word` names; every rule when empty). The fields
+// are a stable schema, documented in README.md ("For agent authors"): id, usage, description,
+// available, timeout_ms, output_cap, words, style, options, positionals, filter, example.
+[[nodiscard]] std::string json(const policy::Policy& p, const std::string& word = {});
+
+// A request this rule accepts, built from its types ("journalctl -u sshd.service", "cat
+// /etc/os-release"). A regex value has no sample and stays its placeholder ("ip route get ARG").
+[[nodiscard]] std::string example(const policy::Command& c);
 
 }  // namespace diag::help

@@ -8,7 +8,7 @@ namespace diag::policy {
 
 namespace {
 
-constexpr std::array<std::pair<ValueType, const char*>, 11> kTypeNames = {{
+constexpr std::array<std::pair<ValueType, const char*>, 12> kTypeNames = {{
     {ValueType::kFlag, "flag"},
     {ValueType::kInt, "int"},
     {ValueType::kEnum, "enum"},
@@ -20,7 +20,10 @@ constexpr std::array<std::pair<ValueType, const char*>, 11> kTypeNames = {{
     {ValueType::kString, "string"},
     {ValueType::kPath, "path"},
     {ValueType::kMetaPath, "meta-path"},
+    {ValueType::kBoot, "boot"},
 }};
+
+}  // namespace
 
 std::string metavar(const ValueSpec& v) {
     switch (v.type) {
@@ -50,11 +53,11 @@ std::string metavar(const ValueSpec& v) {
             return "PATH";
         case ValueType::kMetaPath:
             return "PATH";
+        case ValueType::kBoot:
+            return "BOOT";
     }
     return "ARG";
 }
-
-}  // namespace
 
 const char* value_type_name(ValueType t) {
     for (const auto& [type, name] : kTypeNames) {
@@ -95,7 +98,7 @@ std::string usage(const Command& c) {
             names += (names.empty() ? "" : "|") + n;
         }
         const std::string mv = metavar(o.value);
-        std::string item = names + (mv.empty() ? "" : " " + mv);
+        std::string item = names + (mv.empty() ? "" : o.optional_value ? " [" + mv + "]" : " " + mv);
         out += o.required ? " " + item : " [" + item + "]";
     }
     for (const auto& p : c.positionals) {

@@ -28,7 +28,25 @@ inline constexpr uint64_t kDefaultDecisionTimeoutMs = 5000;
 inline constexpr uint64_t kMinDecisionTimeoutMs = 100;
 inline constexpr uint64_t kMaxDecisionTimeoutMs = 60000;
 
-enum class ValueType { kFlag, kInt, kEnum, kDuration, kTime, kUnit, kHostname, kRegex, kString, kPath, kMetaPath };
+// kBoot: a journal boot, as journalctl's -b takes it: a signed offset (-1, 0, +2) or a 32-hex boot
+// ID, optionally with an offset (ID-1).
+// The values a boot may take (POSIX ERE, matched whole). No leading zeros: journalctl reads an
+// offset such as 010 as octal (boot +8).
+inline constexpr const char* kBootPattern = "[+-]?(0|[1-9][0-9]{0,5})|[0-9a-fA-F]{32}([+-](0|[1-9][0-9]{0,5}))?";
+enum class ValueType {
+    kFlag,
+    kInt,
+    kEnum,
+    kDuration,
+    kTime,
+    kUnit,
+    kHostname,
+    kRegex,
+    kString,
+    kPath,
+    kMetaPath,
+    kBoot
+};
 
 [[nodiscard]] const char* value_type_name(ValueType t);
 [[nodiscard]] std::optional<ValueType> value_type_from_name(const std::string& s);
@@ -49,6 +67,10 @@ struct OptionSpec {
     ValueSpec value;         // type kFlag = takes no value
     bool recursive = false;  // flag: path positionals become trees
     bool required = false;
+    // The value may be left out (journalctl -b). It is taken from an attached form (-b-1,
+    // --boot=-1) or from the next word only when that word has the shape of the type (int, boot),
+    // so "-b -1" works and "-b --file=X" is two options; emitted attached, never as two words.
+    bool optional_value = false;
 };
 
 struct PositionalSpec {
@@ -185,6 +207,8 @@ struct Policy {
 
 // "a|b" alternatives of one match word.
 [[nodiscard]] bool word_matches(const std::vector<std::string>& alternatives, const std::string& word);
+// The placeholder of a value in usage lines: N, UNIT, {a|b}, PATH; empty for a flag.
+[[nodiscard]] std::string metavar(const ValueSpec& v);
 // Usage line for help: "journalctl [-u UNIT] [-n N] ...".
 [[nodiscard]] std::string usage(const Command& c);
 

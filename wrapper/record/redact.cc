@@ -103,6 +103,11 @@ void derived(json& rec, const Redaction& r, const std::vector<std::string>& argv
     if (r.empty()) {
         return;
     }
+    if (r.all_but_first && rec["diag"].contains("message")) {
+        // A message rewrites what it echoes (a hint turns -20491 into "-n 20491") and cuts long
+        // words at 80 bytes, so hiding whole tokens is not enough: only the reason code is kept.
+        rec["diag"]["message"] = rec["diag"].value("reason", std::string("refused")) + " [redacted]";
+    }
     for (const char* key : {"message", "deny_entry", "paths"}) {
         if (rec["diag"].contains(key)) {
             redact_strings(rec["diag"][key], r, argv);

@@ -18,6 +18,7 @@ struct Decision {
     std::vector<int> bound;                        // held-open files, in exec::bound_fd order
     bool help = false;                             // the listing (an empty request or `help`): no rule, nothing runs
     bool help_json = false;
+    std::string help_command;  // `help CMD`: the rules CMD names; empty: every rule
 };
 
 }  // namespace diag::decision

@@ -9,6 +9,7 @@
 
 #include "wrapper/base/parse.h"
 #include "wrapper/base/text_safety.h"
+#include "wrapper/request/hints.h"
 
 namespace diag::matcher {
 
@@ -91,12 +92,27 @@ const OptionSpec* find_option(const Command& c, const std::string& name) {
     return nullptr;
 }
 
-Error unknown_option(const Command& c, const std::string& name) {
-    std::string msg = q(name) + " is not an allowed option of " + c.match[0].front();
-    if (util::starts_with(name, "--")) {
-        msg += " (options must be spelled in full)";
+// The shape of a value an optional-value option may take from the next word (OptionSpec::
+// optional_value): a signed integer, or for a boot a 32-hex boot ID with an optional offset. No
+// option spelling has this shape beyond "-N", which is read as the value, as journalctl reads it.
+// Limits are checked afterwards: a word of the shape but out of range is refused, not reparsed.
+bool has_value_shape(const ValueSpec& spec, const std::string& v) {
+    auto signed_digits = [](std::string_view s) {
+        if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+            s.remove_prefix(1);
+        }
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (signed_digits(v)) {
+        return true;
     }
-    return deny("unknown-option", msg);
+    if (spec.type != ValueType::kBoot || v.size() < 32) {
+        return false;
+    }
+    const bool hex = std::all_of(v.begin(), v.begin() + 32, [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+    return hex && (v.size() == 32 || ((v[32] == '+' || v[32] == '-') && signed_digits(v.substr(33))));
 }
 
 Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args) {
@@ -118,13 +134,22 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
             }
             return args[++i];
         };
+        // An optional value is the next word only when that word has the value's shape.
+        auto take_optional = [&](const OptionSpec& spec) -> std::optional<std::string> {
+            if (i + 1 < args.size() && has_value_shape(spec.value, args[i + 1])) {
+                return args[++i];
+            }
+            return std::nullopt;
+        };
         if (c.style == policy::Style::kWords) {
             const OptionSpec* spec = find_option(c, a);
             if (spec == nullptr) {
-                return unknown_option(c, a);
+                return hints::unknown_option(c, a, a);
             }
             ParsedOption po{spec, a, std::nullopt, false};
-            if (spec->value.type != ValueType::kFlag) {
+            if (spec->optional_value) {
+                po.value = take_optional(*spec);
+            } else if (spec->value.type != ValueType::kFlag) {
                 DIAG_TRY_ASSIGN(po.value, take_next(a));
             }
             out.options.push_back(std::move(po));
@@ -135,7 +160,7 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
             const std::string name = a.substr(0, eq);
             const OptionSpec* spec = find_option(c, name);
             if (spec == nullptr) {
-                return unknown_option(c, name);
+                return hints::unknown_option(c, name, a);
             }
             ParsedOption po{spec, name, std::nullopt, true};
             if (spec->value.type == ValueType::kFlag) {
@@ -144,6 +169,8 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
                 }
             } else if (eq != std::string::npos) {
                 po.value = a.substr(eq + 1);
+            } else if (spec->optional_value) {
+                po.value = take_optional(*spec);
             } else {
                 DIAG_TRY_ASSIGN(po.value, take_next(name));
             }
@@ -155,12 +182,15 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
             const std::string name = std::string("-") + a[j];
             const OptionSpec* spec = find_option(c, name);
             if (spec == nullptr) {
-                return unknown_option(c, name);
+                return hints::unknown_option(c, name, a);
             }
             ParsedOption po{spec, name, std::nullopt, false};
             if (spec->value.type != ValueType::kFlag) {
+                // As getopt: the rest of the word is the value, optional or not (-b-1, -n5).
                 if (j + 1 < a.size()) {
                     po.value = a.substr(j + 1);
+                } else if (spec->optional_value) {
+                    po.value = take_optional(*spec);
                 } else {
                     DIAG_TRY_ASSIGN(po.value, take_next(name));
                 }
@@ -171,6 +201,22 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
         }
     }
     return out;
+}
+
+// An optional-value option given without its value must not be followed, in what the program
+// gets, by a word it might take as the value: the program decides by its own rules (journalctl
+// reads " 1", "0x1" and "all" as boots), so no word that does not start with '-' may follow, nor
+// one of the value's shape (-1).
+Status check_bare_optionals(const Command& c, const std::vector<std::string>& exec_args) {
+    for (size_t k = 0; k + 1 < exec_args.size(); ++k) {
+        const OptionSpec* spec = find_option(c, exec_args[k]);
+        const std::string& next = exec_args[k + 1];
+        if (spec != nullptr && spec->optional_value &&
+            (next.empty() || next[0] != '-' || has_value_shape(spec->value, next))) {
+            return deny("option-value", q(exec_args[k + 1]) + " would be read as the value of " + q(exec_args[k]));
+        }
+    }
+    return ok_status();
 }
 
 // Tries one rule. `words_matched` tells the caller whether the subcommand words matched, so it can
@@ -245,7 +291,10 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
             continue;
         }
         DIAG_TRY(check_value(spec, *po.value, "value of " + po.name));
-        if (po.long_form) {
+        if (po.spec->optional_value) {
+            // Attached, so the program never has to guess whether the next word is the value.
+            opt_args.push_back(po.name + (po.long_form ? "=" : "") + *po.value);
+        } else if (po.long_form) {
             opt_args.push_back(po.name + "=" + *po.value);
         } else {
             opt_args.push_back(po.name);
@@ -340,6 +389,7 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
             place(opt_args, opt_paths);
             break;
     }
+    DIAG_TRY(check_bare_optionals(c, m.exec_args));
     return m;
 }
 
@@ -385,6 +435,10 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
             return regex_full_match(spec.pattern, v) ? ok_status() : bad("a value matching " + spec.pattern);
         case ValueType::kString:
             return v.size() <= policy::kMaxStringBytes ? ok_status() : bad("a shorter string");
+        case ValueType::kBoot:
+            return regex_full_match(policy::kBootPattern, v)
+                       ? ok_status()
+                       : bad("a boot: an offset like -1 or 0, or a 32-hex boot ID");
         case ValueType::kPath:
         case ValueType::kMetaPath:
             return ok_status();  // resolved later
@@ -392,7 +446,8 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
     return bad("a valid value");
 }
 
-Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv) {
+Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
+                    const hints::Available& available) {
     std::vector<const Command*> candidates;
     for (const auto& c : policy.commands) {
         if (policy::word_matches(c.match[0], argv[0])) {
@@ -400,7 +455,7 @@ Result<Match> match(const policy::Policy& policy, const std::vector<std::string>
         }
     }
     if (candidates.empty()) {
-        return deny("unknown-command", q(argv[0]) + " is not an allowed command (run 'help' for the list)");
+        return hints::unknown_command(policy, argv[0], available);
     }
     std::stable_sort(candidates.begin(), candidates.end(),
                      [](const Command* a, const Command* b) { return a->match.size() > b->match.size(); });

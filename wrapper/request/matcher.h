@@ -9,6 +9,7 @@
 
 #include "wrapper/base/error.h"
 #include "wrapper/policy/model.h"
+#include "wrapper/request/hints.h"
 #include "wrapper/request/path_resolve.h"
 
 namespace diag::matcher {
@@ -32,8 +33,11 @@ struct Match {
 // Chooses the rule for `argv` (non-empty). Candidates are the rules whose first match word equals
 // argv[0]; longer match lists are tried first, then policy order; the first that accepts wins.
 // Errors are denials: unknown-command, unknown-subcommand, unknown-option, option-value,
-// bad-value, positional-count, dash-positional, command-unavailable.
-[[nodiscard]] Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv);
+// bad-value, positional-count, dash-positional, command-unavailable. Unknown-command and
+// unknown-option messages name the nearest allowed form (hints.h); `available` decides which
+// commands may be suggested (the default: those pinning has not marked unavailable).
+[[nodiscard]] Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
+                                  const hints::Available& available = hints::pinned_available);
 
 // Validates one non-path value against its spec (exposed for tests).
 [[nodiscard]] Status check_value(const policy::ValueSpec& spec, const std::string& value, const std::string& what);

@@ -42,5 +42,36 @@ TEST(ArgumentSchema, RejectsBadOptionsAndPositionalsWithPositions) {
     });
 }
 
+TEST(ArgumentSchema, OptionalValueOnlyForBootOnGetoptRules) {
+    const std::string rule =
+        std::string(kHead) +
+        "[command.x]\nmatch = [\"journalctl\"]\ndescription = \"d\"\n[[command.x.option]]\nnames = "
+        "[\"-b\", \"--boot\"]\n";
+    const std::string words =
+        std::string(kHead) +
+        "[command.x]\nmatch = [\"find\"]\ndescription = \"d\"\nstyle = \"words\"\n[[command.x.option]]\nnames = "
+        "[\"-maxdepth\"]\n";
+    auto ok = test::load_text(rule + "type = \"boot\"\noptional_value = true\n");
+    ASSERT_TRUE(ok.ok()) << ok.error().describe();
+    EXPECT_TRUE(ok->commands[0].options[0].optional_value);
+    EXPECT_EQ(ok->commands[0].options[0].value.type, policy::ValueType::kBoot);
+    auto required_boot = test::load_text(rule + "type = \"boot\"\n");
+    ASSERT_TRUE(required_boot.ok());
+    EXPECT_FALSE(required_boot->commands[0].options[0].optional_value);
+    test::expect_rejected({
+        {rule + "type = \"string\"\noptional_value = true\n", "only boot values can be optional", 0, 0},
+        {rule + "type = \"path\"\noptional_value = true\n", "only boot values can be optional", 0, 0},
+        {rule + "type = \"flag\"\noptional_value = true\n", "only boot values can be optional", 0, 0},
+        // Review finding: only journalctl's -b reads ahead for an optional value itself; an int
+        // option of another program would have its next word read as an operand.
+        {rule + "type = \"int\"\nmin = -3\noptional_value = true\n", "only boot values can be optional", 0, 0},
+        // Review finding: a words-style rule passed the value glued (find -maxdepth2).
+        {words + "type = \"boot\"\noptional_value = true\n", "only getopt-style rules", 0, 0},
+        {rule + "type = \"boot\"\noptional_value = \"yes\"\n", "optional_value", 0, 0},
+        {rule + "type = \"boot\"\noptional = true\n", "unknown key 'optional'", 13, 1},
+        {rule + "type = \"boot\"\nmin = 1\n", "min: not valid for type boot", 13, 7},
+    });
+}
+
 }  // namespace
 }  // namespace diag::policy_loader

@@ -96,6 +96,20 @@ TEST(Redact, DerivedHidesMessageDenyEntryAndPaths) {
     EXPECT_EQ(rec["diag"]["rule"], "s3cret");
 }
 
+// Review finding: a hint rewrites an argument (`-20491` -> "-n 20491") and the message cuts a
+// long one at 80 bytes; neither is a whole token, so replacing tokens left the secret's text in
+// the message. When every argument is hidden, nothing of the message derived from them is kept.
+TEST(Redact, AllButFirstKeepsOnlyTheReasonOfTheMessage) {
+    const std::string long_secret(120, 'q');
+    const std::vector<std::string> argv = {"echo", "-20491", long_secret};
+    json rec;
+    rec["diag"]["reason"] = "unknown-option";
+    rec["diag"]["message"] =
+        "'-2' is not an option of echo; the allowed form is echo -n 20491 (" + long_secret.substr(0, 80) + "...)";
+    derived(rec, Redaction{{}, true}, argv);
+    EXPECT_EQ(rec["diag"]["message"], "unknown-option [redacted]");
+}
+
 TEST(Redact, UntokenizedKeepsTheFirstWordAndTheHashOfTheRequest) {
     const std::string raw = "tool --token 's3cret";
     json rec = record_for({});

@@ -178,5 +178,138 @@ TEST(Matcher, ValueTypes) {
     EXPECT_FALSE(check_value(dur, "5 min", "d").ok());
 }
 
+// journalctl's -b as the shipped policy has it: a boot whose value is optional.
+const policy::Policy& journal_policy() {
+    static const policy::Policy p = [] {
+        policy_loader::Options o;
+        o.trusted_owner = ::getuid();
+        auto r = policy_loader::load_from_string(R"(version = 1
+[settings]
+search_path = ["/usr/bin", "/bin"]
+[audit]
+sinks = ["file"]
+file = "/tmp/a"
+[command.journalctl]
+match = ["journalctl"]
+description = "d"
+option = [
+    { names = ["-b", "--boot"], type = "boot", optional_value = true },
+    { names = ["-n", "--lines"], type = "int", min = 0, max = 1000000 },
+    { names = ["-k", "--dmesg"], type = "flag" },
+    { names = ["-u", "--unit"], type = "unit" },
+]
+[command.count]
+match = ["count"]
+description = "d"
+end_of_options = false
+option = [{ names = ["-s", "--skip"], type = "boot", optional_value = true }]
+positional = [{ type = "string", min = 0, max = 2 }]
+)",
+                                                 "j.toml", o);
+        if (!r.ok()) {
+            ADD_FAILURE() << r.error().describe();
+            std::abort();
+        }
+        return std::move(r).value();
+    }();
+    return p;
+}
+
+Result<Match> jm(const Argv& argv) { return match(journal_policy(), argv); }
+
+TEST(Matcher, BootOffsetIsTheNextWordWhenItIsOne) {
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    const std::vector<std::pair<Argv, Argv>> cases = {
+        {{"journalctl", "-b", "-1"}, {"-b-1"}},
+        {{"journalctl", "-b", "0"}, {"-b0"}},
+        {{"journalctl", "-b", "+2", "-n", "5"}, {"-b+2", "-n", "5"}},
+        {{"journalctl", "-b"}, {"-b"}},
+        {{"journalctl", "-b", "-n", "5"}, {"-b", "-n", "5"}},
+        {{"journalctl", "-b", "-k"}, {"-b", "-k"}},
+        {{"journalctl", "--boot=-1"}, {"--boot=-1"}},
+        {{"journalctl", "--boot", "-1"}, {"--boot=-1"}},
+        {{"journalctl", "--boot"}, {"--boot"}},
+        {{"journalctl", "-b-1"}, {"-b-1"}},
+        {{"journalctl", "-kb", "-3"}, {"-k", "-b-3"}},
+        {{"journalctl", "-b", id}, {"-b" + id}},
+        {{"journalctl", "-b", id + "-1"}, {"-b" + id + "-1"}},
+        {{"journalctl", "--boot=" + id + "+4"}, {"--boot=" + id + "+4"}},
+    };
+    for (const auto& [argv, want] : cases) {
+        auto r = jm(argv);
+        ASSERT_TRUE(r.ok()) << argv[1] << ": " << r.error().msg;
+        EXPECT_EQ(r->exec_args, want) << argv[1];
+    }
+}
+
+TEST(Matcher, BootOffsetNeverSmugglesAnOption) {
+    const std::vector<std::pair<Argv, std::string>> refused = {
+        // Not a boot: parsed as the option it is, and refused as one.
+        {{"journalctl", "-b", "--file=/etc/shadow"}, "unknown-option"},
+        {{"journalctl", "-b", "--file", "/etc/shadow"}, "unknown-option"},
+        {{"journalctl", "-b", "-D", "/etc"}, "unknown-option"},
+        {{"journalctl", "--boot", "--root=/"}, "unknown-option"},
+        // Not a boot and not an option: a positional, which this rule has none of.
+        {{"journalctl", "-b", "all"}, "positional-count"},
+        {{"journalctl", "-b", "/etc/shadow"}, "positional-count"},
+        // Attached values must be boots.
+        {{"journalctl", "--boot=--file=/etc/shadow"}, "bad-value"},
+        {{"journalctl", "-b--file=/etc/shadow"}, "bad-value"},
+        {{"journalctl", "-bk"}, "bad-value"},
+        {{"journalctl", "--boot=1234567"}, "bad-value"},
+        {{"journalctl", "-b", "0123456789abcdef0123456789abcdeX"}, "positional-count"},
+    };
+    for (const auto& [argv, reason] : refused) {
+        auto r = jm(argv);
+        ASSERT_FALSE(r.ok()) << argv[1] << " " << (argv.size() > 2 ? argv[2] : "");
+        EXPECT_EQ(r.error().reason, reason) << r.error().msg;
+    }
+}
+
+TEST(Matcher, OptionalValueKeepsItsLimitsAndIsNeverLeftAmbiguous) {
+    EXPECT_EQ(jm({"count", "-s", "-3"})->exec_args, (Argv{"-s-3"}));
+    EXPECT_EQ(jm({"count", "x"})->exec_args, (Argv{"x"}));
+    // Of the shape but out of range: refused, not read as a positional.
+    EXPECT_EQ(jm({"count", "-s", "1234567"}).error().reason, "bad-value");
+    // A positional of the value's shape right after the bare option (no "--" here): the program
+    // would take it as the value, so it is refused.
+    auto r = jm({"count", "-s", "--", "4"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "option-value") << r.error().msg;
+}
+
+// Review finding: journalctl reads the word after a bare -b as the boot whenever it parses as one
+// by journalctl's rules, which are not the matcher's (" 1", "0x1", "all"). No word that does not
+// start with '-' may follow a bare optional-value option in the exec argv.
+TEST(Matcher, NoWordFollowsABareOptionalValueOption) {
+    for (const std::string& word : std::vector<std::string>{"x", "all", " 1", "0x1", "1e0"}) {
+        auto r = jm({"count", "-s", word});
+        ASSERT_FALSE(r.ok()) << word << ": " << ::testing::PrintToString(r->exec_args);
+        EXPECT_EQ(r.error().reason, "option-value") << r.error().msg;
+        auto r2 = jm({"count", word, "--skip"});  // options first: "--skip" then the word
+        ASSERT_FALSE(r2.ok()) << word;
+        EXPECT_EQ(r2.error().reason, "option-value") << r2.error().msg;
+    }
+    EXPECT_EQ(jm({"count", "-s-1", "x"})->exec_args, (Argv{"-s-1", "x"}));
+    EXPECT_EQ(jm({"count", "-s"})->exec_args, (Argv{"-s"}));
+}
+
+// Review finding: journalctl reads a boot offset with leading zeros as octal (-b 010 is boot +8).
+TEST(Matcher, BootOffsetRefusesLeadingZeros) {
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    for (const std::string& v : std::vector<std::string>{"010", "-01", "+00", "00", id + "-01", id + "+010"}) {
+        auto r = jm({"journalctl", "-b", v});
+        ASSERT_FALSE(r.ok()) << v;
+        EXPECT_EQ(r.error().reason, "bad-value") << v << ": " << r.error().msg;
+        EXPECT_FALSE(jm({"journalctl", "--boot=" + v}).ok()) << v;
+    }
+    for (const std::string& v :
+         std::vector<std::string>{"0", "-0", "+0", "10", "-100000", "999999", id + "-10", id + "+0"}) {
+        auto r = jm({"journalctl", "-b", v});
+        ASSERT_TRUE(r.ok()) << v << ": " << r.error().msg;
+        EXPECT_EQ(r->exec_args, (Argv{"-b" + v}));
+    }
+}
+
 }  // namespace
 }  // namespace diag::matcher
