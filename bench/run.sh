@@ -52,15 +52,19 @@ TOML
 chmod 644 "$tmp/policy.toml"
 # Requests run as an unprivileged user, as the diag account would (root could read the denied
 # directories, which makes the hard-link scan do work no real deployment does).
-touch "$tmp/audit.jsonl" && chown nobody "$tmp/audit.jsonl"
+# The audit file as installed: root-owned, appendable by the account's group (adr/0008).
+touch "$tmp/audit.jsonl" && chown root:"$(id -gn nobody)" "$tmp/audit.jsonl" && chmod 0620 "$tmp/audit.jsonl"
 as_user=nobody
 echo "== $(uname -r), $(nproc) cores, Landlock ABI via the wrapper's record below"
 echo "== setup cost (median of 21)"
 "$build/bench/diag_bench" setup
 echo "== per-request overhead (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/small.txt"
-# The shipped policy as deployed (40 rules, ~140 deny entries), its audit file moved here.
-sed 's|^file = .*|file = "'"$tmp"'/audit.jsonl"|' policy/default.toml > "$tmp/default.toml"
+# The shipped policy as deployed (its rules and deny entries, the account check, the hash chain),
+# with the account, the audit file and the chain state moved here.
+touch "$tmp/chain" && chown root:"$(id -gn nobody)" "$tmp/chain" && chmod 0660 "$tmp/chain"
+sed -e 's|^file = .*|file = "'"$tmp"'/audit.jsonl"|' -e 's|^chain = .*|chain = "'"$tmp"'/chain"|' \
+    -e 's|^account = .*|account = "nobody"|' policy/default.toml > "$tmp/default.toml"
 chmod 644 "$tmp/default.toml"
 echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of the wrapper (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/bench/diag_bench_floor" "$tmp/policy.toml" "$tmp/small.txt"
