@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/policy/policy_text.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/request/matcher.h"
 
@@ -17,16 +18,7 @@ using Argv = std::vector<std::string>;
 
 // head and tail as the shipped policy has them, and a few rules for the other hints.
 policy::Policy load(const std::string& rules) {
-    policy_loader::Options o;
-    o.trusted_owner = ::getuid();
-    auto r = policy_loader::load_from_string(R"(version = 1
-[settings]
-search_path = ["/usr/bin", "/bin"]
-[audit]
-sinks = ["file"]
-file = "/tmp/a"
-)" + rules,
-                                             "hints.toml", o);
+    auto r = policy_loader::test::load_text(policy_loader::test::kHead + rules);
     if (!r.ok()) {
         ADD_FAILURE() << r.error().describe();
         std::abort();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/helpers/policies.h"
+#include "tests/unit/policy/policy_text.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/request/command.h"
 
@@ -181,14 +182,7 @@ TEST(Matcher, ValueTypes) {
 // journalctl's -b as the shipped policy has it: a boot whose value is optional.
 const policy::Policy& journal_policy() {
     static const policy::Policy p = [] {
-        policy_loader::Options o;
-        o.trusted_owner = ::getuid();
-        auto r = policy_loader::load_from_string(R"(version = 1
-[settings]
-search_path = ["/usr/bin", "/bin"]
-[audit]
-sinks = ["file"]
-file = "/tmp/a"
+        auto r = policy_loader::test::load_text(std::string(policy_loader::test::kHead) + R"(
 [command.journalctl]
 match = ["journalctl"]
 description = "d"
@@ -204,8 +198,7 @@ description = "d"
 end_of_options = false
 option = [{ names = ["-s", "--skip"], type = "boot", optional_value = true }]
 positional = [{ type = "string", min = 0, max = 2 }]
-)",
-                                                 "j.toml", o);
+)");
         if (!r.ok()) {
             ADD_FAILURE() << r.error().describe();
             std::abort();
