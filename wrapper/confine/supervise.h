@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "wrapper/base/error.h"
 
@@ -51,7 +52,15 @@ struct Stream {
     std::string sha256;
 };
 
+// How one stage of a pipeline ended.
+struct StageOutcome {
+    int exit_code = -1;  // when it exited
+    int signal = 0;      // the signal that ended it, when one did
+};
+
 struct Outcome {
+    std::vector<StageOutcome> stages;  // one per child, in pipeline order
+    // The fields below are the last stage's, as a POSIX shell reports a pipeline.
     int exit_status = 0;     // what the wrapper exits with: the child's code, or 128+signal; 137
                              // when the request timed out, also if only delivery was left
     int exit_code = -1;      // the child's exit code, when it exited
@@ -78,5 +87,14 @@ using Started = std::function<void()>;
 // before the caller's signal mask is restored. Errors: kExecFailed (clone/pipe failures, or a
 // child step that failed before exec: "stage: strerror"); `started` is not called then.
 [[nodiscard]] Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started = {});
+
+// A pipeline: child i's stdout is child i+1's stdin (pipes the supervisor creates), the first
+// child's stdin is /dev/null, only the last child's stdout goes through the relay, every child's
+// stderr goes to the relayed stderr. The timeout and the cap cover the whole pipeline; when it ends
+// every child's process group is killed and every descendant swept. Outcome::stages has one entry
+// per child; the exit status is the last child's. A child that fails before exec fails the whole
+// run (kExecFailed); the children already started are killed and reaped first.
+[[nodiscard]] Result<Outcome> run(const std::vector<ChildMain>& children, const Limits& limits,
+                                  const Started& started = {});
 
 }  // namespace diag::supervise

@@ -95,6 +95,10 @@ struct Command {
     uint64_t timeout_ms = 0;  // 0 until load: inherits settings.timeout
     uint64_t output_cap = 0;  // 0 until load: inherits settings.output_cap
     bool network = false;     // AF_INET/AF_INET6 sockets allowed (DNS for getent); TCP still refused
+    // A pipeline filter (adr/0013): reads only its stdin, may follow `|` in a request, and runs with
+    // no file system access beyond loading its own binary. The loader refuses a filter rule with
+    // path arguments, network, or an option known to open, write or execute.
+    bool filter = false;
     std::vector<OptionSpec> options;
     std::vector<PositionalSpec> positionals;
     std::string source;  // "file:line" of the table, for messages

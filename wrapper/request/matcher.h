@@ -9,6 +9,7 @@
 
 #include "wrapper/base/error.h"
 #include "wrapper/policy/model.h"
+#include "wrapper/request/command.h"
 #include "wrapper/request/hints.h"
 #include "wrapper/request/path_resolve.h"
 
@@ -21,6 +22,10 @@ struct PathRef {
     std::string input;
     path_resolve::Use use = path_resolve::Use::kContent;
     std::vector<std::string> roots;
+    // `input` carries unquoted glob characters (command::Word::glob): glob.h expands `pattern`
+    // (the fnmatch pattern of `input`, without `prefix`) before anything is resolved.
+    bool glob = false;
+    std::string pattern;
 };
 
 struct Match {
@@ -38,6 +43,18 @@ struct Match {
 // commands may be suggested (the default: those pinning has not marked unavailable).
 [[nodiscard]] Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
                                   const hints::Available& available = hints::pinned_available);
+
+// Which rules a pipeline stage may match: the first stage any rule, a later one only rules marked
+// `filter = true` (refused otherwise with pipe-stage).
+enum class Role { kFirst, kFilter };
+
+// As above, for one stage of a parsed request. A glob word (command::Word::glob) is accepted where
+// the rule types it as path or meta-path (PathRef::glob, expanded later by glob.h), passes
+// literally where it is typed as a pattern (regex, string, unit: the value check decides), and is
+// refused with parse-metachar anywhere else (the command word, subcommands, options, other types).
+[[nodiscard]] Result<Match> match(const policy::Policy& policy, const command::Stage& words,
+                                  const hints::Available& available = hints::pinned_available,
+                                  Role role = Role::kFirst);
 
 // Validates one non-path value against its spec (exposed for tests).
 [[nodiscard]] Status check_value(const policy::ValueSpec& spec, const std::string& value, const std::string& what);
