@@ -52,9 +52,9 @@ enum class Role { kFirst, kFilter };
 // the rule types it as path or meta-path (PathRef::glob, expanded later by glob.h), passes
 // literally where it is typed as a pattern (regex, string, unit: the value check decides), and is
 // refused with parse-metachar anywhere else (the command word, subcommands, options, other types).
-[[nodiscard]] Result<Match> match(const policy::Policy& policy, const command::Stage& words,
-                                  const hints::Available& available = hints::pinned_available,
-                                  Role role = Role::kFirst);
+[[nodiscard]] Result<Match> match_stage(const policy::Policy& policy, const command::Stage& words,
+                                        const hints::Available& available = hints::pinned_available,
+                                        Role role = Role::kFirst);
 
 // Validates one non-path value against its spec (exposed for tests).
 [[nodiscard]] Status check_value(const policy::ValueSpec& spec, const std::string& value, const std::string& what);
