@@ -14,8 +14,8 @@
 namespace diag::command {
 
 inline constexpr size_t kMaxRequestBytes = 8192;  // docs/bypass-catalogue.md A.14: cap before parsing
-inline constexpr size_t kMaxArgs = 64;  // words in the whole request, every stage together
-inline constexpr size_t kMaxStages = 4;  // commands in one pipeline (adr/0013)
+inline constexpr size_t kMaxArgs = 64;            // words in the whole request, every stage together
+inline constexpr size_t kMaxStages = 4;           // commands in one pipeline (adr/0013)
 inline constexpr size_t kMaxArgBytes = 4096;
 
 // Characters refused outside quotes (a shell would give them meaning). `|` separates stages and

@@ -18,9 +18,9 @@
 
 namespace diag::glob {
 
-inline constexpr size_t kMaxMatchesPerWord = 256;   // matches one glob word may expand to
-inline constexpr size_t kMaxMatchesTotal = 1024;    // matches of every glob word of a request
-inline constexpr size_t kMaxEntriesRead = 100000;   // directory entries read for one request
+inline constexpr size_t kMaxMatchesPerWord = 256;  // matches one glob word may expand to
+inline constexpr size_t kMaxMatchesTotal = 1024;   // matches of every glob word of a request
+inline constexpr size_t kMaxEntriesRead = 100000;  // directory entries read for one request
 
 // A match held back because resolving it was refused.
 struct Withheld {
