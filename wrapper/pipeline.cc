@@ -28,6 +28,7 @@
 #include "wrapper/record/redact.h"
 #include "wrapper/record/writer.h"
 #include "wrapper/request/command.h"
+#include "wrapper/request/decide.h"
 #include "wrapper/request/decision.h"
 #include "wrapper/request/hints.h"
 #include "wrapper/request/matcher.h"
@@ -38,6 +39,9 @@ namespace diag::pipeline {
 namespace {
 
 using nlohmann::json;
+
+// How many withheld glob matches the client's note names (the record lists all of them).
+constexpr size_t kMaxWithheldNamed = 20;
 
 // One request on its way through the stages: what its records need.
 struct Request {
@@ -86,63 +90,6 @@ hints::Available suggestable(const policy::Policy& policy) {
     return [&policy](const policy::Command& c) { return hints::available_on_host(c, policy.search_path); };
 }
 
-// `help [COMMAND] [--json]`, in either order. A COMMAND that names no rule is refused as the
-// matcher refuses an unknown command, with the closest allowed commands.
-Status read_help_request(const policy::Policy& policy, decision::Decision& d) {
-    for (size_t i = 1; i < d.argv.size(); ++i) {
-        if (d.argv[i] == "--json" && !d.help_json) {
-            d.help_json = true;
-        } else if (d.help_command.empty() && !d.argv[i].empty() && d.argv[i][0] != '-') {
-            d.help_command = d.argv[i];
-        } else {
-            return deny("unknown-option", "usage: help [COMMAND] [--json]");
-        }
-    }
-    if (!d.help_command.empty() && help::named(policy, d.help_command).empty()) {
-        return hints::unknown_command(policy, d.help_command, suggestable(policy));
-    }
-    d.help = true;
-    return ok_status();
-}
-
-// Stages 1-3 (pure up to path resolution): tokenize, match, resolve.
-Result<decision::Decision> decide(const policy::Policy& policy, const std::string& request) {
-    decision::Decision d;
-    // 1. Tokenize ourselves: never a shell (docs/bypass-catalogue.md, section A).
-    DIAG_TRY_ASSIGN(d.argv, command::tokenize(request));
-    // The listing: an empty request (ssh -t, plain login) or `help`; never an interactive shell.
-    if (d.argv.empty() || d.argv[0] == "help") {
-        DIAG_TRY(read_help_request(policy, d));
-        return d;
-    }
-    // 2. Match the allowlist: one rule, every argument typed.
-    DIAG_TRY_ASSIGN(d.match, matcher::match(policy, d.argv, suggestable(policy)));
-    // 3. Resolve every path argument; the denylist always wins.
-    for (const auto& ref : d.match.paths) {
-        DIAG_TRY_ASSIGN(path_resolve::Resolved r, path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots));
-        std::string given = r.canonical;
-        if (r.fd.valid()) {
-            // Handed over as the object checked (its path could be swapped): /proc/self/fd/N.
-            if (d.bound.size() >= static_cast<size_t>(exec::kMaxBoundFds)) {
-                return deny("path-replaceable", "more than " + std::to_string(exec::kMaxBoundFds) +
-                                                    " files whose paths other users could swap");
-            }
-            given = "/proc/self/fd/" + std::to_string(exec::bound_fd(static_cast<int>(d.bound.size())));
-            d.bound.push_back(r.fd.get());
-        }
-        d.match.exec_args[ref.index] = ref.prefix + given;
-        r.given = given;
-        d.resolved.push_back(std::move(r));
-    }
-    // 3b. Only then the hard-link scans, which read directory trees: a request that a cheap
-    // check refuses costs no scan, and all its arguments share one scan budget.
-    path_resolve::ScanBudget budget;
-    for (size_t i = 0; i < d.resolved.size(); ++i) {
-        DIAG_TRY(path_resolve::check_links(policy.deny, d.resolved[i], d.match.paths[i].use, budget));
-    }
-    return d;
-}
-
 // --check and --explain: the policy, or the decision for one request, printed; nothing is
 // recorded and nothing runs.
 int dry_run(const Invocation& inv, policy::Policy& policy) {
@@ -157,7 +104,7 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
         check::summarize(policy, inv.build_check);
         return 0;
     }
-    const Status explained = check::explain(decide(policy, inv.request));
+    const Status explained = check::explain(decide::decide(policy, inv.request, suggestable(policy)));
     return explained.ok() ? 0 : exit_code(explained.error().code);
 }
 
@@ -178,7 +125,7 @@ int refuse(Request& q, const Error& e) {
     return record::refuse(q.policy.audit, q.rec, q.id, e, q.redaction, q.argv) ? exit_code(e.code) : kExitError;
 }
 
-// True if `word`, a request's first word, names a rule with sensitive arguments.
+// True if `word`, the first word of a stage, names a rule with sensitive arguments.
 bool names_sensitive_rule(const policy::Policy& policy, const std::string& word) {
     return std::any_of(policy.commands.begin(), policy.commands.end(), [&](const policy::Command& c) {
         return policy::word_matches(c.match[0], word) && policy::has_sensitive(c);
@@ -187,13 +134,15 @@ bool names_sensitive_rule(const policy::Policy& policy, const std::string& word)
 
 // A request refused before it was decided: what in its record may carry a secret is hidden.
 void hide_undecided(Request& q) {
-    auto argv = command::tokenize(q.inv.request);
-    if (argv.ok() && !argv->empty()) {
+    auto stages = command::parse(q.inv.request);
+    if (stages.ok() && !stages->empty()) {
         // A refused request for a command with sensitive arguments: which token carried the
-        // secret is unknown, so every argument is hidden.
-        q.rec["diag"]["argv"] = *argv;
-        q.redaction.all_but_first = names_sensitive_rule(q.policy, (*argv)[0]);
-        q.argv = std::move(argv).value();
+        // secret is unknown, so every argument is hidden (of every stage: the words are one list).
+        q.argv = record::request_words(*stages);
+        q.rec["diag"]["argv"] = q.argv;
+        for (const auto& stage : *stages) {
+            q.redaction.all_but_first = q.redaction.all_but_first || names_sensitive_rule(q.policy, stage[0].text);
+        }
         redact::apply(q.rec, q.redaction, q.argv);
         return;
     }
@@ -208,18 +157,20 @@ void hide_undecided(Request& q) {
 }
 
 // Pins what the decision needs: for the listing every command (it says which ones this host
-// cannot run); otherwise only the command that will run, whose (dev, ino) is checked again
+// cannot run); otherwise only the commands that will run, each (dev, ino) is checked again
 // before exec. Errors: kDenied "command-unavailable" when this host cannot run it.
 Status pin(policy::Policy& policy, const decision::Decision& d) {
     if (d.help) {
         pin_all(policy);
         return ok_status();
     }
-    policy::Command& chosen = policy.commands[static_cast<size_t>(d.match.command - policy.commands.data())];
-    policy_loader::pin(chosen, policy.search_path);
-    if (!chosen.unavailable.empty()) {
-        return deny("command-unavailable",
-                    "rule " + chosen.id + " is not available on this host: " + chosen.unavailable);
+    for (const auto& s : d.stages) {
+        policy::Command& chosen = policy.commands[static_cast<size_t>(s.match.command - policy.commands.data())];
+        policy_loader::pin(chosen, policy.search_path);
+        if (!chosen.unavailable.empty()) {
+            return deny("command-unavailable",
+                        "rule " + chosen.id + " is not available on this host: " + chosen.unavailable);
+        }
     }
     return ok_status();
 }
@@ -228,22 +179,49 @@ Status pin(policy::Policy& policy, const decision::Decision& d) {
 // form the record would show it in: as typed, canonical, each symlink followed, and as the child
 // is given it (all name the same file).
 void note_decision(Request& q, const decision::Decision& d) {
-    q.argv = d.argv;
+    q.argv = record::request_words(d);
     if (!d.help) {
-        q.redaction.values = d.match.sensitive_values;
-        for (size_t i = 0; i < d.resolved.size(); ++i) {
-            const matcher::PathRef& ref = d.match.paths[i];
-            if (!redact::hides(q.redaction, ref.input, 1)) {
-                continue;
+        // Every stage's sensitive values, hidden wherever they appear in the record.
+        std::vector<std::string>& v = q.redaction.values;
+        for (const auto& s : d.stages) {
+            v.insert(v.end(), s.match.sensitive_values.begin(), s.match.sensitive_values.end());
+        }
+        for (const auto& s : d.stages) {
+            for (size_t i = 0; i < s.resolved.size(); ++i) {
+                const matcher::PathRef& ref = s.match.paths[i];
+                if (!redact::hides(q.redaction, ref.input, 1)) {
+                    continue;
+                }
+                const path_resolve::Resolved& r = s.resolved[i];
+                v.insert(v.end(), {r.canonical, r.given, s.match.exec_args[ref.index]});
+                v.insert(v.end(), r.hops.begin(), r.hops.end());
             }
-            const path_resolve::Resolved& r = d.resolved[i];
-            std::vector<std::string>& v = q.redaction.values;
-            v.insert(v.end(), {r.canonical, r.given, d.match.exec_args[ref.index]});
-            v.insert(v.end(), r.hops.begin(), r.hops.end());
         }
     }
     record::describe_decision(q.rec, d);
     redact::apply(q.rec, q.redaction, q.argv);
+}
+
+// The glob matches the deny check held back, in one line for the client (the record lists them).
+void note_withheld(const Request& q, const decision::Decision& d) {
+    std::vector<std::string> names;
+    for (const auto& s : d.stages) {
+        for (const auto& w : s.withheld) {
+            names.push_back(w.path);
+        }
+    }
+    if (names.empty()) {
+        return;
+    }
+    std::string line = "note: " + std::to_string(names.size()) + (names.size() == 1 ? " match" : " matches") +
+                       " withheld (denied by the policy):";
+    for (size_t i = 0; i < names.size() && i < kMaxWithheldNamed; ++i) {
+        line += " " + redact::shell_quote(redact::in_text(q.redaction, q.argv, names[i]));
+    }
+    if (names.size() > kMaxWithheldNamed) {
+        line += " and " + std::to_string(names.size() - kMaxWithheldNamed) + " more";
+    }
+    sys::say(line);
 }
 
 // The listing, recorded first. A client that does not read it holds the request no longer than a
@@ -261,21 +239,64 @@ int list_commands(Request& q, const decision::Decision& d) {
     return 0;
 }
 
+// What runs: every stage's command, its checked executable and its confinement. Built in full
+// before anything starts (the children refer to them, so they must not move afterwards).
+struct Plan {
+    std::vector<const policy::Command*> cmds;
+    std::vector<exec::Prepared> prepared;
+    std::vector<confinement::Confinement> confined;
+    uint64_t timeout_ms = UINT64_MAX;  // the tightest of the stages' limits: they cover the whole pipeline
+    uint64_t output_cap = UINT64_MAX;
+};
+
+// 4-5. Re-open every stage's pinned executable and check it is the object pinned at load; build
+//      its confinement in the parent, where failures are ordinary errors that reach the record:
+//      the Landlock ruleset (the complement of the denylist, or a filter's own binary only) and
+//      the seccomp filters.
+Result<Plan> plan(Request& q, const decision::Decision& d) {
+    Plan p;
+    for (size_t i = 0; i < d.stages.size(); ++i) {
+        const decision::Stage& s = d.stages[i];
+        const policy::Command& cmd = *s.match.command;
+        DIAG_TRY_ASSIGN(exec::Prepared prep,
+                        exec::prepare(cmd, s.match.exec_args, env::build(q.policy.search_path), s.bound));
+        // The first stage's confinement where a single command's is; a filter's with its stage.
+        json filter_rec = json::object();
+        DIAG_TRY_ASSIGN(confinement::Confinement c,
+                        confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec));
+        if (i > 0) {
+            q.rec["diag"]["pipeline"][i]["confinement"] = filter_rec["diag"]["confinement"];
+        }
+        p.cmds.push_back(&cmd);
+        p.prepared.push_back(std::move(prep));
+        p.confined.push_back(std::move(c));
+        p.timeout_ms = std::min(p.timeout_ms, cmd.timeout_ms);
+        p.output_cap = std::min(p.output_cap, cmd.output_cap);
+    }
+    return p;
+}
+
 // The end record's skeleton: the request's, for the decision it closes.
-json end_skeleton(const Request& q, const policy::Command& cmd) {
+json end_skeleton(const Request& q, const Plan& p) {
     json end = audit::base_record(q.id, q.origin, q.inv.request, &q.policy);
     redact::apply(end, q.redaction, q.argv);
     end["diag"].erase("argv");
     end["event"]["action"] = "end";
     end["diag"]["decision"] = "allow";  // the decision this record closes
-    end["diag"]["rule"] = cmd.id;
+    end["diag"]["rule"] = p.cmds[0]->id;
+    if (q.rec["diag"].contains("pipeline")) {
+        // Each stage's rule and words, as the decision record has them (redacted there).
+        for (const auto& stage : q.rec["diag"]["pipeline"]) {
+            end["diag"]["pipeline"].push_back({{"rule", stage["rule"]}, {"argv", stage["argv"]}});
+        }
+    }
     return end;
 }
 
 // 8. The end record, then the client's lines; returns the exit status. The record first: a client
 //    that hung up or stopped reading must not cost the record (sys::say drops a line the client
 //    cannot take).
-int record_end(const Request& q, const policy::Command& cmd, json& end, const Result<supervise::Outcome>& outcome) {
+int record_end(const Request& q, const Plan& p, json& end, const Result<supervise::Outcome>& outcome) {
     end["@timestamp"] = audit::timestamp_utc_us();
     if (!outcome.ok()) {
         end["event"]["outcome"] = "failure";
@@ -291,34 +312,42 @@ int record_end(const Request& q, const policy::Command& cmd, json& end, const Re
     }
     if (!o.client_gone && o.timed_out) {
         sys::say("timeout: " + std::string(o.signal != 0 ? "the command was killed" : "its output was cut off") +
-                 " after " + std::to_string(cmd.timeout_ms) + " ms");
+                 " after " + std::to_string(p.timeout_ms) + " ms");
     }
     if (!o.client_gone && o.output_capped) {
-        sys::say("output truncated: the command was killed at the output cap of " + std::to_string(cmd.output_cap) +
+        sys::say("output truncated: the command was killed at the output cap of " + std::to_string(p.output_cap) +
                  " bytes");
     }
     return o.exit_status;
 }
 
-// 7. Fork and supervise. The child runs child::confine_and_exec and nothing else; a failing step
-//    is reported through the supervisor's error pipe, never logged from the child. The end
-//    record's skeleton is built while the command starts on another CPU (supervise::Started), as
-//    is the release of the Landlock ruleset, which the child's domain no longer needs.
-int supervise_command(const Request& q, const policy::Command& cmd, const exec::Prepared& prep,
-                      confinement::Confinement& c) {
+// 7. Fork and supervise, one child per stage. Each child runs child::confine_and_exec and nothing
+//    else; a failing step is reported through the supervisor's error pipe, never logged from the
+//    child. The end record's skeleton is built while the command starts on another CPU
+//    (supervise::Started), as is the release of the Landlock rulesets, which the children's
+//    domains no longer need.
+int supervise_command(const Request& q, Plan& p) {
     const pid_t parent = ::getpid();
-    const uint64_t cpu_seconds = cmd.timeout_ms / 1000 + 2;
-    auto child_main = [&]() { return child::confine_and_exec(c, prep, parent, cpu_seconds); };
+    std::vector<supervise::ChildMain> children;
+    for (size_t i = 0; i < p.cmds.size(); ++i) {
+        const uint64_t cpu_seconds = p.cmds[i]->timeout_ms / 1000 + 2;
+        const confinement::Confinement& c = p.confined[i];
+        const exec::Prepared& prep = p.prepared[i];
+        children.emplace_back(
+            [&c, &prep, parent, cpu_seconds]() { return child::confine_and_exec(c, prep, parent, cpu_seconds); });
+    }
     json end;
     auto started = [&]() {
-        c.landlock.fd = sys::UniqueFd();
-        end = end_skeleton(q, cmd);  // when it throws, `end` stays null and is built again below
+        for (auto& c : p.confined) {
+            c.landlock.fd = sys::UniqueFd();
+        }
+        end = end_skeleton(q, p);  // when it throws, `end` stays null and is built again below
     };
-    auto outcome = supervise::run(child_main, {cmd.timeout_ms, cmd.output_cap}, started);
+    auto outcome = supervise::run(children, {p.timeout_ms, p.output_cap}, started);
     if (end.is_null()) {
-        end = end_skeleton(q, cmd);  // the child failed before exec
+        end = end_skeleton(q, p);  // a child failed before exec
     }
-    return record_end(q, cmd, end, outcome);
+    return record_end(q, p, end, outcome);
 }
 
 }  // namespace
@@ -357,8 +386,8 @@ int run(const Invocation& inv) {
     if (auto st = audit::check_account(policy.account, q.origin, q.rec); !st.ok()) return refuse(q, st.error());
     // 0b. The deny list, canonicalized: part of the decision, so recorded and under the deadline.
     if (auto st = build_deny(policy); !st.ok()) return refuse(q, named_policy_error(st.error()));
-    // 1-3. Tokenize, match, resolve (decide()).
-    auto d = decide(policy, inv.request);
+    // 1-3. Tokenize, match, expand, resolve (decide.h).
+    auto d = decide::decide(policy, inv.request, suggestable(policy));
     if (!d.ok()) {
         hide_undecided(q);
         return refuse(q, d.error());
@@ -370,14 +399,9 @@ int run(const Invocation& inv) {
     if (!runnable.ok()) return refuse(q, runnable.error());
     redact::derived(q.rec, q.redaction, q.argv);
     if (d->help) return list_commands(q, *d);
-    // 4. Re-open the pinned executable and check it is the object pinned at load.
-    const policy::Command& cmd = *d->match.command;
-    auto prepared = exec::prepare(cmd, d->match.exec_args, env::build(policy.search_path), d->bound);
-    if (!prepared.ok()) return refuse(q, prepared.error());
-    // 5. Build the confinement in the parent, where failures are ordinary errors that reach the
-    //    record: the Landlock complement of the denylist, and the seccomp filters.
-    auto confined = confinement::build(policy, cmd, *prepared, q.rec);
-    if (!confined.ok()) return refuse(q, confined.error());
+    // 4-5. Re-open the pinned executables; build the confinement of every stage (plan()).
+    auto planned = plan(q, *d);
+    if (!planned.ok()) return refuse(q, planned.error());
     // Every loop above checks the deadline as it goes; this catches the work between them.
     if (auto st = deadline::check("deciding"); !st.ok()) return refuse(q, st.error());
     // 6. The decision record, before anything runs: no record, no run (fail closed).
@@ -385,8 +409,9 @@ int run(const Invocation& inv) {
     if (!record::write_or_refuse(policy.audit, q.rec, q.id)) return kExitError;
     // The decision is recorded; from here the command's own timeout bounds the request.
     deadline::clear();
-    // 7-8. Fork, confine and supervise the command; then the end record.
-    return supervise_command(q, cmd, *prepared, *confined);
+    note_withheld(q, *d);
+    // 7-8. Fork, confine and supervise the stages; then the end record.
+    return supervise_command(q, *planned);
 }
 
 }  // namespace diag::pipeline

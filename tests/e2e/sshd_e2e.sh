@@ -165,7 +165,7 @@ run $'uname\nid'
 expect_denied "denied: newline-joined second command" parse-control
 
 run "uname -a | id"
-expect_denied "denied: pipe" parse-metachar
+expect_denied "denied: a pipe into a command that is no filter" pipe-stage
 
 run "uname -a && id"
 expect_denied "denied: && list" parse-metachar

@@ -303,10 +303,12 @@ TEST_F(PeersRegression, A08_MetacharacterGateIsWholesale) {
     EXPECT_FALSE(fs::exists(marker));
     // Every shell-significant character outside quotes, one at a time.
     std::vector<std::string> reqs;
-    for (const char c : std::string(";&|<>`$(){}")) {
+    for (const char c : std::string(";&<>`$(){}")) {
         reqs.push_back("cat " + readme_ + " " + std::string(1, c) + "x");
     }
     EXPECT_ALL_DENIED(p, reqs, "parse-metachar");
+    // `|` starts a pipeline stage, which only a filter rule may fill (adr/0013).
+    EXPECT_DENIED(run_soc(p, "cat " + readme_ + " |x"), "pipe-stage");
     EXPECT_ALL_DENIED(p, (std::vector<std::string>{"cat " + readme_ + "\nid", "cat " + readme_ + "\rid"}),
                       "parse-control");
     // Quoted or escaped they are plain bytes of one argument: grep searches for the literal text.

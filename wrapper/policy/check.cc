@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "wrapper/record/redact.h"
@@ -24,6 +26,32 @@ void print(const std::string& text) {
 }
 
 using redact::shell_quote;
+
+// One stage of an allowed request: its rule, the argv it is executed with, its resolved paths and
+// the glob matches withheld from it.
+std::string describe_stage(const decision::Stage& s) {
+    const policy::Command& c = *s.match.command;
+    std::string out = "rule: " + c.id + " (" + c.source + ")\n";
+    out += "exec: " + shell_quote(c.exe_path);
+    for (const auto& a : s.match.exec_args) {
+        out += " " + shell_quote(a);
+    }
+    out += "\n";
+    for (const auto& r : s.resolved) {
+        out += "path: " + shell_quote(r.input) + " -> " + shell_quote(r.canonical);
+        if (!r.metadata_of_denied.empty()) {
+            out += " (metadata only; denied by " + r.metadata_of_denied + ")";
+        }
+        if (r.fd.valid()) {
+            out += " (given as " + r.given + ": " + r.bound_because + ")";
+        }
+        out += "\n";
+    }
+    for (const auto& w : s.withheld) {
+        out += "withheld: " + shell_quote(w.path) + " (" + w.reason + ")\n";
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -70,29 +98,24 @@ Status explain(const Result<decision::Decision>& d) {
         print(out + "rule: help\n");
         return ok_status();
     }
-    const policy::Command& c = *d->match.command;
-    if (!c.unavailable.empty()) {
-        print("decision: deny\nreason: command-unavailable\nmessage: rule " + c.id +
-              " is not available on this host: " + c.unavailable + "\n");
-        return deny("command-unavailable", "rule " + c.id + " is not available on this host");
-    }
-    out += "rule: " + c.id + " (" + c.source + ")\n";
-    out += "exec: " + shell_quote(c.exe_path);
-    for (const auto& a : d->match.exec_args) {
-        out += " " + shell_quote(a);
-    }
-    out += "\n";
-    for (const auto& r : d->resolved) {
-        out += "path: " + shell_quote(r.input) + " -> " + shell_quote(r.canonical);
-        if (!r.metadata_of_denied.empty()) {
-            out += " (metadata only; denied by " + r.metadata_of_denied + ")";
+    uint64_t timeout_ms = UINT64_MAX;
+    uint64_t output_cap = UINT64_MAX;
+    for (size_t i = 0; i < d->stages.size(); ++i) {
+        const policy::Command& c = *d->stages[i].match.command;
+        if (!c.unavailable.empty()) {
+            print("decision: deny\nreason: command-unavailable\nmessage: rule " + c.id +
+                  " is not available on this host: " + c.unavailable + "\n");
+            return deny("command-unavailable", "rule " + c.id + " is not available on this host");
         }
-        if (r.fd.valid()) {
-            out += " (given as " + r.given + ": " + r.bound_because + ")";
+        if (d->stages.size() > 1) {
+            out += "stage: " + std::to_string(i + 1) + " of " + std::to_string(d->stages.size()) +
+                   (i == 0 ? "\n" : " (filter: reads only its stdin)\n");
         }
-        out += "\n";
+        out += describe_stage(d->stages[i]);
+        timeout_ms = std::min(timeout_ms, c.timeout_ms);
+        output_cap = std::min(output_cap, c.output_cap);
     }
-    out += "timeout: " + std::to_string(c.timeout_ms) + "ms\noutput-cap: " + std::to_string(c.output_cap) + "\n";
+    out += "timeout: " + std::to_string(timeout_ms) + "ms\noutput-cap: " + std::to_string(output_cap) + "\n";
     print(out);
     return ok_status();
 }

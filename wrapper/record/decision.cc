@@ -2,6 +2,8 @@
 // The records of one request: see decision.h.
 #include "wrapper/record/decision.h"
 
+#include <algorithm>
+
 #include "wrapper/base/sys.h"
 #include "wrapper/base/text_safety.h"
 #include "wrapper/record/writer.h"
@@ -10,25 +12,26 @@ namespace diag::record {
 
 using nlohmann::json;
 
-void describe_decision(json& rec, const decision::Decision& d) {
-    rec["diag"]["argv"] = json::array();
-    for (const auto& a : d.argv) {
-        rec["diag"]["argv"].push_back(text_safety::valid_utf8(a) ? a : text_safety::printable(a, 4096));
+namespace {
+
+json text_array(const std::vector<std::string>& words) {
+    json out = json::array();
+    for (const auto& a : words) {
+        out.push_back(text_safety::valid_utf8(a) ? a : text_safety::printable(a, 4096));
     }
-    if (d.help) {
-        rec["diag"]["rule"] = "help";
-        return;
-    }
-    const policy::Command& c = *d.match.command;
-    rec["diag"]["rule"] = c.id;
+    return out;
+}
+
+// What the record says about one stage: its rule, how it is executed, its paths and withheld
+// glob matches.
+json describe_stage(const decision::Stage& s) {
+    const policy::Command& c = *s.match.command;
     json exec_argv = json::array({c.exe_path});
-    for (const auto& a : d.match.exec_args) {
+    for (const auto& a : s.match.exec_args) {
         exec_argv.push_back(a);
     }
-    rec["process"]["executable"] = c.exe_path;
-    rec["process"]["args"] = exec_argv;
-    rec["diag"]["paths"] = json::array();
-    for (const auto& r : d.resolved) {
+    json paths = json::array();
+    for (const auto& r : s.resolved) {
         json p = {{"input", r.input}, {"resolved", r.canonical}, {"hops", r.hops}};
         if (!r.metadata_of_denied.empty()) {
             p["metadata_only_denied"] = r.metadata_of_denied;
@@ -37,9 +40,75 @@ void describe_decision(json& rec, const decision::Decision& d) {
             p["given_as"] = r.given;
             p["held_open_because"] = r.bound_because;
         }
-        rec["diag"]["paths"].push_back(std::move(p));
+        paths.push_back(std::move(p));
     }
-    rec["diag"]["limits"] = {{"timeout_ms", c.timeout_ms}, {"output_cap", c.output_cap}};
+    json out = {{"rule", c.id},
+                {"argv", text_array(s.argv)},
+                {"executable", c.exe_path},
+                {"args", exec_argv},
+                {"paths", std::move(paths)}};
+    if (!s.withheld.empty()) {
+        json withheld = json::array();
+        for (const auto& w : s.withheld) {
+            withheld.push_back({{"path", w.path}, {"reason", w.reason}});
+        }
+        out["withheld"] = std::move(withheld);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> request_words(const std::vector<command::Stage>& stages) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < stages.size(); ++i) {
+        if (i > 0) {
+            out.emplace_back("|");
+        }
+        for (const auto& w : stages[i]) {
+            out.push_back(w.text);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> request_words(const decision::Decision& d) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < d.stages.size(); ++i) {
+        if (i > 0) {
+            out.emplace_back("|");
+        }
+        out.insert(out.end(), d.stages[i].argv.begin(), d.stages[i].argv.end());
+    }
+    return out;
+}
+
+void describe_decision(json& rec, const decision::Decision& d) {
+    rec["diag"]["argv"] = text_array(request_words(d));
+    if (d.help) {
+        rec["diag"]["rule"] = "help";
+        return;
+    }
+    const decision::Stage& first = d.stages[0];
+    json stage = describe_stage(first);
+    rec["diag"]["rule"] = stage["rule"];
+    rec["process"]["executable"] = stage["executable"];
+    rec["process"]["args"] = stage["args"];
+    rec["diag"]["paths"] = stage["paths"];
+    if (stage.contains("withheld")) {
+        rec["diag"]["withheld"] = stage["withheld"];
+    }
+    uint64_t timeout_ms = first.match.command->timeout_ms;
+    uint64_t output_cap = first.match.command->output_cap;
+    if (d.stages.size() > 1) {
+        rec["diag"]["pipeline"] = json::array();
+        for (const auto& s : d.stages) {
+            rec["diag"]["pipeline"].push_back(describe_stage(s));
+            timeout_ms = std::min(timeout_ms, s.match.command->timeout_ms);
+            output_cap = std::min(output_cap, s.match.command->output_cap);
+        }
+    }
+    rec["diag"]["limits"] = {{"timeout_ms", timeout_ms}, {"output_cap", output_cap}};
 }
 
 void mark_allowed(json& rec, const std::string& reason) {
@@ -106,6 +175,18 @@ void describe_outcome(json& end, const supervise::Outcome& o) {
         result["wrapper_signal"] = o.wrapper_signal;
     }
     end["diag"]["result"] = std::move(result);
+    if (!end["diag"].contains("pipeline")) {
+        return;
+    }
+    json& stages = end["diag"]["pipeline"];
+    for (size_t i = 0; i < stages.size() && i < o.stages.size(); ++i) {
+        if (o.stages[i].exit_code >= 0) {
+            stages[i]["exit_code"] = o.stages[i].exit_code;
+        }
+        if (o.stages[i].signal != 0) {
+            stages[i]["signal"] = o.stages[i].signal;
+        }
+    }
 }
 
 }  // namespace diag::record

@@ -12,12 +12,20 @@
 #include "wrapper/confine/supervise.h"
 #include "wrapper/policy/model.h"
 #include "wrapper/record/redact.h"
+#include "wrapper/request/command.h"
 #include "wrapper/request/decision.h"
 
 namespace diag::record {
 
+// The words of a request as one list, a "|" between stages: diag.argv, and what redaction indexes
+// (its first word is the first stage's command).
+[[nodiscard]] std::vector<std::string> request_words(const std::vector<command::Stage>& stages);
+[[nodiscard]] std::vector<std::string> request_words(const decision::Decision& d);
+
 // Notes in `rec` the request as tokenized and, unless it is the listing, the rule, the executed
-// argv, the resolved paths and the limits.
+// argv, the resolved paths, the withheld glob matches and the limits: of the first stage where a
+// single command has them, and for a pipeline every stage in diag.pipeline (rule, argv,
+// executable, args, paths, withheld).
 void describe_decision(nlohmann::json& rec, const decision::Decision& d);
 
 // Marks `rec` allowed, for `reason` ("allowed", "help").
@@ -37,7 +45,8 @@ void mark_denied(nlohmann::json& rec, const Error& e);
 [[nodiscard]] bool refuse(const policy::Audit& cfg, nlohmann::json& rec, const std::string& id, const Error& e,
                           const redact::Redaction& r, const std::vector<std::string>& argv);
 
-// Notes in the end record `end` how the command ended: its status, what it printed, what it cost.
+// Notes in the end record `end` how the command ended: its status, what it printed, what it cost;
+// for a pipeline (diag.pipeline, from the decision record) how each stage ended.
 void describe_outcome(nlohmann::json& end, const supervise::Outcome& o);
 
 }  // namespace diag::record

@@ -36,7 +36,8 @@ void apply(nlohmann::json& rec, const Redaction& r, const std::vector<std::strin
 // longest first so a value containing another goes whole.
 [[nodiscard]] std::string in_text(const Redaction& r, const std::vector<std::string>& argv, std::string text);
 
-// What else in a record comes from the request (diag.message, diag.deny_entry, diag.paths): hidden
+// What else in a record comes from the request (diag.message, diag.deny_entry, diag.paths,
+// diag.withheld, diag.pipeline: every stage's words, args and paths): hidden
 // like argv, when `r` hides anything. With all_but_first, diag.message becomes its reason code and
 // " [redacted]": nothing derived from the arguments is kept (the client's own line keeps the hint).
 void derived(nlohmann::json& rec, const Redaction& r, const std::vector<std::string>& argv);

@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// The decision as far as the request stages got (tokenize, match, resolve): everything the record,
-// --explain and the exec need. pipeline.cc fills it in; a plain struct.
+// The decision as far as the request stages got (tokenize, match, expand, resolve): everything the
+// record, --explain and the exec need. decide.cc fills it in; plain structs.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "wrapper/request/glob.h"
 #include "wrapper/request/matcher.h"
 #include "wrapper/request/path_resolve.h"
 
 namespace diag::decision {
 
-struct Decision {
-    std::vector<std::string> argv;
-    matcher::Match match;
+// One command of the request: the first, or a filter of the pipeline (adr/0013).
+struct Stage {
+    std::vector<std::string> argv;                 // as the client typed it (literal words)
+    matcher::Match match;                          // glob words already expanded (glob.h)
+    std::vector<glob::Withheld> withheld;          // glob matches the deny check held back
     std::vector<path_resolve::Resolved> resolved;  // owns the held-open files of `bound`
     std::vector<int> bound;                        // held-open files, in exec::bound_fd order
-    bool help = false;                             // the listing (an empty request or `help`): no rule, nothing runs
+};
+
+struct Decision {
+    std::vector<Stage> stages;  // in pipeline order; the listing has one, with only argv set
+    bool help = false;          // the listing (an empty request or `help`): no rule, nothing runs
     bool help_json = false;
     std::string help_command;  // `help CMD`: the rules CMD names; empty: every rule
 };

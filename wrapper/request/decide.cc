@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stages 1-3 of a request: see decide.h.
+#include "wrapper/request/decide.h"
+
+#include <utility>
+#include <vector>
+
+#include "wrapper/confine/exec.h"
+#include "wrapper/policy/help.h"
+#include "wrapper/request/command.h"
+#include "wrapper/request/glob.h"
+#include "wrapper/request/link_check.h"
+#include "wrapper/request/matcher.h"
+#include "wrapper/request/path_resolve.h"
+
+namespace diag::decide {
+
+namespace {
+
+// `help [COMMAND] [--json]`, in either order. A COMMAND that names no rule is refused as the
+// matcher refuses an unknown command, with the closest allowed commands.
+Status read_help_request(const policy::Policy& policy, const hints::Available& available, decision::Decision& d) {
+    const std::vector<std::string>& argv = d.stages[0].argv;
+    for (size_t i = 1; i < argv.size(); ++i) {
+        if (argv[i] == "--json" && !d.help_json) {
+            d.help_json = true;
+        } else if (d.help_command.empty() && !argv[i].empty() && argv[i][0] != '-') {
+            d.help_command = argv[i];
+        } else {
+            return deny("unknown-option", "usage: help [COMMAND] [--json]");
+        }
+    }
+    if (!d.help_command.empty() && help::named(policy, d.help_command).empty()) {
+        return hints::unknown_command(policy, d.help_command, available);
+    }
+    d.help = true;
+    return ok_status();
+}
+
+// 3. Resolves every path argument of `s`; the denylist always wins. A file whose path another
+//    user could swap is handed over as the object checked, held open: /proc/self/fd/N.
+Status resolve_paths(const policy::Policy& policy, decision::Stage& s) {
+    for (const auto& ref : s.match.paths) {
+        DIAG_TRY_ASSIGN(path_resolve::Resolved r, path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots));
+        std::string given = r.canonical;
+        if (r.fd.valid()) {
+            if (s.bound.size() >= static_cast<size_t>(exec::kMaxBoundFds)) {
+                return deny("path-replaceable", "more than " + std::to_string(exec::kMaxBoundFds) +
+                                                    " files whose paths other users could swap");
+            }
+            given = "/proc/self/fd/" + std::to_string(exec::bound_fd(static_cast<int>(s.bound.size())));
+            s.bound.push_back(r.fd.get());
+        }
+        s.match.exec_args[ref.index] = ref.prefix + given;
+        r.given = given;
+        s.resolved.push_back(std::move(r));
+    }
+    return ok_status();
+}
+
+// 2-3 for one stage: match (the first stage any rule, later ones only filters), expand its glob
+// words, resolve its paths.
+Result<decision::Stage> decide_stage(const policy::Policy& policy, const command::Stage& words, matcher::Role role,
+                                     const hints::Available& available, glob::Budget& globs) {
+    decision::Stage s;
+    s.argv = command::texts(words);
+    // 2. Match the allowlist: one rule, every argument typed.
+    DIAG_TRY_ASSIGN(s.match, matcher::match_stage(policy, words, available, role));
+    // 2b. Expand glob words typed as paths: every match is checked like a typed path (adr/0014).
+    DIAG_TRY_ASSIGN(s.withheld, glob::expand(policy.deny, s.match, globs));
+    DIAG_TRY(resolve_paths(policy, s));
+    return s;
+}
+
+}  // namespace
+
+Result<decision::Decision> decide(const policy::Policy& policy, const std::string& request,
+                                  const hints::Available& available) {
+    decision::Decision d;
+    // 1. Tokenize ourselves: never a shell (docs/bypass-catalogue.md, section A).
+    DIAG_TRY_ASSIGN(const std::vector<command::Stage> stages, command::parse(request));
+    // The listing: an empty request (ssh -t, plain login) or `help`; never an interactive shell.
+    if (stages.empty() || stages[0][0].text == "help") {
+        d.stages.emplace_back();
+        if (!stages.empty()) {
+            if (stages.size() > 1) {
+                return deny("pipe-stage", "help cannot be part of a pipeline");
+            }
+            d.stages[0].argv = command::texts(stages[0]);
+        }
+        DIAG_TRY(read_help_request(policy, available, d));
+        return d;
+    }
+    glob::Budget globs;
+    for (size_t i = 0; i < stages.size(); ++i) {
+        const matcher::Role role = i == 0 ? matcher::Role::kFirst : matcher::Role::kFilter;
+        DIAG_TRY_ASSIGN(decision::Stage s, decide_stage(policy, stages[i], role, available, globs));
+        d.stages.push_back(std::move(s));
+    }
+    // 3b. Only then the hard-link scans, which read directory trees: a request that a cheap
+    // check refuses costs no scan, and all its arguments share one scan budget.
+    path_resolve::ScanBudget budget;
+    for (const auto& s : d.stages) {
+        for (size_t i = 0; i < s.resolved.size(); ++i) {
+            DIAG_TRY(path_resolve::check_links(policy.deny, s.resolved[i], s.match.paths[i].use, budget));
+        }
+    }
+    return d;
+}
+
+}  // namespace diag::decide
