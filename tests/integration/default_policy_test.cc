@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The shipped policy/default.toml under full confinement on this machine: the probes an on-call
 // agent types still work, and the secrets it denies stay unreadable.
+#include "tests/integration/default_policy.h"
+
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,43 +12,8 @@
 #include <regex>
 #include <sstream>
 
-#include "tests/integration/harness.h"
-
 namespace diag::testing {
 namespace {
-
-class DefaultPolicy : public WrapperFixture {
-  protected:
-    void SetUp() override {
-        WrapperFixture::SetUp();
-        if (IsSkipped()) {
-            return;
-        }
-        std::ifstream in(std::string(DIAG_SOURCE_DIR) + "/policy/default.toml");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string text = ss.str();
-        // Same policy, with the audit file and chain state in the fixture, the account running
-        // the tests as the account served, and no host drop-ins.
-        text = std::regex_replace(text, std::regex(R"(\nfile = "[^"]*")"), "\nfile = \"" + audit_ + "\"");
-        write(dir_ + "/chain", "", 0660);
-        text = std::regex_replace(text, std::regex(R"(\nchain = "[^"]*")"), "\nchain = \"" + dir_ + "/chain\"");
-        text = std::regex_replace(text, std::regex(R"(\naccount = "diag")"), "\naccount = \"root\"");
-        text = std::regex_replace(text, std::regex(R"(\ninclude = \[[^\]]*\])"), "\ninclude = []");
-        // The fixture's canary directory joins the shipped deny list.
-        text = std::regex_replace(text, std::regex(R"(\npaths = \[)"), "\npaths = [\n    \"" + dir_ + "/secret\",");
-        policy_ = write_policy(text);
-    }
-
-    // Runs `request` and expects success with output matching `pattern`.
-    void expect_works(const std::string& request, const std::string& pattern) {
-        auto r = run_soc(policy_, request);
-        EXPECT_EQ(r.exit_code, 0) << request << "\n" << r.err;
-        EXPECT_TRUE(std::regex_search(r.out, std::regex(pattern))) << request << "\n" << r.out << r.err;
-    }
-
-    std::string policy_;
-};
 
 TEST_F(DefaultPolicy, ConfinementIsEnforcedOnThisKernel) {
     const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U);
@@ -99,29 +66,14 @@ TEST_F(DefaultPolicy, DeniedFilesStayUnreadable) {
 }
 
 TEST_F(DefaultPolicy, JournalctlReadsATestJournal) {
-    const std::string remote = "/lib/systemd/systemd-journal-remote";
-    std::ifstream mid_in("/etc/machine-id");
-    std::string machine_id;
-    mid_in >> machine_id;
-    if (!std::filesystem::exists(remote) || machine_id.size() != 32) {
-        GTEST_SKIP() << "needs systemd-journal-remote (to write a test journal) and /etc/machine-id";
-    }
-    // A journal with one entry for a unit of our own, where journalctl looks by default.
     const std::string unit = "diagtest" + std::to_string(::getpid()) + ".service";
-    const std::string jdir = "/var/log/journal/" + machine_id;
-    std::filesystem::create_directories(jdir);
-    const std::string journal = jdir + "/diagtest-" + std::to_string(::getpid()) + ".journal";
-    {
-        std::ofstream ex(dir_ + "/entry.export");
-        ex << "__REALTIME_TIMESTAMP=" << std::time(nullptr) << "000000\nMESSAGE=hello from the test journal\n"
-           << "_SYSTEMD_UNIT=" << unit << "\nPRIORITY=4\n_HOSTNAME=test\n_MACHINE_ID=" << machine_id
-           << "\n_BOOT_ID=0123456789abcdef0123456789abcdef\n\n";
+    const TestJournal journal = write_test_journal(unit, "hello from the test journal");
+    if (journal.path.empty()) {
+        GTEST_SKIP() << journal.skip;
     }
-    auto w = run_process({remote, "-o", journal, dir_ + "/entry.export"}, {});
-    ASSERT_EQ(w.exit_code, 0) << w.err;
     expect_works("journalctl -u " + unit + " -n 5 --no-pager", "hello from the test journal");
     expect_works("journalctl -u " + unit + " -o json -n 1", "\"MESSAGE\"");
-    std::filesystem::remove(journal);
+    std::filesystem::remove(journal.path);
 }
 
 TEST_F(DefaultPolicy, NixConfigShowWhereNixIsInstalled) {

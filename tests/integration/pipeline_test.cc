@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipelines and globs through the built wrapper (adr/0013, adr/0014): what an on-call agent types
+// works through the shipped policy, every stage is confined and recorded, a pipeline ends whole,
+// and what a shell would make of `|` and globs stays refused.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/integration/default_policy.h"
+
+namespace diag::testing {
+namespace {
+
+// A refusal of any reason: exit 126, one "denied:" line, nothing on stdout.
+#define EXPECT_REFUSED(request)                                                          \
+    do {                                                                                 \
+        const RunResult refused_r_ = run_soc(policy_, (request));                        \
+        EXPECT_EQ(refused_r_.exit_code, 126) << (request) << "\n" << refused_r_.err;     \
+        EXPECT_EQ(refused_r_.err.rfind("diag-wrapper: denied: ", 0), 0U) << refused_r_.err; \
+        EXPECT_EQ(refused_r_.out, "") << (request);                                      \
+    } while (0)
+
+using Pipelines = DefaultPolicy;
+
+TEST_F(Pipelines, ThreeStageJournalPipeline) {
+    const std::string unit = "diagpipe" + std::to_string(::getpid()) + ".service";
+    const TestJournal journal = write_test_journal(unit, "upstream ERROR from the test journal");
+    if (journal.path.empty()) {
+        GTEST_SKIP() << journal.skip;
+    }
+    auto r = run_soc(policy_, "journalctl -u " + unit + " --no-pager | grep -i error | head -n 1");
+    std::filesystem::remove(journal.path);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("upstream ERROR from the test journal"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    // The decision names every stage; the end record says how each ended.
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 2U);
+    const auto& stages = recs[0]["diag"]["pipeline"];
+    ASSERT_EQ(stages.size(), 3U) << recs[0].dump();
+    EXPECT_EQ(stages[0]["rule"], "journalctl");
+    EXPECT_EQ(stages[1]["argv"], nlohmann::json::array({"grep", "-i", "error"}));
+    EXPECT_EQ(stages[2]["argv"], nlohmann::json::array({"head", "-n", "1"}));
+    for (size_t i = 1; i < 3; ++i) {
+        EXPECT_EQ(stages[i]["confinement"]["landlock"]["filter"], true) << stages[i].dump();
+    }
+    const auto& ended = recs[1]["diag"]["pipeline"];
+    ASSERT_EQ(ended.size(), 3U) << recs[1].dump();
+    EXPECT_EQ(ended[2]["exit_code"], 0);
+    EXPECT_EQ(ended[1]["rule"], stages[1]["rule"]);
+    EXPECT_EQ(recs[0]["diag"]["argv"].size(), 10U) << "the words of every stage, '|' between them";
+}
+
+TEST_F(Pipelines, AgentPipelinesWork) {
+    expect_works("ps aux | grep -i pid", "PID");
+    expect_works("ps -eo pid,comm | head -n 3 | wc -l", "^3\\n$");
+    expect_works("cat /etc/passwd | cut -d: -f1 | sort | uniq -c | sort -rn", "root");
+    expect_works("ss -tln | tr -s ' ' | tail -n 1", ".");
+}
+
+TEST_F(Pipelines, ExitStatusIsTheLastStages) {
+    auto r = run_soc(policy_, "uname -a | grep -c zzzz-not-in-uname");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "0\n");
+}
+
+TEST_F(Pipelines, WhatAShellWouldRunIsRefused) {
+    EXPECT_REFUSED("ps aux | sh");
+    EXPECT_REFUSED("ps aux | bash -c id");
+    EXPECT_REFUSED("ps aux | tee " + dir_ + "/pub/teed");
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/pub/teed"));
+    EXPECT_REFUSED("ps aux | xargs id");
+    EXPECT_REFUSED("ps aux | awk '{print}'");
+    EXPECT_REFUSED("ps aux | sed -n 1p");
+    EXPECT_DENIED(run_soc(policy_, "ps aux || id"), "pipe-syntax");
+    EXPECT_DENIED(run_soc(policy_, "ps aux |& grep x"), "pipe-syntax");
+    EXPECT_DENIED(run_soc(policy_, "ps aux |"), "pipe-syntax");
+    EXPECT_DENIED(run_soc(policy_, "| grep x"), "pipe-syntax");
+    EXPECT_DENIED(run_soc(policy_, "ps aux | | grep x"), "pipe-syntax");
+    EXPECT_DENIED(run_soc(policy_, "ps aux | head -n 9 | tail -n 8 | wc -l | sort"), "pipe-limit");
+    EXPECT_DENIED(run_soc(policy_, "ps aux | cat /etc/hostname"), "pipe-stage");
+    // Filters with a file to read, write or run.
+    EXPECT_REFUSED("ps aux | grep root /etc/passwd");
+    EXPECT_REFUSED("ps aux | grep -f " + dir_ + "/secret/canary.txt");
+    EXPECT_REFUSED("ps aux | grep -r " + canary_ + " " + dir_);
+    EXPECT_REFUSED("ps aux | sort --compress-program=sh");
+    EXPECT_REFUSED("ps aux | sort -o " + dir_ + "/pub/sorted");
+    EXPECT_REFUSED("ps aux | sort -T /tmp");
+    EXPECT_REFUSED("ps aux | sort --files0-from=" + dir_ + "/secret/canary.txt");
+    EXPECT_REFUSED("ps aux | uniq - " + dir_ + "/pub/uniq-out");
+    EXPECT_REFUSED("ps aux | tail -f");
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/pub/sorted"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/pub/uniq-out"));
+    // A denied path in the first stage refuses the whole pipeline; nothing runs, nothing leaks.
+    EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/secret/canary.txt | head -n 1"), "path-denied");
+    EXPECT_DENIED(run_soc(policy_, "help | grep cat"), "pipe-stage");
+    // Only the decision records: nothing ran.
+    for (const auto& rec : audit_records()) {
+        EXPECT_EQ(rec["diag"]["decision"], "deny") << rec.dump();
+    }
+}
+
+TEST_F(Pipelines, GlobsExpandOnlyInPathsAndWithholdDeniedMatches) {
+    write(dir_ + "/pub/a.log", "log-a\n", 0644);
+    write(dir_ + "/pub/b.log", "log-b\n", 0644);
+    write(dir_ + "/pub/.hidden.log", "log-hidden\n", 0644);
+    // Byte order, no leading dot.
+    auto r = run_soc(policy_, "cat " + dir_ + "/pub/*.log");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "log-a\nlog-b\n");
+    expect_works("cat " + dir_ + "/pub/?.log | wc -l", "^2\\n$");
+    expect_works("cat " + dir_ + "/pub/[a]*.log", "^log-a\\n$");
+    // A denied match is withheld: the others run, one note line names it, the record lists it.
+    r = run_soc(policy_, "ls -d " + dir_ + "/*");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(dir_ + "/pub"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(dir_ + "/secret"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.rfind("diag-wrapper: note: ", 0), 0U) << r.err;
+    EXPECT_NE(r.err.find("/secret"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    EXPECT_EQ(r.err.find(canary_), std::string::npos);
+    const auto recs = audit_records();
+    ASSERT_GE(recs.size(), 1U);
+    const auto& withheld = recs[recs.size() - 2]["diag"]["withheld"];
+    ASSERT_EQ(withheld.size(), 1U) << recs[recs.size() - 2].dump();
+    EXPECT_EQ(withheld[0]["path"], dir_ + "/secret");
+    // Listing a denied directory is refused; a pattern whose every match is denied too.
+    EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/secret/*"), "path-denied");
+    EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/secre?/canary.txt"), "path-denied");
+    EXPECT_DENIED(run_soc(policy_, "cat /etc/shado?"), "path-denied");
+    EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/pub/*.nothing"), "glob-no-match");
+    // Quoted, a glob character is a literal byte of the name.
+    EXPECT_DENIED(run_soc(policy_, "cat '" + dir_ + "/pub/*.log'"), "path-not-found");
+    // Patterns pass literally where the rule types a pattern.
+    expect_works("find " + dir_ + "/pub -name *.log", "a\\.log");
+    // Anywhere else a glob character stays a shell metacharacter.
+    EXPECT_DENIED(run_soc(policy_, "head -n 1* " + dir_ + "/pub/a.log"), "parse-metachar");
+    EXPECT_DENIED(run_soc(policy_, "ca* " + dir_ + "/pub/a.log"), "parse-metachar");
+    EXPECT_DENIED(run_soc(policy_, "cat ~/x"), "parse-metachar");
+    EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/pub/{a,b}.log"), "parse-metachar");
+}
+
+// Rules of these tests: a command that outlives its timeout, and a filter to pipe it into.
+const char* kSlow = R"toml(
+[command.sleep]
+match = ["sleep"]
+program = "sleep"
+timeout = "1s"
+description = "Sleeps (test only)"
+positional = [{ type = "int", min = 1, max = 1 }]
+
+[command.tr-filter]
+match = ["tr"]
+program = "tr"
+filter = true
+description = "Translates characters (test only)"
+positional = [{ type = "string", min = 1, max = 2 }]
+)toml";
+
+class PipelineLimits : public WrapperFixture {};
+
+TEST_F(PipelineLimits, TimeoutKillsEveryStageAndNothingSurvives) {
+    const std::string p = write_policy(policy(kSlow));
+    const std::string token = std::to_string(40000 + ::getpid() % 10000);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_soc(p, "sleep " + token + " | tr a b | tr b c");
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    EXPECT_NE(r.err.find("timeout"), std::string::npos) << r.err;
+    EXPECT_LT(took, std::chrono::seconds(5));
+    EXPECT_TRUE(pids_with(token).empty());
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 2U);
+    EXPECT_EQ(recs[1]["diag"]["result"]["timed_out"], true);
+    const auto& stages = recs[1]["diag"]["pipeline"];
+    ASSERT_EQ(stages.size(), 3U) << recs[1].dump();
+    EXPECT_EQ(stages[0]["signal"], 9) << recs[1].dump();
+}
+
+}  // namespace
+}  // namespace diag::testing
