@@ -148,7 +148,7 @@ run "cat $T/secret"
 expect_denied "denied: the denied directory itself" path-denied
 
 run "cat $T/secret/*"
-expect_denied "denied: glob is not expanded"
+expect_denied "denied: a glob in a denied directory is not expanded" path-denied
 expect_no_token "denied: canary token not in output (glob)"
 
 # ---------------------------------------------------------------- shell syntax never runs
@@ -174,6 +174,60 @@ run "uname -a > $T/rw/redirected"
 expect_denied "denied: output redirection" parse-metachar
 if [[ ! -e $T/rw/redirected ]]; then ok "denied: redirection target not created"
 else not_ok "denied: redirection target not created" "$T/rw/redirected exists"; fi
+
+# ---------------------------------------------------------------- pipelines and globs (adr/0013, adr/0014)
+run "journalctl -n 20 --no-pager | grep -v zzzz-never-printed | head -n 1"
+expect_rc "pipeline: a 3-stage journal pipeline exits 0" 0
+if [[ $(grep -c '' <<<"$E2E_OUT") == 1 ]]; then ok "pipeline: head -n 1 ends the journal pipeline at one line"
+else fail_last "pipeline: head -n 1 ends the journal pipeline at one line" "expected one line"; fi
+
+run "ps aux | grep -i pid"
+expect_rc "pipeline: ps aux | grep exits 0" 0
+expect_out_contains "pipeline: ps aux | grep finds the header" "PID"
+
+run "cat $T/pub/readme.txt | tr a-z A-Z"
+expect_out_eq "pipeline: a filter transforms the first stage's output" "${E2E_README_TEXT^^}"
+
+run "ls -d $T/*"
+expect_rc "glob: ls -d over a directory holding a denied entry exits 0" 0
+expect_out_contains "glob: the allowed matches are listed" "$T/pub"
+if [[ $E2E_OUT != *"$T/secret"* && $E2E_ERR == "diag-wrapper: note: "*"$T/secret"* ]]; then
+    ok "glob: the denied match is withheld and named in one note line"
+else
+    fail_last "glob: the denied match is withheld and named in one note line" "expected $T/secret only in the note"
+fi
+expect_no_token "glob: canary token not in output (withheld match)"
+
+run "cat $T/pub/*"
+expect_out_eq "glob: a symlink into the denied directory is withheld, the file is read" "$E2E_README_TEXT"
+expect_no_token "glob: canary token not in output (symlink match)"
+
+run "cat $T/pub/*.nothing"
+expect_denied "glob: no match is refused" glob-no-match
+
+run "ps aux | sh"
+expect_denied "pipeline: a shell after | is refused" pipe-stage
+
+run "ps aux | tee $T/rw/teed"
+expect_denied "pipeline: tee after | is refused" pipe-stage
+if [[ ! -e $T/rw/teed ]]; then ok "pipeline: tee's file not created"
+else not_ok "pipeline: tee's file not created" "$T/rw/teed exists"; fi
+
+run "ps aux | xargs id"
+expect_denied "pipeline: xargs after | is refused" pipe-stage
+
+run "ps aux || id"
+expect_denied "pipeline: || is refused" pipe-syntax
+
+run "ps aux |& grep x"
+expect_denied "pipeline: |& is refused" pipe-syntax
+
+run "ps aux | grep x $T/secret/canary.txt"
+expect_denied "pipeline: a filter given a file operand is refused"
+expect_no_token "pipeline: canary token not in output (filter operand)"
+
+run "ps aux | sort --compress-program=sh"
+expect_denied "pipeline: sort --compress-program is refused"
 
 # ---------------------------------------------------------------- mutations
 run "rm -f $T/rw/victim.txt"
