@@ -156,6 +156,27 @@ int requests(const std::string& wrapper, const std::string& policy, const std::s
     return 0;
 }
 
+// A 3-stage pipeline through the wrapper (a confined child per stage, adr/0013) next to the single
+// command it starts with, and next to the same pipeline run directly by sh.
+int pipeline(const std::string& wrapper, const std::string& policy, const std::string& file) {
+    const int reps = 200;
+    const std::string request = "cat " + file + " | grep -c hello | head -n 1";
+    const std::vector<std::string> child_env = diag::env::build({"/usr/bin", "/bin"});
+    std::vector<double> direct, single, piped;
+    for (int i = 0; i < reps; ++i) {
+        direct.push_back(run({"/bin/sh", "-c", request}, child_env));
+        single.push_back(run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}));
+        piped.push_back(run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=" + request}));
+    }
+    std::printf("%-34s %12s\n", "request (median of 200)", "wall ms");
+    std::printf("%-34s %12.3f\n", "sh -c 'cat F | grep -c | head'", median(direct));
+    std::printf("%-34s %12.3f\n", "wrapper: cat F", median(single));
+    std::printf("%-34s %12.3f\n", "wrapper: cat F | grep -c | head", median(piped));
+    std::printf("pipeline overhead over sh: %.3f ms; over the single command: %.3f ms\n",
+                median(piped) - median(direct), median(piped) - median(single));
+    return 0;
+}
+
 int stream(const std::string& wrapper, const std::string& policy, const std::string& file) {
     const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
     std::vector<double> d, w;
@@ -194,7 +215,8 @@ int main(int argc, char** argv) {
     if (mode == "setup") {
         return setup();
     }
-    if ((mode == "requests" || mode == "stream") && (argc == 6 || (argc == 7 && std::string(argv[6]) == "cat-only"))) {
+    if ((mode == "requests" || mode == "stream" || mode == "pipeline") &&
+        (argc == 6 || (argc == 7 && std::string(argv[6]) == "cat-only"))) {
         if (std::string(argv[2]) != "-") {
             const passwd* pw = getpwnam(argv[2]);
             if (pw == nullptr) {
@@ -203,8 +225,11 @@ int main(int argc, char** argv) {
             }
             g_runas = Cred{pw->pw_uid, pw->pw_gid};
         }
+        if (mode == "pipeline") {
+            return pipeline(argv[3], argv[4], argv[5]);
+        }
         return mode == "requests" ? requests(argv[3], argv[4], argv[5], argc == 7) : stream(argv[3], argv[4], argv[5]);
     }
-    std::fprintf(stderr, "usage: diag_bench setup | requests|stream RUNAS WRAPPER POLICY FILE [cat-only]\n");
+    std::fprintf(stderr, "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only]\n");
     return 2;
 }

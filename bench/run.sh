@@ -70,6 +70,8 @@ echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of 
 "$build/bench/diag_bench" requests "$as_user" "$build/bench/diag_bench_floor" "$tmp/policy.toml" "$tmp/small.txt"
 echo "== per-request overhead with the shipped policy/default.toml (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/diag-wrapper" "$tmp/default.toml" "$tmp/small.txt" cat-only
+echo "== a 3-stage pipeline with the shipped policy (adr/0013)"
+"$build/bench/diag_bench" pipeline "$as_user" "$build/diag-wrapper" "$tmp/default.toml" "$tmp/small.txt"
 echo "== streaming (median of 5)"
 "$build/bench/diag_bench" stream "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/big.bin"
 grep -m1 '"landlock"' "$tmp/audit.jsonl" | python3 -c 'import json,sys; print("confinement:", json.load(sys.stdin)["diag"]["confinement"]["landlock"])'
