@@ -190,10 +190,38 @@ Status check_arguments(const FileCtx& ctx, const toml::table& t, const std::stri
     return ok_status();
 }
 
-// No more operands than the program reads as something other than a file.
+// Whether the rule gives `program` one of `options`: as an option it lists, or in a fixed word
+// (exact, long up to '=', or a letter of a short cluster).
+bool gives_any(const Command& c, const Names& options) {
+    for (const auto& o : c.options) {
+        for (const auto& n : o.names) {
+            if (has(options, n)) {
+                return true;
+            }
+        }
+    }
+    for (const auto& w : c.fixed) {
+        if (util::starts_with(w, "--") || c.style == policy::Style::kWords) {
+            if (has(options, std::string_view(w).substr(0, w.find('=')))) {
+                return true;
+            }
+        } else if (w.size() >= 2 && w[0] == '-') {
+            for (size_t k = 1; k < w.size(); ++k) {
+                if (has(options, std::string{'-', w[k]})) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+// No more operands than the program reads as something other than a file. Fixed words not
+// starting with '-' count as operands (an option's value among them: write it attached).
 Status check_operand_count(const FileCtx& ctx, const toml::table& t, const std::string& what, const Command& c,
                            std::string_view program) {
-    size_t count = 0;
+    size_t count = static_cast<size_t>(
+        std::count_if(c.fixed.begin(), c.fixed.end(), [](const std::string& w) { return w.empty() || w[0] != '-'; }));
     for (const auto& p : c.positionals) {
         count += p.max;
     }
@@ -201,13 +229,9 @@ Status check_operand_count(const FileCtx& ctx, const toml::table& t, const std::
         if (!has(r.programs, program)) {
             continue;
         }
-        const bool makes_files = std::any_of(c.options.begin(), c.options.end(), [&](const policy::OptionSpec& o) {
-            return std::any_of(o.names.begin(), o.names.end(),
-                               [&](const std::string& n) { return has(r.file_makers, n); });
-        });
-        const size_t max = makes_files ? 0 : r.max;
+        const size_t max = gives_any(c, r.file_makers) ? 0 : r.max;
         if (count > max) {
-            return at(ctx, source_of(t, "positional"),
+            return at(ctx, c.positionals.empty() ? source_of(t, "fixed") : source_of(t, "positional"),
                       what + ": a filter of " + std::string(program) + " takes at most " + std::to_string(max) +
                           " operand(s) here: " + std::string(program) + " " + std::string(r.why));
         }
@@ -265,8 +289,8 @@ Status check_filter(const FileCtx& ctx, const toml::table& t, const std::string&
     const std::string_view program = basename_of(c.program);
     DIAG_TRY(check_program(ctx, t, what, program));
     DIAG_TRY(check_arguments(ctx, t, what, c, program));
-    DIAG_TRY(check_operand_count(ctx, t, what, c, program));
     DIAG_TRY(check_fixed(ctx, t, what, c, program));
+    DIAG_TRY(check_operand_count(ctx, t, what, c, program));
     return ok_status();
 }
 

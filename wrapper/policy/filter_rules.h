@@ -19,8 +19,9 @@ namespace diag::policy_loader {
 // option or positional is typed path or meta-path; an option is recursive; it sets network; it
 // lists an option its program uses to open, write or run something (grep -f, sort -o, tail -f,
 // abbreviations of those included); it takes more operands than its program reads as non-files
-// (sort: none; grep: the pattern, and none next to -e); or a fixed word names a file (contains
-// '/'), is such an option, or is an operand of a program whose operands are files.
+// (sort: none; grep: the pattern, and none next to -e, fixed words not starting with '-' counting
+// as operands); or a fixed word names a file (contains '/'), is such an option, or is an operand
+// of a program whose operands are files.
 // A rule without filter = true passes unchecked.
 // Errors: kPolicyInvalid, one line naming the rule and what it may not have, at the offending key.
 [[nodiscard]] Status check_filter(const FileCtx& ctx, const toml::table& t, const std::string& what,

@@ -130,6 +130,11 @@ TEST(FilterRules, RefusesOperandsTheProgramWouldReadAsFiles) {
         {filter("grep", "positional = [{ type = \"string\", max = 2 }]\n"), "a filter of grep takes at most 1", 11, 0},
         {filter("grep", "option = [{ names = [\"-e\"], type = \"string\" }]\npositional = [{ type = \"string\" }]\n"),
          "a filter of grep takes at most 0", 12, 0},
+        // ... also when -e, or the pattern itself, is a fixed word.
+        {filter("grep", "fixed = [\"-ie\", \"x\"]\npositional = [{ type = \"string\" }]\n"),
+         "a filter of grep takes at most 0", 12, 14},
+        {filter("grep", "fixed = [\"--regexp=x\"]\npositional = [{ type = \"string\" }]\n"), "takes at most 0", 12, 0},
+        {filter("grep", "fixed = [\"x\"]\npositional = [{ type = \"string\" }]\n"), "takes at most 1", 12, 0},
     });
     // The shapes that are fine: grep PATTERN, grep -e PATTERN, tr SET1 SET2, an unknown program.
     expect_loads({
