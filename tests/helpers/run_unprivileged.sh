@@ -31,6 +31,7 @@ chmod 0755 "$scratch"
 install -m 0755 "$BIN" "$scratch/diag_unit_tests"
 cp -R "$SRC/tests/testdata" "$scratch/testdata"
 chmod -R a+rX "$scratch/testdata"
+install -m 0644 "$SRC/policy/default.toml" "$scratch/default.toml"
 mkdir "$scratch/work"
 chown "$uid:$gid" "$scratch/work"
 
@@ -40,7 +41,7 @@ rc=0
     cd "$scratch/work"
     exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all --bounding-set=-all \
         env -i PATH=/usr/bin:/bin HOME="$scratch/work" TMPDIR="$scratch/work" \
-        DIAG_TESTDATA_DIR="$scratch/testdata" "$scratch/diag_unit_tests" --gtest_brief=1
+        DIAG_TESTDATA_DIR="$scratch/testdata" DIAG_DEFAULT_POLICY="$scratch/default.toml" "$scratch/diag_unit_tests" --gtest_brief=1
 ) >"$out" 2>&1 || rc=$?
 
 summary=$(grep -E '^\[  (PASSED|SKIPPED|FAILED) *\]|tests? from .* ran' "$out" || true)

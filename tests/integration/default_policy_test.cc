@@ -202,12 +202,17 @@ TEST_F(DefaultPolicy, HelpForOneCommandAndTheTypedSchema) {
         auto j = run_soc(policy_, request);
         ASSERT_EQ(j.exit_code, 0) << j.err;
         const auto arr = nlohmann::json::parse(j.out);
-        ASSERT_EQ(arr.size(), 1u);
+        ASSERT_EQ(arr.size(), 2u);
         EXPECT_EQ(arr[0]["id"], "head");
         EXPECT_EQ(arr[0]["options"][0]["names"], nlohmann::json::parse(R"(["-n","--lines"])"));
         EXPECT_EQ(arr[0]["options"][0]["type"], "int");
         EXPECT_EQ(arr[0]["positionals"][0]["type"], "path");
+        EXPECT_EQ(arr[0]["positionals"][0]["glob"], true);
         EXPECT_EQ(arr[0]["filter"], false);
+        // head on its input, after `|`: no operand at all.
+        EXPECT_EQ(arr[1]["id"], "head-filter");
+        EXPECT_EQ(arr[1]["filter"], true);
+        EXPECT_EQ(arr[1]["positionals"], nlohmann::json::array());
     }
     // Every rule of the shipped policy, with its schema; every example is a request the matcher
     // accepts (explain: nothing runs), unless the rule is unavailable here or the example holds a

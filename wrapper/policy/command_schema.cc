@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wrapper/policy/argument_schema.h"
+#include "wrapper/policy/filter_rules.h"
 
 namespace diag::policy_loader {
 
@@ -126,7 +127,7 @@ Status read_grammar(const FileCtx& ctx, const toml::table& t, const std::string&
     return ok_status();
 }
 
-// timeout, output_cap and network: how the command runs.
+// timeout, output_cap, network and filter: how the command runs.
 Status read_run_settings(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     if (const auto* x = t.get("timeout")) {
         DIAG_TRY_ASSIGN(c.timeout_ms, read_duration(ctx, *x, what + ".timeout"));
@@ -136,6 +137,9 @@ Status read_run_settings(const FileCtx& ctx, const toml::table& t, const std::st
     }
     if (const auto* x = t.get("network")) {
         DIAG_TRY_ASSIGN(c.network, read_bool(ctx, *x, what + ".network"));
+    }
+    if (const auto* x = t.get("filter")) {
+        DIAG_TRY_ASSIGN(c.filter, read_bool(ctx, *x, what + ".filter"));
     }
     return ok_status();
 }
@@ -204,7 +208,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
                         {"match", "program", "description", "fixed", "style", "layout", "end_of_options", "timeout",
-                         "output_cap", "network", "option", "positional"},
+                         "output_cap", "network", "filter", "option", "positional"},
                         what));
     Command c;
     c.id = id;
@@ -218,6 +222,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_options(ctx, *t, what, c));
     DIAG_TRY(read_positionals(ctx, *t, what, c));
     DIAG_TRY(check_tree_operands(ctx, *t, what, c));
+    DIAG_TRY(check_filter(ctx, *t, what, c));
     return c;
 }
 

@@ -141,8 +141,8 @@ json value_fields(const ValueSpec& v) {
     json j = {{"type", policy::value_type_name(v.type)},
               {"metavar", policy::metavar(v)},
               {"sensitive", v.sensitive},
-              // Wrapper-side glob expansion (issue #14 part 2) is not supported yet.
-              {"glob", false}};
+              // An unquoted *, ? or [...] is expanded by the wrapper in path values only (glob.h).
+              {"glob", policy::is_path_type(v.type)}};
     if (v.min) {
         j["min"] = *v.min;
     }
@@ -204,8 +204,8 @@ json rule_json(const Command& c) {
             {"style", c.style == policy::Style::kWords ? "words" : "getopt"},
             {"options", options},
             {"positionals", positionals},
-            // A pipe stage after the first (issue #14 part 1) is not supported yet.
-            {"filter", false},
+            // May follow `|` in a request (adr/0013).
+            {"filter", c.filter},
             {"example", example(c)}};
 }
 
@@ -257,6 +257,9 @@ std::string one_command(const Command& c) {
     }
     out += "limits: timeout " + std::to_string(c.timeout_ms) + " ms, output cap " + std::to_string(c.output_cap) +
            " bytes\n";
+    if (c.filter) {
+        out += "pipe: may follow | (reads only its standard input)\n";
+    }
     out += std::string("available on this host: ") + (c.unavailable.empty() ? "yes" : "no") + "\n";
     return out + "example: " + example(c) + "\n";
 }
@@ -284,6 +287,9 @@ std::string text(const policy::Policy& p) {
     std::string out;
     for (const auto& c : p.commands) {
         out += c.id + "\t" + policy::usage(c) + "\t" + c.description;
+        if (c.filter) {
+            out += " (may follow |)";
+        }
         if (!c.unavailable.empty()) {
             out += " (unavailable on this host)";
         }

@@ -62,6 +62,15 @@ option = [
     { names = ["-maxdepth"], type = "int", min = 0, max = 20, required = true },
 ]
 positional = [{ type = "meta-path", min = 1, max = 4, tree = true, roots = ["/var"] }]
+
+[command.sort-filter]
+match = ["sort"]
+description = "Sort the lines of the input"
+filter = true
+option = [
+    { names = ["-n"], type = "flag" },
+    { names = ["-k"], type = "regex", pattern = '[0-9]+' },
+]
 )");
         if (!r.ok()) {
             ADD_FAILURE() << r.error().describe();
@@ -115,6 +124,11 @@ TEST(Help, CommandTextShowsEveryOptionTypeLimitAndAnExample) {
     EXPECT_TRUE(contains(find, "; required")) << find;
     EXPECT_TRUE(contains(find, "under /var; a whole tree may be read")) << find;
     EXPECT_TRUE(contains(find, "example: find /var -maxdepth 10\n")) << find;
+    EXPECT_FALSE(contains(find, "pipe:")) << find;
+
+    const std::string sort = command_text(rules(), "sort");
+    EXPECT_TRUE(contains(sort, "\npipe: may follow | (reads only its standard input)\n")) << sort;
+    EXPECT_TRUE(contains(sort, "example: sort\n")) << sort;
 }
 
 TEST(Help, JsonCarriesTheTypedSchemaOfEveryRule) {
@@ -126,18 +140,25 @@ TEST(Help, JsonCarriesTheTypedSchemaOfEveryRule) {
                                 "options", "positionals", "filter", "example"}) {
             EXPECT_TRUE(rule.contains(key)) << rule["id"] << " lacks " << key;
         }
-        EXPECT_EQ(rule["filter"], false);
+        // Only the rule marked filter may follow `|`.
+        EXPECT_EQ(rule["filter"], rule["id"] == "sort-filter") << rule["id"];
+        // A value is a glob the wrapper expands exactly when it is a path.
+        auto glob_iff_path = [&](const nlohmann::json& v) {
+            const bool path = v["type"] == "path" || v["type"] == "meta-path";
+            EXPECT_EQ(v["glob"], path) << rule["id"] << " " << v;
+        };
         for (const auto& o : rule["options"]) {
             for (const char* key : {"names", "type", "metavar", "takes_value", "optional_value", "required",
                                     "recursive", "sensitive", "glob"}) {
                 EXPECT_TRUE(o.contains(key)) << rule["id"] << " option lacks " << key;
             }
-            EXPECT_EQ(o["glob"], false);
+            glob_iff_path(o);
         }
         for (const auto& p : rule["positionals"]) {
             for (const char* key : {"type", "min_count", "max_count", "tree", "sensitive", "glob"}) {
                 EXPECT_TRUE(p.contains(key)) << rule["id"] << " positional lacks " << key;
             }
+            glob_iff_path(p);
         }
     }
     const auto head = nlohmann::json::parse(json(rules(), "head"))[0];
@@ -156,6 +177,13 @@ TEST(Help, JsonCarriesTheTypedSchemaOfEveryRule) {
     EXPECT_EQ(head["positionals"][0]["min_count"], 1);
     EXPECT_EQ(head["positionals"][0]["max_count"], 32);
     EXPECT_EQ(head["positionals"][0]["roots"], nlohmann::json::array());
+    EXPECT_EQ(head["positionals"][0]["glob"], true);
+    EXPECT_EQ(head["options"][0]["glob"], false);
+    EXPECT_EQ(head["filter"], false);
+    const auto sort = nlohmann::json::parse(json(rules(), "sort"));
+    ASSERT_EQ(sort.size(), 1u);
+    EXPECT_EQ(sort[0]["filter"], true);
+    EXPECT_EQ(sort[0]["positionals"], nlohmann::json::array());
 
     const auto j = nlohmann::json::parse(json(rules(), "journalctl"));
     ASSERT_EQ(j.size(), 1u);
@@ -202,6 +230,9 @@ TEST(Help, ListingIsOneLinePerRule) {
     EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), static_cast<long>(rules().commands.size()));
     EXPECT_TRUE(contains(t, "head\thead [-n|--lines N] [-q|--quiet] PATH...\tFirst lines of files\n")) << t;
     EXPECT_TRUE(contains(t, "[-b|--boot [BOOT]]")) << t;
+    // The listing says which commands may follow `|`, and only those.
+    EXPECT_TRUE(contains(t, "sort-filter\tsort [-n] [-k ARG]\tSort the lines of the input (may follow |)\n")) << t;
+    EXPECT_EQ(t.find("(may follow |)"), t.rfind("(may follow |)")) << t;
 }
 
 }  // namespace
