@@ -162,17 +162,7 @@ int close_extra_fds_by_walk() {
     }
 }
 
-int stdio_umask_cwd() {
-    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0) {
-        return errno;
-    }
-    if (::dup2(null, STDIN_FILENO) < 0) {
-        const int err = errno;
-        ::close(null);
-        return err;
-    }
-    ::close(null);
+int umask_cwd() {
     ::umask(077);
     return ::chdir("/") != 0 ? errno : 0;
 }

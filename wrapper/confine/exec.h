@@ -58,8 +58,8 @@ struct Prepared {
 // The fallback for kernels without close_range (before 5.11); exposed for its test.
 [[nodiscard]] int close_extra_fds_by_walk();
 
-// stdin from /dev/null, umask 077, cwd /.
-[[nodiscard]] int stdio_umask_cwd();
+// umask 077, cwd / (stdin is set by child::start: /dev/null or the previous stage's pipe).
+[[nodiscard]] int umask_cwd();
 
 // prctl(PR_SET_NO_NEW_PRIVS): required by Landlock and seccomp; setuid bits stop working.
 [[nodiscard]] int no_new_privs();
