@@ -245,12 +245,14 @@ TEST_F(SupervisePipeline, TheOutputCapAppliesToTheLastStagesStdout) {
 TEST_F(SupervisePipeline, AStageThatFailsBeforeExecFailsTheRunAndLeavesNoProcess) {
     const Sh first("(trap '' PIPE; sleep 100) & sleep 100", tag);
     std::atomic<bool> third_ran{false};
-    const std::vector<ChildMain> mains = {
-        first.main(), []() { return ChildFailure{"test-step", EPERM}; },
-        [&]() {
-            third_ran = true;  // the child shares our memory until exec (CLONE_VM)
-            return ChildFailure{"never", 0};
-        }};
+    const std::vector<ChildMain> mains = {first.main(),
+                                          []() {
+                                              return ChildFailure{"test-step", EPERM};
+                                          },
+                                          [&]() {
+                                              third_ran = true;  // the child shares our memory until exec (CLONE_VM)
+                                              return ChildFailure{"never", 0};
+                                          }};
     const auto t0 = Clock::now();
     auto r = run(mains, {20000, 1 << 20});
     ASSERT_FALSE(r.ok());
