@@ -92,6 +92,8 @@ supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, cons
     // Every fd above 2 close-on-exec: an inherited fd bypasses Landlock (docs/confinement.md §1, §3).
     // The executable and the held-open files are the exceptions execute() makes, last.
     if (int e = exec::close_extra_fds()) return {"close-fds", e};
+    // The executable at the one fd seccomp lets execveat run (close-on-exec like the rest).
+    if (int e = exec::exe_to_exec_fd(p)) return {"exec-fd", e};
     // umask 077, cwd /: while nothing restricts the child yet, so neither needs a Landlock or
     // seccomp rule (stdin was set by start(), before this).
     if (int e = exec::umask_cwd()) return {"umask-cwd", e};

@@ -22,8 +22,8 @@ inline constexpr size_t kMaxProgramHeaders = 256;
 
 // What the loader reads from one ELF file.
 struct Dynamic {
-    unsigned machine = 0;  // e_machine: a library of another machine is skipped, as the loader does
-    bool dynamic = false;  // has PT_DYNAMIC (false: static, nothing to load)
+    unsigned machine = 0;     // e_machine: a library of another machine is skipped, as the loader does
+    bool dynamic = false;     // has PT_DYNAMIC (false: static, nothing to load)
     std::string interpreter;  // PT_INTERP, empty when none
     std::vector<std::string> needed;
     std::vector<std::string> rpath;    // DT_RPATH, split at ':'

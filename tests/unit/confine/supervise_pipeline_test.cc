@@ -3,6 +3,7 @@
 // pipeline ends), with our stdout captured as the client.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,14 +11,20 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "wrapper/base/sys.h"
+#include "wrapper/confine/child.h"
+#include "wrapper/confine/confinement.h"
+#include "wrapper/confine/env.h"
 #include "wrapper/confine/exec.h"
+#include "wrapper/confine/landlock.h"
 #include "wrapper/confine/supervise.h"
+#include "wrapper/policy/deny_list.h"
 
 namespace diag::supervise {
 namespace {
@@ -261,6 +268,107 @@ TEST_F(SupervisePipeline, AStageThatFailsBeforeExecFailsTheRunAndLeavesNoProcess
     EXPECT_NE(r.error().msg.find("child stage test-step"), std::string::npos) << r.error().msg;
     EXPECT_FALSE(third_ran.load());
     EXPECT_EQ(pids_with(tag), std::vector<pid_t>{}) << "the first stage survived the failed start";
+}
+
+// The stages as the wrapper runs them: each prepared (exec::prepare), confined
+// (confinement::build) and started by child::confine_and_exec.
+class ConfinedPipeline : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (landlock::abi_version() < landlock::kMinAbi) {
+            GTEST_SKIP() << "Landlock ABI " << landlock::abi_version() << " < " << landlock::kMinAbi;
+        }
+        auto deny = deny_list::build_deny({});
+        ASSERT_TRUE(deny.ok()) << deny.error().msg;
+        policy_.deny = std::move(deny).value();
+    }
+
+    // Adds a stage running `exe args...`; a filter gets the filter ruleset.
+    void stage(const std::string& exe, const std::vector<std::string>& args, bool filter) {
+        if (::access(exe.c_str(), X_OK) != 0) {
+            GTEST_SKIP() << exe << " is not installed";
+        }
+        policy::Command& cmd = commands_.emplace_back();
+        cmd.program = exe;
+        cmd.exe_path = exe;
+        struct stat st {};
+        ASSERT_EQ(::stat(exe.c_str(), &st), 0);
+        cmd.exe_dev = st.st_dev;
+        cmd.exe_ino = st.st_ino;
+        cmd.filter = filter;
+        auto prep = exec::prepare(cmd, args, env::build({"/usr/bin", "/bin"}));
+        ASSERT_TRUE(prep.ok()) << prep.error().msg;
+        preps_.push_back(std::move(prep).value());
+        auto c = confinement::build(policy_, cmd, preps_.back(), recs_.emplace_back());
+        ASSERT_TRUE(c.ok()) << c.error().msg;
+        confs_.push_back(std::move(c).value());
+    }
+
+    Result<Outcome> run_all() {
+        const pid_t parent = ::getpid();
+        std::vector<ChildMain> mains;
+        for (size_t i = 0; i < preps_.size(); ++i) {
+            mains.push_back([this, i, parent]() { return child::confine_and_exec(confs_[i], preps_[i], parent, 10); });
+        }
+        Captured cap;
+        auto r = run(mains, {20000, 1 << 20});
+        out = cap.text();
+        return r;
+    }
+
+    policy::Policy policy_;
+    std::deque<policy::Command> commands_;
+    std::deque<exec::Prepared> preps_;
+    std::deque<confinement::Confinement> confs_;
+    std::deque<nlohmann::json> recs_;
+    std::string out;
+};
+
+TEST_F(ConfinedPipeline, APrinterAndTwoFiltersRunConfined) {
+    stage("/usr/bin/printf", {"one\\ntwo\\nthree\\n"}, false);
+    stage("/usr/bin/tr", {"a-z", "A-Z"}, true);
+    stage("/usr/bin/grep", {"-c", "T"}, true);
+    auto r = run_all();
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_EQ(out, "2\n");
+    ASSERT_EQ(r->stages.size(), 3u);
+    EXPECT_EQ(r->exit_status, 0);
+    EXPECT_FALSE(recs_[0]["diag"]["confinement"]["landlock"].contains("filter"));
+    EXPECT_EQ(recs_[1]["diag"]["confinement"]["landlock"]["filter"], true);
+    EXPECT_FALSE(recs_[2]["diag"]["confinement"]["landlock"]["files"].empty());
+}
+
+// The same probe opens a world-readable file as the first stage (the complement of the denylist)
+// and as a filter: only the filter is refused.
+class ConfinedProbe : public ConfinedPipeline {
+  protected:
+    void SetUp() override {
+        ConfinedPipeline::SetUp();
+        const int fd = ::mkstemp(path_);
+        ASSERT_GE(fd, 0);
+        ::fchmod(fd, 0644);
+        ::close(fd);
+    }
+    void TearDown() override { ::unlink(path_); }
+    char path_[64] = "/tmp/diag-filter-probe.XXXXXX";
+};
+
+TEST_F(ConfinedProbe, TheFirstStageCanOpenAWorldReadableFile) {
+    stage(DIAG_OPEN_PROBE_BIN, {path_}, false);
+    stage("/usr/bin/tr", {"x", "x"}, true);
+    auto r = run_all();
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_EQ(out, "0\n");
+}
+
+TEST_F(ConfinedProbe, AFilterCannotOpenAWorldReadableFile) {
+    stage("/usr/bin/printf", {""}, false);
+    stage(DIAG_OPEN_PROBE_BIN, {path_}, true);
+    auto r = run_all();
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_EQ(out, std::to_string(EACCES) + "\n");
+    ASSERT_EQ(r->stages.size(), 2u);
+    EXPECT_EQ(r->stages[1].exit_code, 0);
 }
 
 }  // namespace
