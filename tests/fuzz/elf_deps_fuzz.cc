@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (::write(fd, data, size) == static_cast<ssize_t>(size)) {
         auto d = diag::elf_deps::read(fd, "input");
-        if (d.ok() && (d->needed.size() > diag::elf_deps::kMaxDynamicEntries ||
-                       d->interpreter.size() > 4096)) {
+        if (d.ok() && (d->needed.size() > diag::elf_deps::kMaxDynamicEntries || d->interpreter.size() > 4096)) {
             std::abort();
         }
     }

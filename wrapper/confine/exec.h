@@ -37,7 +37,8 @@ struct Prepared {
 // at load; the fd is seccomp::kExecFd, or when that is taken (a later stage of a pipeline) one above
 // it, which the child moves to kExecFd (exe_to_exec_fd). argv[0] is the program name as the policy writes
 // it. For scripts the interpreter must be trusted too. Errors: kExecFailed. `bound` are the held-open files, in
-// bound_fd order (each is dup'ed to its fixed fd; refused if that fd is taken).
+// bound_fd order (each is dup'ed to its fixed fd; refused if that fd is taken: in a pipeline only
+// one stage can hold files, the first; a filter holds none).
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp, const std::vector<int>& bound = {});
 
