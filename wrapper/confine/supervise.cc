@@ -120,10 +120,14 @@ class Supervision {
     void kill_groups() {
         if (!killed_) {
             // No child is reaped yet (at worst a zombie), so no pid can have been reused as another
-            // process group's id.
-            for (const pid_t p : pids_) {
-                ::kill(-p, SIGKILL);
-                ::kill(p, SIGKILL);
+            // process group's id. Every group is stopped before any is killed: a stage that saw
+            // EOF because the one before it was killed first would exit on its own, and the record
+            // would report that instead of the kill.
+            for (const int sig : {SIGSTOP, SIGKILL}) {
+                for (const pid_t p : pids_) {
+                    ::kill(-p, sig);
+                    ::kill(p, sig);
+                }
             }
             killed_ = true;
         }
