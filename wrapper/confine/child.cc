@@ -3,6 +3,7 @@
 // the supervisor's memory: no allocation, no logging, no exceptions.
 #include "wrapper/confine/child.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,18 +31,37 @@ struct WireFailure {
 
 struct ChildStart {
     const supervise::ChildMain* main;
+    int in_r;  // -1: /dev/null
     int out_w;
     int err_w;
     int fail_w;
     pid_t parent;
 };
 
+// stdin from `in_r`, or from /dev/null when it is -1 (the first stage of a pipeline reads
+// nothing). Returns 0 or an errno.
+int set_stdin(int in_r) {
+    const int fd = in_r >= 0 ? in_r : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno;
+    }
+    const int err = ::dup2(fd, STDIN_FILENO) < 0 ? errno : 0;
+    if (in_r < 0) {
+        ::close(fd);
+    }
+    return err;
+}
+
 // The child until execveat: nothing is logged from here; a failing step is written to the fail
 // pipe and the child exits 125.
 int child_start(void* arg) {
     const auto& a = *static_cast<const ChildStart*>(arg);
     supervise::ChildFailure f{"dup2", 0};
-    if (::dup2(a.out_w, STDOUT_FILENO) < 0 || ::dup2(a.err_w, STDERR_FILENO) < 0) {
+    // The pipes first, while nothing restricts the child: dup2 clears close-on-exec on 0, 1 and 2
+    // only, so every other pipe end of the pipeline is gone at exec.
+    if (int e = set_stdin(a.in_r)) {
+        f = {"stdin", e};
+    } else if (::dup2(a.out_w, STDOUT_FILENO) < 0 || ::dup2(a.err_w, STDERR_FILENO) < 0) {
         f.err = errno;
     } else if (::getppid() != a.parent) {
         f = {"parent-gone", ESRCH};
@@ -72,9 +92,11 @@ supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, cons
     // Every fd above 2 close-on-exec: an inherited fd bypasses Landlock (docs/confinement.md §1, §3).
     // The executable and the held-open files are the exceptions execute() makes, last.
     if (int e = exec::close_extra_fds()) return {"close-fds", e};
-    // stdin from /dev/null, umask 077, cwd /: while nothing restricts the child yet, so none of
-    // this needs a Landlock or seccomp rule.
-    if (int e = exec::stdio_umask_cwd()) return {"stdin-umask-cwd", e};
+    // The executable at the one fd seccomp lets execveat run (close-on-exec like the rest).
+    if (int e = exec::exe_to_exec_fd(p)) return {"exec-fd", e};
+    // umask 077, cwd /: while nothing restricts the child yet, so neither needs a Landlock or
+    // seccomp rule (stdin was set by start(), before this).
+    if (int e = exec::umask_cwd()) return {"umask-cwd", e};
     // Resource limits, while setrlimit is still allowed.
     if (int e = rlimits::apply(cpu_seconds)) return {"rlimits", e};
     // no_new_privs: required by Landlock (without CAP_SYS_ADMIN) and by seccomp, so it comes before
@@ -94,11 +116,11 @@ supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, cons
     return {"execveat", exec::execute(p)};
 }
 
-Result<pid_t> start(const supervise::ChildMain& main, int out_w, int err_w, int fail_w) {
+Result<pid_t> start(const supervise::ChildMain& main, int in_r, int out_w, int err_w, int fail_w) {
     // The child shares our memory and we sleep until it has exec'd or exited (CLONE_VM |
     // CLONE_VFORK, as posix_spawn does): no page tables copied, no copy-on-write faults on either
     // side. It runs on its own stack; it has its own fd table, signal handlers, cwd and umask.
-    ChildStart start_args{&main, out_w, err_w, fail_w, ::getpid()};
+    ChildStart start_args{&main, in_r, out_w, err_w, fail_w, ::getpid()};
     void* stack =
         ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {

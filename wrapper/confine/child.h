@@ -19,17 +19,18 @@ namespace diag::child {
 
 // The steps that confine the request's command, in this order, ending in execveat of the checked
 // executable `p`: a new session, death with the supervisor (`parent`), clean signals, every fd
-// above 2 close-on-exec, stdin, umask and cwd, the rlimits (`cpu_seconds` of CPU time),
+// above 2 close-on-exec, umask and cwd, the rlimits (`cpu_seconds` of CPU time),
 // no_new_privs, Landlock, seccomp. Runs in the child with stdout and stderr already on the
-// supervisor's pipes (a supervise::ChildMain); returns only on failure, with the step and its
-// errno.
+// supervisor's pipes and stdin on /dev/null or the previous stage's pipe (a supervise::ChildMain);
+// returns only on failure, with the step and its errno.
 [[nodiscard]] supervise::ChildFailure confine_and_exec(const confinement::Confinement& c, const exec::Prepared& p,
                                                        pid_t parent, uint64_t cpu_seconds);
 
-// Starts `main` in a child that shares our memory, with its stdout and stderr on `out_w` and
-// `err_w` and its failure reported on `fail_w` (all three close-on-exec); returns its pid once it
-// has exec'd or exited. The caller closes the three. Errors: kExecFailed (mmap, clone).
-[[nodiscard]] Result<pid_t> start(const supervise::ChildMain& main, int out_w, int err_w, int fail_w);
+// Starts `main` in a child that shares our memory, with its stdin on `in_r` (-1: /dev/null, opened
+// in the child), its stdout and stderr on `out_w` and `err_w` and its failure reported on `fail_w`
+// (all close-on-exec: only the copies on 0, 1 and 2 survive exec); returns its pid once it has
+// exec'd or exited. The caller closes its own ends. Errors: kExecFailed (mmap, clone).
+[[nodiscard]] Result<pid_t> start(const supervise::ChildMain& main, int in_r, int out_w, int err_w, int fail_w);
 
 // What the child started by start() reported on the read end `fail_r` of its fail pipe: EOF means
 // execveat succeeded (the write end was close-on-exec). Errors: kExecFailed "child stage S:

@@ -24,7 +24,17 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
                                                       std::to_string(landlock::kMinAbi) +
                                                       " (policy settings.landlock = \"required\")");
     }
-    if (abi >= 1) {
+    if (abi >= 1 && cmd.filter) {
+        // A filter reads only its stdin: nothing of the file system but its own binary, and no
+        // file handed over either (an open fd is not checked by Landlock).
+        if (!prep.bound.empty()) {
+            return make_error(ErrorCode::kExecFailed, "a filter is handed no files");
+        }
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build_filter(policy.deny, prep.exec_paths));
+        ll["filter"] = true;
+        ll["rules"] = c.landlock.rules;
+        ll["files"] = c.landlock.files;
+    } else if (abi >= 1) {
         std::vector<int> held;
         for (const auto& f : prep.bound) {
             held.push_back(f.get());

@@ -20,7 +20,8 @@ struct Confinement {
 };
 
 // Builds Landlock and seccomp for `cmd`, run as `prep`, and notes in `rec` (diag.confinement) what
-// will be applied. Landlock below ABI 3 refuses to run unless the policy says landlock =
+// will be applied. A filter (cmd.filter) gets landlock::build_filter instead of the complement of
+// the denylist. Landlock below ABI 3 refuses to run unless the policy says landlock =
 // "best-effort". Errors: kExecFailed (Landlock required but too old), those of
 // path_resolve::check_links_contained and landlock::build.
 [[nodiscard]] Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd,

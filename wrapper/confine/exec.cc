@@ -67,8 +67,18 @@ Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string
     if (st.st_dev != c.exe_dev || st.st_ino != c.exe_ino || !S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kExecFailed, c.exe_path + ": changed since the policy was loaded");
     }
-    // The seccomp policy filter was compiled for one execveat fd: put the checked file there.
-    DIAG_TRY_ASSIGN(p.exe, place_at(p.exe.get(), seccomp::kExecFd, "the executable"));
+    // The seccomp policy filter was compiled for one execveat fd: put the checked file there. In a
+    // pipeline the first stage holds it; a later stage's goes above it, and its child moves it there
+    // (exe_to_exec_fd).
+    if (::fcntl(seccomp::kExecFd, F_GETFD) == -1 && errno == EBADF) {
+        DIAG_TRY_ASSIGN(p.exe, place_at(p.exe.get(), seccomp::kExecFd, "the executable"));
+    } else {
+        const int above = ::fcntl(p.exe.get(), F_DUPFD_CLOEXEC, seccomp::kExecFd + 1);
+        if (above < 0) {
+            return sys_error(ErrorCode::kExecFailed, "fcntl(F_DUPFD_CLOEXEC)", errno);
+        }
+        p.exe = sys::UniqueFd(above);
+    }
     char head[kShebangMax];
     const ssize_t n = ::pread(p.exe.get(), head, sizeof head, 0);
     if (n < 0) {
@@ -162,19 +172,16 @@ int close_extra_fds_by_walk() {
     }
 }
 
-int stdio_umask_cwd() {
-    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0) {
-        return errno;
-    }
-    if (::dup2(null, STDIN_FILENO) < 0) {
-        const int err = errno;
-        ::close(null);
-        return err;
-    }
-    ::close(null);
+int umask_cwd() {
     ::umask(077);
     return ::chdir("/") != 0 ? errno : 0;
+}
+
+int exe_to_exec_fd(const Prepared& p) {
+    if (p.exe.get() == seccomp::kExecFd) {
+        return 0;
+    }
+    return ::dup3(p.exe.get(), seccomp::kExecFd, O_CLOEXEC) == seccomp::kExecFd ? 0 : errno;
 }
 
 int no_new_privs() { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ? errno : 0; }
@@ -187,12 +194,12 @@ int execute(const Prepared& p) {
     }
     if (p.script) {
         // The interpreter opens the script as /dev/fd/N, so this one fd must survive exec.
-        const int flags = ::fcntl(p.exe.get(), F_GETFD);
-        if (flags < 0 || ::fcntl(p.exe.get(), F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+        const int flags = ::fcntl(seccomp::kExecFd, F_GETFD);
+        if (flags < 0 || ::fcntl(seccomp::kExecFd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
             return errno;
         }
     }
-    ::syscall(SYS_execveat, p.exe.get(), "", p.argv_ptrs.data(), p.envp_ptrs.data(), AT_EMPTY_PATH);
+    ::syscall(SYS_execveat, seccomp::kExecFd, "", p.argv_ptrs.data(), p.envp_ptrs.data(), AT_EMPTY_PATH);
     return errno;
 }
 

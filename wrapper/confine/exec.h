@@ -20,7 +20,7 @@ inline constexpr int kMaxBoundFds = 16;
 [[nodiscard]] constexpr int bound_fd(int k) { return 62 - k; }
 
 struct Prepared {
-    sys::UniqueFd exe;                 // the checked executable, executed by fd (always seccomp::kExecFd)
+    sys::UniqueFd exe;                 // the checked executable, executed by fd at seccomp::kExecFd
     std::vector<sys::UniqueFd> bound;  // at bound_fd(0), bound_fd(1), ...: kept open across exec
     std::string exe_path;
     bool script = false;                  // "#!" file: the fd must survive exec for the interpreter
@@ -34,9 +34,11 @@ struct Prepared {
 };
 
 // Re-opens c.exe_path through a trusted chain and refuses unless it is still the (dev, ino) pinned
-// at load; the fd is seccomp::kExecFd (refused if that fd is taken). argv[0] is the program name as the policy writes
+// at load; the fd is seccomp::kExecFd, or when that is taken (a later stage of a pipeline) one above
+// it, which the child moves to kExecFd (exe_to_exec_fd). argv[0] is the program name as the policy writes
 // it. For scripts the interpreter must be trusted too. Errors: kExecFailed. `bound` are the held-open files, in
-// bound_fd order (each is dup'ed to its fixed fd; refused if that fd is taken).
+// bound_fd order (each is dup'ed to its fixed fd; refused if that fd is taken: in a pipeline only
+// one stage can hold files, the first; a filter holds none).
 [[nodiscard]] Result<Prepared> prepare(const policy::Command& c, const std::vector<std::string>& args,
                                        std::vector<std::string> envp, const std::vector<int>& bound = {});
 
@@ -58,13 +60,18 @@ struct Prepared {
 // The fallback for kernels without close_range (before 5.11); exposed for its test.
 [[nodiscard]] int close_extra_fds_by_walk();
 
-// stdin from /dev/null, umask 077, cwd /.
-[[nodiscard]] int stdio_umask_cwd();
+// umask 077, cwd / (stdin is set by child::start: /dev/null or the previous stage's pipe).
+[[nodiscard]] int umask_cwd();
+
+// Puts the executable at seccomp::kExecFd, the one fd the policy filter lets execveat run (a later
+// stage of a pipeline holds it elsewhere: the earlier stage's is there in the supervisor).
+[[nodiscard]] int exe_to_exec_fd(const Prepared& p);
 
 // prctl(PR_SET_NO_NEW_PRIVS): required by Landlock and seccomp; setuid bits stop working.
 [[nodiscard]] int no_new_privs();
 
-// Clears close-on-exec on the bound files, then execveat(fd, "", argv, envp, AT_EMPTY_PATH).
+// Clears close-on-exec on the bound files, then execveat(seccomp::kExecFd, "", argv, envp,
+// AT_EMPTY_PATH).
 // Returns only on failure, with the errno.
 [[nodiscard]] int execute(const Prepared& p);
 

@@ -12,9 +12,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <type_traits>
 
 #include "wrapper/base/deadline.h"
+#include "wrapper/confine/elf_deps.h"
 #include "wrapper/policy/deny_match.h"
 
 namespace diag::landlock {
@@ -49,6 +51,11 @@ struct __attribute__((packed)) PathBeneathAttr {
     uint64_t allowed_access;
     int32_t parent_fd;
 };
+
+// Where the loader finds libraries by name before searching directories.
+constexpr const char* kLdCache = "/etc/ld.so.cache";
+// glibc's compiled locale for LC_ALL=C.UTF-8 (env.cc), where glibc looks for it.
+constexpr const char* kLocaleDir = "/usr/lib/locale/C.utf8";
 
 // Kernel memory is the limit on rules; this bound only stops a pathological tree from eating time.
 constexpr size_t kMaxRules = 100000;
@@ -216,21 +223,14 @@ bool may_hold_raw_io() {
     return ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_RAWIO, 0, 0) != 0;
 }
 
-}  // namespace
-
-int abi_version() {
-    const long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kCreateVersion);
-    return v < 0 ? 0 : static_cast<int>(v);
-}
-
-Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                      const std::vector<int>& held) {
+// A ruleset that handles every right the running ABI knows, so nothing is implicitly allowed
+// (sandboxer.c): what is not granted by a rule is refused.
+Result<Ruleset> create() {
     Ruleset rs;
     rs.abi = abi_version();
     if (rs.abi < 1) {
         return make_error(ErrorCode::kExecFailed, "landlock: not available in this kernel");
     }
-    // Handle every right the running ABI knows, so nothing is implicitly allowed (sandboxer.c).
     RulesetAttr attr{};
     attr.handled_access_fs = kFsAbi1;
     if (rs.abi >= 2) attr.handled_access_fs |= kFsRefer;
@@ -245,7 +245,28 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     }
     rs.fd = sys::UniqueFd(static_cast<int>(fd));
     rs.handled_fs = attr.handled_access_fs;
+    return rs;
+}
 
+// Grants `access` on the file `path` (opened O_PATH: the rule is on that inode).
+Status grant(Builder& b, const std::string& path, uint64_t access) {
+    sys::UniqueFd f(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!f.valid()) {
+        return sys_error(ErrorCode::kExecFailed, "open(" + path + ")", errno);
+    }
+    return b.add(f.get(), access, path);
+}
+
+}  // namespace
+
+int abi_version() {
+    const long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kCreateVersion);
+    return v < 0 ? 0 : static_cast<int>(v);
+}
+
+Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                      const std::vector<int>& held) {
+    DIAG_TRY_ASSIGN(Ruleset rs, create());
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
     // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
     rs.raw_io_by_kernel = !may_hold_raw_io();
@@ -273,14 +294,61 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     }
     // Strict exec: a pager or -exec style escape cannot start /bin/sh.
     for (const auto& p : exec_paths) {
-        sys::UniqueFd f(::open(p.c_str(), O_PATH | O_CLOEXEC));
-        if (!f.valid()) {
-            return sys_error(ErrorCode::kExecFailed, "open(" + p + ")", errno);
-        }
-        DIAG_TRY(b.add(f.get(), kFsExecute | kFsReadFile, p));
+        DIAG_TRY(grant(b, p, kFsExecute | kFsReadFile));
     }
     rs.rules = b.rules();
     rs.cut_short = std::move(b.cut_short());
+    return rs;
+}
+
+Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths) {
+    DIAG_TRY_ASSIGN(Ruleset rs, create());
+    Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir, true);
+    auto add = [&](const std::string& path, uint64_t access) -> Status {
+        // A library found through a RUNPATH is a file like any other: the denylist wins.
+        DIAG_TRY_ASSIGN(const std::string real, sys::real_path(path, ErrorCode::kExecFailed));
+        struct stat st {};
+        if (deny_list::match_deny(deny, real) != nullptr ||
+            (::stat(real.c_str(), &st) == 0 && deny.objects.count({st.st_dev, st.st_ino}) != 0)) {
+            return make_error(ErrorCode::kExecFailed, "landlock: the filter would need the denied file " + real);
+        }
+        DIAG_TRY(grant(b, path, access));
+        rs.files.push_back(path);
+        return ok_status();
+    };
+    // Loading the binary: the kernel maps it and starts its interpreter (EXECUTE), the interpreter
+    // maps the libraries it finds through the cache or its search path (READ_FILE; mmap with
+    // PROT_EXEC is not a Landlock right).
+    std::set<std::string> libs;
+    for (const auto& p : exec_paths) {
+        DIAG_TRY(add(p, kFsExecute | kFsReadFile));
+        sys::UniqueFd f(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+        if (f.valid() && !elf_interpreter(f.get()).empty()) {
+            DIAG_TRY_ASSIGN(const std::vector<std::string> found, elf_deps::libraries(p));
+            libs.insert(found.begin(), found.end());
+        }
+    }
+    for (const auto& lib : libs) {
+        DIAG_TRY(add(lib, kFsReadFile));
+    }
+    if (::access(kLdCache, F_OK) == 0) {
+        DIAG_TRY(add(kLdCache, kFsReadFile));
+    }
+    // The locale the wrapper sets (env.cc: LC_ALL=C.UTF-8), so a filter reads its stdin as the same
+    // tool does outside a pipeline (multibyte characters, grep's binary-file test): its data files,
+    // and READ_DIR on the one directory glibc opens among them (LC_MESSAGES holds one file).
+    // Without them setlocale falls back to "C" and the tools still run.
+    struct stat st {};
+    if (::stat(kLocaleDir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIAG_TRY(add(kLocaleDir, kFsReadFile));
+        const std::string messages = std::string(kLocaleDir) + "/LC_MESSAGES";
+        if (::stat(messages.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            DIAG_TRY(add(messages, kFsReadFile | kFsReadDir));
+        }
+    }
+    // Output a filter discards (grep -q, 2>/dev/null inside a tool).
+    DIAG_TRY(add("/dev/null", kFsReadFile | kFsWriteFile));
+    rs.rules = b.rules();
     return rs;
 }
 

@@ -29,6 +29,8 @@ struct Ruleset {
     // Directories with more entries than one directory may have rules for: the entries past the
     // bound are unreadable to the child (recorded).
     std::vector<std::string> cut_short;
+    // A filter's ruleset: every file it grants (build_filter); empty for the complement ruleset.
+    std::vector<std::string> files;
 };
 
 // Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its
@@ -39,6 +41,15 @@ struct Ruleset {
 // its /proc/self/fd name (the object was checked against the denylist by inode already).
 [[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
                                     const std::vector<int>& held = {});
+
+// The ruleset of a pipeline filter (policy::Command::filter), which reads only its stdin: nothing
+// of the file system beyond loading its own binary. EXECUTE and READ_FILE on `exec_paths` (the
+// binary and its interpreters), READ_FILE on exactly the shared objects the loader maps for each
+// of them (elf_deps::libraries) and on /etc/ld.so.cache, READ_FILE and WRITE_FILE on /dev/null; no
+// READ_DIR anywhere; every other right handled and not granted. A file it would grant that `deny`
+// covers is refused. Errors: kExecFailed (those of elf_deps and of the Landlock calls, a denied
+// file).
+[[nodiscard]] Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths);
 
 // In the child, after no_new_privs: landlock_restrict_self (logging denials after exec, ABI >= 7).
 // Returns 0 or an errno.

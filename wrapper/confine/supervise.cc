@@ -20,7 +20,7 @@
 
 #include "wrapper/base/parse.h"
 #include "wrapper/base/sys.h"
-#include "wrapper/confine/child.h"
+#include "wrapper/confine/launch.h"
 #include "wrapper/confine/relay.h"
 
 namespace diag::supervise {
@@ -82,45 +82,6 @@ class SignalScope {
     bool ok_ = false;
 };
 
-std::vector<pid_t> our_children() {
-    std::vector<pid_t> out;
-    const std::string self = std::to_string(::getpid());
-    // NPROC bounds the children; an unreadable list is an empty one (the sweep reaps until ECHILD).
-    const std::string text = sys::read_small_file("/proc/self/task/" + self + "/children", 16 << 20).value_or("");
-    for (const auto f : util::fields(text)) {
-        if (const auto p = util::parse_int(f); p && *p > 0) {
-            out.push_back(static_cast<pid_t>(*p));
-        }
-    }
-    return out;
-}
-
-// Kills and reaps every remaining descendant. As a subreaper we inherit every orphan of the
-// request, including ones that left the process group with setsid (the seccomp filter forbids
-// that, but the supervisor does not rely on it).
-size_t sweep() {
-    size_t killed = 0;
-    const auto deadline = Clock::now() + std::chrono::milliseconds(kSweepMillis);
-    for (;;) {
-        for (pid_t p : our_children()) {
-            if (::kill(p, SIGKILL) == 0) {
-                ++killed;
-            }
-        }
-        int status = 0;
-        const pid_t r = ::waitpid(-1, &status, WNOHANG);
-        if (r < 0 && errno == ECHILD) {
-            return killed;
-        }
-        if (r == 0) {
-            if (Clock::now() > deadline) {
-                return killed;
-            }
-            ::usleep(1000);
-        }
-    }
-}
-
 // The relay loop and how far the request has got. Phases: the command runs until the request's
 // deadline; when it ends on its own, what it printed may take until that deadline to reach the
 // client; when we end it (timeout, cap, a signal, a gone client), for kDrainMillis more. When a
@@ -130,11 +91,18 @@ class Supervision {
   public:
     // `hasher` receives the hasher thread, if one is started: the caller closes the side pipes
     // and joins it after relay_all().
-    Supervision(pid_t pid, const Limits& limits, Clock::time_point deadline, int sigfd, relay::Relay* relays,
-                std::optional<std::thread>& hasher, Outcome& out)
-        : pid_(pid), limits_(limits), sigfd_(sigfd), relays_(relays), hasher_(hasher), out_(out), stop_by_(deadline) {}
+    Supervision(const std::vector<pid_t>& pids, const Limits& limits, Clock::time_point deadline, int sigfd,
+                relay::Relay* relays, std::optional<std::thread>& hasher, Outcome& out)
+        : pids_(pids),
+          ended_(pids.size(), false),
+          limits_(limits),
+          sigfd_(sigfd),
+          relays_(relays),
+          hasher_(hasher),
+          out_(out),
+          stop_by_(deadline) {}
 
-    // Relays until the child has ended and its output is delivered or given up on.
+    // Relays until every child has ended and its output is delivered or given up on.
     void relay_all() {
         while (!child_done_ || relays_[0].open || relays_[1].open || pending()) {
             if (Clock::now() >= stop_by_ && !phase_over()) {
@@ -149,19 +117,25 @@ class Supervision {
   private:
     bool pending() const { return relays_[0].pending() || relays_[1].pending(); }
 
-    void kill_group() {
+    void kill_groups() {
         if (!killed_) {
-            // The child is not reaped yet (at worst a zombie), so its pid cannot have been reused
-            // as another process group's id.
-            ::kill(-pid_, SIGKILL);
-            ::kill(pid_, SIGKILL);
+            // No child is reaped yet (at worst a zombie), so no pid can have been reused as another
+            // process group's id. Every group is stopped before any is killed: a stage that saw
+            // EOF because the one before it was killed first would exit on its own, and the record
+            // would report that instead of the kill.
+            for (const int sig : {SIGSTOP, SIGKILL}) {
+                for (const pid_t p : pids_) {
+                    ::kill(-p, sig);
+                    ::kill(p, sig);
+                }
+            }
             killed_ = true;
         }
     }
 
     // Ends the command; what it printed may still reach the client for kDrainMillis.
     void stop() {
-        kill_group();
+        kill_groups();
         if (!stopped_) {
             stopped_ = true;
             stop_by_ = Clock::now() + std::chrono::milliseconds(kDrainMillis);
@@ -318,28 +292,46 @@ class Supervision {
         }
     }
 
+    // Notes the children that ended. A stage that ended takes its background descendants with it
+    // (its process group): as for a single command, what it left running must not hold the
+    // pipes open, so the next stage sees EOF. When every stage has ended, whatever is left is
+    // killed and only what is in the pipes is delivered. Until then the pipeline runs on, as a
+    // shell waits for every stage: an earlier stage still writing gets SIGPIPE once its reader
+    // is gone, but one that never writes keeps the request alive until the timeout.
     void check_child() {
         if (child_done_) {
             return;
         }
-        siginfo_t info{};
-        // WNOWAIT: learn that it ended without reaping it, so its pid stays reserved until the
-        // group is killed.
-        if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_) {
-            child_done_ = true;
-            // Background descendants of the request: its process group, and anything already
-            // re-parented to us. Then only what is in the pipes is delivered.
-            ::kill(-pid_, SIGKILL);
-            for (pid_t p : our_children()) {
-                if (p != pid_) {
-                    ::kill(p, SIGKILL);
-                }
+        size_t running = 0;
+        for (size_t i = 0; i < pids_.size(); ++i) {
+            if (!ended_[i] && ended(pids_[i])) {
+                ended_[i] = true;
+                ::kill(-pids_[i], SIGKILL);
             }
-            killed_ = true;
+            if (!ended_[i]) {
+                ++running;
+            }
         }
+        if (running > 0) {
+            return;
+        }
+        child_done_ = true;
+        // Anything already re-parented to us (the children themselves are zombies: no harm).
+        for (pid_t p : launch::our_children()) {
+            ::kill(p, SIGKILL);
+        }
+        killed_ = true;
     }
 
-    const pid_t pid_;
+    // WNOWAIT: learns that `pid` ended without reaping it, so its pid stays reserved (as a process
+    // group id too) until the end.
+    static bool ended(pid_t pid) {
+        siginfo_t info{};
+        return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+    }
+
+    const std::vector<pid_t>& pids_;
+    std::vector<bool> ended_;  // per child: it has ended (not reaped yet)
     const Limits& limits_;
     const int sigfd_;
     relay::Relay* const relays_;  // two: stdout, stderr
@@ -347,66 +339,21 @@ class Supervision {
     Outcome& out_;
     Clock::time_point stop_by_;  // when the current phase ends: first the request's deadline
     uint64_t total_ = 0;         // bytes taken from both streams
-    bool child_done_ = false;
-    bool killed_ = false;    // the process group was killed: by us, or after the child ended
-    bool stopped_ = false;   // we ended the command (timeout, cap, signal, gone client)
-    bool given_up_ = false;  // delivery was given up on; only the pipes are read on
+    bool child_done_ = false;    // every child has ended
+    bool killed_ = false;        // the process groups were killed: by us, or after the children ended
+    bool stopped_ = false;       // we ended the command (timeout, cap, signal, gone client)
+    bool given_up_ = false;      // delivery was given up on; only the pipes are read on
     bool hasher_tried_ = false;
 };
 
-// The child's stdout, stderr and failure pipes, each {read end, write end}.
-struct Pipes {
-    sys::UniqueFd out[2];
-    sys::UniqueFd err[2];
-    sys::UniqueFd fail[2];
-};
-
-Result<Pipes> open_pipes() {
-    Pipes p;
-    for (sys::UniqueFd* pipe : {p.out, p.err, p.fail}) {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) {
-            return sys_error(ErrorCode::kExecFailed, "pipe2", errno);
-        }
-        pipe[0] = sys::UniqueFd(fds[0]);
-        pipe[1] = sys::UniqueFd(fds[1]);
-    }
-    // Larger pipes: fewer wake-ups per byte relayed (the default is 64 KiB). Best effort: the
-    // per-user pipe quota may refuse it, and the default size still works.
-    for (int fd : {p.out[0].get(), p.err[0].get()}) {
-        (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kBufferBytes * 4));
-    }
-    return p;
-}
-
-// Starts `child` on `pipes` and waits until it has exec'd. A child that failed before exec is
-// reaped, with anything it left. Closes the write ends either way.
-Result<pid_t> start_child(const ChildMain& child, Pipes& pipes) {
-    auto pid = child::start(child, pipes.out[1].get(), pipes.err[1].get(), pipes.fail[1].get());
-    pipes.out[1] = sys::UniqueFd();
-    pipes.err[1] = sys::UniqueFd();
-    pipes.fail[1] = sys::UniqueFd();
-    if (!pid.ok()) {
-        return pid;
-    }
-    if (auto st = child::exec_result(pipes.fail[0].get()); !st.ok()) {
-        ::waitpid(*pid, nullptr, 0);
-        pipes.out[0] = sys::UniqueFd();
-        pipes.err[0] = sys::UniqueFd();
-        sweep();
-        return std::move(st).error();
-    }
-    return pid;
-}
-
-// Relays the child's output to the client until it has ended and its output is delivered or given
-// up on (Supervision), then joins the hasher: the digests are complete after this.
-void relay_output(pid_t pid, const Limits& limits, Clock::time_point deadline, int sigfd, Pipes& pipes, Outcome& out) {
+// Relays the children's output to the client until they have ended and their output is delivered
+// or given up on (Supervision), then joins the hasher: the digests are complete after this.
+void relay_output(launch::Launched& l, const Limits& limits, Clock::time_point deadline, int sigfd, Outcome& out) {
     relay::Relay relays[2];
-    relays[0].from = std::move(pipes.out[0]);
+    relays[0].from = std::move(l.out_r);
     relays[0].to = STDOUT_FILENO;
     relays[0].stats = &out.out;
-    relays[1].from = std::move(pipes.err[0]);
+    relays[1].from = std::move(l.err_r);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
     std::optional<std::thread> hasher;
@@ -414,7 +361,7 @@ void relay_output(pid_t pid, const Limits& limits, Clock::time_point deadline, i
         // The client's side never blocks the supervisor: a client that stops reading holds only
         // its own output, not the deadline (relay.h).
         const sys::NonBlocking client({STDOUT_FILENO, STDERR_FILENO});
-        Supervision supervision(pid, limits, deadline, sigfd, relays, hasher, out);
+        Supervision supervision(l.pids, limits, deadline, sigfd, relays, hasher, out);
         supervision.relay_all();
     }
     // End of the streams: the hasher reads to EOF and is joined before the digests are read.
@@ -430,14 +377,53 @@ void relay_output(pid_t pid, const Limits& limits, Clock::time_point deadline, i
     }
 }
 
-// The exit status the wrapper returns for the child's wait `status`, into `out`.
-void note_status(int status, Outcome& out) {
+// How one child ended, from its wait `status`.
+StageOutcome stage_of(int status) {
+    StageOutcome st;
     if (WIFEXITED(status)) {
-        out.exit_code = WEXITSTATUS(status);
-        out.exit_status = out.exit_code;
+        st.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
-        out.signal = WTERMSIG(status);
-        out.exit_status = 128 + out.signal;
+        st.signal = WTERMSIG(status);
+    }
+    return st;
+}
+
+// Adds one child's resource usage to the request's: times and counts add up, the peak memory is
+// the largest of them (the stages ran side by side, but each within its own limits).
+void add_rusage(const struct rusage& ru, struct rusage& sum) {
+    timeradd(&sum.ru_utime, &ru.ru_utime, &sum.ru_utime);
+    timeradd(&sum.ru_stime, &ru.ru_stime, &sum.ru_stime);
+    sum.ru_maxrss = std::max(sum.ru_maxrss, ru.ru_maxrss);
+    sum.ru_minflt += ru.ru_minflt;
+    sum.ru_majflt += ru.ru_majflt;
+    sum.ru_inblock += ru.ru_inblock;
+    sum.ru_oublock += ru.ru_oublock;
+    sum.ru_nvcsw += ru.ru_nvcsw;
+    sum.ru_nivcsw += ru.ru_nivcsw;
+}
+
+// Reaps every child, in order, into out.stages and out.rusage; returns the last one's wait status.
+int reap(const std::vector<pid_t>& pids, Outcome& out) {
+    int status = 0;
+    for (const pid_t p : pids) {
+        struct rusage ru {};
+        while (::wait4(p, &status, 0, &ru) < 0 && errno == EINTR) {
+        }
+        out.stages.push_back(stage_of(status));
+        add_rusage(ru, out.rusage);
+    }
+    return status;
+}
+
+// The exit status the wrapper returns for the last child's wait `status`, into `out`.
+void note_status(int status, Outcome& out) {
+    const StageOutcome last = stage_of(status);
+    out.exit_code = last.exit_code;
+    out.signal = last.signal;
+    if (last.signal != 0) {
+        out.exit_status = 128 + last.signal;
+    } else if (last.exit_code >= 0) {
+        out.exit_status = last.exit_code;
     }
     if (out.timed_out && out.signal == 0) {
         // It ended in time, but the client did not take its output in time: the client got less
@@ -449,13 +435,16 @@ void note_status(int status, Outcome& out) {
 }  // namespace
 
 Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started) {
+    return run(std::vector<ChildMain>{child}, limits, started);
+}
+
+Result<Outcome> run(const std::vector<ChildMain>& children, const Limits& limits, const Started& started) {
     Outcome out;
     const auto start = Clock::now();
     // Orphans of the request are re-parented to us, not to init, so the sweep can find them.
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         return sys_error(ErrorCode::kExecFailed, "prctl(PR_SET_CHILD_SUBREAPER)", errno);
     }
-    DIAG_TRY_ASSIGN(Pipes pipes, open_pipes());
     // Signals become events on a signalfd; the child resets its mask before exec.
     const SignalScope signals;
     if (!signals.ok()) {
@@ -471,7 +460,7 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         return make_error(ErrorCode::kExecFailed, std::string("not started: the wrapper received SIG") +
                                                       ::sigabbrev_np(pending) + " before the command started");
     }
-    DIAG_TRY_ASSIGN(const pid_t pid, start_child(child, pipes));
+    DIAG_TRY_ASSIGN(launch::Launched launched, launch::start_all(children));
     if (started) {
         // The command runs now: nothing may unwind past the supervision below (no kill, no
         // sweep). A hook that throws has done nothing the caller relies on.
@@ -480,12 +469,10 @@ Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started&
         } catch (...) {
         }
     }
-    relay_output(pid, limits, start + std::chrono::milliseconds(limits.timeout_ms), sigfd.get(), pipes, out);
-    // Reap the child itself, then everything that is left.
-    int status = 0;
-    while (::wait4(pid, &status, 0, &out.rusage) < 0 && errno == EINTR) {
-    }
-    out.swept = sweep();
+    relay_output(launched, limits, start + std::chrono::milliseconds(limits.timeout_ms), sigfd.get(), out);
+    // Reap the children themselves, then everything that is left.
+    const int status = reap(launched.pids, out);
+    out.swept = launch::sweep();
     out.duration_ms =
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
     note_status(status, out);

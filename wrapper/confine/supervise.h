@@ -82,18 +82,23 @@ struct Outcome {
 // caller must not rely on its effects (pipeline.cc builds what is missing afterwards).
 using Started = std::function<void()>;
 
-// Starts `child` and supervises it. Says nothing to the client: the caller reports a timeout or a
-// cap after recording the outcome. SIGPIPE is blocked meanwhile and one it caused is discarded
-// before the caller's signal mask is restored. Errors: kExecFailed (clone/pipe failures, or a
-// child step that failed before exec: "stage: strerror"); `started` is not called then.
+// Starts `child` and supervises it: run() of a pipeline of one. Says nothing to the client: the caller reports a
+// timeout or a cap after recording the outcome. SIGPIPE is blocked meanwhile and one it caused is discarded before the
+// caller's signal mask is restored. Errors: kExecFailed (clone/pipe failures, or a child step that failed before exec:
+// "stage: strerror"); `started` is not called then.
 [[nodiscard]] Result<Outcome> run(const ChildMain& child, const Limits& limits, const Started& started = {});
 
 // A pipeline: child i's stdout is child i+1's stdin (pipes the supervisor creates), the first
 // child's stdin is /dev/null, only the last child's stdout goes through the relay, every child's
-// stderr goes to the relayed stderr. The timeout and the cap cover the whole pipeline; when it ends
-// every child's process group is killed and every descendant swept. Outcome::stages has one entry
-// per child; the exit status is the last child's. A child that fails before exec fails the whole
-// run (kExecFailed); the children already started are killed and reaped first.
+// stderr goes to the relayed stderr (launch.h). The timeout and the cap cover the whole pipeline.
+// It is done when every child has ended, as a shell waits for every stage: a stage that ends takes
+// its process group with it (its background descendants must not hold the pipes open), an earlier
+// stage still writing gets SIGPIPE once its reader is gone, but an earlier stage that never writes
+// keeps the request alive until the timeout, which bounds it. On timeout, cap, a signal or a gone
+// client every child's process group is killed; at the end every descendant is swept.
+// Outcome::stages has one entry per child; exit_status, exit_code and signal are the last child's;
+// rusage is the sum over the children (maxrss: the largest). A child that fails before exec fails
+// the whole run (kExecFailed); the children already started are killed and reaped first.
 [[nodiscard]] Result<Outcome> run(const std::vector<ChildMain>& children, const Limits& limits,
                                   const Started& started = {});
 

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// ELF dependency walking: the libraries found are the ones the dynamic loader maps, and a
+// truncated or corrupted file is an error, never a read out of bounds.
+#include "wrapper/confine/elf_deps.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace diag::elf_deps {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// `bytes` as an anonymous file.
+int memfile(const std::string& bytes) {
+    const int fd = ::memfd_create("elf", MFD_CLOEXEC);
+    if (fd >= 0 && ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// What the loader itself lists for `exe` (`ld.so --list`), resolved, without the loader and vdso.
+std::set<std::string> loader_list(const std::string& interp, const std::string& exe) {
+    std::set<std::string> out;
+    const std::string cmd = interp + " --list " + exe;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) {
+        return out;
+    }
+    char line[4096];
+    while (std::fgets(line, sizeof line, p) != nullptr) {
+        const std::string l = line;
+        const size_t arrow = l.find("=> /");
+        if (arrow == std::string::npos) {
+            continue;
+        }
+        const std::string path = l.substr(arrow + 3, l.find(" (", arrow) - arrow - 3);
+        out.insert(fs::canonical(path).string());
+    }
+    ::pclose(p);
+    return out;
+}
+
+TEST(ElfDeps, TheLibrariesAreTheOnesTheLoaderMaps) {
+    for (const char* exe : {"/usr/bin/grep", "/usr/bin/sort", "/usr/bin/tr"}) {
+        if (::access(exe, X_OK) != 0) {
+            GTEST_SKIP() << exe << " is not installed";
+        }
+        const int fd = ::open(exe, O_RDONLY | O_CLOEXEC);
+        ASSERT_GE(fd, 0);
+        auto d = read(fd, exe);
+        ::close(fd);
+        ASSERT_TRUE(d.ok()) << d.error().msg;
+        auto libs = libraries(exe);
+        ASSERT_TRUE(libs.ok()) << libs.error().msg;
+        std::set<std::string> ours;
+        for (const auto& l : *libs) {
+            ours.insert(fs::canonical(l).string());
+        }
+        const std::set<std::string> theirs = loader_list(d->interpreter, exe);
+        ASSERT_FALSE(theirs.empty()) << "the loader listed nothing for " << exe;
+        ours.erase(fs::canonical(d->interpreter).string());
+        std::set<std::string> theirs_no_ld = theirs;
+        theirs_no_ld.erase(fs::canonical(d->interpreter).string());
+        EXPECT_EQ(ours, theirs_no_ld) << exe;
+    }
+}
+
+TEST(ElfDeps, ANonElfFileIsRefused) {
+    const int text = memfile("#!/bin/sh\necho hi\n");
+    ASSERT_GE(text, 0);
+    auto d = read(text, "script");
+    ::close(text);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.error().msg.find("not a 64-bit native ELF"), std::string::npos) << d.error().msg;
+}
+
+// Every truncation of a real binary that cuts into what the walk reads is an error.
+TEST(ElfDeps, ATruncatedFileIsAnError) {
+    const std::string grep = slurp("/usr/bin/grep");
+    if (grep.size() < 65536) {
+        GTEST_SKIP() << "/usr/bin/grep is not there";
+    }
+    for (size_t len : {size_t{0}, size_t{16}, size_t{63}, size_t{64}, size_t{100}, size_t{1000}, size_t{4000}}) {
+        const int fd = memfile(grep.substr(0, len));
+        ASSERT_GE(fd, 0);
+        auto d = read(fd, "truncated");
+        ::close(fd);
+        EXPECT_FALSE(d.ok()) << "truncated at " << len;
+    }
+}
+
+// Corrupted headers: offsets and sizes pointing anywhere are refused without reading out of
+// bounds (the sanitizer build would catch one), and no corruption crashes the parser.
+TEST(ElfDeps, CorruptedHeadersAreRefusedAndNeverCrash) {
+    const std::string grep = slurp("/usr/bin/grep");
+    if (grep.size() < 65536) {
+        GTEST_SKIP() << "/usr/bin/grep is not there";
+    }
+    std::string bad = grep;
+    const uint64_t huge = ~0ULL - 8;
+    std::memcpy(bad.data() + 32, &huge, sizeof huge);  // e_phoff
+    int fd = memfile(bad);
+    ASSERT_GE(fd, 0);
+    EXPECT_FALSE(read(fd, "bad e_phoff").ok());
+    ::close(fd);
+    std::mt19937 rng(14);
+    std::uniform_int_distribution<size_t> where(0, 16383);
+    std::uniform_int_distribution<int> value(0, 255);
+    for (int i = 0; i < 300; ++i) {
+        std::string flipped = grep.substr(0, 65536);
+        for (int k = 0; k < 8; ++k) {
+            flipped[where(rng)] = static_cast<char>(value(rng));
+        }
+        fd = memfile(flipped);
+        ASSERT_GE(fd, 0);
+        (void)read(fd, "flipped");  // an error or a result: either, but in bounds
+        ::close(fd);
+    }
+}
+
+TEST(ElfDeps, SystemDirsStartWithTheLoadersOwnDirectory) {
+    const auto dirs = system_dirs("/lib64/ld-linux-x86-64.so.2");
+    ASSERT_FALSE(dirs.empty());
+    if (::access("/lib64/ld-linux-x86-64.so.2", F_OK) == 0) {
+        EXPECT_EQ(dirs.front(), fs::canonical("/lib64/ld-linux-x86-64.so.2").parent_path().string());
+    }
+    EXPECT_EQ(dirs.back(), "/usr/lib");
+}
+
+}  // namespace
+}  // namespace diag::elf_deps
