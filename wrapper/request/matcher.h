@@ -26,6 +26,12 @@ struct PathRef {
     // (the fnmatch pattern of `input`, without `prefix`) before anything is resolved.
     bool glob = false;
     std::string pattern;
+    // The value of an option (else a positional operand): a glob must match exactly one path,
+    // since a second word would be read as an operand.
+    bool option_value = false;
+    // How many words a glob may expand to: 1 for an option's value; for a positional, as many as
+    // its positional spec still takes, so the program reads every match as that operand.
+    size_t max_matches = 1;
 };
 
 struct Match {

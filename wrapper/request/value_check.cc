@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // check_value() (matcher.h): whether one non-path value has the form its type gives it.
-#include "wrapper/request/matcher.h"
-
 #include <arpa/inet.h>
 #include <regex.h>
 
@@ -10,6 +8,7 @@
 #include <string_view>
 
 #include "wrapper/base/parse.h"
+#include "wrapper/request/matcher.h"
 
 namespace diag::matcher {
 
