@@ -2,14 +2,13 @@
 // match_stage() (matcher.h): one stage of a parsed request against the rules its role allows,
 // with the glob words held to where they may stand (stage_words.h). The parsing and typing are
 // matcher.cc's, run on the words' texts.
-#include "wrapper/request/matcher.h"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "wrapper/base/text_safety.h"
+#include "wrapper/request/matcher.h"
 #include "wrapper/request/stage_words.h"
 
 namespace diag::matcher {
@@ -21,9 +20,7 @@ using policy::ValueType;
 
 // Types whose values are patterns the program matches itself (grep's regex, find -name, a unit
 // pattern): a glob character in them means what the program makes of it, so it passes literally.
-bool pattern_typed(ValueType t) {
-    return t == ValueType::kRegex || t == ValueType::kString || t == ValueType::kUnit;
-}
+bool pattern_typed(ValueType t) { return t == ValueType::kRegex || t == ValueType::kString || t == ValueType::kUnit; }
 
 // The part of `pattern` (command::Word::pattern) that stands for its word's text from byte
 // `offset` on: a backslash and the character it escapes are one byte of the text. nullopt when an

@@ -59,9 +59,8 @@ type = "flag"
 // matcher_commands.toml, cat.toml and the rules above; egrep and wc marked as filters.
 const policy::Policy& test_policy() {
     static const policy::Policy p = [] {
-        auto r = policy_loader::test::load_text(policy_loader::test::kHead +
-                                                diag::testing::policies::rules({"matcher_commands", "cat"}) +
-                                                kExtraRules);
+        auto r = policy_loader::test::load_text(
+            policy_loader::test::kHead + diag::testing::policies::rules({"matcher_commands", "cat"}) + kExtraRules);
         if (!r.ok()) {
             ADD_FAILURE() << r.error().describe();
             std::abort();
@@ -231,20 +230,20 @@ TEST(StageMatch, GlobInPatternTypedValuePassesLiterally) {
 
 TEST(StageMatch, GlobElsewhereIsRefusedAsMetachar) {
     const std::vector<Argv> cases = {
-        {"ca*", "/etc/hostname"},           // the command word
-        {"c[a]t", "/etc/hostname"},         //
-        {"systemctl", "stat*", "nginx"},    // a subcommand word
-        {"ip", "a?dr"},                     // a subcommand word, words style
-        {"ss", "-t*"},                      // an option name in a cluster
-        {"ss", "--tc?"},                    // a long option name
-        {"find", "/var", "-nam?", "x"},     // an option name, words style
-        {"journalctl", "-n", "1*"},         // an int value
-        {"journalctl", "-n1*"},             // an attached int value
-        {"journalctl", "--lines=[1]"},      // a long attached int value
-        {"journalctl", "-p", "err*"},       // an enum value
-        {"journalctl", "--since", "1?:00"}, // a time value
-        {"getent", "hosts", "web*"},        // a hostname
-        {"sort", "-k", "?", "/x"},          // an int option value
+        {"ca*", "/etc/hostname"},            // the command word
+        {"c[a]t", "/etc/hostname"},          //
+        {"systemctl", "stat*", "nginx"},     // a subcommand word
+        {"ip", "a?dr"},                      // a subcommand word, words style
+        {"ss", "-t*"},                       // an option name in a cluster
+        {"ss", "--tc?"},                     // a long option name
+        {"find", "/var", "-nam?", "x"},      // an option name, words style
+        {"journalctl", "-n", "1*"},          // an int value
+        {"journalctl", "-n1*"},              // an attached int value
+        {"journalctl", "--lines=[1]"},       // a long attached int value
+        {"journalctl", "-p", "err*"},        // an enum value
+        {"journalctl", "--since", "1?:00"},  // a time value
+        {"getent", "hosts", "web*"},         // a hostname
+        {"sort", "-k", "?", "/x"},           // an int option value
     };
     for (const auto& c : cases) {
         expect_refused(first(c), "parse-metachar", ::testing::PrintToString(c));
