@@ -48,9 +48,9 @@ std::vector<std::string> split(std::string_view pattern) {
 bool stops_request(const Error& e) { return e.code != ErrorCode::kDenied || e.reason == deadline::kReason; }
 
 // One glob word on its way through the file system.
-class Word {
+class Expansion {
   public:
-    Word(const policy::Deny& deny, const PathRef& ref, Budget& budget) : deny_(deny), ref_(ref), budget_(budget) {}
+    Expansion(const policy::Deny& deny, const PathRef& ref, Budget& budget) : deny_(deny), ref_(ref), budget_(budget) {}
 
     // The kept matches, sorted; withheld ones go to `withheld`.
     Result<std::vector<std::string>> run(std::vector<Withheld>& withheld);
@@ -73,7 +73,7 @@ class Word {
     std::optional<Error> first_withheld_;
 };
 
-Status Word::check_count(size_t n) const {
+Status Expansion::check_count(size_t n) const {
     if (n > kMaxMatchesPerWord) {
         return deny("glob-limit", q(ref_.pattern) + " matches more than " + std::to_string(kMaxMatchesPerWord) +
                                       " paths (name fewer)");
@@ -81,7 +81,7 @@ Status Word::check_count(size_t n) const {
     return ok_status();
 }
 
-Status Word::withhold(const std::string& path, Error e) {
+Status Expansion::withhold(const std::string& path, Error e) {
     if (stops_request(e)) {
         return e;
     }
@@ -92,9 +92,11 @@ Status Word::withhold(const std::string& path, Error e) {
     return ok_status();
 }
 
-// The names in the open directory `dirfd` that `comp` matches, appended to `found` below `dir`
-// (as spelled, with its separator: "" for the first component of a relative pattern). As a shell: `*`, `?` and brackets never match a leading '.', "." and ".." never.
-Status Word::read_entries(int dirfd, const std::string& dir, const std::string& comp, std::vector<std::string>& found) {
+// The names in the open directory `dirfd` that `comp` matches, appended to `found` after `dir`
+// (as spelled, with its separator; "" for the first component of a relative pattern). As in a
+// shell, `*`, `?` and brackets never match a leading '.', and "." and ".." never match.
+Status Expansion::read_entries(int dirfd, const std::string& dir, const std::string& comp,
+                               std::vector<std::string>& found) {
     std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dirfd), ::closedir);
     if (!d) {
         const int err = errno;
@@ -125,8 +127,8 @@ Status Word::read_entries(int dirfd, const std::string& dir, const std::string& 
 // directory is resolved as content first. The first directory listed is what the request names,
 // so any refusal of it refuses the request; a directory a glob matched is withheld when refused,
 // and passed over when it is not a directory or is gone, as a shell passes over it.
-Status Word::list_dir(const std::string& dir, const std::string& comp, bool first_listing, bool first_component,
-                      std::vector<std::string>& found) {
+Status Expansion::list_dir(const std::string& dir, const std::string& comp, bool first_listing, bool first_component,
+                           std::vector<std::string>& found) {
     auto r = path_resolve::resolve(deny_, dir.empty() ? "/" : dir, Use::kContent, {});
     if (!r.ok()) {
         if (first_listing || stops_request(r.error())) {
@@ -145,7 +147,7 @@ Status Word::list_dir(const std::string& dir, const std::string& comp, bool firs
     return read_entries(fd, first_component ? dir : dir + "/", comp, found);
 }
 
-Status Word::list_level(const std::string& comp, bool first_component, bool first_listing) {
+Status Expansion::list_level(const std::string& comp, bool first_component, bool first_listing) {
     std::vector<std::string> found;
     for (const auto& dir : cands_) {
         DIAG_TRY(list_dir(dir, comp, first_listing, first_component, found));
@@ -157,7 +159,7 @@ Status Word::list_level(const std::string& comp, bool first_component, bool firs
 
 // Every candidate resolved as the argument's own use and roots: kept, withheld, or passed over
 // when a literal tail after a glob names nothing (`/home/*/.profile` where one has none).
-Result<std::vector<std::string>> Word::resolve_matches(bool literal_tail, bool dirs_only) {
+Result<std::vector<std::string>> Expansion::resolve_matches(bool literal_tail, bool dirs_only) {
     std::sort(cands_.begin(), cands_.end());  // byte order, as strcmp: std::string compares as memcmp
     DIAG_TRY(check_count(cands_.size()));
     budget_.matches += cands_.size();
@@ -181,14 +183,14 @@ Result<std::vector<std::string>> Word::resolve_matches(bool literal_tail, bool d
     return kept;
 }
 
-Error Word::all_withheld() const {
+Error Expansion::all_withheld() const {
     Error e = *first_withheld_;
     e.msg = q(ref_.pattern) + ": no match may be used (" + std::to_string(withheld_.size()) +
             " withheld); the first: " + e.msg;
     return e;
 }
 
-Result<std::vector<std::string>> Word::run(std::vector<Withheld>& withheld) {
+Result<std::vector<std::string>> Expansion::run(std::vector<Withheld>& withheld) {
     const std::vector<std::string> comps = split(ref_.pattern);
     bool listed = false;        // a component was matched against a listing
     bool literal_tail = false;  // a literal component followed the last one listed
@@ -216,10 +218,10 @@ Result<std::vector<std::string>> Word::run(std::vector<Withheld>& withheld) {
         return deny("glob-no-match", q(ref_.pattern) + " matches nothing (quote it to name a file literally)");
     }
     if (kept.size() > ref_.max_matches) {
-        return deny("glob-limit", q(ref_.pattern) + " matches " + std::to_string(kept.size()) + " paths; " +
-                                      (ref_.option_value ? std::string("an option's value must match exactly one")
-                                                         : "this argument takes at most " +
-                                                               std::to_string(ref_.max_matches)));
+        return deny("glob-limit",
+                    q(ref_.pattern) + " matches " + std::to_string(kept.size()) + " paths; " +
+                        (ref_.option_value ? std::string("an option's value must match exactly one")
+                                           : "this argument takes at most " + std::to_string(ref_.max_matches)));
     }
     return kept;
 }
@@ -236,32 +238,15 @@ Status count_bytes(const PathRef& ref, const std::vector<std::string>& kept, Bud
     return ok_status();
 }
 
-}  // namespace
-
-Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m, Budget& budget) {
-    std::vector<Withheld> withheld;
-    for (const auto& ref : m.paths) {
-        if (ref.index >= m.exec_args.size()) {
-            return make_error(ErrorCode::kInternal, "glob: a path argument's index is out of range");
-        }
-    }
-    // Each glob word's kept matches, by its exec_args index.
-    std::vector<std::optional<std::vector<std::string>>> kept(m.exec_args.size());
-    for (const auto& ref : m.paths) {
-        if (ref.glob) {
-            Word word(deny, ref, budget);
-            DIAG_TRY_ASSIGN(auto matches, word.run(withheld));
-            DIAG_TRY(count_bytes(ref, matches, budget));
-            kept[ref.index] = std::move(matches);
-        }
-    }
-    // The new argv, each glob word replaced by its matches, and where each old word now starts.
-    std::vector<std::string> args;
-    std::vector<size_t> start(m.exec_args.size());
+// Each glob word of `m` replaced by its kept matches (`kept`, by exec_args index), one PathRef
+// per match in the place of its glob's, later indexes shifted.
+void rewrite(matcher::Match& m, const std::vector<std::optional<std::vector<std::string>>>& kept) {
     std::vector<std::string> prefix(m.exec_args.size());
     for (const auto& ref : m.paths) {
         prefix[ref.index] = ref.prefix;
     }
+    std::vector<std::string> args;
+    std::vector<size_t> start(m.exec_args.size());  // where each old word now starts
     for (size_t i = 0; i < m.exec_args.size(); ++i) {
         start[i] = args.size();
         if (!kept[i]) {
@@ -272,7 +257,6 @@ Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m
             args.push_back(prefix[i] + path);
         }
     }
-    // One PathRef per match, in the place of its glob's; later indexes shifted.
     std::vector<PathRef> paths;
     for (auto& ref : m.paths) {
         const size_t old = ref.index;
@@ -292,6 +276,27 @@ Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m
     }
     m.exec_args = std::move(args);
     m.paths = std::move(paths);
+}
+
+}  // namespace
+
+Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m, Budget& budget) {
+    for (const auto& ref : m.paths) {
+        if (ref.index >= m.exec_args.size()) {
+            return make_error(ErrorCode::kInternal, "glob: a path argument's index is out of range");
+        }
+    }
+    std::vector<Withheld> withheld;
+    std::vector<std::optional<std::vector<std::string>>> kept(m.exec_args.size());
+    for (const auto& ref : m.paths) {
+        if (ref.glob) {
+            Expansion word(deny, ref, budget);
+            DIAG_TRY_ASSIGN(auto matches, word.run(withheld));
+            DIAG_TRY(count_bytes(ref, matches, budget));
+            kept[ref.index] = std::move(matches);
+        }
+    }
+    rewrite(m, kept);
     return withheld;
 }
 

@@ -58,6 +58,9 @@ enum class Role { kFirst, kFilter };
 // the rule types it as path or meta-path (PathRef::glob, expanded later by glob.h), passes
 // literally where it is typed as a pattern (regex, string, unit: the value check decides), and is
 // refused with parse-metachar anywhere else (the command word, subcommands, options, other types).
+// Errors: those of match(); parse-metachar for a misplaced glob word; pipe-stage for a command
+// that may not follow `|` (the message names the filters that may); without glob words the
+// result is match()'s on the words' texts.
 [[nodiscard]] Result<Match> match_stage(const policy::Policy& policy, const command::Stage& words,
                                         const hints::Available& available = hints::pinned_available,
                                         Role role = Role::kFirst);

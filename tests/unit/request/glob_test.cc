@@ -4,7 +4,6 @@
 #include "wrapper/request/glob.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -99,8 +98,8 @@ TEST_F(Glob, StarAndQuestionMarkNeverMatchALeadingDot) {
     EXPECT_EQ(matches(e_ + "/g/*.log"), (Paths{"/g/a.log", "/g/b.log"}));
     EXPECT_EQ(matches(e_ + "/g/?.log"), (Paths{"/g/a.log", "/g/b.log"}));
     EXPECT_EQ(matches(e_ + "/g/.*.log"), (Paths{"/g/.hidden.log"}));
-    EXPECT_EQ(matches(e_ + "/g/*"), (Paths{"/g/B", "/g/Z1", "/g/_", "/g/a.log", "/g/b.log", "/g/c.txt", "/g/dir",
-                                           "/g/x*y", "/g/xzy"}));
+    EXPECT_EQ(matches(e_ + "/g/*"),
+              (Paths{"/g/B", "/g/Z1", "/g/_", "/g/a.log", "/g/b.log", "/g/c.txt", "/g/dir", "/g/x*y", "/g/xzy"}));
 }
 
 TEST_F(Glob, BracketsRangesAndNegation) {
@@ -143,7 +142,8 @@ TEST_F(Glob, RelativePatternsAreRelativeToTheRoot) {
 }
 
 TEST_F(Glob, ListingADeniedDirectoryIsRefused) {
-    for (const std::string& p : {e_ + "/secret/*", e_ + "/secret/sub/*", e_ + "/pub/dirlink/*", e_ + "/secret/*/deep"}) {
+    for (const std::string& p :
+         {e_ + "/secret/*", e_ + "/secret/sub/*", e_ + "/pub/dirlink/*", e_ + "/secret/*/deep"}) {
         EXPECT_EQ(refusal(p).reason, "path-denied") << p;
     }
     // Listing is reading, even to show metadata only.
