@@ -5,7 +5,8 @@
 // words as a pipeline stage (match_stage), every word holding `*`, `?`, `[` or `]` taken as a glob
 // word: a glob reaches the program only as a path argument left for expansion or in a
 // pattern-typed value, a stage without globs matches as match() does, and after `|` only a
-// filter rule matches. No file system access: expansion is not run here.
+// filter rule matches. The input is also parsed as a pipeline (command::parse) and each stage
+// matched in its role. No file system access: expansion is not run here.
 #include <unistd.h>
 
 #include <cstdint>
@@ -150,10 +151,40 @@ void fuzz_stage(const std::vector<std::string>& argv, const diag::Result<diag::m
     }
 }
 
+// The input as a pipeline, as the tokenizer parses it: the first stage against any rule, every
+// later one against the filters only.
+void fuzz_pipeline(const std::string& in) {
+    using diag::matcher::Role;
+    auto stages = diag::command::parse(in);
+    if (!stages.ok()) {
+        return;
+    }
+    for (size_t i = 0; i < stages->size(); ++i) {
+        const auto& stage = (*stages)[i];
+        // Where quoted glob characters stand next to glob words, which word an argument came
+        // from is not known here: the placement check needs every such word to be a glob.
+        bool any_glob = false;
+        bool only_globs = true;
+        for (const auto& w : stage) {
+            any_glob = any_glob || w.glob;
+            only_globs = only_globs && (w.glob || !has_glob_char(w.text));
+        }
+        auto m = diag::matcher::match_stage(filter_policy(), stage, diag::hints::pinned_available,
+                                            i == 0 ? Role::kFirst : Role::kFilter);
+        if (m.ok()) {
+            check_stage(*m, any_glob && only_globs);
+            if (i > 0 && !m->command->filter) {
+                std::abort();
+            }
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string in(reinterpret_cast<const char*>(data), size);
+    fuzz_pipeline(in);
     auto argv = diag::command::tokenize(in);
     if (!argv.ok() || argv->empty()) {
         return 0;

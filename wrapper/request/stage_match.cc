@@ -118,11 +118,7 @@ Result<Match> match_stage(const policy::Policy& policy, const command::Stage& wo
     if (typing.glob(0)) {
         return typing.refuse(0);  // the command word is never expanded
     }
-    std::vector<std::string> argv;
-    argv.reserve(words.size());
-    for (const auto& w : words) {
-        argv.push_back(w.text);
-    }
+    const std::vector<std::string> argv = command::texts(words);
     std::vector<const Command*> candidates;
     for (const auto& c : policy.commands) {
         if ((role == Role::kFirst || c.filter) && policy::word_matches(c.match[0], argv[0])) {

@@ -269,6 +269,31 @@ TEST(StageMatch, PatternWithGlobBeforeTheValueFailsClosed) {
     EXPECT_EQ(r.error().reason, "parse-metachar");
 }
 
+TEST(StageMatch, ParsedRequestReachesThePathRefWithItsPattern) {
+    auto stages = command::parse("cat '/srv/a*b'* /etc/host? | egrep -i 'err*' | wc -l");
+    ASSERT_TRUE(stages.ok()) << stages.error().msg;
+    ASSERT_EQ(stages->size(), 3U);
+    auto cat = match_stage(test_policy(), (*stages)[0]);
+    ASSERT_TRUE(cat.ok()) << cat.error().msg;
+    ASSERT_EQ(cat->paths.size(), 2U);
+    EXPECT_EQ(cat->paths[0].input, "/srv/a*b*");
+    EXPECT_EQ(cat->paths[0].pattern, "/srv/a\\*b*");
+    EXPECT_EQ(cat->paths[1].pattern, "/etc/host?");
+    for (size_t i = 1; i < stages->size(); ++i) {
+        auto f = match_stage(test_policy(), (*stages)[i], hints::pinned_available, Role::kFilter);
+        ASSERT_TRUE(f.ok()) << i << ": " << f.error().msg;
+        EXPECT_TRUE(f->command->filter);
+    }
+    // An unquoted glob in the filter's regex passes literally too; a cat after '|' does not.
+    auto unquoted = command::parse("egrep err*");
+    ASSERT_TRUE(unquoted.ok());
+    EXPECT_TRUE(match_stage(test_policy(), (*unquoted)[0], hints::pinned_available, Role::kFilter).ok());
+    auto piped_cat = command::parse("wc | cat /etc/*");
+    ASSERT_TRUE(piped_cat.ok());
+    expect_refused(match_stage(test_policy(), (*piped_cat)[1], hints::pinned_available, Role::kFilter), "pipe-stage",
+                   "wc | cat");
+}
+
 TEST(StageMatch, PlainWordsMatchAsMatchDoes) {
     const std::vector<Argv> requests = {
         {"cat", "-n", "/etc/hostname"},
