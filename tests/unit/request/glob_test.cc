@@ -26,7 +26,7 @@ using Paths = std::vector<std::string>;
 
 // The resolver's symlink farm (secret/ and keys/host_*_key denied; pub/ with links into them),
 // and trees to expand in: g/ with hidden and bracketed names, m/ with several levels.
-class Glob : public path_resolve::PathResolve {
+class GlobExpand : public path_resolve::PathResolve {
   protected:
     void SetUp() override {
         PathResolve::SetUp();
@@ -94,7 +94,7 @@ class Glob : public path_resolve::PathResolve {
     std::string e_;  // d_ as a pattern
 };
 
-TEST_F(Glob, StarAndQuestionMarkNeverMatchALeadingDot) {
+TEST_F(GlobExpand, StarAndQuestionMarkNeverMatchALeadingDot) {
     EXPECT_EQ(matches(e_ + "/g/*.log"), (Paths{"/g/a.log", "/g/b.log"}));
     EXPECT_EQ(matches(e_ + "/g/?.log"), (Paths{"/g/a.log", "/g/b.log"}));
     EXPECT_EQ(matches(e_ + "/g/.*.log"), (Paths{"/g/.hidden.log"}));
@@ -102,21 +102,21 @@ TEST_F(Glob, StarAndQuestionMarkNeverMatchALeadingDot) {
               (Paths{"/g/B", "/g/Z1", "/g/_", "/g/a.log", "/g/b.log", "/g/c.txt", "/g/dir", "/g/x*y", "/g/xzy"}));
 }
 
-TEST_F(Glob, BracketsRangesAndNegation) {
+TEST_F(GlobExpand, BracketsRangesAndNegation) {
     EXPECT_EQ(matches(e_ + "/g/[a-c].*"), (Paths{"/g/a.log", "/g/b.log", "/g/c.txt"}));
     // Negation: neither 'a' nor a leading '.'.
     EXPECT_EQ(matches(e_ + "/g/[!a].log"), (Paths{"/g/b.log"}));
     EXPECT_EQ(matches(e_ + "/g/[!a-z]*"), (Paths{"/g/B", "/g/Z1", "/g/_"}));
 }
 
-TEST_F(Glob, EscapedCharactersAreLiteral) {
+TEST_F(GlobExpand, EscapedCharactersAreLiteral) {
     EXPECT_EQ(matches(e_ + "/g/x\\*?"), (Paths{"/g/x*y"}));
     EXPECT_EQ(matches(e_ + "/g/x*y"), (Paths{"/g/x*y", "/g/xzy"}));
     // A literal component with an escape: the file it names, unescaped.
     EXPECT_EQ(matches(e_ + "/g/x\\*y"), (Paths{"/g/x*y"}));
 }
 
-TEST_F(Glob, MatchesAreInByteOrderAsWholePaths) {
+TEST_F(GlobExpand, MatchesAreInByteOrderAsWholePaths) {
     EXPECT_EQ(matches(e_ + "/g/[!.abcx]*"), (Paths{"/g/B", "/g/Z1", "/g/_", "/g/dir"}));
     // "a.b/..." sorts before "a/..." ('.' < '/'), though "a" < "a.b" as names.
     fs::create_directories(d_ + "/m/a/log");
@@ -125,7 +125,7 @@ TEST_F(Glob, MatchesAreInByteOrderAsWholePaths) {
               (Paths{"/m/a.b/log/x.log", "/m/a/log/y.log", "/m/one/log/x.log", "/m/three/log/x.log"}));
 }
 
-TEST_F(Glob, SeveralLevelsPassOverWhatIsNoDirectory) {
+TEST_F(GlobExpand, SeveralLevelsPassOverWhatIsNoDirectory) {
     // two has no log/, file is no directory: as in a shell, neither is a match nor an error.
     EXPECT_EQ(matches(e_ + "/m/*/log/*"), (Paths{"/m/a.b/log/x.log", "/m/one/log/x.log", "/m/three/log/x.log"}));
     // A literal tail names only what exists.
@@ -136,12 +136,12 @@ TEST_F(Glob, SeveralLevelsPassOverWhatIsNoDirectory) {
     EXPECT_EQ(matches(e_ + "//m//o*"), (Paths{"//m//one"}));
 }
 
-TEST_F(Glob, RelativePatternsAreRelativeToTheRoot) {
+TEST_F(GlobExpand, RelativePatternsAreRelativeToTheRoot) {
     const std::string rel = e_.substr(1) + "/g/*.log";
     EXPECT_EQ(matches(rel), (Paths{d_.substr(1) + "/g/a.log", d_.substr(1) + "/g/b.log"}));
 }
 
-TEST_F(Glob, ListingADeniedDirectoryIsRefused) {
+TEST_F(GlobExpand, ListingADeniedDirectoryIsRefused) {
     for (const std::string& p :
          {e_ + "/secret/*", e_ + "/secret/sub/*", e_ + "/pub/dirlink/*", e_ + "/secret/*/deep"}) {
         EXPECT_EQ(refusal(p).reason, "path-denied") << p;
@@ -150,7 +150,7 @@ TEST_F(Glob, ListingADeniedDirectoryIsRefused) {
     EXPECT_EQ(refusal(e_ + "/secret/*", Use::kMetadata).reason, "path-denied");
 }
 
-TEST_F(Glob, ListingADirectoryAnotherAccountCouldSwapIsRefused) {
+TEST_F(GlobExpand, ListingADirectoryAnotherAccountCouldSwapIsRefused) {
     DIAG_SKIP_UNLESS_CHOWN(d_ + "/m");
     // one/ sits in a directory another account owns: it could be a symlink by the time a program
     // opened it. Listing it is refused as a typed directory is.
@@ -158,7 +158,7 @@ TEST_F(Glob, ListingADirectoryAnotherAccountCouldSwapIsRefused) {
     EXPECT_EQ(refusal(e_ + "/m/one/*").reason, "path-replaceable");
 }
 
-TEST_F(Glob, DeniedMatchesAreWithheld) {
+TEST_F(GlobExpand, DeniedMatchesAreWithheld) {
     std::vector<Withheld> withheld;
     EXPECT_EQ(matches(e_ + "/pub/*", &withheld), (Paths{"/pub/readme", "/pub/sub"}));
     Paths names;
@@ -169,7 +169,7 @@ TEST_F(Glob, DeniedMatchesAreWithheld) {
                             "/pub/keylink path-denied", "/pub/link path-denied", "/pub/loop path-not-found"}));
 }
 
-TEST_F(Glob, EveryMatchWithheldRefusesNamingThePattern) {
+TEST_F(GlobExpand, EveryMatchWithheldRefusesNamingThePattern) {
     // keys/host_*_key matches only the denied key: as `cat /etc/shado?`.
     const Error e = refusal(e_ + "/keys/host_*_key");
     EXPECT_EQ(e.reason, "path-denied");
@@ -179,7 +179,7 @@ TEST_F(Glob, EveryMatchWithheldRefusesNamingThePattern) {
     EXPECT_EQ(refusal(e_ + "/pub/l*").reason, "path-denied");  // link, loop
 }
 
-TEST_F(Glob, MatchedDirectoryThatIsDeniedIsWithheldNotListed) {
+TEST_F(GlobExpand, MatchedDirectoryThatIsDeniedIsWithheldNotListed) {
     std::vector<Withheld> withheld;
     EXPECT_EQ(matches(e_ + "/pub/*/*", &withheld), (Paths{"/pub/sub/file"}));
     bool dirlink = false;
@@ -192,7 +192,7 @@ TEST_F(Glob, MatchedDirectoryThatIsDeniedIsWithheldNotListed) {
     EXPECT_EQ(refusal(e_ + "/pub/*/canary").reason, "path-denied");
 }
 
-TEST_F(Glob, MatchesAreResolvedWithTheArgumentsUseAndRoots) {
+TEST_F(GlobExpand, MatchesAreResolvedWithTheArgumentsUseAndRoots) {
     // A tree argument whose tree holds a denied path is withheld (du -sh DIR/*); as content, not.
     Match tree = one(e_ + "/[gk]*", Use::kTree);
     Budget b;
@@ -214,7 +214,7 @@ TEST_F(Glob, MatchesAreResolvedWithTheArgumentsUseAndRoots) {
     EXPECT_EQ((*r2)[0].reason, "path-outside-roots");
 }
 
-TEST_F(Glob, NoMatchIsRefused) {
+TEST_F(GlobExpand, NoMatchIsRefused) {
     EXPECT_EQ(refusal(e_ + "/g/*.none").reason, "glob-no-match");
     EXPECT_EQ(refusal(e_ + "/g/?hidden.log").reason, "glob-no-match");
     EXPECT_EQ(refusal(e_ + "/m/*/nothing").reason, "glob-no-match");
@@ -223,7 +223,7 @@ TEST_F(Glob, NoMatchIsRefused) {
     EXPECT_EQ(refusal(e_ + "/g/a.log/*").reason, "glob-no-match");
 }
 
-TEST_F(Glob, CapsAreRefused) {
+TEST_F(GlobExpand, CapsAreRefused) {
     fs::create_directories(d_ + "/many");
     for (size_t i = 0; i <= kMaxMatchesPerWord; ++i) {
         put(d_ + "/many/f" + std::to_string(i), "");
@@ -243,7 +243,7 @@ TEST_F(Glob, CapsAreRefused) {
     EXPECT_EQ(with_budget(e_ + "/g/*.log", Budget{0, 0, kMaxMatchBytes - 10}), "glob-limit");
 }
 
-TEST_F(Glob, ArgumentTakesNoMoreMatchesThanItMay) {
+TEST_F(GlobExpand, ArgumentTakesNoMoreMatchesThanItMay) {
     Match opt = one(e_ + "/g/*.log", Use::kContent, 1);
     opt.paths[0].option_value = true;
     Budget b;
@@ -259,7 +259,7 @@ TEST_F(Glob, ArgumentTakesNoMoreMatchesThanItMay) {
     EXPECT_EQ(expand(deny_, two, b).error().reason, "glob-limit");
 }
 
-TEST_F(Glob, RewritesArgvAndShiftsLaterPaths) {
+TEST_F(GlobExpand, RewritesArgvAndShiftsLaterPaths) {
     Match m;
     m.exec_args = {"-n", "--file=" + d_ + "/g/a*.log", "--", d_ + "/g/*.log", d_ + "/pub/readme", d_ + "/m/o*"};
     PathRef file;
@@ -301,7 +301,7 @@ TEST_F(Glob, RewritesArgvAndShiftsLaterPaths) {
     EXPECT_EQ(b.matches, 4U);
 }
 
-TEST_F(Glob, ListingStopsAtTheDeadline) {
+TEST_F(GlobExpand, ListingStopsAtTheDeadline) {
     deadline::start(0);
     EXPECT_EQ(refusal(e_ + "/g/*").reason, deadline::kReason);
 }
