@@ -18,9 +18,10 @@
 
 namespace diag::glob {
 
-inline constexpr size_t kMaxMatchesPerWord = 256;  // matches one glob word may expand to
-inline constexpr size_t kMaxMatchesTotal = 1024;   // matches of every glob word of a request
-inline constexpr size_t kMaxEntriesRead = 100000;  // directory entries read for one request
+inline constexpr size_t kMaxMatchesPerWord = 256;     // paths one glob word may match, at any level
+inline constexpr size_t kMaxMatchesTotal = 1024;      // matches of every glob word of a request
+inline constexpr size_t kMaxEntriesRead = 100000;     // directory entries read for one request
+inline constexpr size_t kMaxMatchBytes = 128 * 1024;  // bytes of the words the matches become (argv)
 
 // A match held back because resolving it was refused.
 struct Withheld {
@@ -32,15 +33,35 @@ struct Withheld {
 struct Budget {
     size_t matches = 0;
     size_t entries = 0;
+    size_t bytes = 0;
 };
 
 // Expands every PathRef of `m` whose `glob` is set, in place: its exec_args word becomes one word
 // per kept match (prefix + match, in byte order) and its PathRef one PathRef per match (glob
-// cleared), the indices of later PathRefs shifted. The value of an option must match exactly one
-// path (glob-limit otherwise: a second match would become an operand). Returns the withheld
-// matches. Errors are denials: glob-no-match, glob-limit, path-denied (the directory to list is
-// denied, or every match was withheld), those of path_resolve::resolve for a directory listed,
-// decision-timeout.
+// cleared, input the match), the indices of later PathRefs shifted. Resolution results are not
+// kept: each expanded PathRef is resolved again by the caller, as any typed path.
+//
+// The pattern (PathRef::pattern: backslash escapes for quoted characters) is split at `/`; a
+// component without an unescaped `*`, `?` or `[` is taken literally, one with them is matched by
+// fnmatch(3) with FNM_PERIOD against a listing of each directory reached so far ("." and ".."
+// never match). A relative pattern is relative to "/", as path_resolve reads relative paths, and
+// its matches stay relative. A trailing `/` keeps directories only.
+//
+// Listing: each directory is first resolved as content (path_resolve::Use::kContent, no roots) and
+// the object resolved is listed. The first directory listed is the one the request names: any
+// refusal of it refuses the request (path-denied for a denied one). A directory a glob matched
+// (`/var/*/log/*`) that resolves to a refusal is withheld and not listed; one that is not a
+// directory or does not exist is passed over.
+//
+// Matches: each is resolved with the PathRef's own use and roots. A denial withholds it (Withheld
+// lists it; decision-timeout and internal errors refuse the request instead); a literal tail after
+// a glob that names nothing is passed over (`/home/*/.profile`). If every match was withheld, the
+// first withheld match's refusal refuses the request, naming the pattern (`cat /etc/shado?` stays
+// path-denied). A word may keep at most PathRef::max_matches matches: exactly one for an option's
+// value, since a second would be read as an operand.
+//
+// Errors are denials: glob-no-match, glob-limit, those of path_resolve::resolve for the directory
+// the request names or for every match withheld, decision-timeout; kInternal for a failed listing.
 [[nodiscard]] Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m, Budget& budget);
 
 }  // namespace diag::glob

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
+// match(): getopt_long-exact parsing of argv against the rules whose first word it names, and the
+// typing of every argument (matcher.h). The value checks are value_check.cc's.
 #include "wrapper/request/matcher.h"
-
-#include <arpa/inet.h>
-#include <regex.h>
 
 #include <algorithm>
 #include <optional>
 
-#include "wrapper/base/parse.h"
 #include "wrapper/base/text_safety.h"
 #include "wrapper/request/hints.h"
+#include "wrapper/request/stage_words.h"
 
 namespace diag::matcher {
 
@@ -22,65 +21,19 @@ using policy::ValueType;
 
 std::string q(const std::string& s) { return "'" + text_safety::printable(s, 80) + "'"; }
 
-bool all_of_chars(const std::string& s, const char* extra) {
-    return std::all_of(s.begin(), s.end(), [extra](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               std::string_view(extra).find(c) != std::string_view::npos;
-    });
-}
-
-bool valid_hostname(const std::string& s) {
-    unsigned char buf[16];
-    if (::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1) {
-        return true;
-    }
-    if (s.empty() || s.size() > 253) {
-        return false;
-    }
-    std::string_view rest = s;
-    if (rest.back() == '.') {
-        rest.remove_suffix(1);
-    }
-    size_t start = 0;
-    while (start <= rest.size()) {
-        size_t dot = rest.find('.', start);
-        if (dot == std::string_view::npos) {
-            dot = rest.size();
-        }
-        const std::string label(rest.substr(start, dot - start));
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
-            !all_of_chars(label, "-")) {
-            return false;
-        }
-        start = dot + 1;
-        if (dot == rest.size()) {
-            break;
-        }
-    }
-    return true;
-}
-
-bool regex_full_match(const std::string& pattern, const std::string& value) {
-    regex_t re;
-    const std::string anchored = "^(" + pattern + ")$";
-    if (::regcomp(&re, anchored.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
-        return false;  // validated at load; fail closed anyway
-    }
-    const bool ok = ::regexec(&re, value.c_str(), 0, nullptr, 0) == 0;
-    ::regfree(&re);
-    return ok;
-}
-
 struct ParsedOption {
     const OptionSpec* spec = nullptr;
     std::string name;  // spelling as declared
     std::optional<std::string> value;
     bool long_form = false;
+    size_t word = 0;    // the argv index of the word holding the value
+    size_t offset = 0;  // where the value starts in it (after an attached option name)
 };
 
 struct Parsed {
     std::vector<ParsedOption> options;
     std::vector<std::string> positionals;
+    std::vector<size_t> positional_words;  // the argv index of each positional
 };
 
 const OptionSpec* find_option(const Command& c, const std::string& name) {
@@ -115,42 +68,60 @@ bool has_value_shape(const ValueSpec& spec, const std::string& v) {
     return hex && (v.size() == 32 || ((v[32] == '+' || v[32] == '-') && signed_digits(v.substr(33))));
 }
 
-Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args) {
+// An option name `name` the rule does not list, in word `i`: a glob word is refused as one (its
+// glob characters stand in an option), any other gets the hint of the nearest allowed form.
+Error unknown_option(const Command& c, const detail::StageWords& typing, size_t i, const std::string& name,
+                     const std::string& word) {
+    return typing.glob(i) ? typing.refuse(i) : hints::unknown_option(c, name, word);
+}
+
+// argv[1..] into options and positionals; every value and positional keeps the index of its word.
+Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& argv, const detail::StageWords& typing) {
     Parsed out;
     bool end_of_options = false;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
+    for (size_t i = 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
         if (end_of_options || a.size() < 2 || a[0] != '-') {
             out.positionals.push_back(a);
+            out.positional_words.push_back(i);
             continue;
         }
         if (a == "--") {
             end_of_options = true;
             continue;
         }
-        auto take_next = [&](const std::string& name) -> Result<std::string> {
-            if (i + 1 >= args.size()) {
-                return deny("option-value", q(name) + " requires a value");
+        // The value in the next word; `po` notes which.
+        auto take_next = [&](ParsedOption& po) -> Status {
+            if (i + 1 >= argv.size()) {
+                return deny("option-value", q(po.name) + " requires a value");
             }
-            return args[++i];
+            po.value = argv[++i];
+            po.word = i;
+            return ok_status();
+        };
+        // The value attached in this word from `offset` on.
+        auto take_attached = [&](ParsedOption& po, size_t offset) {
+            po.value = a.substr(offset);
+            po.word = i;
+            po.offset = offset;
         };
         // An optional value is the next word only when that word has the value's shape.
-        auto take_optional = [&](const OptionSpec& spec) -> std::optional<std::string> {
-            if (i + 1 < args.size() && has_value_shape(spec.value, args[i + 1])) {
-                return args[++i];
+        auto take_optional = [&](ParsedOption& po) {
+            if (i + 1 < argv.size() && has_value_shape(po.spec->value, argv[i + 1])) {
+                po.value = argv[++i];
+                po.word = i;
             }
-            return std::nullopt;
         };
         if (c.style == policy::Style::kWords) {
             const OptionSpec* spec = find_option(c, a);
             if (spec == nullptr) {
-                return hints::unknown_option(c, a, a);
+                return unknown_option(c, typing, i, a, a);
             }
             ParsedOption po{spec, a, std::nullopt, false};
             if (spec->optional_value) {
-                po.value = take_optional(*spec);
+                take_optional(po);
             } else if (spec->value.type != ValueType::kFlag) {
-                DIAG_TRY_ASSIGN(po.value, take_next(a));
+                DIAG_TRY(take_next(po));
             }
             out.options.push_back(std::move(po));
             continue;
@@ -160,7 +131,7 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
             const std::string name = a.substr(0, eq);
             const OptionSpec* spec = find_option(c, name);
             if (spec == nullptr) {
-                return hints::unknown_option(c, name, a);
+                return unknown_option(c, typing, i, name, a);
             }
             ParsedOption po{spec, name, std::nullopt, true};
             if (spec->value.type == ValueType::kFlag) {
@@ -168,11 +139,11 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
                     return deny("option-value", q(name) + " takes no value");
                 }
             } else if (eq != std::string::npos) {
-                po.value = a.substr(eq + 1);
+                take_attached(po, eq + 1);
             } else if (spec->optional_value) {
-                po.value = take_optional(*spec);
+                take_optional(po);
             } else {
-                DIAG_TRY_ASSIGN(po.value, take_next(name));
+                DIAG_TRY(take_next(po));
             }
             out.options.push_back(std::move(po));
             continue;
@@ -182,17 +153,17 @@ Result<Parsed> parse_args(const Command& c, const std::vector<std::string>& args
             const std::string name = std::string("-") + a[j];
             const OptionSpec* spec = find_option(c, name);
             if (spec == nullptr) {
-                return hints::unknown_option(c, name, a);
+                return unknown_option(c, typing, i, name, a);
             }
             ParsedOption po{spec, name, std::nullopt, false};
             if (spec->value.type != ValueType::kFlag) {
                 // As getopt: the rest of the word is the value, optional or not (-b-1, -n5).
                 if (j + 1 < a.size()) {
-                    po.value = a.substr(j + 1);
+                    take_attached(po, j + 1);
                 } else if (spec->optional_value) {
-                    po.value = take_optional(*spec);
+                    take_optional(po);
                 } else {
-                    DIAG_TRY_ASSIGN(po.value, take_next(name));
+                    DIAG_TRY(take_next(po));
                 }
                 out.options.push_back(std::move(po));
                 break;
@@ -219,37 +190,207 @@ Status check_bare_optionals(const Command& c, const std::vector<std::string>& ex
     return ok_status();
 }
 
-// Tries one rule. `words_matched` tells the caller whether the subcommand words matched, so it can
-// report the most specific refusal.
-Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, bool& words_matched) {
-    const std::vector<std::string> args(argv.begin() + 1, argv.end());
+// Before parsing: do the subcommand words look right? Decides which refusal is reported when
+// every candidate fails. A glob word where a subcommand word stands counts as looking right, so
+// that its own refusal (parse-metachar) is the one reported.
+bool subcommand_words_look_right(const Command& c, const std::vector<std::string>& argv,
+                                 const detail::StageWords& typing) {
     const size_t nwords = c.match.size() - 1;
-    {
-        // Before parsing: do the subcommand words look right? Decides which refusal is reported
-        // when every candidate fails.
-        size_t w = 0;
-        for (const auto& a : args) {
-            if (w < nwords && !a.empty() && a[0] != '-') {
-                if (!policy::word_matches(c.match[w + 1], a)) {
-                    break;
-                }
-                ++w;
+    size_t w = 0;
+    for (size_t i = 1; i < argv.size() && w < nwords; ++i) {
+        const std::string& a = argv[i];
+        if (!a.empty() && a[0] != '-') {
+            if (typing.glob(i)) {
+                return true;
             }
+            if (!policy::word_matches(c.match[w + 1], a)) {
+                break;
+            }
+            ++w;
         }
-        words_matched = w == nwords;
     }
-    DIAG_TRY_ASSIGN(Parsed parsed, parse_args(c, args));
+    return w == nwords;
+}
+
+Status check_subcommand_words(const Command& c, const Parsed& parsed, const detail::StageWords& typing) {
+    const size_t nwords = c.match.size() - 1;
     if (parsed.positionals.size() < nwords) {
         return deny("unknown-subcommand", "missing subcommand");
     }
     for (size_t w = 0; w < nwords; ++w) {
+        if (typing.glob(parsed.positional_words[w])) {
+            return typing.refuse(parsed.positional_words[w]);
+        }
         if (!policy::word_matches(c.match[w + 1], parsed.positionals[w])) {
             return deny("unknown-subcommand", q(parsed.positionals[w]) + " is not allowed here");
         }
     }
-    std::vector<std::string> words(parsed.positionals.begin(), parsed.positionals.begin() + static_cast<long>(nwords));
-    std::vector<std::string> positionals(parsed.positionals.begin() + static_cast<long>(nwords),
-                                         parsed.positionals.end());
+    return ok_status();
+}
+
+// Words for the program and the path arguments among them (indexes into `args`).
+struct Block {
+    std::vector<std::string> args;
+    std::vector<PathRef> paths;
+};
+
+// The options as the program gets them: values checked, path values left for resolution.
+Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Match& m) {
+    Block out;
+    for (const auto& po : parsed.options) {
+        if (!po.value) {
+            out.args.push_back(po.name);
+            continue;
+        }
+        const ValueSpec& spec = po.spec->value;
+        if (spec.sensitive) {
+            m.sensitive_values.push_back(*po.value);
+        }
+        if (policy::is_path_type(spec.type)) {
+            PathRef ref;
+            ref.input = *po.value;
+            ref.use = spec.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
+            ref.roots = spec.roots;
+            ref.option_value = true;
+            DIAG_TRY(typing.value(po.word, po.offset, spec, &ref));
+            if (po.long_form) {
+                ref.prefix = po.name + "=";
+            } else {
+                out.args.push_back(po.name);
+            }
+            ref.index = out.args.size();
+            out.args.push_back(ref.prefix + ref.input);
+            out.paths.push_back(std::move(ref));
+            continue;
+        }
+        DIAG_TRY(typing.value(po.word, po.offset, spec, nullptr));
+        DIAG_TRY(check_value(spec, *po.value, "value of " + po.name));
+        if (po.spec->optional_value) {
+            // Attached, so the program never has to guess whether the next word is the value.
+            out.args.push_back(po.name + (po.long_form ? "=" : "") + *po.value);
+        } else if (po.long_form) {
+            out.args.push_back(po.name + "=" + *po.value);
+        } else {
+            out.args.push_back(po.name);
+            out.args.push_back(*po.value);
+        }
+    }
+    return out;
+}
+
+// The positionals after the subcommand words: never an option in disguise (git-shell
+// CVE-2017-8386), counted against the rule, then typed left to right.
+Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recursive, detail::StageWords& typing,
+                               Match& m) {
+    const size_t first = c.match.size() - 1;
+    const size_t given = parsed.positionals.size() - first;
+    for (size_t k = first; k < parsed.positionals.size(); ++k) {
+        const std::string& p = parsed.positionals[k];
+        if (!p.empty() && p[0] == '-') {
+            return deny("dash-positional", q(p) + ": arguments may not start with '-' (write ./" + p + " for a file)");
+        }
+    }
+    size_t min_total = 0;
+    size_t max_total = 0;
+    for (const auto& ps : c.positionals) {
+        min_total += ps.min;
+        max_total += ps.max;
+    }
+    if (given < min_total || given > max_total) {
+        return deny("positional-count",
+                    c.id + " takes " +
+                        (min_total == max_total ? std::to_string(min_total)
+                                                : std::to_string(min_total) + " to " + std::to_string(max_total)) +
+                        " argument(s), got " + std::to_string(given));
+    }
+    Block out;
+    size_t next = first;
+    size_t remaining_min = min_total;
+    for (const auto& ps : c.positionals) {
+        remaining_min -= ps.min;
+        const size_t avail = parsed.positionals.size() - next - remaining_min;
+        const size_t take = std::min(ps.max, avail);
+        for (size_t k = 0; k < take; ++k) {
+            const size_t word = parsed.positional_words[next];
+            const std::string& v = parsed.positionals[next++];
+            if (ps.value.sensitive) {
+                m.sensitive_values.push_back(v);
+            }
+            if (!policy::is_path_type(ps.value.type)) {
+                DIAG_TRY(typing.value(word, 0, ps.value, nullptr));
+                DIAG_TRY(check_value(ps.value, v, "argument " + q(v)));
+                out.args.push_back(v);
+                continue;
+            }
+            PathRef ref;
+            ref.input = v;
+            const bool meta = ps.value.type == ValueType::kMetaPath;
+            if (ps.tree || recursive) {
+                ref.use = meta ? path_resolve::Use::kMetaTree : path_resolve::Use::kTree;
+            } else {
+                ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
+            }
+            ref.roots = ps.value.roots;
+            // A glob may grow into as many words as this positional still takes: so many, and
+            // no more, are read as this positional's by the program too.
+            ref.max_matches = ps.max - take + 1;
+            DIAG_TRY(typing.value(word, 0, ps.value, &ref));
+            ref.index = out.args.size();
+            out.args.push_back(v);
+            out.paths.push_back(std::move(ref));
+        }
+    }
+    return out;
+}
+
+// argv[1..] in the rule's layout, shifting path indexes as blocks are placed.
+void assemble(const Command& c, const std::vector<std::string>& words, const Block& opts, const Block& pos, Match& m) {
+    auto place = [&m](const std::vector<std::string>& block, const std::vector<PathRef>& refs) {
+        const size_t base = m.exec_args.size();
+        for (auto ref : refs) {
+            ref.index += base;
+            m.paths.push_back(std::move(ref));
+        }
+        m.exec_args.insert(m.exec_args.end(), block.begin(), block.end());
+    };
+    std::vector<std::string> dashdash;
+    if (c.end_of_options && !pos.args.empty()) {
+        dashdash.push_back("--");
+    }
+    switch (c.layout) {
+        case policy::Layout::kSubcommandFirst:
+            place(words, {});
+            place(c.fixed, {});
+            place(opts.args, opts.paths);
+            place(dashdash, {});
+            place(pos.args, pos.paths);
+            break;
+        case policy::Layout::kOptionsFirst:
+            place(c.fixed, {});
+            place(opts.args, opts.paths);
+            place(words, {});
+            place(dashdash, {});
+            place(pos.args, pos.paths);
+            break;
+        case policy::Layout::kPositionalsFirst:
+            place(words, {});
+            place(c.fixed, {});
+            place(pos.args, pos.paths);
+            place(opts.args, opts.paths);
+            break;
+    }
+}
+
+// Tries one rule. `words_matched` tells the caller whether the subcommand words matched, so it can
+// report the most specific refusal.
+Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, detail::StageWords& typing,
+                       bool& words_matched) {
+    typing.reset();
+    words_matched = subcommand_words_look_right(c, argv, typing);
+    DIAG_TRY_ASSIGN(const Parsed parsed, parse_args(c, argv, typing));
+    DIAG_TRY(check_subcommand_words(c, parsed, typing));
+    const auto nwords = static_cast<long>(c.match.size() - 1);
+    const std::vector<std::string> words(parsed.positionals.begin(), parsed.positionals.begin() + nwords);
 
     bool recursive = false;
     for (const auto& o : c.options) {
@@ -264,205 +405,24 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, b
 
     Match m;
     m.command = &c;
-    std::vector<std::string> opt_args;
-    std::vector<PathRef> opt_paths;
-    for (const auto& po : parsed.options) {
-        if (!po.value) {
-            opt_args.push_back(po.name);
-            continue;
-        }
-        const ValueSpec& spec = po.spec->value;
-        if (spec.sensitive) {
-            m.sensitive_values.push_back(*po.value);
-        }
-        if (policy::is_path_type(spec.type)) {
-            PathRef ref;
-            ref.input = *po.value;
-            ref.use = spec.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
-            ref.roots = spec.roots;
-            if (po.long_form) {
-                ref.prefix = po.name + "=";
-            } else {
-                opt_args.push_back(po.name);
-            }
-            ref.index = opt_args.size();
-            opt_args.push_back(ref.prefix + ref.input);
-            opt_paths.push_back(std::move(ref));
-            continue;
-        }
-        DIAG_TRY(check_value(spec, *po.value, "value of " + po.name));
-        if (po.spec->optional_value) {
-            // Attached, so the program never has to guess whether the next word is the value.
-            opt_args.push_back(po.name + (po.long_form ? "=" : "") + *po.value);
-        } else if (po.long_form) {
-            opt_args.push_back(po.name + "=" + *po.value);
-        } else {
-            opt_args.push_back(po.name);
-            opt_args.push_back(*po.value);
-        }
-    }
-
-    // Positionals: never an option in disguise (git-shell CVE-2017-8386), then typed left to right.
-    for (const auto& p : positionals) {
-        if (!p.empty() && p[0] == '-') {
-            return deny("dash-positional", q(p) + ": arguments may not start with '-' (write ./" + p + " for a file)");
-        }
-    }
-    size_t min_total = 0;
-    size_t max_total = 0;
-    for (const auto& ps : c.positionals) {
-        min_total += ps.min;
-        max_total += ps.max;
-    }
-    if (positionals.size() < min_total || positionals.size() > max_total) {
-        return deny("positional-count",
-                    c.id + " takes " +
-                        (min_total == max_total ? std::to_string(min_total)
-                                                : std::to_string(min_total) + " to " + std::to_string(max_total)) +
-                        " argument(s), got " + std::to_string(positionals.size()));
-    }
-    std::vector<std::string> pos_args;
-    std::vector<PathRef> pos_paths;
-    size_t next = 0;
-    size_t remaining_min = min_total;
-    for (const auto& ps : c.positionals) {
-        remaining_min -= ps.min;
-        const size_t avail = positionals.size() - next - remaining_min;
-        const size_t take = std::min(ps.max, avail);
-        for (size_t k = 0; k < take; ++k) {
-            const std::string& v = positionals[next++];
-            if (ps.value.sensitive) {
-                m.sensitive_values.push_back(v);
-            }
-            if (policy::is_path_type(ps.value.type)) {
-                PathRef ref;
-                ref.input = v;
-                const bool meta = ps.value.type == ValueType::kMetaPath;
-                if (ps.tree || recursive) {
-                    ref.use = meta ? path_resolve::Use::kMetaTree : path_resolve::Use::kTree;
-                } else {
-                    ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
-                }
-                ref.roots = ps.value.roots;
-                ref.index = pos_args.size();
-                pos_args.push_back(v);
-                pos_paths.push_back(std::move(ref));
-            } else {
-                DIAG_TRY(check_value(ps.value, v, "argument " + q(v)));
-                pos_args.push_back(v);
-            }
-        }
-    }
-
-    // Assemble argv[1..] in the rule's layout, shifting path indexes as blocks are placed.
-    auto place = [&m](const std::vector<std::string>& block, const std::vector<PathRef>& refs) {
-        const size_t base = m.exec_args.size();
-        for (auto ref : refs) {
-            ref.index += base;
-            m.paths.push_back(std::move(ref));
-        }
-        m.exec_args.insert(m.exec_args.end(), block.begin(), block.end());
-    };
-    std::vector<std::string> dashdash;
-    if (c.end_of_options && !pos_args.empty()) {
-        dashdash.push_back("--");
-    }
-    switch (c.layout) {
-        case policy::Layout::kSubcommandFirst:
-            place(words, {});
-            place(c.fixed, {});
-            place(opt_args, opt_paths);
-            place(dashdash, {});
-            place(pos_args, pos_paths);
-            break;
-        case policy::Layout::kOptionsFirst:
-            place(c.fixed, {});
-            place(opt_args, opt_paths);
-            place(words, {});
-            place(dashdash, {});
-            place(pos_args, pos_paths);
-            break;
-        case policy::Layout::kPositionalsFirst:
-            place(words, {});
-            place(c.fixed, {});
-            place(pos_args, pos_paths);
-            place(opt_args, opt_paths);
-            break;
-    }
+    DIAG_TRY_ASSIGN(const Block opts, type_options(parsed, typing, m));
+    DIAG_TRY_ASSIGN(const Block pos, type_positionals(c, parsed, recursive, typing, m));
+    DIAG_TRY(typing.all_typed());
+    assemble(c, words, opts, pos, m);
     DIAG_TRY(check_bare_optionals(c, m.exec_args));
     return m;
 }
 
 }  // namespace
 
-Status check_value(const ValueSpec& spec, const std::string& v, const std::string& what) {
-    auto bad = [&](const std::string& expected) { return deny("bad-value", what + ": expected " + expected); };
-    switch (spec.type) {
-        case ValueType::kFlag:
-            return bad("no value");
-        case ValueType::kInt: {
-            auto n = util::parse_int(v);
-            if (!n) {
-                return bad("an integer");
-            }
-            if ((spec.min && *n < *spec.min) || (spec.max && *n > *spec.max)) {
-                return bad("an integer in " + (spec.min ? std::to_string(*spec.min) : std::string("..")) + ".." +
-                           (spec.max ? std::to_string(*spec.max) : std::string("")));
-            }
-            return ok_status();
-        }
-        case ValueType::kEnum:
-            if (std::find(spec.values.begin(), spec.values.end(), v) == spec.values.end()) {
-                std::string all;
-                for (const auto& x : spec.values) {
-                    all += (all.empty() ? "" : ", ") + x;
-                }
-                return bad("one of " + all);
-            }
-            return ok_status();
-        case ValueType::kDuration:
-            return util::parse_duration_ms(v) ? ok_status() : bad("a duration like 30s or 5min");
-        case ValueType::kTime:
-            return (!v.empty() && v.size() <= 64 && all_of_chars(v, " :.@+-"))
-                       ? ok_status()
-                       : bad("a time like '2024-01-01 10:00', 'yesterday' or -1h");
-        case ValueType::kUnit:
-            return (!v.empty() && v.size() <= 256 && v[0] != '-' && all_of_chars(v, ":_.@\\-")) ? ok_status()
-                                                                                                : bad("a unit name");
-        case ValueType::kHostname:
-            return valid_hostname(v) ? ok_status() : bad("a host name or IP address");
-        case ValueType::kRegex:
-            return regex_full_match(spec.pattern, v) ? ok_status() : bad("a value matching " + spec.pattern);
-        case ValueType::kString:
-            return v.size() <= policy::kMaxStringBytes ? ok_status() : bad("a shorter string");
-        case ValueType::kBoot:
-            return regex_full_match(policy::kBootPattern, v)
-                       ? ok_status()
-                       : bad("a boot: an offset like -1 or 0, or a 32-hex boot ID");
-        case ValueType::kPath:
-        case ValueType::kMetaPath:
-            return ok_status();  // resolved later
-    }
-    return bad("a valid value");
-}
-
-Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
-                    const hints::Available& available) {
-    std::vector<const Command*> candidates;
-    for (const auto& c : policy.commands) {
-        if (policy::word_matches(c.match[0], argv[0])) {
-            candidates.push_back(&c);
-        }
-    }
-    if (candidates.empty()) {
-        return hints::unknown_command(policy, argv[0], available);
-    }
+Result<Match> detail::match_candidates(std::vector<const Command*> candidates, const std::vector<std::string>& argv,
+                                       StageWords& words) {
     std::stable_sort(candidates.begin(), candidates.end(),
                      [](const Command* a, const Command* b) { return a->match.size() > b->match.size(); });
     std::optional<Error> best;
     for (const Command* c : candidates) {
         bool words_matched = false;
-        auto m = try_rule(*c, argv, words_matched);
+        auto m = try_rule(*c, argv, words, words_matched);
         if (m.ok()) {
             return m;
         }
@@ -486,6 +446,21 @@ Result<Match> match(const policy::Policy& policy, const std::vector<std::string>
     }
     return deny("unknown-subcommand", "this form of " + q(argv[0]) + " is not allowed" +
                                           (subs.empty() ? std::string() : " (allowed: " + subs + ")"));
+}
+
+Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
+                    const hints::Available& available) {
+    std::vector<const Command*> candidates;
+    for (const auto& c : policy.commands) {
+        if (policy::word_matches(c.match[0], argv[0])) {
+            candidates.push_back(&c);
+        }
+    }
+    if (candidates.empty()) {
+        return hints::unknown_command(policy, argv[0], available);
+    }
+    detail::StageWords plain;
+    return detail::match_candidates(std::move(candidates), argv, plain);
 }
 
 }  // namespace diag::matcher

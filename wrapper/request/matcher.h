@@ -26,6 +26,12 @@ struct PathRef {
     // (the fnmatch pattern of `input`, without `prefix`) before anything is resolved.
     bool glob = false;
     std::string pattern;
+    // The value of an option (else a positional operand): a glob must match exactly one path,
+    // since a second word would be read as an operand.
+    bool option_value = false;
+    // How many words a glob may expand to: 1 for an option's value; for a positional, as many as
+    // its positional spec still takes, so the program reads every match as that operand.
+    size_t max_matches = 1;
 };
 
 struct Match {
@@ -52,6 +58,9 @@ enum class Role { kFirst, kFilter };
 // the rule types it as path or meta-path (PathRef::glob, expanded later by glob.h), passes
 // literally where it is typed as a pattern (regex, string, unit: the value check decides), and is
 // refused with parse-metachar anywhere else (the command word, subcommands, options, other types).
+// Errors: those of match(); parse-metachar for a misplaced glob word; pipe-stage for a command
+// that may not follow `|` (the message names the filters that may); without glob words the
+// result is match()'s on the words' texts.
 [[nodiscard]] Result<Match> match_stage(const policy::Policy& policy, const command::Stage& words,
                                         const hints::Available& available = hints::pinned_available,
                                         Role role = Role::kFirst);
