@@ -229,8 +229,10 @@ TEST_F(DefaultPolicy, HelpForOneCommandAndTheTypedSchema) {
         if (!rule["available"].get<bool>() || example.find(" ARG") != std::string::npos) {
             continue;
         }
-        auto ex = run_args({"--policy", policy_, "--explain", "--", example});
-        EXPECT_NE(ex.out.find("rule: " + rule["id"].get<std::string>() + " "), std::string::npos) << example << "\n"
+        // A filter's example is what follows `|`.
+        const std::string request = rule["filter"].get<bool>() ? "uname -a | " + example : example;
+        auto ex = run_args({"--policy", policy_, "--explain", "--", request});
+        EXPECT_NE(ex.out.find("rule: " + rule["id"].get<std::string>() + " "), std::string::npos) << request << "\n"
                                                                                                   << ex.out;
     }
     EXPECT_DENIED(run_soc(policy_, "help head tail"), "unknown-option");

@@ -354,11 +354,14 @@ TEST_F(PeersRegression, A11_QuoteRemovalAndUnbalancedQuotes) {
 
 TEST_F(PeersRegression, A12_GlobsAndWordSplittingAreNeverApplied) {
     const auto p = std_policy();
-    EXPECT_ALL_DENIED(
-        p,
-        (std::vector<std::string>{"status /etc/*", "cat " + secret_ + "/*", "cat " + secret_ + "/canary.tx?",
-                                  "cat " + secret_ + "/[c]anary.txt", "cat ~root/.ssh/id_rsa"}),
-        "parse-metachar");
+    // The wrapper expands globs itself, only in path arguments, and every match is checked like a
+    // typed path (adr/0014): a pattern into a denied directory stays refused.
+    EXPECT_ALL_DENIED(p,
+                      (std::vector<std::string>{"cat " + secret_ + "/*", "cat " + secret_ + "/canary.tx?",
+                                                "cat " + secret_ + "/[c]anary.txt"}),
+                      "path-denied");
+    EXPECT_DENIED(run_soc(p, "status /etc/*"), "unknown-command");
+    EXPECT_DENIED(run_soc(p, "cat ~root/.ssh/id_rsa"), "parse-metachar");
     // Quoted, a glob is a literal file name (which does not exist) ...
     auto r = run_soc(p, "cat '" + pub_ + "/read*'");
     EXPECT_DENIED(r, "path-not-found");

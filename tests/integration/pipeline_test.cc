@@ -64,7 +64,7 @@ TEST_F(Pipelines, AgentPipelinesWork) {
     // A filter has no temporary directory: sort holds what it sorts in memory (-S for more).
     std::string lines;
     for (int i = 0; i < 400000; ++i) {
-        lines += std::to_string(i * 7919 % 400000) + "\n";
+        lines += std::to_string(static_cast<long long>(i) * 7919 % 400000) + "\n";
     }
     write(dir_ + "/pub/many.txt", lines, 0644);
     expect_works("cat " + dir_ + "/pub/many.txt | sort -n -S 64M | tail -n 1", "^399999\n$");

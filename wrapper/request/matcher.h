@@ -50,8 +50,9 @@ struct Match {
 [[nodiscard]] Result<Match> match(const policy::Policy& policy, const std::vector<std::string>& argv,
                                   const hints::Available& available = hints::pinned_available);
 
-// Which rules a pipeline stage may match: the first stage any rule, a later one only rules marked
-// `filter = true` (refused otherwise with pipe-stage).
+// Which rules a pipeline stage may match: the first stage any rule but filters, a later one only
+// rules marked `filter = true` (refused otherwise with pipe-stage). A filter reads only its stdin,
+// the first stage's is /dev/null: a first word that names only filters is pipe-stage too.
 enum class Role { kFirst, kFilter };
 
 // As above, for one stage of a parsed request. A glob word (command::Word::glob) is accepted where
@@ -59,8 +60,8 @@ enum class Role { kFirst, kFilter };
 // literally where it is typed as a pattern (regex, string, unit: the value check decides), and is
 // refused with parse-metachar anywhere else (the command word, subcommands, options, other types).
 // Errors: those of match(); parse-metachar for a misplaced glob word; pipe-stage for a command
-// that may not follow `|` (the message names the filters that may); without glob words the
-// result is match()'s on the words' texts.
+// that may not follow `|` (the message names the filters that may) or a filter as the first
+// command; without glob words and filter rules the result is match()'s on the words' texts.
 [[nodiscard]] Result<Match> match_stage(const policy::Policy& policy, const command::Stage& words,
                                         const hints::Available& available = hints::pinned_available,
                                         Role role = Role::kFirst);

@@ -119,11 +119,24 @@ Result<Match> match_stage(const policy::Policy& policy, const command::Stage& wo
         return typing.refuse(0);  // the command word is never expanded
     }
     const std::vector<std::string> argv = command::texts(words);
+    // A filter reads only its stdin, which for the first stage is /dev/null: filter rules are
+    // candidates only after `|`, so `grep error` alone meets the file-reading grep rule's refusal
+    // instead of running on nothing.
     std::vector<const Command*> candidates;
+    bool filter_named = false;
     for (const auto& c : policy.commands) {
-        if ((role == Role::kFirst || c.filter) && policy::word_matches(c.match[0], argv[0])) {
+        if (!policy::word_matches(c.match[0], argv[0])) {
+            continue;
+        }
+        filter_named = filter_named || c.filter;
+        if (c.filter == (role == Role::kFilter)) {
             candidates.push_back(&c);
         }
+    }
+    if (candidates.empty() && role == Role::kFirst && filter_named) {
+        return deny("pipe-stage", "'" + text_safety::printable(argv[0], 80) +
+                                      "' reads only what is piped into it: use it after '|' (COMMAND | " +
+                                      text_safety::printable(argv[0], 80) + " ...)");
     }
     if (candidates.empty()) {
         return role == Role::kFilter ? not_a_filter(policy, argv[0], available)
