@@ -3,6 +3,7 @@
 // works through the shipped policy, every stage is confined and recorded, a pipeline ends whole,
 // and what a shell would make of `|` and globs stays refused.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/integration/default_policy.h"
 
 namespace diag::testing {
@@ -136,6 +138,13 @@ TEST_F(Pipelines, GlobsExpandOnlyInPathsAndWithholdDeniedMatches) {
     const auto& withheld = recs[recs.size() - 2]["diag"]["withheld"];
     ASSERT_EQ(withheld.size(), 1U) << recs[recs.size() - 2].dump();
     EXPECT_EQ(withheld[0]["path"], dir_ + "/secret");
+    // du over every entry of a directory holding a denied one: sizes of the others only.
+    r = run_soc(policy_, "du -sh " + dir_ + "/*");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(dir_ + "/pub"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("secret"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.rfind("diag-wrapper: note: 1 match withheld", 0), 0U) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     // Listing a denied directory is refused; a pattern whose every match is denied too.
     EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/secret/*"), "path-denied");
     EXPECT_DENIED(run_soc(policy_, "cat " + dir_ + "/secre?/canary.txt"), "path-denied");
@@ -145,6 +154,12 @@ TEST_F(Pipelines, GlobsExpandOnlyInPathsAndWithholdDeniedMatches) {
     EXPECT_DENIED(run_soc(policy_, "cat '" + dir_ + "/pub/*.log'"), "path-not-found");
     // Patterns pass literally where the rule types a pattern.
     expect_works("find " + dir_ + "/pub -name *.log", "a\\.log");
+    // A match the program would read as an option is refused (relative patterns start at "/").
+    const std::string dash = "/-diagglob" + std::to_string(::getpid());
+    write(dash, "x\n", 0644);
+    auto dashed = run_soc(policy_, "ls -l [-]diagglob" + std::to_string(::getpid()));
+    std::filesystem::remove(dash);
+    EXPECT_DENIED(dashed, "dash-positional");
     // Anywhere else a glob character stays a shell metacharacter.
     EXPECT_DENIED(run_soc(policy_, "head -n 1* " + dir_ + "/pub/a.log"), "parse-metachar");
     EXPECT_DENIED(run_soc(policy_, "ca* " + dir_ + "/pub/a.log"), "parse-metachar");
@@ -187,6 +202,52 @@ TEST_F(PipelineLimits, TimeoutKillsEveryStageAndNothingSurvives) {
     const auto& stages = recs[1]["diag"]["pipeline"];
     ASSERT_EQ(stages.size(), 3U) << recs[1].dump();
     EXPECT_EQ(stages[0]["signal"], 9) << recs[1].dump();
+}
+
+// A program that tries to open the file it is given, registered as a filter and as a first command.
+const char* kProbe = R"toml(
+[command.open-probe]
+match = ["open-probe"]
+program = "open_probe"
+filter = true
+end_of_options = false
+description = "Tries to open a file and prints the errno (test only)"
+positional = [{ type = "string", min = 1, max = 1 }]
+
+[command.open-probe-first]
+match = ["open-probe-first"]
+program = "open_probe"
+end_of_options = false
+description = "The same program as a first command (test only)"
+positional = [{ type = "string", min = 1, max = 1 }]
+)toml";
+
+TEST_F(PipelineLimits, AFilterCannotOpenAFileEvenWhenItTries) {
+    if (::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U) < 3) {
+        GTEST_SKIP() << "needs Landlock ABI >= 3";
+    }
+    // The probe in a root-owned directory of the search path, as any pinned program is.
+    std::filesystem::create_directories(dir_ + "/bin");
+    std::filesystem::copy_file(DIAG_OPEN_PROBE_BIN, dir_ + "/bin/open_probe");
+    ::chmod((dir_ + "/bin/open_probe").c_str(), 0755);
+    std::string text = policy(policies::rules({"cat"}) + kProbe);
+    const std::string search = "search_path = [\"";
+    text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
+    const std::string p = write_policy(text);
+    const std::string readme = dir_ + "/pub/readme.txt";
+    // As a first command it reads the world-readable file: the file is there to be read ...
+    auto first = run_soc(p, "open-probe-first " + readme);
+    EXPECT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(first.out, "0\n");
+    // ... as a filter the kernel refuses it: no file system access beyond its own binary.
+    for (const std::string& target : {readme, std::string("/etc/passwd"), std::string("/proc/self/environ")}) {
+        auto r = run_soc(p, "cat " + readme + " | open-probe " + target);
+        EXPECT_EQ(r.exit_code, 0) << target << ": " << r.err;
+        EXPECT_EQ(r.out, std::to_string(EACCES) + "\n") << target;
+    }
+    const auto recs = audit_records();
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.back()["diag"]["pipeline"][1]["rule"], "open-probe") << recs.back().dump();
 }
 
 }  // namespace

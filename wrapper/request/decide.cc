@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "wrapper/base/text_safety.h"
 #include "wrapper/confine/exec.h"
 #include "wrapper/policy/help.h"
 #include "wrapper/request/command.h"
@@ -58,6 +59,19 @@ Status resolve_paths(const policy::Policy& policy, decision::Stage& s) {
     return ok_status();
 }
 
+// A glob's match becomes an operand the matcher never saw: one that starts with `-` would be read
+// as an option by the program (the wildcard injection of docs/bypass-catalogue.md A.12). A typed
+// operand like that is refused by the matcher already; this holds for expanded ones too.
+Status no_dash_operands(const matcher::Match& m) {
+    for (const auto& ref : m.paths) {
+        if (!ref.option_value && ref.prefix.empty() && !ref.input.empty() && ref.input[0] == '-') {
+            return deny("dash-positional", "a glob matched '" + text_safety::printable(ref.input, 80) +
+                                               "', which the program would read as an option");
+        }
+    }
+    return ok_status();
+}
+
 // 2-3 for one stage: match (the first stage any rule, later ones only filters), expand its glob
 // words, resolve its paths.
 Result<decision::Stage> decide_stage(const policy::Policy& policy, const command::Stage& words, matcher::Role role,
@@ -68,6 +82,7 @@ Result<decision::Stage> decide_stage(const policy::Policy& policy, const command
     DIAG_TRY_ASSIGN(s.match, matcher::match_stage(policy, words, available, role));
     // 2b. Expand glob words typed as paths: every match is checked like a typed path (adr/0014).
     DIAG_TRY_ASSIGN(s.withheld, glob::expand(policy.deny, s.match, globs));
+    DIAG_TRY(no_dash_operands(s.match));
     DIAG_TRY(resolve_paths(policy, s));
     return s;
 }

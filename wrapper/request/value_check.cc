@@ -100,8 +100,11 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
                        ? ok_status()
                        : bad("a time like '2024-01-01 10:00', 'yesterday' or -1h");
         case ValueType::kUnit:
-            return (!v.empty() && v.size() <= 256 && v[0] != '-' && all_of_chars(v, ":_.@\\-")) ? ok_status()
-                                                                                                : bad("a unit name");
+            // systemctl and journalctl -u take a unit name or a glob pattern of unit names
+            // (`podman-*`); they match it against loaded units themselves, never as a path.
+            return (!v.empty() && v.size() <= 256 && v[0] != '-' && all_of_chars(v, ":_.@\\-*?[]!"))
+                       ? ok_status()
+                       : bad("a unit name or pattern");
         case ValueType::kHostname:
             return valid_hostname(v) ? ok_status() : bad("a host name or IP address");
         case ValueType::kRegex:

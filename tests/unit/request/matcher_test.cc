@@ -177,6 +177,15 @@ TEST(Matcher, ValueTypes) {
     dur.type = policy::ValueType::kDuration;
     EXPECT_TRUE(check_value(dur, "5min", "d").ok());
     EXPECT_FALSE(check_value(dur, "5 min", "d").ok());
+    // A unit name, or a pattern systemctl and journalctl -u match against loaded units.
+    policy::ValueSpec unit;
+    unit.type = policy::ValueType::kUnit;
+    for (const char* ok : {"nginx.service", "podman-*", "sys-devices-*.device", "getty@tty[1-3].service", "a?b"}) {
+        EXPECT_TRUE(check_value(unit, ok, "u").ok()) << ok;
+    }
+    for (const char* bad : {"-x", "a b", "a/b", "$(id)", "a;b", ""}) {
+        EXPECT_FALSE(check_value(unit, bad, "u").ok()) << bad;
+    }
 }
 
 // journalctl's -b as the shipped policy has it: a boot whose value is optional.
