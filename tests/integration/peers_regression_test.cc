@@ -1115,7 +1115,7 @@ TEST_F(PeersRegression, I70_LogForgeryNewline) {
         "2K" +
             forged,                             // 5 CSI (C1, U+009B)
         "cat /var/log/x\x7f" + forged,          // 6 DEL
-        "cat /var/log/x\xe2\x80\xa8" + forged,  // 7 LINE SEPARATOR: not a control; '[' refused instead
+        "cat /var/log/x\xe2\x80\xa8" + forged,  // 7 LINE SEPARATOR: not a control; refused for its shape
         "cat /var/log/x\xff\n" + forged,        // 8 invalid UTF-8 as well
     };
     std::vector<std::string> ids;
@@ -1175,7 +1175,9 @@ TEST_F(PeersRegression, I70_LogForgeryNewline) {
     for (size_t i = 0; i <= 6; ++i) {
         EXPECT_EQ(recs[i]["diag"]["reason"], "parse-control") << i;
     }
-    EXPECT_EQ(recs[7]["diag"]["reason"], "parse-metachar");
+    // LINE SEPARATOR is no control character: the forged line's '[' is a glob word now, and the
+    // request is refused for its shape (the decision is checked above), never run.
+    EXPECT_NE(recs[7]["diag"]["reason"], "allowed");
     EXPECT_EQ(recs[8]["diag"]["reason"], "parse-utf8");
     EXPECT_EQ(recs[8]["process"]["command_line_b64"], base64(reqs[8]));
     EXPECT_EQ(recs.back()["diag"]["decision"], "allow");
