@@ -34,6 +34,28 @@ std::string record_kind(const json& record) {
     return ours ? std::string(schema::kActionDecision) : std::string();
 }
 
+namespace {
+
+// A pipeline's rules in order ("ps-bsd | grep-filter"), from the decision record's diag.pipeline;
+// empty for a single command or a record that does not have the shape.
+std::string pipeline_rules(const json& decision) {
+    const json* stages = find(decision, {schema::kDiag, schema::kPipeline});
+    if (stages == nullptr || !stages->is_array()) {
+        return {};
+    }
+    std::string out;
+    for (const auto& s : *stages) {
+        const std::string rule = get_string(s, {schema::kRule});
+        if (rule.empty()) {
+            return {};
+        }
+        out += (out.empty() ? "" : " | ") + rule;
+    }
+    return out;
+}
+
+}  // namespace
+
 Request make_request(json decision, json end) {
     Request r;
     r.decision = std::move(decision);
@@ -56,6 +78,7 @@ Request make_request(json decision, json end) {
     r.verdict = str({schema::kDiag, schema::kDecision});
     r.reason = get_string(d, {schema::kDiag, schema::kReason});
     r.rule = str({schema::kDiag, schema::kRule});
+    r.pipeline_rules = pipeline_rules(d);
     r.message = get_string(d, {schema::kDiag, schema::kMessage});
     r.principal = str({schema::kDiag, schema::kKey, schema::kKeyPrincipal});
     r.key_type = str({schema::kDiag, schema::kKey, schema::kKeyType});

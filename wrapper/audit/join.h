@@ -30,6 +30,7 @@ struct Request {
     std::string verdict;            // diag.decision: allow | deny | error (as written)
     std::string reason;             // diag.reason
     std::string rule;               // diag.rule (decision record, else end record)
+    std::string pipeline_rules;     // a pipeline's rules in order, " | " between (diag.pipeline)
     std::string message;            // diag.message (why it was refused)
     std::string principal;          // diag.key.principal
     std::string key_type;           // diag.key.type

@@ -118,7 +118,12 @@ std::string who_text(const Request& r) {
     return s;
 }
 
-std::string rule_suffix(const Request& r) { return r.rule.empty() ? "" : " (rule " + escape(r.rule) + ")"; }
+std::string rule_suffix(const Request& r) {
+    if (!r.pipeline_rules.empty()) {
+        return " (rules " + escape(r.pipeline_rules) + ")";
+    }
+    return r.rule.empty() ? "" : " (rule " + escape(r.rule) + ")";
+}
 
 std::string csv_num(const std::optional<int64_t>& v) { return v ? num(*v) : ""; }
 

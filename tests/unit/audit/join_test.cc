@@ -44,6 +44,23 @@ TEST(AuditReader, JoinsDecisionAndEndByRequestId) {
     EXPECT_FALSE(r10.exit_code.has_value());
 }
 
+TEST(AuditReader, APipelineNamesEveryStagesRule) {
+    const nlohmann::json decision = {
+        {"diag",
+         {{"request_id", "r-pipe"},
+          {"decision", "allow"},
+          {"rule", "ps-bsd"},
+          {"pipeline", {{{"rule", "ps-bsd"}}, {{"rule", "grep-filter"}}, {{"rule", "head-filter"}}}}}}};
+    const Request r = make_request(decision, nullptr);
+    EXPECT_EQ(r.rule, "ps-bsd");  // what --rule and the report count by
+    EXPECT_EQ(r.pipeline_rules, "ps-bsd | grep-filter | head-filter");
+    // A stage without a rule is not the shape the wrapper writes: no pipeline is shown.
+    nlohmann::json odd = decision;
+    odd["diag"]["pipeline"][1] = {{"rule", 7}};
+    EXPECT_EQ(make_request(odd, nullptr).pipeline_rules, "");
+    EXPECT_EQ(req(2).pipeline_rules, "");
+}
+
 TEST(AuditReader, IncompleteIsAnAllowedDecisionWithoutEnd) {
     std::vector<int> incomplete;
     for (const auto& r : fixture().requests) {
