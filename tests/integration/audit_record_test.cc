@@ -237,6 +237,21 @@ TEST_F(AuditRecord, SensitivePathNeverReachesTheRecordInAnyForm) {
     EXPECT_EQ(all.find("/pub/lnk"), std::string::npos) << all;
 }
 
+// Review finding (issue #14): a sensitive path argument written as a glob was hidden as typed
+// (the pattern), but its match, the very name the policy calls sensitive, stayed in diag.paths
+// (input and resolved) and in the executed argv.
+TEST_F(AuditRecord, SensitivePathGivenAsAGlobNeverReachesTheRecord) {
+    const auto p = write_policy(policy(commands()));
+    const std::string secret = "token-" + std::to_string(::getpid());
+    write(dir_ + "/pub/" + secret + ".txt", "public-content\n", 0644);
+    auto r = run_soc(p, "spath " + dir_ + "/pub/token-*.txt");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "public-content\n");
+    std::ifstream in(audit_);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find(secret), std::string::npos) << all;
+}
+
 // Review finding: the "-NUM" hint wrote a sensitive argument's digits into the message
 // (`secho -20491` -> "... the allowed form is secho -n 20491"), and a sensitive token longer than
 // the 80 bytes a message echoes left its first 80 bytes there; neither is a whole token.
