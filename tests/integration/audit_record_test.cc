@@ -247,9 +247,15 @@ TEST_F(AuditRecord, SensitivePathGivenAsAGlobNeverReachesTheRecord) {
     auto r = run_soc(p, "spath " + dir_ + "/pub/token-*.txt");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "public-content\n");
+    // A withheld match is named in diag.withheld: the same name, the same secret.
+    const std::string other = "token-w" + std::to_string(::getpid());
+    std::filesystem::create_symlink(dir_ + "/secret/canary.txt", dir_ + "/pub/" + other + ".txt");
+    auto w = run_soc(p, "spath " + dir_ + "/pub/token-*.txt");
+    EXPECT_EQ(w.out, "public-content\n") << w.err;
     std::ifstream in(audit_);
     const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(all.find(secret), std::string::npos) << all;
+    EXPECT_EQ(all.find(other), std::string::npos) << all;
 }
 
 // Review finding: the "-NUM" hint wrote a sensitive argument's digits into the message
