@@ -187,11 +187,17 @@ void note_decision(Request& q, const decision::Decision& d) {
             v.insert(v.end(), s.match.sensitive_values.begin(), s.match.sensitive_values.end());
         }
         for (const auto& s : d.stages) {
+            for (const auto& w : s.withheld) {
+                if (w.sensitive) {
+                    v.push_back(w.path);
+                }
+            }
             for (size_t i = 0; i < s.resolved.size(); ++i) {
                 const matcher::PathRef& ref = s.match.paths[i];
-                if (!redact::hides(q.redaction, ref.input, 1)) {
+                if (!ref.sensitive && !redact::hides(q.redaction, ref.input, 1)) {
                     continue;
                 }
+                v.push_back(ref.input);  // a glob's match: the client typed only its pattern
                 const path_resolve::Resolved& r = s.resolved[i];
                 v.insert(v.end(), {r.canonical, r.given, s.match.exec_args[ref.index]});
                 v.insert(v.end(), r.hops.begin(), r.hops.end());

@@ -57,7 +57,8 @@ int usage() {
         "  rename A B | link A B | symlink TARGET LINK\n"
         "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF | "
         "journal-forge SOCKET\n"
-        "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-packet | connect-tcp HOST PORT\n"
+        "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-unix | socketpair | socket-packet |\n"
+        "  connect-tcp HOST PORT\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
         "  vmsplice-late N\n",
@@ -351,6 +352,11 @@ int main(int argc, char** argv) {
         if (mode == "memfd-secret") return outcome(::syscall(447 /* memfd_secret */, 0));
         if (mode == "ptrace") return outcome(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
         if (mode == "socket-inet") return socket_of(AF_INET, SOCK_STREAM, 0);
+        if (mode == "socket-unix") return socket_of(AF_UNIX, SOCK_STREAM, 0);
+        if (mode == "socketpair") {
+            int sv[2];
+            return outcome(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+        }
         if (mode == "socket-packet") return socket_of(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
         if (mode == "unshare-user") return outcome(::unshare(CLONE_NEWUSER));
         if (mode == "int80-getpid") return int80_getpid();

@@ -250,5 +250,43 @@ TEST_F(PipelineLimits, AFilterCannotOpenAFileEvenWhenItTries) {
     EXPECT_EQ(recs.back()["diag"]["pipeline"][1]["rule"], "open-probe") << recs.back().dump();
 }
 
+// try_syscall registered as a filter and as a first command: what a filter's seccomp refuses.
+const char* kTry = R"toml(
+[command.try-filter]
+match = ["try-filter"]
+program = "try_syscall"
+filter = true
+end_of_options = false
+description = "Tries one operation, exits with its errno (test only)"
+positional = [{ type = "enum", values = ["socket-unix", "socketpair", "socket-inet"], min = 1, max = 1 }]
+
+[command.try-first]
+match = ["try-first"]
+program = "try_syscall"
+end_of_options = false
+description = "The same program as a first command (test only)"
+positional = [{ type = "enum", values = ["socket-unix", "socketpair"], min = 1, max = 1 }]
+)toml";
+
+TEST_F(PipelineLimits, AFilterGetsNoSocketOfAnyFamily) {
+    std::filesystem::create_directories(dir_ + "/bin");
+    std::filesystem::copy_file(DIAG_TRY_SYSCALL_BIN, dir_ + "/bin/try_syscall");
+    ::chmod((dir_ + "/bin/try_syscall").c_str(), 0755);
+    std::string text = policy(policies::rules({"cat"}) + kTry);
+    const std::string search = "search_path = [\"";
+    text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
+    const std::string p = write_policy(text);
+    // A first command may talk to local services over a Unix socket (systemctl does) ...
+    EXPECT_EQ(run_soc(p, "try-first socket-unix").exit_code, 0);
+    EXPECT_EQ(run_soc(p, "try-first socketpair").exit_code, 0);
+    // ... a filter reads only its stdin: no socket at all.
+    for (const char* op : {"socket-unix", "socketpair"}) {
+        auto r = run_soc(p, "cat " + dir_ + "/pub/readme.txt | try-filter " + op);
+        EXPECT_EQ(r.exit_code, EACCES) << op << ": " << r.err;
+    }
+    // (Internet sockets were refused before, by family: EAFNOSUPPORT.)
+    EXPECT_EQ(run_soc(p, "cat " + dir_ + "/pub/readme.txt | try-filter socket-inet").exit_code, EAFNOSUPPORT);
+}
+
 }  // namespace
 }  // namespace diag::testing

@@ -47,10 +47,13 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
-    c.seccomp = seccomp::filters(cmd.network);
-    rec["diag"]["confinement"] = {
-        {"landlock", ll},  {"seccomp", {{"network", cmd.network}}}, {"no_new_privs", true},
-        {"rlimits", true}, {"exec_paths", prep.exec_paths},         {"hardlinks_unverified", unverified}};
+    c.seccomp = seccomp::filters(cmd.network, cmd.filter);
+    rec["diag"]["confinement"] = {{"landlock", ll},
+                                  {"seccomp", {{"network", cmd.network}, {"sockets", !cmd.filter}}},
+                                  {"no_new_privs", true},
+                                  {"rlimits", true},
+                                  {"exec_paths", prep.exec_paths},
+                                  {"hardlinks_unverified", unverified}};
     return c;
 }
 

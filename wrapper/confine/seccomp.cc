@@ -65,6 +65,24 @@ Program compat_program() {
     return p;
 }
 
+// A pipeline filter's extra filter: socket(2) and socketpair(2) refused with EACCES, everything
+// else left to the others (the compat filter has killed foreign ABIs already; checked again here so
+// this program stands on its own).
+Program no_sockets_program() {
+    Program p;
+    auto& c = p.code;
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 2, 0));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)));
+    p.flags = kPolicyFlags;
+    return p;
+}
+
 // kPolicyOffline, kPolicyNetwork: the policy filter for rules without and with network = true,
 // generated at build time by diag-seccomp-gen (seccomp_policy.cc, libseccomp).
 #include "seccomp_programs.inc"
@@ -78,9 +96,12 @@ int load_one(const Program& p) {
 
 }  // namespace
 
-Filters filters(bool network) {
+Filters filters(bool network, bool filter) {
     Filters f;
     f.compat = compat_program();
+    if (filter) {
+        f.sockets = no_sockets_program();
+    }
     if (network) {
         f.policy.code.assign(std::begin(kPolicyNetwork), std::end(kPolicyNetwork));
     } else {
@@ -93,6 +114,11 @@ Filters filters(bool network) {
 int load(const Filters& f) {
     if (int e = load_one(f.compat)) {
         return e;
+    }
+    if (!f.sockets.code.empty()) {
+        if (int e = load_one(f.sockets)) {
+            return e;
+        }
     }
     return load_one(f.policy);
 }

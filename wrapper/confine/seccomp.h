@@ -29,12 +29,15 @@ struct Program {
 };
 
 struct Filters {
-    Program compat;  // silent: ENOSYS for openat2, clone3, io_uring_* and unknown future syscalls
-    Program policy;  // logged: EPERM/EACCES/EAFNOSUPPORT for everything that writes or escapes
+    Program compat;   // silent: ENOSYS for openat2, clone3, io_uring_* and unknown future syscalls
+    Program policy;   // logged: EPERM/EACCES/EAFNOSUPPORT for everything that writes or escapes
+    Program sockets;  // pipeline filters only (adr/0015): no socket at all; empty otherwise
 };
 
-// Both filters for a rule with or without network = true.
-[[nodiscard]] Filters filters(bool network);
+// The filters for a rule with or without network = true; `filter`: a pipeline filter, which reads
+// only its stdin and gets no socket of any family either (a Unix socket would reach local
+// services that no file system rule covers).
+[[nodiscard]] Filters filters(bool network, bool filter = false);
 
 // In the child, last before execveat: loads compat then policy with seccomp(2), nothing else (no
 // allocation, no library). The caller has set no_new_privs. Returns 0 or an errno.

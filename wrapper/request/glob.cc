@@ -85,7 +85,7 @@ Status Expansion::withhold(const std::string& path, Error e) {
     if (stops_request(e)) {
         return e;
     }
-    withheld_.push_back({path, e.reason});
+    withheld_.push_back({path, e.reason, ref_.sensitive});
     if (!first_withheld_) {
         first_withheld_ = std::move(e);
     }

@@ -25,8 +25,9 @@ inline constexpr size_t kMaxMatchBytes = 128 * 1024;  // bytes of the words the 
 
 // A match held back because resolving it was refused.
 struct Withheld {
-    std::string path;    // the match as the expansion spelled it
-    std::string reason;  // the refusal's reason code (path-denied, path-outside-roots, ...)
+    std::string path;        // the match as the expansion spelled it
+    std::string reason;      // the refusal's reason code (path-denied, path-outside-roots, ...)
+    bool sensitive = false;  // the glob's argument is sensitive: the record hides the path
 };
 
 // Work done for one request's expansions, checked against the caps above.

@@ -252,6 +252,7 @@ Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Mat
             ref.use = spec.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
             ref.roots = spec.roots;
             ref.option_value = true;
+            ref.sensitive = spec.sensitive;
             DIAG_TRY(typing.value(po.word, po.offset, spec, &ref));
             if (po.long_form) {
                 ref.prefix = po.name + "=";
@@ -331,6 +332,7 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
                 ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
             }
             ref.roots = ps.value.roots;
+            ref.sensitive = ps.value.sensitive;
             // A glob may grow into as many words as this positional still takes: so many, and
             // no more, are read as this positional's by the program too.
             ref.max_matches = ps.max - take + 1;

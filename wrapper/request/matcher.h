@@ -29,6 +29,9 @@ struct PathRef {
     // The value of an option (else a positional operand): a glob must match exactly one path,
     // since a second word would be read as an operand.
     bool option_value = false;
+    // The argument is marked sensitive: every form the record shows it in is hidden, also each
+    // match of a glob (whose text the client never typed).
+    bool sensitive = false;
     // How many words a glob may expand to: 1 for an option's value; for a positional, as many as
     // its positional spec still takes, so the program reads every match as that operand.
     size_t max_matches = 1;
