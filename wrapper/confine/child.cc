@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +24,12 @@ namespace diag::child {
 namespace {
 
 constexpr size_t kChildStackBytes = 256 * 1024;
+
+#if defined(__SANITIZE_ADDRESS__)
+void unpoison_for_sanitizer(void* p, size_t n) { __asan_unpoison_memory_region(p, n); }
+#else
+void unpoison_for_sanitizer(void*, size_t) {}
+#endif
 
 // A ChildFailure as it crosses the fail pipe: the stage copied, since the child's pointers mean
 // nothing to a reader that outlives its exit.
@@ -129,6 +138,9 @@ Result<pid_t> start(const supervise::ChildMain& main, int in_r, int out_w, int e
     const pid_t pid = ::clone(child_start, static_cast<char*>(stack) + kChildStackBytes,
                               CLONE_VM | CLONE_VFORK | SIGCHLD, &start_args);
     const int clone_errno = errno;
+    // The child's frames left AddressSanitizer's stack redzones in the shadow of this memory (it
+    // shares ours); unpoisoned, the next child that gets the same pages does not trip on them.
+    unpoison_for_sanitizer(stack, kChildStackBytes);
     ::munmap(stack, kChildStackBytes);  // the child has exec'd or exited: its stack is ours again
     if (pid < 0) {
         return sys_error(ErrorCode::kExecFailed, "clone", clone_errno);
