@@ -119,6 +119,25 @@ TEST(FilterRules, RefusesEachOptionThatOpensWritesOrRuns) {
                   filter("cut", option("\"-d\"", "string")), filter("head", option("\"-c\"", "int"))});
 }
 
+// Review finding (issue #14): `style = "words"` is how the wrapper reads the words, not how the
+// program does. sort, grep and tail still parse a word like -ro as getopt does (-r, then -o with
+// the next word as its file), so a words-style filter listing -ro, or a fixed word -uo, gives the
+// program the refused option; only Landlock then stops the write (and nothing does where
+// settings.landlock = "best-effort" finds no Landlock).
+TEST(FilterRules, RefusesARefusedLetterInsideAWordsStyleCluster) {
+    const std::string words = "style = \"words\"\n";
+    for (const auto& text :
+         {filter("sort", words + option("\"-ro\"", "string")), filter("grep", words + option("\"-if\"", "string")),
+          filter("tail", words + option("\"-fn\"", "int")),
+          filter("sort", words + "fixed = [\"-uo\"]\n" + option("\"-S\"", "string"))}) {
+        auto p = load_text(text);
+        EXPECT_FALSE(p.ok()) << text;
+        if (!p.ok()) {
+            EXPECT_NE(p.error().describe().find("a filter may not"), std::string::npos) << p.error().describe();
+        }
+    }
+}
+
 TEST(FilterRules, RefusesOperandsTheProgramWouldReadAsFiles) {
     test::expect_rejected({
         // uniq IN OUT writes OUT; sort, head, cut, wc read every operand.
