@@ -124,22 +124,64 @@ const toml::source_region& source_of(const toml::table& t, const char* key, size
     return n->source();
 }
 
-// Why `option`, a spelling a filter of `program` would pass on, is refused; empty when it is not.
-// A long option that abbreviates a refused one is refused too: getopt_long expands it.
-std::string refusal(std::string_view program, std::string_view option) {
+// Why `option`, one option as `program` parses it, is refused; empty `why` when it is not. A long
+// option that abbreviates a refused one is refused too: getopt_long expands it.
+struct Refusal {
+    std::string spelled;  // how the option was written, when not as in the table: ", an abbreviation of X"
+    std::string why;
+};
+
+Refusal refusal(std::string_view program, std::string_view option) {
     for (const auto& r : refused_options()) {
         if (!has(r.programs, program)) {
             continue;
         }
         for (const std::string_view bad : r.options) {
+            const std::string why = std::string(program) + " " + std::string(r.why);
             if (option == bad) {
-                return "'" + std::string(option) + "' (" + std::string(program) + " " + std::string(r.why) + ")";
+                return {"", why};
             }
             if (util::starts_with(option, "--") && util::starts_with(bad, option)) {
-                return "'" + std::string(option) + "', an abbreviation of " + std::string(bad) + " (" +
-                       std::string(program) + " " + std::string(r.why) + ")";
+                return {", an abbreviation of " + std::string(bad), why};
             }
         }
+    }
+    return {};
+}
+
+// The options a getopt parser finds in the word `w`: a long option up to '=', or each letter of a
+// short cluster. Every program the tables know parses its words with getopt, whatever the rule's
+// style says about how the wrapper reads them: sort reads -ro as -r -o. Checking every letter
+// refuses a value attached after a letter that takes one (grep -eroot) too: that fails closed.
+std::vector<std::string> getopt_options(std::string_view w) {
+    if (util::starts_with(w, "--")) {
+        return {std::string(w.substr(0, w.find('=')))};
+    }
+    std::vector<std::string> out;
+    if (w.size() >= 2 && w[0] == '-') {
+        for (const char letter : w.substr(1)) {
+            if (letter != '-') {  // never an option letter; only a value holds it
+                out.push_back(std::string{'-', letter});
+            }
+        }
+    }
+    return out;
+}
+
+// Why the option word `w` (an option name or a fixed word) is refused for `program`, quoted for an
+// error; empty when it is not.
+std::string word_refusal(std::string_view program, std::string_view w) {
+    const std::string quoted = "'" + std::string(w) + "'";
+    for (const auto& o : getopt_options(w)) {
+        const Refusal r = refusal(program, o);
+        if (r.why.empty()) {
+            continue;
+        }
+        if (!util::starts_with(w, "--") && o != w) {
+            return quoted + ", a cluster holding " + o + " (" + r.why + ")";
+        }
+        const std::string spelled = r.spelled.empty() && o != w ? ", that is " + o : r.spelled;
+        return quoted + spelled + " (" + r.why + ")";
     }
     return {};
 }
@@ -175,7 +217,7 @@ Status check_arguments(const FileCtx& ctx, const toml::table& t, const std::stri
                           (o.recursive ? "recursive" : policy::value_type_name(o.value.type)));
         }
         for (const auto& name : o.names) {
-            if (const std::string why = refusal(program, name); !why.empty()) {
+            if (const std::string why = word_refusal(program, name); !why.empty()) {
                 return at(ctx, source_of(t, "option", i), what + ": a filter may not list " + why);
             }
         }
@@ -190,30 +232,16 @@ Status check_arguments(const FileCtx& ctx, const toml::table& t, const std::stri
     return ok_status();
 }
 
-// Whether the rule gives `program` one of `options`: as an option it lists, or in a fixed word
-// (exact, long up to '=', or a letter of a short cluster).
+// Whether the rule gives its program one of `options`, as its getopt parser reads the option
+// names the rule lists and its fixed words (see getopt_options).
 bool gives_any(const Command& c, const Names& options) {
-    for (const auto& o : c.options) {
-        for (const auto& n : o.names) {
-            if (has(options, n)) {
-                return true;
-            }
-        }
-    }
-    for (const auto& w : c.fixed) {
-        if (util::starts_with(w, "--") || c.style == policy::Style::kWords) {
-            if (has(options, std::string_view(w).substr(0, w.find('=')))) {
-                return true;
-            }
-        } else if (w.size() >= 2 && w[0] == '-') {
-            for (size_t k = 1; k < w.size(); ++k) {
-                if (has(options, std::string{'-', w[k]})) {
-                    return true;
-                }
-            }
-        }
-    }
-    return false;
+    const auto gives = [&](const std::string& word) {
+        const std::vector<std::string> found = getopt_options(word);
+        return std::any_of(found.begin(), found.end(), [&](const std::string& o) { return has(options, o); });
+    };
+    return std::any_of(c.options.begin(), c.options.end(),
+                       [&](const auto& o) { return std::any_of(o.names.begin(), o.names.end(), gives); }) ||
+           std::any_of(c.fixed.begin(), c.fixed.end(), gives);
 }
 
 // No more operands than the program reads as something other than a file. Fixed words not
@@ -244,25 +272,14 @@ bool operands_are_files(std::string_view program) {
                        [&](const Operands& r) { return r.max == 0 && has(r.programs, program); });
 }
 
-// Why the fixed word `w` is refused; empty when it is not. Clusters (-rn) are checked letter by
-// letter, long options up to '='.
-std::string fixed_refusal(std::string_view program, policy::Style style, const std::string& w) {
+// Why the fixed word `w` is refused, quoted for an error; empty when it is not. Option words are
+// read as getopt reads them (see getopt_options).
+std::string fixed_refusal(std::string_view program, const std::string& w) {
     if (w.find('/') != std::string::npos) {
         return "'" + w + "' (it names a file)";
     }
-    if (util::starts_with(w, "--")) {
-        return refusal(program, std::string_view(w).substr(0, w.find('=')));
-    }
     if (w.size() >= 2 && w[0] == '-') {
-        if (style == policy::Style::kWords) {
-            return refusal(program, w);
-        }
-        for (size_t k = 1; k < w.size(); ++k) {
-            if (std::string why = refusal(program, std::string{'-', w[k]}); !why.empty()) {
-                return why;
-            }
-        }
-        return {};
+        return word_refusal(program, w);
     }
     if (operands_are_files(program)) {
         return "'" + w + "' (" + std::string(program) + " reads an operand as a file; write option values attached)";
@@ -273,7 +290,7 @@ std::string fixed_refusal(std::string_view program, policy::Style style, const s
 Status check_fixed(const FileCtx& ctx, const toml::table& t, const std::string& what, const Command& c,
                    std::string_view program) {
     for (size_t i = 0; i < c.fixed.size(); ++i) {
-        if (const std::string why = fixed_refusal(program, c.style, c.fixed[i]); !why.empty()) {
+        if (const std::string why = fixed_refusal(program, c.fixed[i]); !why.empty()) {
             return at(ctx, source_of(t, "fixed", i), what + ": a filter may not have the fixed word " + why);
         }
     }

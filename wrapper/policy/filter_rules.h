@@ -21,7 +21,9 @@ namespace diag::policy_loader {
 // abbreviations of those included); it takes more operands than its program reads as non-files
 // (sort: none; grep: the pattern, and none next to -e, fixed words not starting with '-' counting
 // as operands); or a fixed word names a file (contains '/'), is such an option, or is an operand
-// of a program whose operands are files.
+// of a program whose operands are files. Option names and fixed words are read as getopt reads
+// them whatever the rule's style: every letter of a single-dash cluster (sort -ro is -r -o), a
+// long option up to '='.
 // A rule without filter = true passes unchecked.
 // Errors: kPolicyInvalid, one line naming the rule and what it may not have, at the offending key.
 [[nodiscard]] Status check_filter(const FileCtx& ctx, const toml::table& t, const std::string& what,

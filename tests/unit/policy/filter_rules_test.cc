@@ -119,6 +119,47 @@ TEST(FilterRules, RefusesEachOptionThatOpensWritesOrRuns) {
                   filter("cut", option("\"-d\"", "string")), filter("head", option("\"-c\"", "int"))});
 }
 
+// Review finding (issue #14): `style = "words"` is how the wrapper reads the words, not how the
+// program does. sort, grep and tail still parse a word like -ro as getopt does (-r, then -o with
+// the next word as its file), so a words-style filter listing -ro, or a fixed word -uo, gives the
+// program the refused option; only Landlock then stops the write (and nothing does where
+// settings.landlock = "best-effort" finds no Landlock).
+TEST(FilterRules, RefusesARefusedLetterInsideAWordsStyleCluster) {
+    const std::string words = "style = \"words\"\n";
+    for (const auto& text :
+         {filter("sort", words + option("\"-ro\"", "string")), filter("grep", words + option("\"-if\"", "string")),
+          filter("tail", words + option("\"-fn\"", "int")),
+          filter("sort", words + "fixed = [\"-uo\"]\n" + option("\"-S\"", "string"))}) {
+        auto p = load_text(text);
+        EXPECT_FALSE(p.ok()) << text;
+        if (!p.ok()) {
+            EXPECT_NE(p.error().describe().find("a filter may not"), std::string::npos) << p.error().describe();
+        }
+    }
+}
+
+// The cluster check does not depend on the style either: a getopt rule's option names and fixed
+// words are read the same way, a long option up to its '=' whatever the style, and the operand
+// count sees -e inside a words-style cluster (grep -ie PATTERN FILE: every operand is a file).
+TEST(FilterRules, ReadsEveryOptionWordAsGetoptDoesWhateverTheStyle) {
+    const std::string words = "style = \"words\"\n";
+    test::expect_rejected({
+        {filter("sort", words + option("\"-ro\"", "string")), "may not list '-ro', a cluster holding -o (sort writes",
+         12, 0},
+        {filter("tail", words + "fixed = [\"-5f\"]\n"), "fixed word '-5f', a cluster holding -f (tail follows", 12, 0},
+        {filter("sha256sum", words + option("\"-bc\"", "flag")), "'-bc', a cluster holding -c", 12, 0},
+        {filter("sort", words + "fixed = [\"--output=x\"]\n"), "'--output=x', that is --output", 12, 0},
+        {filter("sort", words + "fixed = [\"--compress=x\"]\n"), "an abbreviation of --compress-program", 12, 0},
+        {filter("grep", "fixed = [\"-o=f\"]\n"), "'-o=f', a cluster holding -f (grep reads the file", 11, 0},
+        {filter("grep", words + "fixed = [\"-ie\"]\npositional = [{ type = \"string\" }]\n"),
+         "takes at most 0 operand(s)", 13, 0},
+    });
+    // Clusters of harmless letters still load, in either style; '-' inside a word is no option.
+    expect_loads({filter("sort", words + "fixed = [\"-rn\", \"-k2,2\"]\n"),
+                  filter("grep", words + option("\"-in\"", "flag")), filter("grep", words + "fixed = [\"-ie\"]\n"),
+                  filter("tail", words + option("\"-n\"", "int")), filter("head", "fixed = [\"-n-5\"]\n")});
+}
+
 TEST(FilterRules, RefusesOperandsTheProgramWouldReadAsFiles) {
     test::expect_rejected({
         // uniq IN OUT writes OUT; sort, head, cut, wc read every operand.
@@ -149,8 +190,9 @@ TEST(FilterRules, RefusesFixedWordsThatNameFilesOrRefusedOptions) {
     test::expect_rejected({
         {filter("mytool", "fixed = [\"open\", \"/etc/shadow\"]\n"),
          "a filter may not have the fixed word '/etc/shadow' (it names a file)", 11, 18},
-        {filter("grep", "fixed = [\"-rn\"]\n"), "may not have the fixed word '-r'", 11, 10},
-        {filter("sort", "fixed = [\"--output=x\"]\n"), "fixed word '--output'", 11, 0},
+        {filter("grep", "fixed = [\"-rn\"]\n"), "may not have the fixed word '-rn', a cluster holding -r (grep reads",
+         11, 10},
+        {filter("sort", "fixed = [\"--output=x\"]\n"), "fixed word '--output=x', that is --output (sort writes", 11, 0},
         {filter("sort", "fixed = [\"--compress=x\"]\n"), "abbreviation of --compress-program", 11, 0},
         {filter("head", "fixed = [\"-n\", \"5\"]\n"), "fixed word '5' (head reads an operand as a file", 11, 16},
     });
