@@ -93,7 +93,7 @@ const std::vector<Operands>& operand_rules() {
         {{"grep", "egrep", "fgrep"},
          1,
          {"-e", "--regexp", "-f", "--file"},
-         "its first operand is the pattern and every other one a file (all of them with -e)"},
+         "reads its first operand as the pattern and every other one as a file (all of them with -e)"},
         {{"head",      "tail",      "wc",        "sort",      "uniq",     "cut",     "cat",    "tac",    "nl",
           "rev",       "fold",      "fmt",       "paste",     "join",     "comm",    "column", "od",     "base32",
           "base64",    "basenc",    "xxd",       "expand",    "unexpand", "strings", "sum",    "md5sum", "sha1sum",
