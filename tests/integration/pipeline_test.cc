@@ -184,7 +184,21 @@ description = "Translates characters (test only)"
 positional = [{ type = "string", min = 1, max = 2 }]
 )toml";
 
-class PipelineLimits : public WrapperFixture {};
+class PipelineLimits : public WrapperFixture {
+  protected:
+    // A policy whose search path starts with a root-owned directory of the fixture holding the
+    // test program `bin` (as any pinned program is), with `rules` after the `cat` rule.
+    std::string policy_with_program(const std::string& bin, const std::string& rules) {
+        const std::string name = std::filesystem::path(bin).filename();
+        std::filesystem::create_directories(dir_ + "/bin");
+        std::filesystem::copy_file(bin, dir_ + "/bin/" + name);
+        ::chmod((dir_ + "/bin/" + name).c_str(), 0755);
+        std::string text = policy(policies::rules({"cat"}) + rules);
+        const std::string search = "search_path = [\"";
+        text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
+        return write_policy(text);
+    }
+};
 
 TEST_F(PipelineLimits, TimeoutKillsEveryStageAndNothingSurvives) {
     const std::string p = write_policy(policy(kSlow));
@@ -226,14 +240,7 @@ TEST_F(PipelineLimits, AFilterCannotOpenAFileEvenWhenItTries) {
     if (::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U) < 3) {
         GTEST_SKIP() << "needs Landlock ABI >= 3";
     }
-    // The probe in a root-owned directory of the search path, as any pinned program is.
-    std::filesystem::create_directories(dir_ + "/bin");
-    std::filesystem::copy_file(DIAG_OPEN_PROBE_BIN, dir_ + "/bin/open_probe");
-    ::chmod((dir_ + "/bin/open_probe").c_str(), 0755);
-    std::string text = policy(policies::rules({"cat"}) + kProbe);
-    const std::string search = "search_path = [\"";
-    text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
-    const std::string p = write_policy(text);
+    const std::string p = policy_with_program(DIAG_OPEN_PROBE_BIN, kProbe);
     const std::string readme = dir_ + "/pub/readme.txt";
     // As a first command it reads the world-readable file: the file is there to be read ...
     auto first = run_soc(p, "open-probe-first " + readme);
@@ -269,13 +276,7 @@ positional = [{ type = "enum", values = ["socket-unix", "socketpair"], min = 1, 
 )toml";
 
 TEST_F(PipelineLimits, AFilterGetsNoSocketOfAnyFamily) {
-    std::filesystem::create_directories(dir_ + "/bin");
-    std::filesystem::copy_file(DIAG_TRY_SYSCALL_BIN, dir_ + "/bin/try_syscall");
-    ::chmod((dir_ + "/bin/try_syscall").c_str(), 0755);
-    std::string text = policy(policies::rules({"cat"}) + kTry);
-    const std::string search = "search_path = [\"";
-    text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
-    const std::string p = write_policy(text);
+    const std::string p = policy_with_program(DIAG_TRY_SYSCALL_BIN, kTry);
     // A first command may talk to local services over a Unix socket (systemctl does) ...
     EXPECT_EQ(run_soc(p, "try-first socket-unix").exit_code, 0);
     EXPECT_EQ(run_soc(p, "try-first socketpair").exit_code, 0);
