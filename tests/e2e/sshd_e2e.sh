@@ -198,6 +198,15 @@ else
 fi
 expect_no_token "glob: canary token not in output (withheld match)"
 
+run "du -sh $T/*"
+expect_out_contains "glob: du -sh over every entry sizes the allowed ones" "$T/pub"
+if [[ $E2E_OUT != *"$T/secret"* && $E2E_ERR == "diag-wrapper: note: "*"$T/secret"* ]]; then
+    ok "glob: du -sh withholds the denied entry and names it in the note"
+else
+    fail_last "glob: du -sh withholds the denied entry and names it in the note" "expected $T/secret only in the note"
+fi
+expect_no_token "glob: canary token not in output (du)"
+
 run "cat $T/pub/*"
 expect_out_eq "glob: a symlink into the denied directory is withheld, the file is read" "$E2E_README_TEXT"
 expect_no_token "glob: canary token not in output (symlink match)"
