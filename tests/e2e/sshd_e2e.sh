@@ -446,6 +446,12 @@ fi
 left=$(survivors 'sleep -- 47')
 if [[ -z $left ]]; then ok "timeout: no process of the request survives"; else not_ok "timeout: no process of the request survives" "left: $left"; fi
 
+# A pipeline at its timeout: every stage is killed (adr/0015); the filters end with their input.
+run 'e2e-sleep-1s 48 | grep -v x | head -n 1'
+expect_rc "timeout: a 3-stage pipeline is killed at its 1 s timeout (exit 137)" 137
+left="$(survivors 'sleep -- 48')$(survivors 'grep -v')$(survivors 'head -n 1')"
+if [[ -z $left ]]; then ok "timeout: no stage of the pipeline survives"; else not_ok "timeout: no stage of the pipeline survives" "left: $left"; fi
+
 # Disconnect: kill the ssh client mid-command; sshd closes the session, the wrapper notices and
 # kills the command. Nothing of the request may survive.
 REQUESTS=$((REQUESTS + 1))
