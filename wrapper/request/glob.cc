@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -278,6 +279,25 @@ void rewrite(matcher::Match& m, const std::vector<std::optional<std::vector<std:
     m.paths = std::move(paths);
 }
 
+// Every operand of one positional spec together, globs expanded, within the spec's maximum: each
+// glob word alone keeps to what its spec still takes (max_matches), but two of them could
+// together give the program more operands than the rule allows.
+Status check_operand_counts(const matcher::Match& m, const std::vector<std::optional<std::vector<std::string>>>& kept) {
+    std::map<const policy::PositionalSpec*, size_t> words;
+    for (const auto& ref : m.paths) {
+        if (ref.operand == nullptr) {
+            continue;
+        }
+        size_t& n = words[ref.operand];
+        n += ref.glob && kept[ref.index] ? kept[ref.index]->size() : 1;
+        if (n > ref.operand->max) {
+            return deny("glob-limit", "the globs expand to more than the " + std::to_string(ref.operand->max) +
+                                          " argument(s) the rule takes");
+        }
+    }
+    return ok_status();
+}
+
 }  // namespace
 
 Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m, Budget& budget) {
@@ -296,6 +316,7 @@ Result<std::vector<Withheld>> expand(const policy::Deny& deny, matcher::Match& m
             kept[ref.index] = std::move(matches);
         }
     }
+    DIAG_TRY(check_operand_counts(m, kept));
     rewrite(m, kept);
     return withheld;
 }

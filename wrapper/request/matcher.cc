@@ -336,6 +336,7 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
             // A glob may grow into as many words as this positional still takes: so many, and
             // no more, are read as this positional's by the program too.
             ref.max_matches = ps.max - take + 1;
+            ref.operand = &ps;
             DIAG_TRY(typing.value(word, 0, ps.value, &ref));
             ref.index = out.args.size();
             out.args.push_back(v);

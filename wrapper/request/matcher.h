@@ -32,6 +32,8 @@ struct PathRef {
     // The argument is marked sensitive: every form the record shows it in is hidden, also each
     // match of a glob (whose text the client never typed).
     bool sensitive = false;
+    // A positional operand: its spec, whose `max` bounds the words all its operands expand to.
+    const policy::PositionalSpec* operand = nullptr;
     // How many words a glob may expand to: 1 for an option's value; for a positional, as many as
     // its positional spec still takes, so the program reads every match as that operand.
     size_t max_matches = 1;

@@ -301,6 +301,32 @@ TEST_F(GlobExpand, RewritesArgvAndShiftsLaterPaths) {
     EXPECT_EQ(b.matches, 4U);
 }
 
+TEST_F(GlobExpand, GlobsOfOneOperandListStayWithinTheRulesCount) {
+    // Two glob words of one positional spec (max 3): each alone may grow to 2 (3 - 2 + 1), but
+    // together 4 words would be more operands than the rule takes.
+    policy::PositionalSpec spec;
+    spec.max = 3;
+    Match m = one(e_ + "/g/[ab].log", Use::kContent, 2);
+    PathRef second = m.paths[0];
+    second.index = 1;
+    m.exec_args.push_back(second.input);
+    m.paths.push_back(second);
+    for (auto& ref : m.paths) {
+        ref.operand = &spec;
+    }
+    Match fits = m;
+    Budget b;
+    auto r = expand(deny_, m, b);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "glob-limit") << r.error().msg;
+    // One of them a plain word: 2 + 1 fits.
+    fits.paths[1].glob = false;
+    Budget b2;
+    auto ok = expand(deny_, fits, b2);
+    ASSERT_TRUE(ok.ok()) << ok.error().msg;
+    EXPECT_EQ(fits.exec_args.size(), 3U);
+}
+
 TEST_F(GlobExpand, ListingStopsAtTheDeadline) {
     deadline::start(0);
     EXPECT_EQ(refusal(e_ + "/g/*").reason, deadline::kReason);
