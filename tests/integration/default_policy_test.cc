@@ -49,6 +49,11 @@ TEST_F(DefaultPolicy, AgentProbesWorkUnderFullConfinement) {
     expect_works("stat " + dir_ + "/pub/readme.txt", "regular file");
     expect_works("grep -r public " + dir_ + "/pub", "public-readme");
     expect_works("find " + dir_ + "/pub -name '*.txt'", "readme.txt");
+    expect_works("date -u +%Y", "^20[0-9][0-9]\n$");
+    expect_works("nproc", "^[0-9]+\n$");
+    expect_works("whoami", "root");
+    expect_works("hostname", ".");
+    expect_works("lscpu", "Architecture");
 }
 
 TEST_F(DefaultPolicy, DeniedFilesStayUnreadable) {

@@ -66,10 +66,12 @@ std::string numeric_form(const Command& c, const std::string& word) {
     return "; the allowed form is " + command_name(c) + " -n " + text_safety::printable(digits, 24);
 }
 
-// tail -f, journalctl --follow: a request must end, so following is never allowed.
+// tail -f, journalctl --follow: a request must end, so following is never allowed. `-f` and `-F`
+// mean following only to the tools that follow (to date, hostname or grep they mean a file).
 std::string follow_form(const Command& c, const std::string& name) {
-    static constexpr std::array<std::string_view, 3> kFollow = {"-f", "-F", "--follow"};
-    if (std::find(kFollow.begin(), kFollow.end(), name) == kFollow.end()) {
+    static constexpr std::array<std::string_view, 2> kFollowers = {"tail", "journalctl"};
+    const bool follower = std::find(kFollowers.begin(), kFollowers.end(), command_name(c)) != kFollowers.end();
+    if (name != "--follow" && !(follower && (name == "-f" || name == "-F"))) {
         return {};
     }
     std::string out = "; following is not allowed (a request must end)";

@@ -115,6 +115,32 @@ TEST(DefaultPolicy, FiltersAcceptWhatAgentsTypeAfterAPipe) {
     }
 }
 
+// Time and identity probes (issue #16): the read forms work; setting the clock or the host name,
+// and reading a file named in the request, are refused.
+TEST(DefaultPolicy, TimeAndIdentityProbesReadOnly) {
+    for (const char* ok :
+         {"date", "date -u", "date -u +%FT%T%z", "date -d '1 hour ago' +%s", "date -R", "nproc", "nproc --all",
+          "whoami", "hostname", "hostname -f", "hostname -I", "lscpu", "lscpu -J", "lscpu -e"}) {
+        auto m = match(shipped(), ok);
+        EXPECT_TRUE(m.ok()) << ok << ": " << (m.ok() ? "" : m.error().msg);
+    }
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"date -s 12:00", "unknown-option"},        {"date --set=12:00", "unknown-option"},
+        {"date -f /etc/shadow", "unknown-option"},  {"date --file=/etc/shadow", "unknown-option"},
+        {"date -r /etc/shadow", "unknown-option"},  {"date 010112002026", "bad-value"},
+        {"hostname evil", "positional-count"},      {"hostname -F /etc/hostname", "unknown-option"},
+        {"hostname -b x", "unknown-option"},        {"lscpu -s /tmp", "unknown-option"},
+        {"lscpu --sysroot=/tmp", "unknown-option"}, {"whoami x", "positional-count"},
+    };
+    for (const auto& [request, reason] : refused) {
+        auto m = match(shipped(), request);
+        ASSERT_FALSE(m.ok()) << request;
+        EXPECT_EQ(m.error().reason, reason) << request << ": " << m.error().msg;
+        // -f means a file to date and hostname, not following: no follow hint.
+        EXPECT_EQ(m.error().msg.find("following"), std::string::npos) << m.error().msg;
+    }
+}
+
 TEST(DefaultPolicy, FiltersRefuseFileOperandsAndEveryOptionThatOpensWritesOrRuns) {
     const std::vector<std::pair<std::string, std::string>> refused = {
         // a file operand, in each form
