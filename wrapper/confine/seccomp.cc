@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <iterator>
+#include <vector>
 
 namespace diag::seccomp {
 
@@ -42,13 +43,19 @@ sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return soc
 
 // A foreign ABI is killed; the struct-argument syscalls and every number above kMaxKnownNr get
 // ENOSYS; everything else is left to the policy filter.
-Program compat_program() {
-    Program p;
-    auto& c = p.code;
+// The start of every hand-written program: a foreign architecture is killed, then the syscall
+// number is loaded.
+void native_arch_then_nr(std::vector<sock_filter>& c) {
     c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
     c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
     c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
     c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+}
+
+Program compat_program() {
+    Program p;
+    auto& c = p.code;
+    native_arch_then_nr(c);
     if (kX32) {
         c.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 0, 1));
         c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
@@ -71,10 +78,7 @@ Program compat_program() {
 Program no_sockets_program() {
     Program p;
     auto& c = p.code;
-    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
-    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
-    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    native_arch_then_nr(c);
     c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 2, 0));
     c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, 1, 0));
     c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
