@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/processes.h"
 #include "wrapper/base/sys.h"
 
 namespace diag::testing {
@@ -114,28 +115,6 @@ inline RunResult run_process(const std::vector<std::string>& argv, const std::ve
     ::waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
-}
-
-// Every live process whose argv contains `token` (zombies have an empty cmdline).
-inline std::vector<pid_t> pids_with(const std::string& token) {
-    std::vector<pid_t> out;
-    if (token.empty()) {
-        return out;
-    }
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        // A process may exit while we read it (ESRCH): read_small_file says nullopt, where an
-        // istreambuf_iterator throws out of the test.
-        const auto cmdline = sys::read_small_file("/proc/" + name + "/cmdline", 1 << 20);
-        if (cmdline && cmdline->find(token) != std::string::npos) {
-            out.push_back(static_cast<pid_t>(std::stol(name)));
-        }
-    }
-    return out;
 }
 
 // The binaries under test: the build's, unless DIAG_TEST_WRAPPER / DIAG_TEST_AUDIT name others

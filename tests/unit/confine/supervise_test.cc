@@ -19,11 +19,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/helpers/processes.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/confine/exec.h"
 
 namespace diag::supervise {
 namespace {
+
+using diag::testing::pids_with;
 
 using Clock = std::chrono::steady_clock;
 
@@ -117,23 +120,6 @@ class Printer {
 std::string unique_token() {
     static int counter = 0;
     return "diag-supervise-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
-
-// Live processes whose command line holds `token` (zombies have an empty one).
-std::vector<pid_t> pids_with(const std::string& token) {
-    std::vector<pid_t> out;
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        const auto cmdline = sys::read_small_file("/proc/" + name + "/cmdline", 1 << 20);
-        if (cmdline && cmdline->find(token) != std::string::npos) {
-            out.push_back(static_cast<pid_t>(std::stol(name)));
-        }
-    }
-    return out;
 }
 
 // Reads `fd` (set non-blocking) until `done`; blocks every signal first, so that the signals the
