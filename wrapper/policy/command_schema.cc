@@ -8,6 +8,7 @@
 
 #include "wrapper/policy/argument_schema.h"
 #include "wrapper/policy/filter_rules.h"
+#include "wrapper/policy/prune_rules.h"
 
 namespace diag::policy_loader {
 
@@ -127,6 +128,21 @@ Status read_grammar(const FileCtx& ctx, const toml::table& t, const std::string&
     return ok_status();
 }
 
+// prune: how the program skips the denied subtrees of a tree operand (adr/0016).
+Status read_prune(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
+    if (const auto* x = t.get("prune")) {
+        static const std::pair<std::string_view, policy::Prune> kHow[] = {
+            {"find", policy::Prune::kFind}, {"grep", policy::Prune::kGrep}, {"du", policy::Prune::kDu}};
+        DIAG_TRY_ASSIGN(const std::string how, read_string(ctx, *x, what + ".prune"));
+        const auto* it = std::find_if(std::begin(kHow), std::end(kHow), [&](const auto& h) { return h.first == how; });
+        if (it == std::end(kHow)) {
+            return at(ctx, x->source(), what + ".prune: 'find', 'grep' or 'du'");
+        }
+        c.prune = it->second;
+    }
+    return ok_status();
+}
+
 // timeout, output_cap, network and filter: how the command runs.
 Status read_run_settings(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     if (const auto* x = t.get("timeout")) {
@@ -208,7 +224,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
                         {"match", "program", "description", "fixed", "style", "layout", "end_of_options", "timeout",
-                         "output_cap", "network", "filter", "option", "positional"},
+                         "output_cap", "network", "filter", "prune", "option", "positional"},
                         what));
     Command c;
     c.id = id;
@@ -219,10 +235,12 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_fixed(ctx, *t, what, c));
     DIAG_TRY(read_grammar(ctx, *t, what, c));
     DIAG_TRY(read_run_settings(ctx, *t, what, c));
+    DIAG_TRY(read_prune(ctx, *t, what, c));
     DIAG_TRY(read_options(ctx, *t, what, c));
     DIAG_TRY(read_positionals(ctx, *t, what, c));
     DIAG_TRY(check_tree_operands(ctx, *t, what, c));
     DIAG_TRY(check_filter(ctx, *t, what, c));
+    DIAG_TRY(check_prune(ctx, *t, what, c));
     return c;
 }
 

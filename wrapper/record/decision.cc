@@ -22,8 +22,8 @@ json text_array(const std::vector<std::string>& words) {
     return out;
 }
 
-// What the record says about one stage: its rule, how it is executed, its paths and withheld
-// glob matches.
+// What the record says about one stage: its rule, how it is executed, its paths, withheld glob
+// matches and the denied paths its program skips below its trees.
 json describe_stage(const decision::Stage& s) {
     const policy::Command& c = *s.match.command;
     json exec_argv = json::array({c.exe_path});
@@ -53,6 +53,9 @@ json describe_stage(const decision::Stage& s) {
             withheld.push_back({{"path", w.path}, {"reason", w.reason}});
         }
         out["withheld"] = std::move(withheld);
+    }
+    if (!s.skipped.empty() || !s.skipped_patterns.empty()) {
+        out["skipped"] = {{"paths", s.skipped}, {"patterns", s.skipped_patterns}};
     }
     return out;
 }
@@ -97,6 +100,9 @@ void describe_decision(json& rec, const decision::Decision& d) {
     rec["diag"]["paths"] = stage["paths"];
     if (stage.contains("withheld")) {
         rec["diag"]["withheld"] = stage["withheld"];
+    }
+    if (stage.contains("skipped")) {
+        rec["diag"]["skipped"] = stage["skipped"];
     }
     uint64_t timeout_ms = first.match.command->timeout_ms;
     uint64_t output_cap = first.match.command->output_cap;
