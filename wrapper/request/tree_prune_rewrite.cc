@@ -103,10 +103,12 @@ Words disjunction(const std::vector<Item>& items) {
 }
 
 // Whether a deny pattern can name anything while find runs: its literal leading directory exists
-// (a literal pattern: the path itself; cannot be told: kept), and with -xdev it is on the file
-// system of a start point (/proc and /sys are not). find tests every file against every item, so
-// what cannot be met is left out: a denied path made while find runs, in a directory that did not
-// exist when the request was decided, is one only root could make (its content stays denied).
+// (a literal pattern: the path itself; cannot be told: kept), and with -xdev a glob's literal
+// directory is on the file system of a start point (find does not enter /proc or /sys from /
+// then; a literal pattern stays, as find still visits a mount point). find tests every file
+// against every item, so what cannot be met is left out: a denied path made while find runs, in a
+// directory that did not exist when the request was decided, is one only root could make (its
+// content stays denied).
 bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& start_devs) {
     const auto comps = util::split_path(pattern);
     size_t plain = 0;
@@ -121,15 +123,8 @@ bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& s
     if (::lstat(util::join_path(lit).c_str(), &st) != 0) {
         return errno != ENOENT && errno != ENOTDIR;
     }
-    if (xdev && plain > 0) {
-        std::vector<std::string> first(lit.begin(), lit.begin() + 1);
-        struct stat fst {};
-        if (::lstat(util::join_path(first).c_str(), &fst) == 0 &&
-            std::find(start_devs.begin(), start_devs.end(), fst.st_dev) == start_devs.end()) {
-            return false;
-        }
-    }
-    return true;
+    const bool glob = plain < comps.size();
+    return !(xdev && glob && std::find(start_devs.begin(), start_devs.end(), st.st_dev) == start_devs.end());
 }
 
 // Every deny entry below a tree that can be met while find runs (for what appears meanwhile), and
