@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,8 +27,8 @@ class TreesWithDeniedPaths : public DefaultPolicy {
             return;
         }
         f_ = dir_ + "/forest";
-        for (const std::string& d : std::vector<std::string>{"", "/denied-dir", "/denied-dir/inner-" + name_, "/glob-x", "/glob-\xff",
-                                    "/q\xc3\xa9", "/ok/deep", "/mnt"}) {
+        for (const std::string& d : std::vector<std::string>{"", "/denied-dir", "/denied-dir/inner-" + name_, "/glob-x",
+                                                             "/glob-\xff", "/q\xc3\xa9", "/ok/deep", "/mnt"}) {
             std::filesystem::create_directories(f_ + d);
         }
         write(f_ + "/denied-dir/" + name_ + "-a", "PORT=1 " + canary_ + "\n", 0644);
@@ -47,10 +47,9 @@ class TreesWithDeniedPaths : public DefaultPolicy {
         std::ifstream in(policy_);
         std::stringstream ss;
         ss << in.rdbuf();
-        const std::string text =
-            std::regex_replace(ss.str(), std::regex(R"(\npaths = \[)"),
-                               "\npaths = [\n    \"" + f_ + "/denied-dir\", \"" + f_ + "/denied-file\", \"" + f_ +
-                                   "/glob-*\", \"" + f_ + "/q??\",");
+        const std::string text = std::regex_replace(ss.str(), std::regex(R"(\npaths = \[)"),
+                                                    "\npaths = [\n    \"" + f_ + "/denied-dir\", \"" + f_ +
+                                                        "/denied-file\", \"" + f_ + "/glob-*\", \"" + f_ + "/q??\",");
         policy_ = write_policy(text, "forest.toml");
     }
 

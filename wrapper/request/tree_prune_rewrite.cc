@@ -105,10 +105,7 @@ Words disjunction(const std::vector<Item>& items) {
 // Whether a deny pattern can name anything while find runs: its literal leading directory exists
 // (a literal pattern: the path itself; cannot be told: kept), and with -xdev a glob's literal
 // directory is on the file system of a start point (find does not enter /proc or /sys from /
-// then; a literal pattern stays, as find still visits a mount point). find tests every file
-// against every item, so what cannot be met is left out: a denied path made while find runs, in a
-// directory that did not exist when the request was decided, is one only root could make (its
-// content stays denied).
+// then; a literal pattern stays, as find still visits a mount point).
 bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& start_devs) {
     const auto comps = util::split_path(pattern);
     size_t plain = 0;
@@ -127,9 +124,12 @@ bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& s
     return !(xdev && glob && std::find(start_devs.begin(), start_devs.end(), st.st_dev) == start_devs.end());
 }
 
-// Every deny entry below a tree that can be met while find runs (for what appears meanwhile), and
-// every denied path found (escaped: exact whatever the locale makes of a pattern's wildcards),
-// once each.
+// What find prunes: every denied path the survey found (escaped: exact), and the deny patterns
+// for what the survey could not see and can still be met: those in /proc and /sys (processes come
+// and go while find runs) and those below a directory closed to us (its owner could open it).
+// Like grep's and du's, the plan is the one made when the request is decided: a denied path
+// created later, by root or by the owner of the directory it appears in, shows only its name.
+// Every term costs a -path test per file find visits, and a glob's costs most.
 std::vector<Item> prune_items(const Stage& s, const std::vector<Tree>& trees) {
     const bool xdev = std::any_of(s.match.options.begin(), s.match.options.end(),
                                   [](const matcher::OptionAt& o) { return o.name == "-xdev" || o.name == "-mount"; });
@@ -153,9 +153,16 @@ std::vector<Item> prune_items(const Stage& s, const std::vector<Tree>& trees) {
         for (const auto& p : t.survey.skipped) {
             add(util::glob_escape(p));
         }
-        for (const auto& p : t.survey.patterns) {
+        for (const auto& p : t.survey.pseudo_patterns) {
             if (can_meet(p, xdev, devs)) {
                 add(p);
+            }
+        }
+        for (const auto& dir : t.survey.closed) {
+            for (const auto& p : t.survey.patterns) {
+                if (util::path_within(p, util::glob_escape(dir)) && can_meet(p, xdev, devs)) {
+                    add(p);
+                }
             }
         }
     }
@@ -384,6 +391,10 @@ Status apply(const policy::Deny& deny, Stage& s) {
             excludes(filter, util::split_path(r.canonical).empty() ? "" : util::split_path(r.canonical).back())) {
             return diag::deny("path-tree-denied",
                               q(r.canonical) + " is excluded by --exclude-dir itself: nothing to search");
+        }
+        const auto& sv = t.survey;
+        if (sv.skipped.empty() && sv.closed.empty() && sv.pseudo_patterns.empty()) {
+            continue;  // the deny entries below name nothing that exists: the tree is left whole
         }
         trees.push_back(std::move(t));
     }

@@ -209,10 +209,10 @@ TEST(DefaultPolicy, TreeRulesPruneAndNeverFollowSymlinks) {
         ASSERT_NE(it, cs.end()) << id;
         EXPECT_NE(it->prune, policy::Prune::kNone) << id;
     }
-    for (const std::string req : {"find -L /etc -name x", "find /etc -follow", "find -H /etc", "find /etc -depth",
-                                  "find /etc -delete", "grep -R x /etc", "grep --dereference-recursive x /etc",
-                                  "du -L /var", "du --dereference /var", "du -D /var", "du -H /var",
-                                  "du --exclude=x /var", "ls -RL /etc", "ls -L /etc"}) {
+    for (const std::string req :
+         {"find -L /etc -name x", "find /etc -follow", "find -H /etc", "find /etc -depth", "find /etc -delete",
+          "grep -R x /etc", "grep --dereference-recursive x /etc", "du -L /var", "du --dereference /var", "du -D /var",
+          "du -H /var", "du --exclude=x /var", "ls -RL /etc", "ls -L /etc"}) {
         auto m = match(shipped(), req);
         ASSERT_FALSE(m.ok()) << req;
         EXPECT_EQ(m.error().reason, "unknown-option") << req;
