@@ -3,7 +3,7 @@
 #
 # The shipped logrotate configuration (packaging/logrotate.conf, with its hooks
 # packaging/audit-rotate) against a live audit file: 200 requests run concurrently, as an
-# unprivileged account appending through its group, while logrotate -f rotates the file three
+# unprivileged account appending through its group, while logrotate -f rotates the file four
 # times. Then every record must be whole, in exactly one file, the hash chain unbroken across the
 # rotated set (diag-audit verify), the new file root:GROUP 0620 and append-only, the rotated ones
 # root-only and compressed.
@@ -79,7 +79,7 @@ pids=()
 for i in $(seq 1 200); do
     request "$i" &
     pids+=($!)
-    if ((i % 50 == 25)); then  # three rotations while requests are in flight
+    if ((i % 50 == 25)); then  # four rotations while requests are in flight, one after
         logrotate -f -s "$t/state/logrotate.status" "$t/etc/logrotate.conf" || fail "logrotate failed"
     fi
 done
@@ -155,4 +155,4 @@ done
 if setpriv --reuid="$account" --regid="$group" --init-groups sh -c ": >'$log'" 2>/dev/null; then
     fail "the account truncated the audit file"
 fi
-echo "PASS: 202 requests across 4 rotations, $(grep -c . "$t/verify.out") verify lines"
+echo "PASS: 202 requests across 5 rotations, $(grep -c . "$t/verify.out") verify lines"
