@@ -18,6 +18,9 @@ packages=(
     procps iproute2 systemd-journal-remote     # ps/pgrep/ss: probed by the e2e test and scripts/demo.sh (minimal images lack them)
     clang-format                               # scripts/check-format.sh (ctest: format)
     nix-bin                                    # nix-instantiate: parse/evaluate nix/ and flake.nix (tests/nix)
+    scdoc                                      # the manual pages (man/, adr/0019)
+    man-db mandoc bsdextrautils                # man --warnings, mandoc -T lint, col: ctest man_pages
+    logrotate e2fsprogs util-linux             # logrotate, chattr/lsattr, flock, setpriv: ctest logrotate_rotation
 )
 
 for arg in "$@"; do

@@ -180,6 +180,11 @@ in
       type = types.listOf types.str;
       default = [ ];
     };
+    # logrotate.nix: one attribute set of directives per entry (bool, int, str, list of str).
+    services.logrotate.settings = mkOption {
+      type = types.attrsOf (types.attrsOf (types.oneOf [ types.bool types.int types.str (types.listOf types.str) ]));
+      default = { };
+    };
 
     assertions = mkOption {
       type = types.listOf types.unspecified;

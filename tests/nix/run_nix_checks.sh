@@ -582,7 +582,11 @@ check_eval_module() {
         nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario "$scenario" \
             >"$TMP/$scenario.json" 2>"$TMP/err" || fail "evaluating the module ($scenario): $(cat "$TMP/err")"
     done
-    python3 - "$TMP/web02.json" "$TMP/minimal.json" <<'PY'
+    E2FS_STUB=/nix/store/77777777777777777777777777777777-e2fsprogs \
+        UTIL_LINUX_STUB=/nix/store/88888888888888888888888888888888-util-linux \
+        COREUTILS_STUB=/nix/store/99999999999999999999999999999999-coreutils \
+        PACKAGE_STUB=/nix/store/00000000000000000000000000000000-diag-wrapper-0.1.0 \
+        python3 - "$TMP/web02.json" "$TMP/minimal.json" <<'PY'
 import json, os, sys, tomllib
 web, mini = (json.load(open(p)) for p in sys.argv[1:3])
 E = os.environ
@@ -667,6 +671,15 @@ eq("minimal: tmpfiles", mini["tmpfiles"], [
     "d /var/lib/diag-wrapper 0750 root diag - -",
     "f /var/lib/diag-wrapper/chain 0660 root diag - -"])
 eq("minimal: etc files", sorted(mini["etc"]), ["diag-wrapper/policy.toml"])
+# The audit file's rotation (adr/0020): the package's hooks around logrotate's rename.
+def hook(step):
+    return (f"PATH={E['E2FS_STUB']}/bin:{E['UTIL_LINUX_STUB']}/bin:{E['COREUTILS_STUB']}/bin "
+            f"{E['PACKAGE_STUB']}/libexec/diag-wrapper/audit-rotate {step} /var/log/diag-wrapper/audit.jsonl")
+for name, d in (("web02", web), ("minimal", mini)):
+    eq(f"{name}: logrotate", d["logrotate"], {"diag-wrapper": {
+        "files": "/var/log/diag-wrapper/audit.jsonl", "frequency": "weekly", "rotate": 52,
+        "compress": True, "missingok": True, "notifempty": True, "copytruncate": False,
+        "create": "0620 root diag", "prerotate": hook("pre"), "postrotate": hook("post")}})
 if not any("fingerprint" in w for w in mini["warnings"]):
     errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")
 
@@ -675,6 +688,17 @@ if errors:
 print("web02 and minimal: account, authorized_keys, policy (base + host), drop-in, tmpfiles, "
       "LogLevel and the exact sshd block as expected")
 PY
+
+    # Rotation follows the options: a count and period of the host's, none without the file sink.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
+        --arg extra '{ services.diag-wrapper.audit.rotate = { keep = 4; frequency = "daily"; }; }' \
+        >"$TMP/rot.json" 2>"$TMP/err" || fail "evaluating audit.rotate: $(cat "$TMP/err")"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["logrotate"]["diag-wrapper"]; sys.exit(0 if (r["rotate"], r["frequency"]) == (4, "daily") else f"FAIL: audit.rotate not applied: {r}")' "$TMP/rot.json" || exit 1
+    for extra in '{ services.diag-wrapper.audit.sinks = [ "journald" ]; }' '{ services.diag-wrapper.audit.rotate.enable = false; }'; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal --arg extra "$extra" \
+            >"$TMP/rot.json" 2>"$TMP/err" || fail "evaluating $extra: $(cat "$TMP/err")"
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["logrotate"]; sys.exit(0 if r == {} else f"FAIL: {sys.argv[2]}: logrotate still set: {r}")' "$TMP/rot.json" "$extra" || exit 1
+    done
 
     # Impossible combinations: each must fail with a clear assertion message (or a type error).
     local n=0
