@@ -2,6 +2,7 @@
 // apply(): the rewrite of a stage whose tree operands hold denied paths, per program (tree_prune.h,
 // adr/0016). Every rewrite keeps the request's own meaning and adds only what skips the denied
 // paths; each keeps the stage's path and option indexes pointing at the words they name.
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -102,11 +103,12 @@ Words disjunction(const std::vector<Item>& items) {
     return out;
 }
 
-// Whether a deny pattern can name anything while find runs: its literal leading directory exists
-// (a literal pattern: the path itself; cannot be told: kept), and with -xdev a glob's literal
-// directory is on the file system of a start point (find does not enter /proc or /sys from /
-// then; a literal pattern stays, as find still visits a mount point).
-bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& start_devs) {
+// Whether a deny pattern can name anything while the program runs: its literal leading directory
+// exists (a literal pattern: the path itself; cannot be told: kept), and with -xdev that directory
+// is not inside every start point on another file system (find -xdev does not cross into it: /proc
+// and /sys from /, /home on its own volume). A pattern whose literal directory is at or above a
+// start point, or elsewhere, is kept.
+bool can_meet(const std::string& pattern, bool xdev, const std::vector<std::pair<std::string, dev_t>>& starts) {
     const auto comps = util::split_path(pattern);
     size_t plain = 0;
     while (plain < comps.size() && !util::has_glob(comps[plain])) {
@@ -116,27 +118,66 @@ bool can_meet(const std::string& pattern, bool xdev, const std::vector<dev_t>& s
     for (size_t i = 0; i < plain; ++i) {
         lit.push_back(util::glob_unescape(comps[i]));
     }
+    const std::string dir = util::join_path(lit);
     struct stat st {};
-    if (::lstat(util::join_path(lit).c_str(), &st) != 0) {
+    if (::lstat(dir.c_str(), &st) != 0) {
         return errno != ENOENT && errno != ENOTDIR;
     }
-    const bool glob = plain < comps.size();
-    return !(xdev && glob && std::find(start_devs.begin(), start_devs.end(), st.st_dev) == start_devs.end());
+    if (!xdev || plain == comps.size()) {
+        return true;  // a literal pattern names a path find visits even at a mount point
+    }
+    return std::any_of(starts.begin(), starts.end(),
+                       [&](const auto& s) { return !(util::path_within(dir, s.first) && st.st_dev != s.second); });
 }
 
-// What find prunes: every denied path the survey found (escaped: exact), and the deny patterns
-// for what the survey could not see and can still be met: those in /proc and /sys (processes come
-// and go while find runs) and those below a directory closed to us (its owner could open it).
-// Like grep's and du's, the plan is the one made when the request is decided: a denied path
-// created later, by root or by the owner of the directory it appears in, shows only its name.
-// Every term costs a -path test per file find visits, and a glob's costs most.
-std::vector<Item> prune_items(const Stage& s, const std::vector<Tree>& trees) {
-    const bool xdev = std::any_of(s.match.options.begin(), s.match.options.end(),
-                                  [](const matcher::OptionAt& o) { return o.name == "-xdev" || o.name == "-mount"; });
-    std::vector<dev_t> devs;
-    for (const auto& t : trees) {
-        devs.push_back(s.resolved[t.ref].dev);
+// An ASCII path one of `globs` matches component by component: find's -path (with the slash
+// guard) matches it the same way in any locale, so it needs no test of its own.
+bool covered_ascii(const std::string& path, const std::vector<Item>& globs) {
+    if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+        return false;
     }
+    const auto comps = util::split_path(path);
+    return std::any_of(globs.begin(), globs.end(), [&](const Item& g) {
+        if (g.comps.size() != comps.size()) {
+            return false;
+        }
+        for (size_t i = 0; i < comps.size(); ++i) {
+            if (::fnmatch(g.comps[i].c_str(), comps[i].c_str(), 0) != 0) {
+                return false;
+            }
+        }
+        return true;
+    });
+}
+
+// The deny patterns below the trees that can be met (can_meet), as the program sees them.
+std::vector<std::string> live_patterns(const Stage& s, const std::vector<Tree>& trees, bool xdev) {
+    std::vector<std::pair<std::string, dev_t>> starts;
+    for (const auto& t : trees) {
+        starts.emplace_back(s.resolved[t.ref].canonical, s.resolved[t.ref].dev);
+    }
+    std::vector<std::string> out;
+    for (const auto& t : trees) {
+        for (const auto& p : t.survey.patterns) {
+            if (std::find(out.begin(), out.end(), p) == out.end() && can_meet(p, xdev, starts)) {
+                out.push_back(p);
+            }
+        }
+    }
+    return out;
+}
+
+bool has_option(const Stage& s, std::initializer_list<const char*> names) {
+    return std::any_of(s.match.options.begin(), s.match.options.end(), [&](const matcher::OptionAt& o) {
+        return std::any_of(names.begin(), names.end(), [&](const char* n) { return o.name == n; });
+    });
+}
+
+// What find prunes: every deny pattern below the trees that can be met (what appears while find
+// runs included), and every denied path found (escaped: exact whatever the locale makes of a
+// wildcard) that no glob among them matches alike in every locale. Every term costs a -path test
+// per file find visits (a glob's about three literal ones), so none is there twice.
+std::vector<Item> prune_items(const Stage& s, const std::vector<Tree>& trees) {
     std::vector<Item> items;
     std::vector<std::string> seen;
     auto add = [&](const std::string& pattern) {
@@ -149,20 +190,22 @@ std::vector<Item> prune_items(const Stage& s, const std::vector<Tree>& trees) {
         it.glob = std::any_of(it.comps.begin(), it.comps.end(), [](const std::string& c) { return util::has_glob(c); });
         items.push_back(std::move(it));
     };
+    const std::vector<std::string> patterns = live_patterns(s, trees, has_option(s, {"-xdev", "-mount"}));
+    for (const auto& p : patterns) {
+        if (util::has_glob(p)) {
+            add(p);
+        }
+    }
+    const std::vector<Item> globs = items;
+    for (const auto& p : patterns) {
+        if (!util::has_glob(p) && !covered_ascii(util::glob_unescape(p), globs)) {
+            add(p);
+        }
+    }
     for (const auto& t : trees) {
         for (const auto& p : t.survey.skipped) {
-            add(util::glob_escape(p));
-        }
-        for (const auto& p : t.survey.pseudo_patterns) {
-            if (can_meet(p, xdev, devs)) {
-                add(p);
-            }
-        }
-        for (const auto& dir : t.survey.closed) {
-            for (const auto& p : t.survey.patterns) {
-                if (util::path_within(p, util::glob_escape(dir)) && can_meet(p, xdev, devs)) {
-                    add(p);
-                }
+            if (!covered_ascii(p, globs)) {
+                add(util::glob_escape(p));
             }
         }
     }
@@ -234,6 +277,9 @@ Status rewrite_find(Stage& s, const std::vector<Tree>& trees) {
         k += width;
     }
     const std::vector<Item> items = prune_items(s, trees);
+    if (items.empty()) {
+        return ok_status();  // nothing below can be met: the request stays as it is
+    }
     Words out = head;
     out.emplace_back("(");
     const Words prune = items.empty() ? Words{"-false"} : disjunction(items);
@@ -320,10 +366,11 @@ Status rewrite_grep(Stage& s, std::vector<Tree>& trees) {
 
 // du matches --exclude against the whole path it reached and against every suffix that starts
 // after a '/'; a pattern that starts with '/' can only match the whole path, and an escaped path
-// only itself. The /proc and /sys patterns go as they are (their '*' may also match a '/': inside
-// /proc only, where every such path is another process's detail), and so do the deny entries
-// below a directory its owner could open while du runs.
-Words du_excludes(const std::vector<Tree>& trees) {
+// only itself. Each denied path found goes escaped; each deny pattern below the trees goes as it
+// is, for what appears while du runs: its '*' may also match a '/' there (du's fnmatch has no
+// FNM_PATHNAME), so du may leave out a little more than is denied (/var/lib/a/b/.ssh for
+// /var/lib/*/.ssh: a size missing from the totals), never less.
+Words du_excludes(const Stage& s, const std::vector<Tree>& trees) {
     Words out;
     auto add = [&out](const std::string& pattern) {
         const std::string w = "--exclude=" + pattern;
@@ -335,16 +382,9 @@ Words du_excludes(const std::vector<Tree>& trees) {
         for (const auto& p : t.survey.skipped) {
             add(util::glob_escape(p));
         }
-        for (const auto& p : t.survey.pseudo_patterns) {
-            add(p);
-        }
-        for (const auto& dir : t.survey.closed) {
-            for (const auto& p : t.survey.patterns) {
-                if (util::path_within(p, util::glob_escape(dir))) {
-                    add(p);
-                }
-            }
-        }
+    }
+    for (const auto& p : live_patterns(s, trees, has_option(s, {"-x", "--one-file-system"}))) {
+        add(p);
     }
     return out;
 }
@@ -393,8 +433,8 @@ Status apply(const policy::Deny& deny, Stage& s) {
                               q(r.canonical) + " is excluded by --exclude-dir itself: nothing to search");
         }
         const auto& sv = t.survey;
-        if (sv.skipped.empty() && sv.closed.empty() && sv.pseudo_patterns.empty()) {
-            continue;  // the deny entries below name nothing that exists: the tree is left whole
+        if (how == policy::Prune::kGrep && sv.skipped.empty() && sv.closed.empty() && sv.pseudo_patterns.empty()) {
+            continue;  // nothing denied below exists: grep reads the tree whole (what appears later is no part)
         }
         trees.push_back(std::move(t));
     }
@@ -409,7 +449,9 @@ Status apply(const policy::Deny& deny, Stage& s) {
             DIAG_TRY(rewrite_grep(s, trees));
             break;
         case policy::Prune::kDu:
-            put_first(s, du_excludes(trees));
+            if (const Words ex = du_excludes(s, trees); !ex.empty()) {
+                put_first(s, ex);
+            }
             break;
         case policy::Prune::kNone:
             break;
