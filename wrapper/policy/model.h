@@ -99,6 +99,9 @@ struct Command {
     // no file system access beyond loading its own binary. The loader refuses a filter rule with
     // path arguments, network, or an option known to open, write or execute.
     bool filter = false;
+    // The group `help` lists the rule under (`disk`, `systemd`): the listing's sections. Empty: the
+    // last section, "other". Presentation only: matching never looks at it.
+    std::string family;
     std::vector<OptionSpec> options;
     std::vector<PositionalSpec> positionals;
     std::string source;  // "file:line" of the table, for messages
