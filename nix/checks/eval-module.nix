@@ -100,6 +100,7 @@ in
         d.passthru;
   }) c.system.checks;
   tmpfiles = c.systemd.tmpfiles.rules;
+  sysctl = c.boot.kernel.sysctl;
   systemPackages = map toString c.environment.systemPackages;
   policy = cfg.policy;
   dropIns = cfg.dropIns;

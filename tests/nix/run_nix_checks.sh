@@ -667,6 +667,9 @@ eq("minimal: tmpfiles", mini["tmpfiles"], [
     "d /var/lib/diag-wrapper 0750 root diag - -",
     "f /var/lib/diag-wrapper/chain 0660 root diag - -"])
 eq("minimal: etc files", sorted(mini["etc"]), ["diag-wrapper/policy.toml"])
+# kernelLogAccess is off by default: the kernel's dmesg_restrict is left alone.
+eq("web02: sysctl", web["sysctl"], {})
+eq("minimal: sysctl", mini["sysctl"], {})
 if not any("fingerprint" in w for w in mini["warnings"]):
     errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")
 
@@ -676,18 +679,31 @@ print("web02 and minimal: account, authorized_keys, policy (base + host), drop-i
       "LogLevel and the exact sshd block as expected")
 PY
 
+    # kernelLogAccess = true: dmesg_restrict off, and nothing else changes.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" \
+        --arg extra '{ services.diag-wrapper.kernelLogAccess = true; }' >"$TMP/klog.json" 2>"$TMP/err" \
+        || fail "evaluating the module with kernelLogAccess: $(cat "$TMP/err")"
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = (d["sysctl"], d["failedAssertions"])
+if got != ({"kernel.dmesg_restrict": 0}, []):
+    sys.exit(f"FAIL: kernelLogAccess: sysctl and failed assertions {got}")
+' "$TMP/klog.json" || exit 1
+
     # Impossible combinations: each must fail with a clear assertion message (or a type error).
     local n=0
     expect_assertion() { # EXPECTED-SUBSTRING NIX-MODULE-EXPR
         local want=$1 expr=$2 out rc=0
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$expr" 2>&1) || rc=$?
         if [[ $rc -eq 0 ]]; then
+            # the evaluation on stdin: with the whole policy in it, it is longer than one argument may be
             python3 -c '
 import json, sys
-msgs = json.loads(sys.argv[1])["failedAssertions"]
-if not any(sys.argv[2] in m for m in msgs):
-    sys.exit(f"FAIL: {sys.argv[3]}\n  expected an assertion containing {sys.argv[2]!r}, got {msgs}")
-' "$out" "$want" "$expr" || exit 1
+msgs = json.load(sys.stdin)["failedAssertions"]
+if not any(sys.argv[1] in m for m in msgs):
+    sys.exit(f"FAIL: {sys.argv[2]}\n  expected an assertion containing {sys.argv[1]!r}, got {msgs}")
+' "$want" "$expr" <<<"$out" || exit 1
         else
             grep -qF -- "$want" <<<"$out" || fail "$expr: evaluation failed without '$want': $out"
         fi
@@ -756,7 +772,7 @@ if not any(sys.argv[2] in m for m in msgs):
               '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }'; do
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
             || fail "evaluating $ok: $out"
-        python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
+        python3 -c 'import json, sys; m = json.load(sys.stdin)["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[1]}: {m}" if m else 0)' "$ok" <<<"$out" || exit 1
     done
     say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
 
