@@ -63,7 +63,7 @@ TEST_F(DefaultPolicyProbes, SamplersEndByThemselves) {
         size_t reports;
     };
     for (const Counted& c : std::vector<Counted>{
-             {"vmstat", "vmstat -n 1 3", "\n", 5},  // two header lines, then one line per report
+             {"vmstat", "vmstat -n 1 3", "\n", 5},         // two header lines, then one line per report
              {"mpstat", "mpstat -P ALL 1 2", " all ", 3},  // one row per report, and the average
              {"iostat", "iostat -xz 1 2", "avg-cpu", 2},
              {"top", "top -n 2 -d 0.5 -o %MEM", "Tasks:", 2},
@@ -123,8 +123,8 @@ TEST_F(DefaultPolicyProbes, KernelLogMountsAndLogins) {
 TEST_F(DefaultPolicyProbes, CompressedLogsHashesAndCanonicalPaths) {
     const std::string log = dir_ + "/pub/app.log";
     write(log, "rotated line one\nrotated line two\n", 0644);
-    for (const auto& [tool, ext] : std::vector<std::pair<std::string, std::string>>{
-             {"gzip", ".gz"}, {"xz", ".xz"}, {"zstd", ".zst"}}) {
+    for (const auto& [tool, ext] :
+         std::vector<std::pair<std::string, std::string>>{{"gzip", ".gz"}, {"xz", ".xz"}, {"zstd", ".zst"}}) {
         if (!have(tool)) {
             continue;
         }
@@ -144,11 +144,11 @@ TEST_F(DefaultPolicyProbes, CompressedLogsHashesAndCanonicalPaths) {
     });
     // The canary stays unreadable in compressed form, and a decompressor gets no other program.
     if (have("gzip")) {
-        auto r = run_process({"/bin/sh", "-c", "gzip -c < '" + dir_ + "/secret/canary.txt' > '" + dir_ +
-                                                   "/secret/canary.gz'"},
-                             {});
+        auto r = run_process(
+            {"/bin/sh", "-c", "gzip -c < '" + dir_ + "/secret/canary.txt' > '" + dir_ + "/secret/canary.gz'"}, {});
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        for (const std::string& request : {"zcat " + dir_ + "/secret/canary.gz", "sha256sum " + dir_ + "/secret/canary.txt"}) {
+        for (const std::string& request :
+             {"zcat " + dir_ + "/secret/canary.gz", "sha256sum " + dir_ + "/secret/canary.txt"}) {
             auto d = run_soc(policy_, request);
             EXPECT_EQ(d.exit_code, 126) << request << d.err;
             EXPECT_EQ(d.out.find(canary_), std::string::npos);

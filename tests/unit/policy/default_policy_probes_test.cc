@@ -99,7 +99,7 @@ TEST(DefaultPolicyProbes, SamplersPrintOneReportOrSampleABoundedNumberOfTimes) {
 // interval x count (and top's delay x iterations) stays below the rule's timeout: no accepted
 // request can be cut off by it, so a sampler always ends by itself.
 TEST(DefaultPolicyProbes, EverySampleFitsItsRulesTimeout) {
-    const std::vector<std::string> forms = {"vmstat {i} {c}", "mpstat {i} {c}", "pidstat {i} {c}",
+    const std::vector<std::string> forms = {"vmstat {i} {c}",    "mpstat {i} {c}",     "pidstat {i} {c}",
                                             "iostat -x {i} {c}", "free -s {i} -c {c}", "top -n {c} -d {i}"};
     for (const auto& form : forms) {
         size_t accepted = 0;
@@ -136,24 +136,36 @@ TEST(DefaultPolicyProbes, DmesgReadsOnly) {
         {"dmesg --time-format iso -J", "dmesg", {"--time-format=iso", "-J"}},
     });
     expect_refused({
-        {"dmesg -c", "unknown-option"},          {"dmesg --read-clear", "unknown-option"},
-        {"dmesg -C", "unknown-option"},          {"dmesg --clear", "unknown-option"},
-        {"dmesg -D", "unknown-option"},          {"dmesg -E", "unknown-option"},
-        {"dmesg -n 1", "unknown-option"},        {"dmesg --console-level=1", "unknown-option"},
-        {"dmesg -w", "unknown-option"},          {"dmesg --follow", "unknown-option"},
-        {"dmesg -W", "unknown-option"},          {"dmesg --follow-new", "unknown-option"},
-        {"dmesg -H", "unknown-option"},          {"dmesg --human", "unknown-option"},
-        {"dmesg -F /etc/shadow", "unknown-option"}, {"dmesg -rF /etc/shadow", "unknown-option"},
-        {"dmesg --file=/etc/shadow", "unknown-option"}, {"dmesg -K /etc/shadow", "unknown-option"},
-        {"dmesg -s 1", "unknown-option"},        {"dmesg -L", "unknown-option"},
-        {"dmesg -l panic", "bad-value"},         {"dmesg -f kern;id", "parse-metachar"},
+        {"dmesg -c", "unknown-option"},
+        {"dmesg --read-clear", "unknown-option"},
+        {"dmesg -C", "unknown-option"},
+        {"dmesg --clear", "unknown-option"},
+        {"dmesg -D", "unknown-option"},
+        {"dmesg -E", "unknown-option"},
+        {"dmesg -n 1", "unknown-option"},
+        {"dmesg --console-level=1", "unknown-option"},
+        {"dmesg -w", "unknown-option"},
+        {"dmesg --follow", "unknown-option"},
+        {"dmesg -W", "unknown-option"},
+        {"dmesg --follow-new", "unknown-option"},
+        {"dmesg -H", "unknown-option"},
+        {"dmesg --human", "unknown-option"},
+        {"dmesg -F /etc/shadow", "unknown-option"},
+        {"dmesg -rF /etc/shadow", "unknown-option"},
+        {"dmesg --file=/etc/shadow", "unknown-option"},
+        {"dmesg -K /etc/shadow", "unknown-option"},
+        {"dmesg -s 1", "unknown-option"},
+        {"dmesg -L", "unknown-option"},
+        {"dmesg -l panic", "bad-value"},
+        {"dmesg -f kern;id", "parse-metachar"},
         {"dmesg /etc/shadow", "positional-count"},
     });
 }
 
 // mount with no operand lists; every other form mounts.
 TEST(DefaultPolicyProbes, MountOnlyLists) {
-    expect_accepted({{"mount", "mount", {}}, {"mount -l", "mount", {"-l"}}, {"mount -t ext4,xfs", "mount", {"-t", "ext4,xfs"}}});
+    expect_accepted(
+        {{"mount", "mount", {}}, {"mount -l", "mount", {"-l"}}, {"mount -t ext4,xfs", "mount", {"-t", "ext4,xfs"}}});
     expect_refused({
         {"mount /dev/sda1 /mnt", "positional-count"},
         {"mount -a", "unknown-option"},
@@ -250,7 +262,8 @@ TEST(DefaultPolicyProbes, SystemdReadFormsAndBootTiming) {
         {"systemd-analyze time", "systemd-analyze-time", {"time", "--no-pager"}},
         {"systemd-analyze blame", "systemd-analyze-blame", {"blame", "--no-pager"}},
         {"systemd-analyze critical-chain", "systemd-analyze-critical-chain", {}},
-        {"systemd-analyze critical-chain nginx.service --fuzz 1s", "systemd-analyze-critical-chain",
+        {"systemd-analyze critical-chain nginx.service --fuzz 1s",
+         "systemd-analyze-critical-chain",
          {"critical-chain", "--no-pager", "--fuzz=1s", "--", "nginx.service"}},
     });
     expect_refused({
