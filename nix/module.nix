@@ -291,6 +291,19 @@ in
       '';
     };
 
+    kernelLogAccess = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Set `kernel.dmesg_restrict = 0` so `dmesg` through the wrapper reads the kernel log
+        (with the default 1 only CAP_SYSLOG may, which the account and its confined child never
+        hold). Off by default: `journalctl -k` reads the same messages from the journal
+        (journalAccess). Trade-off: every local account, not only this one, then reads the kernel
+        log, which can hold kernel addresses (hashed where `kernel.kptr_restrict` is set) and
+        device, mount and firewall messages.
+      '';
+    };
+
     authorizedKeys = mkOption {
       type = types.listOf (types.submodule keyModule);
       default = [ ];
@@ -506,6 +519,8 @@ in
         openssh.authorizedKeys.keys = keyLines;
       };
       users.groups.${cfg.user} = { };
+
+      boot.kernel.sysctl = mkIf cfg.kernelLogAccess { "kernel.dmesg_restrict" = 0; };
 
       environment.etc = policyEtc;
 

@@ -69,6 +69,11 @@ let
 in
 {
   options = {
+    # nixpkgs (sysctl.nix): attrsOf (nullOr (oneOf [ bool str int ])); anything here
+    boot.kernel.sysctl = mkOption {
+      type = types.attrsOf types.anything;
+      default = { };
+    };
     users.users = mkOption {
       type = types.attrsOf (types.submodule userModule);
       default = { };

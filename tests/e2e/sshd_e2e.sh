@@ -131,6 +131,78 @@ else
     ok "allowed: id is not root"
 fi
 
+# ---------------------------------------------------------------- the on-call playbook (adr/0017)
+# Everyday probes as an agent types them, through the shipped policy and the real sshd, as the
+# unprivileged test account. A probe whose program this machine lacks is skipped, named.
+printf 'rotated line one\nrotated line two\n' >"$T/pub/app.log"
+command -v gzip >/dev/null && gzip -c <"$T/pub/app.log" >"$T/pub/app.log.1.gz"
+command -v xz >/dev/null && xz -c <"$T/pub/app.log" >"$T/pub/app.log.2.xz"
+command -v zstd >/dev/null && zstd -q -c <"$T/pub/app.log" >"$T/pub/app.log.3.zst"
+for sadc in /usr/lib/sysstat/sadc /usr/libexec/sysstat/sadc; do
+    [[ -x $sadc ]] && { "$sadc" 1 2 "$T/pub/sa06" >/dev/null 2>&1 || true; break; }
+done
+chmod 0644 "$T"/pub/app.log* "$T/pub/sa06" 2>/dev/null || true
+
+# probe PROGRAM REQUEST TEXT: exit 0 and TEXT in stdout (PROGRAM: what must be installed)
+probe() {
+    local program=$1 req=$2 want=$3
+    if ! command -v "$program" >/dev/null 2>&1 || { [[ $program == sar ]] && [[ ! -e $T/pub/sa06 ]]; }; then
+        ok "playbook: $req # SKIP $program missing"
+        return
+    fi
+    run "$req"
+    if [[ $E2E_RC == 0 && $E2E_OUT == *"$want"* ]]; then ok "playbook: $req"
+    else fail_last "playbook: $req" "expected exit 0 and '$want' in stdout"; fi
+}
+probe vmstat "vmstat" "swpd"
+probe vmstat "vmstat 1 2" "swpd"
+probe vmstat "vmstat -s" "total memory"
+probe mpstat "mpstat" "%idle"
+probe mpstat "mpstat -P ALL 1 1" "%idle"
+probe pidstat "pidstat" "Linux"
+probe pidstat "pidstat 1 1" "Linux"
+probe iostat "iostat -xz" "avg-cpu"
+probe iostat "iostat -xz 1 2" "avg-cpu"
+probe sar "sar -u -f $T/pub/sa06" "%user"
+probe sar "sar -n DEV -f $T/pub/sa06" "IFACE"
+probe top "top -b -n 1" "Tasks:"
+probe top "top -n 2 -d 0.5 -o %MEM" "Tasks:"
+probe free "free -m -s 1 -c 2" "Mem:"
+probe mount "mount" " on / type "
+probe mount "mount -t proc" "proc on /proc"
+probe who "who" ""
+probe who "who -b" ""
+probe w "w" "USER"
+probe last "last -n 5" "wtmp begins"
+probe last "last -n 5 reboot" "wtmp begins"
+probe systemctl "systemctl --version" "systemd"
+probe gzip "zcat $T/pub/app.log.1.gz" "rotated line two"
+probe gzip "zcat -f $T/pub/app.log" "rotated line one"
+probe gzip "zcat $T/pub/app.log.1.gz | grep -c rotated" "2"
+probe xz "xzcat $T/pub/app.log.2.xz" "rotated line two"
+probe zstd "zstdcat $T/pub/app.log.3.zst" "rotated line two"
+probe sha256sum "sha256sum $T/pub/app.log" "$T/pub/app.log"
+probe readlink "readlink -f $T/pub/../pub/app.log" "$T/pub/app.log"
+probe realpath "realpath $T/pub" "$T/pub"
+# dmesg needs kernel.dmesg_restrict=0 for an unprivileged account (adr/0017).
+if [[ $(cat /proc/sys/kernel/dmesg_restrict 2>/dev/null) == 0 ]]; then
+    probe dmesg "dmesg -T" ""
+else
+    run "dmesg -T"
+    if [[ $E2E_RC != 0 && -z $E2E_OUT && $E2E_RC != 126 ]]; then ok "playbook: dmesg runs and is refused by the kernel (dmesg_restrict=1)"
+    else fail_last "playbook: dmesg runs and is refused by the kernel (dmesg_restrict=1)" "expected the kernel's refusal"; fi
+fi
+run "zcat $T/secret/canary.txt"
+expect_denied "playbook: zcat of a denied path" path-denied
+run "systemctl restart sshd"
+expect_denied "playbook: a state-changing systemctl verb" positional-count
+run "top -b"
+expect_denied "playbook: top without -n" option-value
+run "vmstat 1"
+expect_denied "playbook: a sampler without a count" positional-count
+# The glob tests below list $T/pub: leave it as it was.
+rm -f "$T"/pub/app.log* "$T/pub/sa06"
+
 # ---------------------------------------------------------------- denied paths
 run "cat $T/secret/canary.txt"
 expect_denied "denied: canary file under a denied path" path-denied

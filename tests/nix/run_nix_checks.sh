@@ -680,6 +680,9 @@ for name, d in (("web02", web), ("minimal", mini)):
         "files": "/var/log/diag-wrapper/audit.jsonl", "frequency": "weekly", "rotate": 52,
         "compress": True, "missingok": True, "notifempty": True, "copytruncate": False,
         "create": "0620 root diag", "prerotate": hook("pre"), "postrotate": hook("post")}})
+# kernelLogAccess is off by default: the kernel's dmesg_restrict is left alone.
+eq("web02: sysctl", web["sysctl"], {})
+eq("minimal: sysctl", mini["sysctl"], {})
 if not any("fingerprint" in w for w in mini["warnings"]):
     errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")
 
@@ -699,6 +702,17 @@ PY
             >"$TMP/rot.json" 2>"$TMP/err" || fail "evaluating $extra: $(cat "$TMP/err")"
         python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["logrotate"]; sys.exit(0 if r == {} else f"FAIL: {sys.argv[2]}: logrotate still set: {r}")' "$TMP/rot.json" "$extra" || exit 1
     done
+    # kernelLogAccess = true: dmesg_restrict off, and nothing else changes.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" \
+        --arg extra '{ services.diag-wrapper.kernelLogAccess = true; }' >"$TMP/klog.json" 2>"$TMP/err" \
+        || fail "evaluating the module with kernelLogAccess: $(cat "$TMP/err")"
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = (d["sysctl"], d["failedAssertions"])
+if got != ({"kernel.dmesg_restrict": 0}, []):
+    sys.exit(f"FAIL: kernelLogAccess: sysctl and failed assertions {got}")
+' "$TMP/klog.json" || exit 1
 
     # Impossible combinations: each must fail with a clear assertion message (or a type error).
     local n=0
@@ -706,12 +720,13 @@ PY
         local want=$1 expr=$2 out rc=0
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$expr" 2>&1) || rc=$?
         if [[ $rc -eq 0 ]]; then
+            # the evaluation on stdin: with the whole policy in it, it is longer than one argument may be
             python3 -c '
 import json, sys
-msgs = json.loads(sys.argv[1])["failedAssertions"]
-if not any(sys.argv[2] in m for m in msgs):
-    sys.exit(f"FAIL: {sys.argv[3]}\n  expected an assertion containing {sys.argv[2]!r}, got {msgs}")
-' "$out" "$want" "$expr" || exit 1
+msgs = json.load(sys.stdin)["failedAssertions"]
+if not any(sys.argv[1] in m for m in msgs):
+    sys.exit(f"FAIL: {sys.argv[2]}\n  expected an assertion containing {sys.argv[1]!r}, got {msgs}")
+' "$want" "$expr" <<<"$out" || exit 1
         else
             grep -qF -- "$want" <<<"$out" || fail "$expr: evaluation failed without '$want': $out"
         fi
@@ -780,7 +795,7 @@ if not any(sys.argv[2] in m for m in msgs):
               '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }'; do
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
             || fail "evaluating $ok: $out"
-        python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
+        python3 -c 'import json, sys; m = json.load(sys.stdin)["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[1]}: {m}" if m else 0)' "$ok" <<<"$out" || exit 1
     done
     say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
 

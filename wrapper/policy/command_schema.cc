@@ -80,12 +80,23 @@ Status read_program(const FileCtx& ctx, const toml::table& t, const std::string&
     return ok_status();
 }
 
+// description, and family: the help listing's section (a lowercase word, as ids are spelt).
 Status read_description(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     const auto* desc = t.get("description");
     if (desc == nullptr) {
         return at(ctx, t.source(), what + ": missing 'description'");
     }
     DIAG_TRY_ASSIGN(c.description, read_string(ctx, *desc, what + ".description"));
+    if (const auto* f = t.get("family")) {
+        DIAG_TRY_ASSIGN(c.family, read_string(ctx, *f, what + ".family"));
+        const bool word = !c.family.empty() && c.family.size() <= 32 && c.family[0] >= 'a' && c.family[0] <= 'z' &&
+                          std::all_of(c.family.begin(), c.family.end(), [](char ch) {
+                              return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+                          });
+        if (!word) {
+            return at(ctx, f->source(), what + ".family: [a-z][a-z0-9-]* (at most 32 bytes)");
+        }
+    }
     return ok_status();
 }
 
@@ -223,8 +234,8 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     }
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
-                        {"match", "program", "description", "fixed", "style", "layout", "end_of_options", "timeout",
-                         "output_cap", "network", "filter", "prune", "option", "positional"},
+                        {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options",
+                         "timeout", "output_cap", "network", "filter", "prune", "option", "positional"},
                         what));
     Command c;
     c.id = id;

@@ -104,6 +104,9 @@ struct Command {
     // path arguments, network, or an option known to open, write or execute.
     bool filter = false;
     Prune prune = Prune::kNone;
+    // The group `help` lists the rule under (`disk`, `systemd`): the listing's sections. Empty: the
+    // last section, "other". Presentation only: matching never looks at it.
+    std::string family;
     std::vector<OptionSpec> options;
     std::vector<PositionalSpec> positionals;
     std::string source;  // "file:line" of the table, for messages
