@@ -73,6 +73,11 @@ std::string glob_unescape(std::string_view pattern) {
     return out;
 }
 
+std::string_view base_name(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
 std::string glob_escape(std::string_view literal) {
     std::string out;
     out.reserve(literal.size());

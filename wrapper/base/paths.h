@@ -28,4 +28,7 @@ namespace diag::util {
 // The literal a pattern without wildcards (!has_glob) stands for: its escapes removed.
 [[nodiscard]] std::string glob_unescape(std::string_view pattern);
 
+// The last component of `path` (all of it when it has no '/'); a view into `path`.
+[[nodiscard]] std::string_view base_name(std::string_view path);
+
 }  // namespace diag::util

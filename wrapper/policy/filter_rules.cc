@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wrapper/base/parse.h"
+#include "wrapper/base/paths.h"
 
 namespace diag::policy_loader {
 
@@ -106,11 +107,6 @@ const std::vector<Operands>& operand_rules() {
 }
 
 bool has(const Names& names, std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); }
-
-std::string_view basename_of(const std::string& program) {
-    const size_t slash = program.rfind('/');
-    return slash == std::string::npos ? std::string_view(program) : std::string_view(program).substr(slash + 1);
-}
 
 // Where an error about element `i` of the array `key` points (the key itself, or the table).
 const toml::source_region& source_of(const toml::table& t, const char* key, size_t i = SIZE_MAX) {
@@ -303,7 +299,7 @@ Status check_filter(const FileCtx& ctx, const toml::table& t, const std::string&
     if (!c.filter) {
         return ok_status();
     }
-    const std::string_view program = basename_of(c.program);
+    const std::string_view program = util::base_name(c.program);
     DIAG_TRY(check_program(ctx, t, what, program));
     DIAG_TRY(check_arguments(ctx, t, what, c, program));
     DIAG_TRY(check_fixed(ctx, t, what, c, program));

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wrapper/base/paths.h"
 namespace diag::policy_loader {
 
 namespace {
@@ -161,11 +162,6 @@ std::string_view program_for(Prune how) {
     return "";
 }
 
-std::string_view basename_of(const std::string& program) {
-    const size_t slash = program.rfind('/');
-    return slash == std::string::npos ? std::string_view(program) : std::string_view(program).substr(slash + 1);
-}
-
 Status check_shape(const FileCtx& ctx, const toml::table& t, const std::string& what, const Command& c) {
     const bool recursive =
         std::any_of(c.options.begin(), c.options.end(), [](const policy::OptionSpec& o) { return o.recursive; });
@@ -217,7 +213,7 @@ Status check_prune(const FileCtx& ctx, const toml::table& t, const std::string& 
     const toml::node* key = t.get("prune");
     const auto& where = key != nullptr ? key->source() : t.source();
     const std::string_view program = program_for(c.prune);
-    if (basename_of(c.program) != program) {
+    if (util::base_name(c.program) != program) {
         return at(ctx, where,
                   what + ".prune = '" + std::string(program) + "' is for the program " + std::string(program) +
                       ", not " + c.program);
