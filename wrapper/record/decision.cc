@@ -54,6 +54,14 @@ json describe_stage(const decision::Stage& s) {
         }
         out["withheld"] = std::move(withheld);
     }
+    if (!s.match.targets.empty()) {
+        // The network destinations admitted (adr/0018); Landlock lets the child reach their ports.
+        json targets = json::array();
+        for (const auto& t : s.match.targets) {
+            targets.push_back({{"target", t.text}, {"scheme", t.scheme}, {"host", t.host}, {"port", t.port}});
+        }
+        out["targets"] = std::move(targets);
+    }
     return out;
 }
 
@@ -97,6 +105,9 @@ void describe_decision(json& rec, const decision::Decision& d) {
     rec["diag"]["paths"] = stage["paths"];
     if (stage.contains("withheld")) {
         rec["diag"]["withheld"] = stage["withheld"];
+    }
+    if (stage.contains("targets")) {
+        rec["diag"]["targets"] = stage["targets"];
     }
     uint64_t timeout_ms = first.match.command->timeout_ms;
     uint64_t output_cap = first.match.command->output_cap;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
+#include "wrapper/policy/destination.h"
 #include "wrapper/policy/model.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/hints.h"
@@ -44,6 +45,8 @@ struct Match {
     std::vector<std::string> exec_args;  // argv[1..] for the pinned binary (argv[0] added at exec)
     std::vector<PathRef> paths;
     std::vector<std::string> sensitive_values;  // values of sensitive options/positionals, for redaction
+    // The network destinations the request names, admitted by the rule's connect list (targets.h).
+    std::vector<destination::Target> targets;
 };
 
 // Chooses the rule for `argv` (non-empty). Candidates are the rules whose first match word equals
