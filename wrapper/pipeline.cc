@@ -269,9 +269,8 @@ Result<Plan> plan(Request& q, const decision::Decision& d) {
                         exec::prepare(cmd, s.match.exec_args, env::build(q.policy.search_path), s.bound));
         // The first stage's confinement where a single command's is; a filter's with its stage.
         json filter_rec = json::object();
-        DIAG_TRY_ASSIGN(confinement::Confinement c,
-                        confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec,
-                                           targets::tcp_ports(s.match.targets)));
+        DIAG_TRY_ASSIGN(confinement::Confinement c, confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec,
+                                                                       targets::tcp_ports(s.match.targets)));
         if (i > 0) {
             q.rec["diag"]["pipeline"][i]["confinement"] = filter_rec["diag"]["confinement"];
         }

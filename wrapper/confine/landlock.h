@@ -46,8 +46,7 @@ struct Ruleset {
 // `connect_ports`: TCP ports the child may connect to (a rule's destinations, adr/0018); a
 // kernel below kNetAbi cannot confine them, so a non-empty list there is an error.
 [[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                                    const std::vector<int>& held = {},
-                                    const std::vector<uint16_t>& connect_ports = {});
+                                    const std::vector<int>& held = {}, const std::vector<uint16_t>& connect_ports = {});
 
 // The ruleset of a pipeline filter (policy::Command::filter), which reads only its stdin: nothing
 // of the file system beyond loading its own binary. EXECUTE and READ_FILE on `exec_paths` (the

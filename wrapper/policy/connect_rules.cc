@@ -39,13 +39,15 @@ Status read_connect(const FileCtx& ctx, const toml::table& t, const std::string&
             c.connect.push_back(std::move(*l));
         }
     }
-    const size_t named = count_typed(c, ValueType::kUrl) + count_typed(c, ValueType::kEndpoint) +
-                         count_typed(c, ValueType::kTargetHost);
+    const size_t named =
+        count_typed(c, ValueType::kUrl) + count_typed(c, ValueType::kEndpoint) + count_typed(c, ValueType::kTargetHost);
     const size_t ports = count_typed(c, ValueType::kTargetPort);
     if (n == nullptr) {
         if (named + ports != 0) {
-            return at(ctx, t.source(), what + ": an argument typed url, endpoint, target-host or target-port needs "
-                                              "the rule's connect list");
+            return at(ctx, t.source(),
+                      what +
+                          ": an argument typed url, endpoint, target-host or target-port needs "
+                          "the rule's connect list");
         }
         return ok_status();
     }

@@ -17,9 +17,7 @@ std::string q(const std::string& s) { return "'" + text_safety::printable(s, 80)
 // What went wrong, as the caller reports it: a denial for a request, a policy error at load.
 using Fail = Error (*)(const std::string& what, const std::string& why);
 
-Error request_fail(const std::string& what, const std::string& why) {
-    return deny("bad-value", q(what) + ": " + why);
-}
+Error request_fail(const std::string& what, const std::string& why) { return deny("bad-value", q(what) + ": " + why); }
 Error listed_fail(const std::string& what, const std::string& why) {
     return make_error(ErrorCode::kPolicyInvalid, "connect " + q(what) + ": " + why);
 }
@@ -33,7 +31,8 @@ Result<std::string> canonical_host(std::string_view h, const std::string& whole,
     char text[INET6_ADDRSTRLEN];
     if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
         const std::string inner(h.substr(1, h.size() - 2));
-        if (::inet_pton(AF_INET6, inner.c_str(), buf) != 1 || ::inet_ntop(AF_INET6, buf, text, sizeof text) == nullptr) {
+        if (::inet_pton(AF_INET6, inner.c_str(), buf) != 1 ||
+            ::inet_ntop(AF_INET6, buf, text, sizeof text) == nullptr) {
             return fail(whole, "not an IPv6 address in brackets");
         }
         return std::string(text);
@@ -42,16 +41,16 @@ Result<std::string> canonical_host(std::string_view h, const std::string& whole,
     // inet_pton takes only the four-part decimal form: 127.1, 0x7f.0.0.1, 0177.0.0.1 and
     // 127.0.0.1. are refused here although curl and getaddrinfo would read them.
     if (::inet_pton(AF_INET, s.c_str(), buf) != 1) {
-        return fail(whole, "the host must be an IPv4 address (four decimal parts), an IPv6 address in brackets or "
-                           "localhost");
+        return fail(whole,
+                    "the host must be an IPv4 address (four decimal parts), an IPv6 address in brackets or "
+                    "localhost");
     }
     return s;
 }
 
 // "1".."65535", decimal, no sign, no leading zero.
 Result<uint16_t> port_number(std::string_view p, const std::string& whole, Fail fail) {
-    if (p.empty() || p.size() > 5 || p.front() == '0' ||
-        p.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (p.empty() || p.size() > 5 || p.front() == '0' || p.find_first_not_of("0123456789") != std::string_view::npos) {
         return fail(whole, "the port must be a decimal number 1..65535");
     }
     const unsigned long n = std::stoul(std::string(p));
@@ -132,8 +131,8 @@ Result<Url> parse_url_form(const std::string& s, Fail fail, bool any_port) {
     if (auth_end == std::string::npos) {
         auth_end = s.size();
     }
-    DIAG_TRY_ASSIGN(u.authority, parse_authority(std::string_view(s).substr(auth_start, auth_end - auth_start), s,
-                                                 fail, any_port));
+    DIAG_TRY_ASSIGN(u.authority,
+                    parse_authority(std::string_view(s).substr(auth_start, auth_end - auth_start), s, fail, any_port));
     if (!u.authority.has_port) {
         u.authority.port = u.scheme == "https" ? 443 : 80;
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/policy/shipped_policy.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/matcher.h"
@@ -20,27 +21,7 @@ namespace {
 
 using Argv = std::vector<std::string>;
 
-// The shipped policy, read as `--check --build` reads it (no owner or host checks, no drop-ins).
-// The unprivileged test run hands over a copy (tests/helpers/run_unprivileged.sh).
-const policy::Policy& shipped() {
-    static const policy::Policy p = [] {
-        const char* copy = std::getenv("DIAG_DEFAULT_POLICY");
-        const std::string path = copy != nullptr ? copy : std::string(DIAG_SOURCE_DIR) + "/policy/default.toml";
-        std::ifstream in(path);
-        std::stringstream text;
-        text << in.rdbuf();
-        Options o;
-        o.syntax_only = true;
-        o.include = std::vector<std::string>{};
-        auto r = load_from_string(text.str(), path, o);
-        if (!in || !r.ok()) {
-            ADD_FAILURE() << path << ": " << (r.ok() ? "unreadable" : r.error().describe());
-            std::abort();
-        }
-        return std::move(r).value();
-    }();
-    return p;
-}
+using test::shipped;
 
 // Only the shipped filter rules: what a stage after `|` may match.
 const policy::Policy& filters_only() {
