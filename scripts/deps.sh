@@ -18,6 +18,7 @@ packages=(
     procps iproute2 systemd-journal-remote     # ps/pgrep/ss: probed by the e2e test and scripts/demo.sh (minimal images lack them)
     clang-format                               # scripts/check-format.sh (ctest: format)
     nix-bin                                    # nix-instantiate: parse/evaluate nix/ and flake.nix (tests/nix)
+    curl iputils-ping netcat-openbsd openssl   # the network rules, run for real (tests/integration/network_test.cc)
 )
 
 for arg in "$@"; do

@@ -131,6 +131,59 @@ else
     ok "allowed: id is not root"
 fi
 
+# ---------------------------------------------------------------- network, certificate and store probes
+# A tiny HTTP server and a TLS server on 127.0.0.1, started here and stopped at the end of the
+# section: the network rules reach them (adr/0018), and nothing else.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+HTTP_PORT=$(free_port)
+python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$T/pub" >/dev/null 2>&1 &
+HTTP_PID=$!
+mkdir -p "$T/certs"
+chmod 0755 "$T/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/certs/cert.pem" -subj /CN=diag-e2e \
+    -days 2 >/dev/null 2>&1
+chmod 0644 "$T/certs/cert.pem"
+TLS_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$T/certs/cert.pem" -key "$T/tls.key" -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+TLS_PID=$!
+for _ in $(seq 50); do
+    if nc -z 127.0.0.1 "$HTTP_PORT" 2>/dev/null && nc -z 127.0.0.1 "$TLS_PORT" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+
+run "curl -sS http://127.0.0.1:$HTTP_PORT/readme.txt"
+expect_out_eq "network: curl GETs a local endpoint" "$E2E_README_TEXT"
+run "curl -sS -I http://localhost:$HTTP_PORT/readme.txt"
+expect_out_contains "network: curl -I of localhost" "200 OK"
+run "curl -s -w '%{http_code}' http://127.0.0.1:$HTTP_PORT/missing"
+expect_out_contains "network: curl -w %{http_code} of a missing page" "404"
+run "curl -sS -k https://127.0.0.1:$TLS_PORT/"
+expect_out_contains "network: curl -k of a local TLS endpoint" "s_server"
+run "nc -z 127.0.0.1 $HTTP_PORT"
+expect_rc "network: nc -z finds the listening port" 0
+run "nc -z -v localhost $TLS_PORT"
+expect_rc "network: nc -z -v of localhost" 0
+run "openssl x509 -in $T/certs/cert.pem -noout -subject -enddate"
+expect_out_contains "certificate: openssl x509 -noout -subject" "diag-e2e"
+run "openssl s_client -connect 127.0.0.1:$TLS_PORT -brief"
+expect_rc "certificate: openssl s_client -brief ends by itself" 0
+if [[ $(sysctl -n net.ipv4.ping_group_range 2>/dev/null) =~ ^([0-9]+)[[:space:]]+([0-9]+)$ ]] &&
+    ((BASH_REMATCH[1] <= $(id -g "$E2E_USER") && $(id -g "$E2E_USER") <= BASH_REMATCH[2])); then
+    run "ping -c 1 -W 2 127.0.0.1"
+    expect_out_contains "network: ping -c 1 of 127.0.0.1" "1 received"
+else
+    echo "# skip: ping needs net.ipv4.ping_group_range to include the account's group"
+fi
+run "curl http://127.0.0.2:$HTTP_PORT/readme.txt"
+expect_denied "network: curl to a host the rule does not list" destination
+run "curl -L http://127.0.0.1:$HTTP_PORT/readme.txt"
+expect_denied "network: curl -L (redirects) is refused" unknown-option
+run "curl -o $T/rw/out http://127.0.0.1:$HTTP_PORT/readme.txt"
+expect_denied "network: curl -o (an output file) is refused" unknown-option
+kill "$HTTP_PID" "$TLS_PID" 2>/dev/null || true
+wait "$HTTP_PID" "$TLS_PID" 2>/dev/null || true
+
 # ---------------------------------------------------------------- denied paths
 run "cat $T/secret/canary.txt"
 expect_denied "denied: canary file under a denied path" path-denied
