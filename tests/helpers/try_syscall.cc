@@ -59,7 +59,7 @@ int usage() {
         "journal-forge SOCKET\n"
         "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-unix | socketpair | socket-packet |\n"
         "  connect-tcp HOST PORT | connect-then HOST PORT OTHER (OTHER's errno; 253: PORT failed) |\n"
-        "  bind-tcp HOST PORT\n"
+        "  bind-tcp HOST PORT | socket DOMAIN TYPE PROTOCOL [IGNORED...]\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
         "  vmsplice-late N\n",
@@ -375,6 +375,10 @@ int main(int argc, char** argv) {
         if (mode == "bind-tcp") return bind_tcp(a, b);
     }
     if (nargs == 3 && mode == "connect-then") return connect_then(a, b, argv[4]);
+    // socket DOMAIN TYPE PROTOCOL [ignored...]: the numbers as socket(2) takes them.
+    if (nargs >= 3 && mode == "socket") {
+        return socket_of(std::atoi(a), std::atoi(b), std::atoi(argv[4]));
+    }
     if (nargs == 0) {
         if (mode == "setsid") return try_setsid();
         if (mode == "memfd") return outcome(::syscall(SYS_memfd_create, "probe", 0));

@@ -56,13 +56,18 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
-    c.seccomp = seccomp::filters(cmd.network, cmd.filter);
-    rec["diag"]["confinement"] = {{"landlock", ll},
-                                  {"seccomp", {{"network", cmd.network}, {"sockets", !cmd.filter}}},
-                                  {"no_new_privs", true},
-                                  {"rlimits", true},
-                                  {"exec_paths", prep.exec_paths},
-                                  {"hardlinks_unverified", unverified}};
+    // A request that names a TCP destination resolves no name (destinations are addresses or
+    // localhost): no UDP for it. ping names a host and no port, and needs a UDP socket (never
+    // sent on) to learn its source address: it keeps UDP, like a rule that resolves names.
+    const bool tcp_only = !connect_ports.empty();
+    c.seccomp = seccomp::filters(cmd.network, cmd.filter, tcp_only);
+    rec["diag"]["confinement"] = {
+        {"landlock", ll},
+        {"seccomp", {{"network", cmd.network}, {"sockets", !cmd.filter}, {"udp", cmd.network && !tcp_only}}},
+        {"no_new_privs", true},
+        {"rlimits", true},
+        {"exec_paths", prep.exec_paths},
+        {"hardlinks_unverified", unverified}};
     return c;
 }
 

@@ -80,13 +80,43 @@ TEST(NetworkRules, CurlAllowsGetAndHeadOfListedPrefixesOnly) {
     auto m = match("curl http://127.0.0.1:8080/health");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(targets::tcp_ports(m->targets), std::vector<uint16_t>{8080});
-    for (const std::string opt :
-         {"-o /tmp/x", "-O", "-D /tmp/h", "--output-dir /tmp", "-c /tmp/j", "-K /etc/hostname", "--config /x", "-n",
-          "-T /etc/hostname", "-d x", "--data x", "--data-binary @/etc/hostname", "-F a=b", "--json '{}'", "-X POST",
-          "--request PUT", "-L", "--location", "-x http://127.0.0.1:3128", "--proxy x", "--socks5 127.0.0.1:1080",
-          "--preproxy x", "--connect-to ::127.0.0.2:", "--resolve localhost:80:10.0.0.1", "--interface lo",
-          "-u a:b", "--oauth2-bearer t", "-E cert", "-b a=b", "-m 600", "--max-time 600", "-q", "-g", "--proto =all",
-          "--url http://127.0.0.1/", "-e http://x", "--libcurl /tmp/c"}) {
+    for (const std::string opt : {"-o /tmp/x",
+                                  "-O",
+                                  "-D /tmp/h",
+                                  "--output-dir /tmp",
+                                  "-c /tmp/j",
+                                  "-K /etc/hostname",
+                                  "--config /x",
+                                  "-n",
+                                  "-T /etc/hostname",
+                                  "-d x",
+                                  "--data x",
+                                  "--data-binary @/etc/hostname",
+                                  "-F a=b",
+                                  "--json '{}'",
+                                  "-X POST",
+                                  "--request PUT",
+                                  "-L",
+                                  "--location",
+                                  "-x http://127.0.0.1:3128",
+                                  "--proxy x",
+                                  "--socks5 127.0.0.1:1080",
+                                  "--preproxy x",
+                                  "--connect-to ::127.0.0.2:",
+                                  "--resolve localhost:80:10.0.0.1",
+                                  "--interface lo",
+                                  "-u a:b",
+                                  "--oauth2-bearer t",
+                                  "-E cert",
+                                  "-b a=b",
+                                  "-m 600",
+                                  "--max-time 600",
+                                  "-q",
+                                  "-g",
+                                  "--proto =all",
+                                  "--url http://127.0.0.1/",
+                                  "-e http://x",
+                                  "--libcurl /tmp/c"}) {
         expect_refused("curl " + opt + " http://127.0.0.1/", "unknown-option");
     }
     for (const std::string header : {"'Authorization: Bearer x'", "'Cookie: a=b'", "'Proxy-Authorization: x'"}) {
@@ -128,10 +158,10 @@ TEST(NetworkRules, NcPingAndOpensslName) {
     expect_refused("ping -c 1 8.8.8.8", "destination");
 
     expect_allowed("openssl x509 -in /etc/ssl/cert.pem -noout -dates -subject", "openssl-x509");
-    for (const std::string opt : {"-out /tmp/x", "-signkey /tmp/k", "-key /tmp/k", "-CA /tmp/ca", "-CAkey /tmp/k",
-                                  "-req", "-x509toreq", "-set_serial 1", "-days 1", "-passin pass:x",
-                                  "-engine foo", "-provider foo", "-provider-path /tmp", "-rand /tmp/r",
-                                  "-writerand /tmp/r", "-config /tmp/c"}) {
+    for (const std::string opt :
+         {"-out /tmp/x", "-signkey /tmp/k", "-key /tmp/k", "-CA /tmp/ca", "-CAkey /tmp/k", "-req", "-x509toreq",
+          "-set_serial 1", "-days 1", "-passin pass:x", "-engine foo", "-provider foo", "-provider-path /tmp",
+          "-rand /tmp/r", "-writerand /tmp/r", "-config /tmp/c"}) {
         expect_refused("openssl x509 -in /etc/ssl/cert.pem " + opt, "unknown-option");
     }
     expect_refused("openssl x509 -noout -dates", "option-value");  // -in is required
@@ -139,10 +169,10 @@ TEST(NetworkRules, NcPingAndOpensslName) {
     m = match("openssl s_client -connect '[::1]:8443'");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(targets::tcp_ports(m->targets), std::vector<uint16_t>{8443});
-    for (const std::string opt : {"-sess_out /tmp/s", "-sess_in /tmp/s", "-keylogfile /tmp/k", "-msgfile /tmp/m",
-                                  "-cert /tmp/c", "-key /tmp/k", "-pass pass:x", "-CAfile /tmp/c", "-proxy x:1",
-                                  "-bind 127.0.0.1:1", "-unix /tmp/s", "-engine e", "-provider p", "-reconnect",
-                                  "-starttls smtp", "-ign_eof", "-quiet"}) {
+    for (const std::string opt :
+         {"-sess_out /tmp/s", "-sess_in /tmp/s", "-keylogfile /tmp/k", "-msgfile /tmp/m", "-cert /tmp/c", "-key /tmp/k",
+          "-pass pass:x", "-CAfile /tmp/c", "-proxy x:1", "-bind 127.0.0.1:1", "-unix /tmp/s", "-engine e",
+          "-provider p", "-reconnect", "-starttls smtp", "-ign_eof", "-quiet"}) {
         expect_refused("openssl s_client -connect 127.0.0.1:443 " + opt, "unknown-option");
     }
     expect_refused("openssl s_client -connect 192.0.2.1:443", "destination");
@@ -150,8 +180,7 @@ TEST(NetworkRules, NcPingAndOpensslName) {
 }
 
 TEST(ContainerRules, ListAndBoundedLogsOnly) {
-    expect_allowed("podman ps -a", "podman-ps",
-                   {"ps", "--remote", "--url", "unix:///run/podman/podman.sock", "-a"});
+    expect_allowed("podman ps -a", "podman-ps", {"ps", "--remote", "--url", "unix:///run/podman/podman.sock", "-a"});
     expect_allowed("docker ps -a --format json", "docker-ps");
     expect_allowed("docker logs --tail 100 --since 10m web-1", "docker-logs");
     expect_allowed("podman logs -n 50 -t db", "podman-logs");
@@ -182,9 +211,10 @@ TEST(NixRules, StoreQueriesNeverEvaluateOrFetch) {
     expect_allowed("nix why-depends / /", "nix-why-depends");
     expect_allowed("nix store ping --json", "nix-store-ping");
     expect_allowed("nix store info", "nix-store-ping");
-    for (const std::string opt : {"--option substitute true", "--store ssh://x", "--roots", "--gc", "--delete",
-                                  "--realise", "-r", "--add /tmp/x", "--import", "--export", "--dump /",
-                                  "--restore /tmp", "--serve", "--verify", "--repair-path /", "--generate-binary-cache-key"}) {
+    for (const std::string opt :
+         {"--option substitute true", "--store ssh://x", "--roots", "--gc", "--delete", "--realise", "-r",
+          "--add /tmp/x", "--import", "--export", "--dump /", "--restore /tmp", "--serve", "--verify",
+          "--repair-path /", "--generate-binary-cache-key"}) {
         auto r = match("nix-store " + opt + " /");
         EXPECT_FALSE(r.ok()) << "nix-store " << opt;
     }
@@ -199,15 +229,15 @@ TEST(NixRules, StoreQueriesNeverEvaluateOrFetch) {
     ASSERT_TRUE(m.ok());
     ASSERT_EQ(m->paths.size(), 1u);
     EXPECT_EQ(m->paths[0].roots, std::vector<std::string>{"/nix/store"});
-    for (const std::string sub : {"eval --expr 1", "repl", "build nixpkgs#hello", "run nixpkgs#hello",
-                                  "shell nixpkgs#hello", "develop", "profile install x", "flake show",
-                                  "store gc", "store delete /", "copy --to x /"}) {
+    for (const std::string sub :
+         {"eval --expr 1", "repl", "build nixpkgs#hello", "run nixpkgs#hello", "shell nixpkgs#hello", "develop",
+          "profile install x", "flake show", "store gc", "store delete /", "copy --to x /"}) {
         auto r = match("nix " + sub);
         EXPECT_FALSE(r.ok()) << "nix " << sub;
     }
-    for (const std::string tool : {"nix-instantiate --eval -E 1", "nix-build -E 1", "nix-shell -p hello",
-                                   "nix-env -i hello", "nix-env --list-generations -p /nix/var/nix/profiles/system",
-                                   "nixos-rebuild list-generations"}) {
+    for (const std::string tool :
+         {"nix-instantiate --eval -E 1", "nix-build -E 1", "nix-shell -p hello", "nix-env -i hello",
+          "nix-env --list-generations -p /nix/var/nix/profiles/system", "nixos-rebuild list-generations"}) {
         auto r = match(tool);
         EXPECT_FALSE(r.ok()) << tool;
     }
