@@ -682,12 +682,13 @@ PY
         local want=$1 expr=$2 out rc=0
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$expr" 2>&1) || rc=$?
         if [[ $rc -eq 0 ]]; then
+            # The evaluation's JSON on stdin: it holds the policy, longer than one argument may be.
             python3 -c '
 import json, sys
-msgs = json.loads(sys.argv[1])["failedAssertions"]
-if not any(sys.argv[2] in m for m in msgs):
-    sys.exit(f"FAIL: {sys.argv[3]}\n  expected an assertion containing {sys.argv[2]!r}, got {msgs}")
-' "$out" "$want" "$expr" || exit 1
+msgs = json.load(sys.stdin)["failedAssertions"]
+if not any(sys.argv[1] in m for m in msgs):
+    sys.exit(f"FAIL: {sys.argv[2]}\n  expected an assertion containing {sys.argv[1]!r}, got {msgs}")
+' "$want" "$expr" <<<"$out" || exit 1
         else
             grep -qF -- "$want" <<<"$out" || fail "$expr: evaluation failed without '$want': $out"
         fi
@@ -756,7 +757,7 @@ if not any(sys.argv[2] in m for m in msgs):
               '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }'; do
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
             || fail "evaluating $ok: $out"
-        python3 -c 'import json, sys; m = json.loads(sys.argv[1])["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[2]}: {m}" if m else 0)' "$out" "$ok" || exit 1
+        python3 -c 'import json, sys; m = json.load(sys.stdin)["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[1]}: {m}" if m else 0)' "$ok" <<<"$out" || exit 1
     done
     say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
 
