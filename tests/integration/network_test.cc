@@ -162,6 +162,7 @@ TEST_F(Network, CurlReachesAnAllowedPrefixAndTheRecordNamesTheDestination) {
     EXPECT_EQ(dec["diag"]["targets"][0]["host"], "127.0.0.1");
     EXPECT_EQ(dec["diag"]["targets"][0]["port"], server_.port());
     EXPECT_EQ(dec["diag"]["confinement"]["landlock"]["tcp_connect"], nlohmann::json::array({server_.port()}));
+    EXPECT_EQ(dec["diag"]["confinement"]["seccomp"]["udp"], false) << "a TCP destination resolves nothing";
     // -q first: curl never reads a ~/.curlrc.
     EXPECT_EQ(dec["process"]["args"][1], "-q") << dec.dump();
     expect_works("curl -sS -I http://localhost:" + std::to_string(server_.port()) + "/health", "200 OK");

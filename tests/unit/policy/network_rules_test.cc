@@ -6,12 +6,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "tests/unit/policy/policy_text.h"
 #include "tests/unit/policy/shipped_policy.h"
+#include "wrapper/policy/help.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/matcher.h"
@@ -155,6 +157,7 @@ TEST(NetworkRules, NcPingAndOpensslName) {
     expect_refused("ping -c 11 127.0.0.1", "bad-value");
     expect_refused("ping -c 1 -i 0.1 127.0.0.1", "bad-value");
     expect_refused("ping -c 1 -i 3 127.0.0.1", "bad-value");
+    expect_refused("ping -c 1 -i 2.5 127.0.0.1", "bad-value");  // 10 x 2 s + 5 s: under the timeout
     expect_refused("ping -c 1 8.8.8.8", "destination");
 
     expect_allowed("openssl x509 -in /etc/ssl/cert.pem -noout -dates -subject", "openssl-x509");
@@ -177,6 +180,19 @@ TEST(NetworkRules, NcPingAndOpensslName) {
     }
     expect_refused("openssl s_client -connect 192.0.2.1:443", "destination");
     expect_refused("openssl s_client -connect 127.0.0.1", "bad-value");
+}
+
+TEST(NetworkRules, HelpNamesTheDestinationsAndThePrivilegesNeeded) {
+    const std::string curl = help::command_text(shipped(), "curl");
+    EXPECT_NE(curl.find("destinations: http://127.0.0.1:*/, https://127.0.0.1:*/"), std::string::npos) << curl;
+    const auto j = nlohmann::json::parse(help::json(shipped(), "nc"));
+    EXPECT_NE(j.dump().find("\"connect\":[\"127.0.0.1:*\",\"[::1]:*\",\"localhost:*\"]"), std::string::npos)
+        << j.dump();
+    EXPECT_NE(help::command_text(shipped(), "ping").find("ping_group_range"), std::string::npos);
+    for (const std::string tool : {"docker", "podman"}) {
+        const std::string text = help::command_text(shipped(), tool);
+        EXPECT_NE(text.find("needs"), std::string::npos) << text;
+    }
 }
 
 TEST(ContainerRules, ListAndBoundedLogsOnly) {
