@@ -17,8 +17,8 @@ TEST_F(DefaultPolicy, NixStoreRulesRunConfinedAndStayInTheStore) {
     if (::access("/usr/bin/nix", X_OK) != 0 && ::access("/run/current-system/sw/bin/nix", X_OK) != 0) {
         GTEST_SKIP() << "nix is not installed (scripts/deps.sh: nix-bin)";
     }
-    for (const std::string request : {"nix path-info /usr", "nix-store --query --size /etc/hostname",
-                                      "nix why-depends /usr /etc"}) {
+    for (const std::string request :
+         {"nix path-info /usr", "nix-store --query --size /etc/hostname", "nix why-depends /usr /etc"}) {
         SCOPED_TRACE(request);
         auto r = run_soc(policy_, request);
         EXPECT_EQ(r.exit_code, 126) << r.err;
