@@ -32,6 +32,8 @@ let
     splitString
     hasPrefix
     foldl'
+    makeBinPath
+    escapeShellArg
     ;
 
   cfg = config.services.diag-wrapper;
@@ -289,6 +291,19 @@ in
       '';
     };
 
+    kernelLogAccess = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Set `kernel.dmesg_restrict = 0` so `dmesg` through the wrapper reads the kernel log
+        (with the default 1 only CAP_SYSLOG may, which the account and its confined child never
+        hold). Off by default: `journalctl -k` reads the same messages from the journal
+        (journalAccess). Trade-off: every local account, not only this one, then reads the kernel
+        log, which can hold kernel addresses (hashed where `kernel.kptr_restrict` is set) and
+        device, mount and firewall messages.
+      '';
+    };
+
     authorizedKeys = mkOption {
       type = types.listOf (types.submodule keyModule);
       default = [ ];
@@ -441,6 +456,28 @@ in
           Created empty, root:<user> 0660, in a root:<user> 0750 directory of its own.
         '';
       };
+      rotate = {
+        enable = mkOption {
+          type = types.bool;
+          default = true;
+          description = ''
+            Rotate the audit file with logrotate (`services.logrotate.settings.diag-wrapper`,
+            when the `file` sink is on): the hooks clear the append-only attribute for the rename
+            and set it on the new file, which logrotate creates root:<user> 0620; rotated files
+            become root-only and are compressed (adr/0020). `diag-audit` reads the rotated set.
+          '';
+        };
+        frequency = mkOption {
+          type = types.str;
+          default = "weekly";
+          description = "How often the audit file is rotated (logrotate's `frequency`).";
+        };
+        keep = mkOption {
+          type = types.ints.positive;
+          default = 52;
+          description = "How many rotated audit files are kept (logrotate's `rotate`).";
+        };
+      };
       appendOnly = mkOption {
         type = types.bool;
         default = true;
@@ -483,6 +520,8 @@ in
       };
       users.groups.${cfg.user} = { };
 
+      boot.kernel.sysctl = mkIf cfg.kernelLogAccess { "kernel.dmesg_restrict" = 0; };
+
       environment.etc = policyEtc;
 
       environment.systemPackages = [ cfg.package ];
@@ -513,6 +552,28 @@ in
           inherit (cfg.audit) chain;
           group = cfg.user;
         };
+
+      services.logrotate.settings.diag-wrapper = mkIf (elem "file" cfg.audit.sinks && cfg.audit.rotate.enable) (
+        let
+          # The hooks of the Debian package, with the tools they call on their PATH.
+          hook =
+            step:
+            "PATH=${makeBinPath [ pkgs.e2fsprogs pkgs.util-linux pkgs.coreutils ]} "
+            + "${cfg.package}/libexec/diag-wrapper/audit-rotate ${step} ${escapeShellArg cfg.audit.file}";
+        in
+        {
+          files = cfg.audit.file;
+          inherit (cfg.audit.rotate) frequency;
+          rotate = cfg.audit.rotate.keep;
+          compress = true;
+          missingok = true;
+          notifempty = true;
+          copytruncate = false;
+          create = "0620 root ${cfg.user}";
+          prerotate = hook "pre";
+          postrotate = hook "post";
+        }
+      );
 
       warnings =
         optional (cfg.authorizedKeys == [ ]) ''

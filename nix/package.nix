@@ -9,6 +9,7 @@
   stdenv,
   cmake,
   pkg-config,
+  scdoc,
   libseccomp,
   tomlplusplus,
   nlohmann_json,
@@ -54,6 +55,7 @@ stdenv.mkDerivation (finalAttrs: {
   nativeBuildInputs = [
     cmake
     pkg-config
+    scdoc # the manual pages (man/, adr/0019)
   ];
 
   buildInputs = [
@@ -96,7 +98,8 @@ stdenv.mkDerivation (finalAttrs: {
     runHook postCheck
   '';
 
-  # CMake installs bin/, share/diag-wrapper/default.toml and the READMEs; the ADRs go with them.
+  # CMake installs bin/, libexec/diag-wrapper/audit-rotate, share/diag-wrapper/ (default.toml, the
+  # logrotate and sshd templates), share/man and the READMEs; the ADRs go with them.
   # (The cmake hook builds in ./build, so the source tree is ..)
   postInstall = ''
     install -Dm0644 ../adr/*.md -t $out/share/doc/diag-wrapper/adr
@@ -108,6 +111,8 @@ stdenv.mkDerivation (finalAttrs: {
     test -x $out/bin/diag-wrapper
     ${lib.optionalString hasDiagAudit "test -x $out/bin/diag-audit"}
     test -f $out/share/diag-wrapper/default.toml
+    test -x $out/libexec/diag-wrapper/audit-rotate
+    ls $out/share/man/man8/diag-wrapper.8* $out/share/man/man5/diag-wrapper.toml.5* $out/share/man/man8/diag-audit.8* >/dev/null
     runHook postInstallCheck
   '';
 

@@ -41,7 +41,8 @@ namespace {
 
 using nlohmann::json;
 
-// How many withheld glob matches the client's note names (the record lists all of them).
+// How many withheld glob matches, or skipped denied paths, the client's note names (the record
+// lists all of them).
 constexpr size_t kMaxWithheldNamed = 20;
 
 // One request on its way through the stages: what its records need.
@@ -227,6 +228,33 @@ void note_withheld(const Request& q, const decision::Decision& d) {
     }
     if (names.size() > kMaxWithheldNamed) {
         line += " and " + std::to_string(names.size() - kMaxWithheldNamed) + " more";
+    }
+    sys::say(line);
+}
+
+// The denied paths the program skips below its tree operands, in one line for the client (the
+// record lists them all): a tree with holes says so.
+void note_skipped(const Request& q, const decision::Decision& d) {
+    std::vector<std::string> names;
+    size_t patterns = 0;
+    for (const auto& s : d.stages) {
+        names.insert(names.end(), s.skipped.begin(), s.skipped.end());
+        patterns += s.skipped_patterns.size();
+    }
+    if (names.empty() && patterns == 0) {
+        return;
+    }
+    std::string line = "note: skipped " + std::to_string(names.size()) + " denied path" +
+                       (names.size() == 1 ? "" : "s") + " below the tree (neither read nor listed):";
+    for (size_t i = 0; i < names.size() && i < kMaxWithheldNamed; ++i) {
+        line += " " + redact::shell_quote(redact::in_text(q.redaction, q.argv, names[i]));
+    }
+    if (names.size() > kMaxWithheldNamed) {
+        line += " and " + std::to_string(names.size() - kMaxWithheldNamed) + " more";
+    }
+    if (patterns > 0) {
+        line += (names.empty() ? " " : "; ") + std::string("and whatever matches ") + std::to_string(patterns) +
+                " deny pattern" + (patterns == 1 ? "" : "s") + " in /proc or /sys";
     }
     sys::say(line);
 }
@@ -417,6 +445,7 @@ int run(const Invocation& inv) {
     // The decision is recorded; from here the command's own timeout bounds the request.
     deadline::clear();
     note_withheld(q, *d);
+    note_skipped(q, *d);
     // 7-8. Fork, confine and supervise the stages; then the end record.
     return supervise_command(q, *planned);
 }

@@ -100,6 +100,8 @@ in
         d.passthru;
   }) c.system.checks;
   tmpfiles = c.systemd.tmpfiles.rules;
+  logrotate = c.services.logrotate.settings;
+  sysctl = c.boot.kernel.sysctl;
   systemPackages = map toString c.environment.systemPackages;
   policy = cfg.policy;
   dropIns = cfg.dropIns;

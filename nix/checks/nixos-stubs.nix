@@ -69,6 +69,11 @@ let
 in
 {
   options = {
+    # nixpkgs (sysctl.nix): attrsOf (nullOr (oneOf [ bool str int ])); anything here
+    boot.kernel.sysctl = mkOption {
+      type = types.attrsOf types.anything;
+      default = { };
+    };
     users.users = mkOption {
       type = types.attrsOf (types.submodule userModule);
       default = { };
@@ -179,6 +184,11 @@ in
     systemd.tmpfiles.rules = mkOption {
       type = types.listOf types.str;
       default = [ ];
+    };
+    # logrotate.nix: one attribute set of directives per entry (bool, int, str, list of str).
+    services.logrotate.settings = mkOption {
+      type = types.attrsOf (types.attrsOf (types.oneOf [ types.bool types.int types.str (types.listOf types.str) ]));
+      default = { };
     };
 
     assertions = mkOption {

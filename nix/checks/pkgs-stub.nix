@@ -50,6 +50,10 @@
     hostPlatform = { };
   };
   buildPackages.openssh = "/nix/store/66666666666666666666666666666666-openssh-build";
+  # The tools of the audit file's logrotate hooks (module.nix: audit.rotate).
+  e2fsprogs = "/nix/store/77777777777777777777777777777777-e2fsprogs";
+  util-linux = "/nix/store/88888888888888888888888888888888-util-linux";
+  coreutils = "/nix/store/99999999999999999999999999999999-coreutils";
 
   callPackage = _fn: _args: {
     type = "derivation";

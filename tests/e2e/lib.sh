@@ -14,7 +14,8 @@
 # Everything lives below one root-owned mktemp -d directory ($E2E_T, in ${DIAG_E2E_TMPDIR:-/tmp}):
 #   bin/diag-wrapper        root 0755, the ForceCommand
 #   etc/policy.toml         root 0644, default.toml with [audit] -> file sink in audit/, include = [],
-#                           and "$E2E_T/secret" appended to [deny] paths
+#                           and "$E2E_T/secret" (and the forest/ entries of sshd_e2e.sh's tree
+#                           block) appended to [deny] paths
 #   audit/audit.jsonl       root:<test group> 0620 (the account may append, not read)
 #   state/chain             root:<test group> 0660, the hash chain state (empty: a new chain)
 #   home/                   root 0755, the account's home; home/authorized_keys root 0644
@@ -257,6 +258,9 @@ e2e_cleanup() {
     fi
     E2E_USER=""; E2E_GROUP=""
     if [[ -n $E2E_T && -d $E2E_T && $E2E_T == "$E2E_BASE"/diag-e2e.* ]]; then
+        # A bind mount a test left behind (the tree block's), deepest first.
+        local m
+        while read -r m; do umount "$m" 2>/dev/null; done < <(findmnt -rn -o TARGET | grep -F "$E2E_T/" | sort -r)
         rm -rf --one-file-system -- "$E2E_T"
     fi
     E2E_T=""
@@ -396,7 +400,9 @@ e2e_setup() {
     E2E_CHAIN=$T/state/chain
     install -o root -g "$E2E_GROUP" -m 0660 /dev/null "$E2E_CHAIN"
 
+    # forest/: the tree with denied paths below it that find, grep -r and du walk (adr/0016).
     e2e_make_policy "$policy_src" "$E2E_POLICY" "$E2E_AUDIT" "$E2E_CHAIN" "$name" "$T/secret" \
+        "$T/forest/denied-dir" "$T/forest/denied-file" "$T/forest/glob-*" "$T/forest/owned/denied-own" \
         || e2e_die "could not derive the test policy from $policy_src"
     chown root:root "$E2E_POLICY"
     chmod 0644 "$E2E_POLICY"

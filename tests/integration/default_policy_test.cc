@@ -59,10 +59,19 @@ TEST_F(DefaultPolicy, AgentProbesWorkUnderFullConfinement) {
 TEST_F(DefaultPolicy, DeniedFilesStayUnreadable) {
     for (const std::string& req :
          std::vector<std::string>{"cat /etc/shadow", "head -n 1 /etc/gshadow", "cat " + dir_ + "/secret/canary.txt",
-                                  "grep -r CANARY " + dir_, "tail -n 1 /etc/ssh/ssh_host_ed25519_key"}) {
+                                  "tail -n 1 /etc/ssh/ssh_host_ed25519_key"}) {
         auto r = run_soc(policy_, req);
         EXPECT_EQ(r.exit_code, 126) << req << "\n" << r.err;
         EXPECT_EQ(r.out.find(canary_), std::string::npos);
+    }
+    // A recursive read of a tree holding the denied directory runs and skips it (adr/0016).
+    for (const std::string& req : std::vector<std::string>{"grep -r CANARY " + dir_, "find " + dir_, "du -a " + dir_}) {
+        auto r = run_soc(policy_, req);
+        EXPECT_NE(r.exit_code, 126) << req << "\n" << r.err;
+        EXPECT_EQ(r.out.find(canary_), std::string::npos) << req;
+        EXPECT_EQ(r.out.find("canary.txt"), std::string::npos) << req;
+        EXPECT_EQ(r.err.find("canary.txt"), std::string::npos) << req;
+        EXPECT_NE(r.err.find("note: skipped 1 denied path"), std::string::npos) << req << "\n" << r.err;
     }
     // Metadata of a key is allowed (to debug its permissions), never its content.
     if (std::filesystem::exists("/etc/ssh/ssh_host_ed25519_key")) {

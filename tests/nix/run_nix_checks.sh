@@ -582,7 +582,11 @@ check_eval_module() {
         nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario "$scenario" \
             >"$TMP/$scenario.json" 2>"$TMP/err" || fail "evaluating the module ($scenario): $(cat "$TMP/err")"
     done
-    python3 - "$TMP/web02.json" "$TMP/minimal.json" <<'PY'
+    E2FS_STUB=/nix/store/77777777777777777777777777777777-e2fsprogs \
+        UTIL_LINUX_STUB=/nix/store/88888888888888888888888888888888-util-linux \
+        COREUTILS_STUB=/nix/store/99999999999999999999999999999999-coreutils \
+        PACKAGE_STUB=/nix/store/00000000000000000000000000000000-diag-wrapper-0.1.0 \
+        python3 - "$TMP/web02.json" "$TMP/minimal.json" <<'PY'
 import json, os, sys, tomllib
 web, mini = (json.load(open(p)) for p in sys.argv[1:3])
 E = os.environ
@@ -667,6 +671,18 @@ eq("minimal: tmpfiles", mini["tmpfiles"], [
     "d /var/lib/diag-wrapper 0750 root diag - -",
     "f /var/lib/diag-wrapper/chain 0660 root diag - -"])
 eq("minimal: etc files", sorted(mini["etc"]), ["diag-wrapper/policy.toml"])
+# The audit file's rotation (adr/0020): the package's hooks around logrotate's rename.
+def hook(step):
+    return (f"PATH={E['E2FS_STUB']}/bin:{E['UTIL_LINUX_STUB']}/bin:{E['COREUTILS_STUB']}/bin "
+            f"{E['PACKAGE_STUB']}/libexec/diag-wrapper/audit-rotate {step} /var/log/diag-wrapper/audit.jsonl")
+for name, d in (("web02", web), ("minimal", mini)):
+    eq(f"{name}: logrotate", d["logrotate"], {"diag-wrapper": {
+        "files": "/var/log/diag-wrapper/audit.jsonl", "frequency": "weekly", "rotate": 52,
+        "compress": True, "missingok": True, "notifempty": True, "copytruncate": False,
+        "create": "0620 root diag", "prerotate": hook("pre"), "postrotate": hook("post")}})
+# kernelLogAccess is off by default: the kernel's dmesg_restrict is left alone.
+eq("web02: sysctl", web["sysctl"], {})
+eq("minimal: sysctl", mini["sysctl"], {})
 if not any("fingerprint" in w for w in mini["warnings"]):
     errors.append(f"minimal: expected the no-fingerprint warning, got {mini['warnings']}")
 
@@ -676,13 +692,35 @@ print("web02 and minimal: account, authorized_keys, policy (base + host), drop-i
       "LogLevel and the exact sshd block as expected")
 PY
 
+    # Rotation follows the options: a count and period of the host's, none without the file sink.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal \
+        --arg extra '{ services.diag-wrapper.audit.rotate = { keep = 4; frequency = "daily"; }; }' \
+        >"$TMP/rot.json" 2>"$TMP/err" || fail "evaluating audit.rotate: $(cat "$TMP/err")"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["logrotate"]["diag-wrapper"]; sys.exit(0 if (r["rotate"], r["frequency"]) == (4, "daily") else f"FAIL: audit.rotate not applied: {r}")' "$TMP/rot.json" || exit 1
+    for extra in '{ services.diag-wrapper.audit.sinks = [ "journald" ]; }' '{ services.diag-wrapper.audit.rotate.enable = false; }'; do
+        nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal --arg extra "$extra" \
+            >"$TMP/rot.json" 2>"$TMP/err" || fail "evaluating $extra: $(cat "$TMP/err")"
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["logrotate"]; sys.exit(0 if r == {} else f"FAIL: {sys.argv[2]}: logrotate still set: {r}")' "$TMP/rot.json" "$extra" || exit 1
+    done
+    # kernelLogAccess = true: dmesg_restrict off, and nothing else changes.
+    nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" \
+        --arg extra '{ services.diag-wrapper.kernelLogAccess = true; }' >"$TMP/klog.json" 2>"$TMP/err" \
+        || fail "evaluating the module with kernelLogAccess: $(cat "$TMP/err")"
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = (d["sysctl"], d["failedAssertions"])
+if got != ({"kernel.dmesg_restrict": 0}, []):
+    sys.exit(f"FAIL: kernelLogAccess: sysctl and failed assertions {got}")
+' "$TMP/klog.json" || exit 1
+
     # Impossible combinations: each must fail with a clear assertion message (or a type error).
     local n=0
     expect_assertion() { # EXPECTED-SUBSTRING NIX-MODULE-EXPR
         local want=$1 expr=$2 out rc=0
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$expr" 2>&1) || rc=$?
         if [[ $rc -eq 0 ]]; then
-            # The evaluation's JSON on stdin: it holds the policy, longer than one argument may be.
+            # the evaluation on stdin: with the whole policy in it, it is longer than one argument may be
             python3 -c '
 import json, sys
 msgs = json.load(sys.stdin)["failedAssertions"]

@@ -9,6 +9,7 @@
 #include "wrapper/policy/argument_schema.h"
 #include "wrapper/policy/connect_rules.h"
 #include "wrapper/policy/filter_rules.h"
+#include "wrapper/policy/prune_rules.h"
 
 namespace diag::policy_loader {
 
@@ -80,12 +81,23 @@ Status read_program(const FileCtx& ctx, const toml::table& t, const std::string&
     return ok_status();
 }
 
+// description, and family: the help listing's section (a lowercase word, as ids are spelt).
 Status read_description(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     const auto* desc = t.get("description");
     if (desc == nullptr) {
         return at(ctx, t.source(), what + ": missing 'description'");
     }
     DIAG_TRY_ASSIGN(c.description, read_string(ctx, *desc, what + ".description"));
+    if (const auto* f = t.get("family")) {
+        DIAG_TRY_ASSIGN(c.family, read_string(ctx, *f, what + ".family"));
+        const bool word = !c.family.empty() && c.family.size() <= 32 && c.family[0] >= 'a' && c.family[0] <= 'z' &&
+                          std::all_of(c.family.begin(), c.family.end(), [](char ch) {
+                              return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+                          });
+        if (!word) {
+            return at(ctx, f->source(), what + ".family: [a-z][a-z0-9-]* (at most 32 bytes)");
+        }
+    }
     return ok_status();
 }
 
@@ -124,6 +136,21 @@ Status read_grammar(const FileCtx& ctx, const toml::table& t, const std::string&
     }
     if (const auto* e = t.get("end_of_options")) {
         DIAG_TRY_ASSIGN(c.end_of_options, read_bool(ctx, *e, what + ".end_of_options"));
+    }
+    return ok_status();
+}
+
+// prune: how the program skips the denied subtrees of a tree operand (adr/0016).
+Status read_prune(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
+    if (const auto* x = t.get("prune")) {
+        static const std::pair<std::string_view, policy::Prune> kHow[] = {
+            {"find", policy::Prune::kFind}, {"grep", policy::Prune::kGrep}, {"du", policy::Prune::kDu}};
+        DIAG_TRY_ASSIGN(const std::string how, read_string(ctx, *x, what + ".prune"));
+        const auto* it = std::find_if(std::begin(kHow), std::end(kHow), [&](const auto& h) { return h.first == how; });
+        if (it == std::end(kHow)) {
+            return at(ctx, x->source(), what + ".prune: 'find', 'grep' or 'du'");
+        }
+        c.prune = it->second;
     }
     return ok_status();
 }
@@ -208,8 +235,8 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     }
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
-                        {"match", "program", "description", "fixed", "style", "layout", "end_of_options", "timeout",
-                         "output_cap", "network", "filter", "connect", "option", "positional"},
+                        {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options",
+                         "timeout", "output_cap", "network", "filter", "connect", "prune", "option", "positional"},
                         what));
     Command c;
     c.id = id;
@@ -220,11 +247,13 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_fixed(ctx, *t, what, c));
     DIAG_TRY(read_grammar(ctx, *t, what, c));
     DIAG_TRY(read_run_settings(ctx, *t, what, c));
+    DIAG_TRY(read_prune(ctx, *t, what, c));
     DIAG_TRY(read_options(ctx, *t, what, c));
     DIAG_TRY(read_positionals(ctx, *t, what, c));
     DIAG_TRY(check_tree_operands(ctx, *t, what, c));
     DIAG_TRY(read_connect(ctx, *t, what, c));
     DIAG_TRY(check_filter(ctx, *t, what, c));
+    DIAG_TRY(check_prune(ctx, *t, what, c));
     return c;
 }
 

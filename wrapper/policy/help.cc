@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace diag::help {
 
@@ -236,6 +237,8 @@ json rule_json(const Command& c) {
             {"filter", c.filter},
             // The network destinations its arguments may name (adr/0018).
             {"connect", connect_texts(c)},
+            // The listing's section; "other" where the rule names none.
+            {"family", c.family.empty() ? std::string(kOtherFamily) : c.family},
             {"example", example(c)}};
 }
 
@@ -297,6 +300,18 @@ std::string one_command(const Command& c) {
     return out + "example: " + example(c) + "\n";
 }
 
+// "ID<TAB>USAGE<TAB>DESCRIPTION", marked where it may follow `|` or cannot run here.
+std::string listing_line(const Command& c) {
+    std::string out = c.id + "\t" + policy::usage(c) + "\t" + c.description;
+    if (c.filter) {
+        out += " (may follow |)";
+    }
+    if (!c.unavailable.empty()) {
+        out += " (unavailable on this host)";
+    }
+    return out + "\n";
+}
+
 }  // namespace
 
 std::vector<const Command*> named(const policy::Policy& p, const std::string& word) {
@@ -317,16 +332,25 @@ std::vector<const Command*> named(const policy::Policy& p, const std::string& wo
 }
 
 std::string text(const policy::Policy& p) {
-    std::string out;
+    // Sections in name order, the rules without a family last as "other"; policy order within
+    // one. A policy that names no family keeps the plain list.
+    std::set<std::string> families;
     for (const auto& c : p.commands) {
-        out += c.id + "\t" + policy::usage(c) + "\t" + c.description;
-        if (c.filter) {
-            out += " (may follow |)";
+        families.insert(c.family.empty() ? kOtherFamily : c.family);
+    }
+    const bool sections = !(families.size() == 1 && *families.begin() == kOtherFamily);
+    std::vector<std::string> order(families.begin(), families.end());
+    std::stable_partition(order.begin(), order.end(), [](const std::string& f) { return f != kOtherFamily; });
+    std::string out;
+    for (const auto& family : order) {
+        if (sections) {
+            out += (out.empty() ? "# " : "\n# ") + family + "\n";
         }
-        if (!c.unavailable.empty()) {
-            out += " (unavailable on this host)";
+        for (const auto& c : p.commands) {
+            if ((c.family.empty() ? kOtherFamily : c.family) == family) {
+                out += listing_line(c);
+            }
         }
-        out += "\n";
     }
     return out;
 }

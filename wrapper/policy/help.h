@@ -15,7 +15,13 @@ namespace diag::help {
 // rule), else the rule whose id it is (`help systemctl-cat`). Empty when it names none.
 [[nodiscard]] std::vector<const policy::Command*> named(const policy::Policy& p, const std::string& word);
 
-// One line per command: "ID<TAB>USAGE<TAB>DESCRIPTION" (unavailable commands are marked).
+// The section of the rules that name no family.
+inline constexpr const char* kOtherFamily = "other";
+
+// One line per command: "ID<TAB>USAGE<TAB>DESCRIPTION" (unavailable commands are marked). Where
+// rules name a family, the lines are grouped by it: each section starts with a "# FAMILY" line
+// (a blank line before all but the first), families in name order, "other" last, policy order
+// within a section. Header lines have no tab, so a reader of rule lines can skip them.
 [[nodiscard]] std::string text(const policy::Policy& p);
 
 // The rules `word` names, each in full: usage, every option with its value type, enumeration and
@@ -24,7 +30,7 @@ namespace diag::help {
 
 // A JSON array with one object per rule (those `word` names; every rule when empty). The fields
 // are a stable schema, documented in README.md ("For agent authors"): id, usage, description,
-// available, timeout_ms, output_cap, words, style, options, positionals, filter, example.
+// available, timeout_ms, output_cap, words, style, options, positionals, filter, family, example.
 [[nodiscard]] std::string json(const policy::Policy& p, const std::string& word = {});
 
 // A request this rule accepts, built from its types ("journalctl -u sshd.service", "cat

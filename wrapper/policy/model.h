@@ -92,6 +92,10 @@ struct PositionalSpec {
 };
 
 enum class Style { kGetopt, kWords };
+// How a program skips the denied subtrees of a tree operand (adr/0016): find by an expression the
+// wrapper composes around the request's, grep -r by searching the allowed parts of the tree, du by
+// --exclude of each denied path. kNone: a tree with a deny entry below it is refused.
+enum class Prune { kNone, kFind, kGrep, kDu };
 enum class Layout { kSubcommandFirst, kOptionsFirst, kPositionalsFirst };
 
 struct Command {
@@ -113,6 +117,10 @@ struct Command {
     // no file system access beyond loading its own binary. The loader refuses a filter rule with
     // path arguments, network, or an option known to open, write or execute.
     bool filter = false;
+    Prune prune = Prune::kNone;
+    // The group `help` lists the rule under (`disk`, `systemd`): the listing's sections. Empty: the
+    // last section, "other". Presentation only: matching never looks at it.
+    std::string family;
     std::vector<OptionSpec> options;
     std::vector<PositionalSpec> positionals;
     std::string source;  // "file:line" of the table, for messages

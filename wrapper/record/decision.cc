@@ -22,8 +22,8 @@ json text_array(const std::vector<std::string>& words) {
     return out;
 }
 
-// What the record says about one stage: its rule, how it is executed, its paths and withheld
-// glob matches.
+// What the record says about one stage: its rule, how it is executed, its paths, withheld glob
+// matches and the denied paths its program skips below its trees.
 json describe_stage(const decision::Stage& s) {
     const policy::Command& c = *s.match.command;
     json exec_argv = json::array({c.exe_path});
@@ -61,6 +61,9 @@ json describe_stage(const decision::Stage& s) {
             targets.push_back({{"target", t.text}, {"scheme", t.scheme}, {"host", t.host}, {"port", t.port}});
         }
         out["targets"] = std::move(targets);
+    }
+    if (!s.skipped.empty() || !s.skipped_patterns.empty()) {
+        out["skipped"] = {{"paths", s.skipped}, {"patterns", s.skipped_patterns}};
     }
     return out;
 }
@@ -108,6 +111,9 @@ void describe_decision(json& rec, const decision::Decision& d) {
     }
     if (stage.contains("targets")) {
         rec["diag"]["targets"] = stage["targets"];
+    }
+    if (stage.contains("skipped")) {
+        rec["diag"]["skipped"] = stage["skipped"];
     }
     uint64_t timeout_ms = first.match.command->timeout_ms;
     uint64_t output_cap = first.match.command->output_cap;

@@ -108,7 +108,7 @@ void derived(json& rec, const Redaction& r, const std::vector<std::string>& argv
         // words at 80 bytes, so hiding whole tokens is not enough: only the reason code is kept.
         rec["diag"]["message"] = rec["diag"].value("reason", std::string("refused")) + " [redacted]";
     }
-    for (const char* key : {"message", "deny_entry", "paths", "withheld", "pipeline"}) {
+    for (const char* key : {"message", "deny_entry", "paths", "withheld", "skipped", "pipeline"}) {
         if (rec["diag"].contains(key)) {
             redact_strings(rec["diag"][key], r, argv);
         }

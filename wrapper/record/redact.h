@@ -37,7 +37,7 @@ void apply(nlohmann::json& rec, const Redaction& r, const std::vector<std::strin
 [[nodiscard]] std::string in_text(const Redaction& r, const std::vector<std::string>& argv, std::string text);
 
 // What else in a record comes from the request (diag.message, diag.deny_entry, diag.paths,
-// diag.withheld, diag.pipeline: every stage's words, args and paths): hidden
+// diag.withheld, diag.skipped, diag.pipeline: every stage's words, args and paths): hidden
 // like argv, when `r` hides anything. With all_but_first, diag.message becomes its reason code and
 // " [redacted]": nothing derived from the arguments is kept (the client's own line keeps the hint).
 void derived(nlohmann::json& rec, const Redaction& r, const std::vector<std::string>& argv);

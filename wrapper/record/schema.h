@@ -69,6 +69,7 @@ inline constexpr std::string_view kArgv = "argv";
 inline constexpr std::string_view kConfinement = "confinement";
 inline constexpr std::string_view kWithheld = "withheld";  // glob matches held back (adr/0014)
 inline constexpr std::string_view kPipeline = "pipeline";  // every stage of a pipeline (adr/0015)
+inline constexpr std::string_view kSkipped = "skipped";    // denied paths a tree's program skips (adr/0016)
 inline constexpr std::string_view kResult = "result";      // the end record's outcome
 // diag.key.* and diag.key.certificate.*
 inline constexpr std::string_view kKeyType = "type";
@@ -109,8 +110,8 @@ inline constexpr std::array<std::string_view, 1> kTopLast = {kProcess};
 inline constexpr std::array<std::string_view, 11> kDiagFirst = {
     kDecision, kReason, kRule, kRequestId, kKey, kChain, kCheckpoint, kOrigin, kSshdPid, kPolicy, kTruncated};
 // Client-controlled and unbounded by nature: after every other diag field, in this order.
-inline constexpr std::array<std::string_view, 8> kDiagLast = {kMessage,  kDenyEntry, kSensitive,   kPaths,
-                                                              kWithheld, kArgv,      kConfinement, kPipeline};
+inline constexpr std::array<std::string_view, 9> kDiagLast = {kMessage, kDenyEntry, kSensitive,   kPaths,   kWithheld,
+                                                              kSkipped, kArgv,      kConfinement, kPipeline};
 inline constexpr std::array<std::string_view, 4> kProcessLast = {kCommandLine, kCommandLineB64, kShellC, kArgs};
 
 // Fields a bound never shortens beyond kProtectedBytes: what a record is found by.

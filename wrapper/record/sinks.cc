@@ -74,8 +74,13 @@ Status lock_bounded(int fd, const std::string& path) {
     }
 }
 
-Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_t create_mode, uid_t owner,
-                                       const std::string& what) {
+namespace {
+
+// open_trusted_log, also reporting the errno of the file's own open (0 when it opened, or when
+// something else failed first): write_file retries what a rotation causes, and nothing else.
+Result<sys::UniqueFd> open_trusted_log_errno(const std::string& path, int flags, mode_t create_mode, uid_t owner,
+                                             const std::string& what, int& open_errno) {
+    open_errno = 0;
     const size_t slash = path.rfind('/');
     if (path.empty() || path[0] != '/' || slash == std::string::npos || slash + 1 == path.size()) {
         return make_error(ErrorCode::kAudit, what + " " + path + ": not an absolute file path");
@@ -94,7 +99,8 @@ Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_
     const std::string base = path.substr(slash + 1);
     sys::UniqueFd fd(::openat(dir->get(), base.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, create_mode));
     if (!fd.valid()) {
-        return sys_error(ErrorCode::kAudit, what + " open(" + path + ")", errno);
+        open_errno = errno;
+        return sys_error(ErrorCode::kAudit, what + " open(" + path + ")", open_errno);
     }
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), path, ErrorCode::kAudit));
     if (!S_ISREG(st.st_mode)) {
@@ -109,11 +115,63 @@ Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_
     return fd;
 }
 
+// The audit file open for appending. A rotation (adr/0020) renames the file away, creates the
+// next one and only then gives it the account's group: for that instant the name is missing
+// (ENOENT) or not yet writable by the account (EACCES). Those two are retried until `until`;
+// anything else fails at once.
+Result<sys::UniqueFd> open_for_append(const std::string& path, std::chrono::steady_clock::time_point until) {
+    for (;;) {
+        int open_errno = 0;
+        auto fd = open_trusted_log_errno(path, O_WRONLY | O_APPEND | O_CREAT, 0640, 0, "audit file", open_errno);
+        const bool rotating = open_errno == ENOENT || open_errno == EACCES;
+        if (fd.ok() || !rotating || std::chrono::steady_clock::now() >= until) {
+            return fd;
+        }
+        const timespec pause{0, 2 * 1000 * 1000};
+        ::nanosleep(&pause, nullptr);
+    }
+}
+
+// Whether `fd` is still the file named `path`. A rotation may rename the file between our open
+// and our lock; a line written then would land in the rotated file after the rotation has
+// finished with it (adr/0020: it waits for the lock once, then compresses).
+Result<bool> still_named(int fd, const std::string& path) {
+    DIAG_TRY_ASSIGN(struct stat held, sys::fstat_fd(fd, path, ErrorCode::kAudit));
+    struct stat named {};
+    if (::lstat(path.c_str(), &named) != 0) {
+        if (errno == ENOENT) {
+            return false;
+        }
+        return sys_error(ErrorCode::kAudit, "audit file lstat(" + path + ")", errno);
+    }
+    return named.st_dev == held.st_dev && named.st_ino == held.st_ino;
+}
+
+}  // namespace
+
+Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_t create_mode, uid_t owner,
+                                       const std::string& what) {
+    int open_errno = 0;
+    return open_trusted_log_errno(path, flags, create_mode, owner, what, open_errno);
+}
+
 Status write_file(const std::string& path, const std::string& line) {
     // One write() of the complete line under an exclusive lock: concurrent requests never
-    // interleave, and a short write is a failure, not a truncated record.
-    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_trusted_log(path, O_WRONLY | O_APPEND | O_CREAT, 0640, 0, "audit file"));
-    DIAG_TRY(lock_bounded(fd.get(), path));
+    // interleave, and a short write is a failure, not a truncated record. The lock is taken on
+    // the file that still has the name, so a line goes to exactly one file across a rotation.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(sink_wait_ms());
+    sys::UniqueFd fd;
+    for (;;) {
+        DIAG_TRY_ASSIGN(fd, open_for_append(path, until));
+        DIAG_TRY(lock_bounded(fd.get(), path));
+        DIAG_TRY_ASSIGN(const bool current, still_named(fd.get(), path));
+        if (current) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            return make_error(ErrorCode::kAudit, "audit file " + path + ": replaced while waiting for its lock");
+        }
+    }
     const ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n < 0) {
         return sys_error(ErrorCode::kAudit, "audit file write(" + path + ")", errno);

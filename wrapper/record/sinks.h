@@ -30,8 +30,10 @@ inline constexpr uint64_t kLockWaitMillis = 5000;
 [[nodiscard]] Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_t create_mode,
                                                      uid_t owner, const std::string& what);
 
-// Appends `line` (newline included) to the file sink with one write(2) under the bounded lock.
-// Errors: kAudit (open, trust, lock, write, short write).
+// Appends `line` (newline included) to the file sink with one write(2) under the bounded lock,
+// to the file that holds the name once the lock is held. Across a rotation (adr/0020) a missing
+// or not yet writable file is waited for, within the same bound. Errors: kAudit (open, trust,
+// lock, write, short write).
 [[nodiscard]] Status write_file(const std::string& path, const std::string& line);
 
 // Sends `payload` as one datagram to the AF_UNIX socket `socket_path`. With `memfd_fallback` (the

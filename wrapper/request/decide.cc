@@ -2,6 +2,7 @@
 // Stages 1-3 of a request: see decide.h.
 #include "wrapper/request/decide.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "wrapper/request/link_check.h"
 #include "wrapper/request/matcher.h"
 #include "wrapper/request/path_resolve.h"
+#include "wrapper/request/tree_prune.h"
 
 namespace diag::decide {
 
@@ -38,11 +40,39 @@ Status read_help_request(const policy::Policy& policy, const hints::Available& a
     return ok_status();
 }
 
+// A tree refused for the deny entries below it, by a rule that cannot skip them: the message names
+// the rules that can (adr/0016), so the client knows which form works.
+Error with_prune_hint(const policy::Policy& policy, const policy::Command& c, Error e) {
+    if (e.reason != "path-tree-denied" || c.prune != policy::Prune::kNone) {
+        return e;
+    }
+    std::vector<std::string> names;
+    for (const auto& other : policy.commands) {
+        const std::string& name = other.match[0].front();
+        if (other.prune != policy::Prune::kNone && other.unavailable.empty() &&
+            std::find(names.begin(), names.end(), name) == names.end()) {
+            names.push_back(name);
+        }
+    }
+    std::string rules;
+    for (const auto& n : names) {
+        rules += (rules.empty() ? "" : ", ") + n;
+    }
+    if (!rules.empty()) {
+        e.msg += "; " + c.id + " cannot skip denied paths, these can: " + rules;
+    }
+    return e;
+}
+
 // 3. Resolves every path argument of `s`; the denylist always wins. A file whose path another
 //    user could swap is handed over as the object checked, held open: /proc/self/fd/N.
 Status resolve_paths(const policy::Policy& policy, decision::Stage& s) {
     for (const auto& ref : s.match.paths) {
-        DIAG_TRY_ASSIGN(path_resolve::Resolved r, path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots));
+        auto resolved = path_resolve::resolve(policy.deny, ref.input, ref.use, ref.roots, ref.prune);
+        if (!resolved.ok()) {
+            return with_prune_hint(policy, *s.match.command, std::move(resolved).error());
+        }
+        path_resolve::Resolved r = std::move(*resolved);
         std::string given = r.canonical;
         if (r.fd.valid()) {
             if (s.bound.size() >= static_cast<size_t>(exec::kMaxBoundFds)) {
@@ -119,6 +149,10 @@ Result<decision::Decision> decide(const policy::Policy& policy, const std::strin
         for (size_t i = 0; i < s.resolved.size(); ++i) {
             DIAG_TRY(path_resolve::check_links(policy.deny, s.resolved[i], s.match.paths[i].use, budget));
         }
+    }
+    // 3c. Trees with denied paths below them: the program is made to skip those (adr/0016).
+    for (auto& s : d.stages) {
+        DIAG_TRY(tree_prune::apply(policy.deny, s));
     }
     return d;
 }

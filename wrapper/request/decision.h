@@ -19,6 +19,10 @@ struct Stage {
     std::vector<glob::Withheld> withheld;          // glob matches the deny check held back
     std::vector<path_resolve::Resolved> resolved;  // owns the held-open files of `bound`
     std::vector<int> bound;                        // held-open files, in exec::bound_fd order
+    // Denied paths below its tree operands that the program is made to skip (tree_prune.h), and
+    // the /proc and /sys deny patterns it skips by pattern (their objects come and go).
+    std::vector<std::string> skipped;
+    std::vector<std::string> skipped_patterns;
 };
 
 struct Decision {

@@ -170,7 +170,7 @@ Result<std::vector<std::string>> Expansion::resolve_matches(bool literal_tail, b
     }
     std::vector<std::string> kept;
     for (const auto& c : cands_) {
-        auto r = path_resolve::resolve(deny_, c, ref_.use, ref_.roots);
+        auto r = path_resolve::resolve(deny_, c, ref_.use, ref_.roots, ref_.prune);
         if (!r.ok()) {
             if (!(literal_tail && r.error().reason == "path-not-found")) {
                 DIAG_TRY(withhold(c, std::move(r).error()));
@@ -240,7 +240,7 @@ Status count_bytes(const PathRef& ref, const std::vector<std::string>& kept, Bud
 }
 
 // Each glob word of `m` replaced by its kept matches (`kept`, by exec_args index), one PathRef
-// per match in the place of its glob's, later indexes shifted.
+// per match in the place of its glob's, later indexes (paths and options) shifted.
 void rewrite(matcher::Match& m, const std::vector<std::optional<std::vector<std::string>>>& kept) {
     std::vector<std::string> prefix(m.exec_args.size());
     for (const auto& ref : m.paths) {
@@ -274,6 +274,9 @@ void rewrite(matcher::Match& m, const std::vector<std::optional<std::vector<std:
             one.pattern.clear();
             paths.push_back(std::move(one));
         }
+    }
+    for (auto& o : m.options) {
+        o.index = start[o.index];
     }
     m.exec_args = std::move(args);
     m.paths = std::move(paths);

@@ -133,6 +133,9 @@ Status check_tree(const Deny& deny, const Resolved& r, ScanBudget& budget) {
     opts.max_entries = std::min(kMaxTreeScan, budget.tree_entries);
     opts.skip_closed_root_dirs = true;
     opts.what = "scanning a tree for hard links of denied files";
+    if (!r.prune_below.empty()) {
+        opts.skip_denied = &deny;  // the command skips them too (tree_prune.h): not read, not scanned
+    }
     struct stat nix {};
     if (::stat("/nix/store", &nix) == 0) {
         opts.prune.emplace_back(nix.st_dev, nix.st_ino);

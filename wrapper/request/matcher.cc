@@ -233,12 +233,14 @@ Status check_subcommand_words(const Command& c, const Parsed& parsed, const deta
 struct Block {
     std::vector<std::string> args;
     std::vector<PathRef> paths;
+    std::vector<OptionAt> options;
 };
 
 // The options as the program gets them: values checked, path values left for resolution.
 Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Match& m) {
     Block out;
     for (const auto& po : parsed.options) {
+        out.options.push_back({out.args.size(), po.spec, po.name, po.value});
         if (!po.value) {
             out.args.push_back(po.name);
             continue;
@@ -336,6 +338,8 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
             }
             ref.roots = ps.value.roots;
             ref.sensitive = ps.value.sensitive;
+            ref.prune = c.prune != policy::Prune::kNone &&
+                        (ref.use == path_resolve::Use::kTree || ref.use == path_resolve::Use::kMetaTree);
             // A glob may grow into as many words as this positional still takes: so many, and
             // no more, are read as this positional's by the program too.
             ref.max_matches = ps.max - take + 1;
@@ -351,11 +355,16 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
 
 // argv[1..] in the rule's layout, shifting path indexes as blocks are placed.
 void assemble(const Command& c, const std::vector<std::string>& words, const Block& opts, const Block& pos, Match& m) {
-    auto place = [&m](const std::vector<std::string>& block, const std::vector<PathRef>& refs) {
+    auto place = [&m](const std::vector<std::string>& block, const std::vector<PathRef>& refs,
+                      const std::vector<OptionAt>& options = {}) {
         const size_t base = m.exec_args.size();
         for (auto ref : refs) {
             ref.index += base;
             m.paths.push_back(std::move(ref));
+        }
+        for (auto o : options) {
+            o.index += base;
+            m.options.push_back(std::move(o));
         }
         m.exec_args.insert(m.exec_args.end(), block.begin(), block.end());
     };
@@ -367,13 +376,13 @@ void assemble(const Command& c, const std::vector<std::string>& words, const Blo
         case policy::Layout::kSubcommandFirst:
             place(words, {});
             place(c.fixed, {});
-            place(opts.args, opts.paths);
+            place(opts.args, opts.paths, opts.options);
             place(dashdash, {});
             place(pos.args, pos.paths);
             break;
         case policy::Layout::kOptionsFirst:
             place(c.fixed, {});
-            place(opts.args, opts.paths);
+            place(opts.args, opts.paths, opts.options);
             place(words, {});
             place(dashdash, {});
             place(pos.args, pos.paths);
@@ -382,7 +391,7 @@ void assemble(const Command& c, const std::vector<std::string>& words, const Blo
             place(words, {});
             place(c.fixed, {});
             place(pos.args, pos.paths);
-            place(opts.args, opts.paths);
+            place(opts.args, opts.paths, opts.options);
             break;
     }
 }

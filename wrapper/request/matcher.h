@@ -4,6 +4,7 @@
 // exact spellings the rule lists: no abbreviations. Paths are left for path_resolve.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct PathRef {
     // The argument is marked sensitive: every form the record shows it in is hidden, also each
     // match of a glob (whose text the client never typed).
     bool sensitive = false;
+    // A tree operand of a command that prunes denied subtrees (Command::prune): resolve() lets a
+    // tree with deny entries below it through, tree_prune.h makes the program skip them.
+    bool prune = false;
     // A positional operand: its spec, whose `max` bounds the words all its operands expand to.
     const policy::PositionalSpec* operand = nullptr;
     // How many words a glob may expand to: 1 for an option's value; for a positional, as many as
@@ -40,10 +44,20 @@ struct PathRef {
     size_t max_matches = 1;
 };
 
+// An option as the program gets it: exec_args[index] holds its name, or name=value for a long
+// option with its value (the value of a short one, or of a words-style one, is the next word).
+struct OptionAt {
+    size_t index = 0;
+    const policy::OptionSpec* spec = nullptr;
+    std::string name;  // the spelling used, as declared
+    std::optional<std::string> value;
+};
+
 struct Match {
     const policy::Command* command = nullptr;
     std::vector<std::string> exec_args;  // argv[1..] for the pinned binary (argv[0] added at exec)
     std::vector<PathRef> paths;
+    std::vector<OptionAt> options;              // in exec_args order
     std::vector<std::string> sensitive_values;  // values of sensitive options/positionals, for redaction
     // The network destinations the request names, admitted by the rule's connect list (targets.h).
     std::vector<destination::Target> targets;

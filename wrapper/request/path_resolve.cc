@@ -229,12 +229,16 @@ Status check_type(const std::string& shown, Use use, mode_t mode) {
     return ok_status();
 }
 
-// A tree the command walks must hold no denied path, by name (the hard links below it are
-// check_links()'s, later: they cost a scan).
-Status check_tree_below(const Deny& deny, const std::string& shown, Use use, const Resolved& out) {
+// A tree the command walks must hold no denied path, by name, unless the command prunes them
+// (the hard links below it are check_links()'s, later: they cost a scan).
+Status check_tree_below(const Deny& deny, const std::string& shown, Use use, bool may_prune, Resolved& out) {
     const bool tree = use == Use::kTree || use == Use::kMetaTree;
     if (tree && S_ISDIR(out.mode)) {
         if (const DenyEntry* below = deny_list::deny_below(deny, out.canonical)) {
+            if (may_prune) {
+                out.prune_below = below->pattern;
+                return ok_status();
+            }
             return diag::deny("path-tree-denied",
                               shown + " contains denied path " + below->pattern + " (" + below->origin + ")",
                               below->pattern);
@@ -287,7 +291,8 @@ Status hold_if_replaceable(const std::string& shown, Use use, const sys::UniqueF
 
 }  // namespace
 
-Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, const std::vector<std::string>& roots) {
+Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, const std::vector<std::string>& roots,
+                         bool may_prune) {
     Resolved out;
     out.input = std::string(input);
     if (input.empty()) {
@@ -309,7 +314,7 @@ Result<Resolved> resolve(const Deny& deny, std::string_view input, Use use, cons
     // Cheapest first, the denylist before everything; each refuses with its own reason.
     DIAG_TRY(check_hit(w, use, S_ISDIR(st.st_mode), out));
     DIAG_TRY(check_type(w.shown, use, st.st_mode));
-    DIAG_TRY(check_tree_below(deny, w.shown, use, out));
+    DIAG_TRY(check_tree_below(deny, w.shown, use, may_prune, out));
     DIAG_TRY(check_roots(w.shown, out.canonical, roots));
     DIAG_TRY(hold_if_replaceable(w.shown, use, w.cur, out));
     out.object = std::move(w.cur);

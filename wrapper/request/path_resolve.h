@@ -43,6 +43,9 @@ struct Resolved {
     sys::UniqueFd fd;
     std::string bound_because;  // which component, and why
     std::string given;          // what the child's argv names it by (set by the pipeline)
+    // A tree with deny entries below it, let through because its command prunes them
+    // (tree_prune.h): the first such entry, for messages.
+    std::string prune_below;
 };
 
 // Resolves one argument against "/" and applies the cheap checks for `use`: the denylist (by name
@@ -51,8 +54,10 @@ struct Resolved {
 // here: check_links() (link_check.h) must follow, once every argument passed this. Errors are
 // denials: path-denied, path-tree-denied, path-outside-roots, path-not-found, path-magic-link,
 // path-type, path-replaceable (a directory, or a file not to be read, whose path another user
-// could swap), decision-timeout.
+// could swap), decision-timeout. With `may_prune` (the command skips denied subtrees, adr/0016) a
+// tree with deny entries below it passes, noted in prune_below; the tree itself being denied or
+// inside a denied path still refuses.
 [[nodiscard]] Result<Resolved> resolve(const policy::Deny& deny, std::string_view input, Use use,
-                                       const std::vector<std::string>& roots);
+                                       const std::vector<std::string>& roots, bool may_prune = false);
 
 }  // namespace diag::path_resolve

@@ -40,7 +40,22 @@ std::optional<std::string> replaceable_by(const struct stat& dst, const struct s
     return std::nullopt;
 }
 
+// Names on procfs, sysfs and cgroupfs are the kernel's: nothing below can be renamed.
+bool kernel_names(long fstype) {
+    return fstype == PROC_SUPER_MAGIC || fstype == SYSFS_MAGIC || fstype == CGROUP2_SUPER_MAGIC ||
+           fstype == CGROUP_SUPER_MAGIC;
+}
+
 }  // namespace
+
+std::optional<std::string> entry_replaceable(int dir_fd, const struct stat& dir, const struct stat& entry) {
+    struct statfs sfs {};
+    if (::fstatfs(dir_fd, &sfs) != 0) {
+        return "cannot be examined";
+    }
+    const auto fstype = static_cast<long>(sfs.f_type);
+    return kernel_names(fstype) ? std::nullopt : replaceable_by(dir, entry, fstype);
+}
 
 // The first component of `canonical` that a user other than root could replace before the
 // child looks the path up again by name (replaceable_by), with the reason; nullopt when only
@@ -63,8 +78,7 @@ Result<Why> replaceable_component(const std::string& canonical) {
             return Why((here.empty() ? "/" : here) + " cannot be examined");
         }
         const auto fstype = static_cast<long>(sfs.f_type);
-        if (fstype == PROC_SUPER_MAGIC || fstype == SYSFS_MAGIC || fstype == CGROUP2_SUPER_MAGIC ||
-            fstype == CGROUP_SUPER_MAGIC) {
+        if (kernel_names(fstype)) {
             return Why();
         }
         here += "/" + comps[i];

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
+#include "wrapper/policy/model.h"
 
 namespace diag::tree_walk {
 
@@ -36,11 +37,18 @@ enum class End {
 struct Options {
     size_t max_entries = 0;
     size_t max_depth = kMaxDepth;
-    // EACCES on a directory owned by root is not a failure but a directory skipped (see
-    // tree_walk.cc for why that is safe only for a tree a tool reads with our credentials).
+    // EACCES on a directory owned by root (or by anyone, with fs.protected_hardlinks = 1) is not a
+    // failure but a directory skipped (see tree_walk.cc for why that is safe only for a tree a
+    // tool reads with our credentials).
     bool skip_closed_root_dirs = false;
     // Directories (dev, ino) not descended into.
     std::vector<std::pair<dev_t, ino_t>> prune;
+    // With a denylist: every entry it denies by name is passed over (neither visited nor entered),
+    // and so is every directory that is a denied object; `top_path` must then be canonical. The
+    // walk of a tree whose command skips its denied subtrees (tree_prune.h) sees what the command
+    // reads. A file is never passed over by inode: another name of a denied file is what a
+    // hard-link scan looks for.
+    const policy::Deny* skip_denied = nullptr;
     std::string_view what = "scanning a directory tree";  // for the deadline's message
 };
 
@@ -49,6 +57,7 @@ struct Outcome {
     std::string where;   // path of the file (kFound) or directory (kUnreadable, kTooDeep)
     int err = 0;         // errno (kUnreadable)
     size_t entries = 0;  // entries read
+    size_t skipped = 0;  // entries passed over as denied (Options::skip_denied)
 };
 
 // Where the walk is when the visitor is called: the path of the current file, on request.

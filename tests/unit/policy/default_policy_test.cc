@@ -4,42 +4,22 @@
 // run something. (tests/integration/default_policy_test.cc runs it for real.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "tests/unit/policy/shipped_policy.h"
-#include "wrapper/policy/loader.h"
-#include "wrapper/request/command.h"
-#include "wrapper/request/matcher.h"
 
 namespace diag::policy_loader {
 namespace {
 
-using Argv = std::vector<std::string>;
-
+using test::Argv;
+using test::filters_only;
+using test::match;
 using test::shipped;
-
-// Only the shipped filter rules: what a stage after `|` may match.
-const policy::Policy& filters_only() {
-    static const policy::Policy p = [] {
-        policy::Policy f = shipped();
-        std::erase_if(f.commands, [](const policy::Command& c) { return !c.filter; });
-        return f;
-    }();
-    return p;
-}
-
-Result<matcher::Match> match(const policy::Policy& p, const std::string& request) {
-    auto argv = command::tokenize(request);
-    if (!argv.ok()) {
-        return std::move(argv).error();
-    }
-    return matcher::match(p, *argv);
-}
 
 TEST(DefaultPolicy, ShipsTheFilterRulesAndNoOthers) {
     std::set<std::string> ids;
@@ -177,6 +157,25 @@ TEST(DefaultPolicy, FiltersRefuseFileOperandsAndEveryOptionThatOpensWritesOrRuns
         if (!reason.empty()) {
             EXPECT_EQ(m.error().reason, reason) << request << ": " << m.error().msg;
         }
+    }
+}
+
+// The rules that walk trees skip the denied subtrees (adr/0016), and no form of them follows a
+// symlink out of the tree: the pruning holds only along real directories.
+TEST(DefaultPolicy, TreeRulesPruneAndNeverFollowSymlinks) {
+    for (const char* id : {"find", "grep", "grep-e", "du"}) {
+        const auto& cs = shipped().commands;
+        const auto it = std::find_if(cs.begin(), cs.end(), [&](const policy::Command& c) { return c.id == id; });
+        ASSERT_NE(it, cs.end()) << id;
+        EXPECT_NE(it->prune, policy::Prune::kNone) << id;
+    }
+    for (const std::string req :
+         {"find -L /etc -name x", "find /etc -follow", "find -H /etc", "find /etc -depth", "find /etc -delete",
+          "grep -R x /etc", "grep --dereference-recursive x /etc", "du -L /var", "du --dereference /var", "du -D /var",
+          "du -H /var", "du --exclude=x /var", "ls -RL /etc", "ls -L /etc"}) {
+        auto m = match(shipped(), req);
+        ASSERT_FALSE(m.ok()) << req;
+        EXPECT_EQ(m.error().reason, "unknown-option") << req;
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -233,6 +234,51 @@ TEST(Help, ListingIsOneLinePerRule) {
     // The listing says which commands may follow `|`, and only those.
     EXPECT_TRUE(contains(t, "sort-filter\tsort [-n] [-k ARG]\tSort the lines of the input (may follow |)\n")) << t;
     EXPECT_EQ(t.find("(may follow |)"), t.rfind("(may follow |)")) << t;
+}
+
+// Rules that name a family are listed in sections: "# FAMILY" headers (no tab: a reader of rule
+// lines skips them), families in name order, the rules without one last under "other".
+TEST(Help, ListingGroupsRulesByFamily) {
+    auto r = policy_loader::test::load_text(std::string(policy_loader::test::kHead) + R"(
+[command.uptime]
+match = ["uptime"]
+description = "Load"
+family = "system"
+
+[command.df]
+match = ["df"]
+description = "Disk"
+family = "disk"
+
+[command.cat]
+match = ["cat"]
+description = "Print files"
+positional = [{ type = "path", min = 1, max = 4 }]
+
+[command.du]
+match = ["du"]
+description = "Usage"
+family = "disk"
+)");
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(text(*r),
+              "# disk\ndf\tdf\tDisk\ndu\tdu\tUsage\n\n# system\nuptime\tuptime\tLoad\n\n# other\n"
+              "cat\tcat PATH...\tPrint files\n");
+    const auto j = nlohmann::json::parse(json(*r));
+    std::map<std::string, std::string> family;
+    for (const auto& o : j) {
+        family[o["id"]] = o["family"];
+    }
+    EXPECT_EQ(family, (std::map<std::string, std::string>{
+                          {"uptime", "system"}, {"df", "disk"}, {"du", "disk"}, {"cat", "other"}}));
+    // Without families the listing stays one line per rule (above); a family is a lowercase word.
+    for (const char* bad : {"Disk", "", "a b", "disk/x", "-disk"}) {
+        auto e = policy_loader::test::load_text(std::string(policy_loader::test::kHead) +
+                                                "[command.df]\nmatch = [\"df\"]\ndescription = \"d\"\nfamily = \"" +
+                                                bad + "\"\n");
+        ASSERT_FALSE(e.ok()) << bad;
+        EXPECT_NE(e.error().msg.find("command.df.family: [a-z][a-z0-9-]*"), std::string::npos) << e.error().msg;
+    }
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The shipped policy/default.toml, read as `--check --build` reads it (no owner or host checks, no
-// drop-ins), for the unit tests of its rules. The unprivileged test run hands over a copy
-// (tests/helpers/run_unprivileged.sh).
+// The shipped policy/default.toml, loaded once for the unit tests that read it, and a request
+// matched against it as the wrapper would tokenize it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,9 +12,15 @@
 #include <vector>
 
 #include "wrapper/policy/loader.h"
+#include "wrapper/request/command.h"
+#include "wrapper/request/matcher.h"
 
 namespace diag::policy_loader::test {
 
+using Argv = std::vector<std::string>;
+
+// The shipped policy, read as `--check --build` reads it (no owner or host checks, no drop-ins).
+// The unprivileged test run hands over a copy (tests/helpers/run_unprivileged.sh).
 inline const policy::Policy& shipped() {
     static const policy::Policy p = [] {
         const char* copy = std::getenv("DIAG_DEFAULT_POLICY");
@@ -34,6 +39,24 @@ inline const policy::Policy& shipped() {
         return std::move(r).value();
     }();
     return p;
+}
+
+// Only the shipped filter rules: what a stage after `|` may match.
+inline const policy::Policy& filters_only() {
+    static const policy::Policy p = [] {
+        policy::Policy f = shipped();
+        std::erase_if(f.commands, [](const policy::Command& c) { return !c.filter; });
+        return f;
+    }();
+    return p;
+}
+
+inline Result<matcher::Match> match(const policy::Policy& p, const std::string& request) {
+    auto argv = command::tokenize(request);
+    if (!argv.ok()) {
+        return std::move(argv).error();
+    }
+    return matcher::match(p, *argv);
 }
 
 }  // namespace diag::policy_loader::test

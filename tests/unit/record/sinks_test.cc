@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/record/sinks.h"
 
+#include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,7 +16,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "wrapper/base/deadline.h"
 
@@ -113,6 +121,142 @@ TEST_F(Datagram, PayloadTooLargeForADatagramGoesThroughASealedMemfd) {
     EXPECT_EQ(got, payload);
     EXPECT_LT(::pwrite(mem, "y", 1, 0), 0);  // sealed: journald reads what was sent
     ::close(mem);
+}
+
+// The file sink across a rotation (adr/0020): logrotate renames the file, creates the next one
+// (mode 0600 first, then its group and mode) and the hooks restore the append-only attribute.
+// Root only: the audit file must be root-owned in root-owned directories.
+class AuditFileRotation : public ::testing::Test {
+  protected:
+    static constexpr gid_t kGroup = 4242;  // the account's group, which may append
+    static constexpr uid_t kAccount = 65534;
+
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "needs root: the audit file is root-owned and the writer another account";
+        }
+        std::string tmpl = "/tmp/diagrotate.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        ASSERT_EQ(::chown(dir_.c_str(), 0, kGroup), 0);
+        ASSERT_EQ(::chmod(dir_.c_str(), 0750), 0);
+        path_ = dir_ + "/audit.jsonl";
+        create_like_logrotate(path_);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    // logrotate's create: O_EXCL with the owner's bits only, then chown and chmod.
+    static void create_like_logrotate(const std::string& path) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_GE(fd, 0) << std::strerror(errno);
+        ASSERT_EQ(::fchown(fd, 0, kGroup), 0);
+        ASSERT_EQ(::fchmod(fd, 0620), 0);
+        ::close(fd);
+    }
+    static std::string slurp(const std::string& path) {
+        std::ifstream in(path);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    // write_file as the account (uid kAccount, group kGroup) in a child; "" when it succeeded,
+    // else the error. `ms` receives how long it took.
+    std::string write_as_account(const std::string& line, long& ms) {
+        int p[2];
+        EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+        const auto t0 = std::chrono::steady_clock::now();
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(p[0]);
+            const gid_t groups[] = {kGroup};
+            if (::setgroups(1, groups) != 0 || ::setresgid(kGroup, kGroup, kGroup) != 0 ||
+                ::setresuid(kAccount, kAccount, kAccount) != 0) {
+                _exit(3);
+            }
+            auto st = write_file(path_, line);
+            const std::string msg = st.ok() ? "" : st.error().msg;
+            (void)!::write(p[1], msg.data(), msg.size());
+            _exit(st.ok() ? 0 : 1);
+        }
+        ::close(p[1]);
+        std::string msg;
+        char buf[512];
+        ssize_t n;
+        while ((n = ::read(p[0], buf, sizeof buf)) > 0) {
+            msg.append(buf, static_cast<size_t>(n));
+        }
+        ::close(p[0]);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        ms = static_cast<long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 3) << "could not become the account";
+        return msg.empty() && WEXITSTATUS(status) != 0 ? "exit " + std::to_string(WEXITSTATUS(status)) : msg;
+    }
+    std::string dir_;
+    std::string path_;
+};
+
+// A writer that opened the file just before the rename and got its lock after the rotation
+// would have written into the rotated file, which the rotation has already compressed: the line
+// would be lost. It now writes to the file that holds the name.
+TEST_F(AuditFileRotation, ALineWaitingForTheLockAcrossTheRenameGoesToTheNewFile) {
+    const int held = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(held, 0);
+    ASSERT_EQ(::flock(held, LOCK_EX), 0);
+    Status st = ok_status();
+    std::thread writer([&] { st = write_file(path_, "{\"n\":1}\n"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // it has opened and waits for the lock
+    ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+    create_like_logrotate(path_);
+    ::close(held);  // the rotation's drain releases the old file
+    writer.join();
+    ASSERT_TRUE(st.ok()) << st.error().msg;
+    EXPECT_EQ(slurp(path_), "{\"n\":1}\n");
+    EXPECT_EQ(slurp(path_ + ".1"), "");
+}
+
+// Between the rename and the new file's chmod the account finds no file it may open: it waits
+// for the new one instead of refusing the request (or losing an end record).
+TEST_F(AuditFileRotation, TheGapBetweenRenameAndCreateIsWaitedFor) {
+    ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+    std::thread rotator([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        create_like_logrotate(path_);
+    });
+    long ms = 0;
+    const std::string err = write_as_account("{\"n\":2}\n", ms);
+    rotator.join();
+    EXPECT_EQ(err, "");
+    EXPECT_EQ(slurp(path_), "{\"n\":2}\n");
+    EXPECT_EQ(slurp(path_ + ".1"), "");
+    EXPECT_GE(ms, 250);
+}
+
+// The wait is bounded: a file that never comes back still refuses, after the sink's bound.
+TEST_F(AuditFileRotation, AFileThatNeverComesBackFailsWithinTheBound) {
+    ASSERT_EQ(::unlink(path_.c_str()), 0);
+    deadline::start(0);  // passed: the 1 s grace
+    long ms = 0;
+    const std::string err = write_as_account("x\n", ms);
+    deadline::clear();
+    EXPECT_NE(err.find("audit file open(" + path_ + "): Permission denied"), std::string::npos) << err;
+    EXPECT_GE(ms, 900);
+    EXPECT_LT(ms, 5000);
+}
+
+// Only what a rotation causes is waited for: a directory at the name fails at once.
+TEST_F(AuditFileRotation, OtherOpenErrorsAreNotRetried) {
+    ASSERT_EQ(::unlink(path_.c_str()), 0);
+    ASSERT_EQ(::mkdir(path_.c_str(), 0700), 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto st = write_file(path_, "x\n");
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_FALSE(st.ok());
+    EXPECT_LT(ms, 500) << st.error().msg;
 }
 
 }  // namespace
