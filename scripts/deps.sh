@@ -19,6 +19,7 @@ packages=(
     sysstat util-linux gzip xz-utils zstd     # the shipped samplers, dmesg/mount/last, zcat/xzcat/zstdcat: run by the integration and e2e tests
     clang-format                               # scripts/check-format.sh (ctest: format)
     nix-bin                                    # nix-instantiate: parse/evaluate nix/ and flake.nix (tests/nix)
+    curl iputils-ping netcat-openbsd openssl   # the network rules, run for real (tests/integration/network_test.cc)
     scdoc                                      # the manual pages (man/, adr/0019)
     man-db mandoc bsdextrautils                # man --warnings, mandoc -T lint, col: ctest man_pages
     logrotate e2fsprogs util-linux             # logrotate, chattr/lsattr, flock, setpriv: ctest logrotate_rotation

@@ -33,6 +33,7 @@
 #include "wrapper/request/hints.h"
 #include "wrapper/request/matcher.h"
 #include "wrapper/request/path_resolve.h"
+#include "wrapper/request/targets.h"
 
 namespace diag::pipeline {
 
@@ -296,8 +297,8 @@ Result<Plan> plan(Request& q, const decision::Decision& d) {
                         exec::prepare(cmd, s.match.exec_args, env::build(q.policy.search_path), s.bound));
         // The first stage's confinement where a single command's is; a filter's with its stage.
         json filter_rec = json::object();
-        DIAG_TRY_ASSIGN(confinement::Confinement c,
-                        confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec));
+        DIAG_TRY_ASSIGN(confinement::Confinement c, confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec,
+                                                                       targets::tcp_ports(s.match.targets)));
         if (i > 0) {
             q.rec["diag"]["pipeline"][i]["confinement"] = filter_rec["diag"]["confinement"];
         }

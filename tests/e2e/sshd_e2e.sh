@@ -203,6 +203,50 @@ expect_denied "playbook: a sampler without a count" positional-count
 # The glob tests below list $T/pub: leave it as it was.
 rm -f "$T"/pub/app.log* "$T/pub/sa06"
 
+# ---------------------------------------------------------------- the playbook's network and certificate probes
+# A tiny HTTP server and a TLS server on 127.0.0.1, started here and stopped at the end of the
+# section: the network rules reach them (adr/0018), and nothing else.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+HTTP_PORT=$(free_port)
+python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$T/pub" >/dev/null 2>&1 &
+HTTP_PID=$!
+mkdir -p "$T/certs"
+chmod 0755 "$T/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/certs/cert.pem" -subj /CN=diag-e2e \
+    -days 2 >/dev/null 2>&1
+chmod 0644 "$T/certs/cert.pem"
+TLS_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$T/certs/cert.pem" -key "$T/tls.key" -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+TLS_PID=$!
+for _ in $(seq 50); do
+    if nc -z 127.0.0.1 "$HTTP_PORT" 2>/dev/null && nc -z 127.0.0.1 "$TLS_PORT" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+
+probe curl "curl -sS http://127.0.0.1:$HTTP_PORT/readme.txt" "$E2E_README_TEXT"
+probe curl "curl -sS -I http://localhost:$HTTP_PORT/readme.txt" "200 OK"
+probe curl "curl -s -w '%{http_code}' http://127.0.0.1:$HTTP_PORT/missing" "404"
+probe curl "curl -sS -k https://127.0.0.1:$TLS_PORT/" "s_server"
+probe nc "nc -z 127.0.0.1 $HTTP_PORT" ""
+probe nc "nc -z -v localhost $TLS_PORT" ""
+probe openssl "openssl x509 -in $T/certs/cert.pem -noout -subject -enddate" "diag-e2e"
+probe openssl "openssl s_client -connect 127.0.0.1:$TLS_PORT -brief" ""
+if [[ $(sysctl -n net.ipv4.ping_group_range 2>/dev/null) =~ ^([0-9]+)[[:space:]]+([0-9]+)$ ]] &&
+    ((BASH_REMATCH[1] <= $(id -g "$E2E_USER") && $(id -g "$E2E_USER") <= BASH_REMATCH[2])); then
+    probe ping "ping -c 1 -W 2 127.0.0.1" "1 received"
+else
+    echo "# skip: ping needs net.ipv4.ping_group_range to include the account's group"
+fi
+run "curl http://127.0.0.2:$HTTP_PORT/readme.txt"
+expect_denied "network: curl to a host the rule does not list" destination
+run "curl -L http://127.0.0.1:$HTTP_PORT/readme.txt"
+expect_denied "network: curl -L (redirects) is refused" unknown-option
+run "curl -o $T/rw/out http://127.0.0.1:$HTTP_PORT/readme.txt"
+expect_denied "network: curl -o (an output file) is refused" unknown-option
+kill "$HTTP_PID" "$TLS_PID" 2>/dev/null || true
+wait "$HTTP_PID" "$TLS_PID" 2>/dev/null || true
+
 # ---------------------------------------------------------------- denied paths
 run "cat $T/secret/canary.txt"
 expect_denied "denied: canary file under a denied path" path-denied

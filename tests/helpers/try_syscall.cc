@@ -58,7 +58,8 @@ int usage() {
         "  open-write P | open-creat P | open-trunc P | open-append P | read P | exec P | memfd-exec ELF | "
         "journal-forge SOCKET\n"
         "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-unix | socketpair | socket-packet |\n"
-        "  connect-tcp HOST PORT\n"
+        "  connect-tcp HOST PORT | connect-then HOST PORT OTHER (OTHER's errno; 253: PORT failed) |\n"
+        "  bind-tcp HOST PORT | socket DOMAIN TYPE PROTOCOL [IGNORED...]\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
         "  vmsplice-late N\n",
@@ -137,6 +138,32 @@ int connect_tcp(const char* host, const char* port) {
         return outcome(-1);
     }
     const int rc = outcome(::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa));
+    ::close(fd);
+    return rc;
+}
+
+// connect-then: the destination the request named (PORT) must be reached, or 253; then the exit
+// status is OTHER's outcome: what a child that goes on to another port meets.
+constexpr int kFirstFailed = 253;
+int connect_then(const char* host, const char* port, const char* other) {
+    if (connect_tcp(host, port) != 0) {
+        return kFirstFailed;
+    }
+    return connect_tcp(host, other);
+}
+
+int bind_tcp(const char* host, const char* port) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(std::strtol(port, nullptr, 10)));
+    if (::inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        return usage();
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    const int rc = outcome(::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa));
     ::close(fd);
     return rc;
 }
@@ -345,6 +372,12 @@ int main(int argc, char** argv) {
         if (mode == "link") return outcome(::link(a, b));
         if (mode == "symlink") return outcome(::symlink(a, b));
         if (mode == "connect-tcp") return connect_tcp(a, b);
+        if (mode == "bind-tcp") return bind_tcp(a, b);
+    }
+    if (nargs == 3 && mode == "connect-then") return connect_then(a, b, argv[4]);
+    // socket DOMAIN TYPE PROTOCOL [ignored...]: the numbers as socket(2) takes them.
+    if (nargs >= 3 && mode == "socket") {
+        return socket_of(std::atoi(a), std::atoi(b), std::atoi(argv[4]));
     }
     if (nargs == 0) {
         if (mode == "setsid") return try_setsid();

@@ -12,7 +12,7 @@ namespace diag::confinement {
 using nlohmann::json;
 
 Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd, const exec::Prepared& prep,
-                          json& rec) {
+                          json& rec, const std::vector<uint16_t>& connect_ports) {
     Confinement c;
     // A hard link of a denied file outside the denied paths would be granted with its directory.
     DIAG_TRY_ASSIGN(const std::vector<std::string> unverified, path_resolve::check_links_contained(policy.deny));
@@ -23,6 +23,14 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(abi) + " is below the required " +
                                                       std::to_string(landlock::kMinAbi) +
                                                       " (policy settings.landlock = \"required\")");
+    }
+    if (!connect_ports.empty() && abi < landlock::kNetAbi) {
+        // Best-effort or not: without the kernel's TCP rules the destination check would be the
+        // only barrier between this child and every port of every host.
+        rec["diag"]["confinement"] = {{"landlock", ll}};
+        return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(abi) +
+                                                      " cannot confine TCP to the destination's port (needs " +
+                                                      std::to_string(landlock::kNetAbi) + ")");
     }
     if (abi >= 1 && cmd.filter) {
         // A filter reads only its stdin: nothing of the file system but its own binary, and no
@@ -39,21 +47,27 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         for (const auto& f : prep.bound) {
             held.push_back(f.get());
         }
-        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held));
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held, connect_ports));
         ll["rules"] = c.landlock.rules;
+        ll["tcp_connect"] = c.landlock.connect_ports;  // every other TCP connect and every bind: refused
         if (!c.landlock.cut_short.empty()) {
             ll["dirs_cut_short"] = c.landlock.cut_short;
         }
         ll["raw_io_devices"] = c.landlock.raw_io_by_kernel ? "kernel" : "landlock";
     }
     ll["enforced"] = abi >= landlock::kMinAbi;
-    c.seccomp = seccomp::filters(cmd.network, cmd.filter);
-    rec["diag"]["confinement"] = {{"landlock", ll},
-                                  {"seccomp", {{"network", cmd.network}, {"sockets", !cmd.filter}}},
-                                  {"no_new_privs", true},
-                                  {"rlimits", true},
-                                  {"exec_paths", prep.exec_paths},
-                                  {"hardlinks_unverified", unverified}};
+    // A request that names a TCP destination resolves no name (destinations are addresses or
+    // localhost): no UDP for it. ping names a host and no port, and needs a UDP socket (never
+    // sent on) to learn its source address: it keeps UDP, like a rule that resolves names.
+    const bool tcp_only = !connect_ports.empty();
+    c.seccomp = seccomp::filters(cmd.network, cmd.filter, tcp_only);
+    rec["diag"]["confinement"] = {
+        {"landlock", ll},
+        {"seccomp", {{"network", cmd.network}, {"sockets", !cmd.filter}, {"udp", cmd.network && !tcp_only}}},
+        {"no_new_privs", true},
+        {"rlimits", true},
+        {"exec_paths", prep.exec_paths},
+        {"hardlinks_unverified", unverified}};
     return c;
 }
 

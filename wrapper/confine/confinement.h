@@ -22,9 +22,12 @@ struct Confinement {
 // Builds Landlock and seccomp for `cmd`, run as `prep`, and notes in `rec` (diag.confinement) what
 // will be applied. A filter (cmd.filter) gets landlock::build_filter instead of the complement of
 // the denylist. Landlock below ABI 3 refuses to run unless the policy says landlock =
-// "best-effort". Errors: kExecFailed (Landlock required but too old), those of
+// "best-effort". `connect_ports`: the TCP ports of the request's destinations (targets.h), the
+// child's only TCP; they need Landlock ABI 4 whatever settings.landlock says. Errors: kExecFailed
+// (Landlock required but too old, or too old for the ports), those of
 // path_resolve::check_links_contained and landlock::build.
 [[nodiscard]] Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd,
-                                        const exec::Prepared& prep, nlohmann::json& rec);
+                                        const exec::Prepared& prep, nlohmann::json& rec,
+                                        const std::vector<uint16_t>& connect_ports = {});
 
 }  // namespace diag::confinement

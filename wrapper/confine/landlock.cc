@@ -40,6 +40,7 @@ constexpr uint64_t kScopeSignal = 1ULL << 1;        // ABI 6
 constexpr uint32_t kCreateVersion = 1U << 0;
 constexpr uint32_t kRestrictLogNewExecOn = 1U << 1;  // ABI 7
 constexpr int kRulePathBeneath = 1;
+constexpr int kRuleNetPort = 2;  // ABI 4
 
 struct RulesetAttr {
     uint64_t handled_access_fs;
@@ -50,6 +51,11 @@ struct RulesetAttr {
 struct __attribute__((packed)) PathBeneathAttr {
     uint64_t allowed_access;
     int32_t parent_fd;
+};
+
+struct NetPortAttr {
+    uint64_t allowed_access;
+    uint64_t port;
 };
 
 // Where the loader finds libraries by name before searching directories.
@@ -257,6 +263,28 @@ Status grant(Builder& b, const std::string& path, uint64_t access) {
     return b.add(f.get(), access, path);
 }
 
+// TCP connect, never bind, to each of `ports`: the only TCP the ruleset allows.
+Status grant_connect(Ruleset& rs, const std::vector<uint16_t>& ports) {
+    if (ports.empty()) {
+        return ok_status();
+    }
+    if (rs.abi < kNetAbi) {
+        return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(rs.abi) +
+                                                      " cannot confine TCP to the destination's port (needs " +
+                                                      std::to_string(kNetAbi) + ")");
+    }
+    for (const uint16_t port : ports) {
+        NetPortAttr attr{kNetConnectTcp, port};
+        if (::syscall(SYS_landlock_add_rule, rs.fd.get(), kRuleNetPort, &attr, 0) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(tcp connect " + std::to_string(port) + ")",
+                             errno);
+        }
+        ++rs.rules;
+        rs.connect_ports.push_back(port);
+    }
+    return ok_status();
+}
+
 }  // namespace
 
 int abi_version() {
@@ -265,7 +293,7 @@ int abi_version() {
 }
 
 Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                      const std::vector<int>& held) {
+                      const std::vector<int>& held, const std::vector<uint16_t>& connect_ports) {
     DIAG_TRY_ASSIGN(Ruleset rs, create());
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
     // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
@@ -298,6 +326,7 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     }
     rs.rules = b.rules();
     rs.cut_short = std::move(b.cut_short());
+    DIAG_TRY(grant_connect(rs, connect_ports));
     return rs;
 }
 

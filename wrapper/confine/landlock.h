@@ -16,6 +16,7 @@
 namespace diag::landlock {
 
 inline constexpr int kMinAbi = 3;  // TRUNCATE: before ABI 3 O_TRUNC is always allowed
+inline constexpr int kNetAbi = 4;  // TCP bind/connect rules: a rule with destinations needs it
 
 // The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
 [[nodiscard]] int abi_version();
@@ -31,6 +32,9 @@ struct Ruleset {
     std::vector<std::string> cut_short;
     // A filter's ruleset: every file it grants (build_filter); empty for the complement ruleset.
     std::vector<std::string> files;
+    // The TCP ports the child may connect to (build's `connect_ports`); every other connect and
+    // every bind is refused by the kernel.
+    std::vector<uint16_t> connect_ports;
 };
 
 // Builds the complement ruleset for `deny`, granting EXECUTE only on `exec_paths` (the binary, its
@@ -39,8 +43,10 @@ struct Ruleset {
 // `held` are files handed to the child as checked objects (exec::Prepared::bound): each gets a
 // read rule of its own, so a file in a directory the walk could not list stays readable through
 // its /proc/self/fd name (the object was checked against the denylist by inode already).
+// `connect_ports`: TCP ports the child may connect to (a rule's destinations, adr/0018); a
+// kernel below kNetAbi cannot confine them, so a non-empty list there is an error.
 [[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                                    const std::vector<int>& held = {});
+                                    const std::vector<int>& held = {}, const std::vector<uint16_t>& connect_ports = {});
 
 // The ruleset of a pipeline filter (policy::Command::filter), which reads only its stdin: nothing
 // of the file system beyond loading its own binary. EXECUTE and READ_FILE on `exec_paths` (the

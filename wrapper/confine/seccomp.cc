@@ -3,6 +3,7 @@
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -87,6 +88,50 @@ Program no_sockets_program() {
     return p;
 }
 
+// A network rule's extra filter (adr/0018): an AF_INET/AF_INET6 socket is TCP (protocol 0 or
+// IPPROTO_TCP, which Landlock's TCP rules cover; not SCTP or MPTCP, which they do not), an ICMP
+// echo socket (ping), or, where `udp` (a request with no TCP destination: getent resolving names,
+// ping learning its source address), UDP.
+// Raw and every other type or protocol: EACCES. Other families are left to the policy filter.
+void allow_protocols(std::vector<sock_filter>& c, const std::vector<uint32_t>& protocols) {
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args) + 2 * sizeof(uint64_t)));
+    const size_t n = protocols.size();
+    for (size_t i = 0; i < n; ++i) {
+        // Over the remaining checks and the refusal, to ALLOW.
+        c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, protocols[i], static_cast<uint8_t>(n - i), 0));
+    }
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+Program inet_program(bool udp) {
+    constexpr uint32_t kTcp = 6;
+    constexpr uint32_t kUdp = 17;
+    constexpr uint32_t kIcmp = 1;
+    constexpr uint32_t kIcmpV6 = 58;
+    const std::vector<uint32_t> stream = {0, kTcp};
+    const std::vector<uint32_t> dgram =
+        udp ? std::vector<uint32_t>{kIcmp, kIcmpV6, 0, kUdp} : std::vector<uint32_t>{kIcmp, kIcmpV6};
+    Program p;
+    auto& c = p.code;
+    native_arch_then_nr(c);
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0));
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0));
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    c.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args) + sizeof(uint64_t)));
+    c.push_back(stmt(BPF_ALU | BPF_AND | BPF_K, 0xf));  // the type without SOCK_NONBLOCK/SOCK_CLOEXEC
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 0, static_cast<uint8_t>(stream.size() + 3)));
+    allow_protocols(c, stream);
+    c.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 0, static_cast<uint8_t>(dgram.size() + 3)));
+    allow_protocols(c, dgram);
+    c.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)));
+    p.flags = kPolicyFlags;
+    return p;
+}
+
 // kPolicyOffline, kPolicyNetwork: the policy filter for rules without and with network = true,
 // generated at build time by diag-seccomp-gen (seccomp_policy.cc, libseccomp).
 #include "seccomp_programs.inc"
@@ -100,11 +145,14 @@ int load_one(const Program& p) {
 
 }  // namespace
 
-Filters filters(bool network, bool filter) {
+Filters filters(bool network, bool filter, bool tcp_only) {
     Filters f;
     f.compat = compat_program();
     if (filter) {
         f.sockets = no_sockets_program();
+    }
+    if (network) {
+        f.inet = inet_program(!tcp_only);
     }
     if (network) {
         f.policy.code.assign(std::begin(kPolicyNetwork), std::end(kPolicyNetwork));
@@ -121,6 +169,11 @@ int load(const Filters& f) {
     }
     if (!f.sockets.code.empty()) {
         if (int e = load_one(f.sockets)) {
+            return e;
+        }
+    }
+    if (!f.inet.code.empty()) {
+        if (int e = load_one(f.inet)) {
             return e;
         }
     }

@@ -32,12 +32,15 @@ struct Filters {
     Program compat;   // silent: ENOSYS for openat2, clone3, io_uring_* and unknown future syscalls
     Program policy;   // logged: EPERM/EACCES/EAFNOSUPPORT for everything that writes or escapes
     Program sockets;  // pipeline filters only (adr/0015): no socket at all; empty otherwise
+    Program inet;     // network rules only (adr/0018): TCP, ICMP echo, UDP only without destinations
 };
 
 // The filters for a rule with or without network = true; `filter`: a pipeline filter, which reads
 // only its stdin and gets no socket of any family either (a Unix socket would reach local
-// services that no file system rule covers).
-[[nodiscard]] Filters filters(bool network, bool filter = false);
+// services that no file system rule covers). A network rule's inet sockets are TCP (0 or
+// IPPROTO_TCP: what Landlock's TCP rules see), ICMP echo, and UDP unless `tcp_only` (the request
+// names TCP destinations, which are never names: no DNS); raw, SCTP, MPTCP and the rest: EACCES.
+[[nodiscard]] Filters filters(bool network, bool filter = false, bool tcp_only = false);
 
 // In the child, last before execveat: loads compat then policy with seccomp(2), nothing else (no
 // allocation, no library). The caller has set no_new_privs. Returns 0 or an errno.

@@ -43,7 +43,7 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
         return at(ctx, type_node->source(),
                   what + ".type: unknown type '" + type +
                       "' (flag, int, enum, duration, time, unit, hostname, regex, "
-                      "string, path, meta-path, boot)");
+                      "string, path, meta-path, boot, url, endpoint, target-host, target-port)");
     }
     v.type = *vt;
     auto only_for = [&](const char* key, bool allowed) -> Status {

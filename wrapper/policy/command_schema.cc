@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wrapper/policy/argument_schema.h"
+#include "wrapper/policy/connect_rules.h"
 #include "wrapper/policy/filter_rules.h"
 #include "wrapper/policy/prune_rules.h"
 
@@ -235,7 +236,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
     DIAG_TRY(check_keys(ctx, *t,
                         {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options",
-                         "timeout", "output_cap", "network", "filter", "prune", "option", "positional"},
+                         "timeout", "output_cap", "network", "filter", "connect", "prune", "option", "positional"},
                         what));
     Command c;
     c.id = id;
@@ -250,6 +251,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_options(ctx, *t, what, c));
     DIAG_TRY(read_positionals(ctx, *t, what, c));
     DIAG_TRY(check_tree_operands(ctx, *t, what, c));
+    DIAG_TRY(read_connect(ctx, *t, what, c));
     DIAG_TRY(check_filter(ctx, *t, what, c));
     DIAG_TRY(check_prune(ctx, *t, what, c));
     return c;

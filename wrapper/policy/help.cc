@@ -80,6 +80,18 @@ std::string describe_value(const ValueSpec& v) {
         case ValueType::kBoot:
             out = "boot: an offset (-1, 0, +2) or a 32-hex boot ID";
             break;
+        case ValueType::kUrl:
+            out = "http(s) URL under one of the rule's destinations";
+            break;
+        case ValueType::kEndpoint:
+            out = "HOST:PORT among the rule's destinations";
+            break;
+        case ValueType::kTargetHost:
+            out = "IP address or localhost among the rule's destinations";
+            break;
+        case ValueType::kTargetPort:
+            out = "TCP port 1..65535 the rule's destinations allow for the host";
+            break;
     }
     if (const size_t n = max_length(v.type); n != 0) {
         out += ", at most " + std::to_string(n) + " bytes";
@@ -122,6 +134,14 @@ std::string sample(const ValueSpec& v, bool tree) {
             return tree || v.type == ValueType::kMetaPath ? "/var/log" : "/etc/os-release";
         case ValueType::kBoot:
             return "-1";
+        case ValueType::kUrl:
+            return "http://127.0.0.1:8080/health";
+        case ValueType::kEndpoint:
+            return "127.0.0.1:443";
+        case ValueType::kTargetHost:
+            return "127.0.0.1";
+        case ValueType::kTargetPort:
+            return "8080";
         case ValueType::kFlag:
         case ValueType::kRegex:
             return {};
@@ -186,6 +206,14 @@ json positional_json(const PositionalSpec& p) {
     return j;
 }
 
+std::vector<std::string> connect_texts(const Command& c) {
+    std::vector<std::string> out;
+    for (const auto& l : c.connect) {
+        out.push_back(l.text);
+    }
+    return out;
+}
+
 json rule_json(const Command& c) {
     json options = json::array();
     for (const auto& o : c.options) {
@@ -207,6 +235,8 @@ json rule_json(const Command& c) {
             {"positionals", positionals},
             // May follow `|` in a request (adr/0013).
             {"filter", c.filter},
+            // The network destinations its arguments may name (adr/0018).
+            {"connect", connect_texts(c)},
             // The listing's section; "other" where the rule names none.
             {"family", c.family.empty() ? std::string(kOtherFamily) : c.family},
             {"example", example(c)}};
@@ -262,6 +292,9 @@ std::string one_command(const Command& c) {
            " bytes\n";
     if (c.filter) {
         out += "pipe: may follow | (reads only its standard input)\n";
+    }
+    if (!c.connect.empty()) {
+        out += "destinations: " + destination::describe(c.connect) + " (TCP to the port named, nothing else)\n";
     }
     out += std::string("available on this host: ") + (c.unavailable.empty() ? "yes" : "no") + "\n";
     return out + "example: " + example(c) + "\n";

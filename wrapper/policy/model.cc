@@ -8,7 +8,7 @@ namespace diag::policy {
 
 namespace {
 
-constexpr std::array<std::pair<ValueType, const char*>, 12> kTypeNames = {{
+constexpr std::array<std::pair<ValueType, const char*>, 16> kTypeNames = {{
     {ValueType::kFlag, "flag"},
     {ValueType::kInt, "int"},
     {ValueType::kEnum, "enum"},
@@ -21,6 +21,10 @@ constexpr std::array<std::pair<ValueType, const char*>, 12> kTypeNames = {{
     {ValueType::kPath, "path"},
     {ValueType::kMetaPath, "meta-path"},
     {ValueType::kBoot, "boot"},
+    {ValueType::kUrl, "url"},
+    {ValueType::kEndpoint, "endpoint"},
+    {ValueType::kTargetHost, "target-host"},
+    {ValueType::kTargetPort, "target-port"},
 }};
 
 }  // namespace
@@ -55,6 +59,14 @@ std::string metavar(const ValueSpec& v) {
             return "PATH";
         case ValueType::kBoot:
             return "BOOT";
+        case ValueType::kUrl:
+            return "URL";
+        case ValueType::kEndpoint:
+            return "HOST:PORT";
+        case ValueType::kTargetHost:
+            return "HOST";
+        case ValueType::kTargetPort:
+            return "PORT";
     }
     return "ARG";
 }

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "wrapper/policy/destination.h"
+
 namespace diag::policy {
 
 inline constexpr int kSchemaVersion = 1;
@@ -45,12 +47,21 @@ enum class ValueType {
     kString,
     kPath,
     kMetaPath,
-    kBoot
+    kBoot,
+    // Network destinations (destination.h), admitted only by the rule's `connect` list.
+    kUrl,         // http(s)://HOST[:PORT]/PATH
+    kEndpoint,    // HOST:PORT
+    kTargetHost,  // HOST (ping, nc)
+    kTargetPort   // PORT (nc), paired with the rule's target-host
 };
 
 [[nodiscard]] const char* value_type_name(ValueType t);
 [[nodiscard]] std::optional<ValueType> value_type_from_name(const std::string& s);
 [[nodiscard]] inline bool is_path_type(ValueType t) { return t == ValueType::kPath || t == ValueType::kMetaPath; }
+[[nodiscard]] inline bool is_target_type(ValueType t) {
+    return t == ValueType::kUrl || t == ValueType::kEndpoint || t == ValueType::kTargetHost ||
+           t == ValueType::kTargetPort;
+}
 
 struct ValueSpec {
     ValueType type = ValueType::kString;
@@ -99,6 +110,9 @@ struct Command {
     uint64_t timeout_ms = 0;  // 0 until load: inherits settings.timeout
     uint64_t output_cap = 0;  // 0 until load: inherits settings.output_cap
     bool network = false;     // AF_INET/AF_INET6 sockets allowed (DNS for getent); TCP still refused
+    // The destinations its url/endpoint/target-host/target-port arguments may name (adr/0018).
+    // A request's TCP ports become the child's only Landlock connect rules; empty: no TCP.
+    std::vector<destination::Listed> connect;
     // A pipeline filter (adr/0013): reads only its stdin, may follow `|` in a request, and runs with
     // no file system access beyond loading its own binary. The loader refuses a filter rule with
     // path arguments, network, or an option known to open, write or execute.

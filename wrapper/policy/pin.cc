@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -89,6 +90,21 @@ Result<Pinned> follow_to_executable(const std::string& cand) {
     return unavailable({});
 }
 
+// A rule with destinations runs only where Landlock can hold its TCP to their ports (ABI 4,
+// landlock::kNetAbi; the ABI query of landlock.h, which the policy folder does not link): on an
+// older kernel it is listed unavailable, and confinement::build refuses it should it get that far.
+std::string network_unconfinable(const policy::Command& c) {
+    if (c.connect.empty()) {
+        return {};
+    }
+    const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+    if (abi >= 4) {
+        return {};
+    }
+    return "its network destinations need Landlock ABI 4 (TCP rules); this kernel has " +
+           std::to_string(abi < 0 ? 0 : abi);
+}
+
 }  // namespace
 
 void pin(policy::Command& c, const std::vector<std::string>& search_path) {
@@ -105,6 +121,7 @@ void pin(policy::Command& c, const std::vector<std::string>& search_path) {
         c.exe_path = pinned->path;
         c.exe_dev = pinned->dev;
         c.exe_ino = pinned->ino;
+        c.unavailable = network_unconfinable(c);
         return;
     }
     c.unavailable = "'" + c.program + "' not found in the search path";

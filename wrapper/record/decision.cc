@@ -54,6 +54,14 @@ json describe_stage(const decision::Stage& s) {
         }
         out["withheld"] = std::move(withheld);
     }
+    if (!s.match.targets.empty()) {
+        // The network destinations admitted (adr/0018); Landlock lets the child reach their ports.
+        json targets = json::array();
+        for (const auto& t : s.match.targets) {
+            targets.push_back({{"target", t.text}, {"scheme", t.scheme}, {"host", t.host}, {"port", t.port}});
+        }
+        out["targets"] = std::move(targets);
+    }
     if (!s.skipped.empty() || !s.skipped_patterns.empty()) {
         out["skipped"] = {{"paths", s.skipped}, {"patterns", s.skipped_patterns}};
     }
@@ -100,6 +108,9 @@ void describe_decision(json& rec, const decision::Decision& d) {
     rec["diag"]["paths"] = stage["paths"];
     if (stage.contains("withheld")) {
         rec["diag"]["withheld"] = stage["withheld"];
+    }
+    if (stage.contains("targets")) {
+        rec["diag"]["targets"] = stage["targets"];
     }
     if (stage.contains("skipped")) {
         rec["diag"]["skipped"] = stage["skipped"];

@@ -9,6 +9,7 @@
 #include "wrapper/base/text_safety.h"
 #include "wrapper/request/hints.h"
 #include "wrapper/request/stage_words.h"
+#include "wrapper/request/targets.h"
 
 namespace diag::matcher {
 
@@ -268,6 +269,7 @@ Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Mat
         }
         DIAG_TRY(typing.value(po.word, po.offset, spec, nullptr));
         DIAG_TRY(check_value(spec, *po.value, "value of " + po.name));
+        targets::note(spec, *po.value, m.targets);
         if (po.spec->optional_value) {
             // Attached, so the program never has to guess whether the next word is the value.
             out.args.push_back(po.name + (po.long_form ? "=" : "") + *po.value);
@@ -322,6 +324,7 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
             if (!policy::is_path_type(ps.value.type)) {
                 DIAG_TRY(typing.value(word, 0, ps.value, nullptr));
                 DIAG_TRY(check_value(ps.value, v, "argument " + q(v)));
+                targets::note(ps.value, v, m.targets);
                 out.args.push_back(v);
                 continue;
             }
@@ -422,6 +425,7 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, d
     DIAG_TRY(typing.all_typed());
     assemble(c, words, opts, pos, m);
     DIAG_TRY(check_bare_optionals(c, m.exec_args));
+    DIAG_TRY_ASSIGN(m.targets, targets::check(c, std::move(m.targets)));
     return m;
 }
 

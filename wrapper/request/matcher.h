@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
+#include "wrapper/policy/destination.h"
 #include "wrapper/policy/model.h"
 #include "wrapper/request/command.h"
 #include "wrapper/request/hints.h"
@@ -58,6 +59,8 @@ struct Match {
     std::vector<PathRef> paths;
     std::vector<OptionAt> options;              // in exec_args order
     std::vector<std::string> sensitive_values;  // values of sensitive options/positionals, for redaction
+    // The network destinations the request names, admitted by the rule's connect list (targets.h).
+    std::vector<destination::Target> targets;
 };
 
 // Chooses the rule for `argv` (non-empty). Candidates are the rules whose first match word equals

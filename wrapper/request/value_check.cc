@@ -9,6 +9,7 @@
 
 #include "wrapper/base/parse.h"
 #include "wrapper/request/matcher.h"
+#include "wrapper/request/targets.h"
 
 namespace diag::matcher {
 
@@ -115,6 +116,17 @@ Status check_value(const ValueSpec& spec, const std::string& v, const std::strin
             return regex_full_match(policy::kBootPattern, v)
                        ? ok_status()
                        : bad("a boot: an offset like -1 or 0, or a 32-hex boot ID");
+        case ValueType::kUrl:
+        case ValueType::kEndpoint:
+        case ValueType::kTargetHost:
+        case ValueType::kTargetPort: {
+            // The form only; whether the rule's connect list admits it is targets::check's.
+            auto t = targets::parse(spec.type, v);
+            if (!t.ok()) {
+                return std::move(t).error();  // bad-value, naming the value and what is wrong
+            }
+            return ok_status();
+        }
         case ValueType::kPath:
         case ValueType::kMetaPath:
             return ok_status();  // resolved later
