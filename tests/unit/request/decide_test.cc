@@ -59,9 +59,9 @@ TEST_F(PathPattern, IsMatchedAgainstTheResolvedPath) {
     auto ok = decide("why " + d_ + "/abc-hello");
     ASSERT_TRUE(ok.ok()) << ok.error().describe();
     EXPECT_EQ(ok->stages.at(0).match.exec_args.back(), d_ + "/abc-hello");
-    for (const std::string& refused : std::vector<std::string>{d_ + "/abc-hello.drv", d_ + "/link",
-                                                               d_ + "/./abc-hello.drv",
-                                                               d_ + "/abc-hello " + d_ + "/abc-hello.drv"}) {
+    for (const std::string& refused :
+         std::vector<std::string>{d_ + "/abc-hello.drv", d_ + "/link", d_ + "/./abc-hello.drv",
+                                  d_ + "/abc-hello " + d_ + "/abc-hello.drv"}) {
         SCOPED_TRACE(refused);
         auto d = decide("why " + refused);
         ASSERT_FALSE(d.ok()) << "allowed: " << refused;
@@ -80,8 +80,8 @@ TEST(PathPatternKey, IsAValidRegexAndOnlyForValuesItCanHold) {
     const std::string rule = "[command.c]\nmatch = [\"c\"]\ndescription = \"d\"\n";
     policy_loader::test::expect_rejected({
         {std::string(kHead) + rule + "positional = [{ type = \"meta-path\", pattern = \"(\" }]\n", "bad regex", 0, 0},
-        {std::string(kHead) + rule + "positional = [{ type = \"int\", pattern = \"1\" }]\n", "not valid for type",
-         0, 0},
+        {std::string(kHead) + rule + "positional = [{ type = \"int\", pattern = \"1\" }]\n", "not valid for type", 0,
+         0},
     });
     EXPECT_TRUE(policy_loader::test::load_text(std::string(kHead) + rule +
                                                "positional = [{ type = \"path\", pattern = \"/etc/.*\" }]\n")
