@@ -199,7 +199,11 @@ TEST(ContainerRules, ListAndBoundedLogsOnly) {
     expect_allowed("podman ps -a", "podman-ps", {"ps", "--remote", "--url", "unix:///run/podman/podman.sock", "-a"});
     expect_allowed("docker ps -a --format json", "docker-ps");
     expect_allowed("docker logs --tail 100 --since 10m web-1", "docker-logs");
-    expect_allowed("podman logs -n 50 -t db", "podman-logs");
+    expect_allowed("podman logs --tail 50 -t db", "podman-logs",
+                   {"logs", "--remote", "--url", "unix:///run/podman/podman.sock", "--tail=50", "-t", "--", "db"});
+    expect_allowed("docker logs -n 50 db", "docker-logs", {"logs", "-n", "50", "--", "db"});
+    // podman's -n is --names (a flag): "-n 50 db" would be the logs of containers "50" and db, whole.
+    expect_refused("podman logs -n 50 db", "unknown-option");
     for (const std::string tool : {"podman", "docker"}) {
         expect_refused(tool + " logs web-1", "option-value");  // --tail is required
         expect_refused(tool + " logs --tail 100000 web-1", "bad-value");
