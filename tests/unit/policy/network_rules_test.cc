@@ -284,7 +284,7 @@ TEST(NixRules, WhyDependsNeverNamesADerivation) {
             EXPECT_TRUE(matcher::check_value(spec, ok, "operand").ok()) << ok;
         }
         for (const std::string& bad :
-             std::vector<std::string>{h + "-hello-2.12.drv", h + "-x.drv", "/nix/store", "/nix/store/", "/etc/x"}) {
+             std::vector<std::string>{h + "-hello-2.12.drv", h + "-x.drv", "/nix/store/", "/nix/storex", "/etc/x"}) {
             EXPECT_FALSE(matcher::check_value(spec, bad, "operand").ok()) << bad;
         }
     }
