@@ -30,27 +30,66 @@ TEST(Destination, UrlsParseIntoSchemeHostPortAndPath) {
 }
 
 TEST(Destination, UrlsThatCurlOrAServerReadOtherwiseAreRefused) {
-    for (const std::string& bad : std::vector<std::string>{
-             "file:///etc/passwd", "ftp://127.0.0.1/", "HTTP://127.0.0.1/", "gopher://127.0.0.1:70/", "127.0.0.1:80",
-             "//127.0.0.1/", "http://user@127.0.0.1/", "http://user:pw@127.0.0.1/", "http://127.0.0.1@evil/",
-             "http://127.1/", "http://0x7f.0.0.1/", "http://0177.0.0.1/", "http://2130706433/", "http://127.0.0.1./",
-             "http://127.000.000.001/", "http://LOCALHOST/", "http://localhost./", "http://localhost.evil/",
-             "http://[::1%25lo]/", "http://[::1/", "http://%31%32%37.0.0.1/", "http://127.0.0.1:0/",
-             "http://127.0.0.1:65536/", "http://127.0.0.1:080/", "http://127.0.0.1:/", "http://127.0.0.1:+80/",
-             "http://127.0.0.1:80:80/", "http://127.0.0.1/a/../b", "http://127.0.0.1/./x", "http://127.0.0.1/..",
-             // Path parameters: Tomcat, Jetty and Spring
-             // drop ";..." from a segment, then
-             // normalize the dot segment it leaves.
-             "http://127.0.0.1/health/..;/admin", "http://127.0.0.1/health/..;jsessionid=1/x",
-             "http://127.0.0.1/a/.;x/b", "http://127.0.0.1/..;", "http://127.0.0.1/%2e%2e/x", "http://127.0.0.1/a\\b",
-             "http://127.0.0.1/a b", "http://127.0.0.1/#frag", "http://127.0.0.1/{a,b}", "http://127.0.0.1/[1-9]",
-             "http://127.0.0.1:[1-65535]/", "http://127.0.0.1?x", "http://example.com/", "", std::string(3000, 'a')}) {
+    for (const std::string& bad : std::vector<std::string>{"file:///etc/passwd",
+                                                           "ftp://127.0.0.1/",
+                                                           "HTTP://127.0.0.1/",
+                                                           "gopher://127.0.0.1:70/",
+                                                           "127.0.0.1:80",
+                                                           "//127.0.0.1/",
+                                                           "http://user@127.0.0.1/",
+                                                           "http://user:pw@127.0.0.1/",
+                                                           "http://127.0.0.1@evil/",
+                                                           "http://127.1/",
+                                                           "http://0x7f.0.0.1/",
+                                                           "http://0177.0.0.1/",
+                                                           "http://2130706433/",
+                                                           "http://127.0.0.1./",
+                                                           "http://127.000.000.001/",
+                                                           "http://LOCALHOST/",
+                                                           "http://localhost./",
+                                                           "http://localhost.evil/",
+                                                           "http://[::1%25lo]/",
+                                                           "http://[::1/",
+                                                           "http://%31%32%37.0.0.1/",
+                                                           "http://127.0.0.1:0/",
+                                                           "http://127.0.0.1:65536/",
+                                                           "http://127.0.0.1:080/",
+                                                           "http://127.0.0.1:/",
+                                                           "http://127.0.0.1:+80/",
+                                                           "http://127.0.0.1:80:80/",
+                                                           "http://127.0.0.1/a/../b",
+                                                           "http://127.0.0.1/./x",
+                                                           "http://127.0.0.1/..",
+                                                           "http://127.0.0.1/%2e%2e/x",
+                                                           "http://127.0.0.1/a\\b",
+                                                           "http://127.0.0.1/a b",
+                                                           "http://127.0.0.1/#frag",
+                                                           "http://127.0.0.1/{a,b}",
+                                                           "http://127.0.0.1/[1-9]",
+                                                           "http://127.0.0.1:[1-65535]/",
+                                                           "http://127.0.0.1?x",
+                                                           "http://example.com/",
+                                                           "",
+                                                           std::string(3000, 'a')}) {
         auto t = parse_url(bad);
         EXPECT_FALSE(t.ok()) << bad;
         if (!t.ok()) {
             EXPECT_EQ(t.error().reason, "bad-value") << bad;
         }
     }
+}
+
+// Path parameters: Tomcat, Jetty and Spring drop ";..." from a segment, then normalize the dot
+// segment it leaves (/health/..;/admin is /admin, past a prefix /health).
+TEST(Destination, DotSegmentsWithPathParametersAreRefused) {
+    for (const std::string& bad :
+         std::vector<std::string>{"http://127.0.0.1/health/..;/admin", "http://127.0.0.1/health/..;jsessionid=1/x",
+                                  "http://127.0.0.1/a/.;x/b", "http://127.0.0.1/..;"}) {
+        auto t = parse_url(bad);
+        ASSERT_FALSE(t.ok()) << bad;
+        EXPECT_EQ(t.error().reason, "bad-value") << bad;
+    }
+    EXPECT_TRUE(parse_url("http://127.0.0.1/health/v;1").ok());
 }
 
 TEST(Destination, EndpointsHostsAndPorts) {
