@@ -59,6 +59,7 @@ int usage() {
         "journal-forge SOCKET\n"
         "  setsid | memfd | memfd-secret | ptrace | socket-inet | socket-unix | socketpair | socket-packet |\n"
         "  connect-tcp HOST PORT | connect-then HOST PORT OTHER (OTHER's errno; 253: PORT failed) |\n"
+        "  fastopen-then HOST PORT OTHER | fastopen-msg-then HOST PORT OTHER (OTHER by TCP Fast Open) |\n"
         "  bind-tcp HOST PORT | socket DOMAIN TYPE PROTOCOL [IGNORED...]\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
@@ -150,6 +151,44 @@ int connect_then(const char* host, const char* port, const char* other) {
         return kFirstFailed;
     }
     return connect_tcp(host, other);
+}
+
+// fastopen-then: as connect-then, but OTHER is reached by TCP Fast Open, sendto(2) or sendmsg(2)
+// with MSG_FASTOPEN: a connect that no connect(2) hook sees (Landlock's TCP rules among them).
+int fastopen(const char* host, const char* port, bool use_sendmsg) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(std::strtol(port, nullptr, 10)));
+    if (::inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        return usage();
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return outcome(-1);
+    }
+    char byte = 'x';
+    long rc = 0;
+    if (use_sendmsg) {
+        iovec iov{&byte, 1};
+        msghdr msg{};
+        msg.msg_name = &sa;
+        msg.msg_namelen = sizeof sa;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        rc = ::sendmsg(fd, &msg, MSG_FASTOPEN | MSG_NOSIGNAL);
+    } else {
+        rc = ::sendto(fd, &byte, 1, MSG_FASTOPEN | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    }
+    const int out = outcome(rc);
+    ::close(fd);
+    return out;
+}
+
+int fastopen_then(const char* host, const char* port, const char* other, bool use_sendmsg) {
+    if (connect_tcp(host, port) != 0) {
+        return kFirstFailed;
+    }
+    return fastopen(host, other, use_sendmsg);
 }
 
 int bind_tcp(const char* host, const char* port) {
@@ -375,6 +414,8 @@ int main(int argc, char** argv) {
         if (mode == "bind-tcp") return bind_tcp(a, b);
     }
     if (nargs == 3 && mode == "connect-then") return connect_then(a, b, argv[4]);
+    if (nargs == 3 && mode == "fastopen-then") return fastopen_then(a, b, argv[4], false);
+    if (nargs == 3 && mode == "fastopen-msg-then") return fastopen_then(a, b, argv[4], true);
     // socket DOMAIN TYPE PROTOCOL [ignored...]: the numbers as socket(2) takes them.
     if (nargs >= 3 && mode == "socket") {
         return socket_of(std::atoi(a), std::atoi(b), std::atoi(argv[4]));

@@ -333,6 +333,35 @@ TEST_F(Network, LandlockRefusesAnyOtherPortAndEveryBind) {
     EXPECT_EQ(r.exit_code, EACCES) << r.err;
 }
 
+// TCP Fast Open connects inside sendto(2) or sendmsg(2) (MSG_FASTOPEN), where no connect hook
+// runs: Landlock's TCP rules may not see it (an open upstream issue). seccomp refuses the flag to
+// every network rule, even towards the port its request named, which Landlock allows.
+TEST_F(Network, TcpFastOpenIsRefusedEvenToTheNamedPort) {
+    const std::string probe = dir_ + "/try_syscall";
+    std::filesystem::copy_file(DIAG_TRY_SYSCALL_BIN, probe);
+    ::chmod(probe.c_str(), 0755);
+    const std::string a = std::to_string(server_.port());
+    if (run_process({probe, "fastopen-then", "127.0.0.1", a, a}, {}).exit_code != 0) {
+        GTEST_SKIP() << "TCP Fast Open is off for clients here (net.ipv4.tcp_fastopen)";
+    }
+    EXPECT_EQ(run_process({probe, "fastopen-msg-then", "127.0.0.1", a, a}, {}).exit_code, 0);
+    std::string rules;
+    for (const std::string mode : {"fastopen-then", "fastopen-msg-then"}) {
+        rules += "[command." + mode + "]\nmatch = [\"" + mode + "\"]\nprogram = \"" + probe +
+                 "\"\ndescription = \"probe\"\nfixed = [\"" + mode +
+                 "\"]\nend_of_options = false\nnetwork = true\nconnect = [\"127.0.0.1:*\"]\n"
+                 "positional = [{ type = \"target-host\" }, { type = \"target-port\" }, { type = \"regex\", "
+                 "pattern = \"[0-9]{1,5}\" }]\n";
+    }
+    const std::string p = write_policy(policy(rules), "fastopen.toml");
+    for (const std::string mode : {"fastopen-then", "fastopen-msg-then"}) {
+        auto r = run_soc(p, mode + " 127.0.0.1 " + a + " " + a);
+        ASSERT_NE(r.exit_code, 125) << r.err;
+        EXPECT_EQ(r.exit_code, EACCES) << mode << ": the plain connect must succeed (253 if not), the fast open "
+                                       << "be refused: " << r.err;
+    }
+}
+
 // The seccomp filter of a network rule: TCP sockets (which Landlock's rules see), never SCTP or raw;
 // UDP only for a request that names no TCP destination (getent resolving names, ping).
 TEST_F(Network, NetworkRulesGetTcpNotSctpRawOrUdpWithDestinations) {

@@ -55,7 +55,8 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
     DIAG_TRY(only_for("min", v.type == ValueType::kInt));
     DIAG_TRY(only_for("max", v.type == ValueType::kInt));
     DIAG_TRY(only_for("values", v.type == ValueType::kEnum));
-    DIAG_TRY(only_for("pattern", v.type == ValueType::kRegex));
+    // A path's pattern is matched against the path as resolved (decide.cc): what the program gets.
+    DIAG_TRY(only_for("pattern", v.type == ValueType::kRegex || policy::is_path_type(v.type)));
     DIAG_TRY(only_for("roots", policy::is_path_type(v.type)));
     DIAG_TRY(only_for("sensitive", v.type != ValueType::kFlag));
     if (const auto* n = t.get("sensitive")) {
@@ -80,11 +81,10 @@ Status read_value_keys(const FileCtx& ctx, const toml::table& t, ValueSpec& v, c
             return at(ctx, n->source(), what + ".values: must not be empty");
         }
     }
-    if (v.type == ValueType::kRegex) {
-        const auto* n = t.get("pattern");
-        if (n == nullptr) {
-            return at(ctx, t.source(), what + ": regex needs 'pattern'");
-        }
+    if (v.type == ValueType::kRegex && t.get("pattern") == nullptr) {
+        return at(ctx, t.source(), what + ": regex needs 'pattern'");
+    }
+    if (const auto* n = t.get("pattern")) {
         DIAG_TRY_ASSIGN(v.pattern, read_string(ctx, *n, what + ".pattern"));
         DIAG_TRY(check_regex(ctx, *n, v.pattern, what + ".pattern"));
     }

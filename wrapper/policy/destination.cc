@@ -101,9 +101,12 @@ Status check_path(std::string_view path, const std::string& whole, Fail fail) {
         if (end == std::string_view::npos) {
             end = p.size();
         }
-        const std::string_view seg = p.substr(start + 1, end - start - 1);
+        // Servers that take path parameters (Tomcat, Jetty, Spring) drop ";..." from a segment
+        // before normalizing it: "..;x" is "..".
+        std::string_view seg = p.substr(start + 1, end - start - 1);
+        seg = seg.substr(0, seg.find(';'));
         if (seg == "." || seg == "..") {
-            return fail(whole, "the path may not hold . or .. segments");
+            return fail(whole, "the path may not hold . or .. segments (also with ;parameters)");
         }
         start = end;
     }

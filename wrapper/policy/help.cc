@@ -173,8 +173,8 @@ json value_fields(const ValueSpec& v) {
     if (v.type == ValueType::kEnum) {
         j["values"] = v.values;
     }
-    if (v.type == ValueType::kRegex) {
-        j["pattern"] = "^(" + v.pattern + ")$";
+    if (v.type == ValueType::kRegex || (policy::is_path_type(v.type) && !v.pattern.empty())) {
+        j["pattern"] = "^(" + v.pattern + ")$";  // a path's: of the path as resolved
     }
     if (v.type == ValueType::kBoot) {
         j["pattern"] = "^(" + std::string(policy::kBootPattern) + ")$";

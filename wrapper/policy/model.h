@@ -68,7 +68,7 @@ struct ValueSpec {
     std::optional<int64_t> min;
     std::optional<int64_t> max;
     std::vector<std::string> values;  // enum
-    std::string pattern;              // regex (unanchored source; matched as ^(...)$)
+    std::string pattern;              // regex, and path types' resolved path (unanchored; matched as ^(...)$)
     std::vector<std::string> roots;   // path types: canonical allowed roots (empty = anywhere)
     bool sensitive = false;           // audit records keep its SHA-256 and length, never the value
 };

@@ -64,6 +64,20 @@ Error with_prune_hint(const policy::Policy& policy, const policy::Command& c, Er
     return e;
 }
 
+// A path argument's pattern holds for the path the program is handed, whatever the spelling or
+// symlinks that led there (nix why-depends: no .drv, which older Nix builds).
+Status check_resolved_pattern(const matcher::PathRef& ref, const std::string& canonical) {
+    if (ref.resolved_pattern.empty()) {
+        return ok_status();
+    }
+    policy::ValueSpec spec;
+    spec.type = policy::ValueType::kRegex;
+    spec.pattern = ref.resolved_pattern;
+    return matcher::check_value(
+        spec, canonical,
+        "'" + text_safety::printable(ref.input, 80) + "' (resolved: " + text_safety::printable(canonical, 200) + ")");
+}
+
 // 3. Resolves every path argument of `s`; the denylist always wins. A file whose path another
 //    user could swap is handed over as the object checked, held open: /proc/self/fd/N.
 Status resolve_paths(const policy::Policy& policy, decision::Stage& s) {
@@ -73,6 +87,7 @@ Status resolve_paths(const policy::Policy& policy, decision::Stage& s) {
             return with_prune_hint(policy, *s.match.command, std::move(resolved).error());
         }
         path_resolve::Resolved r = std::move(*resolved);
+        DIAG_TRY(check_resolved_pattern(ref, r.canonical));
         std::string given = r.canonical;
         if (r.fd.valid()) {
             if (s.bound.size() >= static_cast<size_t>(exec::kMaxBoundFds)) {

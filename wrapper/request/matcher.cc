@@ -254,6 +254,7 @@ Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Mat
             ref.input = *po.value;
             ref.use = spec.type == ValueType::kMetaPath ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
             ref.roots = spec.roots;
+            ref.resolved_pattern = spec.pattern;
             ref.option_value = true;
             ref.sensitive = spec.sensitive;
             DIAG_TRY(typing.value(po.word, po.offset, spec, &ref));
@@ -337,6 +338,7 @@ Result<Block> type_positionals(const Command& c, const Parsed& parsed, bool recu
                 ref.use = meta ? path_resolve::Use::kMetadata : path_resolve::Use::kContent;
             }
             ref.roots = ps.value.roots;
+            ref.resolved_pattern = ps.value.pattern;
             ref.sensitive = ps.value.sensitive;
             ref.prune = c.prune != policy::Prune::kNone &&
                         (ref.use == path_resolve::Use::kTree || ref.use == path_resolve::Use::kMetaTree);

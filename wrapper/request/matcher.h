@@ -24,6 +24,8 @@ struct PathRef {
     std::string input;
     path_resolve::Use use = path_resolve::Use::kContent;
     std::vector<std::string> roots;
+    // The value spec's pattern (empty: none): the resolved path must match it (decide.cc).
+    std::string resolved_pattern;
     // `input` carries unquoted glob characters (command::Word::glob): glob.h expands `pattern`
     // (the fnmatch pattern of `input`, without `prefix`) before anything is resolved.
     bool glob = false;

@@ -79,6 +79,19 @@ TEST(Destination, UrlsThatCurlOrAServerReadOtherwiseAreRefused) {
     }
 }
 
+// Path parameters: Tomcat, Jetty and Spring drop ";..." from a segment, then normalize the dot
+// segment it leaves (/health/..;/admin is /admin, past a prefix /health).
+TEST(Destination, DotSegmentsWithPathParametersAreRefused) {
+    for (const std::string& bad :
+         std::vector<std::string>{"http://127.0.0.1/health/..;/admin", "http://127.0.0.1/health/..;jsessionid=1/x",
+                                  "http://127.0.0.1/a/.;x/b", "http://127.0.0.1/..;"}) {
+        auto t = parse_url(bad);
+        ASSERT_FALSE(t.ok()) << bad;
+        EXPECT_EQ(t.error().reason, "bad-value") << bad;
+    }
+    EXPECT_TRUE(parse_url("http://127.0.0.1/health/v;1").ok());
+}
+
 TEST(Destination, EndpointsHostsAndPorts) {
     auto e = parse_endpoint("[::1]:443");
     ASSERT_TRUE(e.ok());
@@ -137,6 +150,7 @@ TEST(Destination, APrefixAdmitsItsSchemeHostPortAndPathOnly) {
     EXPECT_TRUE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1:8080/health"));
     EXPECT_TRUE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1:8080/health/deep?x=1"));
     EXPECT_FALSE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1:8080/healthz"));
+    EXPECT_TRUE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1:8080/health/v;1"));
     EXPECT_FALSE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1:8081/health"));
     EXPECT_FALSE(admitted("http://127.0.0.1:8080/health", "http://127.0.0.1/health"));  // port 80
     EXPECT_TRUE(admitted("http://127.0.0.1/", "http://127.0.0.1:80/"));

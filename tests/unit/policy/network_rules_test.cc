@@ -199,7 +199,11 @@ TEST(ContainerRules, ListAndBoundedLogsOnly) {
     expect_allowed("podman ps -a", "podman-ps", {"ps", "--remote", "--url", "unix:///run/podman/podman.sock", "-a"});
     expect_allowed("docker ps -a --format json", "docker-ps");
     expect_allowed("docker logs --tail 100 --since 10m web-1", "docker-logs");
-    expect_allowed("podman logs -n 50 -t db", "podman-logs");
+    expect_allowed("podman logs --tail 50 -t db", "podman-logs",
+                   {"logs", "--remote", "--url", "unix:///run/podman/podman.sock", "--tail=50", "-t", "--", "db"});
+    expect_allowed("docker logs -n 50 db", "docker-logs", {"logs", "-n", "50", "--", "db"});
+    // podman's -n is --names (a flag): "-n 50 db" would be the logs of containers "50" and db, whole.
+    expect_refused("podman logs -n 50 db", "unknown-option");
     for (const std::string tool : {"podman", "docker"}) {
         expect_refused(tool + " logs web-1", "option-value");  // --tail is required
         expect_refused(tool + " logs --tail 100000 web-1", "bad-value");
@@ -257,6 +261,37 @@ TEST(NixRules, StoreQueriesNeverEvaluateOrFetch) {
         auto r = match(tool);
         EXPECT_FALSE(r.ok()) << tool;
     }
+}
+
+// Nix before 2.13 (Debian 12 ships 2.8) reads a `.drv` operand of `nix why-depends` as its
+// outputs and builds them (Realise::Outputs): the daemon would run the derivation's builder and
+// write the store. The operands' pattern, matched against the resolved path, refuses a .drv store
+// path; a file named so inside a store path is that store path to nix.
+TEST(NixRules, WhyDependsNeverNamesADerivation) {
+    auto m = match("nix why-depends / /");
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    ASSERT_EQ(m->paths.size(), 2u);
+    for (const auto& ref : m->paths) {
+        ASSERT_NE(ref.operand, nullptr);
+        policy::ValueSpec spec;
+        spec.type = policy::ValueType::kRegex;
+        spec.pattern = ref.operand->value.pattern;
+        ASSERT_FALSE(spec.pattern.empty()) << "the operands need a pattern";
+        const std::string h = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz";
+        for (const std::string& ok :
+             std::vector<std::string>{h + "-hello-2.12", h + "-nixos-system-web-02-24.05", h + "-hello/share/x.drv",
+                                      h + "-x.drvs", h + "-x-drv", h + "-x.rv"}) {
+            EXPECT_TRUE(matcher::check_value(spec, ok, "operand").ok()) << ok;
+        }
+        for (const std::string& bad :
+             std::vector<std::string>{h + "-hello-2.12.drv", h + "-x.drv", "/nix/store/", "/nix/storex", "/etc/x"}) {
+            EXPECT_FALSE(matcher::check_value(spec, bad, "operand").ok()) << bad;
+        }
+    }
+    // nix path-info and nix-store --query only read a derivation (Realise::Derivation): allowed.
+    m = match("nix path-info /");
+    ASSERT_TRUE(m.ok());
+    EXPECT_TRUE(m->paths.at(0).operand->value.pattern.empty());
 }
 
 }  // namespace
