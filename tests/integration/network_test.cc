@@ -167,6 +167,8 @@ TEST_F(Network, CurlReachesAnAllowedPrefixAndTheRecordNamesTheDestination) {
     EXPECT_EQ(dec["process"]["args"][1], "-q") << dec.dump();
     expect_works("curl -sS -I http://localhost:" + std::to_string(server_.port()) + "/health", "200 OK");
     EXPECT_EQ(server_.requests().back().rfind("HEAD /health ", 0), 0u);
+    // Long options with values reach curl as two words (its parser knows no `=`).
+    expect_works("curl -sS --connect-timeout 3 --write-out '%{http_code}' " + base_ + "/health", "^healthy\n200$");
 }
 
 TEST_F(Network, CurlRefusesOtherHostsSchemesOutputsMethodsAndRedirects) {

@@ -140,6 +140,25 @@ Status read_grammar(const FileCtx& ctx, const toml::table& t, const std::string&
     return ok_status();
 }
 
+// long_values: how a long option's value reaches the program (`--name=VALUE` or two words).
+Status read_long_values(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
+    const auto* v = t.get("long_values");
+    if (v == nullptr) {
+        return ok_status();
+    }
+    static const std::pair<std::string_view, bool> kHow[] = {{"attached", false}, {"separate", true}};
+    DIAG_TRY_ASSIGN(const std::string how, read_string(ctx, *v, what + ".long_values"));
+    const auto* it = std::find_if(std::begin(kHow), std::end(kHow), [&](const auto& h) { return h.first == how; });
+    if (it == std::end(kHow)) {
+        return at(ctx, v->source(), what + ".long_values: 'attached' or 'separate'");
+    }
+    if (it->second && c.style != policy::Style::kGetopt) {
+        return at(ctx, v->source(), what + ".long_values: only getopt-style rules have long options");
+    }
+    c.separate_long_values = it->second;
+    return ok_status();
+}
+
 // prune: how the program skips the denied subtrees of a tree operand (adr/0016).
 Status read_prune(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     if (const auto* x = t.get("prune")) {
@@ -234,10 +253,11 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
         return at(ctx, n.source(), what + ": ids are [a-z0-9][a-z0-9_.-]* (at most 64 bytes)");
     }
     DIAG_TRY_ASSIGN(const toml::table* t, as_table(ctx, n, what));
-    DIAG_TRY(check_keys(ctx, *t,
-                        {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options",
-                         "timeout", "output_cap", "network", "filter", "connect", "prune", "option", "positional"},
-                        what));
+    DIAG_TRY(check_keys(
+        ctx, *t,
+        {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options", "long_values",
+         "timeout", "output_cap", "network", "filter", "connect", "prune", "option", "positional"},
+        what));
     Command c;
     c.id = id;
     c.source = ctx.file + ":" + std::to_string(t->source().begin.line);
@@ -246,6 +266,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_description(ctx, *t, what, c));
     DIAG_TRY(read_fixed(ctx, *t, what, c));
     DIAG_TRY(read_grammar(ctx, *t, what, c));
+    DIAG_TRY(read_long_values(ctx, *t, what, c));
     DIAG_TRY(read_run_settings(ctx, *t, what, c));
     DIAG_TRY(read_prune(ctx, *t, what, c));
     DIAG_TRY(read_options(ctx, *t, what, c));

@@ -107,6 +107,9 @@ struct Command {
     Style style = Style::kGetopt;
     Layout layout = Layout::kSubcommandFirst;
     bool end_of_options = true;
+    // getopt style: a long option's value is passed as `--name=VALUE` (false) or as the next word
+    // (true), for programs such as curl whose parser knows no `=`.
+    bool separate_long_values = false;
     uint64_t timeout_ms = 0;  // 0 until load: inherits settings.timeout
     uint64_t output_cap = 0;  // 0 until load: inherits settings.output_cap
     bool network = false;     // AF_INET/AF_INET6 sockets allowed (DNS for getent); TCP still refused

@@ -237,7 +237,8 @@ struct Block {
 };
 
 // The options as the program gets them: values checked, path values left for resolution.
-Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Match& m) {
+Result<Block> type_options(const Command& c, const Parsed& parsed, detail::StageWords& typing, Match& m) {
+    const bool separate = c.separate_long_values;
     Block out;
     for (const auto& po : parsed.options) {
         out.options.push_back({out.args.size(), po.spec, po.name, po.value});
@@ -258,7 +259,7 @@ Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Mat
             ref.option_value = true;
             ref.sensitive = spec.sensitive;
             DIAG_TRY(typing.value(po.word, po.offset, spec, &ref));
-            if (po.long_form) {
+            if (po.long_form && !separate) {
                 ref.prefix = po.name + "=";
             } else {
                 out.args.push_back(po.name);
@@ -274,7 +275,7 @@ Result<Block> type_options(const Parsed& parsed, detail::StageWords& typing, Mat
         if (po.spec->optional_value) {
             // Attached, so the program never has to guess whether the next word is the value.
             out.args.push_back(po.name + (po.long_form ? "=" : "") + *po.value);
-        } else if (po.long_form) {
+        } else if (po.long_form && !separate) {
             out.args.push_back(po.name + "=" + *po.value);
         } else {
             out.args.push_back(po.name);
@@ -422,7 +423,7 @@ Result<Match> try_rule(const Command& c, const std::vector<std::string>& argv, d
 
     Match m;
     m.command = &c;
-    DIAG_TRY_ASSIGN(const Block opts, type_options(parsed, typing, m));
+    DIAG_TRY_ASSIGN(const Block opts, type_options(c, parsed, typing, m));
     DIAG_TRY_ASSIGN(const Block pos, type_positionals(c, parsed, recursive, typing, m));
     DIAG_TRY(typing.all_typed());
     assemble(c, words, opts, pos, m);

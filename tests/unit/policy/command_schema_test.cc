@@ -29,6 +29,11 @@ TEST(CommandSchema, RejectsBadCommandsWithPositions) {
              "[command.g]\nmatch = [\"grep\"]\ndescription = \"d\"\n[[command.g.option]]\nnames = [\"-r\"]\n"
              "type = \"flag\"\nrecursive = true\n[[command.g.positional]]\ntype = \"path\"\nmin = 0\n",
          "needs min >= 1", 7, 1},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\nlong_values = \"joined\"\n",
+         "long_values: 'attached' or 'separate'", 10, 15},
+        {std::string(kHead) + "[command.x]\nmatch = [\"find\"]\ndescription = \"d\"\nstyle = \"words\"\n"
+                              "long_values = \"separate\"\n",
+         "only getopt-style rules have long options", 11, 15},
     });
 }
 

@@ -79,6 +79,29 @@ TEST(NetworkRules, CurlAllowsGetAndHeadOfListedPrefixesOnly) {
     expect_allowed("curl -I -k https://localhost:8443/", "curl");
     expect_allowed("curl -s -w '%{http_code}\\n' 'http://[::1]:9090/metrics'", "curl");
     expect_allowed("curl -H 'Accept: application/json' http://127.0.0.1/", "curl");
+    // curl's parser knows no `--name=value`: the rule passes long values as the next word.
+    expect_allowed(
+        "curl --connect-timeout=3 --write-out '%{http_code}' --header 'Accept: text/plain' http://127.0.0.1/", "curl",
+        {"-q",
+         "--globoff",
+         "--proto",
+         "=http,https",
+         "--noproxy",
+         "*",
+         "--max-redirs",
+         "0",
+         "--max-time",
+         "10",
+         "--max-filesize",
+         "1048576",
+         "--connect-timeout",
+         "3",
+         "--write-out",
+         "%{http_code}",
+         "--header",
+         "Accept: text/plain",
+         "--",
+         "http://127.0.0.1/"});
     auto m = match("curl http://127.0.0.1:8080/health");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(targets::tcp_ports(m->targets), std::vector<uint16_t>{8080});
