@@ -185,10 +185,11 @@ Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Op
     return names;
 }
 
-// Drop-ins: every *.toml in each include directory, lexical order.
-Status read_drop_ins(Accum& acc, const Options& opts) {
-    Policy& p = acc.policy;
-    for (const auto& dir : opts.syntax_only&& opts.include ? *opts.include : p.include) {
+// Calls `each(file, text)` for every drop-in: every *.toml in each include directory, lexical
+// order. The digest of the sources (source_digest) reads them through this too.
+template <typename Each>
+Status for_each_drop_in(const std::vector<std::string>& include, const Options& opts, Each each) {
+    for (const auto& dir : include) {
         auto real = sys::real_path(dir, ErrorCode::kPolicyInvalid);
         if (!real.ok()) {
             if (errno == ENOENT) {
@@ -200,12 +201,24 @@ Status read_drop_ins(Accum& acc, const Options& opts) {
         for (const auto& name : names) {
             const std::string file = *real + "/" + name;
             DIAG_TRY_ASSIGN(std::string text, read_policy_file(file, opts));
-            acc.hash_input += file + '\0' + text + '\0';
-            DIAG_TRY(read_file_text(FileCtx{file, false}, text, acc));
-            p.loaded_files.push_back(file);
+            DIAG_TRY(each(file, text));
         }
     }
     return ok_status();
+}
+
+// The bytes the policy's digest covers for one file: its name and its text.
+std::string hashed(const std::string& name, const std::string& text) { return name + '\0' + text + '\0'; }
+
+Status read_drop_ins(Accum& acc, const Options& opts) {
+    Policy& p = acc.policy;
+    const std::vector<std::string> include = opts.syntax_only && opts.include ? *opts.include : p.include;
+    return for_each_drop_in(include, opts, [&](const std::string& file, const std::string& text) -> Status {
+        acc.hash_input += hashed(file, text);
+        DIAG_TRY(read_file_text(FileCtx{file, false}, text, acc));
+        p.loaded_files.push_back(file);
+        return ok_status();
+    });
 }
 
 Status check_audit_sinks(const Policy& p) {
@@ -250,7 +263,7 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
 Result<Policy> load_from_string(const std::string& text, const std::string& name, const Options& opts) {
     Accum acc;
     acc.policy.path = name;
-    acc.hash_input = name + '\0' + text + '\0';
+    acc.hash_input = hashed(name, text);
     DIAG_TRY(read_file_text(FileCtx{name, true}, text, acc));
     acc.policy.loaded_files.push_back(name);
     return finish(acc, opts);
@@ -259,6 +272,25 @@ Result<Policy> load_from_string(const std::string& text, const std::string& name
 Result<Policy> load(const std::string& path, const Options& opts) {
     DIAG_TRY_ASSIGN(std::string text, read_policy_file(path, opts));
     return load_from_string(text, path, opts);
+}
+
+Result<std::string> source_digest(const std::string& path, const std::vector<std::string>& include,
+                                  const Options& opts) {
+    DIAG_TRY_ASSIGN(std::string text, read_policy_file(path, opts));
+    Sha256 h;
+    // The bytes of hashed(name, text), without copying the text.
+    auto add = [&h](const std::string& name, const std::string& body) {
+        h.update(name.data(), name.size());
+        h.update("", 1);
+        h.update(body.data(), body.size());
+        h.update("", 1);
+    };
+    add(path, text);
+    DIAG_TRY(for_each_drop_in(include, opts, [&add](const std::string& file, const std::string& drop_in) -> Status {
+        add(file, drop_in);
+        return ok_status();
+    }));
+    return h.hex_digest();
 }
 
 }  // namespace diag::policy_loader
