@@ -14,6 +14,7 @@
 // commands its words name.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,23 +41,22 @@ struct Loaded {
     bool all = true;
 };
 
-// One command in the image's index.
-struct Entry {
-    std::vector<std::string> first;  // the spellings of its first word (match[0])
-    uint64_t offset = 0;             // of its blob, from the first blob
-    uint64_t length = 0;
-    std::string sha256;  // of the blob, raw
-};
+// Reads `length` bytes of the command blobs from `offset` (from the first blob).
+using FetchBlob = std::function<Result<std::string>(uint64_t offset, uint64_t length)>;
 
-// An image whose head was checked: format, version, the head's digest, every field decoded.
+// An image whose head was checked: format, version, the head's digest, every field decoded and
+// the index checked to tile the blobs exactly. The blobs are read only when a command is decoded.
 struct Image {
     std::string key;        // Policy::sha256 of the files it was compiled from
     policy::Policy policy;  // without commands
-    std::vector<Entry> index;
-    std::string_view blobs;  // into the bytes given to parse(), which must outlive it
+    std::string head;       // the head's bytes, which hold the index
+    size_t index_at = 0;    // where the index starts in `head`
+    uint64_t blob_bytes = 0;
+    FetchBlob fetch;
 };
 
-// Checks and decodes the head of `bytes`. Errors: kPolicyInvalid naming what did not hold.
+// Checks and decodes the head of the whole image `bytes`, which must outlive the result.
+// Errors: kPolicyInvalid naming what did not hold.
 [[nodiscard]] Result<Image> parse(std::string_view bytes);
 
 // The commands of `img` whose first word is one of `words` (all of them when `words` is null),

@@ -215,13 +215,15 @@ uint64_t Reader::u64() {
     return v;
 }
 
-std::string Reader::str() {
+std::string Reader::str() { return std::string(view()); }
+
+std::string_view Reader::view() {
     const uint64_t n = u64();
     if (failed_ || n > in_.size() - pos_) {
         failed_ = true;
         return {};
     }
-    std::string s(in_.substr(pos_, n));
+    const std::string_view s = in_.substr(pos_, n);
     pos_ += n;
     return s;
 }

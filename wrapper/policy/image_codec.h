@@ -33,6 +33,8 @@ class Reader {
     uint8_t u8();
     uint64_t u64();
     std::string str();
+    // A string as str() reads it, viewed in place (valid while the reader's bytes are).
+    std::string_view view();
     // A count of elements each at least one byte long: at most the bytes left.
     size_t count();
     // A flag (0 or 1) or an enumerator below `limit`; anything else fails the reader.
@@ -40,6 +42,7 @@ class Reader {
     void fail() { failed_ = true; }
     [[nodiscard]] bool ok() const { return !failed_; }
     [[nodiscard]] bool done() const { return !failed_ && pos_ == in_.size(); }
+    [[nodiscard]] size_t left() const { return in_.size() - pos_; }
 
   private:
     std::string_view in_;

@@ -149,13 +149,20 @@ Result<sys::UniqueFd> open_policy_path(const std::string& real, int flags, const
     return fd;
 }
 
-Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
-    DIAG_TRY_ASSIGN(std::string real, sys::real_path(path, ErrorCode::kPolicyInvalid));
+// A policy file or drop-in, opened with the checks above; `real` gets its real path.
+Result<sys::UniqueFd> open_policy_file(const std::string& path, const Options& opts, std::string& real) {
+    DIAG_TRY_ASSIGN(real, sys::real_path(path, ErrorCode::kPolicyInvalid));
     DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_path(real, O_RDONLY | O_NONBLOCK, opts));
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), real, ErrorCode::kPolicyInvalid));
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kPolicyInvalid, real + ": not a regular file");
     }
+    return fd;
+}
+
+Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
+    std::string real;
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
     auto text = sys::read_all(fd.get(), real, kMaxPolicyBytes);
     if (!text.ok()) {
         return make_error(ErrorCode::kPolicyInvalid, text.error().msg);
@@ -276,16 +283,38 @@ Result<Policy> load(const std::string& path, const Options& opts) {
 
 Result<std::string> source_digest(const std::string& path, const std::vector<std::string>& include,
                                   const Options& opts) {
-    DIAG_TRY_ASSIGN(std::string text, read_policy_file(path, opts));
     Sha256 h;
-    // The bytes of hashed(name, text), without copying the text.
+    // The bytes of hashed(name, text), without holding the text: the main file may be 1 MiB.
     auto add = [&h](const std::string& name, const std::string& body) {
         h.update(name.data(), name.size());
         h.update("", 1);
         h.update(body.data(), body.size());
         h.update("", 1);
     };
-    add(path, text);
+    std::string real;
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
+    h.update(path.data(), path.size());
+    h.update("", 1);
+    char buf[65536];
+    size_t total = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return sys_error(ErrorCode::kPolicyInvalid, "read(" + real + ")", errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        total += static_cast<size_t>(n);
+        if (total > kMaxPolicyBytes) {
+            return make_error(ErrorCode::kPolicyInvalid, real + ": larger than " + std::to_string(kMaxPolicyBytes));
+        }
+        h.update(buf, static_cast<size_t>(n));
+    }
+    h.update("", 1);
     DIAG_TRY(for_each_drop_in(include, opts, [&add](const std::string& file, const std::string& drop_in) -> Status {
         add(file, drop_in);
         return ok_status();
