@@ -4,9 +4,10 @@
 //   diag_bench requests RUNAS WRAPPER POLICY FILE [cat-only]
 //                                               per-request overhead vs running the command directly
 //   diag_bench stream RUNAS WRAPPER POLICY FILE     throughput of FILE through the wrapper vs directly
-//   diag_bench shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY FILE
+//   diag_bench shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE
 //                                               `cat FILE`: the floor's overhead next to the wrapper's
-//                                               with a policy compiled (--compile) and from its files
+//                                               with a policy compiled (--compile), from its files,
+//                                               and with a small policy
 //   diag_bench scaling RUNAS WRAPPER FILE POLICY...  `cat FILE` overhead under each policy
 // RUNAS is the user both the direct and the wrapped runs run as (e.g. nobody: uid, primary gid,
 // no supplementary groups, set in the forked child before exec), or "-" for the caller.
@@ -186,15 +187,19 @@ std::vector<double> interleaved_overheads(const std::vector<std::vector<std::str
 
 // The target: the wrapper with the shipped policy at most 2x the floor's overhead.
 int shipped(const std::string& floor, const std::string& wrapper, const std::string& imaged, const std::string& files,
-            const std::string& file) {
+            const std::string& small, const std::string& file) {
     double direct = 0;
-    const auto o = interleaved_overheads(
-        {{floor, "--policy", imaged}, {wrapper, "--policy", imaged}, {wrapper, "--policy", files}}, file, 400, direct);
+    const auto o = interleaved_overheads({{floor, "--policy", imaged},
+                                          {wrapper, "--policy", imaged},
+                                          {wrapper, "--policy", files},
+                                          {wrapper, "--policy", small}},
+                                         file, 400, direct);
     std::printf("cat small file, median of 400, interleaved: direct %.3f ms\n", direct);
     std::printf("%-44s %12s %10s\n", "", "overhead ms", "x floor");
     std::printf("%-44s %12.3f %10.2f\n", "the floor (fork, exec, wait)", o[0], 1.0);
     std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, compiled image", o[1], o[1] / o[0]);
     std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, from its files", o[2], o[2] / o[0]);
+    std::printf("%-44s %12.3f %10.2f\n", "wrapper, bench policy (4 deny entries)", o[3], o[3] / o[0]);
     return 0;
 }
 
@@ -287,12 +292,12 @@ int main(int argc, char** argv) {
     if (mode == "setup") {
         return setup();
     }
-    if ((mode == "shipped" && argc == 8) || (mode == "scaling" && argc >= 6)) {
+    if ((mode == "shipped" && argc == 9) || (mode == "scaling" && argc >= 6)) {
         if (!set_runas(argv[2])) {
             return 2;
         }
         if (mode == "shipped") {
-            return shipped(argv[3], argv[4], argv[5], argv[6], argv[7]);
+            return shipped(argv[3], argv[4], argv[5], argv[6], argv[7], argv[8]);
         }
         return scaling(argv[3], argv[4], std::vector<std::string>(argv + 5, argv + argc));
     }
@@ -306,9 +311,9 @@ int main(int argc, char** argv) {
         }
         return mode == "requests" ? requests(argv[3], argv[4], argv[5], argc == 7) : stream(argv[3], argv[4], argv[5]);
     }
-    std::fprintf(
-        stderr,
-        "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only] |"
-        " shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY FILE | scaling RUNAS WRAPPER FILE POLICY...\n");
+    std::fprintf(stderr,
+                 "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only] |"
+                 " shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE | scaling RUNAS WRAPPER "
+                 "FILE POLICY...\n");
     return 2;
 }

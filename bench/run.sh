@@ -74,7 +74,7 @@ echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of 
 cp "$tmp/default.toml" "$tmp/default-files.toml"
 echo "== the shipped policy/default.toml against the floor (issue #17: at most 2x the floor's overhead)"
 "$build/bench/diag_bench" shipped "$as_user" "$build/bench/diag_bench_floor" "$build/diag-wrapper" \
-    "$tmp/default.toml" "$tmp/default-files.toml" "$tmp/small.txt"
+    "$tmp/default.toml" "$tmp/default-files.toml" "$tmp/policy.toml" "$tmp/small.txt"
 # The per-request cost against the size of the policy: the shipped settings and deny list, the
 # cat rule the request matches, and generated rules up to 40, 200 and 1000, each compiled.
 echo "== policy-size scaling: 40, 200 and 1000 command rules, compiled (issue #17: within 10 %)"
