@@ -4,6 +4,11 @@
 //   diag_bench requests RUNAS WRAPPER POLICY FILE [cat-only]
 //                                               per-request overhead vs running the command directly
 //   diag_bench stream RUNAS WRAPPER POLICY FILE     throughput of FILE through the wrapper vs directly
+//   diag_bench shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE
+//                                               `cat FILE`: the floor's overhead next to the wrapper's
+//                                               with a policy compiled (--compile), from its files,
+//                                               and with a small policy
+//   diag_bench scaling RUNAS WRAPPER FILE POLICY...  `cat FILE` overhead under each policy
 // RUNAS is the user both the direct and the wrapped runs run as (e.g. nobody: uid, primary gid,
 // no supplementary groups, set in the forked child before exec), or "-" for the caller.
 // Medians over repeated runs; run as root (the policy must be root-owned).
@@ -156,6 +161,64 @@ int requests(const std::string& wrapper, const std::string& policy, const std::s
     return 0;
 }
 
+// Median overheads over `reps` rounds of `cat FILE`, every round running the direct command and
+// then each of `wrapped` (argv prefixes; the request goes in SSH_ORIGINAL_COMMAND) in turn, so all
+// of them see the same drift of the machine.
+std::vector<double> interleaved_overheads(const std::vector<std::vector<std::string>>& wrapped, const std::string& file,
+                                          int reps, double& direct_ms) {
+    const std::vector<std::string> child_env = diag::env::build({"/usr/bin", "/bin"});
+    std::vector<std::string> with_request = child_env;
+    with_request.push_back("SSH_ORIGINAL_COMMAND=cat " + file);
+    std::vector<double> direct;
+    std::vector<std::vector<double>> times(wrapped.size());
+    for (int i = 0; i < reps; ++i) {
+        direct.push_back(run({"/usr/bin/cat", file}, child_env));
+        for (size_t w = 0; w < wrapped.size(); ++w) {
+            times[w].push_back(run(wrapped[w], with_request));
+        }
+    }
+    direct_ms = median(direct);
+    std::vector<double> out;
+    for (const auto& t : times) {
+        out.push_back(median(t) - direct_ms);
+    }
+    return out;
+}
+
+// The target: the wrapper with the shipped policy at most 2x the floor's overhead.
+int shipped(const std::string& floor, const std::string& wrapper, const std::string& imaged, const std::string& files,
+            const std::string& small, const std::string& file) {
+    double direct = 0;
+    const auto o = interleaved_overheads({{floor, "--policy", imaged},
+                                          {wrapper, "--policy", imaged},
+                                          {wrapper, "--policy", files},
+                                          {wrapper, "--policy", small}},
+                                         file, 400, direct);
+    std::printf("cat small file, median of 400, interleaved: direct %.3f ms\n", direct);
+    std::printf("%-44s %12s %10s\n", "", "overhead ms", "x floor");
+    std::printf("%-44s %12.3f %10.2f\n", "the floor (fork, exec, wait)", o[0], 1.0);
+    std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, compiled image", o[1], o[1] / o[0]);
+    std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, from its files", o[2], o[2] / o[0]);
+    std::printf("%-44s %12.3f %10.2f\n", "wrapper, bench policy (4 deny entries)", o[3], o[3] / o[0]);
+    return 0;
+}
+
+// The per-request cost against the number of rules: one `cat` request under each policy.
+int scaling(const std::string& wrapper, const std::string& file, const std::vector<std::string>& policies) {
+    std::vector<std::vector<std::string>> wrapped;
+    for (const auto& p : policies) {
+        wrapped.push_back({wrapper, "--policy", p});
+    }
+    double direct = 0;
+    const auto o = interleaved_overheads(wrapped, file, 400, direct);
+    std::printf("%-40s %12s %12s\n", "policy (cat small file, median of 400)", "overhead ms", "vs first");
+    for (size_t i = 0; i < o.size(); ++i) {
+        std::printf("%-40s %12.3f %+11.1f%%\n", policies[i].substr(policies[i].rfind('/') + 1).c_str(), o[i],
+                    100.0 * (o[i] - o[0]) / o[0]);
+    }
+    return 0;
+}
+
 // A 3-stage pipeline through the wrapper (a confined child per stage, adr/0013) next to the single
 // command it starts with, and next to the same pipeline run directly by sh.
 int pipeline(const std::string& wrapper, const std::string& policy, const std::string& file) {
@@ -208,6 +271,20 @@ int stream(const std::string& wrapper, const std::string& policy, const std::str
     return 0;
 }
 
+// RUNAS: a user name, or "-" for the caller.
+bool set_runas(const std::string& name) {
+    if (name == "-") {
+        return true;
+    }
+    const passwd* pw = getpwnam(name.c_str());
+    if (pw == nullptr) {
+        std::fprintf(stderr, "diag_bench: no user %s\n", name.c_str());
+        return false;
+    }
+    g_runas = Cred{pw->pw_uid, pw->pw_gid};
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -215,21 +292,28 @@ int main(int argc, char** argv) {
     if (mode == "setup") {
         return setup();
     }
+    if ((mode == "shipped" && argc == 9) || (mode == "scaling" && argc >= 6)) {
+        if (!set_runas(argv[2])) {
+            return 2;
+        }
+        if (mode == "shipped") {
+            return shipped(argv[3], argv[4], argv[5], argv[6], argv[7], argv[8]);
+        }
+        return scaling(argv[3], argv[4], std::vector<std::string>(argv + 5, argv + argc));
+    }
     if ((mode == "requests" || mode == "stream" || mode == "pipeline") &&
         (argc == 6 || (argc == 7 && std::string(argv[6]) == "cat-only"))) {
-        if (std::string(argv[2]) != "-") {
-            const passwd* pw = getpwnam(argv[2]);
-            if (pw == nullptr) {
-                std::fprintf(stderr, "diag_bench: no user %s\n", argv[2]);
-                return 2;
-            }
-            g_runas = Cred{pw->pw_uid, pw->pw_gid};
+        if (!set_runas(argv[2])) {
+            return 2;
         }
         if (mode == "pipeline") {
             return pipeline(argv[3], argv[4], argv[5]);
         }
         return mode == "requests" ? requests(argv[3], argv[4], argv[5], argc == 7) : stream(argv[3], argv[4], argv[5]);
     }
-    std::fprintf(stderr, "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only]\n");
+    std::fprintf(stderr,
+                 "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only] |"
+                 " shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE | scaling RUNAS WRAPPER "
+                 "FILE POLICY...\n");
     return 2;
 }

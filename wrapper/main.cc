@@ -38,7 +38,7 @@ bool names_this_program(const std::string& c_string) {
 [[noreturn]] void usage_error(const std::string& msg) {
     const std::string out = "diag-wrapper: error: " + msg +
                             " (usage: diag-wrapper [--policy FILE] [--check [--build [--include DIR]...] |"
-                            " --explain -- CMD | -c CMD])\n";
+                            " --compile | --explain -- CMD | -c CMD])\n";
     (void)!::write(STDERR_FILENO, out.data(), out.size());
     std::_Exit(diag::pipeline::kExitError);
 }
@@ -55,6 +55,8 @@ diag::pipeline::Invocation parse_args(int argc, char** argv) {
             inv.policy_path = argv[++i];
         } else if (a == "--check") {
             inv.mode = diag::pipeline::Mode::kCheck;
+        } else if (a == "--compile") {
+            inv.mode = diag::pipeline::Mode::kCompile;
         } else if (a == "--build") {
             inv.build_check = true;
         } else if (a == "--include" && i + 1 < argc) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "wrapper/confine/exec.h"
 #include "wrapper/confine/supervise.h"
 #include "wrapper/policy/check.h"
+#include "wrapper/policy/compiled.h"
 #include "wrapper/policy/deny_list.h"
 #include "wrapper/policy/help.h"
 #include "wrapper/policy/loader.h"
@@ -56,13 +58,50 @@ struct Request {
     std::vector<std::string> argv;  // the request as tokenized, once it is
 };
 
-// 0. Load the policy: root-owned, exact types, unknown keys rejected.
-Result<policy::Policy> load_policy(const Invocation& inv) {
+// The first word of every command of the request: the rules a compiled image needs to decode.
+// None when it does not tokenize (it is refused, and a refusal is decided with every rule).
+std::optional<std::vector<std::string>> first_words(const std::string& request) {
+    auto stages = command::parse(request);
+    if (!stages.ok() || stages->empty()) {
+        return std::nullopt;
+    }
+    std::vector<std::string> words;
+    for (const auto& stage : *stages) {
+        words.push_back(stage[0].text);
+    }
+    return words;
+}
+
+// 0. Load the policy: for a request, from its compiled image when one may be used (compiled.h:
+//    root-owned, keyed by the digest of the files as they are now), with only the rules the
+//    request's words name; otherwise from its files: root-owned, exact types, unknown keys
+//    rejected.
+Result<compiled::Loaded> load_policy(const Invocation& inv) {
+    if (inv.mode == Mode::kRun) {
+        const auto words = first_words(inv.request);
+        auto image = compiled::load(inv.policy_path, words ? &*words : nullptr);
+        if (image.ok()) {
+            return image;
+        }
+    }
     policy_loader::Options load_opts;
     load_opts.build_deny = false;             // stage 0b (build_deny), where a failure can be recorded
     load_opts.syntax_only = inv.build_check;  // main.cc allows it only with --check
     load_opts.include = inv.include;
-    return policy_loader::load(inv.policy_path, load_opts);
+    DIAG_TRY_ASSIGN(policy::Policy p, policy_loader::load(inv.policy_path, load_opts));
+    return compiled::Loaded{std::move(p), true};
+}
+
+// Every rule, for a request that was decided with only the rules its words name and was refused
+// or asked for the listing: hints, suggestions and the listing speak of all of them. The image
+// must still be the one the request was loaded from.
+Status widen(const Invocation& inv, policy::Policy& policy) {
+    auto full = compiled::load(inv.policy_path, nullptr);
+    if (!full.ok() || full->policy.sha256 != policy.sha256) {
+        return make_error(ErrorCode::kPolicyInvalid, "policy: its files changed during the request");
+    }
+    policy.commands = std::move(full->policy.commands);
+    return ok_status();
 }
 
 // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
@@ -108,6 +147,25 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
     }
     const Status explained = check::explain(decide::decide(policy, inv.request, suggestable(policy)));
     return explained.ok() ? 0 : exit_code(explained.error().code);
+}
+
+// --compile: the policy loaded from its files with every check of a request's load, written as
+// its compiled image.
+int compile_image(const Invocation& inv) {
+    auto policy = policy_loader::load(inv.policy_path);
+    if (!policy.ok()) {
+        sys::say("error: policy: " + policy.error().describe());
+        return kExitError;
+    }
+    auto written = compiled::write(*policy, inv.policy_path);
+    if (!written.ok()) {
+        sys::say("error: " + written.error().describe());
+        return kExitError;
+    }
+    const std::string line = "compiled " + inv.policy_path + " (" + std::to_string(policy->loaded_files.size()) +
+                             " files, " + std::to_string(policy->commands.size()) + " commands) into " + *written +
+                             "\n";
+    return sys::write_within(STDOUT_FILENO, line, sys::kSayMillis) ? 0 : kExitError;
 }
 
 // The decision record's skeleton: who asks, what, under which policy.
@@ -396,14 +454,18 @@ int run(const Invocation& inv) {
     if (inv.mode == Mode::kRun) {
         deadline::start(deadline::kDefaultMillis);
     }
-    // 0. Load the policy: root-owned, exact types, unknown keys rejected.
+    if (inv.mode == Mode::kCompile) {
+        return compile_image(inv);
+    }
+    // 0. Load the policy (load_policy: from its compiled image when one may be used).
     auto loaded = load_policy(inv);
     if (!loaded.ok()) {
         // No policy means no audit configuration: the one line on stderr is all there is.
         sys::say("error: policy: " + loaded.error().describe());
         return kExitError;
     }
-    policy::Policy policy = std::move(loaded).value();
+    policy::Policy policy = std::move(loaded->policy);
+    const bool every_rule = loaded->all;
     deadline::tighten(policy.decision_timeout_ms);
     if (inv.mode != Mode::kRun) {
         return dry_run(inv, policy);
@@ -423,6 +485,10 @@ int run(const Invocation& inv) {
     if (auto st = build_deny(policy); !st.ok()) return refuse(q, named_policy_error(st.error()));
     // 1-3. Tokenize, match, expand, resolve (decide.h).
     auto d = decide::decide(policy, inv.request, suggestable(policy));
+    if (!every_rule && (!d.ok() || d->help)) {
+        if (auto st = widen(inv, policy); !st.ok()) return refuse(q, st.error());
+        d = decide::decide(policy, inv.request, suggestable(policy));
+    }
     if (!d.ok()) {
         hide_undecided(q);
         return refuse(q, d.error());

@@ -13,7 +13,8 @@ namespace diag::pipeline {
 inline constexpr int kExitDenied = 126;  // the request was refused; nothing ran
 inline constexpr int kExitError = 125;   // the wrapper could not decide or start (bad policy, audit, exec)
 
-enum class Mode { kRun, kCheck, kExplain };
+// kCompile: write the policy's compiled image (compiled.h), as root.
+enum class Mode { kRun, kCheck, kExplain, kCompile };
 
 struct Invocation {
     Mode mode = Mode::kRun;

@@ -22,8 +22,13 @@ namespace diag::deny_list {
 inline constexpr size_t kMaxGlobMatches = 4096;
 inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
 
-// Longest existing prefix resolved with realpath(3), the rest appended lexically.
-[[nodiscard]] std::string canonicalize_lenient(const std::string& path);
+// Paths whose every component exists, as written -> their realpath(3): what one build of the deny
+// list resolved already (most entries share /etc, /run, /var/lib).
+using Resolved = std::map<std::string, std::string>;
+
+// Longest existing prefix resolved with realpath(3), the rest appended lexically. `memo`, when
+// given, is consulted and filled; it must not outlive the build it serves.
+[[nodiscard]] std::string canonicalize_lenient(const std::string& path, Resolved* memo = nullptr);
 
 // A place (a pattern: literal parts escaped) this user cannot look at: itself and the same place
 // under every other mount that shows it (a 0711 /home bound from /persist/home, or bound again

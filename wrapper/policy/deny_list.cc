@@ -101,9 +101,10 @@ void add_mount_points(Deny& deny, const std::vector<Mount>& mounts) {
 }
 
 // One entry (written or built-in): as written, in canonical form, and every object it names
-// that exists. `canonical_prefixes` memoizes the canonical form of glob-free prefixes.
+// that exists. `canonical_prefixes` memoizes the canonical form of glob-free prefixes, `resolved`
+// that of every existing directory met (one build).
 Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
-                 std::map<std::string, std::string>& canonical_prefixes) {
+                 std::map<std::string, std::string>& canonical_prefixes, Resolved& resolved) {
     // A backslash in a written entry is an ordinary character (systemd escapes "-" as \x2d in
     // unit and credential names): escaped here, so only * ? [ are wildcards.
     std::string escaped;
@@ -124,7 +125,8 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
     const std::string plain_part = util::join_path(comps, plain);
     auto memo = canonical_prefixes.find(plain_part);
     if (memo == canonical_prefixes.end()) {
-        memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(util::glob_unescape(plain_part))).first;
+        memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(util::glob_unescape(plain_part), &resolved))
+                   .first;
     }
     // Literal (a symlink on the way may point at a name with glob characters), then the
     // entry's own pattern components.
@@ -151,7 +153,7 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
         // The match's name is denied by the pattern itself; its object is pinned (and its
         // bind mounts and hard links denied) only through symlinks we can trust.
         if (symlinks_trusted(m)) {
-            add_object(deny, canonicalize_lenient(m), r.origin, mounts, guarded);
+            add_object(deny, canonicalize_lenient(m, &resolved), r.origin, mounts, guarded);
         }
     }
     for (const auto& p : unseen.patterns) {
@@ -253,8 +255,9 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         all.push_back({b, "built-in"});
     }
     std::map<std::string, std::string> canonical_prefixes;
+    Resolved resolved;
     for (const auto& r : all) {
-        DIAG_TRY(add_entry(deny, r, mounts, canonical_prefixes));
+        DIAG_TRY(add_entry(deny, r, mounts, canonical_prefixes, resolved));
     }
     DIAG_TRY(follow_bind_mounts(deny, mounts));
     return deny;

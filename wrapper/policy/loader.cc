@@ -149,13 +149,20 @@ Result<sys::UniqueFd> open_policy_path(const std::string& real, int flags, const
     return fd;
 }
 
-Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
-    DIAG_TRY_ASSIGN(std::string real, sys::real_path(path, ErrorCode::kPolicyInvalid));
+// A policy file or drop-in, opened with the checks above; `real` gets its real path.
+Result<sys::UniqueFd> open_policy_file(const std::string& path, const Options& opts, std::string& real) {
+    DIAG_TRY_ASSIGN(real, sys::real_path(path, ErrorCode::kPolicyInvalid));
     DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_path(real, O_RDONLY | O_NONBLOCK, opts));
     DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), real, ErrorCode::kPolicyInvalid));
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kPolicyInvalid, real + ": not a regular file");
     }
+    return fd;
+}
+
+Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
+    std::string real;
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
     auto text = sys::read_all(fd.get(), real, kMaxPolicyBytes);
     if (!text.ok()) {
         return make_error(ErrorCode::kPolicyInvalid, text.error().msg);
@@ -185,10 +192,11 @@ Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Op
     return names;
 }
 
-// Drop-ins: every *.toml in each include directory, lexical order.
-Status read_drop_ins(Accum& acc, const Options& opts) {
-    Policy& p = acc.policy;
-    for (const auto& dir : opts.syntax_only&& opts.include ? *opts.include : p.include) {
+// Calls `each(file, text)` for every drop-in: every *.toml in each include directory, lexical
+// order. The digest of the sources (source_digest) reads them through this too.
+template <typename Each>
+Status for_each_drop_in(const std::vector<std::string>& include, const Options& opts, Each each) {
+    for (const auto& dir : include) {
         auto real = sys::real_path(dir, ErrorCode::kPolicyInvalid);
         if (!real.ok()) {
             if (errno == ENOENT) {
@@ -200,12 +208,24 @@ Status read_drop_ins(Accum& acc, const Options& opts) {
         for (const auto& name : names) {
             const std::string file = *real + "/" + name;
             DIAG_TRY_ASSIGN(std::string text, read_policy_file(file, opts));
-            acc.hash_input += file + '\0' + text + '\0';
-            DIAG_TRY(read_file_text(FileCtx{file, false}, text, acc));
-            p.loaded_files.push_back(file);
+            DIAG_TRY(each(file, text));
         }
     }
     return ok_status();
+}
+
+// The bytes the policy's digest covers for one file: its name and its text.
+std::string hashed(const std::string& name, const std::string& text) { return name + '\0' + text + '\0'; }
+
+Status read_drop_ins(Accum& acc, const Options& opts) {
+    Policy& p = acc.policy;
+    const std::vector<std::string> include = opts.syntax_only && opts.include ? *opts.include : p.include;
+    return for_each_drop_in(include, opts, [&](const std::string& file, const std::string& text) -> Status {
+        acc.hash_input += hashed(file, text);
+        DIAG_TRY(read_file_text(FileCtx{file, false}, text, acc));
+        p.loaded_files.push_back(file);
+        return ok_status();
+    });
 }
 
 Status check_audit_sinks(const Policy& p) {
@@ -250,7 +270,7 @@ Result<Policy> finish(Accum& acc, const Options& opts) {
 Result<Policy> load_from_string(const std::string& text, const std::string& name, const Options& opts) {
     Accum acc;
     acc.policy.path = name;
-    acc.hash_input = name + '\0' + text + '\0';
+    acc.hash_input = hashed(name, text);
     DIAG_TRY(read_file_text(FileCtx{name, true}, text, acc));
     acc.policy.loaded_files.push_back(name);
     return finish(acc, opts);
@@ -259,6 +279,47 @@ Result<Policy> load_from_string(const std::string& text, const std::string& name
 Result<Policy> load(const std::string& path, const Options& opts) {
     DIAG_TRY_ASSIGN(std::string text, read_policy_file(path, opts));
     return load_from_string(text, path, opts);
+}
+
+Result<std::string> source_digest(const std::string& path, const std::vector<std::string>& include,
+                                  const Options& opts) {
+    Sha256 h;
+    // The bytes of hashed(name, text), without holding the text: the main file may be 1 MiB.
+    auto add = [&h](const std::string& name, const std::string& body) {
+        h.update(name.data(), name.size());
+        h.update("", 1);
+        h.update(body.data(), body.size());
+        h.update("", 1);
+    };
+    std::string real;
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
+    h.update(path.data(), path.size());
+    h.update("", 1);
+    char buf[65536];
+    size_t total = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return sys_error(ErrorCode::kPolicyInvalid, "read(" + real + ")", errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        total += static_cast<size_t>(n);
+        if (total > kMaxPolicyBytes) {
+            return make_error(ErrorCode::kPolicyInvalid, real + ": larger than " + std::to_string(kMaxPolicyBytes));
+        }
+        h.update(buf, static_cast<size_t>(n));
+    }
+    h.update("", 1);
+    DIAG_TRY(for_each_drop_in(include, opts, [&add](const std::string& file, const std::string& drop_in) -> Status {
+        add(file, drop_in);
+        return ok_status();
+    }));
+    return h.hex_digest();
 }
 
 }  // namespace diag::policy_loader

@@ -46,4 +46,10 @@ struct Options {
 [[nodiscard]] Result<policy::Policy> load_from_string(const std::string& text, const std::string& name,
                                                       const Options& opts = {});
 
+// The digest Policy::sha256 holds for `path` and the drop-ins of `include` (settings.include of
+// that file), from the files as they are now, read with the same checks as load() but not parsed:
+// what the compiled image is keyed by (compiled.h). Errors: those of load() reading the files.
+[[nodiscard]] Result<std::string> source_digest(const std::string& path, const std::vector<std::string>& include,
+                                                const Options& opts = {});
+
 }  // namespace diag::policy_loader

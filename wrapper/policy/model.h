@@ -19,7 +19,7 @@
 namespace diag::policy {
 
 inline constexpr int kSchemaVersion = 1;
-inline constexpr size_t kMaxCommands = 512;
+inline constexpr size_t kMaxCommands = 1024;
 inline constexpr size_t kMaxOptionsPerCommand = 128;
 inline constexpr size_t kMaxDenyEntries = 4096;
 inline constexpr size_t kMaxStringBytes = 4096;

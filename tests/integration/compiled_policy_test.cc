@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled policy image through the wrapper (adr/0021): `--compile` writes it and requests
+// use it; an image that would change the decision is used only when root owns it, nobody else can
+// write it and it was compiled from the policy's files as they are now. Every other image is
+// ignored and the request is decided from the files, never refused because of the image.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/integration/harness.h"
+#include "wrapper/policy/compiled.h"
+#include "wrapper/policy/loader.h"
+
+namespace diag::testing {
+namespace {
+
+class CompiledPolicy : public WrapperFixture {
+  protected:
+    void SetUp() override {
+        WrapperFixture::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        text_ = policy(
+            "[command.cat]\nmatch = [\"cat\"]\ndescription = \"print\"\n"
+            "[[command.cat.positional]]\ntype = \"path\"\nmax = 4\n");
+        policy_ = write_policy(text_);
+        image_ = policy_ + ".compiled";
+        secret_request_ = "cat " + dir_ + "/secret/canary.txt";
+    }
+
+    // An image whose key matches the files but whose policy denies nothing of its own: were it
+    // used, the canary would be printed.
+    void write_forged_image() {
+        auto p = policy_loader::load(policy_);
+        ASSERT_TRUE(p.ok()) << p.error().describe();
+        p->deny_written.clear();
+        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p);
+        ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
+    }
+
+    std::string read_image() const {
+        std::ifstream in(image_, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), {}};
+    }
+
+    void expect_decided_from_files() {
+        auto r = run_soc(policy_, secret_request_);
+        EXPECT_DENIED(r, "path-denied");
+        auto ok = run_soc(policy_, "cat " + dir_ + "/pub/readme.txt");
+        EXPECT_EQ(ok.exit_code, 0) << ok.err;
+        EXPECT_EQ(ok.out, "public-readme\n");
+    }
+
+    std::string text_;
+    std::string policy_;
+    std::string image_;
+    std::string secret_request_;
+};
+
+TEST_F(CompiledPolicy, CompileWritesAnImageRequestsUse) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_NE(c.out.find("into " + image_), std::string::npos) << c.out;
+    struct stat st {};
+    ASSERT_EQ(::stat(image_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    expect_decided_from_files();  // the same decisions as from the files
+    // A refusal and the listing are decided with every rule (the image holds them all).
+    EXPECT_DENIED(run_soc(policy_, "catt x"), "unknown-command");
+    auto help = run_soc(policy_, "help");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("cat"), std::string::npos);
+}
+
+// The positive control for the tests below: a root-owned, current image is trusted (root is).
+TEST_F(CompiledPolicy, ARootOwnedCurrentImageIsUsed) {
+    write_forged_image();
+    auto r = run_soc(policy_, secret_request_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(canary_), std::string::npos);
+}
+
+TEST_F(CompiledPolicy, StaleImageIsIgnored) {
+    write_forged_image();
+    write(policy_, text_ + "# edited after --compile\n", 0644);
+    expect_decided_from_files();
+}
+
+TEST_F(CompiledPolicy, ForeignOwnedImageIsIgnored) {
+    write_forged_image();
+    ASSERT_EQ(::chown(image_.c_str(), 65534, 65534), 0);
+    expect_decided_from_files();
+}
+
+TEST_F(CompiledPolicy, GroupOrWorldWritableImageIsIgnored) {
+    write_forged_image();
+    for (const mode_t mode : {0664U, 0646U}) {
+        ASSERT_EQ(::chmod(image_.c_str(), mode), 0);
+        expect_decided_from_files();
+    }
+}
+
+TEST_F(CompiledPolicy, ImageInADirectoryOthersCanWriteIsIgnored) {
+    // The policy itself lives in a trusted directory; the image of a policy reached through a
+    // directory others can write would be replaceable. Here the whole directory is opened up and
+    // the policy moves with it, so the files are refused too: nothing runs, and not because of the
+    // image (the same error as without one).
+    write_forged_image();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
+    auto r = run_soc(policy_, secret_request_);
+    ::chmod(dir_.c_str(), 0755);
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_NE(r.err.find("writable by group or other"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find(canary_), std::string::npos);
+}
+
+TEST_F(CompiledPolicy, TamperedImageIsIgnored) {
+    write_forged_image();
+    std::string bytes = read_image();
+    const size_t at = bytes.find("print");  // cat's description, in its command's blob
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'P';
+    std::ofstream(image_, std::ios::binary | std::ios::trunc) << bytes;
+    expect_decided_from_files();
+}
+
+TEST_F(CompiledPolicy, TruncatedImageIsIgnored) {
+    write_forged_image();
+    const std::string bytes = read_image();
+    for (const size_t keep : {size_t{0}, size_t{7}, size_t{60}, bytes.size() / 2, bytes.size() - 1}) {
+        std::ofstream(image_, std::ios::binary | std::ios::trunc) << bytes.substr(0, keep);
+        expect_decided_from_files();
+    }
+}
+
+TEST_F(CompiledPolicy, ADirectoryWhereTheImageShouldBeIsIgnored) {
+    ASSERT_EQ(::mkdir(image_.c_str(), 0755), 0);
+    expect_decided_from_files();
+}
+
+}  // namespace
+}  // namespace diag::testing

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled policy image: it gives back the policy it was made from, decodes only the rules a
+// request names, and any image that is not exactly what root compiled from the files as they
+// are now (stale, truncated, altered, writable by others, not a regular file) is refused.
+#include "wrapper/policy/compiled.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/helpers/privilege.h"
+#include "tests/unit/policy/policy_text.h"
+#include "tests/unit/policy/shipped_policy.h"
+#include "wrapper/policy/help.h"
+
+namespace diag::compiled {
+namespace {
+
+using policy_loader::test::test_opts;
+
+const std::string kTwoRules = R"(version = 1
+[settings]
+search_path = ["/usr/bin", "/bin"]
+include = []
+[audit]
+sinks = ["file"]
+file = "/tmp/audit.jsonl"
+[deny]
+paths = ["/etc/shadow*"]
+[command.cat]
+match = ["cat"]
+description = "Print files"
+[[command.cat.positional]]
+type = "path"
+roots = ["/var/log"]
+[command.grep]
+match = ["grep"]
+description = "Search"
+[[command.grep.option]]
+names = ["-e"]
+type = "regex"
+pattern = "[a-z]{1,8}"
+[[command.grep.positional]]
+type = "string"
+)";
+
+Result<Loaded> decode_all_rules(std::string_view bytes) {
+    DIAG_TRY_ASSIGN(Image img, parse(bytes));
+    return commands(std::move(img), nullptr);
+}
+
+TEST(CompiledImage, GivesBackThePolicyItWasMadeFrom) {
+    const policy::Policy& p = policy_loader::test::shipped();
+    const std::string bytes = encode(p);
+    auto back = decode_all_rules(bytes);
+    ASSERT_TRUE(back.ok()) << back.error().describe();
+    EXPECT_TRUE(back->all);
+    EXPECT_EQ(back->policy.sha256, p.sha256);
+    EXPECT_EQ(back->policy.search_path, p.search_path);
+    EXPECT_EQ(back->policy.deny_written.size(), p.deny_written.size());
+    EXPECT_EQ(back->policy.audit.file, p.audit.file);
+    EXPECT_EQ(back->policy.account, p.account);
+    // Every rule, option, type, limit, pattern and destination, as the listing shows them all.
+    EXPECT_EQ(help::json(back->policy, ""), help::json(p, ""));
+    // And byte for byte: nothing of the model is lost on the way.
+    EXPECT_EQ(encode(back->policy), bytes);
+}
+
+TEST(CompiledImage, DecodesOnlyTheRulesTheWordsName) {
+    const policy::Policy& p = policy_loader::test::shipped();
+    auto img = parse(encode(p));
+    ASSERT_TRUE(img.ok());
+    const std::vector<std::string> words = {"cat", "grep"};
+    auto some = commands(std::move(*img), &words);
+    ASSERT_TRUE(some.ok()) << some.error().describe();
+    EXPECT_FALSE(some->all);
+    size_t expected = 0;
+    for (const auto& c : p.commands) {
+        expected += policy::word_matches(c.match[0], "cat") || policy::word_matches(c.match[0], "grep") ? 1U : 0U;
+    }
+    ASSERT_GT(expected, 2u);  // grep has a file rule and a filter rule
+    ASSERT_EQ(some->policy.commands.size(), expected);
+    for (const auto& c : some->policy.commands) {
+        EXPECT_TRUE(c.match[0] == std::vector<std::string>{"cat"} || c.match[0] == std::vector<std::string>{"grep"})
+            << c.id;
+    }
+}
+
+// Every prefix of an image and every single-byte change of it is refused: the format's lengths
+// are checked and every byte is under a digest (the head's, or its command's).
+TEST(CompiledImage, TruncatedOrAlteredAnywhereIsRefused) {
+    auto p = policy_loader::load_from_string(kTwoRules, "t.toml", test_opts());
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    const std::string bytes = encode(*p);
+    ASSERT_TRUE(decode_all_rules(bytes).ok());
+    for (size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_FALSE(decode_all_rules(bytes.substr(0, n)).ok()) << "prefix of " << n << " bytes";
+        std::string altered = bytes;
+        altered[n] = static_cast<char>(altered[n] ^ 0x20);
+        EXPECT_FALSE(decode_all_rules(altered).ok()) << "byte " << n << " changed";
+    }
+    EXPECT_FALSE(decode_all_rules(bytes + "x").ok());
+}
+
+TEST(CompiledImage, AnotherFormatVersionIsRefused) {
+    auto p = policy_loader::load_from_string(kTwoRules, "t.toml", test_opts());
+    ASSERT_TRUE(p.ok());
+    std::string bytes = encode(*p);
+    bytes[8] = 2;  // the version follows the 8-byte magic
+    auto r = parse(bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().msg.find("format version 2"), std::string::npos) << r.error().msg;
+}
+
+// Files on disk: an image compiled from the policy's files is used only while they are unchanged
+// and it is owned and protected like the policy.
+class CompiledFiles : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/diagcompiled.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        policy_ = dir_ + "/policy.toml";
+        ::chmod(dir_.c_str(), 0755);
+        DIAG_SKIP_UNLESS_OWNED_CHAIN(dir_, ::getuid());
+        std::filesystem::create_directories(dir_ + "/policy.d");
+        ::chmod((dir_ + "/policy.d").c_str(), 0755);
+        text_ = kTwoRules;
+        text_.replace(text_.find("include = []"), 12, "include = [\"" + dir_ + "/policy.d\"]");
+        write(policy_, text_);
+        auto p = policy_loader::load(policy_, test_opts());
+        ASSERT_TRUE(p.ok()) << p.error().describe();
+        auto written = compiled::write(*p, policy_);
+        ASSERT_TRUE(written.ok()) << written.error().describe();
+        image_ = *written;
+        ASSERT_TRUE(load(policy_, nullptr, test_opts()).ok());
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    static void write(const std::string& path, const std::string& text) {
+        std::ofstream(path) << text;
+        ::chmod(path.c_str(), 0644);
+    }
+    // The reason the image is not used, or "" when it is.
+    std::string refusal() {
+        auto r = load(policy_, nullptr, test_opts());
+        return r.ok() ? "" : r.error().msg;
+    }
+    std::string dir_;
+    std::string policy_;
+    std::string text_;
+    std::string image_;
+};
+
+TEST_F(CompiledFiles, ImageLivesBesideThePolicy) { EXPECT_EQ(image_, policy_ + ".compiled"); }
+
+TEST_F(CompiledFiles, StaleAfterTheMainFileChanges) {
+    write(policy_, text_ + "\n# one more comment\n");
+    EXPECT_NE(refusal().find("stale"), std::string::npos) << refusal();
+    write(policy_, text_);
+    EXPECT_EQ(refusal(), "");
+}
+
+TEST_F(CompiledFiles, StaleAfterADropInAppearsOrChanges) {
+    write(dir_ + "/policy.d/extra.toml", "version = 1\n[deny]\npaths = [\"/srv/secret\"]\n");
+    EXPECT_NE(refusal().find("stale"), std::string::npos) << refusal();
+    auto p = policy_loader::load(policy_, test_opts());
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(compiled::write(*p, policy_).ok());
+    EXPECT_EQ(refusal(), "");
+    write(dir_ + "/policy.d/extra.toml", "version = 1\n[deny]\npaths = [\"/srv/other\"]\n");
+    EXPECT_NE(refusal().find("stale"), std::string::npos) << refusal();
+}
+
+TEST_F(CompiledFiles, GroupOrWorldWritableImageIsRefused) {
+    for (const mode_t mode : {0664U, 0646U, 0666U}) {
+        ASSERT_EQ(::chmod(image_.c_str(), mode), 0);
+        EXPECT_NE(refusal().find("writable by group or other"), std::string::npos) << std::oct << mode;
+    }
+    ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
+    EXPECT_EQ(refusal(), "");
+}
+
+TEST_F(CompiledFiles, ForeignOwnedImageIsRefused) {
+    DIAG_SKIP_UNLESS_CHOWN(image_);
+    ASSERT_EQ(::chown(image_.c_str(), ::getuid() + 4242, ::getgid()), 0);
+    EXPECT_NE(refusal().find("not owned by uid"), std::string::npos) << refusal();
+}
+
+TEST_F(CompiledFiles, SymlinkOrDirectoryInsteadOfTheImageIsRefused) {
+    const std::string real = dir_ + "/elsewhere.compiled";
+    ASSERT_EQ(::rename(image_.c_str(), real.c_str()), 0);
+    ASSERT_EQ(::symlink(real.c_str(), image_.c_str()), 0);
+    EXPECT_NE(refusal(), "");
+    ASSERT_EQ(::unlink(image_.c_str()), 0);
+    ASSERT_EQ(::mkdir(image_.c_str(), 0755), 0);
+    EXPECT_NE(refusal(), "");
+}
+
+TEST_F(CompiledFiles, TruncatedOrTamperedFileIsRefused) {
+    std::string bytes;
+    {
+        std::ifstream in(image_, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    write(image_, bytes.substr(0, bytes.size() - 1));
+    EXPECT_NE(refusal().find("compiled policy"), std::string::npos) << refusal();
+    std::string tampered = bytes;
+    const size_t at = tampered.find("/var/log");  // a root of cat's path argument, in its blob
+    ASSERT_NE(at, std::string::npos);
+    tampered.replace(at, 8, "/var/lib");
+    write(image_, tampered);
+    EXPECT_NE(refusal().find("digest"), std::string::npos) << refusal();
+    write(image_, bytes);
+    EXPECT_EQ(refusal(), "");
+}
+
+TEST_F(CompiledFiles, MissingImageIsRefusedNotFatal) {
+    ASSERT_EQ(::unlink(image_.c_str()), 0);
+    EXPECT_NE(refusal(), "");
+}
+
+}  // namespace
+}  // namespace diag::compiled

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled policy image: its format, the checks before one is used, and --compile (see
+// compiled.h).
+#include "wrapper/policy/compiled.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "wrapper/base/sha256.h"
+#include "wrapper/base/sys.h"
+#include "wrapper/policy/image_codec.h"
+
+namespace diag::compiled {
+
+namespace {
+
+constexpr char kMagic[] = "DIAGPIMG";
+constexpr size_t kMagicBytes = sizeof kMagic - 1;
+constexpr size_t kDigestBytes = 32;
+
+Error malformed(const std::string& what) { return make_error(ErrorCode::kPolicyInvalid, "compiled policy: " + what); }
+
+// One command in the index: views into the head's bytes.
+struct Entry {
+    std::vector<std::string_view> first;  // the spellings of its first word (match[0])
+    uint64_t offset = 0;                  // of its blob, from the first blob
+    uint64_t length = 0;
+    std::string_view sha256;  // of the blob, raw
+};
+
+// The head: the key, the policy without commands, the index.
+std::string encode_head(const policy::Policy& p, const std::vector<std::string>& blob_digests,
+                        const std::vector<uint64_t>& blob_sizes) {
+    image_codec::Writer w;
+    w.str(p.sha256);
+    image_codec::Writer rest;
+    image_codec::encode_rest(rest, p);
+    w.str(rest.bytes());
+    w.u64(p.commands.size());
+    uint64_t offset = 0;
+    for (size_t i = 0; i < p.commands.size(); ++i) {
+        const auto& first = p.commands[i].match.at(0);
+        w.u64(first.size());
+        for (const auto& f : first) {
+            w.str(f);
+        }
+        w.u64(offset);
+        w.u64(blob_sizes[i]);
+        w.str(blob_digests[i]);
+        offset += blob_sizes[i];
+    }
+    return w.bytes();
+}
+
+// Calls `each(entry)` for every index entry in order, after checking that the entries tile the
+// blobs exactly (in order, back to back, all of them: no byte of the image outside every
+// digest). Allocates nothing per entry: a policy of 1000 rules costs a request no more than
+// reading its index.
+template <typename Each>
+Status walk_index(std::string_view index, uint64_t blob_bytes, Each each) {
+    image_codec::Reader r(index);
+    Entry e;
+    uint64_t at = 0;
+    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+        e.first.resize(r.count());
+        for (auto& f : e.first) {
+            f = r.view();
+        }
+        e.offset = r.u64();
+        e.length = r.u64();
+        e.sha256 = r.view();
+        if (!r.ok() || e.offset != at || e.length > blob_bytes - at || e.sha256.size() != kDigestBytes ||
+            e.first.empty()) {
+            return malformed("index does not match the commands");
+        }
+        at += e.length;
+        DIAG_TRY(each(e));
+    }
+    if (!r.done() || at != blob_bytes) {
+        return malformed("index does not match the commands");
+    }
+    return ok_status();
+}
+
+bool names_any(const Entry& e, const std::vector<std::string>& words) {
+    return std::any_of(e.first.begin(), e.first.end(),
+                       [&](std::string_view f) { return std::find(words.begin(), words.end(), f) != words.end(); });
+}
+
+// The fixed part before the head: magic, version, the head's digest, its length.
+constexpr size_t kFixedBytes = kMagicBytes + 8 + kDigestBytes + 8;
+
+// Checks the fixed part and the head; `total` is the image's size. Returns the head's length.
+Result<uint64_t> check_fixed(std::string_view fixed, uint64_t total) {
+    if (fixed.size() < kMagicBytes || fixed.substr(0, kMagicBytes) != std::string_view(kMagic, kMagicBytes)) {
+        return malformed("not an image");
+    }
+    image_codec::Reader top(fixed.substr(kMagicBytes));
+    const uint64_t version = top.u64();
+    if (!top.ok() || version != kFormatVersion) {
+        return malformed("format version " + std::to_string(version) + ", this build reads " +
+                         std::to_string(kFormatVersion));
+    }
+    if (fixed.size() < kFixedBytes) {
+        return malformed("truncated");
+    }
+    image_codec::Reader lr(fixed.substr(kMagicBytes + 8 + kDigestBytes, 8));
+    const uint64_t head_len = lr.u64();
+    if (head_len > total - kFixedBytes) {
+        return malformed("truncated");
+    }
+    return head_len;
+}
+
+// The head `head` (its digest checked against the fixed part's), decoded; the blobs are
+// `blob_bytes` long and read with `fetch`.
+Result<Image> decode_head(std::string_view fixed, std::string head, uint64_t blob_bytes, FetchBlob fetch) {
+    if (sha256_raw(head) != fixed.substr(kMagicBytes + 8, kDigestBytes)) {
+        return malformed("head does not match its digest");
+    }
+    Image img;
+    image_codec::Reader r(head);
+    img.key = r.str();
+    DIAG_TRY(image_codec::decode_all<bool>(r.str(), [&img](image_codec::Reader& in) {
+        image_codec::decode_rest(in, img.policy);
+        return true;
+    }));
+    if (!r.ok() || img.key != img.policy.sha256) {
+        return malformed("head malformed");
+    }
+    img.index_at = head.size() - r.left();
+    img.head = std::move(head);
+    img.blob_bytes = blob_bytes;
+    DIAG_TRY(walk_index(std::string_view(img.head).substr(img.index_at), blob_bytes,
+                        [](const Entry&) { return ok_status(); }));
+    img.fetch = std::move(fetch);
+    return img;
+}
+
+// Reads exactly `n` bytes at `offset` of `fd`.
+Result<std::string> read_at(int fd, uint64_t offset, uint64_t n) {
+    std::string out(n, '\0');
+    size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(offset + got));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return malformed("read: " + std::string(r < 0 ? std::strerror(errno) : "truncated"));
+        }
+        got += static_cast<size_t>(r);
+    }
+    return out;
+}
+
+// The image at `path`, opened as the policy is (root-owned, nobody else may write it or a
+// directory above it, no symlinks), its head read and checked; its blobs are read on demand.
+Result<Image> read_image(const std::string& path, uid_t owner) {
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, sys::open_trusted(path, O_RDONLY | O_NONBLOCK, owner, ErrorCode::kPolicyInvalid));
+    DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), path, ErrorCode::kPolicyInvalid));
+    if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(kFixedBytes) ||
+        st.st_size > static_cast<off_t>(kMaxImageBytes)) {
+        return malformed(path + ": not a regular file of a possible size");
+    }
+    const auto total = static_cast<uint64_t>(st.st_size);
+    DIAG_TRY_ASSIGN(const std::string fixed, read_at(fd.get(), 0, kFixedBytes));
+    DIAG_TRY_ASSIGN(const uint64_t head_len, check_fixed(fixed, total));
+    DIAG_TRY_ASSIGN(std::string head, read_at(fd.get(), kFixedBytes, head_len));
+    const uint64_t blobs_at = kFixedBytes + head_len;
+    auto shared = std::make_shared<sys::UniqueFd>(std::move(fd));
+    FetchBlob fetch = [shared, blobs_at](uint64_t offset, uint64_t length) {
+        return read_at(shared->get(), blobs_at + offset, length);
+    };
+    return decode_head(fixed, std::move(head), total - blobs_at, std::move(fetch));
+}
+
+// Writes `bytes` to `path` through a new file beside it, renamed over it once complete.
+Status write_replacing(const std::string& path, const std::string& bytes) {
+    const std::string tmp = path + ".new";
+    (void)::unlink(tmp.c_str());
+    sys::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
+        return sys_error(ErrorCode::kInternal, "open(" + tmp + ")", errno);
+    }
+    size_t off = 0;
+    while (off < bytes.size()) {
+        const ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return sys_error(ErrorCode::kInternal, "write(" + tmp + ")", errno);
+        }
+        off += static_cast<size_t>(n);
+    }
+    // fchmod: the umask must not leave it unreadable to the account the wrapper runs as.
+    if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        (void)::unlink(tmp.c_str());
+        return sys_error(ErrorCode::kInternal, "writing " + path, err);
+    }
+    return ok_status();
+}
+
+}  // namespace
+
+Result<std::string> image_path(const std::string& policy_path) {
+    DIAG_TRY_ASSIGN(std::string real, sys::real_path(policy_path, ErrorCode::kPolicyInvalid));
+    return real + ".compiled";
+}
+
+std::string encode(const policy::Policy& p) {
+    std::vector<std::string> digests;
+    std::vector<uint64_t> sizes;
+    std::string blobs;
+    for (const auto& c : p.commands) {
+        image_codec::Writer w;
+        image_codec::encode_command(w, c);
+        digests.push_back(sha256_raw(w.bytes()));
+        sizes.push_back(w.bytes().size());
+        blobs += w.bytes();
+    }
+    const std::string head = encode_head(p, digests, sizes);
+    image_codec::Writer out;
+    out.u64(kFormatVersion);
+    std::string bytes = kMagic;
+    bytes += out.bytes();
+    bytes += sha256_raw(head);
+    image_codec::Writer len;
+    len.u64(head.size());
+    return bytes + len.bytes() + head + blobs;
+}
+
+Result<Image> parse(std::string_view bytes) {
+    DIAG_TRY_ASSIGN(const uint64_t head_len, check_fixed(bytes.substr(0, kFixedBytes), bytes.size()));
+    const std::string_view blobs = bytes.substr(kFixedBytes + head_len);
+    FetchBlob fetch = [blobs](uint64_t offset, uint64_t length) -> Result<std::string> {
+        return std::string(blobs.substr(offset, length));
+    };
+    return decode_head(bytes.substr(0, kFixedBytes), std::string(bytes.substr(kFixedBytes, head_len)), blobs.size(),
+                       std::move(fetch));
+}
+
+Result<Loaded> commands(Image img, const std::vector<std::string>* words) {
+    Loaded out{std::move(img.policy), words == nullptr};
+    DIAG_TRY(walk_index(std::string_view(img.head).substr(img.index_at), img.blob_bytes, [&](const Entry& e) -> Status {
+        if (words != nullptr && !names_any(e, *words)) {
+            return ok_status();
+        }
+        DIAG_TRY_ASSIGN(const std::string blob, img.fetch(e.offset, e.length));
+        if (sha256_raw(blob) != e.sha256) {
+            return malformed("a command does not match its digest");
+        }
+        DIAG_TRY_ASSIGN(policy::Command c, image_codec::decode_all<policy::Command>(blob, image_codec::decode_command));
+        if (!std::equal(c.match[0].begin(), c.match[0].end(), e.first.begin(), e.first.end())) {
+            return malformed("a command does not match its index entry");
+        }
+        out.policy.commands.push_back(std::move(c));
+        return ok_status();
+    }));
+    return out;
+}
+
+Result<Loaded> load(const std::string& policy_path, const std::vector<std::string>* words,
+                    const policy_loader::Options& opts) {
+    DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
+    DIAG_TRY_ASSIGN(Image img, read_image(path, opts.trusted_owner));
+    // The key is the digest of the files the image was compiled from; equal to the files' digest
+    // now, it was compiled from these very bytes (the include directories come from the main
+    // file, which the digest covers).
+    DIAG_TRY_ASSIGN(const std::string now, policy_loader::source_digest(policy_path, img.policy.include, opts));
+    if (now != img.key) {
+        return malformed("stale: the policy's files changed since it was compiled");
+    }
+    return commands(std::move(img), words);
+}
+
+Result<std::string> write(const policy::Policy& p, const std::string& policy_path) {
+    DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
+    DIAG_TRY(write_replacing(path, encode(p)));
+    return path;
+}
+
+}  // namespace diag::compiled

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled policy image (adr/0021): what the loader produced from the policy and its drop-ins,
+// written by root with `diag-wrapper --compile` beside the policy (POLICY.compiled, the policy's
+// real path), so a request need not parse 100 KB of TOML and compile every argument pattern.
+// The wrapper uses an image only when the image and every directory above it are root-owned and
+// not writable by others, its digests hold, and its key equals the digest of the policy's files
+// as they are now; anything else and the policy is loaded from its files as before. An image
+// never makes a request fail.
+//
+// Format (version 1, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
+// head length, the head, the command blobs. Head: the key (Policy::sha256), the policy without
+// its commands (image_codec), and one index entry per command: its first word's spellings, the
+// offset and length of its blob and the blob's SHA-256. A request decodes only the blobs of the
+// commands its words name.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wrapper/base/error.h"
+#include "wrapper/policy/loader.h"
+#include "wrapper/policy/model.h"
+
+namespace diag::compiled {
+
+inline constexpr uint64_t kFormatVersion = 1;
+inline constexpr size_t kMaxImageBytes = 64 * 1024 * 1024;
+
+// Where the image of the policy at `policy_path` lives: its real path + ".compiled".
+[[nodiscard]] Result<std::string> image_path(const std::string& policy_path);
+
+// The image's bytes for `p` as the loader returned it (before deny lists and pins).
+[[nodiscard]] std::string encode(const policy::Policy& p);
+
+// A policy from an image. `all`: every command is in it; otherwise only those a request's words
+// could match (and the request must be decided again with every command if it is refused).
+struct Loaded {
+    policy::Policy policy;
+    bool all = true;
+};
+
+// Reads `length` bytes of the command blobs from `offset` (from the first blob).
+using FetchBlob = std::function<Result<std::string>(uint64_t offset, uint64_t length)>;
+
+// An image whose head was checked: format, version, the head's digest, every field decoded and
+// the index checked to tile the blobs exactly. The blobs are read only when a command is decoded.
+struct Image {
+    std::string key;        // Policy::sha256 of the files it was compiled from
+    policy::Policy policy;  // without commands
+    std::string head;       // the head's bytes, which hold the index
+    size_t index_at = 0;    // where the index starts in `head`
+    uint64_t blob_bytes = 0;
+    FetchBlob fetch;
+};
+
+// Checks and decodes the head of the whole image `bytes`, which must outlive the result.
+// Errors: kPolicyInvalid naming what did not hold.
+[[nodiscard]] Result<Image> parse(std::string_view bytes);
+
+// The commands of `img` whose first word is one of `words` (all of them when `words` is null),
+// each blob checked against its digest, in the policy's order. Errors: kPolicyInvalid.
+[[nodiscard]] Result<Loaded> commands(Image img, const std::vector<std::string>* words);
+
+// Loads the policy at `policy_path` from its image, when the image may be used (see above).
+// Errors: why the image was not used; the caller then loads the files.
+[[nodiscard]] Result<Loaded> load(const std::string& policy_path, const std::vector<std::string>* words,
+                                  const policy_loader::Options& opts = {});
+
+// `diag-wrapper --compile`: writes the image of `p`, as policy_loader::load returned it for
+// `policy_path`, replacing any old one atomically (a new file renamed over it), mode 0644 and owned
+// by the caller. Returns the image's path. Errors: kInternal.
+[[nodiscard]] Result<std::string> write(const policy::Policy& p, const std::string& policy_path);
+
+}  // namespace diag::compiled
