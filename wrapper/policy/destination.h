@@ -27,6 +27,8 @@ struct Listed {
     uint16_t port = 0;
     std::string path = "/";  // a URL's path prefix
     std::string text;        // as written, for messages
+
+    bool operator==(const Listed&) const = default;
 };
 
 // A destination a request names. scheme empty: not a URL. port 0: none given (a bare host, as

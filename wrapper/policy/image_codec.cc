@@ -298,6 +298,7 @@ void encode_command(Writer& w, const Command& c) {
     w.u8(static_cast<uint8_t>(c.style));
     w.u8(static_cast<uint8_t>(c.layout));
     w.u8(c.end_of_options ? 1 : 0);
+    w.u8(c.separate_long_values ? 1 : 0);
     w.u64(c.timeout_ms);
     w.u64(c.output_cap);
     w.u8(c.network ? 1 : 0);
@@ -320,6 +321,7 @@ Command decode_command(Reader& r) {
     c.style = static_cast<policy::Style>(r.below(kStyles));
     c.layout = static_cast<policy::Layout>(r.below(kLayouts));
     c.end_of_options = get_flag(r);
+    c.separate_long_values = get_flag(r);
     c.timeout_ms = r.u64();
     c.output_cap = r.u64();
     c.network = get_flag(r);

@@ -71,6 +71,8 @@ struct ValueSpec {
     std::string pattern;              // regex, and path types' resolved path (unanchored; matched as ^(...)$)
     std::vector<std::string> roots;   // path types: canonical allowed roots (empty = anywhere)
     bool sensitive = false;           // audit records keep its SHA-256 and length, never the value
+
+    bool operator==(const ValueSpec&) const = default;
 };
 
 struct OptionSpec {
@@ -82,6 +84,8 @@ struct OptionSpec {
     // --boot=-1) or from the next word only when that word has the shape of the type (int, boot),
     // so "-b -1" works and "-b --file=X" is two options; emitted attached, never as two words.
     bool optional_value = false;
+
+    bool operator==(const OptionSpec&) const = default;
 };
 
 struct PositionalSpec {
@@ -89,6 +93,8 @@ struct PositionalSpec {
     size_t min = 1;
     size_t max = 1;
     bool tree = false;  // path: the whole subtree may be read
+
+    bool operator==(const PositionalSpec&) const = default;
 };
 
 enum class Style { kGetopt, kWords };
@@ -133,6 +139,8 @@ struct Command {
     dev_t exe_dev = 0;
     ino_t exe_ino = 0;
     std::string unavailable;  // non-empty: reason the command cannot run here
+
+    bool operator==(const Command&) const = default;
 };
 
 enum class AuditSink { kFile, kSyslog, kJournald };
@@ -147,6 +155,8 @@ struct Audit {
     std::string journald_socket = "/run/systemd/journal/socket";
     std::string syslog_socket = "/dev/log";
     std::map<std::string, std::string> principals;  // "SHA256:..." key fingerprint -> principal name
+
+    bool operator==(const Audit&) const = default;
 };
 
 // One denied object as written, plus what canonicalization learned about it.
@@ -208,6 +218,8 @@ struct Deny {
 struct DenyWritten {
     std::string path;    // as written: absolute, may contain globs
     std::string origin;  // "file:line" or "built-in"
+
+    bool operator==(const DenyWritten&) const = default;
 };
 
 enum class LandlockMode { kRequired, kBestEffort };

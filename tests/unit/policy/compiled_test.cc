@@ -68,6 +68,19 @@ TEST(CompiledImage, GivesBackThePolicyItWasMadeFrom) {
     EXPECT_EQ(help::json(back->policy, ""), help::json(p, ""));
     // And byte for byte: nothing of the model is lost on the way.
     EXPECT_EQ(encode(back->policy), bytes);
+    // And field by field (the model's operator== is defaulted, so a field added to the model and
+    // forgotten by the codec fails here).
+    EXPECT_TRUE(back->policy.audit == p.audit);
+    EXPECT_TRUE(back->policy.deny_written == p.deny_written);
+    ASSERT_EQ(back->policy.commands.size(), p.commands.size());
+    for (size_t i = 0; i < p.commands.size(); ++i) {
+        policy::Command loaded = p.commands[i];
+        loaded.exe_path.clear();  // pinned on this host, not part of the image
+        loaded.exe_dev = 0;
+        loaded.exe_ino = 0;
+        loaded.unavailable.clear();
+        EXPECT_TRUE(back->policy.commands[i] == loaded) << loaded.id;
+    }
 }
 
 TEST(CompiledImage, DecodesOnlyTheRulesTheWordsName) {
