@@ -4,14 +4,22 @@
 # Install build and test dependencies on Debian 12 (bookworm). Idempotent: when every package is
 # already installed it does nothing (no apt-get update, no network).
 #
-#   scripts/deps.sh          build + test deps
-#   scripts/deps.sh --fuzz   also clang-14 and libclang-rt-14-dev (libFuzzer)
-#   scripts/deps.sh --list   print the package names and exit
+#   scripts/deps.sh            build + test deps
+#   scripts/deps.sh --package  only what scripts/build-deb.sh needs (no test tools on an operator's host)
+#   scripts/deps.sh --fuzz     also clang-14 and libclang-rt-14-dev (libFuzzer)
+#   scripts/deps.sh --list     print the package names and exit
 set -euo pipefail
 
-packages=(
+# The release build, the manual pages and `cpack -G DEB` (dpkg-dev comes with build-essential;
+# cpack's dependency scan runs file and dpkg-shlibdeps).
+package_build=(
     build-essential cmake pkg-config
     libseccomp-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
+    scdoc file
+)
+
+packages=(
+    "${package_build[@]}"
     libgtest-dev googletest
     openssh-server openssh-client
     python3
@@ -20,16 +28,16 @@ packages=(
     clang-format                               # scripts/check-format.sh (ctest: format)
     nix-bin                                    # nix-instantiate: parse/evaluate nix/ and flake.nix (tests/nix)
     curl iputils-ping netcat-openbsd openssl   # the network rules, run for real (tests/integration/network_test.cc)
-    scdoc                                      # the manual pages (man/, adr/0019)
     man-db mandoc bsdextrautils                # man --warnings, mandoc -T lint, col: ctest man_pages
     logrotate e2fsprogs util-linux             # logrotate, chattr/lsattr, flock, setpriv: ctest logrotate_rotation
 )
 
 for arg in "$@"; do
     case $arg in
+        --package) packages=("${package_build[@]}") ;;
         --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
         --list) list=1 ;;
-        -h|--help) sed -n '4,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '4,10p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
