@@ -9,12 +9,14 @@
 //                                               with a policy compiled (--compile), from its files,
 //                                               and with a small policy
 //   diag_bench scaling RUNAS WRAPPER FILE POLICY...  `cat FILE` overhead under each policy
+//   diag_bench rss RUNAS WRAPPER POLICY FILE        peak RSS of the wrapper for small requests
 // RUNAS is the user both the direct and the wrapped runs run as (e.g. nobody: uid, primary gid,
 // no supplementary groups, set in the forked child before exec), or "-" for the caller.
 // Medians over repeated runs; run as root (the policy must be root-owned).
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +47,10 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// The peak RSS (KiB) of the last process run() waited for: its own, or a child's it waited for
+// if that was larger (wait4 reports the larger of the two).
+long g_last_maxrss_kb = 0;
+
 // Runs argv with env, stdout to `out_fd` (or /dev/null), waits; returns wall ms.
 // The user every run is started as (RUNAS), when one was given.
 struct Cred {
@@ -74,7 +80,9 @@ double run(const std::vector<std::string>& argv, const std::vector<std::string>&
         _exit(127);
     }
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru {};
+    wait4(pid, &st, 0, &ru);
+    g_last_maxrss_kb = ru.ru_maxrss;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         std::fprintf(stderr, "bench: %s exited with status %d\n", argv[0].c_str(), st);
         std::exit(1);
@@ -242,7 +250,7 @@ int pipeline(const std::string& wrapper, const std::string& policy, const std::s
 
 int stream(const std::string& wrapper, const std::string& policy, const std::string& file) {
     const double gib = static_cast<double>(std::filesystem::file_size(file)) / (1024.0 * 1024 * 1024);
-    std::vector<double> d, w;
+    std::vector<double> d, w, rss;
     for (int i = 0; i < 5; ++i) {
         // A reader on a pipe, as sshd is: the output is consumed and thrown away.
         for (int which = 0; which < 2; ++which) {
@@ -260,6 +268,9 @@ int stream(const std::string& wrapper, const std::string& policy, const std::str
             const double ms = which == 0
                                   ? run({"/usr/bin/cat", file}, {"PATH=/usr/bin:/bin"}, p[1])
                                   : run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=cat " + file}, p[1]);
+            if (which == 1) {
+                rss.push_back(static_cast<double>(g_last_maxrss_kb));
+            }
             close(p[1]);
             waitpid(reader, nullptr, 0);
             (which == 0 ? d : w).push_back(ms);
@@ -267,7 +278,28 @@ int stream(const std::string& wrapper, const std::string& policy, const std::str
     }
     const double dr = gib / (median(d) / 1000.0);
     const double wr = gib / (median(w) / 1000.0);
-    std::printf("stream %.2f GiB: direct %.2f GiB/s, wrapper %.2f GiB/s, ratio %.1f%%\n", gib, dr, wr, 100.0 * wr / dr);
+    std::printf("stream %.2f GiB: direct %.2f GiB/s, wrapper %.2f GiB/s, ratio %.1f%%; wrapper peak RSS %.1f MiB\n",
+                gib, dr, wr, 100.0 * wr / dr, median(rss) / 1024.0);
+    return 0;
+}
+
+// Peak RSS of the wrapper process (wait4), median and largest of 21 requests each. wait4 reports
+// the larger of the wrapper's own peak and its child's; `true` and `cat` stay near 1 MiB, so
+// above that the number is the wrapper's.
+int rss(const std::string& wrapper, const std::string& policy, const std::string& file, bool cat_only) {
+    std::printf("%-16s %16s %16s\n", "request", "median MiB", "largest MiB");
+    for (const std::string& request : {std::string("true"), "cat " + file}) {
+        if (cat_only && request == "true") {
+            continue;  // the shipped policy has no `true` rule
+        }
+        std::vector<double> kb;
+        for (int i = 0; i < 21; ++i) {
+            run({wrapper, "--policy", policy}, {"SSH_ORIGINAL_COMMAND=" + request});
+            kb.push_back(static_cast<double>(g_last_maxrss_kb));
+        }
+        std::printf("%-16s %16.2f %16.2f\n", request.substr(0, 16).c_str(), median(kb) / 1024.0,
+                    *std::max_element(kb.begin(), kb.end()) / 1024.0);
+    }
     return 0;
 }
 
@@ -301,7 +333,7 @@ int main(int argc, char** argv) {
         }
         return scaling(argv[3], argv[4], std::vector<std::string>(argv + 5, argv + argc));
     }
-    if ((mode == "requests" || mode == "stream" || mode == "pipeline") &&
+    if ((mode == "requests" || mode == "stream" || mode == "pipeline" || mode == "rss") &&
         (argc == 6 || (argc == 7 && std::string(argv[6]) == "cat-only"))) {
         if (!set_runas(argv[2])) {
             return 2;
@@ -309,10 +341,13 @@ int main(int argc, char** argv) {
         if (mode == "pipeline") {
             return pipeline(argv[3], argv[4], argv[5]);
         }
+        if (mode == "rss") {
+            return rss(argv[3], argv[4], argv[5], argc == 7);
+        }
         return mode == "requests" ? requests(argv[3], argv[4], argv[5], argc == 7) : stream(argv[3], argv[4], argv[5]);
     }
     std::fprintf(stderr,
-                 "usage: diag_bench setup | requests|stream|pipeline RUNAS WRAPPER POLICY FILE [cat-only] |"
+                 "usage: diag_bench setup | requests|stream|pipeline|rss RUNAS WRAPPER POLICY FILE [cat-only] |"
                  " shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE | scaling RUNAS WRAPPER "
                  "FILE POLICY...\n");
     return 2;

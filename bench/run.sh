@@ -129,6 +129,9 @@ for req in "find / -xdev -name no-such-file" "grep -rn no-such-string /etc" "du 
         PATH=/usr/bin:/bin "$build/diag-wrapper" --policy "$tmp/default.toml")
     printf '%-40s wrapped %6s ms   bare %6s ms\n' "$req" "$wrapped" "$(best_ms "${bare[@]}")"
 done
+echo "== peak RSS of the wrapper (wait4; median and largest of 21): bench policy, then the shipped one"
+"$build/bench/diag_bench" rss "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/small.txt"
+"$build/bench/diag_bench" rss "$as_user" "$build/diag-wrapper" "$tmp/default.toml" "$tmp/small.txt" cat-only
 echo "== streaming (median of 5)"
 "$build/bench/diag_bench" stream "$as_user" "$build/diag-wrapper" "$tmp/policy.toml" "$tmp/big.bin"
 grep -m1 '"landlock"' "$tmp/audit.jsonl" | python3 -c 'import json,sys; print("confinement:", json.load(sys.stdin)["diag"]["confinement"]["landlock"])'

@@ -63,7 +63,7 @@ int usage() {
         "  bind-tcp HOST PORT | socket DOMAIN TYPE PROTOCOL [IGNORED...]\n"
         "  unshare-user | mount [DIR] | int80-getpid | x32-getpid | nr NUMBER (all arguments 0)\n"
         "  spawn-setsid-child TOKEN | sleep-forever TOKEN | print-bytes N | print-pattern N | print-both N\n"
-        "  vmsplice-late N\n",
+        "  vmsplice-late N | vmsplice\n",
         stderr);
     return kUsage;
 }
@@ -303,6 +303,14 @@ int vmsplice_late(const char* count) {
     return 0;
 }
 
+// One page of 'A' into stdout by reference (vmsplice); stdout must be a pipe.
+int vmsplice_page() {
+    alignas(4096) static char page[4096];
+    std::memset(page, 'A', sizeof page);
+    iovec iov{page, sizeof page};
+    return outcome(::vmsplice(STDOUT_FILENO, &iov, 1, 0));
+}
+
 // Copies the ELF at `path` into a memfd, places it at `fd_number` (the fd number the wrapper
 // execs its checked binary from) and execs it: an executable that never had a path, so no
 // file-system rule sees it. 0 only if the exec happened and the program exited 0.
@@ -423,6 +431,7 @@ int main(int argc, char** argv) {
     if (nargs == 0) {
         if (mode == "setsid") return try_setsid();
         if (mode == "memfd") return outcome(::syscall(SYS_memfd_create, "probe", 0));
+        if (mode == "vmsplice") return vmsplice_page();
         if (mode == "memfd-secret") return outcome(::syscall(447 /* memfd_secret */, 0));
         if (mode == "ptrace") return outcome(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
         if (mode == "socket-inet") return socket_of(AF_INET, SOCK_STREAM, 0);

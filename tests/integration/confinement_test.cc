@@ -744,7 +744,9 @@ std::string pattern(size_t n, unsigned salt) {
 // The end record's digests are of exactly the bytes the client received, stream by stream,
 // whatever the sizes (empty, one byte, several relay chunks, both streams interleaved).
 TEST_F(Confinement, OutputDigestsAreOfWhatTheClientReceived) {
-    const std::vector<size_t> sizes = {0, 1, 100000, 5u << 20};
+    // 7 MiB + 4097 on each stream (under the default cap of 16 MiB for both): the hasher's
+    // buffers are reused many times over.
+    const std::vector<size_t> sizes = {0, 1, 100000, 5u << 20, (7u << 20) + 4097};
     std::string rules;
     for (size_t n : sizes) {
         rules += rule("both-" + std::to_string(n), {"print-both", std::to_string(n)});
@@ -812,8 +814,10 @@ TEST_F(Confinement, OutputToAnAppendOnlyFileIsRelayedAndHashed) {
 
 // Review finding: the child put a page of its own memory into its stdout pipe by reference
 // (vmsplice) and rewrote it after the relay had hashed it but before the client read it, so the
-// record held the digest of bytes never delivered. The relay now delivers and hashes one private
-// copy. The client here reads the last page a second late, after the rewrite.
+// record held the digest of bytes never delivered. The relay delivers and hashes one private copy,
+// and the filter refuses vmsplice (adr/0022): the child gets EPERM, the client gets what it wrote
+// before, and the record's digest is of exactly that. The client reads the end a second late, when
+// the page would have been rewritten.
 TEST_F(Confinement, OutputRewrittenAfterItWasPipedCannotSplitDigestFromDelivery) {
     const size_t head = 1536 * 1024;  // past the inline-hashing MiB
     const auto p = policy_with(rule("late", {"vmsplice-late", std::to_string(head)}));
@@ -839,7 +843,7 @@ TEST_F(Confinement, OutputRewrittenAfterItWasPipedCannotSplitDigestFromDelivery)
     bool waited = false;
     for (;;) {
         if (!waited && got.size() >= head) {
-            ::sleep(1);  // the child rewrites its page meanwhile
+            ::sleep(1);  // a page spliced by reference would be rewritten meanwhile
             waited = true;
         }
         const ssize_t n = ::read(out[0], buf, waited ? sizeof buf : std::min(sizeof buf, head - got.size() + 1));
@@ -855,13 +859,47 @@ TEST_F(Confinement, OutputRewrittenAfterItWasPipedCannotSplitDigestFromDelivery)
     int st = 0;
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
     ASSERT_TRUE(WIFEXITED(st));
-    EXPECT_EQ(WEXITSTATUS(st), 0);
-    ASSERT_EQ(got.size(), head + 4096);
+    EXPECT_EQ(WEXITSTATUS(st), EPERM) << "vmsplice was not refused";
+    ASSERT_EQ(got.size(), head);
+    EXPECT_TRUE(got == pattern(head, 0));
     const auto end = last_record("end");
     ASSERT_FALSE(end.is_null());
-    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], head + 4096);
-    EXPECT_EQ(end["diag"]["result"]["stdout"]["sha256"], sha256_hex(got))
-        << "the last page arrived as '" << got.back() << "'";
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], head);
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["sha256"], sha256_hex(got));
+}
+
+// vmsplice is refused for every rule, with and without network = true (the two policy filters).
+// Control: unconfined, the same call puts its page into the pipe.
+TEST_F(Confinement, VmspliceIsRefusedForEveryRule) {
+    const auto control = direct({"vmsplice"});
+    ASSERT_EQ(control.exit_code, 0) << errno_name(control.exit_code);
+    EXPECT_EQ(control.out, std::string(4096, 'A'));
+    const auto p = policy_with(rule("vms", {"vmsplice"}) + rule("vms-net", {"vmsplice"}, "network = true\n"));
+    for (const char* id : {"vms", "vms-net"}) {
+        SCOPED_TRACE(id);
+        const auto r = run_soc(p, id);
+        EXPECT_EQ(r.exit_code, EPERM) << errno_name(r.exit_code) << "\n" << r.err;
+        EXPECT_EQ(r.out, "");
+    }
+}
+
+// Past the inline-hashing MiB the hasher thread hashes the relay's buffers: the cap still cuts at
+// exactly its byte, and the digest is of exactly what the client got.
+TEST_F(Confinement, OutputCapPastTheInlineMiBCutsAtExactlyTheCap) {
+    const size_t cap = (3u << 20) + 12345;
+    const auto p =
+        policy_with(rule("flood", {"print-pattern", "10485760"}, "output_cap = \"" + std::to_string(cap) + "B\"\n"));
+    const auto r = run_soc(p, "flood");
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    EXPECT_EQ(r.out.size(), cap);
+    EXPECT_TRUE(r.out == pattern(cap, 0)) << "the delivered bytes differ from what the child wrote";
+    EXPECT_EQ(r.err.rfind("diag-wrapper: output truncated: ", 0), 0u) << r.err;
+    const auto end = last_record("end");
+    ASSERT_FALSE(end.is_null());
+    EXPECT_EQ(end["diag"]["result"]["output_capped"], true) << end.dump();
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["bytes"], cap);
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["delivered"], cap);
+    EXPECT_EQ(end["diag"]["result"]["stdout"]["sha256"], sha256_hex(r.out));
 }
 
 TEST_F(Confinement, DescendantThatTriesToLeaveTheSessionDoesNotSurvive) {

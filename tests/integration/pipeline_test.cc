@@ -265,14 +265,14 @@ program = "try_syscall"
 filter = true
 end_of_options = false
 description = "Tries one operation, exits with its errno (test only)"
-positional = [{ type = "enum", values = ["socket-unix", "socketpair", "socket-inet"], min = 1, max = 1 }]
+positional = [{ type = "enum", values = ["socket-unix", "socketpair", "socket-inet", "vmsplice"], min = 1, max = 1 }]
 
 [command.try-first]
 match = ["try-first"]
 program = "try_syscall"
 end_of_options = false
 description = "The same program as a first command (test only)"
-positional = [{ type = "enum", values = ["socket-unix", "socketpair"], min = 1, max = 1 }]
+positional = [{ type = "enum", values = ["socket-unix", "socketpair", "vmsplice"], min = 1, max = 1 }]
 )toml";
 
 TEST_F(PipelineLimits, AFilterGetsNoSocketOfAnyFamily) {
@@ -287,6 +287,14 @@ TEST_F(PipelineLimits, AFilterGetsNoSocketOfAnyFamily) {
     }
     // (Internet sockets were refused before, by family: EAFNOSUPPORT.)
     EXPECT_EQ(run_soc(p, "cat " + dir_ + "/pub/readme.txt | try-filter socket-inet").exit_code, EAFNOSUPPORT);
+}
+
+// No stage puts pages of its own memory into a pipe by reference (adr/0022): neither a first
+// command nor a filter.
+TEST_F(PipelineLimits, NoStageMayVmsplice) {
+    const std::string p = policy_with_program(DIAG_TRY_SYSCALL_BIN, kTry);
+    EXPECT_EQ(run_soc(p, "try-first vmsplice").exit_code, EPERM);
+    EXPECT_EQ(run_soc(p, "cat " + dir_ + "/pub/readme.txt | try-filter vmsplice").exit_code, EPERM);
 }
 
 }  // namespace

@@ -100,6 +100,10 @@ __attribute__((target("sha,ssse3,sse4.1"))) void compress_shani(uint32_t state[8
         const __m128i abef_in = abef;
         const __m128i cdgh_in = cdgh;
         __m128i m[4];
+        // Unrolled, the message words stay in registers and the `g < 4` test goes: 20 to 30 %
+        // faster here (the same speed as OpenSSL's assembly), which is the bound of a stream
+        // through the wrapper (adr/0022). GCC does not unroll this loop on its own at -O2 or -O3.
+#pragma GCC unroll 16
         for (int g = 0; g < 16; ++g) {
             __m128i& cur = m[g % 4];
             if (g < 4) {

@@ -37,7 +37,7 @@ Result<Pipe> make_pipe() {
 // the per-user pipe quota may refuse it, and the default size still works. Pipes between stages
 // keep the default, as a shell's do.
 void enlarge(const sys::UniqueFd& relayed) {
-    (void)::fcntl(relayed.get(), F_SETPIPE_SZ, static_cast<int>(supervise::kBufferBytes * 4));
+    (void)::fcntl(relayed.get(), F_SETPIPE_SZ, static_cast<int>(supervise::kPipeBytes));
 }
 
 // A start that failed: nothing of the request may survive it. Every started child leads its own

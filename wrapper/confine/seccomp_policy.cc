@@ -130,6 +130,9 @@ constexpr const char* kEperm[] = {
     // anonymous memory file, which a tool that gained code execution could fill, move to the
     // fd number the execveat rule allows, and run (RLIMIT_FSIZE = 0 stops the filling too)
     "memfd_create",
+    // pages of the process's own memory put into a pipe by reference: it could rewrite them after
+    // the relay hashed them and before the client read them. Nothing here needs it (adr/0022)
+    "vmsplice",
 };
 
 // Newer than libseccomp 2.5.4 knows: added by number (the unified table, the same on every

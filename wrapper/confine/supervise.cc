@@ -14,8 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <optional>
-#include <thread>
+#include <memory>
 #include <vector>
 
 #include "wrapper/base/parse.h"
@@ -89,10 +88,9 @@ class SignalScope {
 // pipes is only read and hashed, for at most kDrainMillis (the command is dead by then).
 class Supervision {
   public:
-    // `hasher` receives the hasher thread, if one is started: the caller closes the side pipes
-    // and joins it after relay_all().
+    // `hasher` receives the hasher, if one is started: the caller finishes it after relay_all().
     Supervision(const std::vector<pid_t>& pids, const Limits& limits, Clock::time_point deadline, int sigfd,
-                relay::Relay* relays, std::optional<std::thread>& hasher, Outcome& out)
+                relay::Relay* relays, std::unique_ptr<relay::Hasher>& hasher, Outcome& out)
         : pids_(pids),
           ended_(pids.size(), false),
           limits_(limits),
@@ -285,7 +283,9 @@ class Supervision {
         // the relay, so hashing is not on the path of the bytes.
         if (!hasher_tried_ && total_ >= relay::kInlineHashBytes) {
             hasher_tried_ = true;
-            hasher_ = relay::start_hasher(relays_);
+            (void)relay::start_hasher(relays_, hasher_);  // false: inline hashing goes on
+            relay::widen_client_pipe(relays_[0]);
+            relay::widen_client_pipe(relays_[1]);
         }
         if (r.pending()) {
             push(i);  // usually the client takes it at once; if not, POLLOUT says when
@@ -335,7 +335,7 @@ class Supervision {
     const Limits& limits_;
     const int sigfd_;
     relay::Relay* const relays_;  // two: stdout, stderr
-    std::optional<std::thread>& hasher_;
+    std::unique_ptr<relay::Hasher>& hasher_;
     Outcome& out_;
     Clock::time_point stop_by_;  // when the current phase ends: first the request's deadline
     uint64_t total_ = 0;         // bytes taken from both streams
@@ -347,16 +347,16 @@ class Supervision {
 };
 
 // Relays the children's output to the client until they have ended and their output is delivered
-// or given up on (Supervision), then joins the hasher: the digests are complete after this.
+// or given up on (Supervision), then finishes the hasher: the digests are complete after this.
 void relay_output(launch::Launched& l, const Limits& limits, Clock::time_point deadline, int sigfd, Outcome& out) {
     relay::Relay relays[2];
+    std::unique_ptr<relay::Hasher> hasher;  // destroyed (finished) before the relays' buffers
     relays[0].from = std::move(l.out_r);
     relays[0].to = STDOUT_FILENO;
     relays[0].stats = &out.out;
     relays[1].from = std::move(l.err_r);
     relays[1].to = STDERR_FILENO;
     relays[1].stats = &out.err;
-    std::optional<std::thread> hasher;
     {
         // The client's side never blocks the supervisor: a client that stops reading holds only
         // its own output, not the deadline (relay.h).
@@ -364,16 +364,12 @@ void relay_output(launch::Launched& l, const Limits& limits, Clock::time_point d
         Supervision supervision(l.pids, limits, deadline, sigfd, relays, hasher, out);
         supervision.relay_all();
     }
-    // End of the streams: the hasher reads to EOF and is joined before the digests are read.
-    for (auto& r : relays) {
-        r.side_w = sys::UniqueFd();
-    }
+    // The hasher hashes what it was given and ends before the digests are read.
     if (hasher) {
-        hasher->join();
+        hasher->finish();
     }
     for (auto& r : relays) {
-        // Empty when the hasher could not read the whole stream: no digest rather than a wrong one.
-        r.stats->sha256 = r.hash_lost ? std::string() : r.md.hex_digest();
+        r.stats->sha256 = r.md.hex_digest();
     }
 }
 

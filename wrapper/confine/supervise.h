@@ -21,7 +21,9 @@
 
 namespace diag::supervise {
 
-inline constexpr size_t kBufferBytes = 256 * 1024;
+inline constexpr size_t kBufferBytes = 256 * 1024;  // one relay read
+// The pipes the relay reads from (the default is 64 KiB): fewer wake-ups per byte.
+inline constexpr size_t kPipeBytes = 4 * kBufferBytes;
 inline constexpr int kSweepMillis = 2000;  // bound on the post-mortem sweep
 // After the command was killed (timeout, output cap, a signal to the wrapper, a gone client), how
 // long what it printed may still take to reach the client: a reading client takes the last

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "tests/helpers/processes.h"
+#include "wrapper/base/sha256.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/confine/exec.h"
+#include "wrapper/confine/relay.h"
 
 namespace diag::supervise {
 namespace {
@@ -137,6 +139,19 @@ void drain_until(int fd, const std::atomic<bool>& done) {
     }
 }
 
+// Does not read `fd` until `done`; if that takes more than 8 s, sets `rescued` and reads it until
+// `done`: a supervisor blocked on the client then makes the test fail on time instead of hanging.
+void rescue_after_8s(int fd, const std::atomic<bool>& done, std::atomic<bool>& rescued) {
+    const auto t0 = Clock::now();
+    while (!done && ms_since(t0) < 8000) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!done) {
+        rescued = true;
+        drain_until(fd, done);
+    }
+}
+
 // Attack finding: `cat BIGFILE | sleep 600` held the request until the client quit, the wrapper
 // and the command each blocked writing into a full pipe, far past the rule's timeout. Now the
 // timeout covers the time spent waiting for the client: the command is killed at 1 s, what is
@@ -154,16 +169,7 @@ TEST(Supervise, ClientThatStopsReadingDoesNotHoldTheRequestPastItsTimeout) {
     // watchdog starts reading it: the test then fails on the time taken instead of hanging.
     std::atomic<bool> done{false};
     std::atomic<bool> rescued{false};
-    std::thread watchdog([&] {
-        const auto t0 = Clock::now();
-        while (!done && ms_since(t0) < 8000) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        if (!done) {
-            rescued = true;
-            drain_until(client.peer(), done);
-        }
-    });
+    std::thread watchdog([&] { rescue_after_8s(client.peer(), done, rescued); });
     const auto t0 = Clock::now();
     auto r = run(printer.main(), {1000, 64ULL << 20});
     const auto ms = ms_since(t0);
@@ -183,6 +189,60 @@ TEST(Supervise, ClientThatStopsReadingDoesNotHoldTheRequestPastItsTimeout) {
     // The guard gave the fds back as it found them (the pipe was blocking, like the test's stderr).
     EXPECT_EQ(stdout_flags & O_NONBLOCK, 0);
     EXPECT_EQ(::fcntl(STDERR_FILENO, F_GETFL), stderr_flags);
+}
+
+// The same past the inline-hashing MiB, where the hasher thread hashes the relay's buffers: the
+// client reads 3 MiB and stops. The request still ends at its timeout, and the digest is of
+// exactly the bytes taken from the command (yes(1) prints whole copies of its line).
+TEST(Supervise, ClientThatStopsReadingAfterSomeMiBEndsAtTheTimeoutWithTheDigestOfWhatWasTaken) {
+    const std::string token = unique_token();
+    const Printer printer(token);
+    if (!printer.ok()) {
+        GTEST_SKIP() << "yes(1) is not in PATH";
+    }
+    StdoutClient client(StdoutClient::Kind::kPipe);
+    ASSERT_TRUE(client.ok());
+    constexpr size_t kRead = 3u << 20;
+    std::atomic<bool> done{false};
+    std::atomic<bool> rescued{false};
+    std::atomic<size_t> read_bytes{0};
+    std::thread reader([&] {
+        sigset_t all;
+        ::sigfillset(&all);
+        ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        char buf[65536];
+        while (read_bytes < kRead) {
+            const ssize_t n = ::read(client.peer(), buf, std::min(sizeof buf, kRead - read_bytes));
+            if (n <= 0) {
+                break;
+            }
+            read_bytes += static_cast<size_t>(n);
+        }
+        rescue_after_8s(client.peer(), done, rescued);  // then stop reading (see above)
+    });
+    const auto t0 = Clock::now();
+    auto r = run(printer.main(), {1500, 64ULL << 20});
+    const auto ms = ms_since(t0);
+    done = true;
+    reader.join();
+    client.restore();
+
+    ASSERT_TRUE(r.ok()) << r.error().msg;
+    EXPECT_FALSE(rescued) << "the supervisor returned only once the client read again";
+    EXPECT_LT(ms, 6500) << "timeout 1500 ms, then the bounded drain";
+    EXPECT_TRUE(r->timed_out);
+    EXPECT_EQ(read_bytes.load(), kRead);
+    EXPECT_GE(r->out.delivered, kRead);
+    EXPECT_LE(r->out.delivered, r->out.bytes);
+    EXPECT_GT(r->out.bytes, relay::kInlineHashBytes);
+    std::string printed;
+    const std::string line = token + "\n";
+    while (printed.size() < r->out.bytes) {
+        printed += line;
+    }
+    printed.resize(r->out.bytes);
+    EXPECT_EQ(r->out.sha256, sha256_hex(printed));
+    EXPECT_EQ(pids_with(token), std::vector<pid_t>{}) << "the command survived its timeout";
 }
 
 // Attack finding: a write to a client that had hung up left a SIGPIPE pending behind the
