@@ -45,6 +45,8 @@ Error with_access_hint(Error e, int err) {
     return e;
 }
 
+}  // namespace
+
 // Streams `fd` to `on_data`, inflating when the first bytes are the gzip magic (1f 8b). Handles
 // concatenated gzip members (what `cat a.gz b.gz` and some rotators produce).
 Status stream_fd(int fd, const std::string& name, const std::function<void(std::string_view)>& on_data) {
@@ -122,8 +124,6 @@ Status stream_fd(int fd, const std::string& name, const std::function<void(std::
     }
     return ok_status();
 }
-
-}  // namespace
 
 // ---- lines and records ----
 

@@ -72,6 +72,11 @@ class LineSplitter {
     std::string partial_;
 };
 
+// Streams `fd` (named `name` in messages) to `on_data`, inflating when the first bytes are the gzip
+// magic (1f 8b); concatenated gzip members are read in turn. Errors: kAudit for a read error,
+// corrupt or truncated gzip data, or bytes after the last gzip member that are not one.
+[[nodiscard]] Status stream_fd(int fd, const std::string& name, const std::function<void(std::string_view)>& on_data);
+
 // Reads one file, plain or gzip (detected by its magic bytes, not its name), into `into`.
 // Errors: kAudit (cannot open or read, corrupt gzip), naming the file.
 [[nodiscard]] Status read_file(const std::string& path, Collected& into);

@@ -2,7 +2,6 @@
 #include "wrapper/audit/verify.h"
 
 #include <fcntl.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <map>
@@ -245,27 +244,21 @@ void check_chain(const std::vector<const Entry*>& entries, const std::vector<Sou
                                                   " record(s) after it are not sealed by a checkpoint yet"));
 }
 
-// Every line of a file, plain or gzip (zlib reads both), with its exact bytes.
+// Every line of a file, plain or gzip (the reader's stream: bytes after the last gzip member are
+// an error, as for search), with its exact bytes.
 Status read_lines(const std::string& path, Source& into) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         return sys_error(ErrorCode::kAudit, "open(" + path + ")", errno);
     }
-    gzFile gz = ::gzdopen(fd, "rb");
-    if (gz == nullptr) {
-        ::close(fd);
-        return make_error(ErrorCode::kAudit, "gzdopen(" + path + ") failed");
-    }
+    const sys::UniqueFd guard(fd);
     // A line longer than any record (audit_reader::kMaxLineBytes) is not kept: it is reported by
     // where it is, and its bytes are skipped up to the next newline. Each byte is scanned once.
     std::string pending;
     bool oversized = false;  // inside a line already known to be too long
     size_t number = 0;
-    char buf[65536];
-    int n = 0;
-    while ((n = ::gzread(gz, buf, sizeof buf)) > 0) {
+    DIAG_TRY(audit_reader::stream_fd(fd, path, [&](std::string_view chunk) {
         size_t from = 0;
-        const std::string_view chunk(buf, static_cast<size_t>(n));
         for (size_t nl = chunk.find('\n'); from < chunk.size(); nl = chunk.find('\n', from)) {
             const std::string_view piece = chunk.substr(from, nl == std::string_view::npos ? nl : nl - from);
             if (!oversized && pending.size() + piece.size() > audit_reader::kMaxLineBytes) {
@@ -284,13 +277,7 @@ Status read_lines(const std::string& path, Source& into) {
             oversized = false;
             from = nl + 1;
         }
-    }
-    int err = 0;
-    const std::string gzmsg = n < 0 ? ::gzerror(gz, &err) : "";
-    ::gzclose(gz);
-    if (n < 0) {
-        return make_error(ErrorCode::kAudit, path + ": " + gzmsg);
-    }
+    }));
     if (!pending.empty() || oversized) {  // a torn last line: kept, and reported as unreadable
         into.lines.push_back({pending, path + ":" + std::to_string(number + 1), oversized});
     }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <fstream>
 #include <string>
@@ -259,6 +260,43 @@ TEST(AuditVerify, LineLongerThanAnyRecordIsReportedNotKept) {
     EXPECT_NE(out.find(file + ":5: longer than"), std::string::npos) << out;
     EXPECT_EQ(out.find("xxxx"), std::string::npos);
     EXPECT_EQ(out.find("gap"), std::string::npos) << out;  // the records around it are read
+}
+
+// A rotated file is read as search reads it: bytes after its gzip data make it unreadable, never
+// a whole trail that hides what was appended (gzread alone skips them).
+TEST(AuditVerify, BytesAfterTheGzipDataMakeTheFileUnreadable) {
+    char tmpl[] = "/tmp/verify-gz.XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    const Source whole = chain(3);
+    std::string text;
+    for (const auto& l : whole.lines) {
+        text += l.text + "\n";
+    }
+    gzFile gz = ::gzopen(tmpl, "wb");
+    ASSERT_NE(gz, nullptr);
+    ASSERT_EQ(::gzwrite(gz, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+    ASSERT_EQ(::gzclose(gz), Z_OK);
+    audit_cli::Options o;
+    o.files = {tmpl};
+    auto run_verify = [&o](std::string& out, std::string& err) {
+        audit_cli::Io io{[&](std::string_view t) { out += t; }, [&](std::string_view t) { err += t; }};
+        return audit_verify::run(o, io);
+    };
+    std::string out;
+    std::string err;
+    EXPECT_EQ(run_verify(out, err), kExitWhole) << out << err;
+    {
+        std::ofstream app(tmpl, std::ios::binary | std::ios::app);
+        app << whole.lines[2].text << "\n";  // a record appended after the compressed data
+    }
+    out.clear();
+    err.clear();
+    EXPECT_EQ(run_verify(out, err), kExitUnreadable) << out << err;
+    EXPECT_NE(err.find("trailing data after the gzip stream"), std::string::npos) << err;
+    EXPECT_EQ(out.find("the trail is whole"), std::string::npos) << out;
+    ::unlink(tmpl);
 }
 
 }  // namespace
