@@ -34,12 +34,18 @@ class CompiledPolicy : public WrapperFixture {
     }
 
     // An image whose key matches the files but whose policy denies nothing of its own: were it
-    // used, the canary would be printed.
+    // used, the canary would be printed. Written as the wrapper's build (the one `--compile` puts
+    // in its image): an image of another build is never used.
     void write_forged_image() {
+        auto c = run_args({"--policy", policy_, "--compile"});
+        ASSERT_EQ(c.exit_code, 0) << c.err;
+        const std::string compiled_bytes = read_image();
+        auto img = compiled::parse(compiled_bytes);
+        ASSERT_TRUE(img.ok()) << img.error().describe();
         auto p = policy_loader::load(policy_);
         ASSERT_TRUE(p.ok()) << p.error().describe();
         p->deny_written.clear();
-        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p);
+        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, img->build);
         ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
     }
 
@@ -84,6 +90,18 @@ TEST_F(CompiledPolicy, ARootOwnedCurrentImageIsUsed) {
     auto r = run_soc(policy_, secret_request_);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(canary_), std::string::npos);
+}
+
+// An image another build wrote (here the test's own build) from these very files: its key
+// matches, but it holds another loader's checks and defaults, so it is not used.
+TEST_F(CompiledPolicy, ImageOfAnotherBuildIsIgnored) {
+    auto p = policy_loader::load(policy_);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    p->deny_written.clear();
+    ASSERT_NE(compiled::build_id(), "");
+    std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, compiled::build_id());
+    ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
+    expect_decided_from_files();
 }
 
 TEST_F(CompiledPolicy, StaleImageIsIgnored) {
