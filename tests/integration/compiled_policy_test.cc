@@ -104,6 +104,26 @@ TEST_F(CompiledPolicy, ImageOfAnotherBuildIsIgnored) {
     expect_decided_from_files();
 }
 
+// A rule the request does not name that does not read back from the image (its blob altered,
+// the head intact): the request runs from the image, and a refusal or the listing, which need
+// every rule, come from the files instead of failing.
+TEST_F(CompiledPolicy, ARuleThatDoesNotReadBackFallsBackToTheFilesForTheListing) {
+    write(policy_, text_ + "[command.zzcat]\nmatch = [\"zzcat\"]\nprogram = \"cat\"\ndescription = \"zzmark\"\n", 0644);
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    std::string bytes = read_image();
+    const size_t at = bytes.rfind("zzmark");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'Z';
+    write(image_, bytes, 0644);
+    auto ok = run_soc(policy_, "cat " + dir_ + "/pub/readme.txt");
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    auto help = run_soc(policy_, "help");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("zzmark"), std::string::npos) << help.out;
+    EXPECT_DENIED(run_soc(policy_, "catt x"), "unknown-command");
+}
+
 TEST_F(CompiledPolicy, StaleImageIsIgnored) {
     write_forged_image();
     write(policy_, text_ + "# edited after --compile\n", 0644);
