@@ -222,10 +222,12 @@ int find_build_id(dl_phdr_info* info, size_t /*size*/, void* out) {
         }
         const char* at = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
         const char* const end = at + ph.p_memsz;
+        // Names and descriptors are padded to the segment's alignment: 4, or 8 (.note.gnu.property).
+        const size_t pad = ph.p_align == 8 ? 7 : 3;
         while (end - at >= static_cast<ptrdiff_t>(sizeof(ElfW(Nhdr)))) {
             const auto* n = reinterpret_cast<const ElfW(Nhdr)*>(at);
-            const size_t name_len = (n->n_namesz + 3U) & ~size_t{3};
-            const size_t desc_len = (n->n_descsz + 3U) & ~size_t{3};
+            const size_t name_len = (n->n_namesz + pad) & ~pad;
+            const size_t desc_len = (n->n_descsz + pad) & ~pad;
             const char* const name = at + sizeof *n;
             if (static_cast<size_t>(end - name) < name_len + desc_len) {
                 break;
