@@ -93,10 +93,19 @@ Result<compiled::Loaded> load_policy(const Invocation& inv) {
 }
 
 // Every rule, for a request that was decided with only the rules its words name and was refused
-// or asked for the listing: hints, suggestions and the listing speak of all of them. The image
-// must still be the one the request was loaded from.
+// or asked for the listing: hints, suggestions and the listing speak of all of them. From the
+// image, or from the files when a rule the request did not name does not read back from it (an
+// image never makes a request fail); either must still have the key the request was loaded with.
 Status widen(const Invocation& inv, policy::Policy& policy) {
     auto full = compiled::load(inv.policy_path, nullptr);
+    if (!full.ok()) {
+        policy_loader::Options load_opts;
+        load_opts.build_deny = false;
+        auto files = policy_loader::load(inv.policy_path, load_opts);
+        if (files.ok()) {
+            full = compiled::Loaded{std::move(files).value(), true};
+        }
+    }
     if (!full.ok() || full->policy.sha256 != policy.sha256) {
         return make_error(ErrorCode::kPolicyInvalid, "policy: its files changed during the request");
     }
@@ -486,7 +495,10 @@ int run(const Invocation& inv) {
     // 1-3. Tokenize, match, expand, resolve (decide.h).
     auto d = decide::decide(policy, inv.request, suggestable(policy));
     if (!every_rule && (!d.ok() || d->help)) {
-        if (auto st = widen(inv, policy); !st.ok()) return refuse(q, st.error());
+        if (auto st = widen(inv, policy); !st.ok()) {
+            hide_undecided(q);  // refused undecided: what may carry a secret is hidden, as below
+            return refuse(q, st.error());
+        }
         d = decide::decide(policy, inv.request, suggestable(policy));
     }
     if (!d.ok()) {

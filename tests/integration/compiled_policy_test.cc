@@ -34,12 +34,18 @@ class CompiledPolicy : public WrapperFixture {
     }
 
     // An image whose key matches the files but whose policy denies nothing of its own: were it
-    // used, the canary would be printed.
+    // used, the canary would be printed. Written as the wrapper's build (the one `--compile` puts
+    // in its image): an image of another build is never used.
     void write_forged_image() {
+        auto c = run_args({"--policy", policy_, "--compile"});
+        ASSERT_EQ(c.exit_code, 0) << c.err;
+        const std::string compiled_bytes = read_image();
+        auto img = compiled::parse(compiled_bytes);
+        ASSERT_TRUE(img.ok()) << img.error().describe();
         auto p = policy_loader::load(policy_);
         ASSERT_TRUE(p.ok()) << p.error().describe();
         p->deny_written.clear();
-        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p);
+        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, img->build);
         ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
     }
 
@@ -84,6 +90,38 @@ TEST_F(CompiledPolicy, ARootOwnedCurrentImageIsUsed) {
     auto r = run_soc(policy_, secret_request_);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(canary_), std::string::npos);
+}
+
+// An image another build wrote (here the test's own build) from these very files: its key
+// matches, but it holds another loader's checks and defaults, so it is not used.
+TEST_F(CompiledPolicy, ImageOfAnotherBuildIsIgnored) {
+    auto p = policy_loader::load(policy_);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    p->deny_written.clear();
+    ASSERT_NE(compiled::build_id(), "");
+    std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, compiled::build_id());
+    ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
+    expect_decided_from_files();
+}
+
+// A rule the request does not name that does not read back from the image (its blob altered,
+// the head intact): the request runs from the image, and a refusal or the listing, which need
+// every rule, come from the files instead of failing.
+TEST_F(CompiledPolicy, ARuleThatDoesNotReadBackFallsBackToTheFilesForTheListing) {
+    write(policy_, text_ + "[command.zzcat]\nmatch = [\"zzcat\"]\nprogram = \"cat\"\ndescription = \"zzmark\"\n", 0644);
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    std::string bytes = read_image();
+    const size_t at = bytes.rfind("zzmark");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'Z';
+    write(image_, bytes, 0644);
+    auto ok = run_soc(policy_, "cat " + dir_ + "/pub/readme.txt");
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    auto help = run_soc(policy_, "help");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("zzmark"), std::string::npos) << help.out;
+    EXPECT_DENIED(run_soc(policy_, "catt x"), "unknown-command");
 }
 
 TEST_F(CompiledPolicy, StaleImageIsIgnored) {

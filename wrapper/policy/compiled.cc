@@ -3,7 +3,9 @@
 // compiled.h).
 #include "wrapper/policy/compiled.h"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,9 +37,10 @@ struct Entry {
 };
 
 // The head: the key, the policy without commands, the index.
-std::string encode_head(const policy::Policy& p, const std::vector<std::string>& blob_digests,
+std::string encode_head(const policy::Policy& p, std::string_view build, const std::vector<std::string>& blob_digests,
                         const std::vector<uint64_t>& blob_sizes) {
     image_codec::Writer w;
+    w.str(build);
     w.str(p.sha256);
     image_codec::Writer rest;
     image_codec::encode_rest(rest, p);
@@ -126,6 +129,7 @@ Result<Image> decode_head(std::string_view fixed, std::string head, uint64_t blo
     }
     Image img;
     image_codec::Reader r(head);
+    img.build = r.str();
     img.key = r.str();
     DIAG_TRY(image_codec::decode_all<bool>(r.str(), [&img](image_codec::Reader& in) {
         image_codec::decode_rest(in, img.policy);
@@ -209,14 +213,52 @@ Status write_replacing(const std::string& path, const std::string& bytes) {
     return ok_status();
 }
 
+// The GNU build ID note of the main executable (the first object dl_iterate_phdr reports).
+int find_build_id(dl_phdr_info* info, size_t /*size*/, void* out) {
+    for (size_t i = 0; i < info->dlpi_phnum; ++i) {
+        const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+        if (ph.p_type != PT_NOTE) {
+            continue;
+        }
+        const char* at = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+        const char* const end = at + ph.p_memsz;
+        // Names and descriptors are padded to the segment's alignment: 4, or 8 (.note.gnu.property).
+        const size_t pad = ph.p_align == 8 ? 7 : 3;
+        while (end - at >= static_cast<ptrdiff_t>(sizeof(ElfW(Nhdr)))) {
+            const auto* n = reinterpret_cast<const ElfW(Nhdr)*>(at);
+            const size_t name_len = (n->n_namesz + pad) & ~pad;
+            const size_t desc_len = (n->n_descsz + pad) & ~pad;
+            const char* const name = at + sizeof *n;
+            if (static_cast<size_t>(end - name) < name_len + desc_len) {
+                break;
+            }
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+                static_cast<std::string*>(out)->assign(name + name_len, n->n_descsz);
+                return 1;
+            }
+            at = name + name_len + desc_len;
+        }
+    }
+    return 1;  // only the main executable: a library's ID says nothing of the loader
+}
+
 }  // namespace
+
+const std::string& build_id() {
+    static const std::string id = [] {
+        std::string out;
+        (void)::dl_iterate_phdr(find_build_id, &out);
+        return out;
+    }();
+    return id;
+}
 
 Result<std::string> image_path(const std::string& policy_path) {
     DIAG_TRY_ASSIGN(std::string real, sys::real_path(policy_path, ErrorCode::kPolicyInvalid));
     return real + ".compiled";
 }
 
-std::string encode(const policy::Policy& p) {
+std::string encode(const policy::Policy& p, std::string_view build) {
     std::vector<std::string> digests;
     std::vector<uint64_t> sizes;
     std::string blobs;
@@ -227,7 +269,7 @@ std::string encode(const policy::Policy& p) {
         sizes.push_back(w.bytes().size());
         blobs += w.bytes();
     }
-    const std::string head = encode_head(p, digests, sizes);
+    const std::string head = encode_head(p, build, digests, sizes);
     image_codec::Writer out;
     out.u64(kFormatVersion);
     std::string bytes = kMagic;
@@ -272,6 +314,9 @@ Result<Loaded> load(const std::string& policy_path, const std::vector<std::strin
                     const policy_loader::Options& opts) {
     DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
     DIAG_TRY_ASSIGN(Image img, read_image(path, opts.trusted_owner));
+    if (img.build.empty() || img.build != build_id()) {
+        return malformed("written by another build of the wrapper");
+    }
     // The key is the digest of the files the image was compiled from; equal to the files' digest
     // now, it was compiled from these very bytes (the include directories come from the main
     // file, which the digest covers).

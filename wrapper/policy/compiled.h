@@ -3,12 +3,14 @@
 // written by root with `diag-wrapper --compile` beside the policy (POLICY.compiled, the policy's
 // real path), so a request need not parse 100 KB of TOML and compile every argument pattern.
 // The wrapper uses an image only when the image and every directory above it are root-owned and
-// not writable by others, its digests hold, and its key equals the digest of the policy's files
-// as they are now; anything else and the policy is loaded from its files as before. An image
+// not writable by others, its digests hold, it was written by this very build of the wrapper (the
+// loader's checks and defaults it holds are this build's), and its key equals the digest of the
+// policy's files as they are now; anything else and the policy is loaded from its files as before. An image
 // never makes a request fail.
 //
-// Format (version 1, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
-// head length, the head, the command blobs. Head: the key (Policy::sha256), the policy without
+// Format (version 2, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
+// head length, the head, the command blobs. Head: the build that wrote it (build_id), the key
+// (Policy::sha256), the policy without
 // its commands (image_codec), and one index entry per command: its first word's spellings, the
 // offset and length of its blob and the blob's SHA-256. A request decodes only the blobs of the
 // commands its words name.
@@ -25,14 +27,20 @@
 
 namespace diag::compiled {
 
-inline constexpr uint64_t kFormatVersion = 1;
+inline constexpr uint64_t kFormatVersion = 2;
 inline constexpr size_t kMaxImageBytes = 64 * 1024 * 1024;
 
 // Where the image of the policy at `policy_path` lives: its real path + ".compiled".
 [[nodiscard]] Result<std::string> image_path(const std::string& policy_path);
 
-// The image's bytes for `p` as the loader returned it (before deny lists and pins).
-[[nodiscard]] std::string encode(const policy::Policy& p);
+// This executable's GNU build ID (raw bytes): an image written by another build holds another
+// loader's checks and defaults (an upgrade that refuses more must not keep using an image its
+// predecessor wrote). Empty when the executable has none: then no image is used.
+[[nodiscard]] const std::string& build_id();
+
+// The image's bytes for `p` as the loader returned it (before deny lists and pins), as written by
+// the build `build`.
+[[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id());
 
 // A policy from an image. `all`: every command is in it; otherwise only those a request's words
 // could match (and the request must be decided again with every command if it is refused).
@@ -47,6 +55,7 @@ using FetchBlob = std::function<Result<std::string>(uint64_t offset, uint64_t le
 // An image whose head was checked: format, version, the head's digest, every field decoded and
 // the index checked to tile the blobs exactly. The blobs are read only when a command is decoded.
 struct Image {
+    std::string build;      // build_id() of the wrapper that wrote it
     std::string key;        // Policy::sha256 of the files it was compiled from
     policy::Policy policy;  // without commands
     std::string head;       // the head's bytes, which hold the index

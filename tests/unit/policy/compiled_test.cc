@@ -123,10 +123,10 @@ TEST(CompiledImage, AnotherFormatVersionIsRefused) {
     auto p = policy_loader::load_from_string(kTwoRules, "t.toml", test_opts());
     ASSERT_TRUE(p.ok());
     std::string bytes = encode(*p);
-    bytes[8] = 2;  // the version follows the 8-byte magic
+    bytes[8] = 3;  // the version follows the 8-byte magic
     auto r = parse(bytes);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error().msg.find("format version 2"), std::string::npos) << r.error().msg;
+    EXPECT_NE(r.error().msg.find("format version 3"), std::string::npos) << r.error().msg;
 }
 
 // Files on disk: an image compiled from the policy's files is used only while they are unchanged
@@ -231,6 +231,20 @@ TEST_F(CompiledFiles, TruncatedOrTamperedFileIsRefused) {
     write(image_, tampered);
     EXPECT_NE(refusal().find("digest"), std::string::npos) << refusal();
     write(image_, bytes);
+    EXPECT_EQ(refusal(), "");
+}
+
+// An upgrade whose loader refuses more (a check added, a default tightened) must not go on using
+// the image its predecessor wrote from the same, unchanged files: the key alone cannot tell.
+TEST_F(CompiledFiles, ImageOfAnotherBuildIsRefused) {
+    ASSERT_FALSE(build_id().empty()) << "the wrapper is linked without a GNU build ID: no image is ever used";
+    auto p = policy_loader::load(policy_, test_opts());
+    ASSERT_TRUE(p.ok());
+    write(image_, encode(*p, "an older wrapper"));
+    EXPECT_NE(refusal().find("another build"), std::string::npos) << refusal();
+    write(image_, encode(*p, ""));
+    EXPECT_NE(refusal().find("another build"), std::string::npos) << refusal();
+    write(image_, encode(*p));
     EXPECT_EQ(refusal(), "");
 }
 
