@@ -85,7 +85,8 @@ TEST(CompiledImage, GivesBackThePolicyItWasMadeFrom) {
 
 TEST(CompiledImage, DecodesOnlyTheRulesTheWordsName) {
     const policy::Policy& p = policy_loader::test::shipped();
-    auto img = parse(encode(p));
+    const std::string bytes = encode(p);  // parse() keeps views into it: it must outlive img
+    auto img = parse(bytes);
     ASSERT_TRUE(img.ok());
     const std::vector<std::string> words = {"cat", "grep"};
     auto some = commands(std::move(*img), &words);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -163,12 +164,16 @@ class AuditFileRotation : public ::testing::Test {
     }
     // write_file as the account (uid kAccount, group kGroup) in a child; "" when it succeeded,
     // else the error. `ms` receives how long it took.
-    std::string write_as_account(const std::string& line, long& ms) {
+    // `in_parent` runs in the parent once the child exists: a thread started before fork() could
+    // hold an allocator lock the child then waits for forever (seen under ASan).
+    std::string write_as_account(
+        const std::string& line, long& ms, const std::function<void()>& in_parent = [] {}) {
         int p[2];
         EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
         const auto t0 = std::chrono::steady_clock::now();
         const pid_t pid = ::fork();
         if (pid == 0) {
+            ::alarm(60);  // a hang fails the test instead of stalling the suite
             ::close(p[0]);
             const gid_t groups[] = {kGroup};
             if (::setgroups(1, groups) != 0 || ::setresgid(kGroup, kGroup, kGroup) != 0 ||
@@ -181,6 +186,7 @@ class AuditFileRotation : public ::testing::Test {
             _exit(st.ok() ? 0 : 1);
         }
         ::close(p[1]);
+        in_parent();
         std::string msg;
         char buf[512];
         ssize_t n;
@@ -222,12 +228,14 @@ TEST_F(AuditFileRotation, ALineWaitingForTheLockAcrossTheRenameGoesToTheNewFile)
 // for the new one instead of refusing the request (or losing an end record).
 TEST_F(AuditFileRotation, TheGapBetweenRenameAndCreateIsWaitedFor) {
     ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
-    std::thread rotator([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        create_like_logrotate(path_);
-    });
+    std::thread rotator;
     long ms = 0;
-    const std::string err = write_as_account("{\"n\":2}\n", ms);
+    const std::string err = write_as_account("{\"n\":2}\n", ms, [&] {
+        rotator = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            create_like_logrotate(path_);
+        });
+    });
     rotator.join();
     EXPECT_EQ(err, "");
     EXPECT_EQ(slurp(path_), "{\"n\":2}\n");
