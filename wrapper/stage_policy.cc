@@ -116,6 +116,12 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
     pin_all(policy);
     if (inv.mode == Mode::kCheck) {
         check::summarize(policy, inv.build_check);
+        // Whether requests will use the compiled image: one that is not used costs every request
+        // the parse, and nothing else says so. Not a policy error (requests read the files), so
+        // not the exit status. A build tree has no image.
+        if (!inv.build_check) {
+            (void)sys::write_within(STDOUT_FILENO, compiled::state(inv.policy_path) + "\n", sys::kSayMillis);
+        }
         return 0;
     }
     const Status explained = check::explain(decide::decide(policy, inv.request, suggestable(policy)));
@@ -125,6 +131,11 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
 // --compile: the policy loaded from its files with every check of a request's load, written as
 // its compiled image.
 int compile_image(const Invocation& inv) {
+    // An image keyed by a path no request names would be ignored by every request, silently.
+    if (auto st = compiled::check_request_path(inv.policy_path); !st.ok()) {
+        sys::say("error: --compile: " + st.error().msg + "; nothing was written");
+        return kExitError;
+    }
     auto policy = policy_loader::load(inv.policy_path);
     if (!policy.ok()) {
         sys::say("error: policy: " + policy.error().describe());

@@ -54,6 +54,18 @@ class CompiledPolicy : public WrapperFixture {
         return {std::istreambuf_iterator<char>(in), {}};
     }
 
+    // The image's line of `--check`, which must exit 0 whatever the image's state.
+    std::string check_line() const {
+        auto r = run_args({"--policy", policy_, "--check"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const size_t at = r.out.find("compiled image: ");
+        if (at == std::string::npos) {
+            ADD_FAILURE() << "no image line: " << r.out;
+            return "";
+        }
+        return r.out.substr(at, r.out.find('\n', at) - at);
+    }
+
     void expect_decided_from_files() {
         auto r = run_soc(policy_, secret_request_);
         EXPECT_DENIED(r, "path-denied");
@@ -180,6 +192,65 @@ TEST_F(CompiledPolicy, TruncatedImageIsIgnored) {
 TEST_F(CompiledPolicy, ADirectoryWhereTheImageShouldBeIsIgnored) {
     ASSERT_EQ(::mkdir(image_.c_str(), 0755), 0);
     expect_decided_from_files();
+}
+
+// `cd /etc/diag-wrapper && diag-wrapper --policy policy.toml --compile` would write an image keyed
+// by "policy.toml", which no request (sshd's ForceCommand names the absolute path) ever uses.
+TEST_F(CompiledPolicy, CompileOfARelativePathIsRefusedAndWritesNothing) {
+    auto r =
+        run_process({"/bin/sh", "-c", "cd \"$0\" && exec \"$1\" --policy policy.toml --compile", dir_, wrapper_bin()},
+                    {"PATH=/usr/bin:/bin"});
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+              "diag-wrapper: error: --compile: the policy path 'policy.toml' is relative, and the image is keyed by "
+              "the policy path requests use (sshd's ForceCommand names it absolute): give that absolute path; nothing "
+              "was written\n");
+    auto dotted = run_args({"--policy", dir_ + "/./policy.toml", "--compile"});
+    EXPECT_EQ(dotted.exit_code, 125) << dotted.err;
+    EXPECT_NE(dotted.err.find("'.', '..' or empty component"), std::string::npos) << dotted.err;
+    struct stat st {};
+    EXPECT_NE(::lstat(image_.c_str(), &st), 0);
+    EXPECT_NE(::lstat((image_ + ".new").c_str(), &st), 0);
+    // Requests read the files, as without any --compile.
+    EXPECT_EQ(check_line(), "compiled image: absent: " + image_ + "; requests parse the policy's files");
+}
+
+// --check says whether requests use the image; an image problem is not a policy error (requests
+// read the files), so --check still exits 0.
+TEST_F(CompiledPolicy, CheckSaysCurrentAfterCompile) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(check_line(), "compiled image: current: " + image_ + " (requests use it)");
+}
+
+TEST_F(CompiledPolicy, CheckSaysStaleAfterThePolicyChanges) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    write(policy_, text_ + "# edited after --compile\n", 0644);
+    EXPECT_EQ(check_line(), "compiled image: not used: " + image_ +
+                                ": stale: the policy's files changed since it was compiled; requests parse the "
+                                "policy's files");
+}
+
+TEST_F(CompiledPolicy, CheckSaysAbsentWithoutAnImage) {
+    EXPECT_EQ(check_line(), "compiled image: absent: " + image_ + "; requests parse the policy's files");
+}
+
+TEST_F(CompiledPolicy, CheckSaysAnImageOfAnotherBuildIsNotUsed) {
+    auto p = policy_loader::load(policy_);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    write(image_, compiled::encode(*p, "other"), 0644);
+    EXPECT_EQ(check_line(), "compiled image: not used: " + image_ +
+                                ": written by another build of the wrapper; requests parse the policy's files");
+}
+
+TEST_F(CompiledPolicy, CheckSaysAnImageNotRootOwnedIsNotUsed) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    ASSERT_EQ(::chown(image_.c_str(), 65534, 65534), 0);
+    EXPECT_EQ(check_line(), "compiled image: not used: " + image_ +
+                                ": not owned by uid 0 (owner is 65534); requests parse the policy's files");
 }
 
 }  // namespace

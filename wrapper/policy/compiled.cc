@@ -327,6 +327,51 @@ Result<Loaded> load(const std::string& policy_path, const std::vector<std::strin
     return commands(std::move(img), words);
 }
 
+Status check_request_path(const std::string& policy_path) {
+    const std::string why =
+        "the image is keyed by the policy path requests use (sshd's ForceCommand names it "
+        "absolute): give that absolute path";
+    if (policy_path.empty() || policy_path[0] != '/') {
+        return make_error(ErrorCode::kUsage, "the policy path '" + policy_path + "' is relative, and " + why);
+    }
+    for (size_t at = 1; at <= policy_path.size();) {
+        const size_t end = std::min(policy_path.find('/', at), policy_path.size());
+        const std::string_view part = std::string_view(policy_path).substr(at, end - at);
+        if (part.empty() || part == "." || part == "..") {
+            return make_error(ErrorCode::kUsage,
+                              "the policy path '" + policy_path + "' has a '.', '..' or empty component, and " + why);
+        }
+        at = end + 1;
+    }
+    return ok_status();
+}
+
+std::string state(const std::string& policy_path, const policy_loader::Options& opts) {
+    const std::string fallback = "; requests parse the policy's files";
+    if (auto st = check_request_path(policy_path); !st.ok()) {
+        return "compiled image: not checked: " + st.error().msg;
+    }
+    auto path = image_path(policy_path);
+    struct stat st {};
+    if (path.ok() && ::lstat(path->c_str(), &st) != 0 && errno == ENOENT) {
+        return "compiled image: absent: " + *path + fallback;
+    }
+    auto loaded = load(policy_path, nullptr, opts);
+    if (loaded.ok()) {
+        return "compiled image: current: " + *path + " (requests use it)";
+    }
+    // load()'s reason, naming the image where it does not already name a file.
+    std::string why = loaded.error().describe();
+    const std::string prefix = "compiled policy: ";
+    if (why.rfind(prefix, 0) == 0) {
+        why.erase(0, prefix.size());
+    }
+    if (path.ok() && why.rfind('/', 0) != 0) {
+        why = *path + ": " + why;
+    }
+    return "compiled image: not used: " + why + fallback;
+}
+
 Result<std::string> write(const policy::Policy& p, const std::string& policy_path) {
     DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
     DIAG_TRY(write_replacing(path, encode(p)));

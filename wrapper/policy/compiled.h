@@ -77,6 +77,17 @@ struct Image {
 [[nodiscard]] Result<Loaded> load(const std::string& policy_path, const std::vector<std::string>* words,
                                   const policy_loader::Options& opts = {});
 
+// Ok when `policy_path` can key an image a request uses: an absolute path without ".", ".." or
+// empty components. The key covers the path as given (it is Policy::sha256, the policy's recorded
+// digest, so it stays so), and a request names the policy as sshd's ForceCommand does: an image
+// compiled for "policy.toml" in /etc/diag-wrapper would never be used. Errors: kUsage, one line.
+[[nodiscard]] Status check_request_path(const std::string& policy_path);
+
+// `diag-wrapper --check`: the state of the image of the policy at `policy_path`, one line without
+// its newline: current (requests use it), absent, or not used and why (load()'s error); every
+// line but "current" says that requests parse the policy's files.
+[[nodiscard]] std::string state(const std::string& policy_path, const policy_loader::Options& opts = {});
+
 // `diag-wrapper --compile`: writes the image of `p`, as policy_loader::load returned it for
 // `policy_path`, replacing any old one atomically (a new file renamed over it), mode 0644 and owned
 // by the caller. Returns the image's path. Errors: kInternal.

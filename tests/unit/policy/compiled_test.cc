@@ -254,5 +254,88 @@ TEST_F(CompiledFiles, MissingImageIsRefusedNotFatal) {
     EXPECT_NE(refusal(), "");
 }
 
+// --check's line (state()): what a request does with the image, and when it does not use it,
+// why and that requests parse the files.
+TEST_F(CompiledFiles, StateIsCurrentWhileRequestsUseIt) {
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: current: " + image_ + " (requests use it)");
+}
+
+TEST_F(CompiledFiles, StateIsAbsentWithoutAnImage) {
+    ASSERT_EQ(::unlink(image_.c_str()), 0);
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: absent: " + image_ + "; requests parse the policy's files");
+}
+
+TEST_F(CompiledFiles, StateSaysStaleAfterThePolicyChanges) {
+    write(policy_, text_ + "# one more comment\n");
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: not used: " + image_ +
+                                               ": stale: the policy's files changed since it was compiled; requests "
+                                               "parse the policy's files");
+}
+
+TEST_F(CompiledFiles, StateSaysAnotherBuildWroteIt) {
+    auto p = policy_loader::load(policy_, test_opts());
+    ASSERT_TRUE(p.ok());
+    write(image_, encode(*p, "other"));
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: not used: " + image_ +
+                                               ": written by another build of the wrapper; requests parse the "
+                                               "policy's files");
+}
+
+TEST_F(CompiledFiles, StateSaysWhoMayWriteIt) {
+    ASSERT_EQ(::chmod(image_.c_str(), 0646), 0);
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: not used: " + image_ +
+                                               ": writable by group or other; requests parse the policy's files");
+}
+
+TEST_F(CompiledFiles, StateSaysWhoOwnsIt) {
+    DIAG_SKIP_UNLESS_CHOWN(image_);
+    ASSERT_EQ(::chown(image_.c_str(), ::getuid() + 4242, ::getgid()), 0);
+    const std::string line = state(policy_, test_opts());
+    EXPECT_EQ(line.rfind("compiled image: not used: " + image_ + ": not owned by uid " + std::to_string(::getuid()), 0),
+              0u)
+        << line;
+    EXPECT_TRUE(line.ends_with("; requests parse the policy's files")) << line;
+}
+
+TEST_F(CompiledFiles, StateSaysAMalformedImageIsNotUsed) {
+    std::string bytes;
+    {
+        std::ifstream in(image_, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    bytes[60] ^= 1;  // in the head
+    write(image_, bytes);
+    EXPECT_EQ(state(policy_, test_opts()), "compiled image: not used: " + image_ +
+                                               ": head does not match its digest; requests parse the policy's files");
+}
+
+// A relative path keys an image no request uses (requests name the policy by its absolute path):
+// --check does not call such an image current, and --compile refuses to write one.
+TEST_F(CompiledFiles, StateOfARelativePathIsNotChecked) {
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(dir_);
+    const std::string line = state("policy.toml", test_opts());
+    std::filesystem::current_path(cwd);
+    EXPECT_EQ(line.rfind("compiled image: not checked: the policy path 'policy.toml' is relative", 0), 0u) << line;
+}
+
+TEST(CompiledRequestPath, OnlyAnAbsolutePathWithoutDotsOrEmptyComponentsKeysAnImage) {
+    EXPECT_TRUE(check_request_path("/etc/diag-wrapper/policy.toml").ok());
+    EXPECT_TRUE(check_request_path(DIAG_DEFAULT_POLICY).ok());
+    for (const std::string path : {"policy.toml", "./policy.toml", "etc/diag-wrapper/policy.toml", ""}) {
+        auto st = check_request_path(path);
+        ASSERT_FALSE(st.ok()) << path;
+        EXPECT_EQ(st.error().code, ErrorCode::kUsage);
+        EXPECT_NE(st.error().msg.find("is relative"), std::string::npos) << st.error().msg;
+        EXPECT_NE(st.error().msg.find("give that absolute path"), std::string::npos) << st.error().msg;
+    }
+    for (const std::string path : {"/etc/diag-wrapper/./policy.toml", "/etc/x/../diag-wrapper/policy.toml",
+                                   "/etc//diag-wrapper/policy.toml", "/etc/diag-wrapper/policy.toml/", "/"}) {
+        auto st = check_request_path(path);
+        ASSERT_FALSE(st.ok()) << path;
+        EXPECT_NE(st.error().msg.find("'.', '..' or empty component"), std::string::npos) << st.error().msg;
+    }
+}
+
 }  // namespace
 }  // namespace diag::compiled
