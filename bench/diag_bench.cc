@@ -7,7 +7,8 @@
 //   diag_bench shipped RUNAS FLOOR WRAPPER IMAGED_POLICY FILES_POLICY SMALL_POLICY FILE
 //                                               `cat FILE`: the floor's overhead next to the wrapper's
 //                                               with a policy compiled (--compile), from its files,
-//                                               and with a small policy
+//                                               and with a small policy; then `stat -c %s FILE`
+//                                               (a rule reading the file system) compiled
 //   diag_bench scaling RUNAS WRAPPER FILE POLICY...  `cat FILE` overhead under each policy
 //   diag_bench rss RUNAS WRAPPER POLICY FILE        peak RSS of the wrapper for small requests
 // RUNAS is the user both the direct and the wrapped runs run as (e.g. nobody: uid, primary gid,
@@ -169,18 +170,26 @@ int requests(const std::string& wrapper, const std::string& policy, const std::s
     return 0;
 }
 
-// Median overheads over `reps` rounds of `cat FILE`, every round running the direct command and
-// then each of `wrapped` (argv prefixes; the request goes in SSH_ORIGINAL_COMMAND) in turn, so all
-// of them see the same drift of the machine.
+// Median overheads over `reps` rounds of `request` (`cat FILE` unless given), every round running
+// the direct command (`direct`: the request's words with the program's path) and then each of
+// `wrapped` (argv prefixes; the request goes in SSH_ORIGINAL_COMMAND) in turn, so all of them see
+// the same drift of the machine.
 std::vector<double> interleaved_overheads(const std::vector<std::vector<std::string>>& wrapped, const std::string& file,
-                                          int reps, double& direct_ms) {
+                                          int reps, double& direct_ms, std::vector<std::string> direct_argv = {}) {
+    if (direct_argv.empty()) {
+        direct_argv = {"/usr/bin/cat", file};
+    }
+    std::string request = std::filesystem::path(direct_argv[0]).filename();
+    for (size_t i = 1; i < direct_argv.size(); ++i) {
+        request += " " + direct_argv[i];
+    }
     const std::vector<std::string> child_env = diag::env::build({"/usr/bin", "/bin"});
     std::vector<std::string> with_request = child_env;
-    with_request.push_back("SSH_ORIGINAL_COMMAND=cat " + file);
+    with_request.push_back("SSH_ORIGINAL_COMMAND=" + request);
     std::vector<double> direct;
     std::vector<std::vector<double>> times(wrapped.size());
     for (int i = 0; i < reps; ++i) {
-        direct.push_back(run({"/usr/bin/cat", file}, child_env));
+        direct.push_back(run(direct_argv, child_env));
         for (size_t w = 0; w < wrapped.size(); ++w) {
             times[w].push_back(run(wrapped[w], with_request));
         }
@@ -208,6 +217,13 @@ int shipped(const std::string& floor, const std::string& wrapper, const std::str
     std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, compiled image", o[1], o[1] / o[0]);
     std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, from its files", o[2], o[2] / o[0]);
     std::printf("%-44s %12.3f %10.2f\n", "wrapper, bench policy (4 deny entries)", o[3], o[3] / o[0]);
+    // cat's rule reads only its operands (adr/0023); stat's reads the file system outside the
+    // denylist (name-service files), so its child gets the complement ruleset.
+    const auto s = interleaved_overheads({{floor, "--policy", imaged}, {wrapper, "--policy", imaged}}, file, 400,
+                                         direct, {"/usr/bin/stat", "-c", "%s", file});
+    std::printf("stat -c %%s small file (a rule reading the file system), median of 400: direct %.3f ms\n", direct);
+    std::printf("%-44s %12.3f %10.2f\n", "the floor (fork, exec, wait)", s[0], 1.0);
+    std::printf("%-44s %12.3f %10.2f\n", "wrapper, shipped policy, compiled image", s[1], s[1] / s[0]);
     return 0;
 }
 

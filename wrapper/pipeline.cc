@@ -233,6 +233,25 @@ struct Plan {
 //      its confinement in the parent, where failures are ordinary errors that reach the record:
 //      the Landlock ruleset (the complement of the denylist, or a filter's own binary only) and
 //      the seccomp filters.
+// The objects a stage's child may read when its rule reads only its path operands (adr/0023) and
+// none is read as a tree; nullopt: the complement of the denylist.
+std::optional<std::vector<landlock::Operand>> operands_of(const decision::Stage& s) {
+    if (s.match.command->reads != policy::Reads::kOperands) {
+        return std::nullopt;
+    }
+    std::vector<landlock::Operand> out;
+    for (size_t i = 0; i < s.resolved.size(); ++i) {
+        const path_resolve::Use use = s.match.paths[i].use;
+        if (use == path_resolve::Use::kTree || use == path_resolve::Use::kMetaTree) {
+            return std::nullopt;
+        }
+        if (use == path_resolve::Use::kContent) {  // metadata needs no Landlock right
+            out.push_back({s.resolved[i].object.get(), s.resolved[i].canonical});
+        }
+    }
+    return out;
+}
+
 Result<Plan> plan(Request& q, const decision::Decision& d) {
     Plan p;
     for (size_t i = 0; i < d.stages.size(); ++i) {
@@ -242,8 +261,10 @@ Result<Plan> plan(Request& q, const decision::Decision& d) {
                         exec::prepare(cmd, s.match.exec_args, env::build(q.policy.search_path), s.bound));
         // The first stage's confinement where a single command's is; a filter's with its stage.
         json filter_rec = json::object();
-        DIAG_TRY_ASSIGN(confinement::Confinement c, confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec,
-                                                                       targets::tcp_ports(s.match.targets)));
+        const auto operands = operands_of(s);
+        DIAG_TRY_ASSIGN(confinement::Confinement c,
+                        confinement::build(q.policy, cmd, prep, i == 0 ? q.rec : filter_rec,
+                                           targets::tcp_ports(s.match.targets), operands ? &*operands : nullptr));
         if (i > 0) {
             q.rec["diag"]["pipeline"][i]["confinement"] = filter_rec["diag"]["confinement"];
         }

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/helpers/policies.h"
 #include "tests/helpers/processes.h"
 #include "wrapper/base/sys.h"
 
@@ -174,6 +175,19 @@ class WrapperFixture : public ::testing::Test {
                "/secret\", \"/etc/shadow*\", \"/etc/gshadow*\", "
                "\"/etc/ssh/ssh_host_*_key\"" +
                extra_deny + "]\n" + commands;
+    }
+
+    // A policy whose search path starts with a root-owned directory of the fixture holding the
+    // test program `bin` (as any pinned program is), with `rules` after the `cat` rule.
+    std::string policy_with_program(const std::string& bin, const std::string& rules) {
+        const std::string name = std::filesystem::path(bin).filename();
+        std::filesystem::create_directories(dir_ + "/bin");
+        std::filesystem::copy_file(bin, dir_ + "/bin/" + name, std::filesystem::copy_options::overwrite_existing);
+        ::chmod((dir_ + "/bin/" + name).c_str(), 0755);
+        std::string text = policy(policies::rules({"cat"}) + rules);
+        const std::string search = "search_path = [\"";
+        text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
+        return write_policy(text);
     }
 
     std::string write_policy(const std::string& text, const std::string& name = "policy.toml") {

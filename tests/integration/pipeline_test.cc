@@ -184,21 +184,7 @@ description = "Translates characters (test only)"
 positional = [{ type = "string", min = 1, max = 2 }]
 )toml";
 
-class PipelineLimits : public WrapperFixture {
-  protected:
-    // A policy whose search path starts with a root-owned directory of the fixture holding the
-    // test program `bin` (as any pinned program is), with `rules` after the `cat` rule.
-    std::string policy_with_program(const std::string& bin, const std::string& rules) {
-        const std::string name = std::filesystem::path(bin).filename();
-        std::filesystem::create_directories(dir_ + "/bin");
-        std::filesystem::copy_file(bin, dir_ + "/bin/" + name);
-        ::chmod((dir_ + "/bin/" + name).c_str(), 0755);
-        std::string text = policy(policies::rules({"cat"}) + rules);
-        const std::string search = "search_path = [\"";
-        text.replace(text.find(search), search.size(), search + dir_ + "/bin\", \"");
-        return write_policy(text);
-    }
-};
+using PipelineLimits = WrapperFixture;
 
 TEST_F(PipelineLimits, TimeoutKillsEveryStageAndNothingSurvives) {
     const std::string p = write_policy(policy(kSlow));

@@ -11,8 +11,22 @@ namespace diag::confinement {
 
 using nlohmann::json;
 
+namespace {
+
+// The files handed to the child as checked objects (exec::Prepared::bound).
+std::vector<int> held_fds(const exec::Prepared& prep) {
+    std::vector<int> held;
+    for (const auto& f : prep.bound) {
+        held.push_back(f.get());
+    }
+    return held;
+}
+
+}  // namespace
+
 Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd, const exec::Prepared& prep,
-                          json& rec, const std::vector<uint16_t>& connect_ports) {
+                          json& rec, const std::vector<uint16_t>& connect_ports,
+                          const std::vector<landlock::Operand>* operands) {
     Confinement c;
     // A hard link of a denied file outside the denied paths would be granted with its directory.
     DIAG_TRY_ASSIGN(const std::vector<std::string> unverified, path_resolve::check_links_contained(policy.deny));
@@ -42,12 +56,18 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         ll["filter"] = true;
         ll["rules"] = c.landlock.rules;
         ll["files"] = c.landlock.files;
+    } else if (abi >= 1 && operands != nullptr) {
+        // The rule reads only its path operands (adr/0023): those objects, and loading the binary.
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build_operands(policy.deny, prep.exec_paths, *operands, held_fds(prep),
+                                                             connect_ports));
+        ll["scope"] = "operands";
+        ll["operands"] = c.landlock.operands;
+        ll["rules"] = c.landlock.rules;
+        ll["files"] = c.landlock.files;
+        ll["tcp_connect"] = c.landlock.connect_ports;
     } else if (abi >= 1) {
-        std::vector<int> held;
-        for (const auto& f : prep.bound) {
-            held.push_back(f.get());
-        }
-        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held, connect_ports));
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held_fds(prep), connect_ports));
+        ll["scope"] = "filesystem";
         ll["rules"] = c.landlock.rules;
         ll["tcp_connect"] = c.landlock.connect_ports;  // every other TCP connect and every bind: refused
         if (!c.landlock.cut_short.empty()) {

@@ -25,9 +25,12 @@ struct Confinement {
 // "best-effort". `connect_ports`: the TCP ports of the request's destinations (targets.h), the
 // child's only TCP; they need Landlock ABI 4 whatever settings.landlock says. Errors: kExecFailed
 // (Landlock required but too old, or too old for the ports), those of
-// path_resolve::check_links_contained and landlock::build.
+// path_resolve::check_links_contained and landlock::build. `operands`, for a rule that reads only
+// its path operands (policy::Reads::kOperands) in a request with no tree operand: the objects the
+// child may read (landlock::build_operands) in place of the complement; nullptr: the complement.
 [[nodiscard]] Result<Confinement> build(const policy::Policy& policy, const policy::Command& cmd,
                                         const exec::Prepared& prep, nlohmann::json& rec,
-                                        const std::vector<uint16_t>& connect_ports = {});
+                                        const std::vector<uint16_t>& connect_ports = {},
+                                        const std::vector<landlock::Operand>* operands = nullptr);
 
 }  // namespace diag::confinement

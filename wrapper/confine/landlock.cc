@@ -16,19 +16,20 @@
 #include <type_traits>
 
 #include "wrapper/base/deadline.h"
-#include "wrapper/confine/elf_deps.h"
+#include "wrapper/confine/landlock_rules.h"
 #include "wrapper/policy/deny_match.h"
 
 namespace diag::landlock {
 
 namespace {
 
+using rules::kFsExecute;
+using rules::kFsReadDir;
+using rules::kFsReadFile;
+using rules::kFsWriteFile;
+
 // The uapi header of the build host may predate ABI 3-7, so the constants are spelled out here
 // (include/uapi/linux/landlock.h).
-constexpr uint64_t kFsExecute = 1ULL << 0;
-constexpr uint64_t kFsWriteFile = 1ULL << 1;
-constexpr uint64_t kFsReadFile = 1ULL << 2;
-constexpr uint64_t kFsReadDir = 1ULL << 3;
 constexpr uint64_t kFsAbi1 = (1ULL << 13) - 1;      // EXECUTE .. MAKE_SYM
 constexpr uint64_t kFsRefer = 1ULL << 13;           // ABI 2
 constexpr uint64_t kFsTruncate = 1ULL << 14;        // ABI 3
@@ -58,11 +59,6 @@ struct NetPortAttr {
     uint64_t port;
 };
 
-// Where the loader finds libraries by name before searching directories.
-constexpr const char* kLdCache = "/etc/ld.so.cache";
-// glibc's compiled locale for LC_ALL=C.UTF-8 (env.cc), where glibc looks for it.
-constexpr const char* kLocaleDir = "/usr/lib/locale/C.utf8";
-
 // Kernel memory is the limit on rules; this bound only stops a pathological tree from eating time.
 constexpr size_t kMaxRules = 100000;
 // Entries of one directory walked for rules. The directories walked are the ancestors of deny
@@ -80,9 +76,7 @@ class Builder {
     // rules never need their name).
     template <typename Name>
     Status add(int parent_fd, uint64_t access, const Name& what) {
-        PathBeneathAttr attr{access, parent_fd};
-        if (::syscall(SYS_landlock_add_rule, fd_, kRulePathBeneath, &attr, 0) != 0) {
-            const int err = errno;
+        if (const int err = rules::add_path(fd_, parent_fd, access); err != 0) {
             std::string name;
             if constexpr (std::is_invocable_v<Name>) {
                 name = what();
@@ -229,31 +223,6 @@ bool may_hold_raw_io() {
     return ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_RAWIO, 0, 0) != 0;
 }
 
-// A ruleset that handles every right the running ABI knows, so nothing is implicitly allowed
-// (sandboxer.c): what is not granted by a rule is refused.
-Result<Ruleset> create() {
-    Ruleset rs;
-    rs.abi = abi_version();
-    if (rs.abi < 1) {
-        return make_error(ErrorCode::kExecFailed, "landlock: not available in this kernel");
-    }
-    RulesetAttr attr{};
-    attr.handled_access_fs = kFsAbi1;
-    if (rs.abi >= 2) attr.handled_access_fs |= kFsRefer;
-    if (rs.abi >= 3) attr.handled_access_fs |= kFsTruncate;
-    if (rs.abi >= 5) attr.handled_access_fs |= kFsIoctlDev;
-    if (rs.abi >= 4) attr.handled_access_net = kNetBindTcp | kNetConnectTcp;  // no TCP at all
-    if (rs.abi >= 6) attr.scoped = kScopeAbstractUnix | kScopeSignal;
-    const size_t size = rs.abi >= 6 ? sizeof(RulesetAttr) : rs.abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
-    const long fd = ::syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-    if (fd < 0) {
-        return sys_error(ErrorCode::kExecFailed, "landlock_create_ruleset", errno);
-    }
-    rs.fd = sys::UniqueFd(static_cast<int>(fd));
-    rs.handled_fs = attr.handled_access_fs;
-    return rs;
-}
-
 // Grants `access` on the file `path` (opened O_PATH: the rule is on that inode).
 Status grant(Builder& b, const std::string& path, uint64_t access) {
     sys::UniqueFd f(::open(path.c_str(), O_PATH | O_CLOEXEC));
@@ -261,28 +230,6 @@ Status grant(Builder& b, const std::string& path, uint64_t access) {
         return sys_error(ErrorCode::kExecFailed, "open(" + path + ")", errno);
     }
     return b.add(f.get(), access, path);
-}
-
-// TCP connect, never bind, to each of `ports`: the only TCP the ruleset allows.
-Status grant_connect(Ruleset& rs, const std::vector<uint16_t>& ports) {
-    if (ports.empty()) {
-        return ok_status();
-    }
-    if (rs.abi < kNetAbi) {
-        return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(rs.abi) +
-                                                      " cannot confine TCP to the destination's port (needs " +
-                                                      std::to_string(kNetAbi) + ")");
-    }
-    for (const uint16_t port : ports) {
-        NetPortAttr attr{kNetConnectTcp, port};
-        if (::syscall(SYS_landlock_add_rule, rs.fd.get(), kRuleNetPort, &attr, 0) != 0) {
-            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(tcp connect " + std::to_string(port) + ")",
-                             errno);
-        }
-        ++rs.rules;
-        rs.connect_ports.push_back(port);
-    }
-    return ok_status();
 }
 
 }  // namespace
@@ -294,7 +241,7 @@ int abi_version() {
 
 Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
                       const std::vector<int>& held, const std::vector<uint16_t>& connect_ports) {
-    DIAG_TRY_ASSIGN(Ruleset rs, create());
+    DIAG_TRY_ASSIGN(Ruleset rs, rules::create());
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
     // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
     rs.raw_io_by_kernel = !may_hold_raw_io();
@@ -326,60 +273,63 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
     }
     rs.rules = b.rules();
     rs.cut_short = std::move(b.cut_short());
-    DIAG_TRY(grant_connect(rs, connect_ports));
+    DIAG_TRY(rules::grant_connect(rs, connect_ports));
     return rs;
 }
 
-Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths) {
-    DIAG_TRY_ASSIGN(Ruleset rs, create());
-    Builder b(deny, rs.fd.get(), kFsReadFile, kFsReadDir, true);
-    auto add = [&](const std::string& path, uint64_t access) -> Status {
-        // A library found through a RUNPATH is a file like any other: the denylist wins.
-        DIAG_TRY_ASSIGN(const std::string real, sys::real_path(path, ErrorCode::kExecFailed));
-        struct stat st {};
-        if (deny_list::match_deny(deny, real) != nullptr ||
-            (::stat(real.c_str(), &st) == 0 && deny.objects.count({st.st_dev, st.st_ino}) != 0)) {
-            return make_error(ErrorCode::kExecFailed, "landlock: the filter would need the denied file " + real);
-        }
-        DIAG_TRY(grant(b, path, access));
-        rs.files.push_back(path);
-        return ok_status();
-    };
-    // Loading the binary: the kernel maps it and starts its interpreter (EXECUTE), the interpreter
-    // maps the libraries it finds through the cache or its search path (READ_FILE; mmap with
-    // PROT_EXEC is not a Landlock right).
-    std::set<std::string> libs;
-    for (const auto& p : exec_paths) {
-        DIAG_TRY(add(p, kFsExecute | kFsReadFile));
-        sys::UniqueFd f(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-        if (f.valid() && !elf_interpreter(f.get()).empty()) {
-            DIAG_TRY_ASSIGN(const std::vector<std::string> found, elf_deps::libraries(p));
-            libs.insert(found.begin(), found.end());
-        }
+namespace rules {
+
+// sandboxer.c: a ruleset handling every right, so what no rule grants is refused.
+Result<Ruleset> create() {
+    Ruleset rs;
+    rs.abi = abi_version();
+    if (rs.abi < 1) {
+        return make_error(ErrorCode::kExecFailed, "landlock: not available in this kernel");
     }
-    for (const auto& lib : libs) {
-        DIAG_TRY(add(lib, kFsReadFile));
+    RulesetAttr attr{};
+    attr.handled_access_fs = kFsAbi1;
+    if (rs.abi >= 2) attr.handled_access_fs |= kFsRefer;
+    if (rs.abi >= 3) attr.handled_access_fs |= kFsTruncate;
+    if (rs.abi >= 5) attr.handled_access_fs |= kFsIoctlDev;
+    if (rs.abi >= 4) attr.handled_access_net = kNetBindTcp | kNetConnectTcp;  // no TCP at all
+    if (rs.abi >= 6) attr.scoped = kScopeAbstractUnix | kScopeSignal;
+    const size_t size = rs.abi >= 6 ? sizeof(RulesetAttr) : rs.abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
+    const long fd = ::syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    if (fd < 0) {
+        return sys_error(ErrorCode::kExecFailed, "landlock_create_ruleset", errno);
     }
-    if (::access(kLdCache, F_OK) == 0) {
-        DIAG_TRY(add(kLdCache, kFsReadFile));
-    }
-    // The locale the wrapper sets (env.cc: LC_ALL=C.UTF-8), so a filter reads its stdin as the same
-    // tool does outside a pipeline (multibyte characters, grep's binary-file test): its data files,
-    // and READ_DIR on the one directory glibc opens among them (LC_MESSAGES holds one file).
-    // Without them setlocale falls back to "C" and the tools still run.
-    struct stat st {};
-    if (::stat(kLocaleDir, &st) == 0 && S_ISDIR(st.st_mode)) {
-        DIAG_TRY(add(kLocaleDir, kFsReadFile));
-        const std::string messages = std::string(kLocaleDir) + "/LC_MESSAGES";
-        if (::stat(messages.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            DIAG_TRY(add(messages, kFsReadFile | kFsReadDir));
-        }
-    }
-    // Output a filter discards (grep -q, 2>/dev/null inside a tool).
-    DIAG_TRY(add("/dev/null", kFsReadFile | kFsWriteFile));
-    rs.rules = b.rules();
+    rs.fd = sys::UniqueFd(static_cast<int>(fd));
+    rs.handled_fs = attr.handled_access_fs;
     return rs;
 }
+
+int add_path(int ruleset_fd, int parent_fd, uint64_t access) {
+    PathBeneathAttr attr{access, parent_fd};
+    return ::syscall(SYS_landlock_add_rule, ruleset_fd, kRulePathBeneath, &attr, 0) == 0 ? 0 : errno;
+}
+
+Status grant_connect(Ruleset& rs, const std::vector<uint16_t>& ports) {
+    if (ports.empty()) {
+        return ok_status();
+    }
+    if (rs.abi < kNetAbi) {
+        return make_error(ErrorCode::kExecFailed, "landlock ABI " + std::to_string(rs.abi) +
+                                                      " cannot confine TCP to the destination's port (needs " +
+                                                      std::to_string(kNetAbi) + ")");
+    }
+    for (const uint16_t port : ports) {
+        NetPortAttr attr{kNetConnectTcp, port};
+        if (::syscall(SYS_landlock_add_rule, rs.fd.get(), kRuleNetPort, &attr, 0) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "landlock_add_rule(tcp connect " + std::to_string(port) + ")",
+                             errno);
+        }
+        ++rs.rules;
+        rs.connect_ports.push_back(port);
+    }
+    return ok_status();
+}
+
+}  // namespace rules
 
 int restrict_self(const Ruleset& rs) {
     const unsigned flags = rs.abi >= 7 ? kRestrictLogNewExecOn : 0;

@@ -2,7 +2,8 @@
 // Landlock, the kernel-enforced denylist (docs/confinement.md §2). Landlock only grants, so the ruleset
 // is the complement of the denylist: every sibling along the ancestry of a denied path is granted
 // read, the denied entries get nothing. No write anywhere but /dev/null; execute only for the
-// pinned binary and its interpreter.
+// pinned binary and its interpreter. A filter, and a rule that reads only its path operands
+// (adr/0023), get a ruleset of named files instead (landlock_scoped.cc).
 #pragma once
 
 #include <cstdint>
@@ -30,8 +31,10 @@ struct Ruleset {
     // Directories with more entries than one directory may have rules for: the entries past the
     // bound are unreadable to the child (recorded).
     std::vector<std::string> cut_short;
-    // A filter's ruleset: every file it grants (build_filter); empty for the complement ruleset.
+    // A filter's or an operand reader's ruleset: every file it grants to load the binary
+    // (build_filter, build_operands); empty for the complement ruleset.
     std::vector<std::string> files;
+    size_t operands = 0;  // build_operands: the operands granted
     // The TCP ports the child may connect to (build's `connect_ports`); every other connect and
     // every bind is refused by the kernel.
     std::vector<uint16_t> connect_ports;
@@ -56,6 +59,22 @@ struct Ruleset {
 // covers is refused. Errors: kExecFailed (those of elf_deps and of the Landlock calls, a denied
 // file).
 [[nodiscard]] Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths);
+
+// A path operand of a request whose rule reads only its operands (policy::Reads::kOperands): the
+// object path_resolve checked (Resolved::object, O_PATH), and the path it was given as.
+struct Operand {
+    int object = -1;
+    std::string path;
+};
+
+// The ruleset of a rule that reads only its path operands: build_filter's, plus READ_FILE on each
+// operand that is a file and READ_DIR (names, never content) on each that is a directory, a read
+// rule on each of `held` (as build), and TCP connect to `connect_ports` (as build). A rule on the
+// object's inode: the child reaches that object by its path, and nothing else by any path. An
+// operand or held file whose inode the denylist holds is refused. Errors: build_filter's.
+[[nodiscard]] Result<Ruleset> build_operands(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                                             const std::vector<Operand>& operands, const std::vector<int>& held,
+                                             const std::vector<uint16_t>& connect_ports);
 
 // In the child, after no_new_privs: landlock_restrict_self (logging denials after exec, ABI >= 7).
 // Returns 0 or an errno.

@@ -174,6 +174,27 @@ Status read_prune(const FileCtx& ctx, const toml::table& t, const std::string& w
     return ok_status();
 }
 
+// reads: what of the file system the program reads (adr/0023). A filter reads its stdin only
+// already; a request that reads a tree (a recursive option) gets the complement whatever it says.
+Status read_reads(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
+    const auto* x = t.get("reads");
+    if (x == nullptr) {
+        return ok_status();
+    }
+    static const std::pair<std::string_view, policy::Reads> kHow[] = {{"filesystem", policy::Reads::kFilesystem},
+                                                                      {"operands", policy::Reads::kOperands}};
+    DIAG_TRY_ASSIGN(const std::string how, read_string(ctx, *x, what + ".reads"));
+    const auto* it = std::find_if(std::begin(kHow), std::end(kHow), [&](const auto& h) { return h.first == how; });
+    if (it == std::end(kHow)) {
+        return at(ctx, x->source(), what + ".reads: 'filesystem' or 'operands'");
+    }
+    if (it->second == policy::Reads::kOperands && c.filter) {
+        return at(ctx, x->source(), what + ".reads: a filter reads only its stdin: 'operands' does not apply");
+    }
+    c.reads = it->second;
+    return ok_status();
+}
+
 // timeout, output_cap, network and filter: how the command runs.
 Status read_run_settings(const FileCtx& ctx, const toml::table& t, const std::string& what, Command& c) {
     if (const auto* x = t.get("timeout")) {
@@ -256,7 +277,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(check_keys(
         ctx, *t,
         {"match", "program", "description", "family", "fixed", "style", "layout", "end_of_options", "long_values",
-         "timeout", "output_cap", "network", "filter", "connect", "prune", "option", "positional"},
+         "timeout", "output_cap", "network", "filter", "connect", "prune", "reads", "option", "positional"},
         what));
     Command c;
     c.id = id;
@@ -269,6 +290,7 @@ Result<Command> read_command(const FileCtx& ctx, const std::string& id, const to
     DIAG_TRY(read_long_values(ctx, *t, what, c));
     DIAG_TRY(read_run_settings(ctx, *t, what, c));
     DIAG_TRY(read_prune(ctx, *t, what, c));
+    DIAG_TRY(read_reads(ctx, *t, what, c));
     DIAG_TRY(read_options(ctx, *t, what, c));
     DIAG_TRY(read_positionals(ctx, *t, what, c));
     DIAG_TRY(check_tree_operands(ctx, *t, what, c));

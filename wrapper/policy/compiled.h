@@ -27,7 +27,7 @@
 
 namespace diag::compiled {
 
-inline constexpr uint64_t kFormatVersion = 2;
+inline constexpr uint64_t kFormatVersion = 3;
 inline constexpr size_t kMaxImageBytes = 64 * 1024 * 1024;
 
 // Where the image of the policy at `policy_path` lives: its real path + ".compiled".

@@ -16,7 +16,7 @@ using policy::ValueSpec;
 
 // A field added to the model must be added to the encoding too, or a compiled image would drop
 // it without a word: these sizes change with any new field and stop the build here.
-static_assert(sizeof(policy::Command) == 408, "policy::Command changed: encode the new field below");
+static_assert(sizeof(policy::Command) == 416, "policy::Command changed: encode the new field below");
 static_assert(sizeof(policy::OptionSpec) == 160, "policy::OptionSpec changed: encode the new field below");
 static_assert(sizeof(policy::PositionalSpec) == 152, "policy::PositionalSpec changed: encode the new field below");
 static_assert(sizeof(policy::ValueSpec) == 128, "policy::ValueSpec changed: encode the new field below");
@@ -28,6 +28,7 @@ constexpr uint8_t kValueTypes = static_cast<uint8_t>(policy::ValueType::kTargetP
 constexpr uint8_t kStyles = static_cast<uint8_t>(policy::Style::kWords) + 1;
 constexpr uint8_t kLayouts = static_cast<uint8_t>(policy::Layout::kPositionalsFirst) + 1;
 constexpr uint8_t kPrunes = static_cast<uint8_t>(policy::Prune::kDu) + 1;
+constexpr uint8_t kReads = static_cast<uint8_t>(policy::Reads::kOperands) + 1;
 constexpr uint8_t kLandlockModes = static_cast<uint8_t>(policy::LandlockMode::kBestEffort) + 1;
 constexpr uint8_t kSinks = static_cast<uint8_t>(policy::AuditSink::kJournald) + 1;
 
@@ -305,6 +306,7 @@ void encode_command(Writer& w, const Command& c) {
     put_list(w, c.connect, put_listed);
     w.u8(c.filter ? 1 : 0);
     w.u8(static_cast<uint8_t>(c.prune));
+    w.u8(static_cast<uint8_t>(c.reads));
     w.str(c.family);
     put_list(w, c.options, put_option);
     put_list(w, c.positionals, put_positional);
@@ -328,6 +330,7 @@ Command decode_command(Reader& r) {
     c.connect = get_list<destination::Listed>(r, get_listed);
     c.filter = get_flag(r);
     c.prune = static_cast<policy::Prune>(r.below(kPrunes));
+    c.reads = static_cast<policy::Reads>(r.below(kReads));
     c.family = r.str();
     c.options = get_list<OptionSpec>(r, get_option);
     c.positionals = get_list<PositionalSpec>(r, get_positional);

@@ -102,6 +102,10 @@ enum class Style { kGetopt, kWords };
 // wrapper composes around the request's, grep -r by searching the allowed parts of the tree, du by
 // --exclude of each denied path. kNone: a tree with a deny entry below it is refused.
 enum class Prune { kNone, kFind, kGrep, kDu };
+// What of the file system the program reads (adr/0023): whatever the denylist leaves
+// (kFilesystem: the complement ruleset), or only its path operands (kOperands: Landlock grants
+// those objects and what loading the binary reads; a request with a tree operand falls back).
+enum class Reads { kFilesystem, kOperands };
 enum class Layout { kSubcommandFirst, kOptionsFirst, kPositionalsFirst };
 
 struct Command {
@@ -127,6 +131,7 @@ struct Command {
     // path arguments, network, or an option known to open, write or execute.
     bool filter = false;
     Prune prune = Prune::kNone;
+    Reads reads = Reads::kFilesystem;
     // The group `help` lists the rule under (`disk`, `systemd`): the listing's sections. Empty: the
     // last section, "other". Presentation only: matching never looks at it.
     std::string family;

@@ -34,7 +34,28 @@ TEST(CommandSchema, RejectsBadCommandsWithPositions) {
         {std::string(kHead) + "[command.x]\nmatch = [\"find\"]\ndescription = \"d\"\nstyle = \"words\"\n"
                               "long_values = \"separate\"\n",
          "only getopt-style rules have long options", 11, 15},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\nreads = \"files\"\n",
+         "reads: 'filesystem' or 'operands'", 10, 9},
+        {std::string(kHead) + "[command.x]\nmatch = [\"cat\"]\ndescription = \"d\"\nreads = true\n",
+         "reads: expected a string", 10, 9},
+        {std::string(kHead) + "[command.x]\nmatch = [\"sort\"]\ndescription = \"d\"\nfilter = true\n"
+                              "reads = \"operands\"\n",
+         "a filter reads only its stdin", 11, 9},
     });
+}
+
+// reads: the complement of the denylist unless the rule says it reads only its operands.
+TEST(CommandSchema, ReadsIsTheFileSystemUnlessOnlyTheOperands) {
+    const std::string rules = std::string(kHead) +
+                              "[command.a]\nmatch = [\"cat\"]\ndescription = \"d\"\nreads = \"operands\"\n"
+                              "[command.b]\nmatch = [\"head\"]\ndescription = \"d\"\nreads = \"filesystem\"\n"
+                              "[command.c]\nmatch = [\"tail\"]\ndescription = \"d\"\n";
+    auto p = test::load_text(rules);
+    ASSERT_TRUE(p.ok()) << p.error().describe();
+    ASSERT_EQ(p->commands.size(), 3U);
+    EXPECT_EQ(p->commands[0].reads, policy::Reads::kOperands);
+    EXPECT_EQ(p->commands[1].reads, policy::Reads::kFilesystem);
+    EXPECT_EQ(p->commands[2].reads, policy::Reads::kFilesystem);
 }
 
 }  // namespace

@@ -124,10 +124,14 @@ TEST(CompiledImage, AnotherFormatVersionIsRefused) {
     auto p = policy_loader::load_from_string(kTwoRules, "t.toml", test_opts());
     ASSERT_TRUE(p.ok());
     std::string bytes = encode(*p);
-    bytes[8] = 3;  // the version follows the 8-byte magic
-    auto r = parse(bytes);
-    ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error().msg.find("format version 3"), std::string::npos) << r.error().msg;
+    // The version follows the 8-byte magic: the one before this build's (an image written before
+    // a field was added to the model) and the one after.
+    for (const uint64_t other : {kFormatVersion - 1, kFormatVersion + 1}) {
+        bytes[8] = static_cast<char>(other);
+        auto r = parse(bytes);
+        ASSERT_FALSE(r.ok());
+        EXPECT_NE(r.error().msg.find("format version " + std::to_string(other)), std::string::npos) << r.error().msg;
+    }
 }
 
 // Files on disk: an image compiled from the policy's files is used only while they are unchanged

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// The filter ruleset (landlock::build_filter) on real binaries: the text tools a pipeline uses run
-// correctly reading their stdin under it, and it refuses a world-readable file that the complement
-// ruleset lets through.
+// The rulesets of named files (landlock_scoped.cc) on real binaries. The filter ruleset
+// (build_filter): the text tools a pipeline uses run correctly reading their stdin under it, and it
+// refuses a world-readable file that the complement ruleset lets through. The operand ruleset
+// (build_operands): the file readers run on their operands, and nothing beside them is readable.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "wrapper/base/sys.h"
 #include "wrapper/confine/env.h"
 #include "wrapper/confine/landlock.h"
 #include "wrapper/policy/deny_list.h"
@@ -195,6 +198,130 @@ TEST_F(LandlockFilter, AWorldReadableFileIsRefusedToAFilterOnly) {
     ::unlink(path);
     EXPECT_EQ(under_filter.out, std::to_string(EACCES) + "\n");
     EXPECT_EQ(under_complement.out, "0\n");
+}
+
+// A world-readable scratch directory with two files, removed at the end of the test.
+class Scratch {
+  public:
+    Scratch() {
+        char dir[] = "/tmp/diag-operands.XXXXXX";
+        if (::mkdtemp(dir) != nullptr) {
+            dir_ = dir;
+            ::chmod(dir, 0755);
+            write("a.txt", "alpha\nbeta\n");
+            write("b.txt", "secret sibling\n");
+        }
+    }
+    ~Scratch() {
+        for (const auto& f : files_) ::unlink(f.c_str());
+        if (!dir_.empty()) ::rmdir(dir_.c_str());
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+    const std::string& dir() const { return dir_; }
+
+    void write(const std::string& name, const std::string& text) {
+        const std::string p = path(name);
+        std::ofstream(p) << text;
+        ::chmod(p.c_str(), 0644);
+        files_.push_back(p);
+    }
+
+  private:
+    std::string dir_;
+    std::vector<std::string> files_;
+};
+
+class LandlockOperands : public LandlockFilter {
+  protected:
+    // The operand ruleset for `exe` reading `paths` (each opened O_PATH, as path_resolve holds it).
+    Result<Ruleset> operands_of(const std::string& exe, const std::vector<std::string>& paths,
+                                const policy::Deny& deny = policy::Deny{}) {
+        std::vector<Operand> ops;
+        for (const auto& p : paths) {
+            held_.emplace_back(::open(p.c_str(), O_PATH | O_CLOEXEC));
+            ops.push_back({held_.back().get(), p});
+        }
+        return build_operands(deny, exec_paths(exe), ops, {}, {});
+    }
+
+    std::vector<sys::UniqueFd> held_;
+};
+
+TEST_F(LandlockOperands, FileReadersRunOnTheirOperands) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    struct Case {
+        std::vector<std::string> argv;
+        std::string expect;
+    };
+    const std::vector<Case> cases = {
+        {{"/usr/bin/cat", s.path("a.txt")}, "alpha\nbeta\n"},
+        {{"/usr/bin/head", "-n", "1", s.path("a.txt")}, "alpha\n"},
+        {{"/usr/bin/tail", "-n", "1", s.path("a.txt")}, "beta\n"},
+        {{"/usr/bin/wc", "-l", s.path("a.txt")}, "2 " + s.path("a.txt") + "\n"},
+        {{"/usr/bin/grep", "-c", "a", s.path("a.txt")}, "2\n"},
+        {{"/usr/bin/sha256sum", s.path("a.txt")},
+         "e49c81e2d2f84e259d40e2fb8192f3bcd198b355184845d76d8f58807d0d78ee  " + s.path("a.txt") + "\n"},
+    };
+    for (const auto& c : cases) {
+        if (::access(c.argv[0].c_str(), X_OK) != 0) {
+            continue;  // not installed here
+        }
+        auto rs = operands_of(c.argv[0], {s.path("a.txt")});
+        ASSERT_TRUE(rs.ok()) << rs.error().msg;
+        EXPECT_EQ(rs->operands, 1U);
+        const Ran r = run_confined(*rs, c.argv, "");
+        EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << c.argv[0] << ": status " << r.status;
+        EXPECT_EQ(r.out, c.expect) << c.argv[0];
+    }
+}
+
+// The operand opens; its world-readable sibling, a system file and the directory around it do not
+// (each readable under the complement of an empty denylist).
+TEST_F(LandlockOperands, NothingBesideTheOperandsIsReadable) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    auto rs = operands_of(DIAG_OPEN_PROBE_BIN, {s.path("a.txt")});
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    const std::string refused = std::to_string(EACCES) + "\n";
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.path("a.txt")}, "").out, "0\n");
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.path("b.txt")}, "").out, refused);
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, "/etc/passwd"}, "").out, refused);
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.dir()}, "").out, refused);
+    auto deny = deny_list::build_deny({});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    auto complement = build(*deny, exec_paths(DIAG_OPEN_PROBE_BIN));
+    ASSERT_TRUE(complement.ok()) << complement.error().msg;
+    EXPECT_EQ(run_confined(*complement, {DIAG_OPEN_PROBE_BIN, s.path("b.txt")}, "").out, "0\n");
+}
+
+// A directory operand is listed, never read through: the directory opens, a file in it does not.
+TEST_F(LandlockOperands, ADirectoryOperandGivesItsNamesNotItsFiles) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    auto rs = operands_of(DIAG_OPEN_PROBE_BIN, {s.dir()});
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.dir()}, "").out, "0\n");
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.path("a.txt")}, "").out, std::to_string(EACCES) + "\n");
+}
+
+// An operand whose inode the denylist holds never gets a rule, whatever name it came by (a hard
+// link the checks before missed would be caught here).
+TEST_F(LandlockOperands, ADeniedObjectIsRefusedByInode) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    auto deny = deny_list::build_deny({{s.path("b.txt"), "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    const std::string link = s.path("c.txt");
+    ASSERT_EQ(::link(s.path("b.txt").c_str(), link.c_str()), 0);
+    auto rs = operands_of(DIAG_OPEN_PROBE_BIN, {link}, *deny);
+    ::unlink(link.c_str());
+    ASSERT_FALSE(rs.ok());
+    EXPECT_NE(rs.error().msg.find("not a checked object"), std::string::npos) << rs.error().msg;
+    EXPECT_TRUE(operands_of(DIAG_OPEN_PROBE_BIN, {s.path("a.txt")}, *deny).ok());
 }
 
 }  // namespace
