@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "wrapper/base/deadline.h"
 #include "wrapper/base/paths.h"
@@ -115,25 +116,31 @@ std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, cons
     }
 }
 
-// An absolute path spelled as split_path/join_path spell it, without "." or "..": its proper
+// An absolute path without empty, "." or ".." components and no trailing '/': its proper
 // prefixes are the directories its lookup walks through, in order.
-bool plain_absolute(const std::string& path) {
-    const auto comps = util::split_path(path);
-    return util::join_path(comps) == path &&
-           std::none_of(comps.begin(), comps.end(), [](const std::string& c) { return c == "." || c == ".."; });
+bool plain_absolute(std::string_view path) {
+    if (path.size() < 2 || path.front() != '/' || path.back() == '/') {
+        return false;
+    }
+    for (size_t start = 1; start <= path.size();) {
+        const size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view c = path.substr(start, end - start);
+        if (c.empty() || c == "." || c == "..") {
+            return false;
+        }
+        start = end + 1;
+    }
+    return true;
 }
 
 }  // namespace
 
 const FsMemo::Look& FsMemo::lstat(const std::string& path) {
-    if (auto it = lstats_.find(path); it != lstats_.end()) {
-        return it->second;
+    auto [it, fresh] = lstats_.try_emplace(path);
+    if (fresh && ::lstat(path.c_str(), &it->second.st) != 0) {
+        it->second = {errno, {}};
     }
-    Look look;
-    if (::lstat(path.c_str(), &look.st) != 0) {
-        look = {errno, {}};
-    }
-    return lstats_.emplace(path, look).first->second;
+    return it->second;
 }
 
 // A proper prefix of `path` whose lstat failed: the lookup of `path` walks through it and fails
@@ -143,8 +150,9 @@ const FsMemo::Look* FsMemo::failed_prefix(const std::string& path) const {
     if (!plain_absolute(path)) {
         return nullptr;
     }
+    const std::string_view whole = path;
     for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-        if (auto it = lstats_.find(path.substr(0, slash)); it != lstats_.end() && it->second.err != 0) {
+        if (auto it = lstats_.find(whole.substr(0, slash)); it != lstats_.end() && it->second.err != 0) {
             return &it->second;
         }
     }
@@ -155,23 +163,24 @@ const FsMemo::Look* FsMemo::failed_prefix(const std::string& path) const {
 // a failed lstat is the same failure of stat, and the lstat of anything but a symlink is its stat.
 // Only a symlink costs a stat of its own.
 const FsMemo::Look& FsMemo::stat(const std::string& path) {
-    if (auto it = stats_.find(path); it != stats_.end()) {
-        return it->second;
-    }
-    const Look* known = failed_prefix(path);
-    if (known == nullptr) {
-        const Look& look = lstat(path);
-        if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
-            known = &look;
+    const auto known = lstats_.find(path);
+    if (known == lstats_.end()) {
+        if (const Look* failed = failed_prefix(path)) {
+            return *failed;
         }
     }
-    Look look;
-    if (known != nullptr) {
-        look = *known;
-    } else if (::stat(path.c_str(), &look.st) != 0) {
-        look = {errno, {}};
+    const Look& look = known != lstats_.end() ? known->second : lstat(path);
+    if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
+        return look;
     }
-    return stats_.emplace(path, look).first->second;
+    if (auto it = symlink_stats_.find(path); it != symlink_stats_.end()) {
+        return it->second;
+    }
+    Look through;
+    if (::stat(path.c_str(), &through.st) != 0) {
+        through = {errno, {}};
+    }
+    return symlink_stats_.emplace(path, through).first->second;
 }
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.

@@ -9,8 +9,11 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,16 +41,22 @@ class FsMemo {
     // lstat(2) of `path`.
     [[nodiscard]] const Look& lstat(const std::string& path);
     // stat(2) of `path`, answered by an lstat where that is the same answer (see deny_glob.cc).
+    // The references stay valid for the memo's life.
     [[nodiscard]] const Look& stat(const std::string& path);
     // Written paths whose every component exists -> their canonical form (realpath(3)).
-    std::map<std::string, std::string> resolved;
+    std::unordered_map<std::string, std::string> resolved;
     // Directories opendir(3) could not open -> its errno.
     std::map<std::string, int> unlistable;
 
   private:
     [[nodiscard]] const Look* failed_prefix(const std::string& path) const;
-    std::map<std::string, Look> lstats_;
-    std::map<std::string, Look> stats_;
+    // Paths share long prefixes (/var/lib/...): hashed, not ordered; found by a string_view too.
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, Look, Hash, std::equal_to<>> lstats_;
+    std::unordered_map<std::string, Look> symlink_stats_;
 };
 
 // Longest existing prefix resolved with realpath(3), the rest appended lexically. `memo` is

@@ -42,9 +42,26 @@ class Memo : public ::testing::Test {
     }
     std::vector<std::string> paths() const {
         std::vector<std::string> out;
-        for (const char* p : {"", "/file", "/dir", "/dir/sub", "/to_file", "/to_dir", "/to_dir/sub", "/dangling",
-                              "/dangling/x", "/loop", "/loop/x", "/gone", "/gone/deeper/x", "/file/x", "/file/x/y",
-                              "/locked", "/locked/in", "/locked/in/f", "/locked/in/f/x", "/to_locked",
+        for (const char* p : {"",
+                              "/file",
+                              "/dir",
+                              "/dir/sub",
+                              "/to_file",
+                              "/to_dir",
+                              "/to_dir/sub",
+                              "/dangling",
+                              "/dangling/x",
+                              "/loop",
+                              "/loop/x",
+                              "/gone",
+                              "/gone/deeper/x",
+                              "/file/x",
+                              "/file/x/y",
+                              "/locked",
+                              "/locked/in",
+                              "/locked/in/f",
+                              "/locked/in/f/x",
+                              "/to_locked",
                               "/to_locked/f"}) {
             out.push_back(d_ + p);
         }
