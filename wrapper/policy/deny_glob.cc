@@ -56,7 +56,7 @@ void note_unseen_match(const std::string& reached, const std::vector<std::string
 }
 
 // The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
-// cannot be opened (remembered in `memo`: many patterns share an absent /etc/nix); null with errno
+// cannot be opened (known to `memo`: many patterns share an absent /etc/nix); null with errno
 // 0 when it has more than `limit` entries (not kept). Errors: decision-timeout (any account can
 // fill /tmp, which a deny glob may have to list).
 Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, FsMemo& memo,
@@ -64,14 +64,14 @@ Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& 
     if (auto it = listings.find(dir); it != listings.end()) {
         return static_cast<const policy::Listing*>(&it->second);
     }
-    if (auto it = memo.unlistable.find(dir); it != memo.unlistable.end()) {
-        errno = it->second;
+    if (const int known = memo.known_unlistable(dir); known != 0) {
+        errno = known;
         return nullptr;
     }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
         const int err = errno;
-        memo.unlistable.emplace(dir, err);
+        memo.note_unlistable(dir, err);
         errno = err;
         return nullptr;
     }
@@ -157,6 +157,18 @@ const FsMemo::Look* FsMemo::failed_prefix(const std::string& path) const {
         }
     }
     return nullptr;
+}
+
+// open(2) walks to `dir` as lstat(2) does, and fails where that failed, the same way.
+int FsMemo::known_unlistable(const std::string& dir) const {
+    if (auto it = unlistable_.find(dir); it != unlistable_.end()) {
+        return it->second;
+    }
+    if (auto it = lstats_.find(dir); it != lstats_.end()) {
+        return it->second.err;
+    }
+    const Look* failed = failed_prefix(dir);
+    return failed != nullptr ? failed->err : 0;
 }
 
 // stat(2) and lstat(2) walk a path alike and differ only where its last component is a symlink:

@@ -45,8 +45,10 @@ class FsMemo {
     [[nodiscard]] const Look& stat(const std::string& path);
     // Written paths whose every component exists -> their canonical form (realpath(3)).
     std::unordered_map<std::string, std::string> resolved;
-    // Directories opendir(3) could not open -> its errno.
-    std::map<std::string, int> unlistable;
+    // The errno opendir(3) of `dir` fails with, when this build knows it without asking (it failed
+    // before, or an lstat of it or of a directory on the way failed); else 0.
+    [[nodiscard]] int known_unlistable(const std::string& dir) const;
+    void note_unlistable(const std::string& dir, int err) { unlistable_.emplace(dir, err); }
 
   private:
     [[nodiscard]] const Look* failed_prefix(const std::string& path) const;
@@ -57,6 +59,7 @@ class FsMemo {
     };
     std::unordered_map<std::string, Look, Hash, std::equal_to<>> lstats_;
     std::unordered_map<std::string, Look> symlink_stats_;
+    std::unordered_map<std::string, int> unlistable_;
 };
 
 // Longest existing prefix resolved with realpath(3), the rest appended lexically. `memo` is

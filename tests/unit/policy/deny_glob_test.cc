@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wrapper/policy/deny_glob.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,31 @@ TEST_F(Memo, AFailedPrefixAnswersBelowItAndASymlinkDoesNot) {
     EXPECT_EQ(through.err, 0);
     EXPECT_TRUE(S_ISDIR(through.st.st_mode)) << "a symlink's stat must be asked, not taken from its lstat";
     EXPECT_EQ(FsMemo().stat(d_ + "/gone/deeper/x").err, 0) << "a new memo asks again";
+}
+
+// What the memo says opendir(3) fails with, without asking, is what opendir says.
+TEST_F(Memo, AnUnlistableDirectoryIsKnownOnlyAsOpendirWouldFail) {
+    FsMemo memo;
+    for (const auto& p : paths()) {
+        (void)memo.lstat(p);
+    }
+    size_t known = 0;
+    for (const auto& p : paths()) {
+        SCOPED_TRACE(p);
+        const int said = memo.known_unlistable(p);
+        if (said == 0) {
+            continue;
+        }
+        ++known;
+        DIR* d = ::opendir(p.c_str());
+        const int err = d == nullptr ? errno : 0;
+        if (d != nullptr) {
+            ::closedir(d);
+        }
+        EXPECT_EQ(said, err);
+    }
+    EXPECT_GE(known, 4u);  // at least /gone, /gone/deeper/x, /file/x, /file/x/y
+    EXPECT_EQ(FsMemo().known_unlistable(d_ + "/gone"), 0) << "a new memo knows nothing";
 }
 
 // The canonical form through the memo is realpath(3)'s for every existing prefix.
