@@ -143,6 +143,20 @@ const FsMemo::Look& FsMemo::lstat(const std::string& path) {
     return it->second;
 }
 
+FsMemo::Look FsMemo::probe(const std::string& path) {
+    if (auto it = lstats_.find(path); it != lstats_.end()) {
+        return it->second;
+    }
+    Look look;
+    if (::lstat(path.c_str(), &look.st) != 0) {
+        look = {errno, {}};
+    }
+    if (look.err == 0 || look.err == EACCES || look.err == EPERM) {
+        lstats_.emplace(path, look);
+    }
+    return look;
+}
+
 // A proper prefix of `path` whose lstat failed: the lookup of `path` walks through it and fails
 // there, with the same errno (ENOENT, ENOTDIR, EACCES, ELOOP: decided before its last component
 // could be followed).
@@ -252,7 +266,7 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
                       std::vector<std::string>& out, Unseen& unseen, size_t& scanned, const policy::DenyWritten& r) {
     DIAG_TRY(deadline::check("expanding a deny pattern"));
     if (i == comps.size()) {
-        if (const int err = unseen.memo.lstat(at).err; err != 0) {
+        if (const int err = unseen.memo.probe(at).err; err != 0) {
             if (err == EACCES || err == EPERM) {
                 note_unseen_match(at, {}, unseen);  // cannot tell whether it exists
             }

@@ -40,6 +40,10 @@ class FsMemo {
     };
     // lstat(2) of `path`.
     [[nodiscard]] const Look& lstat(const std::string& path);
+    // lstat(2) of a name a glob component matched: kept only when something is there or it cannot
+    // be seen (the symlink check and the canonicalization ask again). A name that is not there is
+    // not asked about again, and another account may list a million of them in its directory.
+    [[nodiscard]] Look probe(const std::string& path);
     // stat(2) of `path`, answered by an lstat where that is the same answer (see deny_glob.cc).
     // The references stay valid for the memo's life.
     [[nodiscard]] const Look& stat(const std::string& path);

@@ -116,6 +116,19 @@ TEST_F(Memo, AFailedPrefixAnswersBelowItAndASymlinkDoesNot) {
     EXPECT_EQ(FsMemo().stat(d_ + "/gone/deeper/x").err, 0) << "a new memo asks again";
 }
 
+// A glob match's lstat is kept when something is there (asked again by the symlink check and the
+// canonicalization), not when nothing is: an account could list a million absent names.
+TEST_F(Memo, AProbedNameIsKeptOnlyWhenThere) {
+    FsMemo memo;
+    EXPECT_EQ(memo.probe(d_ + "/later").err, ENOENT);
+    EXPECT_EQ(memo.probe(d_ + "/file").err, 0);
+    std::ofstream(d_ + "/later") << "x";
+    fs::remove(d_ + "/file");
+    EXPECT_EQ(memo.probe(d_ + "/later").err, 0) << "an absent name was kept";
+    EXPECT_EQ(memo.probe(d_ + "/file").err, 0) << "a match is asked once";
+    EXPECT_EQ(memo.lstat(d_ + "/file").err, 0) << "the probe's answer serves lstat";
+}
+
 // What the memo says opendir(3) fails with, without asking, is what opendir says.
 TEST_F(Memo, AnUnlistableDirectoryIsKnownOnlyAsOpendirWouldFail) {
     FsMemo memo;
