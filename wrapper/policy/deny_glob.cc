@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "wrapper/base/deadline.h"
 #include "wrapper/base/paths.h"
@@ -27,14 +28,13 @@ using mountinfo::Mount;
 // ancestor we can see, nor on the device of any mount below that ancestor (a file system mounted
 // under the hidden directory is another device).
 void note_unseen(const std::string& path, std::vector<std::pair<std::string, dev_t>>& unexpanded,
-                 const std::vector<Mount>& mounts) {
+                 const std::vector<Mount>& mounts, FsMemo& memo) {
     std::string up = path;
-    struct stat st {};
     do {
         up = up.substr(0, std::max<size_t>(up.rfind('/'), 1));
-    } while (up != "/" && ::stat(up.c_str(), &st) != 0);
-    if (::stat(up.c_str(), &st) == 0) {
-        unexpanded.emplace_back(up, st.st_dev);
+    } while (up != "/" && memo.stat(up).err != 0);
+    if (const auto& st = memo.stat(up); st.err == 0) {
+        unexpanded.emplace_back(up, st.st.st_dev);
     }
     for (const auto& m : mounts) {
         if (util::path_within(m.point, up) && m.point != up) {
@@ -46,25 +46,33 @@ void note_unseen(const std::string& path, std::vector<std::pair<std::string, dev
 }
 
 void note_unseen_match(const std::string& reached, const std::vector<std::string>& rest, Unseen& unseen) {
-    std::string pattern = util::glob_escape(canonicalize_lenient(reached));
+    std::string pattern = util::glob_escape(canonicalize_lenient(reached, unseen.memo));
     for (const auto& c : rest) {
         pattern += (pattern == "/" ? "" : "/") + c;
     }
-    for (auto& p : unseen_places(pattern, unseen.unexpanded, unseen.mounts)) {
+    for (auto& p : unseen_places(pattern, unseen.unexpanded, unseen.mounts, unseen.memo)) {
         unseen.patterns.push_back(std::move(p));
     }
 }
 
 // The entries of `dir`, from `listings` or read and kept there. Null, with errno set, when it
-// cannot be opened; null with errno 0 when it has more than `limit` entries (not kept). Errors:
-// decision-timeout (any account can fill /tmp, which a deny glob may have to list).
-Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, const std::string& dir,
-                                        size_t limit) {
+// cannot be opened (known to `memo`: many patterns share an absent /etc/nix); null with errno
+// 0 when it has more than `limit` entries (not kept). Errors: decision-timeout (any account can
+// fill /tmp, which a deny glob may have to list).
+Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& listings, FsMemo& memo,
+                                        const std::string& dir, size_t limit) {
     if (auto it = listings.find(dir); it != listings.end()) {
         return static_cast<const policy::Listing*>(&it->second);
     }
+    if (const int known = memo.known_unlistable(dir); known != 0) {
+        errno = known;
+        return nullptr;
+    }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
+        const int err = errno;
+        memo.note_unlistable(dir, err);
+        errno = err;
         return nullptr;
     }
     policy::Listing entries;
@@ -108,16 +116,107 @@ std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, cons
     }
 }
 
+// An absolute path without empty, "." or ".." components and no trailing '/': its proper
+// prefixes are the directories its lookup walks through, in order.
+bool plain_absolute(std::string_view path) {
+    if (path.size() < 2 || path.front() != '/' || path.back() == '/') {
+        return false;
+    }
+    for (size_t start = 1; start <= path.size();) {
+        const size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view c = path.substr(start, end - start);
+        if (c.empty() || c == "." || c == "..") {
+            return false;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
 }  // namespace
+
+const FsMemo::Look& FsMemo::lstat(const std::string& path) {
+    auto [it, fresh] = lstats_.try_emplace(path);
+    if (fresh && ::lstat(path.c_str(), &it->second.st) != 0) {
+        it->second = {errno, {}};
+    }
+    return it->second;
+}
+
+FsMemo::Look FsMemo::probe(const std::string& path) {
+    if (auto it = lstats_.find(path); it != lstats_.end()) {
+        return it->second;
+    }
+    Look look;
+    if (::lstat(path.c_str(), &look.st) != 0) {
+        look = {errno, {}};
+    }
+    if (look.err == 0 || look.err == EACCES || look.err == EPERM) {
+        lstats_.emplace(path, look);
+    }
+    return look;
+}
+
+// A proper prefix of `path` whose lstat failed: the lookup of `path` walks through it and fails
+// there, with the same errno (ENOENT, ENOTDIR, EACCES, ELOOP: decided before its last component
+// could be followed).
+const FsMemo::Look* FsMemo::failed_prefix(const std::string& path) const {
+    if (!plain_absolute(path)) {
+        return nullptr;
+    }
+    const std::string_view whole = path;
+    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        if (auto it = lstats_.find(whole.substr(0, slash)); it != lstats_.end() && it->second.err != 0) {
+            return &it->second;
+        }
+    }
+    return nullptr;
+}
+
+// open(2) walks to `dir` as lstat(2) does, and fails where that failed, the same way.
+int FsMemo::known_unlistable(const std::string& dir) const {
+    if (auto it = unlistable_.find(dir); it != unlistable_.end()) {
+        return it->second;
+    }
+    if (auto it = lstats_.find(dir); it != lstats_.end()) {
+        return it->second.err;
+    }
+    const Look* failed = failed_prefix(dir);
+    return failed != nullptr ? failed->err : 0;
+}
+
+// stat(2) and lstat(2) walk a path alike and differ only where its last component is a symlink:
+// a failed lstat is the same failure of stat, and the lstat of anything but a symlink is its stat.
+// Only a symlink costs a stat of its own.
+const FsMemo::Look& FsMemo::stat(const std::string& path) {
+    const auto known = lstats_.find(path);
+    if (known == lstats_.end()) {
+        if (const Look* failed = failed_prefix(path)) {
+            return *failed;
+        }
+    }
+    const Look& look = known != lstats_.end() ? known->second : lstat(path);
+    if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
+        return look;
+    }
+    if (auto it = symlink_stats_.find(path); it != symlink_stats_.end()) {
+        return it->second;
+    }
+    Look through;
+    if (::stat(path.c_str(), &through.st) != 0) {
+        through = {errno, {}};
+    }
+    return symlink_stats_.emplace(path, through).first->second;
+}
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.
 // Resolving each shorter prefix with realpath(3) cost a readlink(2) per component per try (most
 // deny entries do not exist on a given host: ~400 calls for the shipped policy); this walks the
-// path once, one readlink per component, and hands only a symlink to realpath(3). Same answer:
-// realpath of a prefix is realpath of its parent's canonical form plus the component, and a
-// prefix that cannot be resolved (missing, unsearchable, not a directory, a dangling or looping
-// symlink) ends the resolved part.
-std::string canonicalize_lenient(const std::string& path, Resolved* memo) {
+// path once, one lstat per component (from `memo` when an earlier entry or glob match asked it),
+// and hands only a symlink to realpath(3). Same answer: realpath of a prefix is realpath of its
+// parent's canonical form plus the component, and a prefix that cannot be resolved (missing,
+// unsearchable, not a directory, a dangling or looping symlink) ends the resolved part.
+std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
     const auto comps = util::split_path(path);
     if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return c == "." || c == ".."; })) {
         return canonicalize_by_prefixes(comps, path);
@@ -126,18 +225,16 @@ std::string canonicalize_lenient(const std::string& path, Resolved* memo) {
     std::string written;
     for (size_t i = 0; i < comps.size(); ++i) {
         written += "/" + comps[i];
-        if (memo != nullptr) {
-            if (auto it = memo->find(written); it != memo->end()) {
-                canon = it->second;
-                continue;
-            }
+        if (auto it = memo.resolved.find(written); it != memo.resolved.end()) {
+            canon = it->second;
+            continue;
         }
         std::string next = canon + (canon == "/" ? "" : "/") + comps[i];
-        char target[1];
-        if (::readlink(next.c_str(), target, sizeof target) < 0) {
-            if (errno != EINVAL) {
-                return with_rest(canon, comps, i);
-            }
+        const FsMemo::Look& look = memo.lstat(next);
+        if (look.err != 0) {
+            return with_rest(canon, comps, i);
+        }
+        if (!S_ISLNK(look.st.st_mode)) {
             canon = std::move(next);  // there, and not a symlink
         } else {
             auto real = sys::real_path(next, ErrorCode::kPolicyInvalid);
@@ -146,9 +243,7 @@ std::string canonicalize_lenient(const std::string& path, Resolved* memo) {
             }
             canon = std::move(real).value();
         }
-        if (memo != nullptr) {
-            memo->emplace(written, canon);
-        }
+        memo.resolved.emplace(written, canon);
     }
     return canon;
 }
@@ -158,11 +253,11 @@ std::string canonicalize_lenient(const std::string& path, Resolved* memo) {
 // elsewhere), each noted unseen for the hard-link check. The caller denies them by name.
 std::vector<std::string> unseen_places(const std::string& pattern,
                                        std::vector<std::pair<std::string, dev_t>>& unexpanded,
-                                       const std::vector<Mount>& mounts) {
+                                       const std::vector<Mount>& mounts, FsMemo& memo) {
     std::vector<std::string> out = mountinfo::pattern_aliases(pattern, mounts);
     out.insert(out.begin(), pattern);
     for (const auto& p : out) {
-        note_unseen(p, unexpanded, mounts);
+        note_unseen(p, unexpanded, mounts, memo);
     }
     return out;
 }
@@ -171,9 +266,8 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
                       std::vector<std::string>& out, Unseen& unseen, size_t& scanned, const policy::DenyWritten& r) {
     DIAG_TRY(deadline::check("expanding a deny pattern"));
     if (i == comps.size()) {
-        struct stat st {};
-        if (::lstat(at.c_str(), &st) != 0) {
-            if (errno == EACCES || errno == EPERM) {
+        if (const int err = unseen.memo.probe(at).err; err != 0) {
+            if (err == EACCES || err == EPERM) {
                 note_unseen_match(at, {}, unseen);  // cannot tell whether it exists
             }
             return ok_status();
@@ -189,7 +283,7 @@ Status expand_pattern(const std::vector<std::string>& comps, size_t i, const std
     if (!util::has_glob(comps[i])) {
         return expand_pattern(comps, i + 1, base + "/" + util::glob_unescape(comps[i]), out, unseen, scanned, r);
     }
-    auto listed = list_dir(unseen.listings, at, kMaxGlobScan - scanned + 1);
+    auto listed = list_dir(unseen.listings, unseen.memo, at, kMaxGlobScan - scanned + 1);
     const int err = errno;  // list_dir's answer when it returns null
     if (!listed.ok()) {
         return std::move(listed).error();

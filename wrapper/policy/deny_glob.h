@@ -5,11 +5,15 @@
 // by name and noted for the hard-link check.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -22,13 +26,49 @@ namespace diag::deny_list {
 inline constexpr size_t kMaxGlobMatches = 4096;
 inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
 
-// Paths whose every component exists, as written -> their realpath(3): what one build of the deny
-// list resolved already (most entries share /etc, /run, /var/lib).
-using Resolved = std::map<std::string, std::string>;
+// What one build of the deny list asked the file system, each question asked once: most entries
+// share /etc, /run, /var/lib, and every glob match is looked at in turn by the expansion, the
+// symlink check and the canonicalization. Lives for one build only (a local of build_deny, never
+// kept across requests or written anywhere): within one build the file system is taken as it was
+// when first asked, as one pass over it would see it.
+class FsMemo {
+  public:
+    // One answer of lstat(2) or stat(2): err 0 and st, or the errno.
+    struct Look {
+        int err = 0;
+        struct stat st {};
+    };
+    // lstat(2) of `path`.
+    [[nodiscard]] const Look& lstat(const std::string& path);
+    // lstat(2) of a name a glob component matched: kept only when something is there or it cannot
+    // be seen (the symlink check and the canonicalization ask again). A name that is not there is
+    // not asked about again, and another account may list a million of them in its directory.
+    [[nodiscard]] Look probe(const std::string& path);
+    // stat(2) of `path`, answered by an lstat where that is the same answer (see deny_glob.cc).
+    // The references stay valid for the memo's life.
+    [[nodiscard]] const Look& stat(const std::string& path);
+    // Written paths whose every component exists -> their canonical form (realpath(3)).
+    std::unordered_map<std::string, std::string> resolved;
+    // The errno opendir(3) of `dir` fails with, when this build knows it without asking (it failed
+    // before, or an lstat of it or of a directory on the way failed); else 0.
+    [[nodiscard]] int known_unlistable(const std::string& dir) const;
+    void note_unlistable(const std::string& dir, int err) { unlistable_.emplace(dir, err); }
 
-// Longest existing prefix resolved with realpath(3), the rest appended lexically. `memo`, when
-// given, is consulted and filled; it must not outlive the build it serves.
-[[nodiscard]] std::string canonicalize_lenient(const std::string& path, Resolved* memo = nullptr);
+  private:
+    [[nodiscard]] const Look* failed_prefix(const std::string& path) const;
+    // Paths share long prefixes (/var/lib/...): hashed, not ordered; found by a string_view too.
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, Look, Hash, std::equal_to<>> lstats_;
+    std::unordered_map<std::string, Look> symlink_stats_;
+    std::unordered_map<std::string, int> unlistable_;
+};
+
+// Longest existing prefix resolved with realpath(3), the rest appended lexically. `memo` is
+// consulted and filled.
+[[nodiscard]] std::string canonicalize_lenient(const std::string& path, FsMemo& memo);
 
 // A place (a pattern: literal parts escaped) this user cannot look at: itself and the same place
 // under every other mount that shows it (a 0711 /home bound from /persist/home, or bound again
@@ -36,7 +76,7 @@ using Resolved = std::map<std::string, std::string>;
 // by name.
 [[nodiscard]] std::vector<std::string> unseen_places(const std::string& pattern,
                                                      std::vector<std::pair<std::string, dev_t>>& unexpanded,
-                                                     const std::vector<mountinfo::Mount>& mounts);
+                                                     const std::vector<mountinfo::Mount>& mounts, FsMemo& memo);
 
 // What the expansion could not see: the pattern's remainder from there, on the canonical form
 // of the part it reached (a component may be a symlink into the hidden directory). It is denied
@@ -47,6 +87,7 @@ struct Unseen {
     std::vector<std::pair<std::string, dev_t>>& unexpanded;
     const std::vector<mountinfo::Mount>& mounts;
     std::map<std::string, policy::Listing>& listings;  // what was read, kept for the Landlock walk
+    FsMemo& memo;
 };
 
 // Every existing path that `comps` (a canonical deny pattern, split) names from component `i`

@@ -27,22 +27,23 @@ using policy::DenyEntry;
 // account owns could point anywhere: `~/.ssh -> /` would deny every path to every request. So
 // one owned by a user other than root counts only when that user also owns what it points to
 // (`~/.ssh -> ~/dotfiles/ssh`); otherwise only the match's own name stays denied, by the pattern.
-bool symlinks_trusted(const std::string& path) {
+// Every match below /etc/ssh asks about /etc and /etc/ssh again: `memo` answers once per build.
+bool symlinks_trusted(const std::string& path, FsMemo& memo) {
     std::string here;
     for (const auto& c : util::split_path(path)) {
         here += "/" + c;
-        struct stat lst {};
-        if (::lstat(here.c_str(), &lst) != 0) {
+        const FsMemo::Look& lst = memo.lstat(here);
+        if (lst.err != 0) {
             return true;  // the rest does not exist (or cannot be seen): nothing to follow
         }
-        if (!S_ISLNK(lst.st_mode) || lst.st_uid == 0) {
+        if (!S_ISLNK(lst.st.st_mode) || lst.st.st_uid == 0) {
             continue;
         }
-        struct stat tst {};
-        if (::stat(here.c_str(), &tst) != 0) {
+        const FsMemo::Look& tst = memo.stat(here);
+        if (tst.err != 0) {
             return true;  // dangling: the name is all there is
         }
-        if (tst.st_uid != lst.st_uid) {
+        if (tst.st.st_uid != lst.st.st_uid) {
             return false;
         }
     }
@@ -51,13 +52,16 @@ bool symlinks_trusted(const std::string& path) {
 
 // The object `canonical` names: denied by name and, when it exists, by (dev, ino) and under its
 // bind-mount aliases; where this user cannot look, by name wherever a mount shows the place.
+// The canonicalization looked at `canonical` (or at where its lookup fails) already: `memo`
+// answers the stat from that lstat.
 void add_object(Deny& deny, const std::string& canonical, const std::string& origin, const std::vector<Mount>& mounts,
-                bool kernel_guarded) {
-    struct stat st {};
-    if (::stat(canonical.c_str(), &st) != 0) {
-        if (errno == EACCES || errno == EPERM) {
+                bool kernel_guarded, FsMemo& memo) {
+    const FsMemo::Look look = memo.stat(canonical);
+    const struct stat& st = look.st;
+    if (look.err != 0) {
+        if (look.err == EACCES || look.err == EPERM) {
             // Unseen, so no inode to compare: denied by name wherever a mount shows the same place.
-            for (const auto& p : unseen_places(util::glob_escape(canonical), deny.unexpanded, mounts)) {
+            for (const auto& p : unseen_places(util::glob_escape(canonical), deny.unexpanded, mounts, memo)) {
                 add_deny_entry(deny, p, origin + " (where this user cannot look)", kernel_guarded);
             }
         }
@@ -77,15 +81,16 @@ void add_object(Deny& deny, const std::string& canonical, const std::string& ori
 // open_port), whatever their mode; /dev/kmem is gone since 5.13 (same check before). Only when
 // the path is that driver's node (char 1:1, 1:2, 1:4) or absent (only root can make one): a
 // regular file there is an ordinary denied file.
-bool raw_io_device(const std::string& path) {
+bool raw_io_device(const std::string& path, FsMemo& memo) {
     const bool named = path == "/dev/mem" || path == "/dev/kmem" || path == "/dev/port";
     if (!named) {
         return false;
     }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        return errno == ENOENT;
+    const FsMemo::Look& look = memo.stat(path);
+    if (look.err != 0) {
+        return look.err == ENOENT;
     }
+    const struct stat& st = look.st;
     const unsigned minor_no = minor(st.st_rdev);
     return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && (minor_no == 1 || minor_no == 2 || minor_no == 4);
 }
@@ -101,10 +106,10 @@ void add_mount_points(Deny& deny, const std::vector<Mount>& mounts) {
 }
 
 // One entry (written or built-in): as written, in canonical form, and every object it names
-// that exists. `canonical_prefixes` memoizes the canonical form of glob-free prefixes, `resolved`
-// that of every existing directory met (one build).
+// that exists. `canonical_prefixes` memoizes the canonical form of glob-free prefixes, `memo`
+// what the file system answered (one build).
 Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
-                 std::map<std::string, std::string>& canonical_prefixes, Resolved& resolved) {
+                 std::map<std::string, std::string>& canonical_prefixes, FsMemo& memo) {
     // A backslash in a written entry is an ordinary character (systemd escapes "-" as \x2d in
     // unit and credential names): escaped here, so only * ? [ are wildcards.
     std::string escaped;
@@ -114,7 +119,7 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
     const auto comps = util::split_path(escaped);
     const std::string written = util::join_path(comps);
     // Only the built-in entries: a policy that names /dev/mem itself gets the full walk.
-    const bool guarded = r.origin == "built-in" && raw_io_device(written);
+    const bool guarded = r.origin == "built-in" && raw_io_device(written, memo);
     add_deny_entry(deny, written, r.origin, guarded);
     // Canonical form of the glob-free prefix (a denied symlink protects its target).
     size_t plain = 0;
@@ -123,14 +128,14 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
     }
     // Many entries share a prefix (every built-in /proc pattern): resolve each one once.
     const std::string plain_part = util::join_path(comps, plain);
-    auto memo = canonical_prefixes.find(plain_part);
-    if (memo == canonical_prefixes.end()) {
-        memo = canonical_prefixes.emplace(plain_part, canonicalize_lenient(util::glob_unescape(plain_part), &resolved))
-                   .first;
+    auto prefix = canonical_prefixes.find(plain_part);
+    if (prefix == canonical_prefixes.end()) {
+        prefix =
+            canonical_prefixes.emplace(plain_part, canonicalize_lenient(util::glob_unescape(plain_part), memo)).first;
     }
     // Literal (a symlink on the way may point at a name with glob characters), then the
     // entry's own pattern components.
-    std::string canon = util::glob_escape(memo->second);
+    std::string canon = util::glob_escape(prefix->second);
     for (size_t i = plain; i < comps.size(); ++i) {
         canon += (canon == "/" ? "" : "/") + comps[i];
     }
@@ -139,7 +144,7 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
         return ok_status();  // /proc objects come and go; the patterns cover them.
     }
     if (plain == comps.size()) {
-        add_object(deny, memo->second, r.origin, mounts, guarded);
+        add_object(deny, prefix->second, r.origin, mounts, guarded, memo);
         return ok_status();
     }
     // Expanded by us, not glob(3): '*' must match dot names here exactly as in match_deny,
@@ -147,13 +152,13 @@ Status add_entry(Deny& deny, const RawDeny& r, const std::vector<Mount>& mounts,
     // /home/*/.ssh must find /home/.hidden/.ssh, or its bind mounts and hard links go unseen.
     std::vector<std::string> matches;
     size_t scanned = 0;
-    Unseen unseen{{}, deny.unexpanded, mounts, deny.listings};
+    Unseen unseen{{}, deny.unexpanded, mounts, deny.listings, memo};
     DIAG_TRY(expand_pattern(util::split_path(canon), 0, "/", matches, unseen, scanned, r));
     for (const auto& m : matches) {
         // The match's name is denied by the pattern itself; its object is pinned (and its
         // bind mounts and hard links denied) only through symlinks we can trust.
-        if (symlinks_trusted(m)) {
-            add_object(deny, canonicalize_lenient(m, &resolved), r.origin, mounts, guarded);
+        if (symlinks_trusted(m, memo)) {
+            add_object(deny, canonicalize_lenient(m, memo), r.origin, mounts, guarded, memo);
         }
     }
     for (const auto& p : unseen.patterns) {
@@ -255,9 +260,9 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
         all.push_back({b, "built-in"});
     }
     std::map<std::string, std::string> canonical_prefixes;
-    Resolved resolved;
+    FsMemo memo;  // this build's only: the next request asks the file system again
     for (const auto& r : all) {
-        DIAG_TRY(add_entry(deny, r, mounts, canonical_prefixes, resolved));
+        DIAG_TRY(add_entry(deny, r, mounts, canonical_prefixes, memo));
     }
     DIAG_TRY(follow_bind_mounts(deny, mounts));
     return deny;
