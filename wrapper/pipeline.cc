@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wrapper/base/deadline.h"
@@ -233,8 +234,20 @@ struct Plan {
 //      its confinement in the parent, where failures are ordinary errors that reach the record:
 //      the Landlock ruleset (the complement of the denylist, or a filter's own binary only) and
 //      the seccomp filters.
+// True for a path through a literal /proc/self or /proc/thread-self (path_resolve keeps them, and
+// /proc/mounts, /proc/net lead there): checked, it is the wrapper's; opened, the child's own, so a
+// rule on the object checked never grants what the child opens.
+bool names_own_proc(const std::string& canonical) {
+    for (const std::string_view self : {std::string_view("/proc/self"), std::string_view("/proc/thread-self")}) {
+        if (canonical.starts_with(self) && (canonical.size() == self.size() || canonical[self.size()] == '/')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // The objects a stage's child may read when its rule reads only its path operands (adr/0023) and
-// none is read as a tree; nullopt: the complement of the denylist.
+// none is read as a tree or through /proc/self; nullopt: the complement of the denylist.
 std::optional<std::vector<landlock::Operand>> operands_of(const decision::Stage& s) {
     if (s.match.command->reads != policy::Reads::kOperands) {
         return std::nullopt;
@@ -243,6 +256,9 @@ std::optional<std::vector<landlock::Operand>> operands_of(const decision::Stage&
     for (size_t i = 0; i < s.resolved.size(); ++i) {
         const path_resolve::Use use = s.match.paths[i].use;
         if (use == path_resolve::Use::kTree || use == path_resolve::Use::kMetaTree) {
+            return std::nullopt;
+        }
+        if (use == path_resolve::Use::kContent && names_own_proc(s.resolved[i].canonical)) {
             return std::nullopt;
         }
         if (use == path_resolve::Use::kContent) {  // metadata needs no Landlock right

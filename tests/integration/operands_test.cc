@@ -119,5 +119,26 @@ TEST_F(DefaultPolicy, FileReadersReadOnlyTheirOperandsATreeReadsTheFileSystem) {
     EXPECT_EQ(scope("ls " + dir_ + "/pub"), "filesystem");
 }
 
+// /proc/self names the wrapper when path_resolve checks it and the child when the child opens it:
+// the checked object is not the one the child reaches (/proc/mounts and /proc/net lead there too),
+// so such a request reads under the complement, where the child's own /proc is readable.
+TEST_F(DefaultPolicy, FileReadersStillReadTheirOwnProcSelf) {
+    if (::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U) < 3) {
+        GTEST_SKIP() << "needs Landlock ABI >= 3";
+    }
+    for (const std::string& req :
+         {std::string("cat /proc/mounts"), std::string("head -n 1 /proc/net/dev"),
+          std::string("grep -c . /proc/self/status"), std::string("wc -l /proc/thread-self/stat")}) {
+        auto r = run_soc(policy_, req);
+        EXPECT_EQ(r.exit_code, 0) << req << ": " << r.err;
+        EXPECT_FALSE(r.out.empty()) << req;
+        EXPECT_EQ(last_landlock(audit_records())["scope"], "filesystem") << req;
+    }
+    // A /proc file of another process is the same object for both: it keeps the narrow ruleset.
+    auto r = run_soc(policy_, "head -n 1 /proc/1/status");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(last_landlock(audit_records())["scope"], "operands");
+}
+
 }  // namespace
 }  // namespace diag::testing

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ constexpr const char* kLdCache = "/etc/ld.so.cache";
 // glibc's compiled locale for LC_ALL=C.UTF-8 (env.cc), where glibc looks for it.
 constexpr const char* kLocaleDir = "/usr/lib/locale/C.utf8";
 
+// The path of the object open as `fd`, as the kernel names it (never resolved by name again).
+Result<std::string> opened_path(int fd, const std::string& path) {
+    std::string buf(PATH_MAX, '\0');
+    const ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf.data(), buf.size());
+    if (n <= 0 || static_cast<size_t>(n) >= buf.size() || buf[0] != '/') {
+        return make_error(ErrorCode::kExecFailed, "landlock: cannot tell where " + path + " leads");
+    }
+    buf.resize(static_cast<size_t>(n));
+    return buf;
+}
+
 // Adds rules on named files to `rs`, each checked against the denylist by its real path and by
 // inode first, and lists them in rs.files.
 class Granter {
@@ -37,16 +49,19 @@ class Granter {
     Granter(const policy::Deny& deny, Ruleset& rs) : deny_(deny), rs_(rs) {}
 
     Status file(const std::string& path, uint64_t access) {
-        // A library found through a RUNPATH is a file like any other: the denylist wins.
-        DIAG_TRY_ASSIGN(const std::string real, sys::real_path(path, ErrorCode::kExecFailed));
-        struct stat st {};
-        if (deny_list::match_deny(deny_, real) != nullptr ||
-            (::stat(real.c_str(), &st) == 0 && deny_.objects.count({st.st_dev, st.st_ino}) != 0)) {
-            return make_error(ErrorCode::kExecFailed, "landlock: the command would need the denied file " + real);
-        }
+        // A library found through a RUNPATH is a file like any other: the denylist wins. Opened
+        // first and checked as opened (its own path and inode): a name checked and then opened
+        // again could be swapped in between, by whoever may write a library directory, for a
+        // denied file that the rule would then grant.
         sys::UniqueFd f(::open(path.c_str(), O_PATH | O_CLOEXEC));
         if (!f.valid()) {
             return sys_error(ErrorCode::kExecFailed, "open(" + path + ")", errno);
+        }
+        DIAG_TRY_ASSIGN(const std::string real, opened_path(f.get(), path));
+        struct stat st {};
+        if (::fstat(f.get(), &st) != 0 || deny_list::match_deny(deny_, real) != nullptr ||
+            deny_.objects.count({st.st_dev, st.st_ino}) != 0) {
+            return make_error(ErrorCode::kExecFailed, "landlock: the command would need the denied file " + real);
         }
         DIAG_TRY(object(f.get(), access, path));
         rs_.files.push_back(path);

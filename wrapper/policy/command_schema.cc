@@ -191,6 +191,12 @@ Status read_reads(const FileCtx& ctx, const toml::table& t, const std::string& w
     if (it->second == policy::Reads::kOperands && c.filter) {
         return at(ctx, x->source(), what + ".reads: a filter reads only its stdin: 'operands' does not apply");
     }
+    if (it->second == policy::Reads::kOperands && c.network) {
+        // The resolver's files (/etc/resolv.conf, /etc/hosts, nsswitch.conf) are no operand: the
+        // child could resolve no name at all.
+        return at(ctx, x->source(),
+                  what + ".reads: resolving a name reads files no operand names: 'operands' needs network = false");
+    }
     c.reads = it->second;
     return ok_status();
 }

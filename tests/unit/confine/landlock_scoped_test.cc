@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -322,6 +323,54 @@ TEST_F(LandlockOperands, ADeniedObjectIsRefusedByInode) {
     ASSERT_FALSE(rs.ok());
     EXPECT_NE(rs.error().msg.find("not a checked object"), std::string::npos) << rs.error().msg;
     EXPECT_TRUE(operands_of(DIAG_OPEN_PROBE_BIN, {s.path("a.txt")}, *deny).ok());
+}
+
+// A file the loader needs (a library found through a RUNPATH whose directory someone may write)
+// is checked as the object granted, not by a name looked up again: a name swapped between the
+// check and the rule for a denied file never gets that file a rule.
+TEST_F(LandlockOperands, ANameSwappedForADeniedFileDuringTheBuildGrantsNothing) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    const std::string sec = s.path("sec");
+    ASSERT_EQ(::mkdir(sec.c_str(), 0755), 0);
+    const std::string key = sec + "/key";
+    std::ofstream(key) << "denied\n";
+    ::chmod(key.c_str(), 0644);
+    auto deny = deny_list::build_deny({{sec, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    const std::string lib = s.path("lib.so");
+    const std::string tmp = s.path("lib.tmp");
+    std::atomic<bool> stop{false};
+    std::thread swapper([&] {
+        for (bool to_key = false; !stop.load(); to_key = !to_key) {
+            ::unlink(tmp.c_str());
+            if (::symlink(to_key ? key.c_str() : s.path("a.txt").c_str(), tmp.c_str()) == 0) {
+                (void)::rename(tmp.c_str(), lib.c_str());
+            }
+        }
+    });
+    std::vector<std::string> paths = exec_paths(DIAG_OPEN_PROBE_BIN);
+    paths.push_back(lib);
+    int built = 0;
+    int breached = 0;
+    for (int i = 0; i < 4000 && breached == 0; ++i) {
+        auto rs = build_filter(*deny, paths);
+        if (!rs.ok()) {
+            continue;  // the denied file seen and refused, or the name missing mid-swap
+        }
+        ++built;
+        if (run_confined(*rs, {DIAG_OPEN_PROBE_BIN, key}, "").out == "0\n") {
+            ++breached;
+        }
+    }
+    stop = true;
+    swapper.join();
+    ::unlink(lib.c_str());
+    ::unlink(tmp.c_str());
+    ::unlink(key.c_str());
+    ::rmdir(sec.c_str());
+    EXPECT_GT(built, 0);
+    EXPECT_EQ(breached, 0) << "a ruleset granted the denied " << key;
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ TEST(CommandSchema, RejectsBadCommandsWithPositions) {
         {std::string(kHead) + "[command.x]\nmatch = [\"sort\"]\ndescription = \"d\"\nfilter = true\n"
                               "reads = \"operands\"\n",
          "a filter reads only its stdin", 11, 9},
+        {std::string(kHead) + "[command.x]\nmatch = [\"getent\"]\ndescription = \"d\"\nnetwork = true\n"
+                              "reads = \"operands\"\n",
+         "resolving a name reads", 11, 9},
     });
 }
 
