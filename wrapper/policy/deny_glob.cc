@@ -133,25 +133,57 @@ bool plain_absolute(std::string_view path) {
     return true;
 }
 
+// The kernel's answer, by lstat(2) or stat(2).
+FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path) {
+    FsMemo::Look look;
+    if (call(path.c_str(), &look.st) != 0) {
+        look = {errno, {}};
+    }
+    return look;
+}
+
 }  // namespace
 
-const FsMemo::Look& FsMemo::lstat(const std::string& path) {
-    auto [it, fresh] = lstats_.try_emplace(path);
-    if (fresh && ::lstat(path.c_str(), &it->second.st) != 0) {
-        it->second = {errno, {}};
+// Only root can change what lstat(2) says of `path`: its directory is root's, writable by no
+// one else, and settled itself (so no symlink or other account's directory on the way; "/" is
+// root's). A directory found unsettled stays so for this build: everything below it is asked again.
+bool FsMemo::settled(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (!plain_absolute(path) || slash == std::string::npos) {
+        return path == "/";
     }
-    return it->second;
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    if (unsettled_.count(dir) != 0) {
+        return false;
+    }
+    const Look up = lstat(dir);  // kept only when settled itself
+    const mode_t mode = up.st.st_mode;
+    const bool root_only =
+        up.err != 0 || (!S_ISLNK(mode) && (!S_ISDIR(mode) || (up.st.st_uid == 0 && (mode & 022) == 0)));
+    if (!kept(dir) || !root_only) {
+        unsettled_.insert(dir);
+        return false;
+    }
+    return true;
+}
+
+FsMemo::Look FsMemo::lstat(const std::string& path) {
+    if (auto it = lstats_.find(path); it != lstats_.end()) {
+        return it->second;
+    }
+    const Look look = ask(::lstat, path);
+    if (settled(path)) {
+        lstats_.emplace(path, look);
+    }
+    return look;
 }
 
 FsMemo::Look FsMemo::probe(const std::string& path) {
     if (auto it = lstats_.find(path); it != lstats_.end()) {
         return it->second;
     }
-    Look look;
-    if (::lstat(path.c_str(), &look.st) != 0) {
-        look = {errno, {}};
-    }
-    if (look.err == 0 || look.err == EACCES || look.err == EPERM) {
+    const Look look = ask(::lstat, path);
+    if ((look.err == 0 || look.err == EACCES || look.err == EPERM) && settled(path)) {
         lstats_.emplace(path, look);
     }
     return look;
@@ -185,28 +217,30 @@ int FsMemo::known_unlistable(const std::string& dir) const {
     return failed != nullptr ? failed->err : 0;
 }
 
+// A failure is known without asking only where it is kept (settled): another account can make
+// its own directory unlistable, or list it again, at any time.
+void FsMemo::note_unlistable(const std::string& dir, int err) {
+    if (settled(dir)) {
+        if (const Look self = lstat(dir); self.err != 0 || (!S_ISLNK(self.st.st_mode) && self.st.st_uid == 0)) {
+            unlistable_.emplace(dir, err);
+        }
+    }
+}
+
 // stat(2) and lstat(2) walk a path alike and differ only where its last component is a symlink:
 // a failed lstat is the same failure of stat, and the lstat of anything but a symlink is its stat.
-// Only a symlink costs a stat of its own.
-const FsMemo::Look& FsMemo::stat(const std::string& path) {
-    const auto known = lstats_.find(path);
-    if (known == lstats_.end()) {
+// Only a symlink costs a stat of its own, asked each time (what it points to may be anyone's).
+FsMemo::Look FsMemo::stat(const std::string& path) {
+    if (!kept(path)) {
         if (const Look* failed = failed_prefix(path)) {
             return *failed;
         }
     }
-    const Look& look = known != lstats_.end() ? known->second : lstat(path);
+    const Look look = lstat(path);
     if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
         return look;
     }
-    if (auto it = symlink_stats_.find(path); it != symlink_stats_.end()) {
-        return it->second;
-    }
-    Look through;
-    if (::stat(path.c_str(), &through.st) != 0) {
-        through = {errno, {}};
-    }
-    return symlink_stats_.emplace(path, through).first->second;
+    return ask(::stat, path);
 }
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.
@@ -223,6 +257,7 @@ std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
     }
     std::string canon = "/";
     std::string written;
+    bool steady = true;  // every prefix so far was kept
     for (size_t i = 0; i < comps.size(); ++i) {
         written += "/" + comps[i];
         if (auto it = memo.resolved.find(written); it != memo.resolved.end()) {
@@ -230,10 +265,12 @@ std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
             continue;
         }
         std::string next = canon + (canon == "/" ? "" : "/") + comps[i];
-        const FsMemo::Look& look = memo.lstat(next);
+        const FsMemo::Look look = memo.lstat(next);
         if (look.err != 0) {
             return with_rest(canon, comps, i);
         }
+        // Kept for the next path only while every answer it rests on is (see FsMemo).
+        bool keep = steady && memo.kept(next);
         if (!S_ISLNK(look.st.st_mode)) {
             canon = std::move(next);  // there, and not a symlink
         } else {
@@ -242,8 +279,15 @@ std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
                 return with_rest(canon, comps, i);
             }
             canon = std::move(real).value();
+            if (keep) {
+                (void)memo.lstat(canon);  // kept only when only root can change it too
+                keep = memo.kept(canon);
+            }
         }
-        memo.resolved.emplace(written, canon);
+        steady = keep;
+        if (keep) {
+            memo.resolved.emplace(written, canon);
+        }
     }
     return canon;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -29,8 +30,12 @@ inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expand
 // What one build of the deny list asked the file system, each question asked once: most entries
 // share /etc, /run, /var/lib, and every glob match is looked at in turn by the expansion, the
 // symlink check and the canonicalization. Lives for one build only (a local of build_deny, never
-// kept across requests or written anywhere): within one build the file system is taken as it was
-// when first asked, as one pass over it would see it.
+// kept across requests or written anywhere). An answer is kept only where no account but root can
+// change it (every directory on the way root's and writable by no one else, no symlink on the
+// way): below /home/eve or /tmp the kernel is asked each time, as before the memo. Else eve could
+// show the glob expansion one object and the symlink check and canonicalization (asked later,
+// from what they kept) another: `~/.ssh` a directory while the trust check looks, a symlink to
+// another account's secrets while the match is read, which pins that object under eve's name.
 class FsMemo {
   public:
     // One answer of lstat(2) or stat(2): err 0 and st, or the errno.
@@ -39,30 +44,33 @@ class FsMemo {
         struct stat st {};
     };
     // lstat(2) of `path`.
-    [[nodiscard]] const Look& lstat(const std::string& path);
+    [[nodiscard]] Look lstat(const std::string& path);
     // lstat(2) of a name a glob component matched: kept only when something is there or it cannot
     // be seen (the symlink check and the canonicalization ask again). A name that is not there is
     // not asked about again, and another account may list a million of them in its directory.
     [[nodiscard]] Look probe(const std::string& path);
     // stat(2) of `path`, answered by an lstat where that is the same answer (see deny_glob.cc).
-    // The references stay valid for the memo's life.
-    [[nodiscard]] const Look& stat(const std::string& path);
-    // Written paths whose every component exists -> their canonical form (realpath(3)).
+    [[nodiscard]] Look stat(const std::string& path);
+    // Whether the answer for `path` is kept (only root can change it; see above).
+    [[nodiscard]] bool kept(const std::string& path) const { return lstats_.count(path) != 0; }
+    // Written paths whose every component exists -> their canonical form (realpath(3)); only
+    // where every answer it rests on is kept.
     std::unordered_map<std::string, std::string> resolved;
     // The errno opendir(3) of `dir` fails with, when this build knows it without asking (it failed
     // before, or an lstat of it or of a directory on the way failed); else 0.
     [[nodiscard]] int known_unlistable(const std::string& dir) const;
-    void note_unlistable(const std::string& dir, int err) { unlistable_.emplace(dir, err); }
+    void note_unlistable(const std::string& dir, int err);
 
   private:
     [[nodiscard]] const Look* failed_prefix(const std::string& path) const;
+    [[nodiscard]] bool settled(const std::string& path);
     // Paths share long prefixes (/var/lib/...): hashed, not ordered; found by a string_view too.
     struct Hash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, Look, Hash, std::equal_to<>> lstats_;
-    std::unordered_map<std::string, Look> symlink_stats_;
+    std::unordered_set<std::string> unsettled_;  // directories another account may change below
     std::unordered_map<std::string, int> unlistable_;
 };
 

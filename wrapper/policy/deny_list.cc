@@ -32,14 +32,14 @@ bool symlinks_trusted(const std::string& path, FsMemo& memo) {
     std::string here;
     for (const auto& c : util::split_path(path)) {
         here += "/" + c;
-        const FsMemo::Look& lst = memo.lstat(here);
+        const FsMemo::Look lst = memo.lstat(here);
         if (lst.err != 0) {
             return true;  // the rest does not exist (or cannot be seen): nothing to follow
         }
         if (!S_ISLNK(lst.st.st_mode) || lst.st.st_uid == 0) {
             continue;
         }
-        const FsMemo::Look& tst = memo.stat(here);
+        const FsMemo::Look tst = memo.stat(here);
         if (tst.err != 0) {
             return true;  // dangling: the name is all there is
         }
@@ -86,7 +86,7 @@ bool raw_io_device(const std::string& path, FsMemo& memo) {
     if (!named) {
         return false;
     }
-    const FsMemo::Look& look = memo.stat(path);
+    const FsMemo::Look look = memo.stat(path);
     if (look.err != 0) {
         return look.err == ENOENT;
     }

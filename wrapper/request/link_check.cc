@@ -58,7 +58,10 @@ Result<const LinkIndex*> denied_links(const Deny& deny) {
             continue;
         }
         struct stat rst {};
-        if (::lstat(root.c_str(), &rst) != 0) {
+        if (::lstat(root.c_str(), &rst) != 0 || rst.st_dev != object.first.first || rst.st_ino != object.first.second) {
+            // The name no longer shows the denied object (swapped since the build, or the build
+            // raced another account and recorded its path): what the object holds is not seen.
+            unverify(root, object.first.first);
             continue;
         }
         if (!S_ISDIR(rst.st_mode)) {
