@@ -71,7 +71,8 @@ struct Operand {
 // operand that is a file and READ_DIR (names, never content) on each that is a directory, a read
 // rule on each of `held` (as build), and TCP connect to `connect_ports` (as build). A rule on the
 // object's inode: the child reaches that object by its path, and nothing else by any path. An
-// operand or held file whose inode the denylist holds is refused. Errors: build_filter's.
+// operand or held file whose inode the denylist holds, or an operand that is neither a file nor a
+// directory, is refused. Errors: build_filter's.
 [[nodiscard]] Result<Ruleset> build_operands(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
                                              const std::vector<Operand>& operands, const std::vector<int>& held,
                                              const std::vector<uint16_t>& connect_ports);

@@ -147,8 +147,12 @@ Result<Ruleset> build_operands(const policy::Deny& deny, const std::vector<std::
         if (S_ISDIR(st.st_mode)) {
             // Listed, not read: READ_DIR reaches the names below it, never a file's content.
             DIAG_TRY(g.object(o.object, kFsReadDir, "operand " + o.path));
-        } else if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
+        } else if (S_ISREG(st.st_mode)) {
             DIAG_TRY(g.object(o.object, kFsReadFile, "operand " + o.path));
+        } else {
+            // path_resolve lets only files and directories through as content operands.
+            return make_error(ErrorCode::kExecFailed,
+                              "landlock: operand " + o.path + " is neither a file nor a directory");
         }
         ++rs.operands;
     }

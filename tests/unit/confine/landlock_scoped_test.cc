@@ -309,6 +309,19 @@ TEST_F(LandlockOperands, ADirectoryOperandGivesItsNamesNotItsFiles) {
     EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, s.path("a.txt")}, "").out, std::to_string(EACCES) + "\n");
 }
 
+// Only files and directories reach the ruleset as content operands (path_resolve refuses the
+// rest); anything else that did would be refused here, not granted.
+TEST_F(LandlockOperands, AnOperandThatIsNeitherFileNorDirectoryIsRefused) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    const std::string fifo = s.path("fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    auto rs = operands_of(DIAG_OPEN_PROBE_BIN, {fifo});
+    ::unlink(fifo.c_str());
+    ASSERT_FALSE(rs.ok());
+    EXPECT_NE(rs.error().msg.find("neither a file nor a directory"), std::string::npos) << rs.error().msg;
+}
+
 // An operand whose inode the denylist holds never gets a rule, whatever name it came by (a hard
 // link the checks before missed would be caught here).
 TEST_F(LandlockOperands, ADeniedObjectIsRefusedByInode) {
