@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "wrapper/base/deadline.h"
+#include "wrapper/base/paths.h"
 #include "wrapper/base/sys.h"
 #include "wrapper/base/text_safety.h"
 #include "wrapper/confine/child.h"
@@ -238,12 +238,7 @@ struct Plan {
 // /proc/mounts, /proc/net lead there): checked, it is the wrapper's; opened, the child's own, so a
 // rule on the object checked never grants what the child opens.
 bool names_own_proc(const std::string& canonical) {
-    for (const std::string_view self : {std::string_view("/proc/self"), std::string_view("/proc/thread-self")}) {
-        if (canonical.starts_with(self) && (canonical.size() == self.size() || canonical[self.size()] == '/')) {
-            return true;
-        }
-    }
-    return false;
+    return util::path_within(canonical, "/proc/self") || util::path_within(canonical, "/proc/thread-self");
 }
 
 // The objects a stage's child may read when its rule reads only its path operands (adr/0023) and
