@@ -86,23 +86,46 @@ let
 
   # /etc/diag-wrapper/* exactly as this module renders them; an assertion holds environment.etc
   # to these, so a host cannot swap the policy for one without the base deny entries.
+  # Root-owned 0444 copies, not symlinks into the store: the compiled image is written beside the
+  # policy's real path, which must be a writable directory (adr/0024).
+  etcCopy = source: {
+    inherit source;
+    mode = "0444";
+    user = "+0";
+    group = "+0";
+  };
   policyEtc =
     {
-      "diag-wrapper/policy.toml".source = tomlFormat.generate "diag-wrapper-policy.toml" cfg.policy;
+      "diag-wrapper/policy.toml" = etcCopy (tomlFormat.generate "diag-wrapper-policy.toml" cfg.policy);
     }
     // mapAttrs' (
       name: value:
-      nameValuePair "diag-wrapper/policy.d/${name}.toml" {
-        source = tomlFormat.generate "diag-wrapper-${name}.toml" ({ version = 1; } // value);
-      }
+      nameValuePair "diag-wrapper/policy.d/${name}.toml" (
+        etcCopy (tomlFormat.generate "diag-wrapper-${name}.toml" ({ version = 1; } // value))
+      )
     ) cfg.dropIns;
+  # Another source or text, or another mode or owner (a symlink again, a file the account may
+  # write): each is a policy the module did not render or install.
   replacedEtc = filter (
     n:
     let
       e = config.environment.etc.${n};
+      want = policyEtc.${n};
     in
-    (e.text or null) != null || e.source != policyEtc.${n}.source
+    (e.text or null) != null
+    || e.source != want.source
+    || (e.mode or "symlink") != want.mode
+    || (e.user or "+0") != want.user
+    || (e.group or "+0") != want.group
   ) (attrNames policyEtc);
+  # Compiles the installed policy into its image (adr/0021) on every activation, after /etc is set
+  # up. Never fails the activation: without an image requests parse the files, as before.
+  compileActivation = ''
+    if ! _diag_out=$(${wrapper} --compile --policy ${render.policyFile} 2>&1); then
+      echo "diag-wrapper: warning: no compiled policy image, requests parse ${render.policyFile}: ''${_diag_out//$'\n'/; }" >&2 || true
+    fi
+    unset _diag_out
+  '';
   # Any other file under /etc/diag-wrapper: a drop-in written straight through environment.etc
   # would be loaded by the wrapper but never seen by the assertions or the build-time check.
   foreignEtc = filter (n: hasPrefix "diag-wrapper/" n && !(policyEtc ? ${n})) (attrNames config.environment.etc);
@@ -523,6 +546,12 @@ in
       boot.kernel.sysctl = mkIf cfg.kernelLogAccess { "kernel.dmesg_restrict" = 0; };
 
       environment.etc = policyEtc;
+      # After `etc` (which installs the copies above): requests use the image from the moment it
+      # is written; between the two they parse the new files (a stale image is never used).
+      system.activationScripts.diag-wrapper-compile = {
+        deps = [ "etc" ];
+        text = compileActivation;
+      };
 
       environment.systemPackages = [ cfg.package ];
 

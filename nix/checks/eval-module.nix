@@ -81,6 +81,12 @@ in
   etc = builtins.mapAttrs (_: etcValue) (
     lib.filterAttrs (n: _: lib.hasPrefix "diag-wrapper/" n) c.environment.etc
   );
+  # How each of those is installed: a copy (mode) with its owner, or "symlink".
+  etcInstall = builtins.mapAttrs (_: v: { inherit (v) mode user group; }) (
+    lib.filterAttrs (n: _: lib.hasPrefix "diag-wrapper/" n) c.environment.etc
+  );
+  # The module's activation snippets, as { deps, text, supportsDryActivation }.
+  activationScripts = lib.filterAttrs (n: _: lib.hasPrefix "diag-wrapper" n) c.system.activationScripts;
   # The final sshd_config as NixOS would install it (what the sshd build check reads).
   sshdConfigFile = c.environment.etc."ssh/sshd_config".source.text;
   # system.checks as derivation records: name, script and passthru (the stub runCommand), with

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Stand-ins for the NixOS options module.nix writes to, with the types nixpkgs declares for them
-# (users-groups.nix, sshd.nix, etc.nix, tmpfiles.nix, assertions.nix), so module.nix can be
-# evaluated with lib.evalModules and the nixpkgs lib alone. Full nixpkgs is not needed, and not
-# available on the project's CI machines.
+# (users-groups.nix, sshd.nix, etc.nix, activation-script.nix, tmpfiles.nix, assertions.nix), so
+# module.nix can be evaluated with lib.evalModules and the nixpkgs lib alone. Full nixpkgs is not
+# needed, and not available on the project's CI machines.
 #
 # Also imitates sshd.nix's layout of sshd_config: `settings` rendered first, then `extraConfig`,
 # where the openssh module's own lines sit at mkOrder 0.
@@ -156,17 +156,45 @@ in
               type = types.str;
               default = "symlink";
             };
+            # user and group default to the numeric uid and gid, as in etc.nix.
+            options.uid = mkOption {
+              type = types.int;
+              default = 0;
+            };
+            options.gid = mkOption {
+              type = types.int;
+              default = 0;
+            };
             options.user = mkOption {
               type = types.str;
-              default = "+0";
+              default = "+${toString config.uid}";
             };
             options.group = mkOption {
               type = types.str;
-              default = "+0";
+              default = "+${toString config.gid}";
             };
             config.source = lib.mkIf (config.text != null) (
               lib.mkDerivedConfig options.text (pkgs.writeText (baseNameOf name))
             );
+          }
+        )
+      );
+      default = { };
+    };
+    # activation-script.nix: a snippet is its text, or { deps, text, supportsDryActivation }.
+    system.activationScripts = mkOption {
+      type = types.attrsOf (
+        types.either types.str (
+          types.submodule {
+            options.deps = mkOption {
+              type = types.listOf types.str;
+              default = [ ];
+            };
+            options.text = mkOption { type = types.lines; };
+            options.supportsDryActivation = mkOption {
+              type = types.bool;
+              default = false;
+            };
           }
         )
       );

@@ -87,9 +87,17 @@ pkgs.testers.runNixOSTest {
           web02.fail("id -nG diag | grep -qw wheel")
           web02.succeed("test \"$(stat -c %U:%a /etc/ssh/authorized_keys.d/diag)\" = root:444")
           web02.succeed("grep -q '^restrict,command=\"${wrapper}\" ecdsa-sha2-nistp256 ' /etc/ssh/authorized_keys.d/diag")
-          web02.succeed("test \"$(stat -L -c %U /etc/diag-wrapper/policy.toml)\" = root")
-          web02.succeed("test -f /etc/diag-wrapper/policy.d/50-host.toml")
-          print(web02.succeed("diag-wrapper --check"))
+          # Root's read-only copies, not symlinks into the store, and the activation compiled
+          # them: requests read the image (adr/0024).
+          for f in ["/etc/diag-wrapper/policy.toml", "/etc/diag-wrapper/policy.d/50-host.toml"]:
+              web02.succeed(f"test -f {f} && test ! -L {f}")
+              web02.succeed(f"test \"$(stat -c %U:%G:%a {f})\" = root:root:444")
+          web02.succeed("test \"$(stat -c %U:%a /etc/diag-wrapper)\" = root:755")
+          check = web02.succeed("diag-wrapper --check")
+          print(check)
+          assert check.splitlines()[-1].startswith(
+              "compiled image: current: /etc/diag-wrapper/policy.toml.compiled"
+          ), f"the activation did not compile the policy:\n{check}"
           conf = web02.succeed(
               "${sshd} -T -f /etc/ssh/sshd_config"
               " -C user=diag,host=client,addr=192.168.1.1,laddr=192.168.1.2,lport=22"

@@ -10,6 +10,7 @@
 #   eval_module        lib.evalModules of nix/module.nix (and the flake, the package attributes,
 #                      the VM test's host node) against a real nixpkgs lib: account,
 #                      authorized_keys lines, policy attrset, tmpfiles rules, exact sshd text,
+#                      the policy files as 0444 copies and the activation's compile snippet,
 #                      and every assertion message for impossible combinations
 #   eval_home_manager  nix/home-manager.nix with home-manager's real programs/ssh.nix
 #                      (DIAG_HOME_MANAGER: a release with programs.ssh.settings), then `ssh -G`
@@ -18,7 +19,8 @@
 #                      the same with DIAG_HOME_MANAGER_MATCHBLOCKS, a release that has only
 #                      programs.ssh.matchBlocks (25.11)
 #   sshd_config        the generated sshd text through the real `sshd -t` and `sshd -T -C ...`
-#   policy_check       the rendered policy, as TOML, through `diag-wrapper --check` and --explain
+#   policy_check       the rendered policy, as TOML, through `diag-wrapper --check` and --explain,
+#                      and the activation's --compile of it installed as root's 0444 copies
 #
 # Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE), with the reason on stdout.
 #
@@ -517,6 +519,7 @@ json.dump({"main": etc["diag-wrapper/policy.toml"], "dropIns": drop}, open(sys.a
 PY
         policy_case "module.nix ($scenario)" "$TMP/module-policy.json"
         replay_policy_build_check "module.nix ($scenario)" "$TMP/module.json" ok
+        replay_activation "module.nix ($scenario)" "$TMP/module.json" "$TMP/module-policy.json"
     done
 
     # A policy the loader refuses must fail the build, with file:line:col, although it evaluates:
@@ -530,6 +533,46 @@ PY
             || fail "evaluating the module with ${bad%%|*}: $(cat "$TMP/module.err")"
         replay_policy_build_check "module.nix (${bad%%|*})" "$TMP/module.json" "${bad#*|}"
     done
+}
+
+# replay_activation LABEL MODULE_JSON POLICY_JSON: the module's files installed the way NixOS's
+# setup-etc installs them now (root-owned 0444 copies in a root-owned 0755 directory), then its
+# compile snippet run with the wrapper under test: the wrapper must accept the copies and the
+# image must be current; a rebuild that changes a file makes it stale until the next activation;
+# a compile that fails leaves the activation successful with one warning line.
+replay_activation() {
+    local label=$1 json=$2 policy_json=$3 dir out
+    dir=$(mktemp -d "$TMP/etc.XXXXXX")
+    chmod 0755 "$dir"
+    mkdir -m 0755 "$dir/policy.d"
+    python3 "$TMP/to_toml.py" "$policy_json" "$dir" || fail "$label: converting to TOML"
+    chmod 0444 "$dir/policy.toml" "$dir"/policy.d/*.toml
+    local before
+    before=$(cd "$dir" && find . -type f | LC_ALL=C sort)
+    out=$(run_activation_snippet "$json" "$WRAPPER" "$dir/policy.toml")
+    [[ $out == "0|" ]] || fail "$label: the compile snippet on root's 0444 copies: expected status 0 and no output, got [$out]"
+    image_state() { "$WRAPPER" --policy "$dir/policy.toml" --check 2>&1 | tail -n 1; }
+    out=$(image_state)
+    [[ $out == "compiled image: current: $dir/policy.toml.compiled (requests use it)" ]] \
+        || fail "$label: after the activation: $out"
+    [[ $(stat -c %U:%a "$dir/policy.toml.compiled") == root:644 ]] || fail "$label: image $(stat -c %U:%a "$dir/policy.toml.compiled")"
+    # Beside policy.toml, never among the drop-ins the loader lists.
+    out=$(cd "$dir" && find . -type f | LC_ALL=C sort)
+    [[ $out == "$(printf '%s\n' "$before" ./policy.toml.compiled | LC_ALL=C sort)" ]] \
+        || fail "$label: the activation wrote more or elsewhere than policy.toml.compiled: $out"
+    # A rebuild: setup-etc replaces a copy; until the snippet runs, requests parse the files.
+    chmod 0644 "$dir/policy.toml" && echo "# rebuilt" >>"$dir/policy.toml" && chmod 0444 "$dir/policy.toml"
+    out=$(image_state)
+    [[ $out == "compiled image: not used: "*"stale"*"; requests parse the policy's files" ]] \
+        || fail "$label: a changed policy with the old image: $out"
+    out=$(run_activation_snippet "$json" "$WRAPPER" "$dir/policy.toml")
+    [[ $out == "0|" && $(image_state) == "compiled image: current: "* ]] || fail "$label: the next activation: [$out] $(image_state)"
+    # A compile that fails (the wrapper refuses a group-writable policy): the activation goes on.
+    chmod 0464 "$dir/policy.toml"
+    out=$(run_activation_snippet "$json" "$WRAPPER" "$dir/policy.toml")
+    [[ $out == "0|diag-wrapper: warning: no compiled policy image, requests parse $dir/policy.toml: diag-wrapper: error: "*"writable by group or other"* && $out != *$'\n'* ]] \
+        || fail "$label: a failed compile: expected status 0 and one warning line, got [$out]"
+    say "$label: root's 0444 copies compiled by the activation snippet (image current; stale after a rebuild until the next activation); a failed compile: ${out#0|}"
 }
 
 # replay_policy_build_check LABEL MODULE_JSON ok|ERROR_REGEX: the module's policy check derivation
@@ -572,6 +615,62 @@ PY
         grep -qE -- "$expect" <<<"$out" || fail "$label: expected /$expect/ in: $out"
         say "$label: the build fails: $out"
     fi
+}
+
+# run_activation_snippet MODULE_JSON WRAPPER POLICY: the module's compile snippet run the way
+# NixOS's activate script runs it (bash, an ERR trap that fails the activation, umask 0022),
+# with the wrapper's store path replaced by WRAPPER and /etc/diag-wrapper/policy.toml by POLICY.
+# Prints "STATUS|STDERR", STATUS being what the activation would exit with.
+run_activation_snippet() {
+    local json=$1 wrapper=$2 policy=$3 err rc=0
+    python3 - "$json" "$wrapper" "$policy" >"$TMP/snippet.sh" <<'PY' || fail "no compile snippet in $json"
+import json, os, sys
+d, wrapper, policy = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+text = d["activationScripts"]["diag-wrapper-compile"]["text"]
+text = text.replace(os.environ["WRAPPER_STUB"], wrapper).replace("/etc/diag-wrapper/policy.toml", policy)
+if "/nix/store/" in text:
+    sys.exit(f"FAIL: the compile snippet uses a store path this test does not provide:\n{text}")
+print(text)
+PY
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    err=$(env -i PATH=/usr/bin:/bin bash -c '
+_status=0
+trap "_status=1 _localstatus=\$?" ERR
+umask 0022
+_localstatus=0
+source "$1"
+exit $_status' snippet "$TMP/snippet.sh" 2>&1 >/dev/null) || rc=$?
+    printf '%s|%s\n' "$rc" "$err"
+}
+
+# activation_snippet MODULE_JSON: the compile snippet with stand-ins for the wrapper: the
+# arguments it passes, silence when the compile succeeds, one warning line and a successful
+# activation when it fails.
+activation_snippet() {
+    local json=$1 out
+    cat >"$TMP/wrapper-ok" <<EOF
+#!/bin/bash
+printf '%s\n' "\$*" >"$TMP/wrapper-args"
+echo "compiled \$3 (1 files, 2 commands) into \$3.compiled"
+EOF
+    cat >"$TMP/wrapper-fails" <<'EOF'
+#!/bin/bash
+echo "diag-wrapper: error: policy: /etc/diag-wrapper/policy.toml: writable by group or other" >&2
+echo "second line" >&2
+exit 2
+EOF
+    chmod 0755 "$TMP/wrapper-ok" "$TMP/wrapper-fails"
+    out=$(run_activation_snippet "$json" "$TMP/wrapper-ok" /etc/diag-wrapper/policy.toml)
+    [[ $out == "0|" ]] || fail "compile snippet, successful compile: expected status 0 and no output, got [$out]"
+    [[ $(cat "$TMP/wrapper-args") == "--compile --policy /etc/diag-wrapper/policy.toml" ]] \
+        || fail "compile snippet: the wrapper got [$(cat "$TMP/wrapper-args")]"
+    out=$(run_activation_snippet "$json" "$TMP/wrapper-fails" /etc/diag-wrapper/policy.toml)
+    [[ $out == "0|diag-wrapper: warning: no compiled policy image, requests parse /etc/diag-wrapper/policy.toml: diag-wrapper: error: policy: /etc/diag-wrapper/policy.toml: writable by group or other; second line" ]] \
+        || fail "compile snippet, failed compile: expected status 0 and one warning line, got [$out]"
+    out=$(run_activation_snippet "$json" "$TMP/no-such-wrapper" /etc/diag-wrapper/policy.toml)
+    [[ $out == "0|diag-wrapper: warning: no compiled policy image, requests parse /etc/diag-wrapper/policy.toml: "* && $out != *$'\n'* ]] \
+        || fail "compile snippet, wrapper missing: expected status 0 and one warning line, got [$out]"
+    say "compile snippet: --compile --policy /etc/diag-wrapper/policy.toml after etc; quiet when it works; a failed compile is one warning line and the activation still succeeds"
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -622,7 +721,16 @@ for name, d in (("web02", web), ("minimal", mini)):
     for cid, c in base["command"].items():
         eq(f"{name}: command {cid}", pol["command"][cid], c)
     eq(f"{name}: policy deny keeps every base entry", [p for p in base["deny"]["paths"] if p not in pol["deny"]["paths"]], [])
-    eq(f"{name}: etc symlinks to generated files", all(isinstance(v, dict) for v in d["etc"].values()), True)
+    eq(f"{name}: etc files are generated", all(isinstance(v, dict) for v in d["etc"].values()), True)
+    # Root-owned read-only copies, not symlinks into the store (adr/0024), every one of them.
+    eq(f"{name}: etc files are root-owned 0444 copies", d["etcInstall"],
+       {n: {"mode": "0444", "user": "+0", "group": "+0"} for n in d["etc"]})
+    eq(f"{name}: activation snippets", sorted(d["activationScripts"]), ["diag-wrapper-compile"])
+    a = d["activationScripts"].get("diag-wrapper-compile", {})
+    eq(f"{name}: compile snippet runs after etc, not on dry-activate",
+       (a.get("deps"), a.get("supportsDryActivation")), (["etc"], False))
+    if f"{W} --compile --policy /etc/diag-wrapper/policy.toml " not in a.get("text", ""):
+        errors.append(f"{name}: the compile snippet does not compile /etc/diag-wrapper/policy.toml: {a}")
     eq(f"{name}: etc policy.toml is cfg.policy", d["etc"]["diag-wrapper/policy.toml"], pol)
     eq(f"{name}: system.checks", [c["name"] for c in d["buildChecks"]],
        ["diag-wrapper-sshd-check", "diag-wrapper-policy-check"])
@@ -714,6 +822,8 @@ if got != ({"kernel.dmesg_restrict": 0}, []):
     sys.exit(f"FAIL: kernelLogAccess: sysctl and failed assertions {got}")
 ' "$TMP/klog.json" || exit 1
 
+    activation_snippet "$TMP/minimal.json"
+
     # Impossible combinations: each must fail with a clear assertion message (or a type error).
     local n=0
     expect_assertion() { # EXPECTED-SUBSTRING NIX-MODULE-EXPR
@@ -766,6 +876,14 @@ if not any(sys.argv[1] in m for m in msgs):
     expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".source = lib.mkForce "/etc/my-policy.toml"; }'
     expect_assertion 'environment.etc."diag-wrapper/policy.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".text = lib.mkForce "version = 1\n"; }'
     expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.d/50-host.toml".text = lib.mkForce "version = 1\n"; }'
+    # The policy installed as something other than root's read-only copy: a symlink again (no
+    # image), or a file another account may write or own.
+    local replaced='environment.etc."diag-wrapper/policy.toml" is replaced'
+    expect_assertion "$replaced" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".mode = lib.mkForce "symlink"; }'
+    expect_assertion "$replaced" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".mode = lib.mkForce "0644"; }'
+    expect_assertion "$replaced" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".user = lib.mkForce "diag"; }'
+    expect_assertion "$replaced" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".group = lib.mkForce "+1000"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml" is replaced' '{ lib, ... }: { environment.etc."diag-wrapper/policy.d/50-host.toml".mode = lib.mkForce "0666"; }'
     # What the wrapper would load but the build-time policy check would not read.
     expect_assertion 'environment.etc."diag-wrapper/policy.d/60-extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/policy.d/60-extra.toml".text = "version = 1\n[command.cat]\nmatch = [\"cat\"]\ndescription = \"again\"\n"; }'
     expect_assertion 'environment.etc."diag-wrapper/extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/extra.toml".source = "/srv/extra.toml"; }'
@@ -878,7 +996,8 @@ try:
 except SyntaxError as e:
     errors.append(f"testScript is not valid Python: {e}")
 for needle in ["systemctl status sshd", "/var/lib/matrix-synapse/", "/persist/etc/ssh/", "systemctl restart sshd",
-               "journalctl -t diag-wrapper", "path-denied"]:
+               "journalctl -t diag-wrapper", "path-denied",
+               "compiled image: current: /etc/diag-wrapper/policy.toml.compiled"]:
     if needle not in vm["testScript"]:
         errors.append(f"testScript does not mention {needle!r}")
 if errors:
