@@ -15,7 +15,10 @@ function(diag_enable_warnings tgt)
 endfunction()
 
 function(diag_enable_sanitizers tgt)
-    if(DIAG_SANITIZE)
+    if(DIAG_TSAN)
+        target_compile_options(${tgt} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+        target_link_options(${tgt} PRIVATE -fsanitize=thread)
+    elseif(DIAG_SANITIZE)
         target_compile_options(${tgt} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
             -fno-omit-frame-pointer)
         target_link_options(${tgt} PRIVATE -fsanitize=address,undefined)

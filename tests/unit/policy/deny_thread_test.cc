@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wrapper/policy/deny_thread.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wrapper/base/deadline.h"
+
+namespace diag::deny_thread {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DenyThread : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/diagdenythread.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        d_ = fs::canonical(tmpl).string();
+        fs::create_directories(d_ + "/home/a/.ssh");
+        fs::create_directories(d_ + "/home/b/.ssh");
+        fs::create_directories(d_ + "/etc");
+        for (const char* f : {"/home/a/.ssh/id", "/home/b/.ssh/id", "/etc/shadow", "/etc/other"}) {
+            std::ofstream(d_ + f) << "secret";
+        }
+        fs::create_symlink(d_ + "/etc/other", d_ + "/etc/link");
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(d_, ec);
+    }
+    std::vector<deny_list::RawDeny> raw(const std::vector<std::string>& paths) const {
+        std::vector<deny_list::RawDeny> out;
+        for (const auto& p : paths) {
+            out.push_back({d_ + p, "test"});
+        }
+        return out;
+    }
+    std::string d_;
+};
+
+// The objects a build pinned, as canonical paths.
+std::vector<std::string> objects(const policy::Deny& deny) {
+    std::vector<std::string> out;
+    for (const auto& [id, path] : deny.objects) {
+        out.push_back(path);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> patterns(const policy::Deny& deny) {
+    std::vector<std::string> out;
+    for (const auto& e : deny.entries) {
+        out.push_back(e.pattern + " | " + e.origin);
+    }
+    return out;
+}
+
+TEST_F(DenyThread, BuildsWhatTheCallersThreadBuilds) {
+    const auto entries = raw({"/home/*/.ssh", "/etc/shadow", "/etc/link", "/absent/*"});
+    auto direct = deny_list::build_deny(entries);
+    ASSERT_TRUE(direct.ok()) << direct.error().describe();
+    Build b(entries);
+    EXPECT_EQ(b.raw(), entries);
+    auto threaded = b.take();
+    ASSERT_TRUE(threaded.ok()) << threaded.error().describe();
+    EXPECT_EQ(patterns(*threaded), patterns(*direct));
+    EXPECT_EQ(objects(*threaded), objects(*direct));
+    EXPECT_EQ(threaded->objects, direct->objects);  // the same (dev, ino) for each
+    EXPECT_EQ(threaded->globs.size(), direct->globs.size());
+    EXPECT_NE(std::find(objects(*threaded).begin(), objects(*threaded).end(), d_ + "/etc/other"),
+              objects(*threaded).end())
+        << "the symlink's target is pinned";
+}
+
+// What the thread started with is used only for exactly those entries: a policy whose entries
+// differ (an image found stale after its head started the build) gets its own build.
+TEST_F(DenyThread, APendingBuildOfOtherEntriesIsNotTaken) {
+    auto pending = std::make_unique<Build>(raw({"/etc/shadow"}));
+    const auto wanted = raw({"/etc/shadow", "/home/*/.ssh"});
+    auto deny = take_or_build(std::move(pending), wanted);
+    ASSERT_TRUE(deny.ok()) << deny.error().describe();
+    const auto got = objects(*deny);
+    EXPECT_NE(std::find(got.begin(), got.end(), d_ + "/home/a/.ssh"), got.end());
+    EXPECT_NE(std::find(got.begin(), got.end(), d_ + "/home/b/.ssh"), got.end());
+}
+
+TEST_F(DenyThread, APendingBuildOfTheSameEntriesIsTaken) {
+    const auto entries = raw({"/etc/shadow"});
+    auto deny = take_or_build(std::make_unique<Build>(entries), entries);
+    ASSERT_TRUE(deny.ok()) << deny.error().describe();
+    EXPECT_EQ(objects(*deny), std::vector<std::string>{d_ + "/etc/shadow"});
+    auto none = take_or_build(nullptr, entries);  // nothing pending: built here, the same
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->objects, deny->objects);
+}
+
+// An entry the build refuses is refused the same way from the thread.
+TEST_F(DenyThread, ABuildErrorComesBackFromTheThread) {
+    Build b(std::vector<deny_list::RawDeny>{{"relative/path", "test"}});
+    auto deny = b.take();
+    ASSERT_FALSE(deny.ok());
+    EXPECT_EQ(deny.error().code, ErrorCode::kPolicyInvalid);
+}
+
+// The decision deadline bounds the thread as it bounds the caller.
+TEST_F(DenyThread, TheDeadlineBoundsTheThread) {
+    deadline::start(0);
+    Build b(raw({"/home/*/.ssh"}));
+    auto deny = b.take();
+    deadline::clear();
+    ASSERT_FALSE(deny.ok());
+    EXPECT_EQ(deny.error().code, ErrorCode::kDenied);
+    EXPECT_EQ(deny.error().reason, deadline::kReason) << deny.error().describe();
+}
+
+// A terminating signal must never be delivered to the build's thread (its default action would
+// end the process before the request is recorded): every signal is blocked in it, and the
+// caller's own mask is left as it was.
+TEST(DenyThreadSignals, TheThreadBlocksEverySignalAndTheCallersMaskIsKept) {
+    sigset_t before;
+    ASSERT_EQ(pthread_sigmask(SIG_SETMASK, nullptr, &before), 0);
+    std::atomic<bool> all_blocked{false};
+    std::thread t = start_with_signals_blocked([&all_blocked] {
+        sigset_t mine;
+        if (pthread_sigmask(SIG_SETMASK, nullptr, &mine) != 0) {
+            return;
+        }
+        bool all = true;
+        for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGCHLD}) {
+            all = all && sigismember(&mine, sig) == 1;
+        }
+        all_blocked = all;
+    });
+    ASSERT_TRUE(t.joinable());
+    t.join();
+    EXPECT_TRUE(all_blocked);
+    sigset_t after;
+    ASSERT_EQ(pthread_sigmask(SIG_SETMASK, nullptr, &after), 0);
+    for (int sig = 1; sig < SIGRTMIN; ++sig) {
+        EXPECT_EQ(sigismember(&after, sig), sigismember(&before, sig)) << "signal " << sig;
+    }
+}
+
+}  // namespace
+}  // namespace diag::deny_thread

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// The deny list's build on a second thread (deny_thread.h).
+#include "wrapper/policy/deny_thread.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <system_error>
+#include <utility>
+
+namespace diag::deny_thread {
+
+std::thread start_with_signals_blocked(std::function<void()> fn) {
+    // A new thread inherits the creating thread's signal mask: all blocked for the moment it is
+    // created, so a terminating signal is never delivered to it (it would end the process before
+    // the request is recorded; the main thread holds them for the supervisor,
+    // sys::hold_terminating_signals).
+    sigset_t all;
+    sigset_t before;
+    sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &before) != 0) {
+        return {};
+    }
+    std::thread t;
+    try {
+        t = std::thread(std::move(fn));
+    } catch (const std::system_error&) {
+        // No thread (RLIMIT_NPROC, memory): the caller does the work itself.
+    }
+    (void)pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    return t;
+}
+
+Build::Build(std::vector<deny_list::RawDeny> raw)
+    : raw_(std::move(raw)), thread_(start_with_signals_blocked([this] { run(); })) {}
+
+Build::~Build() {
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void Build::run() { built_.emplace(deny_list::build_deny(raw_)); }
+
+Result<policy::Deny> Build::take() {
+    if (thread_.joinable()) {
+        thread_.join();  // after it, the thread's writes to built_ are visible here
+    }
+    if (!built_) {
+        built_.emplace(deny_list::build_deny(raw_));
+    }
+    Result<policy::Deny> out = std::move(*built_);
+    built_.reset();
+    return out;
+}
+
+Result<policy::Deny> take_or_build(std::unique_ptr<Build> pending, const std::vector<deny_list::RawDeny>& raw) {
+    if (pending && pending->raw() == raw) {
+        return pending->take();
+    }
+    pending.reset();  // another policy's entries: joined and dropped
+    return deny_list::build_deny(raw);
+}
+
+}  // namespace diag::deny_thread
