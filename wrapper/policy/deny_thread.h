@@ -25,7 +25,7 @@
 namespace diag::deny_thread {
 
 class Build {
-public:
+  public:
     // Starts build_deny(raw) on a thread of its own (on the caller's, at take(), if none starts).
     explicit Build(std::vector<deny_list::RawDeny> raw);
     ~Build();  // joins: the thread never outlives its Build
@@ -38,7 +38,7 @@ public:
     // Waits for the build and returns it; once only.
     [[nodiscard]] Result<policy::Deny> take();
 
-private:
+  private:
     void run();
 
     std::vector<deny_list::RawDeny> raw_;
