@@ -126,6 +126,20 @@ TEST_F(DenyThread, TheDeadlineBoundsTheThread) {
     EXPECT_EQ(deny.error().reason, deadline::kReason) << deny.error().describe();
 }
 
+// The thread is another task of the process: what the build resolves through /proc/thread-self
+// would name the helper thread's task (which is gone by the decision), not the task the caller's
+// build names. A policy entry under /proc/thread-self must build the same either way (adr/0025:
+// the answer never depends on whether the thread ran).
+TEST(DenyThreadTask, AThreadSelfEntryBuildsWhatTheCallersThreadBuilds) {
+    const std::vector<deny_list::RawDeny> entries{{"/proc/thread-self/environ", "test"}};
+    auto direct = deny_list::build_deny(entries);
+    ASSERT_TRUE(direct.ok()) << direct.error().describe();
+    Build b(entries);
+    auto threaded = b.take();
+    ASSERT_TRUE(threaded.ok()) << threaded.error().describe();
+    EXPECT_EQ(patterns(*threaded), patterns(*direct));
+}
+
 // A terminating signal must never be delivered to the build's thread (its default action would
 // end the process before the request is recorded): every signal is blocked in it, and the
 // caller's own mask is left as it was.
