@@ -12,6 +12,8 @@
 // caller's thread: the answer is the same.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,7 +27,7 @@
 namespace diag::deny_thread {
 
 class Build {
-public:
+  public:
     // Starts build_deny(raw) on a thread of its own (on the caller's, at take(), if none starts).
     explicit Build(std::vector<deny_list::RawDeny> raw);
     ~Build();  // joins: the thread never outlives its Build
@@ -38,11 +40,12 @@ public:
     // Waits for the build and returns it; once only.
     [[nodiscard]] Result<policy::Deny> take();
 
-private:
+  private:
     void run();
 
     std::vector<deny_list::RawDeny> raw_;
     std::optional<Result<policy::Deny>> built_;
+    pid_t tid_ = 0;  // the thread's task, once it runs
     std::thread thread_;
 };
 
