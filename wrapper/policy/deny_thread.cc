@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "wrapper/base/deadline.h"
 #include "wrapper/base/paths.h"
 
 namespace diag::deny_thread {
@@ -60,6 +61,10 @@ Build::Build(std::vector<deny_list::RawDeny> raw)
     : raw_(std::move(raw)), thread_(start_with_signals_blocked([this] { run(); })) {}
 
 Build::~Build() {
+    // Dropped without take(): the image was not used, or the request was refused before stage
+    // 0b. Its next deadline check ends it; waiting for the whole build would cost the request
+    // it on top of its own.
+    abandoned_ = true;
     if (thread_.joinable()) {
         thread_.join();
     }
@@ -67,7 +72,9 @@ Build::~Build() {
 
 void Build::run() {
     tid_ = ::gettid();
+    deadline::abandon_when(&abandoned_);
     built_.emplace(deny_list::build_deny(raw_));
+    deadline::abandon_when(nullptr);
 }
 
 Result<policy::Deny> Build::take() {
