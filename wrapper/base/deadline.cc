@@ -24,6 +24,9 @@ State& state() {
     return s;
 }
 
+// The calling thread's abandon flag (abandon_when).
+thread_local const std::atomic<bool>* t_abandon = nullptr;
+
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
@@ -72,7 +75,12 @@ std::optional<uint64_t> remaining_ms() {
 
 uint64_t budget_ms() { return state().at != 0 ? state().budget.load() : 0; }
 
+void abandon_when(const std::atomic<bool>* flag) { t_abandon = flag; }
+
 Status check(std::string_view what) {
+    if (t_abandon != nullptr && t_abandon->load()) {
+        return diag::deny(std::string(kReason), "abandoned: nobody will use it (while " + std::string(what) + ")");
+    }
     if (!passed()) {
         return ok_status();
     }

@@ -4,11 +4,37 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <string>
 #include <system_error>
 #include <utility>
 
+#include "wrapper/base/deadline.h"
+#include "wrapper/base/paths.h"
+
 namespace diag::deny_thread {
+
+namespace {
+
+// True when `deny` names the task `tid` of this process: an entry through /proc/thread-self
+// resolves there on the thread that built it, and the caller's build names the caller's task.
+bool names_task(const policy::Deny& deny, pid_t tid) {
+    const std::string task = "/proc/" + std::to_string(::getpid()) + "/task/" + std::to_string(tid);
+    for (const auto& e : deny.entries) {
+        if (util::path_within(e.pattern, task)) {
+            return true;
+        }
+    }
+    for (const auto& [id, path] : deny.objects) {
+        if (util::path_within(path, task)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
 
 std::thread start_with_signals_blocked(std::function<void()> fn) {
     // A new thread inherits the creating thread's signal mask: all blocked for the moment it is
@@ -35,16 +61,30 @@ Build::Build(std::vector<deny_list::RawDeny> raw)
     : raw_(std::move(raw)), thread_(start_with_signals_blocked([this] { run(); })) {}
 
 Build::~Build() {
+    // Dropped without take(): the image was not used, or the request was refused before stage
+    // 0b. Its next deadline check ends it; waiting for the whole build would cost the request
+    // it on top of its own.
+    abandoned_ = true;
     if (thread_.joinable()) {
         thread_.join();
     }
 }
 
-void Build::run() { built_.emplace(deny_list::build_deny(raw_)); }
+void Build::run() {
+    tid_ = ::gettid();
+    deadline::abandon_when(&abandoned_);
+    built_.emplace(deny_list::build_deny(raw_));
+    deadline::abandon_when(nullptr);
+}
 
 Result<policy::Deny> Build::take() {
     if (thread_.joinable()) {
         thread_.join();  // after it, the thread's writes to built_ are visible here
+    }
+    // What the thread resolved through /proc/thread-self is its own task, not the caller's: built
+    // again here, so the answer never depends on whether the thread ran.
+    if (built_ && built_->ok() && names_task(built_->value(), tid_)) {
+        built_.reset();
     }
     if (!built_) {
         built_.emplace(deny_list::build_deny(raw_));

@@ -12,6 +12,9 @@
 // caller's thread: the answer is the same.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,7 +31,7 @@ class Build {
   public:
     // Starts build_deny(raw) on a thread of its own (on the caller's, at take(), if none starts).
     explicit Build(std::vector<deny_list::RawDeny> raw);
-    ~Build();  // joins: the thread never outlives its Build
+    ~Build();  // abandons the build and joins: the thread never outlives its Build
     Build(const Build&) = delete;
     Build& operator=(const Build&) = delete;
 
@@ -42,7 +45,9 @@ class Build {
     void run();
 
     std::vector<deny_list::RawDeny> raw_;
+    std::atomic<bool> abandoned_{false};  // set by the destructor: a result nobody will take
     std::optional<Result<policy::Deny>> built_;
+    pid_t tid_ = 0;  // the thread's task, once it runs
     std::thread thread_;
 };
 
