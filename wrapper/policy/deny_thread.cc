@@ -73,7 +73,13 @@ Build::~Build() {
 void Build::run() {
     tid_ = ::gettid();
     deadline::abandon_when(&abandoned_);
-    built_.emplace(deny_list::build_deny(raw_));
+    try {
+        built_.emplace(deny_list::build_deny(raw_));
+    } catch (...) {
+        // On the caller's thread main()'s handler would end the request as an internal error; an
+        // exception leaving a thread would abort the process unrecorded. Refused at stage 0b.
+        built_.emplace(make_error(ErrorCode::kInternal, "building the deny list failed (out of memory?)"));
+    }
     deadline::abandon_when(nullptr);
 }
 
