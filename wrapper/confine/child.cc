@@ -31,6 +31,16 @@ void unpoison_for_sanitizer(void* p, size_t n) { __asan_unpoison_memory_region(p
 void unpoison_for_sanitizer(void*, size_t) {}
 #endif
 
+// The child shares our memory until it execs (below). ThreadSanitizer keeps each thread's state
+// (its stack of frames, the locks it holds) in that thread's memory, which such a child shares
+// and changes: it then reports races on data every access of which holds the lock. Under it (the
+// `tsan` preset only) the child gets a copy of our memory, as fork(2) gives.
+#if defined(__SANITIZE_THREAD__)
+constexpr int kShareMemory = 0;
+#else
+constexpr int kShareMemory = CLONE_VM | CLONE_VFORK;
+#endif
+
 // A ChildFailure as it crosses the fail pipe: the stage copied, since the child's pointers mean
 // nothing to a reader that outlives its exit.
 struct WireFailure {
@@ -135,8 +145,8 @@ Result<pid_t> start(const supervise::ChildMain& main, int in_r, int out_w, int e
     if (stack == MAP_FAILED) {
         return sys_error(ErrorCode::kExecFailed, "mmap(child stack)", errno);
     }
-    const pid_t pid = ::clone(child_start, static_cast<char*>(stack) + kChildStackBytes,
-                              CLONE_VM | CLONE_VFORK | SIGCHLD, &start_args);
+    const pid_t pid =
+        ::clone(child_start, static_cast<char*>(stack) + kChildStackBytes, kShareMemory | SIGCHLD, &start_args);
     const int clone_errno = errno;
     // The child's frames left AddressSanitizer's stack redzones in the shadow of this memory (it
     // shares ours); unpoisoned, the next child that gets the same pages does not trip on them.
