@@ -20,6 +20,7 @@ let
     literalExpression
     optional
     optionals
+    optionalString
     concatStringsSep
     concatMap
     filter
@@ -126,9 +127,40 @@ let
     fi
     unset _diag_out
   '';
-  # Any other file under /etc/diag-wrapper: a drop-in written straight through environment.etc
-  # would be loaded by the wrapper but never seen by the assertions or the build-time check.
-  foreignEtc = filter (n: hasPrefix "diag-wrapper/" n && !(policyEtc ? ${n})) (attrNames config.environment.etc);
+  # Where an environment.etc entry lands under /etc: etc.nix installs it at its target (the name
+  # unless set), and not at all with enable = false; null when nothing lands under /etc.
+  etcInstalled =
+    n:
+    let
+      e = config.environment.etc.${n};
+    in
+    if e.enable or true then render.etcInstallPath (e.target or n) else null;
+  # Any other entry installed in /etc/diag-wrapper, whatever its name: a drop-in there would be
+  # loaded by the wrapper but never seen by the assertions or the build-time check, and another
+  # entry at one of the module's paths competes with its file (etc.nix keeps the first source
+  # and lets a duplicate of the same source reset mode and owner). A glob source links each
+  # match into its target directory, so at /etc itself it can create /etc/diag-wrapper.
+  inPolicyDir =
+    n:
+    let
+      p = etcInstalled n;
+    in
+    p != null
+    && (
+      p == "diag-wrapper"
+      || hasPrefix "diag-wrapper/" p
+      || (p == "" && builtins.match ".*[*].*" (toString config.environment.etc.${n}.source) != null)
+    );
+  foreignEtc = filter (n: !(policyEtc ? ${n}) && inPolicyDir n) (attrNames config.environment.etc);
+  describeEtc =
+    n:
+    let
+      target = config.environment.etc.${n}.target or n;
+    in
+    "\"${n}\"" + optionalString (target != n) " (target \"${target}\")";
+  # The module's own entries moved away (target) or switched off (enable): without policy.toml
+  # every request is refused, without a drop-in its deny entries are gone without a word.
+  movedEtc = filter (n: etcInstalled n != n) (attrNames policyEtc);
   # The include directories the host loads are the ones the build-time check reads (it passes
   # --include with the build's copy of policy.d, and the loader then ignores settings.include).
   policyInclude = cfg.policy.settings.include or [ ];
@@ -148,7 +180,10 @@ let
   # users.users.<account>.openssh.authorizedKeys (sshd.nix authKeysFiles): a root-owned 0444 copy
   # of this text. Anything else (mkForce of text or source, another mode or owner) replaces the keys.
   keysEtcName = "ssh/authorized_keys.d/${cfg.user}";
-  keysEtc = config.environment.etc.${keysEtcName} or null;
+  # Every entry installed at that path, under any name (by its target, as etc.nix installs it).
+  keysEtcAt = filter (n: etcInstalled n == keysEtcName) (attrNames config.environment.etc);
+  keysEtcOthers = filter (n: n != keysEtcName) keysEtcAt;
+  keysEtc = if keysEtcAt == [ keysEtcName ] then config.environment.etc.${keysEtcName} else null;
   # (sshd.nix's text is `KEYS\nKEYFILES\n`, and keyFiles are refused.)
   keysEtcExpected = pkgs.writeText "${cfg.user}-authorized_keys" (
     concatStringsSep "\n" userCfg.openssh.authorizedKeys.keys + "\n\n"
@@ -156,7 +191,7 @@ let
   keysEtcReplaced =
     if userCfg.openssh.authorizedKeys.keys == [ ] || keyFiles != [ ] then
       # No keys: nixpkgs writes no file, so any is foreign. keyFiles: refused by the assertion above.
-      keyFiles == [ ] && keysEtc != null
+      keyFiles == [ ] && keysEtcAt != [ ]
     else
       keysEtc == null
       || (keysEtc.text or null) != null
@@ -731,11 +766,15 @@ in
         }
         {
           assertion = foreignEtc == [ ];
-          message = "services.diag-wrapper: environment.etc.\"${concatStringsSep "\", \"" foreignEtc}\" is not written by the module; the wrapper would load it, but neither the assertions nor the build-time policy check would see it. Use services.diag-wrapper.dropIns.NAME (or extraCommands, extraDenyPaths) instead.";
+          message = "services.diag-wrapper: environment.etc.${concatStringsSep ", " (map describeEtc foreignEtc)} is not written by the module; the wrapper would load it, but neither the assertions nor the build-time policy check would see it. Use services.diag-wrapper.dropIns.NAME (or extraCommands, extraDenyPaths) instead.";
+        }
+        {
+          assertion = movedEtc == [ ];
+          message = "services.diag-wrapper: environment.etc.\"${concatStringsSep "\", \"" movedEtc}\" is not installed at its path (its target changed, or enable = false): without policy.toml the wrapper refuses every request, without a drop-in its deny entries are silently gone, and the path is left to another file. Set services.diag-wrapper options instead.";
         }
         {
           assertion = !keysEtcReplaced;
-          message = "services.diag-wrapper: environment.etc.\"${keysEtcName}\" is not the file the openssh module generates from the keys (text, source, mode or owner replaced); sshd reads only that file for ${cfg.user}, so its keys would log in without restrict and the forced command. Add keys only through services.diag-wrapper.authorizedKeys.";
+          message = "services.diag-wrapper: environment.etc.\"${keysEtcName}\" is not the file the openssh module generates from the keys (text, source, mode, owner, target or enable replaced${optionalString (keysEtcOthers != [ ]) ", or replaced by environment.etc.\"${concatStringsSep "\", \"" keysEtcOthers}\" installed at its path"}); sshd reads only that file for ${cfg.user}, so its keys would log in without restrict and the forced command. Add keys only through services.diag-wrapper.authorizedKeys.";
         }
         {
           assertion = (cfg.policy.version or null) == 1;

@@ -218,6 +218,29 @@ rec {
     && match ".*//.*" p == null
     && match ".*[\n].*" p == null;
 
+  # Where NixOS installs an environment.etc entry, relative to /etc: etc.nix links
+  # "$out/etc/TARGET", so TARGET counts as the kernel reads it (extra slashes, "." and ".."), not
+  # as written. "" is /etc itself; null is outside /etc (nothing installed there).
+  etcInstallPath =
+    target:
+    let
+      step =
+        acc: c:
+        if acc == null then
+          null
+        else if c == "" || c == "." then
+          acc
+        else if c == ".." then
+          (if acc == [ ] then null else genList (builtins.elemAt acc) (length acc - 1))
+        else
+          acc ++ [ c ];
+      parts = builtins.foldl' step [ "etc" ] (filter builtins.isString (split "/" target));
+    in
+    if parts == null || parts == [ ] || head parts != "etc" then
+      null
+    else
+      concatStringsSep "/" (builtins.tail parts);
+
   # Command IDs as the loader accepts them.
   isCommandId = id: match "[a-z0-9][a-z0-9_.-]{0,63}" id != null;
 

@@ -141,13 +141,21 @@ in
       readOnly = true;
     };
 
-    # As etc.nix: `text`, when set, becomes `source` at the priority `text` was defined with.
+    # As etc.nix: `text`, when set, becomes `source` at the priority `text` was defined with;
+    # `target` defaults to the name.
     environment.etc = mkOption {
       type = types.attrsOf (
         types.submodule (
           { name, config, options, ... }:
           {
             options.source = mkOption { type = types.unspecified; };
+            # etc.nix: the path under /etc the entry is installed at, the attribute name unless
+            # set; entries with enable = false are not installed at all.
+            options.target = mkOption { type = types.str; };
+            options.enable = mkOption {
+              type = types.bool;
+              default = true;
+            };
             options.text = mkOption {
               type = types.nullOr types.lines;
               default = null;
@@ -173,6 +181,7 @@ in
               type = types.str;
               default = "+${toString config.gid}";
             };
+            config.target = lib.mkDefault name;
             config.source = lib.mkIf (config.text != null) (
               lib.mkDerivedConfig options.text (pkgs.writeText (baseNameOf name))
             );

@@ -887,6 +887,23 @@ if not any(sys.argv[1] in m for m in msgs):
     # What the wrapper would load but the build-time policy check would not read.
     expect_assertion 'environment.etc."diag-wrapper/policy.d/60-extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/policy.d/60-extra.toml".text = "version = 1\n[command.cat]\nmatch = [\"cat\"]\ndescription = \"again\"\n"; }'
     expect_assertion 'environment.etc."diag-wrapper/extra.toml" is not written by the module' '{ environment.etc."diag-wrapper/extra.toml".source = "/srv/extra.toml"; }'
+    # NixOS installs an entry at its target, not at its name: /etc/TARGET, where the kernel resolves
+    # extra slashes, "." and "..". A glob source links each match into the target directory.
+    local foreign=' is not written by the module'
+    expect_assertion 'environment.etc."innocent" (target "diag-wrapper/policy.d/x.toml")'"$foreign" '{ environment.etc.innocent = { target = "diag-wrapper/policy.d/x.toml"; text = "version = 1\n"; }; }'
+    expect_assertion 'environment.etc."foo" (target "diag-wrapper/policy.toml")'"$foreign" '{ environment.etc.foo = { target = "diag-wrapper/policy.toml"; source = "/srv/policy.toml"; }; }'
+    expect_assertion 'environment.etc."dup" (target "diag-wrapper/policy.toml")'"$foreign" '{ config, ... }: { environment.etc.dup = { target = "diag-wrapper/policy.toml"; inherit (config.environment.etc."diag-wrapper/policy.toml") source; mode = "0666"; }; }'
+    expect_assertion 'environment.etc."a" (target "/diag-wrapper//policy.d/./y.toml")'"$foreign" '{ environment.etc.a = { target = "/diag-wrapper//policy.d/./y.toml"; source = "/srv/y.toml"; }; }'
+    expect_assertion 'environment.etc."b" (target "../etc/diag-wrapper/policy.d/z.toml")'"$foreign" '{ environment.etc.b = { target = "../etc/diag-wrapper/policy.d/z.toml"; source = "/srv/z.toml"; }; }'
+    expect_assertion 'environment.etc."c" (target "x/../diag-wrapper")'"$foreign" '{ environment.etc.c = { target = "x/../diag-wrapper"; source = "/srv/policy-dir"; }; }'
+    expect_assertion 'environment.etc."tree" (target ".")'"$foreign" '{ environment.etc.tree = { target = "."; source = "/srv/etc-tree/*"; }; }'
+    # The module's own files moved away or switched off: the path is free for another file, and a
+    # drop-in's deny entries (the host's secrets in 50-host) are gone.
+    local moved=' is not installed at its path'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml"'"$moved" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".target = lib.mkForce "elsewhere/policy.toml"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml"'"$moved" '{ environment.etc."diag-wrapper/policy.d/50-host.toml".target = "diag-wrapper/policy.d/50-host.toml.off"; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.d/50-host.toml"'"$moved" '{ environment.etc."diag-wrapper/policy.d/50-host.toml".enable = false; }'
+    expect_assertion 'environment.etc."diag-wrapper/policy.toml"'"$moved" '{ lib, ... }: { environment.etc."diag-wrapper/policy.toml".enable = lib.mkForce false; }'
     expect_assertion '(it is ["/etc/diag-wrapper/policy.d","/var/lib/diag-wrapper/policy.d"])' '{ lib, ... }: { services.diag-wrapper.policy.settings.include = lib.mkForce [ "/etc/diag-wrapper/policy.d" "/var/lib/diag-wrapper/policy.d" ]; }'
     # The account's key file, replaced or loosened behind users.users.
     local keys_etc='environment.etc."ssh/authorized_keys.d/diag" is not the file the openssh module generates'
@@ -895,6 +912,11 @@ if not any(sys.argv[1] in m for m in msgs):
     expect_assertion "$keys_etc" '{ lib, ... }: { environment.etc."ssh/authorized_keys.d/diag".mode = lib.mkForce "0644"; }'
     expect_assertion "$keys_etc" '{ environment.etc."ssh/authorized_keys.d/diag".user = "diag"; }'
     expect_assertion "$keys_etc" '{ lib, ... }: { services.diag-wrapper.authorizedKeys = lib.mkForce [ ]; environment.etc."ssh/authorized_keys.d/diag".text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop\n"; }'
+    # ... or by another entry installed at its path: new keys, or the same file made writable.
+    keys_etc='or replaced by environment.etc."k" installed at its path'
+    expect_assertion "$keys_etc" '{ environment.etc.k = { target = "ssh/authorized_keys.d/diag"; text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop\n"; }; }'
+    expect_assertion "$keys_etc" '{ lib, ... }: { services.diag-wrapper.authorizedKeys = lib.mkForce [ ]; environment.etc.k = { target = "/ssh//authorized_keys.d/diag"; text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAzmp5 me@laptop\n"; }; }'
+    expect_assertion "$keys_etc" '{ config, ... }: { environment.etc.k = { target = "ssh/authorized_keys.d/diag"; inherit (config.environment.etc."ssh/authorized_keys.d/diag") source; mode = "0666"; }; }'
     # sshd_config lines read before the diag block, or from files the build never sees.
     expect_assertion "services.openssh.settings sets Include: the openssh module writes settings before extraConfig" '{ services.openssh.settings.Include = "/etc/ssh/sshd_config.d/*.conf"; }'
     expect_assertion "services.openssh.settings sets match:" '{ services.openssh.settings.match = "Address 192.0.2.0/24"; }'
@@ -910,12 +932,15 @@ if not any(sys.argv[1] in m for m in msgs):
               '{ services.openssh.settings.AllowUsers = [ "*" ]; }' \
               '{ services.openssh.settings.AllowUsers = [ "diag@*" ]; }' \
               '{ services.openssh.settings.AllowUsers = [ "alice" ]; services.openssh.extraConfig = "AllowUsers diag\n"; }' \
-              '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }'; do
+              '{ services.openssh.extraConfig = "Match Address 203.0.113.0/24\n  DenyUsers diag\nMatch all\n"; }' \
+              '{ environment.etc."diag-wrapper/policy.toml".target = "/diag-wrapper/./policy.toml"; }' \
+              '{ environment.etc."diag-wrapper/legacy.toml" = { target = "legacy/diag.toml"; text = "x\n"; }; environment.etc.diag-wrapper-notes.text = "x\n"; }' \
+              '{ environment.etc.off = { target = "diag-wrapper/policy.d/x.toml"; text = "version = 1\n"; enable = false; }; }'; do
         out=$(nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --arg extra "$ok" 2>&1) \
             || fail "evaluating $ok: $out"
         python3 -c 'import json, sys; m = json.load(sys.stdin)["failedAssertions"]; sys.exit(f"FAIL: {sys.argv[1]}: {m}" if m else 0)' "$ok" <<<"$out" || exit 1
     done
-    say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass"
+    say "AllowUsers/AllowGroups/DenyUsers/DenyGroups that admit the account pass; so do etc entries installed outside /etc/diag-wrapper"
 
     # sops-nix: the age key file is denied where it is set (here under /persist).
     nix_json "$SRC/nix/checks/eval-module.nix" --argstr libPath "$LIB" --argstr scenario minimal --arg extra \
