@@ -7,11 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "wrapper/base/deadline.h"
@@ -378,10 +376,8 @@ int run(const Invocation& inv) {
     if (inv.mode == Mode::kCompile) {
         return compile_image(inv);
     }
-    // 0. Load the policy (load_policy: from its compiled image when one may be used; then the
-    //    deny list's build has started beside the image's key check, into `deny`).
-    std::unique_ptr<deny_thread::Build> deny;
-    auto loaded = load_policy(inv, deny);
+    // 0. Load the policy (load_policy: from its compiled image when one may be used).
+    auto loaded = load_policy(inv);
     if (!loaded.ok()) {
         // No policy means no audit configuration: the one line on stderr is all there is.
         sys::say("error: policy: " + loaded.error().describe());
@@ -404,9 +400,8 @@ int run(const Invocation& inv) {
     // 0a. The one account this wrapper serves (settings.account): any other local account could
     //     run it with an environment of its choosing and have the record name another key.
     if (auto st = audit::check_account(policy.account, q.origin, q.rec); !st.ok()) return refuse(q, st.error());
-    // 0b. The deny list, canonicalized: part of the decision, so recorded and under the deadline
-    //     (from an image: built on the second thread since the image was read; joined here).
-    if (auto st = build_deny(policy, std::move(deny)); !st.ok()) return refuse(q, named_policy_error(st.error()));
+    // 0b. The deny list, canonicalized: part of the decision, so recorded and under the deadline.
+    if (auto st = build_deny(policy); !st.ok()) return refuse(q, named_policy_error(st.error()));
     // 1-3. Tokenize, match, expand, resolve (decide.h).
     auto d = decide::decide(policy, inv.request, suggestable(policy));
     if (!every_rule && (!d.ok() || d->help)) {

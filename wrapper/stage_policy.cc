@@ -6,7 +6,6 @@
 
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "wrapper/base/sys.h"
@@ -41,17 +40,13 @@ std::optional<std::vector<std::string>> first_words(const std::string& request) 
 //    root-owned, keyed by the digest of the files as they are now), with only the rules the
 //    request's words name; otherwise from its files: root-owned, exact types, unknown keys
 //    rejected.
-Result<compiled::Loaded> load_policy(const Invocation& inv, std::unique_ptr<deny_thread::Build>& deny) {
+Result<compiled::Loaded> load_policy(const Invocation& inv) {
     if (inv.mode == Mode::kRun) {
         const auto words = first_words(inv.request);
-        const compiled::HeadRead start_deny = [&deny](const policy::Policy& head) {
-            deny = std::make_unique<deny_thread::Build>(head.deny_written);
-        };
-        auto image = compiled::load(inv.policy_path, words ? &*words : nullptr, {}, start_deny);
+        auto image = compiled::load(inv.policy_path, words ? &*words : nullptr);
         if (image.ok()) {
             return image;
         }
-        deny.reset();  // an image not used: what its head started is joined and dropped
     }
     policy_loader::Options load_opts;
     load_opts.build_deny = false;             // stage 0b (build_deny), where a failure can be recorded
@@ -85,8 +80,8 @@ Status widen(const Invocation& inv, policy::Policy& policy) {
 // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
 //     objects pinned by inode. It reads directories other accounts may fill, so for a request it
 //     is part of the decision (recorded, under the deadline).
-Status build_deny(policy::Policy& policy, std::unique_ptr<deny_thread::Build> pending) {
-    DIAG_TRY_ASSIGN(policy.deny, deny_thread::take_or_build(std::move(pending), policy.deny_written));
+Status build_deny(policy::Policy& policy) {
+    DIAG_TRY_ASSIGN(policy.deny, deny_list::build_deny(policy.deny_written));
     return ok_status();
 }
 

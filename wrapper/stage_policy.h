@@ -5,12 +5,9 @@
 // --compile.
 #pragma once
 
-#include <memory>
-
 #include "wrapper/base/error.h"
 #include "wrapper/pipeline.h"
 #include "wrapper/policy/compiled.h"
-#include "wrapper/policy/deny_thread.h"
 #include "wrapper/policy/model.h"
 #include "wrapper/request/hints.h"
 
@@ -19,18 +16,16 @@ namespace diag::pipeline {
 // 0. The policy for `inv`: for a request, from its compiled image when one may be used (compiled.h:
 //    root-owned, keyed by the digest of the files as they are now), with only the rules the
 //    request's words name; otherwise from its files: root-owned, exact types, unknown keys
-//    rejected. From an image, the deny list's build starts on a second thread as soon as the
-//    image's head is read (deny_thread.h), into `deny`; build_deny takes it.
-[[nodiscard]] Result<compiled::Loaded> load_policy(const Invocation& inv, std::unique_ptr<deny_thread::Build>& deny);
+//    rejected.
+[[nodiscard]] Result<compiled::Loaded> load_policy(const Invocation& inv);
 
 // Every rule, for a request decided with only the rules its words name that was refused or asked
 // for the listing. Error kPolicyInvalid when neither the image nor the files give the key the
 // request was loaded with.
 [[nodiscard]] Status widen(const Invocation& inv, policy::Policy& policy);
 
-// 0b. The deny entries canonicalized (deny_list.h): taken from `pending` when it built exactly
-//     the policy's entries, built here otherwise.
-[[nodiscard]] Status build_deny(policy::Policy& policy, std::unique_ptr<deny_thread::Build> pending = nullptr);
+// 0b. The deny entries canonicalized (deny_list.h).
+[[nodiscard]] Status build_deny(policy::Policy& policy);
 
 // An error of the policy's own (a deny entry that cannot be read as one) says so.
 [[nodiscard]] Error named_policy_error(Error e);

@@ -8,7 +8,6 @@
 // passing) until start() is called, so library users and unit tests see no deadline.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -40,11 +39,6 @@ void clear();
 
 // The budget given to start()/tighten(), in ms (0 when unset).
 [[nodiscard]] uint64_t budget_ms();
-
-// For the calling thread only: once `*flag` is true, check() fails as if the deadline had passed.
-// Work on a second thread whose result nobody will use (deny_thread.h) is abandoned this way
-// instead of waited for. nullptr: none.
-void abandon_when(const std::atomic<bool>* flag);
 
 // ok, or the denial "decision-timeout: the decision took longer than N ms (while WHAT)".
 // Cheap (one vDSO clock read): call it per directory entry or per path component.

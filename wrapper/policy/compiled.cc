@@ -311,14 +311,11 @@ Result<Loaded> commands(Image img, const std::vector<std::string>* words) {
 }
 
 Result<Loaded> load(const std::string& policy_path, const std::vector<std::string>* words,
-                    const policy_loader::Options& opts, const HeadRead& head_read) {
+                    const policy_loader::Options& opts) {
     DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
     DIAG_TRY_ASSIGN(Image img, read_image(path, opts.trusted_owner));
     if (img.build.empty() || img.build != build_id()) {
         return malformed("written by another build of the wrapper");
-    }
-    if (head_read) {
-        head_read(img.policy);
     }
     // The key is the digest of the files the image was compiled from; equal to the files' digest
     // now, it was compiled from these very bytes (the include directories come from the main

@@ -72,15 +72,10 @@ struct Image {
 // each blob checked against its digest, in the policy's order. Errors: kPolicyInvalid.
 [[nodiscard]] Result<Loaded> commands(Image img, const std::vector<std::string>* words);
 
-// Called with the policy of an image whose head holds (without commands) before its key is
-// compared with the files: work that depends only on the policy may start beside that comparison.
-// Nothing it starts may be used unless load() succeeds with the same policy.
-using HeadRead = std::function<void(const policy::Policy&)>;
-
 // Loads the policy at `policy_path` from its image, when the image may be used (see above).
 // Errors: why the image was not used; the caller then loads the files.
 [[nodiscard]] Result<Loaded> load(const std::string& policy_path, const std::vector<std::string>* words,
-                                  const policy_loader::Options& opts = {}, const HeadRead& head_read = {});
+                                  const policy_loader::Options& opts = {});
 
 // Ok when `policy_path` can key an image a request uses: an absolute path without ".", ".." or
 // empty components. The key covers the path as given (it is Policy::sha256, the policy's recorded

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <thread>
 
 namespace diag::deadline {
@@ -50,26 +49,6 @@ TEST_F(DeadlineTest, ClearEndsTheDeadline) {
     clear();
     EXPECT_FALSE(passed());
     EXPECT_TRUE(check("x").ok());
-}
-
-// A thread's abandon flag ends only that thread's work: the caller's checks are unaffected.
-TEST_F(DeadlineTest, AnAbandonedThreadFailsItsChecksAlone) {
-    std::atomic<bool> abandoned{false};
-    bool before = false;
-    bool after = false;
-    std::thread t([&] {
-        abandon_when(&abandoned);
-        before = check("x").ok();
-        abandoned = true;
-        auto st = check("listing a directory");
-        after = st.ok();
-        EXPECT_EQ(st.error().reason, kReason);
-        abandon_when(nullptr);
-    });
-    t.join();
-    EXPECT_TRUE(before);
-    EXPECT_FALSE(after);
-    EXPECT_TRUE(check("x").ok()) << "the caller has no deadline and no abandon flag";
 }
 
 }  // namespace
