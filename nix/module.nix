@@ -2,6 +2,9 @@
 #
 # NixOS module: the `diag` account, reachable only through sshd with diag-wrapper as both its
 # login shell and its ForceCommand. Decisions and their reasons: adr/0010-nixos-account-shell-sshd.md.
+# This file is what the module writes (account, keys, /etc/diag-wrapper, activation, sshd block,
+# build checks, audit files); its options are declared in module-options.nix, and the
+# configurations it refuses are in module-assertions.nix.
 {
   config,
   lib,
