@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# The few parts of nixpkgs that module.nix touches, for evaluation without nixpkgs:
-# pkgs.formats.toml (the same value type as nixpkgs; `generate` returns the attribute set it
-# would serialise instead of building a file) and pkgs.callPackage (a fixed fake store path).
+# The few parts of nixpkgs that module.nix (and its module-options.nix, module-assertions.nix)
+# touches, for evaluation without nixpkgs: pkgs.formats.toml (the same value type as nixpkgs;
+# `generate` returns the attribute set it would serialise instead of building a file) and
+# pkgs.callPackage (a fixed fake store path).
 { lib }:
 {
   formats.toml =

@@ -7,7 +7,8 @@
 #   tests/nix/run_nix_checks.sh CHECK [PATH/TO/diag-wrapper]
 #
 #   parse              nix-instantiate --parse on every .nix file
-#   eval_module        lib.evalModules of nix/module.nix (and the flake, the package attributes,
+#   eval_module        lib.evalModules of nix/module.nix, with nix/module-options.nix and
+#                      nix/module-assertions.nix (and the flake, the package attributes,
 #                      the VM test's host node) against a real nixpkgs lib: account,
 #                      authorized_keys lines, policy attrset, tmpfiles rules, exact sshd text,
 #                      the policy files as 0444 copies and the activation's compile snippet,
