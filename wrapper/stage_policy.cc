@@ -136,12 +136,13 @@ int compile_image(const Invocation& inv) {
         sys::say("error: --compile: " + st.error().msg + "; nothing was written");
         return kExitError;
     }
+    const int64_t started = compiled::now_ns();  // before the first stat of the sources (adr/0026)
     auto policy = policy_loader::load(inv.policy_path);
     if (!policy.ok()) {
         sys::say("error: policy: " + policy.error().describe());
         return kExitError;
     }
-    auto written = compiled::write(*policy, inv.policy_path);
+    auto written = compiled::write(*policy, inv.policy_path, started);
     if (!written.ok()) {
         sys::say("error: " + written.error().describe());
         return kExitError;
