@@ -95,10 +95,7 @@ print(head + "\n" + "\n".join(rules))
 PY
     chmod 644 "$tmp/rules-$n.toml"
 done
-# A request takes an image's key from the files' recorded identities only when their ctimes are
-# at least 2 s older than the compile (adr/0026); files compiled right after being written are
-# hashed on every request. Installed policies are long settled: one wait so the bench measures that.
-sleep 2
+# Each --compile below waits until the files are 2 s old (adr/0026), as installed ones compile.
 echo "== the floor: a bare supervisor (fork, exec, wait; no checks) in place of the wrapper (median of 400)"
 "$build/bench/diag_bench" requests "$as_user" "$build/bench/diag_bench_floor" "$tmp/policy.toml" "$tmp/small.txt"
 # As installed (the .deb's postinst runs --compile): the image beside the policy. A second copy

@@ -390,6 +390,25 @@ bool identities_current(const Stamp& recorded, const std::vector<policy_loader::
     return !recorded.ids.empty() && settled && recorded.ids == now;
 }
 
+void wait_until_settled(const std::string& policy_path, const std::vector<std::string>& include) {
+    auto ids = policy_loader::source_ids(policy_path, include);
+    if (!ids.ok() || ids->empty()) {
+        return;  // write() records no identities then; requests hash
+    }
+    int64_t newest = 0;
+    for (const auto& id : *ids) {
+        newest = std::max(newest, id.ctime_ns);
+    }
+    // One nanosecond past the margin, and never longer than it (a ctime in the future: the
+    // clock was set back; those files are then not settled and requests hash them).
+    const int64_t wait = std::min(newest + kSettleNs + 1 - now_ns(), kSettleNs + 1);
+    if (wait > 0) {
+        timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
 int64_t now_ns() {
     timespec ts{};
     (void)::clock_gettime(CLOCK_REALTIME, &ts);

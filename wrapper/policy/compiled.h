@@ -59,6 +59,12 @@ struct Stamp {
 // CLOCK_REALTIME now, in ns: a compile's start.
 [[nodiscard]] int64_t now_ns();
 
+// Sleeps until every source of the policy at `policy_path` (main file, include directories,
+// drop-ins) was last changed at least kSettleNs ago, at most kSettleNs: --compile runs right
+// after the files are written (dpkg's unpack, NixOS's setup-etc, an edit), and an image whose
+// sources were not settled when it started can never take its key from their identities.
+void wait_until_settled(const std::string& policy_path, const std::vector<std::string>& include);
+
 // The image's bytes for `p` as the loader returned it (before deny lists and pins), as written by
 // the build `build`.
 [[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id(), const Stamp& stamp = {});
