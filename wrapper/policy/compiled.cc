@@ -66,7 +66,14 @@ uint32_t read_u32(image_codec::Reader& r) {
 Stamp decode_stamp(image_codec::Reader& r) {
     Stamp s;
     s.started_ns = static_cast<int64_t>(r.u64());
-    s.ids.resize(r.count());
+    // Each entry takes at least its seven u64 fields and a string's length (64 bytes): a count
+    // the bytes left cannot hold is refused before anything is allocated for it.
+    const size_t n = r.count();
+    if (n > r.left() / 64) {
+        r.fail();
+        return s;
+    }
+    s.ids.resize(n);
     for (auto& id : s.ids) {
         id.path = r.str();
         id.dev = r.u64();
@@ -384,9 +391,12 @@ Result<Loaded> load(const std::string& policy_path, const std::vector<std::strin
 }
 
 bool identities_current(const Stamp& recorded, const std::vector<policy_loader::SourceId>& now, int64_t settle_ns) {
-    const bool settled = std::all_of(recorded.ids.begin(), recorded.ids.end(), [&](const policy_loader::SourceId& id) {
-        return id.ctime_ns <= recorded.started_ns - settle_ns;
-    });
+    int64_t limit = 0;  // the newest ctime a settled source may have
+    if (__builtin_sub_overflow(recorded.started_ns, settle_ns, &limit)) {
+        return false;  // a start no compile records (review finding: it wrapped into "settled")
+    }
+    const bool settled = std::all_of(recorded.ids.begin(), recorded.ids.end(),
+                                     [&](const policy_loader::SourceId& id) { return id.ctime_ns <= limit; });
     return !recorded.ids.empty() && settled && recorded.ids == now;
 }
 
@@ -411,7 +421,10 @@ void wait_until_settled(const std::string& policy_path, const std::vector<std::s
 
 int64_t now_ns() {
     timespec ts{};
-    (void)::clock_gettime(CLOCK_REALTIME, &ts);
+    // The clock the kernel stamps ctimes from (without fine-grained timestamps): a change made
+    // after this moment never gets an earlier ctime than it (review finding: the precise clock
+    // runs up to a tick ahead).
+    (void)::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
