@@ -141,7 +141,12 @@ int compile_image(const Invocation& inv) {
         sys::say("error: policy: " + policy.error().describe());
         return kExitError;
     }
-    auto written = compiled::write(*policy, inv.policy_path);
+    // The sources' identities key the image only if they were settled when the compile started
+    // (adr/0026); write() reads them again after `started` and records them only if they still
+    // hold the bytes loaded above.
+    compiled::wait_until_settled(inv.policy_path, policy->include);
+    const int64_t started = compiled::now_ns();
+    auto written = compiled::write(*policy, inv.policy_path, started);
     if (!written.ok()) {
         sys::say("error: " + written.error().describe());
         return kExitError;

@@ -18,10 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     const std::string build = img->build;
+    const diag::compiled::Stamp stamp = img->stamp;
     const std::vector<std::string> words = {"cat"};
     (void)diag::compiled::commands(*img, &words);
     auto all = diag::compiled::commands(std::move(*img), nullptr);
-    if (all.ok() && diag::compiled::encode(all->policy, build) != bytes) {
+    if (all.ok() && diag::compiled::encode(all->policy, build, stamp) != bytes) {
         std::abort();
     }
     return 0;

@@ -3,13 +3,16 @@
 // use it; an image that would change the decision is used only when root owns it, nobody else can
 // write it and it was compiled from the policy's files as they are now. Every other image is
 // ignored and the request is decided from the files, never refused because of the image.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/integration/harness.h"
 #include "wrapper/policy/compiled.h"
@@ -36,7 +39,7 @@ class CompiledPolicy : public WrapperFixture {
     // An image whose key matches the files but whose policy denies nothing of its own: were it
     // used, the canary would be printed. Written as the wrapper's build (the one `--compile` puts
     // in its image): an image of another build is never used.
-    void write_forged_image() {
+    void write_forged_image(int64_t settled_ns = 0) {
         auto c = run_args({"--policy", policy_, "--compile"});
         ASSERT_EQ(c.exit_code, 0) << c.err;
         const std::string compiled_bytes = read_image();
@@ -45,7 +48,13 @@ class CompiledPolicy : public WrapperFixture {
         auto p = policy_loader::load(policy_);
         ASSERT_TRUE(p.ok()) << p.error().describe();
         p->deny_written.clear();
-        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, img->build);
+        compiled::Stamp stamp;
+        if (settled_ns != 0) {  // identities recorded by a compile that "started" settled_ns from now
+            auto ids = policy_loader::source_ids(policy_, p->include);
+            ASSERT_TRUE(ids.ok()) << ids.error().describe();
+            stamp = {compiled::now_ns() + settled_ns, *ids};
+        }
+        std::ofstream(image_, std::ios::binary | std::ios::trunc) << compiled::encode(*p, img->build, stamp);
         ASSERT_EQ(::chmod(image_.c_str(), 0644), 0);
     }
 
@@ -134,6 +143,57 @@ TEST_F(CompiledPolicy, ARuleThatDoesNotReadBackFallsBackToTheFilesForTheListing)
     EXPECT_EQ(help.exit_code, 0) << help.err;
     EXPECT_NE(help.out.find("zzmark"), std::string::npos) << help.out;
     EXPECT_DENIED(run_soc(policy_, "catt x"), "unknown-command");
+}
+
+// adr/0026: --compile records the identities of the files it read. Written just before it (as
+// dpkg's unpack and NixOS's setup-etc write them), the compile waits until they are settled, so
+// requests can take the key from them; a file changed after it is hashed again.
+TEST_F(CompiledPolicy, CompileWaitsForFreshFilesToSettleAndRecordsThem) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    auto img = compiled::parse(read_image());
+    ASSERT_TRUE(img.ok()) << img.error().describe();
+    ASSERT_FALSE(img->stamp.ids.empty());
+    EXPECT_EQ(img->stamp.ids[0].path, policy_);
+    for (const auto& id : img->stamp.ids) {
+        EXPECT_LE(id.ctime_ns, img->stamp.started_ns - compiled::kSettleNs) << id.path;
+    }
+    // compiled::load's key_by_identity is asserted in compiled_test (this test's build cannot use
+    // the wrapper's image): here, the identities it compares.
+    auto now = policy_loader::source_ids(policy_, img->policy.include);
+    ASSERT_TRUE(now.ok()) << now.error().describe();
+    EXPECT_TRUE(compiled::identities_current(img->stamp, *now));
+    expect_decided_from_files();
+    // Changed after the compile: its identity no longer matches, the request hashes the files,
+    // finds the key stale and decides from the files.
+    write(policy_, text_ + "# edited after --compile\n", 0644);
+    auto edited = policy_loader::source_ids(policy_, img->policy.include);
+    ASSERT_TRUE(edited.ok());
+    EXPECT_FALSE(compiled::identities_current(img->stamp, *edited));
+    expect_decided_from_files();
+}
+
+// Settled identities key the image without the files being read: the forged image is used.
+TEST_F(CompiledPolicy, SettledIdentitiesKeyTheImage) {
+    write_forged_image(10'000'000'000);
+    auto r = run_soc(policy_, secret_request_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(canary_), std::string::npos);
+}
+
+// An edit in place of the same size whose mtime is put back (touch -d, utimensat) still moves
+// ctime: the request hashes the files, finds the image stale and decides from them.
+TEST_F(CompiledPolicy, SameSizeEditWithItsMtimeRestoredIsNotTakenForTheImage) {
+    write_forged_image(10'000'000'000);
+    struct stat before {};
+    ASSERT_EQ(::stat(policy_.c_str(), &before), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // ctime: the kernel's coarse clock
+    std::string edited = text_;
+    edited[edited.find("print")] = 'P';
+    write(policy_, edited, 0644);
+    const timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, policy_.c_str(), times, 0), 0);
+    expect_decided_from_files();  // the forged image, were it used, would print the canary
 }
 
 TEST_F(CompiledPolicy, StaleImageIsIgnored) {

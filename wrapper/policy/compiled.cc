@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,12 +37,63 @@ struct Entry {
     std::string_view sha256;  // of the blob, raw
 };
 
-// The head: the key, the policy without commands, the index.
-std::string encode_head(const policy::Policy& p, std::string_view build, const std::vector<std::string>& blob_digests,
-                        const std::vector<uint64_t>& blob_sizes) {
+static_assert(sizeof(policy_loader::SourceId) == 80, "SourceId changed: encode the new field below");
+static_assert(sizeof(Stamp) == 32, "Stamp changed: encode the new field below");
+
+std::string encode_stamp(const Stamp& s) {
+    image_codec::Writer w;
+    w.u64(static_cast<uint64_t>(s.started_ns));
+    w.u64(s.ids.size());
+    for (const auto& id : s.ids) {
+        w.str(id.path);
+        for (const uint64_t v : {id.dev, id.ino, id.size, uint64_t{id.mode}, uint64_t{id.uid},
+                                 static_cast<uint64_t>(id.mtime_ns), static_cast<uint64_t>(id.ctime_ns)}) {
+            w.u64(v);
+        }
+    }
+    return w.bytes();
+}
+
+// A u32 field: anything wider fails the reader (an accepted image re-encodes to its bytes).
+uint32_t read_u32(image_codec::Reader& r) {
+    const uint64_t v = r.u64();
+    if (v > UINT32_MAX) {
+        r.fail();
+    }
+    return static_cast<uint32_t>(v);
+}
+
+Stamp decode_stamp(image_codec::Reader& r) {
+    Stamp s;
+    s.started_ns = static_cast<int64_t>(r.u64());
+    // Each entry takes at least its seven u64 fields and a string's length (64 bytes): a count
+    // the bytes left cannot hold is refused before anything is allocated for it.
+    const size_t n = r.count();
+    if (n > r.left() / 64) {
+        r.fail();
+        return s;
+    }
+    s.ids.resize(n);
+    for (auto& id : s.ids) {
+        id.path = r.str();
+        id.dev = r.u64();
+        id.ino = r.u64();
+        id.size = r.u64();
+        id.mode = read_u32(r);
+        id.uid = read_u32(r);
+        id.mtime_ns = static_cast<int64_t>(r.u64());
+        id.ctime_ns = static_cast<int64_t>(r.u64());
+    }
+    return s;
+}
+
+// The head: the key, the stamp, the policy without commands, the index.
+std::string encode_head(const policy::Policy& p, std::string_view build, const Stamp& stamp,
+                        const std::vector<std::string>& blob_digests, const std::vector<uint64_t>& blob_sizes) {
     image_codec::Writer w;
     w.str(build);
     w.str(p.sha256);
+    w.str(encode_stamp(stamp));
     image_codec::Writer rest;
     image_codec::encode_rest(rest, p);
     w.str(rest.bytes());
@@ -131,6 +183,7 @@ Result<Image> decode_head(std::string_view fixed, std::string head, uint64_t blo
     image_codec::Reader r(head);
     img.build = r.str();
     img.key = r.str();
+    DIAG_TRY_ASSIGN(img.stamp, image_codec::decode_all<Stamp>(r.str(), decode_stamp));
     DIAG_TRY(image_codec::decode_all<bool>(r.str(), [&img](image_codec::Reader& in) {
         image_codec::decode_rest(in, img.policy);
         return true;
@@ -258,7 +311,7 @@ Result<std::string> image_path(const std::string& policy_path) {
     return real + ".compiled";
 }
 
-std::string encode(const policy::Policy& p, std::string_view build) {
+std::string encode(const policy::Policy& p, std::string_view build, const Stamp& stamp) {
     std::vector<std::string> digests;
     std::vector<uint64_t> sizes;
     std::string blobs;
@@ -269,7 +322,7 @@ std::string encode(const policy::Policy& p, std::string_view build) {
         sizes.push_back(w.bytes().size());
         blobs += w.bytes();
     }
-    const std::string head = encode_head(p, build, digests, sizes);
+    const std::string head = encode_head(p, build, stamp, digests, sizes);
     image_codec::Writer out;
     out.u64(kFormatVersion);
     std::string bytes = kMagic;
@@ -319,12 +372,60 @@ Result<Loaded> load(const std::string& policy_path, const std::vector<std::strin
     }
     // The key is the digest of the files the image was compiled from; equal to the files' digest
     // now, it was compiled from these very bytes (the include directories come from the main
-    // file, which the digest covers).
-    DIAG_TRY_ASSIGN(const std::string now, policy_loader::source_digest(policy_path, img.policy.include, opts));
-    if (now != img.key) {
-        return malformed("stale: the policy's files changed since it was compiled");
+    // file, which the digest covers). Files whose identities are the settled ones recorded with
+    // the key hold those bytes without being read (adr/0026).
+    bool by_identity = false;
+    if (!img.stamp.ids.empty()) {
+        auto ids = policy_loader::source_ids(policy_path, img.policy.include, opts);
+        by_identity = ids.ok() && identities_current(img.stamp, *ids);
     }
-    return commands(std::move(img), words);
+    if (!by_identity) {
+        DIAG_TRY_ASSIGN(const std::string now, policy_loader::source_digest(policy_path, img.policy.include, opts));
+        if (now != img.key) {
+            return malformed("stale: the policy's files changed since it was compiled");
+        }
+    }
+    DIAG_TRY_ASSIGN(Loaded out, commands(std::move(img), words));
+    out.key_by_identity = by_identity;
+    return out;
+}
+
+bool identities_current(const Stamp& recorded, const std::vector<policy_loader::SourceId>& now, int64_t settle_ns) {
+    int64_t limit = 0;  // the newest ctime a settled source may have
+    if (__builtin_sub_overflow(recorded.started_ns, settle_ns, &limit)) {
+        return false;  // a start no compile records (review finding: it wrapped into "settled")
+    }
+    const bool settled = std::all_of(recorded.ids.begin(), recorded.ids.end(),
+                                     [&](const policy_loader::SourceId& id) { return id.ctime_ns <= limit; });
+    return !recorded.ids.empty() && settled && recorded.ids == now;
+}
+
+void wait_until_settled(const std::string& policy_path, const std::vector<std::string>& include) {
+    auto ids = policy_loader::source_ids(policy_path, include);
+    if (!ids.ok() || ids->empty()) {
+        return;  // write() records no identities then; requests hash
+    }
+    int64_t newest = 0;
+    for (const auto& id : *ids) {
+        newest = std::max(newest, id.ctime_ns);
+    }
+    // One nanosecond past the margin, and never longer than it (a ctime in the future: the
+    // clock was set back; those files are then not settled and requests hash them).
+    const int64_t wait = std::min(newest + kSettleNs + 1 - now_ns(), kSettleNs + 1);
+    if (wait > 0) {
+        timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
+int64_t now_ns() {
+    timespec ts{};
+    // The clock the kernel stamps ctimes from (without fine-grained timestamps): a change made
+    // after this moment never gets an earlier ctime than it (review finding: the precise clock
+    // runs up to a tick ahead).
+    (void)::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 Status check_request_path(const std::string& policy_path) {
@@ -372,9 +473,18 @@ std::string state(const std::string& policy_path, const policy_loader::Options& 
     return "compiled image: not used: " + why + fallback;
 }
 
-Result<std::string> write(const policy::Policy& p, const std::string& policy_path) {
+Result<std::string> write(const policy::Policy& p, const std::string& policy_path, int64_t started_ns,
+                          const policy_loader::Options& opts) {
     DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
-    DIAG_TRY(write_replacing(path, encode(p)));
+    // The identities only if the files still hold the bytes p was loaded from; one changed since
+    // has a ctime after started_ns, so it is not settled and requests hash it anyway.
+    Stamp stamp{started_ns, {}};
+    auto ids = policy_loader::source_ids(policy_path, p.include, opts);
+    auto digest = policy_loader::source_digest(policy_path, p.include, opts);
+    if (ids.ok() && digest.ok() && *digest == p.sha256) {
+        stamp.ids = std::move(ids).value();
+    }
+    DIAG_TRY(write_replacing(path, encode(p, build_id(), stamp)));
     return path;
 }
 

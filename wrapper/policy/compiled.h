@@ -8,9 +8,9 @@
 // policy's files as they are now; anything else and the policy is loaded from its files as before. An image
 // never makes a request fail.
 //
-// Format (version 2, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
+// Format (version 4, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
 // head length, the head, the command blobs. Head: the build that wrote it (build_id), the key
-// (Policy::sha256), the policy without
+// (Policy::sha256), the stamp (the sources' identities, adr/0026), the policy without
 // its commands (image_codec), and one index entry per command: its first word's spellings, the
 // offset and length of its blob and the blob's SHA-256. A request decodes only the blobs of the
 // commands its words name.
@@ -27,7 +27,10 @@
 
 namespace diag::compiled {
 
-inline constexpr uint64_t kFormatVersion = 3;
+inline constexpr uint64_t kFormatVersion = 4;
+// A recorded ctime this much older than the compile's start cannot hide a change made during the
+// compile behind the timestamps' granularity (adr/0026).
+inline constexpr int64_t kSettleNs = 2'000'000'000;
 inline constexpr size_t kMaxImageBytes = 64 * 1024 * 1024;
 
 // Where the image of the policy at `policy_path` lives: its real path + ".compiled".
@@ -38,15 +41,41 @@ inline constexpr size_t kMaxImageBytes = 64 * 1024 * 1024;
 // predecessor wrote). Empty when the executable has none: then no image is used.
 [[nodiscard]] const std::string& build_id();
 
+// What --compile saw of the sources: when it started reading them (CLOCK_REALTIME, ns) and the
+// identity of every file and directory the key covers (policy_loader::source_ids). Empty ids: the
+// key is always checked by hashing.
+struct Stamp {
+    int64_t started_ns = 0;
+    std::vector<policy_loader::SourceId> ids;
+    bool operator==(const Stamp&) const = default;
+};
+
+// True when the sources' identities `now` are exactly the recorded ones (same paths, same order,
+// every field) and every recorded ctime is at least `settle_ns` older than the compile's start:
+// then the files hold the bytes the key was computed from (adr/0026).
+[[nodiscard]] bool identities_current(const Stamp& recorded, const std::vector<policy_loader::SourceId>& now,
+                                      int64_t settle_ns = kSettleNs);
+
+// CLOCK_REALTIME now, in ns: a compile's start.
+[[nodiscard]] int64_t now_ns();
+
+// Sleeps until every source of the policy at `policy_path` (main file, include directories,
+// drop-ins) was last changed at least kSettleNs ago, at most kSettleNs: --compile runs right
+// after the files are written (dpkg's unpack, NixOS's setup-etc, an edit), and an image whose
+// sources were not settled when it started can never take its key from their identities.
+void wait_until_settled(const std::string& policy_path, const std::vector<std::string>& include);
+
 // The image's bytes for `p` as the loader returned it (before deny lists and pins), as written by
 // the build `build`.
-[[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id());
+[[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id(), const Stamp& stamp = {});
 
 // A policy from an image. `all`: every command is in it; otherwise only those a request's words
 // could match (and the request must be decided again with every command if it is refused).
 struct Loaded {
     policy::Policy policy;
     bool all = true;
+    // The key was taken as current from the files' recorded identities, without reading them.
+    bool key_by_identity = false;
 };
 
 // Reads `length` bytes of the command blobs from `offset` (from the first blob).
@@ -57,6 +86,7 @@ using FetchBlob = std::function<Result<std::string>(uint64_t offset, uint64_t le
 struct Image {
     std::string build;      // build_id() of the wrapper that wrote it
     std::string key;        // Policy::sha256 of the files it was compiled from
+    Stamp stamp;            // their identities then
     policy::Policy policy;  // without commands
     std::string head;       // the head's bytes, which hold the index
     size_t index_at = 0;    // where the index starts in `head`
@@ -90,7 +120,10 @@ struct Image {
 
 // `diag-wrapper --compile`: writes the image of `p`, as policy_loader::load returned it for
 // `policy_path`, replacing any old one atomically (a new file renamed over it), mode 0644 and owned
-// by the caller. Returns the image's path. Errors: kInternal.
-[[nodiscard]] Result<std::string> write(const policy::Policy& p, const std::string& policy_path);
+// by the caller, with the sources' identities as they are now if they still digest to p's key.
+// `started_ns`: now_ns() before the policy's files were first opened. Returns the image's path.
+// Errors: kInternal.
+[[nodiscard]] Result<std::string> write(const policy::Policy& p, const std::string& policy_path, int64_t started_ns,
+                                        const policy_loader::Options& opts = {});
 
 }  // namespace diag::compiled

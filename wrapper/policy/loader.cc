@@ -149,30 +149,39 @@ Result<sys::UniqueFd> open_policy_path(const std::string& real, int flags, const
     return fd;
 }
 
-// A policy file or drop-in, opened with the checks above; `real` gets its real path.
-Result<sys::UniqueFd> open_policy_file(const std::string& path, const Options& opts, std::string& real) {
+// A policy file or drop-in, opened with the checks above; `real` gets its real path, `st` its
+// fstat.
+Result<sys::UniqueFd> open_policy_file(const std::string& path, const Options& opts, std::string& real,
+                                       struct stat& st) {
     DIAG_TRY_ASSIGN(real, sys::real_path(path, ErrorCode::kPolicyInvalid));
     DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_path(real, O_RDONLY | O_NONBLOCK, opts));
-    DIAG_TRY_ASSIGN(struct stat st, sys::fstat_fd(fd.get(), real, ErrorCode::kPolicyInvalid));
+    DIAG_TRY_ASSIGN(st, sys::fstat_fd(fd.get(), real, ErrorCode::kPolicyInvalid));
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kPolicyInvalid, real + ": not a regular file");
     }
     return fd;
 }
 
-Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
-    std::string real;
-    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
-    auto text = sys::read_all(fd.get(), real, kMaxPolicyBytes);
+Result<std::string> read_text(int fd, const std::string& real) {
+    auto text = sys::read_all(fd, real, kMaxPolicyBytes);
     if (!text.ok()) {
         return make_error(ErrorCode::kPolicyInvalid, text.error().msg);
     }
     return std::move(text).value();
 }
 
+Result<std::string> read_policy_file(const std::string& path, const Options& opts) {
+    std::string real;
+    struct stat st {};
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real, st));
+    return read_text(fd.get(), real);
+}
+
 // The drop-in files of the directory `real`: every *.toml that is not hidden, in lexical order.
-Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Options& opts) {
+// `st` gets the directory's fstat.
+Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Options& opts, struct stat& st) {
     DIAG_TRY_ASSIGN(sys::UniqueFd dfd, open_policy_path(real, O_RDONLY | O_DIRECTORY, opts));
+    DIAG_TRY_ASSIGN(st, sys::fstat_fd(dfd.get(), real, ErrorCode::kPolicyInvalid));
     DIR* d = ::fdopendir(dfd.release());
     if (d == nullptr) {
         return sys_error(ErrorCode::kPolicyInvalid, "opendir(" + real + ")", errno);
@@ -192,10 +201,12 @@ Result<std::vector<std::string>> list_drop_ins(const std::string& real, const Op
     return names;
 }
 
-// Calls `each(file, text)` for every drop-in: every *.toml in each include directory, lexical
-// order. The digest of the sources (source_digest) reads them through this too.
-template <typename Each>
-Status for_each_drop_in(const std::vector<std::string>& include, const Options& opts, Each each) {
+// The walk over the drop-ins: `on_dir(real, st)` for each include directory that exists, then
+// `on_file(file, real, fd, st)` for each of its *.toml that is not hidden, lexical order. Loading,
+// the digest of the sources (source_digest) and their identities (source_ids) all walk through
+// this.
+template <typename OnDir, typename OnFile>
+Status walk_drop_ins(const std::vector<std::string>& include, const Options& opts, OnDir on_dir, OnFile on_file) {
     for (const auto& dir : include) {
         auto real = sys::real_path(dir, ErrorCode::kPolicyInvalid);
         if (!real.ok()) {
@@ -204,14 +215,41 @@ Status for_each_drop_in(const std::vector<std::string>& include, const Options& 
             }
             return std::move(real).error();
         }
-        DIAG_TRY_ASSIGN(std::vector<std::string> names, list_drop_ins(*real, opts));
+        struct stat dir_st {};
+        DIAG_TRY_ASSIGN(std::vector<std::string> names, list_drop_ins(*real, opts, dir_st));
+        on_dir(*real, dir_st);
         for (const auto& name : names) {
             const std::string file = *real + "/" + name;
-            DIAG_TRY_ASSIGN(std::string text, read_policy_file(file, opts));
-            DIAG_TRY(each(file, text));
+            std::string real_file;
+            struct stat st {};
+            DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(file, opts, real_file, st));
+            DIAG_TRY(on_file(file, real_file, fd.get(), st));
         }
     }
     return ok_status();
+}
+
+// Calls `each(file, text)` for every drop-in.
+template <typename Each>
+Status for_each_drop_in(const std::vector<std::string>& include, const Options& opts, Each each) {
+    return walk_drop_ins(
+        include, opts, [](const std::string&, const struct stat&) {},
+        [&each](const std::string& file, const std::string& real, int fd, const struct stat&) -> Status {
+            DIAG_TRY_ASSIGN(std::string text, read_text(fd, real));
+            return each(file, text);
+        });
+}
+
+SourceId identity(const std::string& path, const struct stat& st) {
+    constexpr int64_t kNs = 1'000'000'000;
+    return SourceId{path,
+                    static_cast<uint64_t>(st.st_dev),
+                    static_cast<uint64_t>(st.st_ino),
+                    static_cast<uint64_t>(st.st_size),
+                    static_cast<uint32_t>(st.st_mode),
+                    static_cast<uint32_t>(st.st_uid),
+                    static_cast<int64_t>(st.st_mtim.tv_sec) * kNs + st.st_mtim.tv_nsec,
+                    static_cast<int64_t>(st.st_ctim.tv_sec) * kNs + st.st_ctim.tv_nsec};
 }
 
 // The bytes the policy's digest covers for one file: its name and its text.
@@ -292,7 +330,8 @@ Result<std::string> source_digest(const std::string& path, const std::vector<std
         h.update("", 1);
     };
     std::string real;
-    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real));
+    struct stat st {};
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real, st));
     h.update(path.data(), path.size());
     h.update("", 1);
     char buf[65536];
@@ -320,6 +359,23 @@ Result<std::string> source_digest(const std::string& path, const std::vector<std
         return ok_status();
     }));
     return h.hex_digest();
+}
+
+Result<std::vector<SourceId>> source_ids(const std::string& path, const std::vector<std::string>& include,
+                                         const Options& opts) {
+    std::vector<SourceId> ids;
+    std::string real;
+    struct stat st {};
+    DIAG_TRY_ASSIGN(sys::UniqueFd fd, open_policy_file(path, opts, real, st));
+    ids.push_back(identity(path, st));
+    DIAG_TRY(walk_drop_ins(
+        include, opts,
+        [&ids](const std::string& dir, const struct stat& dir_st) { ids.push_back(identity(dir, dir_st)); },
+        [&ids](const std::string& file, const std::string&, int, const struct stat& file_st) -> Status {
+            ids.push_back(identity(file, file_st));
+            return ok_status();
+        }));
+    return ids;
 }
 
 }  // namespace diag::policy_loader

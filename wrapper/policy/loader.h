@@ -52,4 +52,25 @@ struct Options {
 [[nodiscard]] Result<std::string> source_digest(const std::string& path, const std::vector<std::string>& include,
                                                 const Options& opts = {});
 
+// The identity of a file or include directory source_digest covers, as fstat(2) gives it: what
+// the compiled image records so a request can tell its files unchanged without reading them
+// (adr/0026).
+struct SourceId {
+    std::string path;  // as digested: the policy path as given, a directory's or drop-in's real path
+    uint64_t dev = 0;
+    uint64_t ino = 0;
+    uint64_t size = 0;
+    uint32_t mode = 0;
+    uint32_t uid = 0;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+    bool operator==(const SourceId&) const = default;
+};
+
+// The identities of what source_digest(path, include, opts) reads, in its order: every file and
+// directory opened with the same checks, the directories listed, nothing read. Errors: those of
+// source_digest.
+[[nodiscard]] Result<std::vector<SourceId>> source_ids(const std::string& path, const std::vector<std::string>& include,
+                                                       const Options& opts = {});
+
 }  // namespace diag::policy_loader

@@ -4,13 +4,16 @@
 // are now (stale, truncated, altered, writable by others, not a regular file) is refused.
 #include "wrapper/policy/compiled.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/helpers/privilege.h"
 #include "tests/unit/policy/policy_text.h"
@@ -152,7 +155,7 @@ class CompiledFiles : public ::testing::Test {
         write(policy_, text_);
         auto p = policy_loader::load(policy_, test_opts());
         ASSERT_TRUE(p.ok()) << p.error().describe();
-        auto written = compiled::write(*p, policy_);
+        auto written = compiled::write(*p, policy_, now_ns(), test_opts());
         ASSERT_TRUE(written.ok()) << written.error().describe();
         image_ = *written;
         ASSERT_TRUE(load(policy_, nullptr, test_opts()).ok());
@@ -190,7 +193,7 @@ TEST_F(CompiledFiles, StaleAfterADropInAppearsOrChanges) {
     EXPECT_NE(refusal().find("stale"), std::string::npos) << refusal();
     auto p = policy_loader::load(policy_, test_opts());
     ASSERT_TRUE(p.ok());
-    ASSERT_TRUE(compiled::write(*p, policy_).ok());
+    ASSERT_TRUE(compiled::write(*p, policy_, now_ns(), test_opts()).ok());
     EXPECT_EQ(refusal(), "");
     write(dir_ + "/policy.d/extra.toml", "version = 1\n[deny]\npaths = [\"/srv/other\"]\n");
     EXPECT_NE(refusal().find("stale"), std::string::npos) << refusal();
@@ -321,6 +324,143 @@ TEST_F(CompiledFiles, StateOfARelativePathIsNotChecked) {
     const std::string line = state("policy.toml", test_opts());
     std::filesystem::current_path(cwd);
     EXPECT_EQ(line.rfind("compiled image: not checked: the policy path 'policy.toml' is relative", 0), 0u) << line;
+}
+
+// adr/0026: an image whose sources are unchanged and settled is used without reading them; any
+// change to a file's bytes or metadata, or to the set of drop-ins, makes the request hash them.
+class CompiledIdentities : public CompiledFiles {
+  protected:
+    void SetUp() override {
+        CompiledFiles::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        write(dir_ + "/policy.d/a.toml", "version = 1\n[deny]\npaths = [\"/srv/a\"]\n");
+        recompile(kLater);
+    }
+    // A compile that "started" `offset_ns` from now: the files' ctimes, just written, are then
+    // settled (10 s later) or not (now).
+    void recompile(int64_t offset_ns) {
+        auto p = policy_loader::load(policy_, test_opts());
+        ASSERT_TRUE(p.ok()) << p.error().describe();
+        ASSERT_TRUE(compiled::write(*p, policy_, now_ns() + offset_ns, test_opts()).ok());
+    }
+    // Whether the request's load took the key from the identities; "stale..." when refused.
+    std::string how() {
+        auto r = load(policy_, nullptr, test_opts());
+        if (!r.ok()) {
+            return r.error().msg;
+        }
+        return r->key_by_identity ? "identity" : "hashed";
+    }
+    // ctime has the kernel's coarse clock: a change must land in a later tick than the compile's.
+    static void next_tick() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }
+    static constexpr int64_t kLater = 10'000'000'000;
+};
+
+TEST_F(CompiledIdentities, SettledUnchangedFilesAreNotRead) {
+    EXPECT_EQ(how(), "identity");
+    auto img = parse([&] {
+        std::ifstream in(image_, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }());
+    ASSERT_TRUE(img.ok());
+    // The main file, the include directory, its drop-in: in the digest's order.
+    ASSERT_EQ(img->stamp.ids.size(), 3U);
+    EXPECT_EQ(img->stamp.ids[0].path, policy_);
+    EXPECT_EQ(img->stamp.ids[1].path, dir_ + "/policy.d");
+    EXPECT_EQ(img->stamp.ids[2].path, dir_ + "/policy.d/a.toml");
+}
+
+TEST_F(CompiledIdentities, FilesWrittenJustBeforeTheCompileAreHashed) {
+    recompile(0);
+    EXPECT_EQ(how(), "hashed");
+}
+
+TEST_F(CompiledIdentities, SameSizeEditWithItsMtimeRestoredIsHashedAndStale) {
+    struct stat before {};
+    ASSERT_EQ(::stat(policy_.c_str(), &before), 0);
+    next_tick();
+    std::string edited = text_;
+    edited[edited.find("Print files")] = 'p';  // same size
+    write(policy_, edited);
+    const timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, policy_.c_str(), times, 0), 0);
+    struct stat after {};
+    ASSERT_EQ(::stat(policy_.c_str(), &after), 0);
+    ASSERT_EQ(after.st_size, before.st_size);
+    ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    EXPECT_NE(how().find("stale"), std::string::npos) << how();
+    // Bytes back, metadata not: hashed, and current.
+    write(policy_, text_);
+    EXPECT_EQ(how(), "hashed");
+}
+
+TEST_F(CompiledIdentities, ChmodBackAndForthIsHashed) {
+    next_tick();
+    ASSERT_EQ(::chmod(policy_.c_str(), 0600), 0);
+    ASSERT_EQ(::chmod(policy_.c_str(), 0644), 0);
+    EXPECT_EQ(how(), "hashed");
+}
+
+TEST_F(CompiledIdentities, FileReplacedByRenameIsHashed) {
+    const std::string tmp = dir_ + "/policy.d/a.toml.new";
+    {
+        std::ifstream in(dir_ + "/policy.d/a.toml", std::ios::binary);
+        write(tmp, std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    ASSERT_EQ(::rename(tmp.c_str(), (dir_ + "/policy.d/a.toml").c_str()), 0);
+    EXPECT_EQ(how(), "hashed");
+    // Of the main file too, same bytes: a new inode.
+    write(policy_ + ".new", text_);
+    ASSERT_EQ(::rename((policy_ + ".new").c_str(), policy_.c_str()), 0);
+    EXPECT_EQ(how(), "hashed");
+}
+
+TEST_F(CompiledIdentities, DropInAddedOrRemovedIsHashedAndStale) {
+    write(dir_ + "/policy.d/b.toml", "version = 1\n");
+    EXPECT_NE(how().find("stale"), std::string::npos) << how();
+    ASSERT_EQ(::unlink((dir_ + "/policy.d/b.toml").c_str()), 0);
+    ASSERT_EQ(::unlink((dir_ + "/policy.d/a.toml").c_str()), 0);
+    EXPECT_NE(how().find("stale"), std::string::npos) << how();
+}
+
+// Review: a recorded start near INT64_MIN (a hand-made or corrupted-then-rehashed head) must not
+// wrap `started_ns - settle_ns` (signed overflow) into "settled".
+TEST(CompiledStamp, StartBeforeTheEpochMarginIsNeverSettled) {
+    const policy_loader::SourceId id{"/p", 1, 2, 3, 0100644, 0, 50'000, 60'000};
+    EXPECT_FALSE(identities_current(Stamp{INT64_MIN, {id}}, {id}));
+    EXPECT_FALSE(identities_current(Stamp{INT64_MIN + 1'000'000'000, {id}}, {id}));
+}
+
+TEST(CompiledStamp, SettledOnlyWithTheMarginAndExactIdentities) {
+    Stamp s{100'000, {{"/p", 1, 2, 3, 0100644, 0, 50'000, 60'000}, {"/d", 1, 4, 4096, 040755, 0, 70'000, 80'000}}};
+    const auto now = s.ids;
+    EXPECT_TRUE(identities_current(s, now, 0));
+    EXPECT_TRUE(identities_current(s, now, 20'000));
+    EXPECT_FALSE(identities_current(s, now, 20'001));  // /d's ctime within the margin
+    EXPECT_FALSE(identities_current(s, now));          // 2 s
+    auto other = now;
+    other[1].ctime_ns += 1;
+    EXPECT_FALSE(identities_current(s, other, 0));
+    other = now;
+    other[0].path = "/q";
+    EXPECT_FALSE(identities_current(s, other, 0));
+    EXPECT_FALSE(identities_current(s, {now[1], now[0]}, 0));  // order
+    EXPECT_FALSE(identities_current(s, {now[0]}, 0));
+    EXPECT_FALSE(identities_current(Stamp{100'000, {}}, {}, 0));  // nothing recorded: hash
+}
+
+TEST(CompiledStamp, RoundTripsThroughTheHead) {
+    const policy::Policy& p = policy_loader::test::shipped();
+    const Stamp s{-5, {{"/etc/diag-wrapper/policy.toml", 1, 2, 3, 0100644, 0, -1, INT64_MIN}}};
+    const std::string bytes = encode(p, "build", s);
+    auto img = parse(bytes);
+    ASSERT_TRUE(img.ok()) << img.error().describe();
+    EXPECT_TRUE(img->stamp == s);
+    auto all = commands(std::move(*img), nullptr);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(encode(all->policy, "build", s), bytes);
 }
 
 TEST(CompiledRequestPath, OnlyAnAbsolutePathWithoutDotsOrEmptyComponentsKeysAnImage) {
