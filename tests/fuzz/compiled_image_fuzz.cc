@@ -19,10 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const std::string build = img->build;
     const diag::compiled::Stamp stamp = img->stamp;
+    const std::string snapshot = img->snapshot;
     const std::vector<std::string> words = {"cat"};
     (void)diag::compiled::commands(*img, &words);
     auto all = diag::compiled::commands(std::move(*img), nullptr);
-    if (all.ok() && diag::compiled::encode(all->policy, build, stamp) != bytes) {
+    if (all.ok() && diag::compiled::encode(all->policy, build, stamp, snapshot) != bytes) {
         std::abort();
     }
     return 0;

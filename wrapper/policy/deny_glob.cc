@@ -68,6 +68,9 @@ Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& 
         errno = known;
         return nullptr;
     }
+    if (memo.recorder != nullptr) {
+        memo.recorder->followed.push_back(dir);
+    }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
         const int err = errno;
@@ -104,9 +107,9 @@ std::string with_rest(std::string canon, const std::vector<std::string>& comps, 
 }
 
 // canonicalize_lenient for a path with . or .. components: realpath(3) of ever shorter prefixes.
-std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, const std::string& path) {
+std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, const std::string& path, FsMemo& memo) {
     for (size_t n = comps.size();; --n) {
-        auto real = sys::real_path(util::join_path(comps, n), ErrorCode::kPolicyInvalid);
+        auto real = real_path(util::join_path(comps, n), memo);
         if (real.ok()) {
             return with_rest(*real, comps, n);
         }
@@ -134,7 +137,10 @@ bool plain_absolute(std::string_view path) {
 }
 
 // The kernel's answer, by lstat(2) or stat(2).
-FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path) {
+FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path, Recorder* recorder) {
+    if (recorder != nullptr) {
+        (call == ::stat ? recorder->followed : recorder->asked).push_back(path);
+    }
     FsMemo::Look look;
     if (call(path.c_str(), &look.st) != 0) {
         look = {errno, {}};
@@ -171,7 +177,7 @@ FsMemo::Look FsMemo::lstat(const std::string& path) {
     if (auto it = lstats_.find(path); it != lstats_.end()) {
         return it->second;
     }
-    const Look look = ask(::lstat, path);
+    const Look look = ask(::lstat, path, recorder);
     if (settled(path)) {
         lstats_.emplace(path, look);
     }
@@ -182,7 +188,7 @@ FsMemo::Look FsMemo::probe(const std::string& path) {
     if (auto it = lstats_.find(path); it != lstats_.end()) {
         return it->second;
     }
-    const Look look = ask(::lstat, path);
+    const Look look = ask(::lstat, path, recorder);
     if ((look.err == 0 || look.err == EACCES || look.err == EPERM) && settled(path)) {
         lstats_.emplace(path, look);
     }
@@ -240,7 +246,14 @@ FsMemo::Look FsMemo::stat(const std::string& path) {
     if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
         return look;
     }
-    return ask(::stat, path);
+    return ask(::stat, path, recorder);
+}
+
+Result<std::string> real_path(const std::string& path, FsMemo& memo) {
+    if (memo.recorder != nullptr) {
+        memo.recorder->followed.push_back(path);
+    }
+    return sys::real_path(path, ErrorCode::kPolicyInvalid);
 }
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.
@@ -253,7 +266,7 @@ FsMemo::Look FsMemo::stat(const std::string& path) {
 std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
     const auto comps = util::split_path(path);
     if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return c == "." || c == ".."; })) {
-        return canonicalize_by_prefixes(comps, path);
+        return canonicalize_by_prefixes(comps, path, memo);
     }
     std::string canon = "/";
     std::string written;
@@ -274,7 +287,7 @@ std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
         if (!S_ISLNK(look.st.st_mode)) {
             canon = std::move(next);  // there, and not a symlink
         } else {
-            auto real = sys::real_path(next, ErrorCode::kPolicyInvalid);
+            auto real = real_path(next, memo);
             if (!real.ok()) {
                 return with_rest(canon, comps, i);
             }

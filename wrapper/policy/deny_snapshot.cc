@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: Apache-2.0
+// The deny list's snapshot: taken by --compile as the policy's account, used by a request only
+// while every witness is unchanged (see deny_snapshot.h, adr/0027).
+#include "wrapper/policy/deny_snapshot.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <set>
+
+#include "wrapper/base/mountinfo.h"
+#include "wrapper/base/passwd.h"
+#include "wrapper/base/paths.h"
+#include "wrapper/base/sha256.h"
+#include "wrapper/base/sys.h"
+#include "wrapper/policy/deny_glob.h"
+#include "wrapper/policy/deny_list.h"
+#include "wrapper/policy/deny_match.h"
+#include "wrapper/policy/image_codec.h"
+
+namespace diag::deny_snapshot {
+
+namespace {
+
+constexpr int kMaxHops = 40;                                 // as the kernel's MAXSYMLINKS
+constexpr size_t kMaxSnapshotBytes = 16 * 1024 * 1024;       // what the compile reads from its child
+constexpr int64_t kNsPerSec = 1'000'000'000;
+
+Error malformed() { return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: malformed"); }
+Error not_current(const std::string& why) {
+    return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: not current: " + why);
+}
+
+int64_t ns(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * kNsPerSec + t.tv_nsec; }
+
+int64_t coarse_now() {
+    timespec ts{};
+    (void)::clock_gettime(CLOCK_REALTIME_COARSE, &ts);  // the clock ctimes are stamped from
+    return ns(ts);
+}
+
+Witness identity(const std::string& path) {
+    Witness w;
+    w.path = path;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        w.err = errno;
+        return w;
+    }
+    w.dev = st.st_dev;
+    w.ino = st.st_ino;
+    w.mode = st.st_mode;
+    w.uid = st.st_uid;
+    w.gid = st.st_gid;
+    w.mtime_ns = ns(st.st_mtim);
+    w.ctime_ns = ns(st.st_ctim);
+    return w;
+}
+
+// The parent of an absolute, normalized path ("/" is its own).
+std::string parent_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// Walks `path` as the kernel resolves it, component by component, following every symlink, and
+// adds to `out` each directory the walk goes through, each symlink it follows and where it ends. A failed component ends the walk: its directory is already a witness.
+void walk(const std::string& path, std::set<std::string>& out) {
+    std::vector<std::string> todo;
+    for (auto& c : util::split_path(path)) {
+        todo.push_back(std::move(c));
+    }
+    std::reverse(todo.begin(), todo.end());  // a stack: the next component last
+    std::string at = "/";
+    out.insert(at);
+    int hops = 0;
+    while (!todo.empty()) {
+        const std::string c = std::move(todo.back());
+        todo.pop_back();
+        if (c.empty() || c == ".") {
+            continue;
+        }
+        if (c == "..") {
+            at = parent_of(at);
+            continue;
+        }
+        const std::string next = at == "/" ? "/" + c : at + "/" + c;
+        struct stat st {};
+        if (::lstat(next.c_str(), &st) != 0) {
+            return;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            out.insert(next);
+            char target[PATH_MAX];
+            const ssize_t n = ::readlink(next.c_str(), target, sizeof target - 1);
+            if (n <= 0 || ++hops > kMaxHops) {
+                return;
+            }
+            const std::string t(target, static_cast<size_t>(n));
+            if (t[0] == '/') {
+                at = "/";
+            }
+            auto parts = util::split_path(t);
+            for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+                todo.push_back(std::move(*it));
+            }
+            continue;
+        }
+        at = next;
+        out.insert(at);
+    }
+}
+
+// The witnesses of what `rec` noted: a lookup depends on the directories it walked through (its
+// parent, resolved), and on itself when it is a symlink; a followed path on its whole walk.
+std::set<std::string> witnesses_of(const deny_list::Recorder& rec) {
+    std::set<std::string> out;
+    std::set<std::string> done;
+    for (const auto& p : rec.asked) {
+        if (!done.insert("a" + p).second) {
+            continue;
+        }
+        walk(parent_of(p), out);
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+            out.insert(p);
+        }
+    }
+    for (const auto& p : rec.followed) {
+        if (done.insert("f" + p).second) {
+            walk(p, out);
+        }
+    }
+    return out;
+}
+
+// The newest ctime of the witnesses that exist, or the first witness not settled by `limit`.
+const Witness* unsettled(const std::vector<Witness>& ws, int64_t limit) {
+    for (const auto& w : ws) {
+        if (w.err == 0 && w.ctime_ns > limit) {
+            return &w;
+        }
+    }
+    return nullptr;
+}
+
+bool settle_limit(int64_t started_ns, int64_t settle_ns, int64_t& limit) {
+    return !__builtin_sub_overflow(started_ns, settle_ns, &limit);
+}
+
+void encode_deny(image_codec::Writer& w, const policy::Deny& d) {
+    w.u64(d.entries.size());
+    for (const auto& e : d.entries) {
+        w.str(e.pattern);
+        w.str(e.origin);
+        w.u8(e.kernel_guarded ? 1 : 0);
+    }
+    w.u64(d.objects.size());
+    for (const auto& [id, path] : d.objects) {
+        w.u64(id.first);
+        w.u64(id.second);
+        w.str(path);
+    }
+    for (const auto* list : {&d.unexpanded, &d.mount_points}) {
+        w.u64(list->size());
+        for (const auto& [path, dev] : *list) {
+            w.str(path);
+            w.u64(dev);
+        }
+    }
+}
+
+// The entries in order through add_deny_entry, which builds the indexes as the build did; the
+// objects and the lists as recorded.
+void decode_deny(image_codec::Reader& r, policy::Deny& d) {
+    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+        std::string pattern = r.str();
+        std::string origin = r.str();
+        const bool guarded = r.below(2) == 1;
+        if (!r.ok()) {
+            return;
+        }
+        const size_t before = d.entries.size();
+        deny_list::add_deny_entry(d, pattern, origin, guarded);
+        if (d.entries.size() != before + 1) {
+            r.fail();  // a duplicate: not what a build writes
+        }
+    }
+    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+        const uint64_t dev = r.u64();
+        const uint64_t ino = r.u64();
+        if (!d.objects.emplace(std::make_pair(static_cast<dev_t>(dev), static_cast<ino_t>(ino)), r.str()).second) {
+            r.fail();
+        }
+    }
+    for (auto* list : {&d.unexpanded, &d.mount_points}) {
+        for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+            std::string path = r.str();
+            list->emplace_back(std::move(path), static_cast<dev_t>(r.u64()));
+        }
+    }
+}
+
+// All of `data` to `fd` (a pipe the parent reads while the child writes).
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+}
+
+// Every byte of `fd` up to `max`. Errors: kInternal.
+Result<std::string> read_child(int fd, size_t max) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return sys_error(ErrorCode::kInternal, "deny snapshot: read", errno);
+        }
+        if (n == 0) {
+            return out;
+        }
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > max) {
+            return make_error(ErrorCode::kInternal, "deny snapshot: too large");
+        }
+    }
+}
+
+// The credentials sshd gives `account`: its uid and gid from /etc/passwd, its groups from
+// /etc/group (initgroups(3) with the files source). Errors: kPolicyInvalid.
+Result<Creds> account_creds(const std::string& account) {
+    const auto passwd = sys::read_small_file("/etc/passwd", 64 << 20);
+    const auto group = sys::read_small_file("/etc/group", 64 << 20);
+    if (!passwd || !group) {
+        return make_error(ErrorCode::kPolicyInvalid, "/etc/passwd or /etc/group cannot be read");
+    }
+    const auto ids = util::passwd_ids(*passwd, account);
+    if (!ids) {
+        return make_error(ErrorCode::kPolicyInvalid, "no account '" + account + "' in /etc/passwd");
+    }
+    Creds c{ids->first, ids->second, util::member_gids(*group, account)};
+    c.groups.push_back(ids->second);
+    std::sort(c.groups.begin(), c.groups.end());
+    c.groups.erase(std::unique(c.groups.begin(), c.groups.end()), c.groups.end());
+    return c;
+}
+
+// The list built with the caller's credentials and its witnesses, settled or not.
+Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
+    Snapshot s;
+    s.started_ns = coarse_now();
+    s.creds = current_creds();
+    deny_list::Recorder rec;
+    DIAG_TRY_ASSIGN(s.deny, deny_list::build_deny(raw, &rec));
+    s.deny.listings.clear();  // a cache of this build, never kept
+    s.mounts_sha256 = sha256_raw(rec.mounts);
+    for (const auto& path : witnesses_of(rec)) {
+        s.witnesses.push_back(identity(path));
+    }
+    return s;
+}
+
+// Ok when every witness of `s` is settled by `settle_ns`; else "unsettled" naming one.
+Status check_settled(const Snapshot& s, int64_t settle_ns) {
+    int64_t limit = 0;
+    if (!settle_limit(s.started_ns, settle_ns, limit)) {
+        return make_error(ErrorCode::kInternal, "deny snapshot: unsettled: the clock");
+    }
+    if (const Witness* w = unsettled(s.witnesses, limit)) {
+        return make_error(ErrorCode::kInternal, "deny snapshot: unsettled: " + w->path + " changed just before");
+    }
+    return ok_status();
+}
+
+// take(), and once more after the newest witness has settled when that is at most `settle_ns`
+// away (a compile runs right after a package or an activation changed /etc).
+Result<Snapshot> take_settled(const std::vector<policy::DenyWritten>& raw, int64_t settle_ns) {
+    DIAG_TRY_ASSIGN(Snapshot s, take_unchecked(raw));
+    if (check_settled(s, settle_ns).ok()) {
+        return s;
+    }
+    int64_t newest = 0;
+    for (const auto& w : s.witnesses) {
+        newest = w.err == 0 ? std::max(newest, w.ctime_ns) : newest;
+    }
+    const int64_t wait = std::min(newest + settle_ns + 1 - coarse_now(), settle_ns + 1);
+    if (wait > 0) {
+        timespec ts{static_cast<time_t>(wait / kNsPerSec), static_cast<long>(wait % kNsPerSec)};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+    DIAG_TRY_ASSIGN(s, take_unchecked(raw));
+    DIAG_TRY(check_settled(s, settle_ns));
+    return s;
+}
+
+}  // namespace
+
+Creds current_creds() {
+    Creds c{static_cast<uint32_t>(::getuid()), static_cast<uint32_t>(::getgid()), {}};
+    const int n = ::getgroups(0, nullptr);
+    if (n > 0) {
+        std::vector<gid_t> g(static_cast<size_t>(n));
+        const int got = ::getgroups(n, g.data());
+        g.resize(got > 0 ? static_cast<size_t>(got) : 0);
+        c.groups.assign(g.begin(), g.end());
+    }
+    c.groups.push_back(c.gid);  // initgroups lists the primary group; a bare setgid may not
+    std::sort(c.groups.begin(), c.groups.end());
+    c.groups.erase(std::unique(c.groups.begin(), c.groups.end()), c.groups.end());
+    return c;
+}
+
+Result<Snapshot> take(const std::vector<policy::DenyWritten>& raw, int64_t settle_ns) {
+    DIAG_TRY_ASSIGN(Snapshot s, take_unchecked(raw));
+    DIAG_TRY(check_settled(s, settle_ns));
+    return s;
+}
+
+Result<std::string> take_as(const std::vector<policy::DenyWritten>& raw, const std::string& account,
+                            int64_t settle_ns) {
+    if (account.empty()) {
+        return make_error(ErrorCode::kPolicyInvalid, "settings.account is not set");
+    }
+    DIAG_TRY_ASSIGN(const Creds want, account_creds(account));
+    if (current_creds() == want) {
+        DIAG_TRY_ASSIGN(const Snapshot s, take_settled(raw, settle_ns));
+        return encode(s);
+    }
+    if (::geteuid() != 0) {
+        return make_error(ErrorCode::kPolicyInvalid, "only root can take it as '" + account + "'");
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        return sys_error(ErrorCode::kInternal, "deny snapshot: pipe2", errno);
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return sys_error(ErrorCode::kInternal, "deny snapshot: fork", errno);
+    }
+    if (pid == 0) {
+        // The account's credentials, exactly, or nothing: a snapshot taken with others would
+        // not match a request's and would never be used, or worse, be used with other answers.
+        ::close(fds[0]);
+        std::vector<gid_t> groups(want.groups.begin(), want.groups.end());
+        if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(want.gid, want.gid, want.gid) != 0 ||
+            ::setresuid(want.uid, want.uid, want.uid) != 0 || !(current_creds() == want)) {
+            ::_exit(3);
+        }
+        auto s = take_settled(raw, settle_ns);
+        if (!s.ok()) {
+            const std::string why = s.error().msg;
+            (void)write_all(fds[1], "E" + why);
+            ::_exit(1);
+        }
+        ::_exit(write_all(fds[1], "S" + encode(*s)) ? 0 : 2);
+    }
+    ::close(fds[1]);
+    auto bytes = read_child(fds[0], kMaxSnapshotBytes);
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!bytes.ok()) {
+        return std::move(bytes).error();
+    }
+    if (!bytes->empty() && (*bytes)[0] == 'E') {
+        return make_error(ErrorCode::kPolicyInvalid, bytes->substr(1));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || bytes->empty() || (*bytes)[0] != 'S') {
+        return make_error(ErrorCode::kInternal, "deny snapshot: the child taking it as '" + account + "' failed");
+    }
+    return bytes->substr(1);
+}
+
+std::string encode(const Snapshot& s) {
+    image_codec::Writer w;
+    w.u64(static_cast<uint64_t>(s.started_ns));
+    w.u64(s.creds.uid);
+    w.u64(s.creds.gid);
+    w.u64(s.creds.groups.size());
+    for (const uint32_t g : s.creds.groups) {
+        w.u64(g);
+    }
+    w.str(s.mounts_sha256);
+    w.u64(s.witnesses.size());
+    for (const auto& x : s.witnesses) {
+        w.str(x.path);
+        for (const uint64_t v : {static_cast<uint64_t>(static_cast<uint32_t>(x.err)), x.dev, x.ino, uint64_t{x.mode},
+                                 uint64_t{x.uid}, uint64_t{x.gid}, static_cast<uint64_t>(x.mtime_ns),
+                                 static_cast<uint64_t>(x.ctime_ns)}) {
+            w.u64(v);
+        }
+    }
+    encode_deny(w, s.deny);
+    return w.bytes();
+}
+
+Result<Snapshot> decode(std::string_view bytes) {
+    image_codec::Reader r(bytes);
+    Snapshot s;
+    auto u32 = [&r]() {
+        const uint64_t v = r.u64();
+        if (v > UINT32_MAX) {
+            r.fail();
+        }
+        return static_cast<uint32_t>(v);
+    };
+    s.started_ns = static_cast<int64_t>(r.u64());
+    s.creds.uid = u32();
+    s.creds.gid = u32();
+    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+        s.creds.groups.push_back(u32());
+    }
+    s.mounts_sha256 = r.str();
+    // Each witness takes its eight u64 fields and a string's length (72 bytes): a count the bytes
+    // left cannot hold is refused before anything is allocated for it.
+    const size_t n = r.count();
+    if (n > r.left() / 72) {
+        return malformed();
+    }
+    s.witnesses.resize(n);
+    for (auto& x : s.witnesses) {
+        x.path = r.str();
+        x.err = static_cast<int32_t>(u32());
+        x.dev = r.u64();
+        x.ino = r.u64();
+        x.mode = u32();
+        x.uid = u32();
+        x.gid = u32();
+        x.mtime_ns = static_cast<int64_t>(r.u64());
+        x.ctime_ns = static_cast<int64_t>(r.u64());
+    }
+    decode_deny(r, s.deny);
+    if (!r.done() || s.mounts_sha256.size() != 32 || s.witnesses.empty()) {
+        return malformed();
+    }
+    return s;
+}
+
+Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns) {
+    DIAG_TRY_ASSIGN(Snapshot s, decode(bytes));
+    if (!(s.creds == current_creds())) {
+        return not_current("taken for uid " + std::to_string(s.creds.uid) + " with other groups or ids");
+    }
+    int64_t limit = 0;
+    if (!settle_limit(s.started_ns, settle_ns, limit)) {
+        return not_current("its start is out of range");
+    }
+    if (const Witness* w = unsettled(s.witnesses, limit)) {
+        return not_current(w->path + " was not settled when it was taken");
+    }
+    const auto table = sys::read_small_file("/proc/self/mountinfo", mountinfo::kMaxMountTableBytes);
+    if (!table || sha256_raw(*table) != s.mounts_sha256) {
+        return not_current("the mount table changed");
+    }
+    for (const auto& w : s.witnesses) {
+        if (!(identity(w.path) == w)) {
+            return not_current(w.path + " changed");
+        }
+    }
+    return std::move(s.deny);
+}
+
+}  // namespace diag::deny_snapshot
