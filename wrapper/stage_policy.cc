@@ -128,6 +128,13 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
         // the parse, and nothing else says so. Not a policy error (requests read the files), so
         // not the exit status. A build tree has no image.
         if (!inv.build_check) {
+            // Whether the image holds a deny-list snapshot (adr/0027): a line before the image's,
+            // which stays the last.
+            if (auto img = compiled::load(inv.policy_path, nullptr); img.ok()) {
+                (void)sys::write_within(STDOUT_FILENO,
+                                        "deny-list snapshot: " + deny_snapshot::describe(img->deny_snapshot) + "\n",
+                                        sys::kSayMillis);
+            }
             (void)sys::write_within(STDOUT_FILENO, compiled::state(inv.policy_path) + "\n", sys::kSayMillis);
         }
         return 0;
@@ -162,12 +169,11 @@ int compile_image(const Invocation& inv) {
         sys::say("error: " + written.error().describe());
         return kExitError;
     }
-    const std::string line = "compiled " + inv.policy_path + " (" + std::to_string(policy->loaded_files.size()) +
-                             " files, " + std::to_string(policy->commands.size()) + " commands) into " + *written +
-                             "\n" +
-                             (snapshot.ok() ? std::string()
-                                            : "note: no deny-list snapshot (" + snapshot.error().msg +
-                                                  "): requests build the deny list\n");
+    const std::string line =
+        "compiled " + inv.policy_path + " (" + std::to_string(policy->loaded_files.size()) + " files, " +
+        std::to_string(policy->commands.size()) + " commands) into " + *written + "\n" +
+        (snapshot.ok() ? std::string()
+                       : "note: no deny-list snapshot (" + snapshot.error().msg + "): requests build the deny list\n");
     return sys::write_within(STDOUT_FILENO, line, sys::kSayMillis) ? 0 : kExitError;
 }
 

@@ -411,11 +411,15 @@ void wait_until_settled(const std::string& policy_path, const std::vector<std::s
     for (const auto& id : *ids) {
         newest = std::max(newest, id.ctime_ns);
     }
-    // One nanosecond past the margin, and never longer than it (a ctime in the future: the
+    // One nanosecond past the margin by the coarse clock the start is taken from (it lags a
+    // fine-grained ctime by up to a tick: sleeping by the precise difference once could end
+    // just short of it), and never much longer than the margin (a ctime in the future: the
     // clock was set back; those files are then not settled and requests hash them).
-    const int64_t wait = std::min(newest + kSettleNs + 1 - now_ns(), kSettleNs + 1);
-    if (wait > 0) {
-        timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+    const int64_t give_up = now_ns() + kSettleNs + 50'000'000;
+    for (int64_t wait = newest + kSettleNs + 1 - now_ns(); wait > 0 && now_ns() < give_up;
+         wait = newest + kSettleNs + 1 - now_ns()) {
+        const int64_t step = std::min<int64_t>(wait, kSettleNs) + 1'000'000;
+        timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
         while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
     }

@@ -5,8 +5,10 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +32,8 @@ namespace diag::deny_snapshot {
 
 namespace {
 
-constexpr int kMaxHops = 40;                                 // as the kernel's MAXSYMLINKS
-constexpr size_t kMaxSnapshotBytes = 16 * 1024 * 1024;       // what the compile reads from its child
+constexpr int kMaxHops = 40;                            // as the kernel's MAXSYMLINKS
+constexpr size_t kMaxSnapshotBytes = 16 * 1024 * 1024;  // what the compile reads from its child
 constexpr int64_t kNsPerSec = 1'000'000'000;
 
 Error malformed() { return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: malformed"); }
@@ -72,7 +74,8 @@ std::string parent_of(const std::string& path) {
 }
 
 // Walks `path` as the kernel resolves it, component by component, following every symlink, and
-// adds to `out` each directory the walk goes through, each symlink it follows and where it ends. A failed component ends the walk: its directory is already a witness.
+// adds to `out` each directory the walk goes through, each symlink it follows and where it ends. A failed component
+// ends the walk: its directory is already a witness.
 void walk(const std::string& path, std::set<std::string>& out) {
     std::vector<std::string> todo;
     for (auto& c : util::split_path(path)) {
@@ -197,9 +200,14 @@ void decode_deny(image_codec::Reader& r, policy::Deny& d) {
     for (size_t n = r.count(); n > 0 && r.ok(); --n) {
         const uint64_t dev = r.u64();
         const uint64_t ino = r.u64();
-        if (!d.objects.emplace(std::make_pair(static_cast<dev_t>(dev), static_cast<ino_t>(ino)), r.str()).second) {
+        // In the map's order, each once: the only encoding of the map, so bytes that decode
+        // encode back to themselves.
+        const auto id = std::make_pair(static_cast<dev_t>(dev), static_cast<ino_t>(ino));
+        if (!d.objects.empty() && !(d.objects.rbegin()->first < id)) {
             r.fail();
+            return;
         }
+        d.objects.emplace_hint(d.objects.end(), id, r.str());
     }
     for (auto* list : {&d.unexpanded, &d.mount_points}) {
         for (size_t n = r.count(); n > 0 && r.ok(); --n) {
@@ -258,7 +266,14 @@ Result<Creds> account_creds(const std::string& account) {
     if (!ids) {
         return make_error(ErrorCode::kPolicyInvalid, "no account '" + account + "' in /etc/passwd");
     }
-    Creds c{ids->first, ids->second, util::member_gids(*group, account)};
+    // Root keeps its capabilities (its snapshot is taken in-process, with the caller's); any
+    // other account has none after the switch.
+    Creds c{ids->first,
+            ids->second,
+            ids->first,
+            ids->second,
+            ids->first == 0 ? current_creds().caps : 0,
+            util::member_gids(*group, account)};
     c.groups.push_back(ids->second);
     std::sort(c.groups.begin(), c.groups.end());
     c.groups.erase(std::unique(c.groups.begin(), c.groups.end()), c.groups.end());
@@ -314,10 +329,26 @@ Result<Snapshot> take_settled(const std::vector<policy::DenyWritten>& raw, int64
     return s;
 }
 
+// The effective capability set (capget(2), 64 bits); all bits set when it cannot be read, which
+// no process that took a snapshot has unless it really had them all.
+uint64_t effective_caps() {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &hdr, data) != 0) {
+        return ~uint64_t{0};
+    }
+    return uint64_t{data[0].effective} | (uint64_t{data[1].effective} << 32);
+}
+
 }  // namespace
 
 Creds current_creds() {
-    Creds c{static_cast<uint32_t>(::getuid()), static_cast<uint32_t>(::getgid()), {}};
+    Creds c{static_cast<uint32_t>(::getuid()),
+            static_cast<uint32_t>(::getgid()),
+            static_cast<uint32_t>(::geteuid()),
+            static_cast<uint32_t>(::getegid()),
+            effective_caps(),
+            {}};
     const int n = ::getgroups(0, nullptr);
     if (n > 0) {
         std::vector<gid_t> g(static_cast<size_t>(n));
@@ -400,6 +431,9 @@ std::string encode(const Snapshot& s) {
     w.u64(static_cast<uint64_t>(s.started_ns));
     w.u64(s.creds.uid);
     w.u64(s.creds.gid);
+    w.u64(s.creds.euid);
+    w.u64(s.creds.egid);
+    w.u64(s.creds.caps);
     w.u64(s.creds.groups.size());
     for (const uint32_t g : s.creds.groups) {
         w.u64(g);
@@ -408,9 +442,9 @@ std::string encode(const Snapshot& s) {
     w.u64(s.witnesses.size());
     for (const auto& x : s.witnesses) {
         w.str(x.path);
-        for (const uint64_t v : {static_cast<uint64_t>(static_cast<uint32_t>(x.err)), x.dev, x.ino, uint64_t{x.mode},
-                                 uint64_t{x.uid}, uint64_t{x.gid}, static_cast<uint64_t>(x.mtime_ns),
-                                 static_cast<uint64_t>(x.ctime_ns)}) {
+        for (const uint64_t v :
+             {static_cast<uint64_t>(static_cast<uint32_t>(x.err)), x.dev, x.ino, uint64_t{x.mode}, uint64_t{x.uid},
+              uint64_t{x.gid}, static_cast<uint64_t>(x.mtime_ns), static_cast<uint64_t>(x.ctime_ns)}) {
             w.u64(v);
         }
     }
@@ -431,8 +465,15 @@ Result<Snapshot> decode(std::string_view bytes) {
     s.started_ns = static_cast<int64_t>(r.u64());
     s.creds.uid = u32();
     s.creds.gid = u32();
+    s.creds.euid = u32();
+    s.creds.egid = u32();
+    s.creds.caps = r.u64();
     for (size_t n = r.count(); n > 0 && r.ok(); --n) {
-        s.creds.groups.push_back(u32());
+        const uint32_t g = u32();
+        if (!s.creds.groups.empty() && g <= s.creds.groups.back()) {
+            return malformed();  // sorted, without duplicates, as recorded
+        }
+        s.creds.groups.push_back(g);
     }
     s.mounts_sha256 = r.str();
     // Each witness takes its eight u64 fields and a string's length (72 bytes): a count the bytes
@@ -482,6 +523,19 @@ Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns) {
         }
     }
     return std::move(s.deny);
+}
+
+std::string describe(std::string_view bytes) {
+    if (bytes.empty()) {
+        return "none (requests build the deny list)";
+    }
+    auto s = decode(bytes);
+    if (!s.ok()) {
+        return "malformed (requests build the deny list)";
+    }
+    return "taken for uid " + std::to_string(s->creds.uid) + " (" + std::to_string(s->witnesses.size()) +
+           " witnesses, " + std::to_string(s->deny.entries.size()) +
+           " entries); requests of that account use it while its witnesses are unchanged";
 }
 
 }  // namespace diag::deny_snapshot

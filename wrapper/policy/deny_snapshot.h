@@ -38,10 +38,14 @@ struct Witness {
     bool operator==(const Witness&) const = default;
 };
 
-// The credentials the list was built with: lookups below a directory depend on them.
+// The credentials the list was built with: lookups below a directory depend on them (the real
+// and effective ids, the groups, and capabilities such as CAP_DAC_READ_SEARCH).
 struct Creds {
     uint32_t uid = 0;
     uint32_t gid = 0;
+    uint32_t euid = 0;
+    uint32_t egid = 0;
+    uint64_t caps = 0;             // the effective capability set
     std::vector<uint32_t> groups;  // sorted, without duplicates
     bool operator==(const Creds&) const = default;
 };
@@ -78,5 +82,8 @@ struct Snapshot {
 // credentials, the same mount table, every witness's identity as recorded and settled by
 // `settle_ns`. Errors: kPolicyInvalid naming what is not current (the caller then builds).
 [[nodiscard]] Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns);
+
+// For `--check`: what the encoded snapshot `bytes` is, in a few words ("none" when empty).
+[[nodiscard]] std::string describe(std::string_view bytes);
 
 }  // namespace diag::deny_snapshot
