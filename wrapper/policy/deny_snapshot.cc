@@ -179,6 +179,15 @@ void encode_deny(image_codec::Writer& w, const policy::Deny& d) {
             w.u64(dev);
         }
     }
+    w.u64(d.listings.size());
+    for (const auto& [dir, entries] : d.listings) {
+        w.str(dir);
+        w.u64(entries.size());
+        for (const auto& [name, type] : entries) {
+            w.str(name);
+            w.u8(type);
+        }
+    }
 }
 
 // The entries in order through add_deny_entry, which builds the indexes as the build did; the
@@ -214,6 +223,21 @@ void decode_deny(image_codec::Reader& r, policy::Deny& d) {
             std::string path = r.str();
             list->emplace_back(std::move(path), static_cast<dev_t>(r.u64()));
         }
+    }
+    // The directories the build listed: each is a witness (opendir follows its whole path), so
+    // while the snapshot is current each holds these very entries, of these types.
+    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+        std::string dir = r.str();
+        if (!d.listings.empty() && !(d.listings.rbegin()->first < dir)) {
+            r.fail();  // the map's order, each once (see the objects above)
+            return;
+        }
+        policy::Listing entries;
+        for (size_t k = r.count(); k > 0 && r.ok(); --k) {
+            std::string name = r.str();
+            entries.emplace_back(std::move(name), r.u8());
+        }
+        d.listings.emplace_hint(d.listings.end(), std::move(dir), std::move(entries));
     }
 }
 
@@ -287,7 +311,6 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
     s.creds = current_creds();
     deny_list::Recorder rec;
     DIAG_TRY_ASSIGN(s.deny, deny_list::build_deny(raw, &rec));
-    s.deny.listings.clear();  // a cache of this build, never kept
     s.mounts_sha256 = sha256_raw(rec.mounts);
     for (const auto& path : witnesses_of(rec)) {
         s.witnesses.push_back(identity(path));

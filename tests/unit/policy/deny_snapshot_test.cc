@@ -196,6 +196,8 @@ TEST_F(DenySnapshot, RoundTripOfAnUnchangedTreeGivesTheSameList) {
     EXPECT_EQ(got.objects, want.objects);
     EXPECT_EQ(got.unexpanded, want.unexpanded);
     EXPECT_EQ(got.mount_points, want.mount_points);
+    EXPECT_EQ(got.listings, want.listings);  // the Landlock walk reuses them
+    EXPECT_FALSE(got.listings.empty());      // home/ was listed for the glob
     EXPECT_EQ(got.objects.count(id_of(d_ + "/home/alice/.ssh")), 1U);
     for (const std::string& p :
          std::vector<std::string>{d_ + "/home/alice/.ssh/id", d_ + "/home/alice", d_ + "/home/bob/.ssh", d_ + "/secret",
@@ -421,6 +423,14 @@ std::vector<std::pair<size_t, uint64_t>> counts(const Snapshot& s) {
         count(list->size());
         for (const auto& u : *list) {
             at += 8 + u.first.size() + 8;
+        }
+    }
+    count(s.deny.listings.size());
+    for (const auto& [dir, entries] : s.deny.listings) {
+        at += 8 + dir.size();
+        count(entries.size());
+        for (const auto& e : entries) {
+            at += 8 + e.first.size() + 1;
         }
     }
     return out;
