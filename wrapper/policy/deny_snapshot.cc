@@ -313,6 +313,13 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
     DIAG_TRY_ASSIGN(s.deny, deny_list::build_deny(raw, &rec));
     s.mounts_sha256 = sha256_raw(rec.mounts);
     for (const auto& path : witnesses_of(rec)) {
+        // Below /proc a symlink's target is the reader's own (/proc/self, a process's cwd or
+        // root) and entries come and go without a directory's ctime moving; /sys likewise keeps
+        // no dates: an answer found there is not one a later request would get.
+        if (path != "/proc" && path != "/sys" && deny_list::is_pseudo_fs_path(path)) {
+            return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: a deny entry resolves through " + path +
+                                                             ", whose answers depend on the process and are not dated");
+        }
         s.witnesses.push_back(identity(path));
     }
     return s;

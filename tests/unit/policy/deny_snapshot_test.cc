@@ -539,5 +539,16 @@ TEST_F(DenySnapshot, TakeAsNeedsAKnownAccountAndRootForAnother) {
     EXPECT_NE(mine.error().msg.find("taken for uid"), std::string::npos) << mine.error().msg;
 }
 
+// A deny entry that resolves through /proc/self answers for the process that took the snapshot:
+// no snapshot is taken (a request resolves it to itself).
+TEST_F(DenySnapshot, AnEntryThroughProcSelfIsNeverSnapshotted) {
+    dirs({"/etc"});
+    ASSERT_EQ(::symlink("/proc/self", (d_ + "/me").c_str()), 0);
+    settle();
+    auto s = take(raw({d_ + "/me/environ", d_ + "/etc"}), kSettle);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().msg.find("resolves through /proc/"), std::string::npos) << s.error().msg;
+}
+
 }  // namespace
 }  // namespace diag::deny_snapshot
