@@ -15,7 +15,7 @@ namespace {
 struct Found {
     std::string name;
     unsigned uid = 0;
-    unsigned gid = 0;
+    std::optional<unsigned> gid;  // none when it is decimal but wider than 32 bits
 };
 
 // The colon-separated fields of one line.
@@ -69,10 +69,12 @@ std::optional<Found> passwd_find(std::string_view passwd, Match match) {
         if (f.size() != 7 || f[0].empty()) {
             return false;
         }
+        // The gid only has to be decimal (ten digits at most) for the entry to count.
+        const bool gid_decimal =
+            !f[3].empty() && f[3].size() <= 10 && f[3].find_first_not_of("0123456789") == std::string_view::npos;
         const auto uid = id_field(f[2]);
-        const auto gid = id_field(f[3]);
-        if (uid && gid && match(f[0], *uid)) {
-            out = Found{std::string(f[0]), *uid, *gid};
+        if (uid && gid_decimal && match(f[0], *uid)) {
+            out = Found{std::string(f[0]), *uid, id_field(f[3])};
             return true;
         }
         return false;
@@ -94,7 +96,7 @@ std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view nam
 
 std::optional<std::pair<unsigned, unsigned>> passwd_ids(std::string_view passwd, std::string_view name) {
     auto e = passwd_find(passwd, [&](std::string_view n, unsigned) { return n == name; });
-    return e ? std::optional<std::pair<unsigned, unsigned>>({e->uid, e->gid}) : std::nullopt;
+    return e && e->gid ? std::optional<std::pair<unsigned, unsigned>>({e->uid, *e->gid}) : std::nullopt;
 }
 
 std::vector<unsigned> member_gids(std::string_view group, std::string_view name) {

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "wrapper/base/deadline.h"
@@ -74,6 +76,9 @@ Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& 
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
         const int err = errno;
+        if (memo.recorder != nullptr) {
+            memo.recorder->note(dir, err);
+        }
         memo.note_unlistable(dir, err);
         errno = err;
         return nullptr;
@@ -144,6 +149,9 @@ FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path
     FsMemo::Look look;
     if (call(path.c_str(), &look.st) != 0) {
         look = {errno, {}};
+        if (recorder != nullptr) {
+            recorder->note(path, look.err);
+        }
     }
     return look;
 }
@@ -250,10 +258,24 @@ FsMemo::Look FsMemo::stat(const std::string& path) {
 }
 
 Result<std::string> real_path(const std::string& path, FsMemo& memo) {
-    if (memo.recorder != nullptr) {
-        memo.recorder->followed.push_back(path);
+    if (memo.recorder == nullptr) {
+        return sys::real_path(path, ErrorCode::kPolicyInvalid);
     }
-    return sys::real_path(path, ErrorCode::kPolicyInvalid);
+    memo.recorder->followed.push_back(path);
+    std::unique_ptr<char, decltype(&std::free)> p(::realpath(path.c_str(), nullptr), &std::free);
+    if (!p) {
+        const int err = errno;
+        memo.recorder->note(path, err);
+        return sys_error(ErrorCode::kPolicyInvalid, "realpath(" + path + ")", err);
+    }
+    return std::string(p.get());
+}
+
+void Recorder::note(const std::string& path, int err) {
+    const bool plain = err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM || err == ELOOP;
+    if (!plain && odd.empty()) {
+        odd = path + ": " + std::strerror(err);
+    }
 }
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.

@@ -35,6 +35,10 @@ struct Recorder {
     std::vector<std::string> asked;
     std::vector<std::string> followed;
     std::string mounts;
+    // The first answer that was neither a result nor a plain "not there / not for you" (EIO,
+    // ESTALE, EMFILE, ENOMEM...): the build treats it as absent, which a snapshot would keep.
+    std::string odd;
+    void note(const std::string& path, int err);
 };
 
 // What one build of the deny list asked the file system, each question asked once: most entries

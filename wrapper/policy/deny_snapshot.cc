@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +37,7 @@ namespace {
 constexpr int kMaxHops = 40;                            // as the kernel's MAXSYMLINKS
 constexpr size_t kMaxSnapshotBytes = 16 * 1024 * 1024;  // what the compile reads from its child
 constexpr int64_t kNsPerSec = 1'000'000'000;
+constexpr uint64_t kZfsMagic = 0x2fc12fc1;  // not in linux/magic.h
 
 Error malformed() { return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: malformed"); }
 Error not_current(const std::string& why) {
@@ -297,11 +300,45 @@ Result<Creds> account_creds(const std::string& account) {
             ids->first,
             ids->second,
             ids->first == 0 ? current_creds().caps : 0,
+            current_creds().lsm,  // a uid change keeps it; a request in another context does not match
             util::member_gids(*group, account)};
     c.groups.push_back(ids->second);
     std::sort(c.groups.begin(), c.groups.end());
     c.groups.erase(std::unique(c.groups.begin(), c.groups.end()), c.groups.end());
     return c;
+}
+
+// Ok when `path` lies on a file system whose directories date every change (ext4, XFS, Btrfs,
+// F2FS, ZFS, tmpfs and devtmpfs, each with this host's clock), is not encrypted (an fscrypt
+// directory shows other names once its key is added, and no time moves), and its ctime is not at
+// the 32-bit limit (where later changes keep the same clamped time). /proc and /sys themselves
+// are witnesses of the names below them the build looks up, which never change. Errors:
+// kPolicyInvalid naming the path.
+Status dated(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return ok_status();  // absent: its directory, a witness too, dates it
+    }
+    struct statfs fs {};
+    struct statx sx {};
+    const bool got =
+        ::fstatfs(fd, &fs) == 0 && ::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0;
+    ::close(fd);
+    const auto type = static_cast<uint64_t>(fs.f_type);
+    const bool pseudo_root = (path == "/proc" && type == PROC_SUPER_MAGIC) || (path == "/sys" && type == SYSFS_MAGIC);
+    const bool dating = type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC || type == BTRFS_SUPER_MAGIC ||
+                        type == F2FS_SUPER_MAGIC || type == kZfsMagic || type == TMPFS_MAGIC;
+    if (!got || !(dating || pseudo_root)) {
+        return make_error(ErrorCode::kPolicyInvalid,
+                          "deny snapshot: " + path + " is on a file system whose directory times are not relied on");
+    }
+    if ((sx.stx_attributes_mask & STATX_ATTR_ENCRYPTED) != 0 && (sx.stx_attributes & STATX_ATTR_ENCRYPTED) != 0) {
+        return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: " + path + " is encrypted (fscrypt)");
+    }
+    if (sx.stx_ctime.tv_sec >= INT32_MAX - 1) {
+        return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: " + path + " has a ctime at the 32-bit limit");
+    }
+    return ok_status();
 }
 
 // The list built with the caller's credentials and its witnesses, settled or not.
@@ -311,6 +348,9 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
     s.creds = current_creds();
     deny_list::Recorder rec;
     DIAG_TRY_ASSIGN(s.deny, deny_list::build_deny(raw, &rec));
+    if (!rec.odd.empty()) {
+        return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: the build met " + rec.odd);
+    }
     s.mounts_sha256 = sha256_raw(rec.mounts);
     for (const auto& path : witnesses_of(rec)) {
         // Below /proc a symlink's target is the reader's own (/proc/self, a process's cwd or
@@ -320,6 +360,7 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
             return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: a deny entry resolves through " + path +
                                                              ", whose answers depend on the process and are not dated");
         }
+        DIAG_TRY(dated(path));
         s.witnesses.push_back(identity(path));
     }
     return s;
@@ -370,6 +411,10 @@ uint64_t effective_caps() {
     return uint64_t{data[0].effective} | (uint64_t{data[1].effective} << 32);
 }
 
+// The LSM context this process runs in (SELinux, AppArmor, Smack: what they let it look up
+// differs by context); empty when none is reported.
+std::string lsm_context() { return sys::read_small_file("/proc/self/attr/current", 4096).value_or(""); }
+
 }  // namespace
 
 Creds current_creds() {
@@ -378,6 +423,7 @@ Creds current_creds() {
             static_cast<uint32_t>(::geteuid()),
             static_cast<uint32_t>(::getegid()),
             effective_caps(),
+            lsm_context(),
             {}};
     const int n = ::getgroups(0, nullptr);
     if (n > 0) {
@@ -425,6 +471,13 @@ Result<std::string> take_as(const std::vector<policy::DenyWritten>& raw, const s
         // The account's credentials, exactly, or nothing: a snapshot taken with others would
         // not match a request's and would never be used, or worse, be used with other answers.
         ::close(fds[0]);
+        // A keyring of its own, empty, as a login's: root's session keys (fscrypt v1, network
+        // file systems' credentials) must not show the build what a request could not see.
+        constexpr long kJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
+        if (::syscall(SYS_keyctl, kJoinSessionKeyring, nullptr) < 0) {
+            (void)write_all(fds[1], "Edeny snapshot: no keyring of its own for the build");
+            ::_exit(1);
+        }
         std::vector<gid_t> groups(want.groups.begin(), want.groups.end());
         if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(want.gid, want.gid, want.gid) != 0 ||
             ::setresuid(want.uid, want.uid, want.uid) != 0 || !(current_creds() == want)) {
@@ -464,6 +517,7 @@ std::string encode(const Snapshot& s) {
     w.u64(s.creds.euid);
     w.u64(s.creds.egid);
     w.u64(s.creds.caps);
+    w.str(s.creds.lsm);
     w.u64(s.creds.groups.size());
     for (const uint32_t g : s.creds.groups) {
         w.u64(g);
@@ -498,6 +552,7 @@ Result<Snapshot> decode(std::string_view bytes) {
     s.creds.euid = u32();
     s.creds.egid = u32();
     s.creds.caps = r.u64();
+    s.creds.lsm = r.str();
     for (size_t n = r.count(); n > 0 && r.ok(); --n) {
         const uint32_t g = u32();
         if (!s.creds.groups.empty() && g <= s.creds.groups.back()) {

@@ -46,6 +46,7 @@ struct Creds {
     uint32_t euid = 0;
     uint32_t egid = 0;
     uint64_t caps = 0;             // the effective capability set
+    std::string lsm;               // the LSM context (/proc/self/attr/current), empty when there is none
     std::vector<uint32_t> groups;  // sorted, without duplicates
     bool operator==(const Creds&) const = default;
 };
