@@ -84,7 +84,15 @@ Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& 
         return nullptr;
     }
     policy::Listing entries;
-    while (const dirent* e = ::readdir(d)) {
+    for (;;) {
+        errno = 0;
+        const dirent* e = ::readdir(d);
+        if (e == nullptr) {
+            if (errno != 0 && memo.recorder != nullptr) {
+                memo.recorder->note(dir, errno);  // cut short: a snapshot must not keep it
+            }
+            break;
+        }
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
             continue;
         }

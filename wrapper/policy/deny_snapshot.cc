@@ -4,6 +4,7 @@
 #include "wrapper/policy/deny_snapshot.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -18,9 +19,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
+#include <cstring>
 #include <set>
 
+#include "wrapper/base/deadline.h"
 #include "wrapper/base/mountinfo.h"
+#include "wrapper/base/parse.h"
 #include "wrapper/base/passwd.h"
 #include "wrapper/base/paths.h"
 #include "wrapper/base/sha256.h"
@@ -37,6 +42,9 @@ namespace {
 constexpr int kMaxHops = 40;                            // as the kernel's MAXSYMLINKS
 constexpr size_t kMaxSnapshotBytes = 16 * 1024 * 1024;  // what the compile reads from its child
 constexpr int64_t kNsPerSec = 1'000'000'000;
+// How long --compile waits for the child taking the snapshot (two builds and one settle wait
+// take well under 3 s); then it has none, and the compile goes on.
+constexpr int64_t kChildMillis = 10'000;
 constexpr uint64_t kZfsMagic = 0x2fc12fc1;  // not in linux/magic.h
 
 Error malformed() { return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: malformed"); }
@@ -79,7 +87,7 @@ std::string parent_of(const std::string& path) {
 // Walks `path` as the kernel resolves it, component by component, following every symlink, and
 // adds to `out` each directory the walk goes through, each symlink it follows and where it ends. A failed component
 // ends the walk: its directory is already a witness.
-void walk(const std::string& path, std::set<std::string>& out) {
+void walk(const std::string& path, std::set<std::string>& out, deny_list::Recorder& rec) {
     std::vector<std::string> todo;
     for (auto& c : util::split_path(path)) {
         todo.push_back(std::move(c));
@@ -101,14 +109,19 @@ void walk(const std::string& path, std::set<std::string>& out) {
         const std::string next = at == "/" ? "/" + c : at + "/" + c;
         struct stat st {};
         if (::lstat(next.c_str(), &st) != 0) {
+            rec.note(next, errno);  // an odd error leaves a directory out: no snapshot then
             return;
         }
         if (S_ISLNK(st.st_mode)) {
             out.insert(next);
             char target[PATH_MAX];
             const ssize_t n = ::readlink(next.c_str(), target, sizeof target - 1);
-            if (n <= 0 || ++hops > kMaxHops) {
+            if (n <= 0) {
+                rec.note(next, n < 0 ? errno : EIO);
                 return;
+            }
+            if (++hops > kMaxHops) {
+                return;  // the build's own lookup ended here too (ELOOP)
             }
             const std::string t(target, static_cast<size_t>(n));
             if (t[0] == '/') {
@@ -127,22 +140,24 @@ void walk(const std::string& path, std::set<std::string>& out) {
 
 // The witnesses of what `rec` noted: a lookup depends on the directories it walked through (its
 // parent, resolved), and on itself when it is a symlink; a followed path on its whole walk.
-std::set<std::string> witnesses_of(const deny_list::Recorder& rec) {
+std::set<std::string> witnesses_of(deny_list::Recorder& rec) {
     std::set<std::string> out;
     std::set<std::string> done;
     for (const auto& p : rec.asked) {
         if (!done.insert("a" + p).second) {
             continue;
         }
-        walk(parent_of(p), out);
+        walk(parent_of(p), out, rec);
         struct stat st {};
-        if (::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+        if (::lstat(p.c_str(), &st) != 0) {
+            rec.note(p, errno);
+        } else if (S_ISLNK(st.st_mode)) {
             out.insert(p);
         }
     }
     for (const auto& p : rec.followed) {
         if (done.insert("f" + p).second) {
-            walk(p, out);
+            walk(p, out, rec);
         }
     }
     return out;
@@ -259,11 +274,21 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-// Every byte of `fd` up to `max`. Errors: kInternal.
-Result<std::string> read_child(int fd, size_t max) {
+// Every byte of `fd` up to `max`, within `millis`. Errors: kInternal (also "timed out").
+Result<std::string> read_child(int fd, size_t max, int64_t millis) {
     std::string out;
     char buf[65536];
+    const int64_t until = coarse_now() + millis * 1'000'000;
     for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        const int64_t left_ms = (until - coarse_now()) / 1'000'000;
+        const int ready = left_ms > 0 ? ::poll(&p, 1, static_cast<int>(left_ms)) : 0;
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {
+            return make_error(ErrorCode::kInternal, "deny snapshot: timed out (a file system that does not answer?)");
+        }
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) {
             continue;
@@ -317,7 +342,11 @@ Result<Creds> account_creds(const std::string& account) {
 Status dated(const std::string& path) {
     const int fd = ::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        return ok_status();  // absent: its directory, a witness too, dates it
+        const int err = errno;
+        if (err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM || err == ELOOP) {
+            return ok_status();  // absent or hidden: its directory, a witness too, dates it
+        }
+        return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: " + path + ": " + std::strerror(err));
     }
     struct statfs fs {};
     struct statx sx {};
@@ -348,11 +377,12 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
     s.creds = current_creds();
     deny_list::Recorder rec;
     DIAG_TRY_ASSIGN(s.deny, deny_list::build_deny(raw, &rec));
+    s.mounts = rec.mounts;  // hashed once the witnesses are known (mount_key)
+    const std::set<std::string> witnesses = witnesses_of(rec);
     if (!rec.odd.empty()) {
         return make_error(ErrorCode::kPolicyInvalid, "deny snapshot: the build met " + rec.odd);
     }
-    s.mounts_sha256 = sha256_raw(rec.mounts);
-    for (const auto& path : witnesses_of(rec)) {
+    for (const auto& path : witnesses) {
         // Below /proc a symlink's target is the reader's own (/proc/self, a process's cwd or
         // root) and entries come and go without a directory's ctime moving; /sys likewise keeps
         // no dates: an answer found there is not one a later request would get.
@@ -363,6 +393,15 @@ Result<Snapshot> take_unchecked(const std::vector<policy::DenyWritten>& raw) {
         DIAG_TRY(dated(path));
         s.witnesses.push_back(identity(path));
     }
+    // A listing below /proc or /sys (their directories keep no dates) would be kept stale.
+    for (const auto& [dir, entries] : s.deny.listings) {
+        if (deny_list::is_pseudo_fs_path(dir)) {
+            return make_error(ErrorCode::kPolicyInvalid,
+                              "deny snapshot: a deny entry lists " + dir + ", which keeps no dates");
+        }
+    }
+    s.runtime_apart = runtime_apart(s.deny, s.witnesses);
+    s.mounts_sha256 = sha256_raw(mount_key(s.mounts, s.runtime_apart));
     return s;
 }
 
@@ -474,7 +513,8 @@ Result<std::string> take_as(const std::vector<policy::DenyWritten>& raw, const s
         // A keyring of its own, empty, as a login's: root's session keys (fscrypt v1, network
         // file systems' credentials) must not show the build what a request could not see.
         constexpr long kJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
-        if (::syscall(SYS_keyctl, kJoinSessionKeyring, nullptr) < 0) {
+        // ENOSYS: a kernel without keyrings has no keys to hide.
+        if (::syscall(SYS_keyctl, kJoinSessionKeyring, nullptr) < 0 && errno != ENOSYS) {
             (void)write_all(fds[1], "Edeny snapshot: no keyring of its own for the build");
             ::_exit(1);
         }
@@ -483,6 +523,8 @@ Result<std::string> take_as(const std::vector<policy::DenyWritten>& raw, const s
             ::setresuid(want.uid, want.uid, want.uid) != 0 || !(current_creds() == want)) {
             ::_exit(3);
         }
+        // Bounded like a request's build: a directory another account fills, a deep chain.
+        deadline::start(deadline::kDefaultMillis / 2);
         auto s = take_settled(raw, settle_ns);
         if (!s.ok()) {
             const std::string why = s.error().msg;
@@ -492,8 +534,11 @@ Result<std::string> take_as(const std::vector<policy::DenyWritten>& raw, const s
         ::_exit(write_all(fds[1], "S" + encode(*s)) ? 0 : 2);
     }
     ::close(fds[1]);
-    auto bytes = read_child(fds[0], kMaxSnapshotBytes);
+    auto bytes = read_child(fds[0], kMaxSnapshotBytes, kChildMillis);
     ::close(fds[0]);
+    if (!bytes.ok()) {
+        ::kill(pid, SIGKILL);  // a build stuck on a hung file system (NFS, FUSE) or stopped
+    }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -523,6 +568,7 @@ std::string encode(const Snapshot& s) {
         w.u64(g);
     }
     w.str(s.mounts_sha256);
+    w.u8(s.runtime_apart ? 1 : 0);
     w.u64(s.witnesses.size());
     for (const auto& x : s.witnesses) {
         w.str(x.path);
@@ -561,6 +607,7 @@ Result<Snapshot> decode(std::string_view bytes) {
         s.creds.groups.push_back(g);
     }
     s.mounts_sha256 = r.str();
+    s.runtime_apart = r.below(2) == 1;
     // Each witness takes its eight u64 fields and a string's length (72 bytes): a count the bytes
     // left cannot hold is refused before anything is allocated for it.
     const size_t n = r.count();
@@ -599,7 +646,7 @@ Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns) {
         return not_current(w->path + " was not settled when it was taken");
     }
     const auto table = sys::read_small_file("/proc/self/mountinfo", mountinfo::kMaxMountTableBytes);
-    if (!table || sha256_raw(*table) != s.mounts_sha256) {
+    if (!table || sha256_raw(mount_key(*table, s.runtime_apart)) != s.mounts_sha256) {
         return not_current("the mount table changed");
     }
     for (const auto& w : s.witnesses) {
@@ -608,6 +655,46 @@ Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns) {
         }
     }
     return std::move(s.deny);
+}
+
+std::string mount_key(std::string_view table, bool apart) {
+    if (!apart) {
+        return std::string(table);
+    }
+    std::string out;
+    while (!table.empty()) {
+        const size_t nl = table.find('\n');
+        const std::string_view line = table.substr(0, nl == std::string_view::npos ? table.size() : nl + 1);
+        table.remove_prefix(line.size());
+        // "id parent major:minor root mount-point options [optional...] - fstype source super"
+        const auto f = util::fields(line);
+        const auto dash = std::find(f.begin(), f.end(), "-");
+        const bool runtime = f.size() >= 5 && dash != f.end() && dash + 1 != f.end() && *(dash + 1) == "tmpfs" &&
+                             f[3] == "/" && f[4].size() > 10 && f[4].substr(0, 10) == "/run/user/" &&
+                             f[4].find_first_not_of("0123456789", 10) == std::string_view::npos;
+        if (!runtime) {
+            out += line;
+        }
+    }
+    return out;
+}
+
+bool runtime_apart(const policy::Deny& deny, const std::vector<Witness>& witnesses) {
+    const std::vector<std::string> place = {"run", "user"};
+    for (const auto& e : deny.entries) {
+        const auto comps = util::split_path(e.pattern);
+        // Reaches /run/user when its first components can match "run" and "user" (below), or
+        // it ends before them and matches what it has (above).
+        bool reaches = true;
+        for (size_t i = 0; i < comps.size() && i < place.size(); ++i) {
+            reaches = reaches && ::fnmatch(comps[i].c_str(), place[i].c_str(), 0) == 0;
+        }
+        if (reaches) {
+            return false;
+        }
+    }
+    return std::none_of(witnesses.begin(), witnesses.end(),
+                        [](const Witness& w) { return util::path_within(w.path, "/run/user"); });
 }
 
 std::string describe(std::string_view bytes) {

@@ -54,9 +54,13 @@ struct Creds {
 struct Snapshot {
     int64_t started_ns = 0;     // CLOCK_REALTIME_COARSE before the build began
     Creds creds;                // who built it
-    std::string mounts_sha256;  // raw digest of /proc/self/mountinfo as the build read it
+    std::string mounts_sha256;  // raw digest of /proc/self/mountinfo as the build read it (see mount_key)
+    // No deny entry and no witness reaches /run/user: a login's own runtime tmpfs there
+    // (pam_systemd mounts /run/user/UID for every session) is left out of the mount table's digest.
+    bool runtime_apart = false;
     std::vector<Witness> witnesses;
-    policy::Deny deny;  // entries, objects, unexpanded, mount_points (the indexes are rebuilt)
+    policy::Deny deny;   // entries, objects, unexpanded, mount_points (the indexes are rebuilt)
+    std::string mounts;  // the mount table as the build read it (not encoded: its digest is)
 };
 
 // The calling process's credentials.
@@ -83,6 +87,15 @@ struct Snapshot {
 // credentials, the same mount table, every witness's identity as recorded and settled by
 // `settle_ns`. Errors: kPolicyInvalid naming what is not current (the caller then builds).
 [[nodiscard]] Result<policy::Deny> restore(std::string_view bytes, int64_t settle_ns);
+
+// The mount table `table` as its digest covers it: whole, or with `runtime_apart` without the
+// lines of a fresh tmpfs (root "/") mounted exactly at /run/user/UID (a login's runtime
+// directory: a device of its own, so no alias of anything, below no denied path).
+[[nodiscard]] std::string mount_key(std::string_view table, bool runtime_apart);
+
+// True when no entry of `deny` could name /run/user or a path below it, or one above it (which
+// would deny what is below), and no witness lies there.
+[[nodiscard]] bool runtime_apart(const policy::Deny& deny, const std::vector<Witness>& witnesses);
 
 // For `--check`: what the encoded snapshot `bytes` is, in a few words ("none" when empty).
 [[nodiscard]] std::string describe(std::string_view bytes);

@@ -408,7 +408,7 @@ std::vector<std::pair<size_t, uint64_t>> counts(const Snapshot& s) {
         at += 8;
     };
     count(s.creds.groups.size());
-    at += 8 * s.creds.groups.size() + 8 + s.mounts_sha256.size();
+    at += 8 * s.creds.groups.size() + 8 + s.mounts_sha256.size() + 1;  // + runtime_apart
     count(s.witnesses.size());
     for (const auto& w : s.witnesses) {
         at += 8 + w.path.size() + 8 * 8;
@@ -590,6 +590,53 @@ TEST_F(DenySnapshot, AnOddErrorDuringTheBuildLeavesNoSnapshot) {
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().msg.find("the build met"), std::string::npos) << s.error().msg;
     EXPECT_TRUE(build_deny(raw({d_ + "/etc/" + std::string(300, 'a')})).ok());  // a request's build goes on
+}
+
+// pam_systemd mounts a tmpfs at /run/user/UID for every session: left out of the digest when no
+// deny entry or witness reaches there, and only that kind of mount (review finding: otherwise no
+// request over SSH would ever find the snapshot current).
+TEST(DenySnapshotMountKey, OnlyALoginsRuntimeTmpfsIsLeftOut) {
+    const std::string base =
+        "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        "27 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n";
+    const std::string runtime = "90 27 0:55 / /run/user/1000 rw,nosuid shared:40 - tmpfs tmpfs rw,size=100k\n";
+    EXPECT_EQ(mount_key(base + runtime, true), base);
+    EXPECT_EQ(mount_key(base + runtime, false), base + runtime);
+    for (const std::string& kept : {
+             // a bind mount there shows another file system's device (a denied directory's?)
+             std::string("91 27 8:1 /root /run/user/1000 rw - ext4 /dev/sda1 rw\n"),
+             std::string("92 27 0:56 /sub /run/user/1000 rw - tmpfs tmpfs rw\n"),   // not its root
+             std::string("93 27 0:57 / /run/user/1000/doc rw - tmpfs tmpfs rw\n"),  // below it
+             std::string("94 27 0:58 / /run/user/abc rw - tmpfs tmpfs rw\n"),
+             std::string("95 27 0:59 / /run/user rw - tmpfs tmpfs rw\n"),
+             std::string("96 27 0:60 / /run/user/1000 rw - fuse.x x rw\n"),
+         }) {
+        EXPECT_EQ(mount_key(base + kept, true), base + kept) << kept;
+    }
+}
+
+TEST(DenySnapshotMountKey, RuntimeIsApartOnlyWhenNothingReachesIt) {
+    const auto deny_of = [](const std::vector<std::string>& paths) {
+        policy::Deny d;
+        for (const auto& p : paths) {
+            deny_list::add_deny_entry(d, p, "test:1", false);
+        }
+        return d;
+    };
+    EXPECT_TRUE(runtime_apart(deny_of({"/etc/shadow*", "/run/secrets", "/home/*/.ssh"}), {}));
+    for (const char* p : {"/run/user/*/keyring", "/run/user", "/run", "/", "/r*/u*", "/*/*/*/x"}) {
+        EXPECT_FALSE(runtime_apart(deny_of({p}), {})) << p;
+    }
+    Witness w;
+    w.path = "/run/user/1000/x";
+    EXPECT_FALSE(runtime_apart(deny_of({"/etc/shadow"}), {w}));
+}
+
+// A listing below /proc is never kept: processes come and go and /proc's times do not move.
+TEST_F(DenySnapshot, AListingBelowProcIsNeverSnapshotted) {
+    auto s = take(raw({"/pro[c]/[0-9]*"}), kSettle);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().msg.find("lists /proc"), std::string::npos) << s.error().msg;
 }
 
 }  // namespace
