@@ -401,7 +401,9 @@ int run(const Invocation& inv) {
     //     run it with an environment of its choosing and have the record name another key.
     if (auto st = audit::check_account(policy.account, q.origin, q.rec); !st.ok()) return refuse(q, st.error());
     // 0b. The deny list, canonicalized: part of the decision, so recorded and under the deadline.
-    if (auto st = build_deny(policy); !st.ok()) return refuse(q, named_policy_error(st.error()));
+    auto snapshot_used = build_deny(policy, loaded->deny_snapshot);
+    if (!snapshot_used.ok()) return refuse(q, named_policy_error(snapshot_used.error()));
+    q.rec["diag"]["deny_list"] = *snapshot_used ? "snapshot" : "built";
     // 1-3. Tokenize, match, expand, resolve (decide.h).
     auto d = decide::decide(policy, inv.request, suggestable(policy));
     if (!every_rule && (!d.ok() || d->help)) {

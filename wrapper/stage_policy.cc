@@ -11,6 +11,7 @@
 #include "wrapper/base/sys.h"
 #include "wrapper/policy/check.h"
 #include "wrapper/policy/deny_list.h"
+#include "wrapper/policy/deny_snapshot.h"
 #include "wrapper/policy/loader.h"
 #include "wrapper/policy/pin.h"
 #include "wrapper/request/command.h"
@@ -53,7 +54,7 @@ Result<compiled::Loaded> load_policy(const Invocation& inv) {
     load_opts.syntax_only = inv.build_check;  // main.cc allows it only with --check
     load_opts.include = inv.include;
     DIAG_TRY_ASSIGN(policy::Policy p, policy_loader::load(inv.policy_path, load_opts));
-    return compiled::Loaded{std::move(p), true};
+    return compiled::Loaded{std::move(p), true, false, {}};
 }
 
 // Every rule, for a request that was decided with only the rules its words name and was refused
@@ -67,7 +68,7 @@ Status widen(const Invocation& inv, policy::Policy& policy) {
         load_opts.build_deny = false;
         auto files = policy_loader::load(inv.policy_path, load_opts);
         if (files.ok()) {
-            full = compiled::Loaded{std::move(files).value(), true};
+            full = compiled::Loaded{std::move(files).value(), true, false, {}};
         }
     }
     if (!full.ok() || full->policy.sha256 != policy.sha256) {
@@ -80,9 +81,16 @@ Status widen(const Invocation& inv, policy::Policy& policy) {
 // 0b. Canonicalize the deny entries: globs expanded, symlinks and bind mounts resolved, denied
 //     objects pinned by inode. It reads directories other accounts may fill, so for a request it
 //     is part of the decision (recorded, under the deadline).
-Status build_deny(policy::Policy& policy) {
+//     A current snapshot taken by --compile stands for the build (adr/0027).
+Result<bool> build_deny(policy::Policy& policy, std::string_view snapshot) {
+    if (!snapshot.empty()) {
+        if (auto restored = deny_snapshot::restore(snapshot, compiled::kSettleNs); restored.ok()) {
+            policy.deny = std::move(restored).value();
+            return true;
+        }
+    }
     DIAG_TRY_ASSIGN(policy.deny, deny_list::build_deny(policy.deny_written));
-    return ok_status();
+    return false;
 }
 
 // An error of the policy's own (a deny entry that cannot be read as one) says so.
@@ -120,6 +128,13 @@ int dry_run(const Invocation& inv, policy::Policy& policy) {
         // the parse, and nothing else says so. Not a policy error (requests read the files), so
         // not the exit status. A build tree has no image.
         if (!inv.build_check) {
+            // Whether the image holds a deny-list snapshot (adr/0027): a line before the image's,
+            // which stays the last.
+            if (auto img = compiled::load(inv.policy_path, nullptr); img.ok()) {
+                (void)sys::write_within(STDOUT_FILENO,
+                                        "deny-list snapshot: " + deny_snapshot::describe(img->deny_snapshot) + "\n",
+                                        sys::kSayMillis);
+            }
             (void)sys::write_within(STDOUT_FILENO, compiled::state(inv.policy_path) + "\n", sys::kSayMillis);
         }
         return 0;
@@ -146,14 +161,19 @@ int compile_image(const Invocation& inv) {
     // hold the bytes loaded above.
     compiled::wait_until_settled(inv.policy_path, policy->include);
     const int64_t started = compiled::now_ns();
-    auto written = compiled::write(*policy, inv.policy_path, started);
+    // The deny list as the policy's account sees it now, with what it rests on (adr/0027); none
+    // and requests build it, as before.
+    auto snapshot = deny_snapshot::take_as(policy->deny_written, policy->account, compiled::kSettleNs);
+    auto written = compiled::write(*policy, inv.policy_path, started, {}, snapshot.ok() ? *snapshot : "");
     if (!written.ok()) {
         sys::say("error: " + written.error().describe());
         return kExitError;
     }
-    const std::string line = "compiled " + inv.policy_path + " (" + std::to_string(policy->loaded_files.size()) +
-                             " files, " + std::to_string(policy->commands.size()) + " commands) into " + *written +
-                             "\n";
+    const std::string line =
+        "compiled " + inv.policy_path + " (" + std::to_string(policy->loaded_files.size()) + " files, " +
+        std::to_string(policy->commands.size()) + " commands) into " + *written + "\n" +
+        (snapshot.ok() ? std::string()
+                       : "note: no deny-list snapshot (" + snapshot.error().msg + "): requests build the deny list\n");
     return sys::write_within(STDOUT_FILENO, line, sys::kSayMillis) ? 0 : kExitError;
 }
 

@@ -5,6 +5,8 @@
 // --compile.
 #pragma once
 
+#include <string_view>
+
 #include "wrapper/base/error.h"
 #include "wrapper/pipeline.h"
 #include "wrapper/policy/compiled.h"
@@ -25,7 +27,9 @@ namespace diag::pipeline {
 [[nodiscard]] Status widen(const Invocation& inv, policy::Policy& policy);
 
 // 0b. The deny entries canonicalized (deny_list.h).
-[[nodiscard]] Status build_deny(policy::Policy& policy);
+// `snapshot`: the compiled image's snapshot of the list (deny_snapshot.h), taken instead of a
+// build when it is current. Returns whether it was.
+[[nodiscard]] Result<bool> build_deny(policy::Policy& policy, std::string_view snapshot = {});
 
 // An error of the policy's own (a deny entry that cannot be read as one) says so.
 [[nodiscard]] Error named_policy_error(Error e);

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -311,6 +313,99 @@ TEST_F(CompiledPolicy, CheckSaysAnImageNotRootOwnedIsNotUsed) {
     ASSERT_EQ(::chown(image_.c_str(), 65534, 65534), 0);
     EXPECT_EQ(check_line(), "compiled image: not used: " + image_ +
                                 ": not owned by uid 0 (owner is 65534); requests parse the policy's files");
+}
+
+// The deny-list snapshot (adr/0027): --compile takes it as the policy's account and a request of
+// that account uses it; a secret that appears in a watched directory after the compile makes it
+// stale, and that request builds the list and is refused. The watched tree is not below /tmp,
+// which other tests change all the time (every directory a deny entry walks through is a
+// witness); root's groups must be exactly its primary group, as the snapshot records them.
+class DenySnapshotThroughTheWrapper : public CompiledPolicy {
+  protected:
+    void SetUp() override {
+        CompiledPolicy::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        if (::getgid() != 0 || ::getgroups(0, nullptr) > 1) {
+            GTEST_SKIP() << "root here has supplementary groups; the snapshot is taken with root's groups from "
+                            "/etc/group";
+        }
+        char tmpl[] = "/var/lib/diag-snapshot-test.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr) << std::strerror(errno);
+        watched_ = tmpl;
+        ::chmod(watched_.c_str(), 0755);
+        std::filesystem::create_directories(watched_ + "/homes/bob");
+        write(watched_ + "/homes/bob/notes.txt", "notes\n", 0644);
+        std::string text = policy(
+            "[command.cat]\nmatch = [\"cat\"]\ndescription = \"print\"\n"
+            "[[command.cat.positional]]\ntype = \"path\"\nmax = 4\n",
+            ", \"" + watched_ + "/homes/*/.ssh\"");
+        text.replace(text.find("[settings]\n"), 11, "[settings]\naccount = \"root\"\n");
+        const std::string own = "\"" + dir_ + "/secret\", ";  // below /tmp: never settled
+        text.erase(text.find(own), own.size());
+        write(audit_, "", 0600);
+        policy_ = write_policy(text);
+        image_ = policy_ + ".compiled";
+    }
+
+    void TearDown() override {
+        if (!watched_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(watched_, ec);
+        }
+        CompiledPolicy::TearDown();
+    }
+
+    std::string last_deny_list() const {
+        const auto recs = audit_records();
+        for (auto it = recs.rbegin(); it != recs.rend(); ++it) {
+            if ((*it)["event"]["action"] == "decision") {
+                return (*it)["diag"].value("deny_list", "");
+            }
+        }
+        return "";
+    }
+
+    std::string watched_;
+};
+
+TEST_F(DenySnapshotThroughTheWrapper, ANewSecretInAWatchedDirectoryIsDenied) {
+    // A witness another process changed during the compile (a package installed by a test
+    // running beside this one changes /etc) leaves no snapshot: compiled again, a few times.
+    RunResult c;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        c = run_args({"--policy", policy_, "--compile"});
+        ASSERT_EQ(c.exit_code, 0) << c.err;
+        if (c.out.find("unsettled") == std::string::npos) {
+            break;
+        }
+    }
+    if (c.out.find("unsettled") != std::string::npos) {
+        GTEST_SKIP() << "a witness outside the test's tree kept changing: " << c.out;
+    }
+    EXPECT_EQ(c.out.find("no deny-list snapshot"), std::string::npos) << c.out;
+    auto check = run_args({"--policy", policy_, "--check"});
+    EXPECT_NE(check.out.find("deny-list snapshot: taken for uid 0"), std::string::npos) << check.out;
+    auto r = run_soc(policy_, "cat " + watched_ + "/homes/bob/notes.txt");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(last_deny_list(), "snapshot");
+    // The positive control above used the snapshot; now bob gets a key the snapshot never saw.
+    std::filesystem::create_directories(watched_ + "/homes/bob/.ssh");
+    write(watched_ + "/homes/bob/.ssh/id_ed25519", canary_ + "\n", 0644);
+    EXPECT_DENIED(run_soc(policy_, "cat " + watched_ + "/homes/bob/.ssh/id_ed25519"), "path-denied");
+    EXPECT_EQ(last_deny_list(), "built");
+}
+
+// A compile without settings.account takes no snapshot and says so; requests build the list.
+TEST_F(CompiledPolicy, CompileWithoutAnAccountTakesNoSnapshot) {
+    auto c = run_args({"--policy", policy_, "--compile"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_NE(c.out.find("note: no deny-list snapshot (settings.account is not set)"), std::string::npos) << c.out;
+    EXPECT_EQ(run_soc(policy_, "cat " + dir_ + "/pub/readme.txt").exit_code, 0);
+    const auto recs = audit_records();
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.front()["diag"].value("deny_list", ""), "built");
 }
 
 }  // namespace

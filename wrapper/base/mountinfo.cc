@@ -72,7 +72,7 @@ const Mount* visible_mount(const std::string& path, const std::vector<Mount>& mo
 
 // The whole mount table or an error: a table cut short would hide bind mounts of denied paths
 // (fail open), so a table that cannot be read whole refuses the request.
-Result<std::vector<Mount>> read_mounts() {
+Result<std::vector<Mount>> read_mounts(std::string* raw) {
     std::vector<Mount> out;
     const auto table = sys::read_small_file("/proc/self/mountinfo", kMaxMountTableBytes);
     if (!table) {
@@ -81,6 +81,9 @@ Result<std::vector<Mount>> read_mounts() {
                               std::to_string(kMaxMountTableBytes) + " bytes)");
     }
     const std::string& text = *table;
+    if (raw != nullptr) {
+        *raw = text;
+    }
     size_t start = 0;
     while (start < text.size()) {
         size_t end = text.find('\n', start);

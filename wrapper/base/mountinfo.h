@@ -27,7 +27,8 @@ struct Mount {
 // The whole mount table of this process, in the kernel's order (octal escapes decoded). Errors:
 // kPolicyInvalid when it cannot be read whole: a table cut short would hide bind mounts of
 // denied paths (fail open), so the caller refuses.
-[[nodiscard]] Result<std::vector<Mount>> read_mounts();
+// `raw`, when given, receives the table's bytes as read.
+[[nodiscard]] Result<std::vector<Mount>> read_mounts(std::string* raw = nullptr);
 
 // The mount's device number, 0 when its "major:minor" field does not parse.
 [[nodiscard]] dev_t mount_device(const Mount& m);

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace diag::util {
 
@@ -14,5 +16,12 @@ namespace diag::util {
 
 // The uid of the first well-formed entry named `name`, read the same way.
 [[nodiscard]] std::optional<unsigned> passwd_uid(std::string_view passwd, std::string_view name);
+
+// The uid and primary gid of the first well-formed entry named `name`, read the same way.
+[[nodiscard]] std::optional<std::pair<unsigned, unsigned>> passwd_ids(std::string_view passwd, std::string_view name);
+
+// The gids of the group(5) entries that list `name` as a member, in order (the groups
+// initgroups(3) adds from the files source).
+[[nodiscard]] std::vector<unsigned> member_gids(std::string_view group, std::string_view name);
 
 }  // namespace diag::util

@@ -88,12 +88,13 @@ Stamp decode_stamp(image_codec::Reader& r) {
 }
 
 // The head: the key, the stamp, the policy without commands, the index.
-std::string encode_head(const policy::Policy& p, std::string_view build, const Stamp& stamp,
+std::string encode_head(const policy::Policy& p, std::string_view build, const Stamp& stamp, std::string_view snapshot,
                         const std::vector<std::string>& blob_digests, const std::vector<uint64_t>& blob_sizes) {
     image_codec::Writer w;
     w.str(build);
     w.str(p.sha256);
     w.str(encode_stamp(stamp));
+    w.str(snapshot);
     image_codec::Writer rest;
     image_codec::encode_rest(rest, p);
     w.str(rest.bytes());
@@ -184,6 +185,7 @@ Result<Image> decode_head(std::string_view fixed, std::string head, uint64_t blo
     img.build = r.str();
     img.key = r.str();
     DIAG_TRY_ASSIGN(img.stamp, image_codec::decode_all<Stamp>(r.str(), decode_stamp));
+    img.snapshot = r.str();
     DIAG_TRY(image_codec::decode_all<bool>(r.str(), [&img](image_codec::Reader& in) {
         image_codec::decode_rest(in, img.policy);
         return true;
@@ -311,7 +313,7 @@ Result<std::string> image_path(const std::string& policy_path) {
     return real + ".compiled";
 }
 
-std::string encode(const policy::Policy& p, std::string_view build, const Stamp& stamp) {
+std::string encode(const policy::Policy& p, std::string_view build, const Stamp& stamp, std::string_view snapshot) {
     std::vector<std::string> digests;
     std::vector<uint64_t> sizes;
     std::string blobs;
@@ -322,7 +324,7 @@ std::string encode(const policy::Policy& p, std::string_view build, const Stamp&
         sizes.push_back(w.bytes().size());
         blobs += w.bytes();
     }
-    const std::string head = encode_head(p, build, stamp, digests, sizes);
+    const std::string head = encode_head(p, build, stamp, snapshot, digests, sizes);
     image_codec::Writer out;
     out.u64(kFormatVersion);
     std::string bytes = kMagic;
@@ -344,7 +346,7 @@ Result<Image> parse(std::string_view bytes) {
 }
 
 Result<Loaded> commands(Image img, const std::vector<std::string>* words) {
-    Loaded out{std::move(img.policy), words == nullptr};
+    Loaded out{std::move(img.policy), words == nullptr, false, std::move(img.snapshot)};
     DIAG_TRY(walk_index(std::string_view(img.head).substr(img.index_at), img.blob_bytes, [&](const Entry& e) -> Status {
         if (words != nullptr && !names_any(e, *words)) {
             return ok_status();
@@ -409,11 +411,15 @@ void wait_until_settled(const std::string& policy_path, const std::vector<std::s
     for (const auto& id : *ids) {
         newest = std::max(newest, id.ctime_ns);
     }
-    // One nanosecond past the margin, and never longer than it (a ctime in the future: the
+    // One nanosecond past the margin by the coarse clock the start is taken from (it lags a
+    // fine-grained ctime by up to a tick: sleeping by the precise difference once could end
+    // just short of it), and never much longer than the margin (a ctime in the future: the
     // clock was set back; those files are then not settled and requests hash them).
-    const int64_t wait = std::min(newest + kSettleNs + 1 - now_ns(), kSettleNs + 1);
-    if (wait > 0) {
-        timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+    const int64_t give_up = now_ns() + kSettleNs + 50'000'000;
+    for (int64_t wait = newest + kSettleNs + 1 - now_ns(); wait > 0 && now_ns() < give_up;
+         wait = newest + kSettleNs + 1 - now_ns()) {
+        const int64_t step = std::min<int64_t>(wait, kSettleNs) + 1'000'000;
+        timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
         while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
     }
@@ -474,7 +480,7 @@ std::string state(const std::string& policy_path, const policy_loader::Options& 
 }
 
 Result<std::string> write(const policy::Policy& p, const std::string& policy_path, int64_t started_ns,
-                          const policy_loader::Options& opts) {
+                          const policy_loader::Options& opts, std::string_view snapshot) {
     DIAG_TRY_ASSIGN(const std::string path, image_path(policy_path));
     // The identities only if the files still hold the bytes p was loaded from; one changed since
     // has a ctime after started_ns, so it is not settled and requests hash it anyway.
@@ -484,7 +490,7 @@ Result<std::string> write(const policy::Policy& p, const std::string& policy_pat
     if (ids.ok() && digest.ok() && *digest == p.sha256) {
         stamp.ids = std::move(ids).value();
     }
-    DIAG_TRY(write_replacing(path, encode(p, build_id(), stamp)));
+    DIAG_TRY(write_replacing(path, encode(p, build_id(), stamp, snapshot)));
     return path;
 }
 

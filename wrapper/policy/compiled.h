@@ -8,9 +8,10 @@
 // policy's files as they are now; anything else and the policy is loaded from its files as before. An image
 // never makes a request fail.
 //
-// Format (version 4, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
+// Format (version 5, little-endian): "DIAGPIMG", u64 version, 32-byte SHA-256 of the head, u64
 // head length, the head, the command blobs. Head: the build that wrote it (build_id), the key
-// (Policy::sha256), the stamp (the sources' identities, adr/0026), the policy without
+// (Policy::sha256), the stamp (the sources' identities, adr/0026), the deny list's snapshot
+// (deny_snapshot.h, adr/0027; empty: none), the policy without
 // its commands (image_codec), and one index entry per command: its first word's spellings, the
 // offset and length of its blob and the blob's SHA-256. A request decodes only the blobs of the
 // commands its words name.
@@ -27,7 +28,7 @@
 
 namespace diag::compiled {
 
-inline constexpr uint64_t kFormatVersion = 4;
+inline constexpr uint64_t kFormatVersion = 5;
 // A recorded ctime this much older than the compile's start cannot hide a change made during the
 // compile behind the timestamps' granularity (adr/0026).
 inline constexpr int64_t kSettleNs = 2'000'000'000;
@@ -67,7 +68,9 @@ void wait_until_settled(const std::string& policy_path, const std::vector<std::s
 
 // The image's bytes for `p` as the loader returned it (before deny lists and pins), as written by
 // the build `build`.
-[[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id(), const Stamp& stamp = {});
+// `snapshot`: deny_snapshot::take_as's bytes, or empty.
+[[nodiscard]] std::string encode(const policy::Policy& p, std::string_view build = build_id(), const Stamp& stamp = {},
+                                 std::string_view snapshot = {});
 
 // A policy from an image. `all`: every command is in it; otherwise only those a request's words
 // could match (and the request must be decided again with every command if it is refused).
@@ -76,6 +79,9 @@ struct Loaded {
     bool all = true;
     // The key was taken as current from the files' recorded identities, without reading them.
     bool key_by_identity = false;
+    // The deny list's snapshot the image holds (deny_snapshot::restore decides whether it is
+    // current); empty: none.
+    std::string deny_snapshot;
 };
 
 // Reads `length` bytes of the command blobs from `offset` (from the first blob).
@@ -87,6 +93,7 @@ struct Image {
     std::string build;      // build_id() of the wrapper that wrote it
     std::string key;        // Policy::sha256 of the files it was compiled from
     Stamp stamp;            // their identities then
+    std::string snapshot;   // the deny list's snapshot, or empty
     policy::Policy policy;  // without commands
     std::string head;       // the head's bytes, which hold the index
     size_t index_at = 0;    // where the index starts in `head`
@@ -123,7 +130,8 @@ struct Image {
 // by the caller, with the sources' identities as they are now if they still digest to p's key.
 // `started_ns`: now_ns() before the policy's files were first opened. Returns the image's path.
 // Errors: kInternal.
+// `snapshot`: the deny list's, or empty (see encode).
 [[nodiscard]] Result<std::string> write(const policy::Policy& p, const std::string& policy_path, int64_t started_ns,
-                                        const policy_loader::Options& opts = {});
+                                        const policy_loader::Options& opts = {}, std::string_view snapshot = {});
 
 }  // namespace diag::compiled

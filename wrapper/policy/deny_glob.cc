@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "wrapper/base/deadline.h"
@@ -68,15 +70,29 @@ Result<const policy::Listing*> list_dir(std::map<std::string, policy::Listing>& 
         errno = known;
         return nullptr;
     }
+    if (memo.recorder != nullptr) {
+        memo.recorder->followed.push_back(dir);
+    }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
         const int err = errno;
+        if (memo.recorder != nullptr) {
+            memo.recorder->note(dir, err);
+        }
         memo.note_unlistable(dir, err);
         errno = err;
         return nullptr;
     }
     policy::Listing entries;
-    while (const dirent* e = ::readdir(d)) {
+    for (;;) {
+        errno = 0;
+        const dirent* e = ::readdir(d);
+        if (e == nullptr) {
+            if (errno != 0 && memo.recorder != nullptr) {
+                memo.recorder->note(dir, errno);  // cut short: a snapshot must not keep it
+            }
+            break;
+        }
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
             continue;
         }
@@ -104,9 +120,9 @@ std::string with_rest(std::string canon, const std::vector<std::string>& comps, 
 }
 
 // canonicalize_lenient for a path with . or .. components: realpath(3) of ever shorter prefixes.
-std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, const std::string& path) {
+std::string canonicalize_by_prefixes(const std::vector<std::string>& comps, const std::string& path, FsMemo& memo) {
     for (size_t n = comps.size();; --n) {
-        auto real = sys::real_path(util::join_path(comps, n), ErrorCode::kPolicyInvalid);
+        auto real = real_path(util::join_path(comps, n), memo);
         if (real.ok()) {
             return with_rest(*real, comps, n);
         }
@@ -134,10 +150,16 @@ bool plain_absolute(std::string_view path) {
 }
 
 // The kernel's answer, by lstat(2) or stat(2).
-FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path) {
+FsMemo::Look ask(int (*call)(const char*, struct stat*), const std::string& path, Recorder* recorder) {
+    if (recorder != nullptr) {
+        (call == ::stat ? recorder->followed : recorder->asked).push_back(path);
+    }
     FsMemo::Look look;
     if (call(path.c_str(), &look.st) != 0) {
         look = {errno, {}};
+        if (recorder != nullptr) {
+            recorder->note(path, look.err);
+        }
     }
     return look;
 }
@@ -171,7 +193,7 @@ FsMemo::Look FsMemo::lstat(const std::string& path) {
     if (auto it = lstats_.find(path); it != lstats_.end()) {
         return it->second;
     }
-    const Look look = ask(::lstat, path);
+    const Look look = ask(::lstat, path, recorder);
     if (settled(path)) {
         lstats_.emplace(path, look);
     }
@@ -182,7 +204,7 @@ FsMemo::Look FsMemo::probe(const std::string& path) {
     if (auto it = lstats_.find(path); it != lstats_.end()) {
         return it->second;
     }
-    const Look look = ask(::lstat, path);
+    const Look look = ask(::lstat, path, recorder);
     if ((look.err == 0 || look.err == EACCES || look.err == EPERM) && settled(path)) {
         lstats_.emplace(path, look);
     }
@@ -240,7 +262,28 @@ FsMemo::Look FsMemo::stat(const std::string& path) {
     if (look.err != 0 || !S_ISLNK(look.st.st_mode)) {
         return look;
     }
-    return ask(::stat, path);
+    return ask(::stat, path, recorder);
+}
+
+Result<std::string> real_path(const std::string& path, FsMemo& memo) {
+    if (memo.recorder == nullptr) {
+        return sys::real_path(path, ErrorCode::kPolicyInvalid);
+    }
+    memo.recorder->followed.push_back(path);
+    std::unique_ptr<char, decltype(&std::free)> p(::realpath(path.c_str(), nullptr), &std::free);
+    if (!p) {
+        const int err = errno;
+        memo.recorder->note(path, err);
+        return sys_error(ErrorCode::kPolicyInvalid, "realpath(" + path + ")", err);
+    }
+    return std::string(p.get());
+}
+
+void Recorder::note(const std::string& path, int err) {
+    const bool plain = err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM || err == ELOOP;
+    if (!plain && odd.empty()) {
+        odd = path + ": " + std::strerror(err);
+    }
 }
 
 // Longest existing prefix resolved as realpath(3) resolves it, the rest appended lexically.
@@ -253,7 +296,7 @@ FsMemo::Look FsMemo::stat(const std::string& path) {
 std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
     const auto comps = util::split_path(path);
     if (std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return c == "." || c == ".."; })) {
-        return canonicalize_by_prefixes(comps, path);
+        return canonicalize_by_prefixes(comps, path, memo);
     }
     std::string canon = "/";
     std::string written;
@@ -274,7 +317,7 @@ std::string canonicalize_lenient(const std::string& path, FsMemo& memo) {
         if (!S_ISLNK(look.st.st_mode)) {
             canon = std::move(next);  // there, and not a symlink
         } else {
-            auto real = sys::real_path(next, ErrorCode::kPolicyInvalid);
+            auto real = real_path(next, memo);
             if (!real.ok()) {
                 return with_rest(canon, comps, i);
             }

@@ -27,6 +27,20 @@ namespace diag::deny_list {
 inline constexpr size_t kMaxGlobMatches = 4096;
 inline constexpr size_t kMaxGlobScan = 200000;  // directory entries read expanding one deny entry
 
+// What one build asked the file system, for a snapshot of the list (deny_snapshot.h): the paths
+// whose lstat(2) it asked (their directories matter), the paths it followed (stat(2),
+// realpath(3), opendir(3): every hop matters), and the mount table as it read it. Filled only
+// when --compile takes a snapshot; a request never records.
+struct Recorder {
+    std::vector<std::string> asked;
+    std::vector<std::string> followed;
+    std::string mounts;
+    // The first answer that was neither a result nor a plain "not there / not for you" (EIO,
+    // ESTALE, EMFILE, ENOMEM...): the build treats it as absent, which a snapshot would keep.
+    std::string odd;
+    void note(const std::string& path, int err);
+};
+
 // What one build of the deny list asked the file system, each question asked once: most entries
 // share /etc, /run, /var/lib, and every glob match is looked at in turn by the expansion, the
 // symlink check and the canonicalization. Lives for one build only (a local of build_deny, never
@@ -60,6 +74,8 @@ class FsMemo {
     // before, or an lstat of it or of a directory on the way failed); else 0.
     [[nodiscard]] int known_unlistable(const std::string& dir) const;
     void note_unlistable(const std::string& dir, int err);
+    // Where this build's questions are noted for a snapshot; null for a request.
+    Recorder* recorder = nullptr;
 
   private:
     [[nodiscard]] const Look* failed_prefix(const std::string& path) const;
@@ -97,6 +113,9 @@ struct Unseen {
     std::map<std::string, policy::Listing>& listings;  // what was read, kept for the Landlock walk
     FsMemo& memo;
 };
+
+// realpath(3) of `path`, noted in `memo`'s recorder. Errors: those of sys::real_path.
+[[nodiscard]] Result<std::string> real_path(const std::string& path, FsMemo& memo);
 
 // Every existing path that `comps` (a canonical deny pattern, split) names from component `i`
 // on, below `at`, appended to `out`, matching each glob component with fnmatch(3) without

@@ -250,10 +250,10 @@ Status check_deny_syntax(const std::vector<RawDeny>& written) {
     return ok_status();
 }
 
-Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
+Result<Deny> build_deny(const std::vector<RawDeny>& raw, Recorder* recorder) {
     DIAG_TRY(check_deny_syntax(raw));
     Deny deny;
-    DIAG_TRY_ASSIGN(const auto mounts, mountinfo::read_mounts());
+    DIAG_TRY_ASSIGN(const auto mounts, mountinfo::read_mounts(recorder != nullptr ? &recorder->mounts : nullptr));
     add_mount_points(deny, mounts);
     std::vector<RawDeny> all = raw;
     for (const auto& b : builtin_denies()) {
@@ -261,6 +261,7 @@ Result<Deny> build_deny(const std::vector<RawDeny>& raw) {
     }
     std::map<std::string, std::string> canonical_prefixes;
     FsMemo memo;  // this build's only: the next request asks the file system again
+    memo.recorder = recorder;
     for (const auto& r : all) {
         DIAG_TRY(add_entry(deny, r, mounts, canonical_prefixes, memo));
     }

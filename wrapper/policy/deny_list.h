@@ -13,6 +13,8 @@
 
 namespace diag::deny_list {
 
+struct Recorder;
+
 // Denied no matter what the policy says.
 [[nodiscard]] const std::vector<std::string>& builtin_denies();
 
@@ -27,7 +29,8 @@ using RawDeny = policy::DenyWritten;
 // prefix resolved), every existing glob match resolved, bind-mount aliases from
 // /proc/self/mountinfo, and (dev, ino) of every existing object. Errors: kPolicyInvalid,
 // decision-timeout.
-[[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw);
+// With `recorder`, every question the build asks the file system is noted there (deny_glob.h).
+[[nodiscard]] Result<policy::Deny> build_deny(const std::vector<RawDeny>& raw, Recorder* recorder = nullptr);
 
 // /proc and /sys: their objects come and go, the deny patterns cover them, nothing there is scanned.
 [[nodiscard]] bool is_pseudo_fs_path(const std::string& p);

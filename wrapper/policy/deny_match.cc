@@ -52,13 +52,16 @@ void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& o
         deny.globs.push_back({idx, std::move(comps)});
         return;
     }
-    deny.exact.emplace(util::join_path(comps), idx);
+    // Every proper ancestor, "/" first, each built from the one before (join_path(comps, n)).
+    std::string prefix = "/";
     for (size_t n = 0; n < comps.size(); ++n) {
-        deny.ancestors.emplace(util::join_path(comps, n), idx);
+        deny.ancestors.emplace(prefix, idx);
         if (!kernel_guarded) {
-            deny.unguarded_ancestors.emplace(util::join_path(comps, n), idx);
+            deny.unguarded_ancestors.emplace(prefix, idx);
         }
+        prefix += (n == 0 ? "" : "/") + comps[n];
     }
+    deny.exact.emplace(std::move(prefix), idx);
 }
 
 const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {
