@@ -279,10 +279,15 @@ bool write_all(int fd, std::string_view data) {
 Result<std::string> read_child(int fd, size_t max, int64_t millis) {
     std::string out;
     char buf[65536];
-    const int64_t until = coarse_now() + millis * 1'000'000;
+    const auto mono_ms = []() {
+        timespec ts{};
+        (void)::clock_gettime(CLOCK_MONOTONIC, &ts);  // a clock step neither stretches nor cuts it
+        return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    };
+    const int64_t until = mono_ms() + millis;
     for (;;) {
         pollfd p{fd, POLLIN, 0};
-        const int64_t left_ms = (until - coarse_now()) / 1'000'000;
+        const int64_t left_ms = until - mono_ms();
         const int ready = left_ms > 0 ? ::poll(&p, 1, static_cast<int>(left_ms)) : 0;
         if (ready < 0 && errno == EINTR) {
             continue;
