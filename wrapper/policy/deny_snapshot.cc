@@ -21,6 +21,7 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "wrapper/base/deadline.h"
@@ -278,10 +279,15 @@ bool write_all(int fd, std::string_view data) {
 Result<std::string> read_child(int fd, size_t max, int64_t millis) {
     std::string out;
     char buf[65536];
-    const int64_t until = coarse_now() + millis * 1'000'000;
+    const auto mono_ms = []() {
+        timespec ts{};
+        (void)::clock_gettime(CLOCK_MONOTONIC, &ts);  // a clock step neither stretches nor cuts it
+        return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    };
+    const int64_t until = mono_ms() + millis;
     for (;;) {
         pollfd p{fd, POLLIN, 0};
-        const int64_t left_ms = (until - coarse_now()) / 1'000'000;
+        const int64_t left_ms = until - mono_ms();
         const int ready = left_ms > 0 ? ::poll(&p, 1, static_cast<int>(left_ms)) : 0;
         if (ready < 0 && errno == EINTR) {
             continue;
@@ -661,17 +667,26 @@ std::string mount_key(std::string_view table, bool apart) {
     if (!apart) {
         return std::string(table);
     }
+    std::vector<std::string_view> lines;
+    std::map<std::string_view, int> per_device;  // mounts showing each device ("major:minor")
+    for (std::string_view rest = table; !rest.empty();) {
+        const size_t nl = rest.find('\n');
+        lines.push_back(rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1));
+        rest.remove_prefix(lines.back().size());
+        if (const auto f = util::fields(lines.back()); f.size() >= 3) {
+            ++per_device[f[2]];
+        }
+    }
     std::string out;
-    while (!table.empty()) {
-        const size_t nl = table.find('\n');
-        const std::string_view line = table.substr(0, nl == std::string_view::npos ? table.size() : nl + 1);
-        table.remove_prefix(line.size());
-        // "id parent major:minor root mount-point options [optional...] - fstype source super"
+    for (const std::string_view line : lines) {
+        // "id parent major:minor root mount-point options [optional...] - fstype source super":
+        // the separator is the first "-" after the options.
         const auto f = util::fields(line);
-        const auto dash = std::find(f.begin(), f.end(), "-");
-        const bool runtime = f.size() >= 5 && dash != f.end() && dash + 1 != f.end() && *(dash + 1) == "tmpfs" &&
-                             f[3] == "/" && f[4].size() > 10 && f[4].substr(0, 10) == "/run/user/" &&
-                             f[4].find_first_not_of("0123456789", 10) == std::string_view::npos;
+        const auto dash = f.size() > 6 ? std::find(f.begin() + 6, f.end(), "-") : f.end();
+        const bool runtime = dash != f.end() && dash + 1 != f.end() && *(dash + 1) == "tmpfs" && f[3] == "/" &&
+                             f[4].size() > 10 && f[4].substr(0, 10) == "/run/user/" &&
+                             f[4].find_first_not_of("0123456789", 10) == std::string_view::npos &&
+                             per_device[f[2]] == 1;  // a device no other mount shows: no alias
         if (!runtime) {
             out += line;
         }

@@ -610,6 +610,9 @@ TEST(DenySnapshotMountKey, OnlyALoginsRuntimeTmpfsIsLeftOut) {
              std::string("94 27 0:58 / /run/user/abc rw - tmpfs tmpfs rw\n"),
              std::string("95 27 0:59 / /run/user rw - tmpfs tmpfs rw\n"),
              std::string("96 27 0:60 / /run/user/1000 rw - fuse.x x rw\n"),
+             // the same tmpfs as another mount (a bind of /dev/shm's root, say): an alias
+             std::string(
+                 "97 27 0:61 / /run/user/1000 rw - tmpfs tmpfs rw\n98 27 0:61 / /dev/shm rw - tmpfs tmpfs rw\n"),
          }) {
         EXPECT_EQ(mount_key(base + kept, true), base + kept) << kept;
     }
