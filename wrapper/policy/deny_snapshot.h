@@ -66,6 +66,13 @@ struct Snapshot {
 // The calling process's credentials.
 [[nodiscard]] Creds current_creds();
 
+// A witness's identity as lstat(2) of `path` gives it now.
+[[nodiscard]] Witness identity(const std::string& path);
+
+// Ok when every witness of `ws` that exists was last changed at least `settle_ns` before
+// `started_ns`; else kInternal "unsettled" naming one.
+[[nodiscard]] Status settled(const std::vector<Witness>& ws, int64_t started_ns, int64_t settle_ns);
+
 // Builds the deny list from `raw` with the caller's credentials and records its witnesses. A
 // witness changed after `started_ns` (or less than `settle_ns` before it) makes it unusable:
 // Errors: kPolicyInvalid from the build, kInternal "unsettled" naming the witness.
