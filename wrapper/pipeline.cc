@@ -57,8 +57,8 @@ struct Request {
 };
 
 // The decision record's skeleton: who asks, what, under which policy.
-Request open_record(const Invocation& inv, policy::Policy& policy) {
-    Request q{inv, policy, audit::new_request_id(), audit::read_origin(), {}, {}, {}};
+Request open_record(const Invocation& inv, policy::Policy& policy, const std::string& passwd) {
+    Request q{inv, policy, audit::new_request_id(), audit::read_origin(passwd), {}, {}, {}};
     q.rec = audit::base_record(q.id, q.origin, inv.request, &policy);
     if (!inv.ignored_c.empty()) {
         // Shown the listing instead: keep what arrived, so the record is complete.
@@ -396,10 +396,11 @@ int run(const Invocation& inv) {
         sys::say("error: " + st.error().msg);
         return kExitError;
     }
-    Request q = open_record(inv, policy);
+    const std::string passwd = audit::read_passwd();  // once: the caller's name and the account
+    Request q = open_record(inv, policy, passwd);
     // 0a. The one account this wrapper serves (settings.account): any other local account could
     //     run it with an environment of its choosing and have the record name another key.
-    if (auto st = audit::check_account(policy.account, q.origin, q.rec); !st.ok()) return refuse(q, st.error());
+    if (auto st = audit::check_account(policy.account, q.origin, passwd, q.rec); !st.ok()) return refuse(q, st.error());
     // 0b. The deny list, canonicalized: part of the decision, so recorded and under the deadline.
     auto snapshot_used = build_deny(policy, loaded->deny_snapshot);
     if (!snapshot_used.ok()) return refuse(q, named_policy_error(snapshot_used.error()));

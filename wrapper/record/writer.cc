@@ -69,10 +69,13 @@ std::string field(const nlohmann::ordered_json& rec, const char* a, const char* 
     return "";
 }
 
-nlohmann::json host_fields() {
-    return {{"hostname", hostname()},
-            {"id", first_line("/etc/machine-id")},
-            {"boot_id", first_line("/proc/sys/kernel/random/boot_id")}};
+// Read once per process (one request): the decision and the end record name the same host, and
+// the two files are not read again for the end record while the command runs.
+const nlohmann::json& host_fields() {
+    static const nlohmann::json host = {{"hostname", hostname()},
+                                        {"id", first_line("/etc/machine-id")},
+                                        {"boot_id", first_line("/proc/sys/kernel/random/boot_id")}};
+    return host;
 }
 
 // The real uid of a process, from the Uid: line of /proc/PID/status.
@@ -225,16 +228,18 @@ std::string new_request_id() {
     return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
-Origin read_origin() {
+std::string read_passwd() {
+    // Never through NSS: the wrapper is static, and a static program that loads an NSS module
+    // loads a second libc with it (getpwuid also cost 30 us of parsing nsswitch.conf).
+    return sys::read_small_file("/etc/passwd", 64 << 20).value_or("");
+}
+
+Origin read_origin(const std::string& passwd) {
     Origin o;
     o.uid = static_cast<unsigned>(::getuid());
-    // The name comes from /etc/passwd, read here, never through NSS: the wrapper is static, and
-    // a static program that loads an NSS module loads a second libc with it (getpwuid also cost
-    // 30 us of parsing nsswitch.conf). The uid is what the record vouches for; the name is for
-    // reading (adr/0002).
-    if (auto text = sys::read_small_file("/etc/passwd", 64 << 20)) {
-        o.user = util::passwd_name(*text, o.uid).value_or("");
-    }
+    // The uid is what the record vouches for; the name, from /etc/passwd, is for reading
+    // (adr/0002).
+    o.user = util::passwd_name(passwd, o.uid).value_or("");
     // SSH_CONNECTION="client_ip client_port server_ip server_port", set by sshd.
     if (const char* c = std::getenv("SSH_CONNECTION")) {
         const auto f = util::fields(c);
@@ -285,7 +290,7 @@ Origin read_origin() {
     return o;
 }
 
-Status check_account(const std::string& account, const Origin& origin, nlohmann::json& rec) {
+Status check_account(const std::string& account, const Origin& origin, const std::string& passwd, nlohmann::json& rec) {
     auto& o = rec["diag"]["origin"];
     if (account.empty()) {
         o["account_checked"] = false;
@@ -293,8 +298,7 @@ Status check_account(const std::string& account, const Origin& origin, nlohmann:
     }
     o["account_checked"] = true;
     // Our own parser, as for the name in read_origin (no NSS in a static binary).
-    const auto text = sys::read_small_file("/etc/passwd", 64 << 20);
-    const auto uid = text ? util::passwd_uid(*text, account) : std::nullopt;
+    const auto uid = util::passwd_uid(passwd, account);
     if (!uid) {
         return make_error(ErrorCode::kPolicyInvalid, "settings.account: no account '" + account + "' in /etc/passwd");
     }

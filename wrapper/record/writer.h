@@ -37,12 +37,19 @@ struct Origin {
     // SSH_USER_AUTH are sshd's only when such a process started us (adr/0011).
     long root_sshd_pid = 0;
 };
-[[nodiscard]] Origin read_origin();
+// `passwd` is the text of /etc/passwd (read_passwd), for the caller's name.
+[[nodiscard]] Origin read_origin(const std::string& passwd);
+
+// The text of /etc/passwd, read once per request for read_origin and check_account; empty when it
+// cannot be read (the caller has no name, and any settings.account is not found).
+[[nodiscard]] std::string read_passwd();
 
 // settings.account: ok when it is unset (the record says the caller's account was not checked) or
-// names the caller's uid in /etc/passwd; notes the result in `rec` (diag.origin). Errors: kDenied
-// "wrong-account" for another caller, kPolicyInvalid when the name is not in /etc/passwd.
-[[nodiscard]] Status check_account(const std::string& account, const Origin& origin, nlohmann::json& rec);
+// names the caller's uid in `passwd` (the text of /etc/passwd); notes the result in `rec`
+// (diag.origin). Errors: kDenied "wrong-account" for another caller, kPolicyInvalid when the name
+// is not in /etc/passwd.
+[[nodiscard]] Status check_account(const std::string& account, const Origin& origin, const std::string& passwd,
+                                   nlohmann::json& rec);
 
 // Now, as a record's @timestamp: RFC 3339 UTC with microseconds.
 [[nodiscard]] std::string timestamp_utc_us();
