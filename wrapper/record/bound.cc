@@ -2,6 +2,7 @@
 #include "wrapper/record/bound.h"
 
 #include <algorithm>
+#include <span>
 #include <string>
 
 #include "wrapper/base/sha256.h"
@@ -50,12 +51,15 @@ size_t char_cost(std::string_view s, size_t i, size_t& len) {
 
 // Shortens the string at `path` to its cap; true if it did. Entries go to `truncated` unless the
 // string is an array element (the array gets one entry for all of them).
+size_t string_cap(const std::string& path, const Caps& caps) {
+    return listed(audit_schema::kProtected, path)       ? kProtectedBytes
+           : listed(audit_schema::kRequestFields, path) ? caps.request
+                                                        : caps.field;
+}
+
 bool cap_string(json& v, const std::string& path, const Caps& caps, json* truncated) {
     const std::string& s = v.get_ref<const std::string&>();
-    const size_t limit = listed(audit_schema::kProtected, path)       ? kProtectedBytes
-                         : listed(audit_schema::kRequestFields, path) ? caps.request
-                                                                      : caps.field;
-    const size_t keep = keep_prefix(s, limit);
+    const size_t keep = keep_prefix(s, string_cap(path, caps));
     if (keep == s.size()) {
         return false;
     }
@@ -102,6 +106,34 @@ bool cap(json& v, const std::string& path, const Caps& caps, json* truncated) {
         }
     }
     return changed;
+}
+
+// Whether cap() would change `v` (at `path`, restored on return): read only, so a record that
+// needs no cap is neither copied nor hashed.
+bool over_caps(const json& v, std::string& path, const Caps& caps) {
+    if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        // No character costs more than 6 bytes per byte of it (char_cost).
+        return s.size() > string_cap(path, caps) / 6 && keep_prefix(s, string_cap(path, caps)) != s.size();
+    }
+    const size_t len = path.size();
+    bool over = false;
+    if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end() && !over; ++it) {
+            path += len == 0 ? "" : ".";
+            path += it.key();
+            over = over_caps(it.value(), path, caps);
+            path.resize(len);
+        }
+    } else if (v.is_array()) {
+        over = v.size() > caps.items;
+        path += "[]";
+        for (auto it = v.begin(); it != v.end() && !over; ++it) {
+            over = over_caps(*it, path, caps);
+        }
+        path.resize(len);
+    }
+    return over;
 }
 
 const json* at_path(const json& rec, std::string_view path) {
@@ -209,6 +241,90 @@ ordered_json convert(const json& v, const std::string& path) {
     return o;
 }
 
+// Which objects have a schema order (convert): every other value's order is std::map's, the
+// name order that convert gives it too, so its own dump is already its ordered text.
+enum class Level { kTop, kDiag, kProcess, kOther };
+
+void dump_key(const std::string& key, std::string& out) {
+    out += json(key).dump(-1, ' ', true, json::error_handler_t::replace);
+    out += ':';
+}
+
+// Appends dump(ordered(v)) to `out` without building the ordered copy; `chain`, when set, stands
+// for diag.chain.
+void dump_into(const json& v, Level level, const json* chain, std::string& out) {
+    if (level == Level::kOther || !v.is_object()) {
+        out += v.dump(-1, ' ', true, json::error_handler_t::replace);
+        return;
+    }
+    std::span<const std::string_view> first;
+    std::span<const std::string_view> last;
+    if (level == Level::kTop) {
+        first = audit_schema::kTopFirst;
+        last = audit_schema::kTopLast;
+    } else if (level == Level::kDiag) {
+        first = audit_schema::kDiagFirst;
+        last = audit_schema::kDiagLast;
+    } else {
+        last = audit_schema::kProcessLast;
+    }
+    out += '{';
+    bool any = false;
+    auto add = [&](const std::string& k, const json& value) {
+        out += any ? "," : "";
+        any = true;
+        dump_key(k, out);
+        const Level next = level != Level::kTop ? Level::kOther
+                           : k == "diag"        ? Level::kDiag
+                           : k == "process"     ? Level::kProcess
+                                                : Level::kOther;
+        dump_into(value, next, next == Level::kDiag ? chain : nullptr, out);
+    };
+    for (const auto k : first) {
+        const std::string key(k);
+        if (level == Level::kDiag && chain != nullptr && k == audit_schema::kChain) {
+            add(key, *chain);
+        } else if (auto it = v.find(key); it != v.end()) {
+            add(key, *it);
+        } else if (level == Level::kTop && chain != nullptr && k == audit_schema::kDiag) {
+            add(key, json::object());  // a diag holding the chain's place only
+        }
+    }
+    for (auto it = v.begin(); it != v.end(); ++it) {  // std::map: name order
+        if (std::find(first.begin(), first.end(), it.key()) == first.end() &&
+            std::find(last.begin(), last.end(), it.key()) == last.end()) {
+            add(it.key(), it.value());
+        }
+    }
+    for (const auto k : last) {
+        if (auto it = v.find(std::string(k)); it != v.end()) {
+            add(std::string(k), *it);
+        }
+    }
+    out += '}';
+}
+
+// The steps of fit() on `rec` (which holds its chain place, if any); the reduced record, in
+// plain (name) order.
+Result<json> reduce(const json& rec, size_t max_bytes) {
+    for (const Caps& caps : kSteps) {
+        json r = rec;
+        json truncated = json::array();
+        (void)cap(r, "", caps, &truncated);
+        if (!truncated.empty()) {
+            r["diag"][audit_schema::kTruncated] = std::move(truncated);
+        }
+        if (dump(r, nullptr).size() <= max_bytes) {
+            return r;
+        }
+    }
+    json e = essentials(rec);
+    if (dump(e, nullptr).size() > max_bytes) {  // cannot happen with kMinRecordBytes: every field is capped
+        return make_error(ErrorCode::kAudit, "audit record does not fit " + std::to_string(max_bytes) + " bytes");
+    }
+    return e;
+}
+
 }  // namespace
 
 size_t keep_prefix(std::string_view s, size_t max_serialized) {
@@ -230,28 +346,38 @@ ordered_json ordered(const json& rec) { return convert(rec, ""); }
 
 std::string dump(const ordered_json& rec) { return rec.dump(-1, ' ', true, ordered_json::error_handler_t::replace); }
 
-Result<ordered_json> fit(const json& rec, size_t max_bytes) {
+std::string dump(const json& rec, const json* chain) {
+    std::string out;
+    dump_into(rec, Level::kTop, chain, out);
+    return out;
+}
+
+Result<Fitted> fit_record(const json& rec, size_t max_bytes, const json* chain) {
     if (max_bytes < kMinRecordBytes) {
         return make_error(ErrorCode::kAudit, "audit record budget " + std::to_string(max_bytes) + " is below " +
                                                  std::to_string(kMinRecordBytes) + " bytes");
     }
-    for (const Caps& caps : kSteps) {
-        json r = rec;
-        json truncated = json::array();
-        (void)cap(r, "", caps, &truncated);
-        if (!truncated.empty()) {
-            r["diag"][audit_schema::kTruncated] = std::move(truncated);
-        }
-        ordered_json o = ordered(r);
-        if (dump(o).size() <= max_bytes) {
-            return o;
-        }
+    Fitted f;
+    // A chain place goes into diag; a record without one (never written) takes the copy below.
+    const bool placeable = chain == nullptr || (rec.is_object() && rec.contains("diag") && rec["diag"].is_object());
+    std::string path;
+    if (placeable && !over_caps(rec, path, kSteps[0]) && dump(rec, chain).size() <= max_bytes) {
+        f.original = &rec;  // the first step changes nothing, and it fits: the record as it is
+        return f;
     }
-    ordered_json o = ordered(essentials(rec));
-    if (dump(o).size() > max_bytes) {  // cannot happen with kMinRecordBytes: every field is capped
-        return make_error(ErrorCode::kAudit, "audit record does not fit " + std::to_string(max_bytes) + " bytes");
+    if (chain == nullptr) {
+        DIAG_TRY_ASSIGN(f.reduced, reduce(rec, max_bytes));
+        return f;
     }
-    return o;
+    json with_place = rec;
+    with_place["diag"][std::string(audit_schema::kChain)] = *chain;
+    DIAG_TRY_ASSIGN(f.reduced, reduce(with_place, max_bytes));
+    return f;
+}
+
+Result<ordered_json> fit(const json& rec, size_t max_bytes) {
+    DIAG_TRY_ASSIGN(const Fitted f, fit_record(rec, max_bytes, nullptr));
+    return ordered(f.record());
 }
 
 }  // namespace diag::audit_bound

@@ -41,8 +41,25 @@ inline constexpr size_t kMinRecordBytes = 4 * 1024;
 // terminal), invalid UTF-8 replaced (the exact bytes are in *_b64 fields). No newline.
 [[nodiscard]] std::string dump(const nlohmann::ordered_json& rec);
 
+// The same line as dump(ordered(rec)), written straight from `rec` without the ordered copy; with
+// `chain`, the line of `rec` whose diag.chain is `*chain` (rec's own, if any, is not used).
+[[nodiscard]] std::string dump(const nlohmann::json& rec, const nlohmann::json* chain);
+
 // `rec` reduced until its line is at most `max_bytes` long, in schema order. Errors: kAudit when
 // max_bytes is below kMinRecordBytes.
 [[nodiscard]] Result<nlohmann::ordered_json> fit(const nlohmann::json& rec, size_t max_bytes);
+
+// What fit_record keeps of a record: the record itself when it fits as it is (the usual case: no
+// copy), else its reduced copy. `original` points into the caller's record, which must outlive it.
+struct Fitted {
+    const nlohmann::json* original = nullptr;
+    nlohmann::json reduced;
+    [[nodiscard]] const nlohmann::json& record() const { return original != nullptr ? *original : reduced; }
+};
+
+// fit() for the writer: the same reduction, for the record whose diag.chain will be `*chain`
+// (placeholders as long as the longest values, counted in the length; nullptr: no chain). The
+// line is then dump(f.record(), &place). Errors: as fit().
+[[nodiscard]] Result<Fitted> fit_record(const nlohmann::json& rec, size_t max_bytes, const nlohmann::json* chain);
 
 }  // namespace diag::audit_bound

@@ -62,7 +62,7 @@ void put_text(nlohmann::json& obj, const char* key, const std::string& s) {
     }
 }
 
-std::string field(const nlohmann::ordered_json& rec, const char* a, const char* b) {
+std::string field(const nlohmann::json& rec, const char* a, const char* b) {
     if (rec.contains(a) && rec[a].is_object() && rec[a].contains(b) && rec[a][b].is_string()) {
         return rec[a][b].get<std::string>();
     }
@@ -103,8 +103,7 @@ size_t record_budget(const policy::Audit& cfg) {
 }
 
 // Writes one line to every sink, in order; `written` counts the sinks that took it.
-Status write_line(const policy::Audit& cfg, const nlohmann::ordered_json& rec, const std::string& line,
-                  size_t& written) {
+Status write_line(const policy::Audit& cfg, const nlohmann::json& rec, const std::string& line, size_t& written) {
     const std::string decision = field(rec, "diag", "decision");
     for (const auto sink : cfg.sinks) {
         switch (sink) {
@@ -141,13 +140,12 @@ Status write_line(const policy::Audit& cfg, const nlohmann::ordered_json& rec, c
 // Gives `rec` the next place in the chain, writes it and advances the state. The state advances
 // once any sink took the line (that line exists now, and the next record must follow it); when
 // none did, the place is given to the next record instead.
-Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, nlohmann::ordered_json rec) {
+Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, const nlohmann::json& rec) {
     audit_chain::State s = locked.state();
-    auto& chain = rec["diag"][std::string(audit_schema::kChain)];
-    chain[std::string(audit_schema::kChainId)] = s.id;
-    chain[std::string(audit_schema::kChainSeq)] = s.seq + 1;
-    chain[std::string(audit_schema::kChainPrev)] = s.head;
-    const std::string line = audit_bound::dump(rec);
+    const nlohmann::json place = {{std::string(audit_schema::kChainId), s.id},
+                                  {std::string(audit_schema::kChainSeq), s.seq + 1},
+                                  {std::string(audit_schema::kChainPrev), s.head}};
+    const std::string line = audit_bound::dump(rec, &place);
     size_t written = 0;
     const Status st = write_line(cfg, rec, line, written);
     if (written == 0) {
@@ -163,12 +161,12 @@ Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, nlo
     return st;
 }
 
-// A record whose place the chain fills in later: placeholders as long as the longest values, so
-// the bound leaves room for them.
-void reserve_chain(nlohmann::json& rec) {
-    rec["diag"][std::string(audit_schema::kChain)] = {{std::string(audit_schema::kChainId), std::string(36, '0')},
-                                                      {std::string(audit_schema::kChainSeq), UINT64_MAX},
-                                                      {std::string(audit_schema::kChainPrev), std::string(64, '0')}};
+// The place of a record that the chain fills in later: placeholders as long as the longest
+// values, so the bound leaves room for them.
+nlohmann::json chain_placeholder() {
+    return {{std::string(audit_schema::kChainId), std::string(36, '0')},
+            {std::string(audit_schema::kChainSeq), UINT64_MAX},
+            {std::string(audit_schema::kChainPrev), std::string(64, '0')}};
 }
 
 // The checkpoint after record `s.seq`: it repeats that record's hash, so a copy forwarded off the
@@ -183,7 +181,6 @@ nlohmann::json checkpoint_record(const audit_chain::State& s) {
     rec["diag"][std::string(audit_schema::kCheckpoint)] = {{std::string(audit_schema::kCheckpointSeq), s.seq},
                                                            {std::string(audit_schema::kCheckpointHead), s.head},
                                                            {"time", static_cast<int64_t>(::time(nullptr))}};
-    reserve_chain(rec);
     return rec;
 }
 
@@ -367,21 +364,22 @@ nlohmann::json base_record(const std::string& request_id, const Origin& origin, 
 
 Status write(const policy::Audit& cfg, const nlohmann::json& record) {
     const size_t budget = record_budget(cfg);
+    // The record is bounded where it is: only one that needs a cap is copied (fit_record).
     if (cfg.chain.empty()) {
-        DIAG_TRY_ASSIGN(const nlohmann::ordered_json rec, audit_bound::fit(record, budget));
+        DIAG_TRY_ASSIGN(const audit_bound::Fitted fitted, audit_bound::fit_record(record, budget, nullptr));
         size_t written = 0;
-        return write_line(cfg, rec, audit_bound::dump(rec), written);
+        return write_line(cfg, fitted.record(), audit_bound::dump(fitted.record(), nullptr), written);
     }
-    nlohmann::json with_place = record;
-    reserve_chain(with_place);
-    DIAG_TRY_ASSIGN(nlohmann::ordered_json rec, audit_bound::fit(with_place, budget));
+    const nlohmann::json placeholder = chain_placeholder();
+    DIAG_TRY_ASSIGN(const audit_bound::Fitted fitted, audit_bound::fit_record(record, budget, &placeholder));
     // One lock from reading the head to storing the new one: records get their places in the
     // order they reach the sinks, and no two get the same place.
     DIAG_TRY_ASSIGN(audit_chain::Locked locked, audit_chain::Locked::open(cfg.chain, new_request_id()));
-    DIAG_TRY(append_chained(cfg, locked, std::move(rec)));
+    DIAG_TRY(append_chained(cfg, locked, fitted.record()));
     if (audit_chain::checkpoint_due(locked.state(), static_cast<int64_t>(::time(nullptr)))) {
-        DIAG_TRY_ASSIGN(nlohmann::ordered_json ckpt, audit_bound::fit(checkpoint_record(locked.state()), budget));
-        DIAG_TRY(append_chained(cfg, locked, std::move(ckpt)));
+        const nlohmann::json ckpt = checkpoint_record(locked.state());
+        DIAG_TRY_ASSIGN(const audit_bound::Fitted bounded, audit_bound::fit_record(ckpt, budget, &placeholder));
+        DIAG_TRY(append_chained(cfg, locked, bounded.record()));
     }
     return ok_status();
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "wrapper/base/sha256.h"
@@ -105,6 +106,87 @@ TEST(AuditBound, BudgetBelowTheMinimumIsRefused) {
     auto o = fit(record_with("echo", 0, ""), kMinRecordBytes - 1);
     ASSERT_FALSE(o.ok());
     EXPECT_EQ(o.error().code, ErrorCode::kAudit);
+}
+
+// A record with every kind of value the writer puts in one: nested objects in the ordered levels
+// and below them, arrays of objects, keys outside the schema's lists, every number type, text
+// that must be escaped and bytes that are not UTF-8.
+json full_record(const std::string& request) {
+    json rec = record_with(request, 3, "caf\xc3\xa9 \"q\" \x01 \xff");
+    rec["destination"] = {{"ip", "127.0.0.1"}, {"port", 22}};
+    rec["host"] = {{"hostname", "vm"}, {"id", "3d12"}, {"boot_id", "39da"}};
+    rec["schema"] = "diag-wrapper.audit/1";
+    rec["zzz_unlisted"] = {{"b", true}, {"a", nullptr}, {"f", 1.5}};
+    rec["process"]["shell_c"] = "ls\n\u2028";
+    rec["process"]["parent"] = {{"pid", 41}};
+    rec["process"]["args"] = {"a", "b"};
+    rec["diag"]["origin"] = {{"root_sshd", false}, {"sshd_uid", 4294967295u}, {"account_checked", true}};
+    rec["diag"]["pipeline"] = json::array({{{"rule", "cat"}, {"argv", {"cat", "x"}}}, {{"rule", "grep"}}});
+    rec["diag"]["result"] = {{"exit_code", -1}, {"duration_ms", 12}};
+    rec["diag"]["aaa_unlisted"] = json::object();
+    return rec;
+}
+
+json place(uint64_t seq) {
+    return {{"id", "01a24eb0-6d2c-7c3e-9d1b-2f3a4b5c6d7e"}, {"seq", seq}, {"prev", std::string(64, 'a')}};
+}
+
+TEST(AuditBound, DirectDumpIsTheOrderedDump) {
+    for (const json& rec : {record_with("echo hi", 2, "hi"), full_record("cat /etc/hostname"), json::object()}) {
+        EXPECT_EQ(dump(rec, nullptr), dump(ordered(rec)));
+        json with = rec;
+        with["diag"]["chain"] = place(7);
+        EXPECT_EQ(dump(rec, &with["diag"]["chain"]), dump(ordered(with)));
+        // A chain the record already holds is replaced by the one given.
+        EXPECT_EQ(dump(with, &with["diag"]["chain"]), dump(ordered(with)));
+        json other = with;
+        other["diag"]["chain"] = place(UINT64_MAX);
+        EXPECT_EQ(dump(other, &with["diag"]["chain"]), dump(ordered(with)));
+    }
+}
+
+TEST(AuditBound, FitRecordKeepsARecordThatFitsWithoutACopy) {
+    const json rec = full_record("cat /etc/hostname");
+    const json placeholder = place(UINT64_MAX);
+    auto f = fit_record(rec, kMaxRecordBytes, &placeholder);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->original, &rec);
+    EXPECT_EQ(&f->record(), &rec);
+}
+
+// What the writer writes (fit_record, then the line with the chain's place) is what it wrote when
+// it bounded a copy holding the placeholders and filled the place in afterwards.
+TEST(AuditBound, FitRecordReducesAsFitDoes) {
+    std::string wide;
+    for (int i = 0; i < 2000; ++i) {
+        wide += "\xe2\x80\xa8";
+    }
+    json many = record_with("echo", 0, "");
+    for (int i = 0; i < 200; ++i) {
+        many["diag"]["extra" + std::to_string(i)] = std::string(200, 'e');
+    }
+    const json placeholder = place(UINT64_MAX);
+    const json real = place(12);
+    for (const json& rec : {full_record("echo " + std::string(100000, 'x')), record_with(wide, 64, wide), many,
+                            full_record("cat /etc/hostname")}) {
+        for (const size_t budget : {kMaxRecordBytes, kSyslogRecordBytes, kMinRecordBytes}) {
+            json with = rec;
+            with["diag"]["chain"] = placeholder;
+            auto before = fit(with, budget);
+            ASSERT_TRUE(before.ok());
+            (*before)["diag"]["chain"]["seq"] = 12;
+            (*before)["diag"]["chain"]["prev"] = std::string(64, 'a');
+            (*before)["diag"]["chain"]["id"] = real["id"];
+            auto now = fit_record(rec, budget, &placeholder);
+            ASSERT_TRUE(now.ok());
+            EXPECT_EQ(dump(now->record(), &real), dump(*before)) << budget;
+            auto plain = fit_record(rec, budget, nullptr);
+            ASSERT_TRUE(plain.ok());
+            auto plain_before = fit(rec, budget);
+            ASSERT_TRUE(plain_before.ok());
+            EXPECT_EQ(dump(plain->record(), nullptr), dump(*plain_before)) << budget;
+        }
+    }
 }
 
 TEST(AuditBound, KeepPrefixNeverSplitsACharacter) {
