@@ -246,13 +246,26 @@ ordered_json convert(const json& v, const std::string& path) {
 enum class Level { kTop, kDiag, kProcess, kOther };
 
 void dump_key(const std::string& key, std::string& out) {
+    // The schema's names need no escape (printable ASCII but " and \): written as they are.
+    if (std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; })) {
+        out += '"';
+        out += key;
+        out += "\":";
+        return;
+    }
     out += json(key).dump(-1, ' ', true, json::error_handler_t::replace);
     out += ':';
 }
 
+// Where diag.chain's text is in a line.
+struct Span {
+    size_t begin = std::string::npos;
+    size_t end = std::string::npos;
+};
+
 // Appends dump(ordered(v)) to `out` without building the ordered copy; `chain`, when set, stands
-// for diag.chain.
-void dump_into(const json& v, Level level, const json* chain, std::string& out) {
+// for diag.chain, and `at` gets where its text is.
+void dump_into(const json& v, Level level, const json* chain, Span& at, std::string& out) {
     if (level == Level::kOther || !v.is_object()) {
         out += v.dump(-1, ' ', true, json::error_handler_t::replace);
         return;
@@ -278,12 +291,14 @@ void dump_into(const json& v, Level level, const json* chain, std::string& out) 
                            : k == "diag"        ? Level::kDiag
                            : k == "process"     ? Level::kProcess
                                                 : Level::kOther;
-        dump_into(value, next, next == Level::kDiag ? chain : nullptr, out);
+        dump_into(value, next, next == Level::kDiag ? chain : nullptr, at, out);
     };
     for (const auto k : first) {
         const std::string key(k);
         if (level == Level::kDiag && chain != nullptr && k == audit_schema::kChain) {
+            at.begin = out.size() + (any ? 1 : 0) + key.size() + 3;  // after [,]"chain":
             add(key, *chain);
+            at.end = out.size();
         } else if (auto it = v.find(key); it != v.end()) {
             add(key, *it);
         } else if (level == Level::kTop && chain != nullptr && k == audit_schema::kDiag) {
@@ -348,8 +363,25 @@ std::string dump(const ordered_json& rec) { return rec.dump(-1, ' ', true, order
 
 std::string dump(const json& rec, const json* chain) {
     std::string out;
-    dump_into(rec, Level::kTop, chain, out);
+    Span at;
+    dump_into(rec, Level::kTop, chain, at, out);
     return out;
+}
+
+std::string Fitted::line_with(const json& chain) const {
+    if (place_begin_ == std::string::npos) {
+        return line_;
+    }
+    return line_.substr(0, place_begin_) + chain.dump(-1, ' ', true, json::error_handler_t::replace) +
+           line_.substr(place_end_);
+}
+
+void Fitted::set_line(const json* chain) {
+    Span at;
+    line_.clear();
+    dump_into(record(), Level::kTop, chain, at, line_);
+    place_begin_ = at.begin;
+    place_end_ = at.end;
 }
 
 Result<Fitted> fit_record(const json& rec, size_t max_bytes, const json* chain) {
@@ -361,17 +393,22 @@ Result<Fitted> fit_record(const json& rec, size_t max_bytes, const json* chain) 
     // A chain place goes into diag; a record without one (never written) takes the copy below.
     const bool placeable = chain == nullptr || (rec.is_object() && rec.contains("diag") && rec["diag"].is_object());
     std::string path;
-    if (placeable && !over_caps(rec, path, kSteps[0]) && dump(rec, chain).size() <= max_bytes) {
-        f.original = &rec;  // the first step changes nothing, and it fits: the record as it is
-        return f;
+    if (placeable && !over_caps(rec, path, kSteps[0])) {
+        f.original = &rec;
+        f.set_line(chain);
+        if (f.line_.size() <= max_bytes) {
+            return f;  // the first step changes nothing, and it fits: the record as it is
+        }
+        f.original = nullptr;
     }
     if (chain == nullptr) {
         DIAG_TRY_ASSIGN(f.reduced, reduce(rec, max_bytes));
-        return f;
+    } else {
+        json with_place = rec;
+        with_place["diag"][std::string(audit_schema::kChain)] = *chain;
+        DIAG_TRY_ASSIGN(f.reduced, reduce(with_place, max_bytes));
     }
-    json with_place = rec;
-    with_place["diag"][std::string(audit_schema::kChain)] = *chain;
-    DIAG_TRY_ASSIGN(f.reduced, reduce(with_place, max_bytes));
+    f.set_line(chain);
     return f;
 }
 

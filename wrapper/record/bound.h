@@ -50,16 +50,29 @@ inline constexpr size_t kMinRecordBytes = 4 * 1024;
 [[nodiscard]] Result<nlohmann::ordered_json> fit(const nlohmann::json& rec, size_t max_bytes);
 
 // What fit_record keeps of a record: the record itself when it fits as it is (the usual case: no
-// copy), else its reduced copy. `original` points into the caller's record, which must outlive it.
-struct Fitted {
+// copy), else its reduced copy; and its line, with the chain's placeholders when it has a place.
+// `original` points into the caller's record, which must outlive it.
+class Fitted {
+  public:
+    [[nodiscard]] const nlohmann::json& record() const { return original != nullptr ? *original : reduced; }
+    // The line with diag.chain = `chain` in place of the placeholders given to fit_record (the
+    // line itself without a chain): the bytes of dump(record(), &chain), not serialized again.
+    [[nodiscard]] std::string line_with(const nlohmann::json& chain) const;
+    [[nodiscard]] const std::string& line() const { return line_; }
+
+  private:
+    friend Result<Fitted> fit_record(const nlohmann::json& rec, size_t max_bytes, const nlohmann::json* chain);
+    void set_line(const nlohmann::json* chain);
     const nlohmann::json* original = nullptr;
     nlohmann::json reduced;
-    [[nodiscard]] const nlohmann::json& record() const { return original != nullptr ? *original : reduced; }
+    std::string line_;
+    size_t place_begin_ = std::string::npos;  // where the chain's text is in line_
+    size_t place_end_ = std::string::npos;
 };
 
 // fit() for the writer: the same reduction, for the record whose diag.chain will be `*chain`
-// (placeholders as long as the longest values, counted in the length; nullptr: no chain). The
-// line is then dump(f.record(), &place). Errors: as fit().
+// (placeholders as long as the longest values, counted in the length; nullptr: no chain).
+// Errors: as fit().
 [[nodiscard]] Result<Fitted> fit_record(const nlohmann::json& rec, size_t max_bytes, const nlohmann::json* chain);
 
 }  // namespace diag::audit_bound

@@ -140,20 +140,20 @@ Status write_line(const policy::Audit& cfg, const nlohmann::json& rec, const std
 // Gives `rec` the next place in the chain, writes it and advances the state. The state advances
 // once any sink took the line (that line exists now, and the next record must follow it); when
 // none did, the place is given to the next record instead.
-Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, const nlohmann::json& rec) {
+Status append_chained(const policy::Audit& cfg, audit_chain::Locked& locked, const audit_bound::Fitted& rec) {
     audit_chain::State s = locked.state();
     const nlohmann::json place = {{std::string(audit_schema::kChainId), s.id},
                                   {std::string(audit_schema::kChainSeq), s.seq + 1},
                                   {std::string(audit_schema::kChainPrev), s.head}};
-    const std::string line = audit_bound::dump(rec, &place);
+    const std::string line = rec.line_with(place);
     size_t written = 0;
-    const Status st = write_line(cfg, rec, line, written);
+    const Status st = write_line(cfg, rec.record(), line, written);
     if (written == 0) {
         return st;
     }
     s.seq += 1;
     s.head = sha256_hex(line);
-    if (field(rec, "event", "action") == audit_schema::kActionCheckpoint) {
+    if (field(rec.record(), "event", "action") == audit_schema::kActionCheckpoint) {
         s.checkpoint_seq = s.seq;
         s.checkpoint_time = static_cast<int64_t>(::time(nullptr));
     }
@@ -368,18 +368,18 @@ Status write(const policy::Audit& cfg, const nlohmann::json& record) {
     if (cfg.chain.empty()) {
         DIAG_TRY_ASSIGN(const audit_bound::Fitted fitted, audit_bound::fit_record(record, budget, nullptr));
         size_t written = 0;
-        return write_line(cfg, fitted.record(), audit_bound::dump(fitted.record(), nullptr), written);
+        return write_line(cfg, fitted.record(), fitted.line(), written);
     }
     const nlohmann::json placeholder = chain_placeholder();
     DIAG_TRY_ASSIGN(const audit_bound::Fitted fitted, audit_bound::fit_record(record, budget, &placeholder));
     // One lock from reading the head to storing the new one: records get their places in the
     // order they reach the sinks, and no two get the same place.
     DIAG_TRY_ASSIGN(audit_chain::Locked locked, audit_chain::Locked::open(cfg.chain, new_request_id()));
-    DIAG_TRY(append_chained(cfg, locked, fitted.record()));
+    DIAG_TRY(append_chained(cfg, locked, fitted));
     if (audit_chain::checkpoint_due(locked.state(), static_cast<int64_t>(::time(nullptr)))) {
         const nlohmann::json ckpt = checkpoint_record(locked.state());
         DIAG_TRY_ASSIGN(const audit_bound::Fitted bounded, audit_bound::fit_record(ckpt, budget, &placeholder));
-        DIAG_TRY(append_chained(cfg, locked, bounded.record()));
+        DIAG_TRY(append_chained(cfg, locked, bounded));
     }
     return ok_status();
 }

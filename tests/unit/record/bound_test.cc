@@ -150,8 +150,9 @@ TEST(AuditBound, FitRecordKeepsARecordThatFitsWithoutACopy) {
     const json placeholder = place(UINT64_MAX);
     auto f = fit_record(rec, kMaxRecordBytes, &placeholder);
     ASSERT_TRUE(f.ok());
-    EXPECT_EQ(f->original, &rec);
     EXPECT_EQ(&f->record(), &rec);
+    const json real = place(3);
+    EXPECT_EQ(f->line_with(real), dump(rec, &real));
 }
 
 // What the writer writes (fit_record, then the line with the chain's place) is what it wrote when
@@ -180,11 +181,13 @@ TEST(AuditBound, FitRecordReducesAsFitDoes) {
             auto now = fit_record(rec, budget, &placeholder);
             ASSERT_TRUE(now.ok());
             EXPECT_EQ(dump(now->record(), &real), dump(*before)) << budget;
+            EXPECT_EQ(now->line_with(real), dump(*before)) << budget;
             auto plain = fit_record(rec, budget, nullptr);
             ASSERT_TRUE(plain.ok());
             auto plain_before = fit(rec, budget);
             ASSERT_TRUE(plain_before.ok());
             EXPECT_EQ(dump(plain->record(), nullptr), dump(*plain_before)) << budget;
+            EXPECT_EQ(plain->line(), dump(*plain_before)) << budget;
         }
     }
 }
