@@ -77,9 +77,10 @@ Status lock_bounded(int fd, const std::string& path) {
 namespace {
 
 // open_trusted_log, also reporting the errno of the file's own open (0 when it opened, or when
-// something else failed first): write_file retries what a rotation causes, and nothing else.
+// something else failed first): write_file retries what a rotation causes, and nothing else; and
+// the file's fstat when it opened (`opened`).
 Result<sys::UniqueFd> open_trusted_log_errno(const std::string& path, int flags, mode_t create_mode, uid_t owner,
-                                             const std::string& what, int& open_errno) {
+                                             const std::string& what, int& open_errno, struct stat& opened) {
     open_errno = 0;
     const size_t slash = path.rfind('/');
     if (path.empty() || path[0] != '/' || slash == std::string::npos || slash + 1 == path.size()) {
@@ -112,6 +113,7 @@ Result<sys::UniqueFd> open_trusted_log_errno(const std::string& path, int flags,
         return make_error(ErrorCode::kAudit, what + " " + path + ": must be owned by uid " + std::to_string(owner) +
                                                  ", not writable by others, with one link");
     }
+    opened = st;
     return fd;
 }
 
@@ -119,10 +121,12 @@ Result<sys::UniqueFd> open_trusted_log_errno(const std::string& path, int flags,
 // next one and only then gives it the account's group: for that instant the name is missing
 // (ENOENT) or not yet writable by the account (EACCES). Those two are retried until `until`;
 // anything else fails at once.
-Result<sys::UniqueFd> open_for_append(const std::string& path, std::chrono::steady_clock::time_point until) {
+Result<sys::UniqueFd> open_for_append(const std::string& path, std::chrono::steady_clock::time_point until,
+                                      struct stat& opened) {
     for (;;) {
         int open_errno = 0;
-        auto fd = open_trusted_log_errno(path, O_WRONLY | O_APPEND | O_CREAT, 0640, 0, "audit file", open_errno);
+        auto fd =
+            open_trusted_log_errno(path, O_WRONLY | O_APPEND | O_CREAT, 0640, 0, "audit file", open_errno, opened);
         const bool rotating = open_errno == ENOENT || open_errno == EACCES;
         if (fd.ok() || !rotating || std::chrono::steady_clock::now() >= until) {
             return fd;
@@ -132,11 +136,11 @@ Result<sys::UniqueFd> open_for_append(const std::string& path, std::chrono::stea
     }
 }
 
-// Whether `fd` is still the file named `path`. A rotation may rename the file between our open
-// and our lock; a line written then would land in the rotated file after the rotation has
-// finished with it (adr/0020: it waits for the lock once, then compresses).
-Result<bool> still_named(int fd, const std::string& path) {
-    DIAG_TRY_ASSIGN(struct stat held, sys::fstat_fd(fd, path, ErrorCode::kAudit));
+// Whether the file opened (`held`: its fstat at the open; a descriptor's device and inode never
+// change) is still the file named `path`. A rotation may rename the file between our open and our
+// lock; a line written then would land in the rotated file after the rotation has finished with
+// it (adr/0020: it waits for the lock once, then compresses).
+Result<bool> still_named(const struct stat& held, const std::string& path) {
     struct stat named {};
     if (::lstat(path.c_str(), &named) != 0) {
         if (errno == ENOENT) {
@@ -152,7 +156,8 @@ Result<bool> still_named(int fd, const std::string& path) {
 Result<sys::UniqueFd> open_trusted_log(const std::string& path, int flags, mode_t create_mode, uid_t owner,
                                        const std::string& what) {
     int open_errno = 0;
-    return open_trusted_log_errno(path, flags, create_mode, owner, what, open_errno);
+    struct stat opened {};
+    return open_trusted_log_errno(path, flags, create_mode, owner, what, open_errno, opened);
 }
 
 Status write_file(const std::string& path, const std::string& line) {
@@ -162,9 +167,10 @@ Status write_file(const std::string& path, const std::string& line) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(sink_wait_ms());
     sys::UniqueFd fd;
     for (;;) {
-        DIAG_TRY_ASSIGN(fd, open_for_append(path, until));
+        struct stat opened {};
+        DIAG_TRY_ASSIGN(fd, open_for_append(path, until, opened));
         DIAG_TRY(lock_bounded(fd.get(), path));
-        DIAG_TRY_ASSIGN(const bool current, still_named(fd.get(), path));
+        DIAG_TRY_ASSIGN(const bool current, still_named(opened, path));
         if (current) {
             break;
         }
