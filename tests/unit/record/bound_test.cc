@@ -192,6 +192,38 @@ TEST(AuditBound, FitRecordReducesAsFitDoes) {
     }
 }
 
+// Client text that reads like the chain's placeholder (or its place) stays the client's: the place
+// is filled where diag.chain is, whatever the values hold, and the line keeps to the budget for
+// every length of record up to it.
+TEST(AuditBound, PlaceholderTextInAValueIsNotTheChainsPlace) {
+    const json placeholder = place(UINT64_MAX);
+    const std::string text = "\"chain\":" + placeholder.dump();
+    const json real = place(12);
+    for (const size_t budget : {kMaxRecordBytes, kSyslogRecordBytes, kMinRecordBytes}) {
+        for (size_t pad = budget - 1400; pad < budget; pad += 7) {
+            json rec = record_with("echo " + text, 2, text);
+            rec["diag"]["aaa"] = text;  // unlisted: after diag.chain in the line
+            // Before diag.chain in the line, within the filter fields' cap.
+            rec["source"]["ip"] = text.substr(0, 60);
+            rec["diag"]["key"]["type"] = text.substr(0, 60);
+            for (size_t left = pad, i = 0; left > 0; left -= std::min<size_t>(left, 1000), ++i) {
+                rec["zz" + std::to_string(i)] = std::string(std::min<size_t>(left, 1000), 'p');
+            }
+            auto f = fit_record(rec, budget, &placeholder);
+            ASSERT_TRUE(f.ok());
+            const std::string line = f->line_with(real);
+            EXPECT_LE(line.size(), budget);
+            const json back = json::parse(line);
+            EXPECT_EQ(back["diag"]["chain"], real);
+            EXPECT_EQ(back["diag"]["aaa"], text);
+            EXPECT_EQ(back["source"]["ip"], text.substr(0, 60));
+            EXPECT_EQ(back["diag"]["key"]["type"], text.substr(0, 60));
+            EXPECT_EQ(back["diag"]["argv"][0], text);
+            EXPECT_EQ(back["process"]["command_line"], "echo " + text);
+        }
+    }
+}
+
 TEST(AuditBound, KeepPrefixNeverSplitsACharacter) {
     const std::string s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"";  // a é € 😀 "
     EXPECT_EQ(keep_prefix(s, 0), 0u);
