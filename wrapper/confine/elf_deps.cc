@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -23,15 +24,27 @@ Error malformed(const std::string& name, const std::string& what) {
     return make_error(ErrorCode::kExecFailed, name + ": truncated or malformed ELF (" + what + ")");
 }
 
-// An ELF file being read: every read is checked against its size first.
+// An ELF file being read: every read is checked against its size first. Its first kHeadBytes are
+// read at once (the header, the program headers and PT_INTERP lie there in every binary seen), so
+// most reads cost no syscall.
 class File {
   public:
-    File(int fd, std::string name, uint64_t size) : fd_(fd), name_(std::move(name)), size_(size) {}
+    static constexpr uint64_t kHeadBytes = 4096;
+
+    File(int fd, std::string name, uint64_t size) : fd_(fd), name_(std::move(name)), size_(size) {
+        head_.resize(static_cast<size_t>(std::min(size, kHeadBytes)));
+        const ssize_t n = ::pread(fd_, head_.data(), head_.size(), 0);
+        head_.resize(n < 0 ? 0 : static_cast<size_t>(n));  // short: at() reads the rest itself
+    }
 
     // Reads `len` bytes at `off` into `dst`, or fails when they are not all inside the file.
     Status at(uint64_t off, void* dst, uint64_t len, const char* what) const {
         if (off > size_ || len > size_ - off) {
             return malformed(name_, std::string(what) + " beyond the end of the file");
+        }
+        if (off + len <= head_.size()) {
+            std::memcpy(dst, head_.data() + off, static_cast<size_t>(len));
+            return ok_status();
         }
         if (::pread(fd_, dst, len, static_cast<off_t>(off)) != static_cast<ssize_t>(len)) {
             return malformed(name_, std::string(what) + " unreadable");
@@ -44,6 +57,7 @@ class File {
     int fd_;
     std::string name_;
     uint64_t size_;
+    std::string head_;
 };
 
 std::vector<std::string> split_path_list(const std::string& s) {

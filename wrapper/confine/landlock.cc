@@ -340,21 +340,29 @@ int restrict_self(const Ruleset& rs) {
 }
 
 std::string elf_interpreter(int fd) {
+    // One read for the header, the program headers and PT_INTERP, which lie in the first page of
+    // every binary seen; whatever lies beyond it is read on its own.
+    char head[4096];
+    const ssize_t n = ::pread(fd, head, sizeof head, 0);
+    auto at = [&](uint64_t off, void* dst, uint64_t len) {
+        if (n >= 0 && off <= static_cast<uint64_t>(n) && len <= static_cast<uint64_t>(n) - off) {
+            std::memcpy(dst, head + off, len);
+            return true;
+        }
+        return ::pread(fd, dst, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+    };
     Elf64_Ehdr eh{};
-    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
-        std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
+    if (!at(0, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
         return "";
     }
     for (unsigned i = 0; i < eh.e_phnum && i < 256; ++i) {
         Elf64_Phdr ph{};
-        const off_t off = static_cast<off_t>(eh.e_phoff + i * sizeof(Elf64_Phdr));
-        if (::pread(fd, &ph, sizeof ph, off) != static_cast<ssize_t>(sizeof ph)) {
+        if (!at(eh.e_phoff + i * sizeof(Elf64_Phdr), &ph, sizeof ph)) {
             return "";
         }
         if (ph.p_type == PT_INTERP && ph.p_filesz > 1 && ph.p_filesz < 4096) {
             std::string interp(ph.p_filesz, '\0');
-            if (::pread(fd, interp.data(), ph.p_filesz, static_cast<off_t>(ph.p_offset)) !=
-                static_cast<ssize_t>(ph.p_filesz)) {
+            if (!at(ph.p_offset, interp.data(), ph.p_filesz)) {
                 return "";
             }
             interp.resize(std::strlen(interp.c_str()));
