@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "wrapper/base/sys.h"
+#include "wrapper/confine/real_open.h"
 
 namespace diag::elf_deps {
 
@@ -189,8 +190,8 @@ struct Pending {
 
 class Walk {
   public:
-    Walk(unsigned machine, std::string interp)
-        : machine_(machine), interp_(std::move(interp)), system_(system_dirs(interp_)) {}
+    Walk(unsigned machine, std::string interp, const std::string& interp_real)
+        : machine_(machine), interp_(std::move(interp)), system_(system_dirs(interp_real)) {}
 
     Status run(Pending top) {
         std::vector<Pending> todo;
@@ -205,7 +206,7 @@ class Walk {
         return ok_status();
     }
 
-    std::vector<std::string> found;
+    std::vector<Library> found;
 
   private:
     // The search list for the dependencies of `p`: DT_RUNPATH when it has one, else the DT_RPATH
@@ -236,15 +237,16 @@ class Walk {
         }
         for (const auto& dir : search_list(from)) {
             const std::string path = (dir == "/" ? "" : dir) + "/" + name;
-            sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-            if (!fd.valid()) {
+            // Opened once: the object parsed here is the one checked and granted (Library::fd).
+            DIAG_TRY_ASSIGN(real_open::Opened o, real_open::open(path, O_RDONLY));
+            if (!o.fd.valid()) {
                 continue;
             }
-            DIAG_TRY_ASSIGN(Dynamic d, read(fd.get(), path));
+            DIAG_TRY_ASSIGN(Dynamic d, read(o.fd.get(), path));
             if (d.machine != machine_) {
                 continue;  // another machine's library (e.g. 32-bit): the loader skips it too
             }
-            found.push_back(path);
+            found.push_back({path, std::move(o.fd), std::move(o.real)});
             Pending next{path, std::move(d), from.rpath_chain, from.depth + 1};
             next.rpath_chain.insert(next.rpath_chain.begin(), next.dyn.rpath.begin(), next.dyn.rpath.end());
             todo.push_back(std::move(next));
@@ -300,7 +302,7 @@ Result<Dynamic> read(int fd, const std::string& name) {
     return d;
 }
 
-std::vector<std::string> system_dirs(const std::string& interp) {
+std::vector<std::string> system_dirs(const std::string& interp_real) {
     std::vector<std::string> dirs;
     auto add = [&dirs](const std::string& d) {
         for (const auto& have : dirs) {
@@ -312,8 +314,8 @@ std::vector<std::string> system_dirs(const std::string& interp) {
     };
     // Where this platform's loader lives is where its libc lives (a merged /usr resolves /lib64 to
     // /usr/lib/<triplet>).
-    if (auto real = sys::real_path(interp, ErrorCode::kExecFailed); real.ok()) {
-        add(dir_of(*real));
+    if (!interp_real.empty()) {
+        add(dir_of(interp_real));
     }
     if (kMultiarch[0] != '\0') {
         add(std::string("/lib/") + kMultiarch);
@@ -325,20 +327,33 @@ std::vector<std::string> system_dirs(const std::string& interp) {
     return dirs;
 }
 
+Result<std::vector<Library>> libraries(const Dynamic& exe_dyn, const std::string& exe, const std::string& interp_real) {
+    if (!exe_dyn.dynamic || exe_dyn.interpreter.empty()) {
+        return std::vector<Library>{};  // static: the kernel maps it whole, nothing is loaded
+    }
+    Walk w(exe_dyn.machine, exe_dyn.interpreter, interp_real);
+    Pending top{exe, exe_dyn, exe_dyn.rpath, 0};
+    DIAG_TRY(w.run(std::move(top)));
+    return std::move(w.found);
+}
+
 Result<std::vector<std::string>> libraries(const std::string& exe) {
     sys::UniqueFd fd(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
         return sys_error(ErrorCode::kExecFailed, "open(" + exe + ")", errno);
     }
-    DIAG_TRY_ASSIGN(Dynamic d, read(fd.get(), exe));
-    if (!d.dynamic || d.interpreter.empty()) {
-        return std::vector<std::string>{};  // static: the kernel maps it whole, nothing is loaded
+    DIAG_TRY_ASSIGN(const Dynamic d, read(fd.get(), exe));
+    std::string interp_real;
+    if (!d.interpreter.empty()) {
+        DIAG_TRY_ASSIGN(const real_open::Opened ld, real_open::open(d.interpreter, O_PATH));
+        interp_real = ld.real;
     }
-    Walk w(d.machine, d.interpreter);
-    Pending top{exe, std::move(d), {}, 0};
-    top.rpath_chain = top.dyn.rpath;
-    DIAG_TRY(w.run(std::move(top)));
-    return std::move(w.found);
+    DIAG_TRY_ASSIGN(std::vector<Library> libs, libraries(d, exe, interp_real));
+    std::vector<std::string> paths;
+    for (const auto& l : libs) {
+        paths.push_back(l.path);
+    }
+    return paths;
 }
 
 }  // namespace diag::elf_deps

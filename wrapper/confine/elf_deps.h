@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wrapper/base/error.h"
+#include "wrapper/base/sys.h"
 
 namespace diag::elf_deps {
 
@@ -35,13 +36,27 @@ struct Dynamic {
 [[nodiscard]] Result<Dynamic> read(int fd, const std::string& name);
 
 // The directories the loader searches after DT_RUNPATH/DT_RPATH on this platform: the directory of
-// the interpreter `interp` (resolved), then the multiarch and the plain library directories.
-[[nodiscard]] std::vector<std::string> system_dirs(const std::string& interp);
+// the interpreter, whose real path is `interp_real` (empty: unknown, left out), then the multiarch
+// and the plain library directories.
+[[nodiscard]] std::vector<std::string> system_dirs(const std::string& interp_real);
 
-// The shared objects the loader maps for the ELF executable `exe` (absolute paths as found, the
-// interpreter not included), in the order they were found. A static executable has none.
-// Errors: those of read(), kExecFailed "NAME: library LIB not found", and more than kMaxLibraries
-// objects or a chain deeper than kMaxDepth.
+// A shared object the loader maps: the path it was found at, open as the object that was parsed
+// (real_open: O_RDONLY), and its real path as opened. The ruleset checks and grants this object.
+struct Library {
+    std::string path;
+    sys::UniqueFd fd;
+    std::string real;
+};
+
+// The shared objects the loader maps for the ELF executable `exe`, parsed as `exe_dyn` (the
+// interpreter not included; its real path `interp_real` is where the system search starts), in the
+// order they were found, each open. A static executable has none. Errors: those of read() and
+// real_open::open, kExecFailed "NAME: library LIB not found", and more than kMaxLibraries objects
+// or a chain deeper than kMaxDepth.
+[[nodiscard]] Result<std::vector<Library>> libraries(const Dynamic& exe_dyn, const std::string& exe,
+                                                     const std::string& interp_real);
+
+// The same for the file `exe`, opened by name, as paths (the interpreter resolved by real_open).
 [[nodiscard]] Result<std::vector<std::string>> libraries(const std::string& exe);
 
 }  // namespace diag::elf_deps

@@ -240,7 +240,7 @@ int abi_version() {
 }
 
 Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                      const std::vector<int>& held, const std::vector<uint16_t>& connect_ports) {
+                      const std::vector<int>& held, const std::vector<uint16_t>& connect_ports, int exe_fd) {
     DIAG_TRY_ASSIGN(Ruleset rs, rules::create());
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
     // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
@@ -268,8 +268,13 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
         DIAG_TRY(b.add(h, kFsReadFile, "held fd " + std::to_string(h)));
     }
     // Strict exec: a pager or -exec style escape cannot start /bin/sh.
-    for (const auto& p : exec_paths) {
-        DIAG_TRY(grant(b, p, kFsExecute | kFsReadFile));
+    for (size_t i = 0; i < exec_paths.size(); ++i) {
+        if (i + 1 == exec_paths.size() && exe_fd >= 0) {
+            // The executable: the rule on the very file execveat runs, not on a name opened again.
+            DIAG_TRY(b.add(exe_fd, kFsExecute | kFsReadFile, exec_paths[i]));
+        } else {
+            DIAG_TRY(grant(b, exec_paths[i], kFsExecute | kFsReadFile));
+        }
     }
     rs.rules = b.rules();
     rs.cut_short = std::move(b.cut_short());
