@@ -38,11 +38,17 @@ class File {
         head_.resize(n < 0 ? 0 : static_cast<size_t>(n));  // short: at() reads the rest itself
     }
 
-    // Reads `len` bytes at `off` into `dst`, or fails when they are not all inside the file.
-    Status at(uint64_t off, void* dst, uint64_t len, const char* what) const {
+    // Fails unless the `len` bytes at `off` are all inside the file.
+    Status within(uint64_t off, uint64_t len, const char* what) const {
         if (off > size_ || len > size_ - off) {
             return malformed(name_, std::string(what) + " beyond the end of the file");
         }
+        return ok_status();
+    }
+
+    // Reads `len` bytes at `off` into `dst`, or fails when they are not all inside the file.
+    Status at(uint64_t off, void* dst, uint64_t len, const char* what) const {
+        DIAG_TRY(within(off, len, what));
         if (off + len <= head_.size()) {
             std::memcpy(dst, head_.data() + off, static_cast<size_t>(len));
             return ok_status();
@@ -84,7 +90,7 @@ Result<uint64_t> file_offset(const File& f, const std::vector<Elf64_Phdr>& ph, u
     return malformed(f.name(), "string table outside every loaded segment");
 }
 
-// The NUL-terminated string at `off` of the string table `strtab`.
+// The NUL-terminated string at `off` of (the part read of) the string table `strtab`.
 Result<std::string> string_at(const File& f, const std::string& strtab, uint64_t off) {
     if (off >= strtab.size()) {
         return malformed(f.name(), "string offset beyond the string table");
@@ -134,10 +140,31 @@ Status read_dynamic_section(const File& f, const std::vector<Elf64_Phdr>& ph, co
         return malformed(f.name(), "string table");
     }
     DIAG_TRY_ASSIGN(const uint64_t strtab_off, file_offset(f, ph, strtab_addr));
-    std::string strtab(static_cast<size_t>(strsz), '\0');
-    DIAG_TRY(f.at(strtab_off, strtab.data(), strsz, "string table"));
+    DIAG_TRY(f.within(strtab_off, strsz, "string table"));
+    // Only the part of the table the strings lie in, from the first to a page past the last
+    // (libc's table is 32 KiB, its one DT_NEEDED a few bytes); the rest of it when a string runs on
+    // past that.
+    uint64_t lo = strsz;
+    uint64_t hi = 0;
     for (const auto& [tag, off] : strings) {
-        DIAG_TRY_ASSIGN(std::string s, string_at(f, strtab, off));
+        lo = std::min(lo, off);
+        hi = std::max(hi, off);
+    }
+    if (hi >= strsz) {
+        return malformed(f.name(), "string offset beyond the string table");
+    }
+    uint64_t end = std::min(strsz, hi + kStringWindow);
+    std::string strtab;
+    for (;;) {
+        strtab.assign(static_cast<size_t>(end - lo), '\0');
+        DIAG_TRY(f.at(strtab_off + lo, strtab.data(), end - lo, "string table"));
+        if (end == strsz || strtab.find('\0', static_cast<size_t>(hi - lo)) != std::string::npos) {
+            break;  // every string ends inside: each begins at or before the last one's offset
+        }
+        end = strsz;
+    }
+    for (const auto& [tag, off] : strings) {
+        DIAG_TRY_ASSIGN(std::string s, string_at(f, strtab, off - lo));
         if (tag == DT_NEEDED) {
             d.needed.push_back(std::move(s));
         } else {

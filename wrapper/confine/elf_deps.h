@@ -18,6 +18,7 @@ namespace diag::elf_deps {
 inline constexpr size_t kMaxLibraries = 256;
 inline constexpr size_t kMaxDepth = 16;
 inline constexpr size_t kMaxStringTable = 1 << 20;
+inline constexpr size_t kStringWindow = 4096;  // read past the last string's offset at first
 inline constexpr size_t kMaxDynamicEntries = 4096;
 inline constexpr size_t kMaxProgramHeaders = 256;
 
