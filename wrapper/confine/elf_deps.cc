@@ -269,11 +269,15 @@ class Walk {
             if (!o.fd.valid()) {
                 continue;
             }
-            DIAG_TRY_ASSIGN(Dynamic d, read(o.fd.get(), path));
+            struct stat st {};
+            if (::fstat(o.fd.get(), &st) != 0) {
+                return sys_error(ErrorCode::kExecFailed, "fstat(" + path + ")", errno);
+            }
+            DIAG_TRY_ASSIGN(Dynamic d, read(o.fd.get(), path, st));
             if (d.machine != machine_) {
                 continue;  // another machine's library (e.g. 32-bit): the loader skips it too
             }
-            found.push_back({path, std::move(o.fd), std::move(o.real)});
+            found.push_back({path, std::move(o.fd), std::move(o.real), st});
             Pending next{path, std::move(d), from.rpath_chain, from.depth + 1};
             next.rpath_chain.insert(next.rpath_chain.begin(), next.dyn.rpath.begin(), next.dyn.rpath.end());
             todo.push_back(std::move(next));
@@ -295,6 +299,10 @@ Result<Dynamic> read(int fd, const std::string& name) {
     if (::fstat(fd, &st) != 0) {
         return sys_error(ErrorCode::kExecFailed, "fstat(" + name + ")", errno);
     }
+    return read(fd, name, st);
+}
+
+Result<Dynamic> read(int fd, const std::string& name, const struct stat& st) {
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kExecFailed, name + ": not a regular file");
     }

@@ -6,6 +6,8 @@
 // out of bounds, and the walk is bounded in depth and breadth.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -35,6 +37,8 @@ struct Dynamic {
 // Parses the ELF file open as `fd` (`name` for errors). Errors: kExecFailed "NAME: not a 64-bit
 // native ELF file", "NAME: truncated or malformed ELF (...)".
 [[nodiscard]] Result<Dynamic> read(int fd, const std::string& name);
+// The same for a file whose fstat is `st` already.
+[[nodiscard]] Result<Dynamic> read(int fd, const std::string& name, const struct stat& st);
 
 // The directories the loader searches after DT_RUNPATH/DT_RPATH on this platform: the directory of
 // the interpreter, whose real path is `interp_real` (empty: unknown, left out), then the multiarch
@@ -42,11 +46,13 @@ struct Dynamic {
 [[nodiscard]] std::vector<std::string> system_dirs(const std::string& interp_real);
 
 // A shared object the loader maps: the path it was found at, open as the object that was parsed
-// (real_open: O_RDONLY), and its real path as opened. The ruleset checks and grants this object.
+// (real_open: O_RDONLY), its real path as opened and its fstat. The ruleset checks and grants
+// this object.
 struct Library {
     std::string path;
     sys::UniqueFd fd;
     std::string real;
+    struct stat st {};  // fstat of fd
 };
 
 // The shared objects the loader maps for the ELF executable `exe`, parsed as `exe_dyn` (the

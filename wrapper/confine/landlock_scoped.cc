@@ -39,12 +39,10 @@ class Granter {
   public:
     Granter(const policy::Deny& deny, Ruleset& rs) : deny_(deny), rs_(rs) {}
 
-    // A rule with `access` on the object open as `fd`, whose real path (as opened) is `real`,
-    // once that path and its inode pass the denylist; listed as `path`.
-    Status checked(int fd, const std::string& real, uint64_t access, const std::string& path) {
-        struct stat st {};
-        if (::fstat(fd, &st) != 0 || deny_list::match_deny(deny_, real) != nullptr ||
-            deny_.objects.count({st.st_dev, st.st_ino}) != 0) {
+    // A rule with `access` on the object open as `fd`, whose real path (as opened) is `real` and
+    // fstat `st`, once that path and its inode pass the denylist; listed as `path`.
+    Status checked(int fd, const std::string& real, const struct stat& st, uint64_t access, const std::string& path) {
+        if (deny_list::match_deny(deny_, real) != nullptr || deny_.objects.count({st.st_dev, st.st_ino}) != 0) {
             return make_error(ErrorCode::kExecFailed, "landlock: the command would need the denied file " + real);
         }
         DIAG_TRY(object(fd, access, path));
@@ -66,7 +64,11 @@ class Granter {
             }
             return sys_error(ErrorCode::kExecFailed, "open(" + path + ")", o.err);
         }
-        DIAG_TRY(checked(o.fd.get(), o.real, access, path));
+        struct stat st {};
+        if (::fstat(o.fd.get(), &st) != 0) {
+            return sys_error(ErrorCode::kExecFailed, "fstat(" + path + ")", errno);
+        }
+        DIAG_TRY(checked(o.fd.get(), o.real, st, access, path));
         return true;
     }
 
@@ -113,11 +115,15 @@ Result<std::optional<Loading>> grant_exec(Granter& g, const std::string& path, i
         }
         fd = o.fd.get();
     }
-    DIAG_TRY(g.checked(fd, o.real, kFsExecute | kFsReadFile, path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return sys_error(ErrorCode::kExecFailed, "fstat(" + path + ")", errno);
+    }
+    DIAG_TRY(g.checked(fd, o.real, st, kFsExecute | kFsReadFile, path));
     real = o.real;
     // Parsed from the object granted, so the libraries are those of the file that runs. Not an
     // ELF file with an interpreter (a script, the loader itself, a static binary): nothing to map.
-    auto d = elf_deps::read(fd, path);
+    auto d = elf_deps::read(fd, path, st);
     if (!d.ok()) {
         if (elf_interpreter(fd).empty()) {
             return std::optional<Loading>{};
@@ -164,7 +170,7 @@ Status grant_loading(Granter& g, const std::vector<std::string>& exec_paths, int
         }
     }
     for (const auto& [path, lib] : libs) {
-        DIAG_TRY(g.checked(lib.fd.get(), lib.real, kFsReadFile, path));
+        DIAG_TRY(g.checked(lib.fd.get(), lib.real, lib.st, kFsReadFile, path));
     }
     DIAG_TRY(g.file(kLdCache, kFsReadFile, O_PATH, /*optional=*/true));
     // LC_ALL=C.UTF-8 (env.cc), so a tool reads its input as it does outside the wrapper (multibyte
