@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -209,6 +210,48 @@ TEST(ElfDeps, CorruptedHeadersAreRefusedAndNeverCrash) {
         (void)read(fd, "flipped");  // an error or a result: either, but in bounds
         ::close(fd);
     }
+}
+
+// No program headers, or a PT_DYNAMIC segment too short to hold one entry: nothing to read, and
+// nothing is copied (an empty table has no buffer to copy into).
+TEST(ElfDeps, EmptyHeaderTablesParseToNothing) {
+    const std::string grep = slurp("/usr/bin/grep");
+    if (grep.size() < 65536) {
+        GTEST_SKIP() << "/usr/bin/grep is not there";
+    }
+    std::string none = grep;
+    const uint16_t zero = 0;
+    std::memcpy(none.data() + offsetof(Elf64_Ehdr, e_phnum), &zero, sizeof zero);
+    int fd = memfile(none);
+    ASSERT_GE(fd, 0);
+    auto d = read(fd, "no program headers");
+    ::close(fd);
+    ASSERT_TRUE(d.ok()) << d.error().msg;
+    EXPECT_FALSE(d->dynamic);
+    EXPECT_TRUE(d->interpreter.empty());
+
+    std::string empty_dyn = grep;
+    Elf64_Ehdr eh{};
+    std::memcpy(&eh, empty_dyn.data(), sizeof eh);
+    bool patched = false;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        const size_t at = eh.e_phoff + i * sizeof ph;
+        std::memcpy(&ph, empty_dyn.data() + at, sizeof ph);
+        if (ph.p_type == PT_DYNAMIC) {
+            ph.p_filesz = 0;
+            std::memcpy(empty_dyn.data() + at, &ph, sizeof ph);
+            patched = true;
+        }
+    }
+    ASSERT_TRUE(patched);
+    fd = memfile(empty_dyn);
+    ASSERT_GE(fd, 0);
+    d = read(fd, "empty dynamic segment");
+    ::close(fd);
+    ASSERT_TRUE(d.ok()) << d.error().msg;
+    EXPECT_TRUE(d->dynamic);
+    EXPECT_TRUE(d->needed.empty());
 }
 
 TEST(ElfDeps, SystemDirsStartWithTheLoadersOwnDirectory) {
