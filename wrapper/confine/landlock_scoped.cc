@@ -55,7 +55,7 @@ class Granter {
     // that open resolved it, and its inode): a name checked and then opened again could be swapped
     // in between, by whoever may write a library directory, for a denied file that the rule would
     // then grant. `optional`: a file that is not there (or, with O_DIRECTORY, not a directory) is
-    // left out. Returns whether it was granted.
+    // left out, and so is a directory with a deny entry below it. Returns whether it was granted.
     Result<bool> file(const std::string& path, uint64_t access, int flags = O_PATH, bool optional = false) {
         DIAG_TRY_ASSIGN(const real_open::Opened o, real_open::open(path, flags));
         if (!o.fd.valid()) {
@@ -67,6 +67,11 @@ class Granter {
         struct stat st {};
         if (::fstat(o.fd.get(), &st) != 0) {
             return sys_error(ErrorCode::kExecFailed, "fstat(" + path + ")", errno);
+        }
+        if (optional && S_ISDIR(st.st_mode) && deny_list::deny_below(deny_, o.real) != nullptr) {
+            // A rule on a directory reaches every file below it: one with a deny entry there is
+            // left out, never granted along with it.
+            return false;
         }
         DIAG_TRY(checked(o.fd.get(), o.real, st, access, path));
         return true;

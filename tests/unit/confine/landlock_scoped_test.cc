@@ -220,6 +220,27 @@ TEST_F(LandlockFilter, TheExecutableIsGrantedAsItsCheckedFd) {
     EXPECT_NE(refused.error().msg.find("denied file"), std::string::npos) << refused.error().msg;
 }
 
+// A rule on the locale directory would reach every file below it: a deny entry there keeps the
+// directory out of the ruleset (glibc falls back to "C"), and the denied file stays unreadable.
+TEST_F(LandlockFilter, ADenyEntryBelowTheLocaleKeepsTheLocaleOut) {
+    const std::string locale = "/usr/lib/locale/C.utf8";
+    const std::string ctype = locale + "/LC_CTYPE";
+    if (::access(ctype.c_str(), R_OK) != 0) {
+        GTEST_SKIP() << ctype << " is not there";
+    }
+    auto open_rs = build_filter(policy::Deny{}, exec_paths(DIAG_OPEN_PROBE_BIN));
+    ASSERT_TRUE(open_rs.ok()) << open_rs.error().msg;
+    EXPECT_EQ(run_confined(*open_rs, {DIAG_OPEN_PROBE_BIN, ctype}, "").out, "0\n");
+    auto deny = deny_list::build_deny({{ctype, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    auto rs = build_filter(*deny, exec_paths(DIAG_OPEN_PROBE_BIN));
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    for (const auto& f : rs->files) {
+        EXPECT_NE(f.rfind(locale, 0), 0U) << f;
+    }
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, ctype}, "").out, std::to_string(EACCES) + "\n");
+}
+
 // A world-readable scratch directory with two files, removed at the end of the test.
 class Scratch {
   public:
