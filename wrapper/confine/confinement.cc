@@ -52,21 +52,22 @@ Result<Confinement> build(const policy::Policy& policy, const policy::Command& c
         if (!prep.bound.empty()) {
             return make_error(ErrorCode::kExecFailed, "a filter is handed no files");
         }
-        DIAG_TRY_ASSIGN(c.landlock, landlock::build_filter(policy.deny, prep.exec_paths));
+        DIAG_TRY_ASSIGN(c.landlock, landlock::build_filter(policy.deny, prep.exec_paths, prep.exe.get()));
         ll["filter"] = true;
         ll["rules"] = c.landlock.rules;
         ll["files"] = c.landlock.files;
     } else if (abi >= 1 && operands != nullptr) {
         // The rule reads only its path operands (adr/0023): those objects, and loading the binary.
         DIAG_TRY_ASSIGN(c.landlock, landlock::build_operands(policy.deny, prep.exec_paths, *operands, held_fds(prep),
-                                                             connect_ports));
+                                                             connect_ports, prep.exe.get()));
         ll["scope"] = "operands";
         ll["operands"] = c.landlock.operands;
         ll["rules"] = c.landlock.rules;
         ll["files"] = c.landlock.files;
         ll["tcp_connect"] = c.landlock.connect_ports;
     } else if (abi >= 1) {
-        DIAG_TRY_ASSIGN(c.landlock, landlock::build(policy.deny, prep.exec_paths, held_fds(prep), connect_ports));
+        DIAG_TRY_ASSIGN(c.landlock,
+                        landlock::build(policy.deny, prep.exec_paths, held_fds(prep), connect_ports, prep.exe.get()));
         ll["scope"] = "filesystem";
         ll["rules"] = c.landlock.rules;
         ll["tcp_connect"] = c.landlock.connect_ports;  // every other TCP connect and every bind: refused

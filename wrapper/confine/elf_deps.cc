@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "wrapper/base/sys.h"
+#include "wrapper/confine/real_open.h"
 
 namespace diag::elf_deps {
 
@@ -23,15 +25,36 @@ Error malformed(const std::string& name, const std::string& what) {
     return make_error(ErrorCode::kExecFailed, name + ": truncated or malformed ELF (" + what + ")");
 }
 
-// An ELF file being read: every read is checked against its size first.
+// An ELF file being read: every read is checked against its size first. Its first kHeadBytes are
+// read at once (the header, the program headers and PT_INTERP lie there in every binary seen), so
+// most reads cost no syscall.
 class File {
   public:
-    File(int fd, std::string name, uint64_t size) : fd_(fd), name_(std::move(name)), size_(size) {}
+    static constexpr uint64_t kHeadBytes = 4096;
+
+    File(int fd, std::string name, uint64_t size) : fd_(fd), name_(std::move(name)), size_(size) {
+        head_.resize(static_cast<size_t>(std::min(size, kHeadBytes)));
+        const ssize_t n = ::pread(fd_, head_.data(), head_.size(), 0);
+        head_.resize(n < 0 ? 0 : static_cast<size_t>(n));  // short: at() reads the rest itself
+    }
+
+    // Fails unless the `len` bytes at `off` are all inside the file.
+    Status within(uint64_t off, uint64_t len, const char* what) const {
+        if (off > size_ || len > size_ - off) {
+            return malformed(name_, std::string(what) + " beyond the end of the file");
+        }
+        return ok_status();
+    }
 
     // Reads `len` bytes at `off` into `dst`, or fails when they are not all inside the file.
     Status at(uint64_t off, void* dst, uint64_t len, const char* what) const {
-        if (off > size_ || len > size_ - off) {
-            return malformed(name_, std::string(what) + " beyond the end of the file");
+        DIAG_TRY(within(off, len, what));
+        if (len == 0) {
+            return ok_status();  // an empty table: `dst` may be null, and memcpy must not see it
+        }
+        if (off + len <= head_.size()) {
+            std::memcpy(dst, head_.data() + off, static_cast<size_t>(len));
+            return ok_status();
         }
         if (::pread(fd_, dst, len, static_cast<off_t>(off)) != static_cast<ssize_t>(len)) {
             return malformed(name_, std::string(what) + " unreadable");
@@ -44,6 +67,7 @@ class File {
     int fd_;
     std::string name_;
     uint64_t size_;
+    std::string head_;
 };
 
 std::vector<std::string> split_path_list(const std::string& s) {
@@ -69,7 +93,7 @@ Result<uint64_t> file_offset(const File& f, const std::vector<Elf64_Phdr>& ph, u
     return malformed(f.name(), "string table outside every loaded segment");
 }
 
-// The NUL-terminated string at `off` of the string table `strtab`.
+// The NUL-terminated string at `off` of (the part read of) the string table `strtab`.
 Result<std::string> string_at(const File& f, const std::string& strtab, uint64_t off) {
     if (off >= strtab.size()) {
         return malformed(f.name(), "string offset beyond the string table");
@@ -119,10 +143,31 @@ Status read_dynamic_section(const File& f, const std::vector<Elf64_Phdr>& ph, co
         return malformed(f.name(), "string table");
     }
     DIAG_TRY_ASSIGN(const uint64_t strtab_off, file_offset(f, ph, strtab_addr));
-    std::string strtab(static_cast<size_t>(strsz), '\0');
-    DIAG_TRY(f.at(strtab_off, strtab.data(), strsz, "string table"));
+    DIAG_TRY(f.within(strtab_off, strsz, "string table"));
+    // Only the part of the table the strings lie in, from the first to a page past the last
+    // (libc's table is 32 KiB, its one DT_NEEDED a few bytes); the rest of it when a string runs on
+    // past that.
+    uint64_t lo = strsz;
+    uint64_t hi = 0;
     for (const auto& [tag, off] : strings) {
-        DIAG_TRY_ASSIGN(std::string s, string_at(f, strtab, off));
+        lo = std::min(lo, off);
+        hi = std::max(hi, off);
+    }
+    if (hi >= strsz) {
+        return malformed(f.name(), "string offset beyond the string table");
+    }
+    uint64_t end = std::min(strsz, hi + kStringWindow);
+    std::string strtab;
+    for (;;) {
+        strtab.assign(static_cast<size_t>(end - lo), '\0');
+        DIAG_TRY(f.at(strtab_off + lo, strtab.data(), end - lo, "string table"));
+        if (end == strsz || strtab.find('\0', static_cast<size_t>(hi - lo)) != std::string::npos) {
+            break;  // every string ends inside: each begins at or before the last one's offset
+        }
+        end = strsz;
+    }
+    for (const auto& [tag, off] : strings) {
+        DIAG_TRY_ASSIGN(std::string s, string_at(f, strtab, off - lo));
         if (tag == DT_NEEDED) {
             d.needed.push_back(std::move(s));
         } else {
@@ -175,8 +220,8 @@ struct Pending {
 
 class Walk {
   public:
-    Walk(unsigned machine, std::string interp)
-        : machine_(machine), interp_(std::move(interp)), system_(system_dirs(interp_)) {}
+    Walk(unsigned machine, std::string interp, const std::string& interp_real)
+        : machine_(machine), interp_(std::move(interp)), system_(system_dirs(interp_real)) {}
 
     Status run(Pending top) {
         std::vector<Pending> todo;
@@ -191,7 +236,7 @@ class Walk {
         return ok_status();
     }
 
-    std::vector<std::string> found;
+    std::vector<Library> found;
 
   private:
     // The search list for the dependencies of `p`: DT_RUNPATH when it has one, else the DT_RPATH
@@ -222,15 +267,20 @@ class Walk {
         }
         for (const auto& dir : search_list(from)) {
             const std::string path = (dir == "/" ? "" : dir) + "/" + name;
-            sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-            if (!fd.valid()) {
+            // Opened once: the object parsed here is the one checked and granted (Library::fd).
+            DIAG_TRY_ASSIGN(real_open::Opened o, real_open::open(path, O_RDONLY));
+            if (!o.fd.valid()) {
                 continue;
             }
-            DIAG_TRY_ASSIGN(Dynamic d, read(fd.get(), path));
+            struct stat st {};
+            if (::fstat(o.fd.get(), &st) != 0) {
+                return sys_error(ErrorCode::kExecFailed, "fstat(" + path + ")", errno);
+            }
+            DIAG_TRY_ASSIGN(Dynamic d, read(o.fd.get(), path, st));
             if (d.machine != machine_) {
                 continue;  // another machine's library (e.g. 32-bit): the loader skips it too
             }
-            found.push_back(path);
+            found.push_back({path, std::move(o.fd), std::move(o.real), st});
             Pending next{path, std::move(d), from.rpath_chain, from.depth + 1};
             next.rpath_chain.insert(next.rpath_chain.begin(), next.dyn.rpath.begin(), next.dyn.rpath.end());
             todo.push_back(std::move(next));
@@ -252,6 +302,10 @@ Result<Dynamic> read(int fd, const std::string& name) {
     if (::fstat(fd, &st) != 0) {
         return sys_error(ErrorCode::kExecFailed, "fstat(" + name + ")", errno);
     }
+    return read(fd, name, st);
+}
+
+Result<Dynamic> read(int fd, const std::string& name, const struct stat& st) {
     if (!S_ISREG(st.st_mode)) {
         return make_error(ErrorCode::kExecFailed, name + ": not a regular file");
     }
@@ -286,7 +340,7 @@ Result<Dynamic> read(int fd, const std::string& name) {
     return d;
 }
 
-std::vector<std::string> system_dirs(const std::string& interp) {
+std::vector<std::string> system_dirs(const std::string& interp_real) {
     std::vector<std::string> dirs;
     auto add = [&dirs](const std::string& d) {
         for (const auto& have : dirs) {
@@ -298,8 +352,8 @@ std::vector<std::string> system_dirs(const std::string& interp) {
     };
     // Where this platform's loader lives is where its libc lives (a merged /usr resolves /lib64 to
     // /usr/lib/<triplet>).
-    if (auto real = sys::real_path(interp, ErrorCode::kExecFailed); real.ok()) {
-        add(dir_of(*real));
+    if (!interp_real.empty()) {
+        add(dir_of(interp_real));
     }
     if (kMultiarch[0] != '\0') {
         add(std::string("/lib/") + kMultiarch);
@@ -311,20 +365,33 @@ std::vector<std::string> system_dirs(const std::string& interp) {
     return dirs;
 }
 
+Result<std::vector<Library>> libraries(const Dynamic& exe_dyn, const std::string& exe, const std::string& interp_real) {
+    if (!exe_dyn.dynamic || exe_dyn.interpreter.empty()) {
+        return std::vector<Library>{};  // static: the kernel maps it whole, nothing is loaded
+    }
+    Walk w(exe_dyn.machine, exe_dyn.interpreter, interp_real);
+    Pending top{exe, exe_dyn, exe_dyn.rpath, 0};
+    DIAG_TRY(w.run(std::move(top)));
+    return std::move(w.found);
+}
+
 Result<std::vector<std::string>> libraries(const std::string& exe) {
     sys::UniqueFd fd(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
         return sys_error(ErrorCode::kExecFailed, "open(" + exe + ")", errno);
     }
-    DIAG_TRY_ASSIGN(Dynamic d, read(fd.get(), exe));
-    if (!d.dynamic || d.interpreter.empty()) {
-        return std::vector<std::string>{};  // static: the kernel maps it whole, nothing is loaded
+    DIAG_TRY_ASSIGN(const Dynamic d, read(fd.get(), exe));
+    std::string interp_real;
+    if (!d.interpreter.empty()) {
+        DIAG_TRY_ASSIGN(const real_open::Opened ld, real_open::open(d.interpreter, O_PATH));
+        interp_real = ld.real;
     }
-    Walk w(d.machine, d.interpreter);
-    Pending top{exe, std::move(d), {}, 0};
-    top.rpath_chain = top.dyn.rpath;
-    DIAG_TRY(w.run(std::move(top)));
-    return std::move(w.found);
+    DIAG_TRY_ASSIGN(std::vector<Library> libs, libraries(d, exe, interp_real));
+    std::vector<std::string> paths;
+    for (const auto& l : libs) {
+        paths.push_back(l.path);
+    }
+    return paths;
 }
 
 }  // namespace diag::elf_deps

@@ -6,17 +6,21 @@
 // out of bounds, and the walk is bounded in depth and breadth.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "wrapper/base/error.h"
+#include "wrapper/base/sys.h"
 
 namespace diag::elf_deps {
 
 inline constexpr size_t kMaxLibraries = 256;
 inline constexpr size_t kMaxDepth = 16;
 inline constexpr size_t kMaxStringTable = 1 << 20;
+inline constexpr size_t kStringWindow = 4096;  // read past the last string's offset at first
 inline constexpr size_t kMaxDynamicEntries = 4096;
 inline constexpr size_t kMaxProgramHeaders = 256;
 
@@ -33,15 +37,33 @@ struct Dynamic {
 // Parses the ELF file open as `fd` (`name` for errors). Errors: kExecFailed "NAME: not a 64-bit
 // native ELF file", "NAME: truncated or malformed ELF (...)".
 [[nodiscard]] Result<Dynamic> read(int fd, const std::string& name);
+// The same for a file whose fstat is `st` already.
+[[nodiscard]] Result<Dynamic> read(int fd, const std::string& name, const struct stat& st);
 
 // The directories the loader searches after DT_RUNPATH/DT_RPATH on this platform: the directory of
-// the interpreter `interp` (resolved), then the multiarch and the plain library directories.
-[[nodiscard]] std::vector<std::string> system_dirs(const std::string& interp);
+// the interpreter, whose real path is `interp_real` (empty: unknown, left out), then the multiarch
+// and the plain library directories.
+[[nodiscard]] std::vector<std::string> system_dirs(const std::string& interp_real);
 
-// The shared objects the loader maps for the ELF executable `exe` (absolute paths as found, the
-// interpreter not included), in the order they were found. A static executable has none.
-// Errors: those of read(), kExecFailed "NAME: library LIB not found", and more than kMaxLibraries
-// objects or a chain deeper than kMaxDepth.
+// A shared object the loader maps: the path it was found at, open as the object that was parsed
+// (real_open: O_RDONLY), its real path as opened and its fstat. The ruleset checks and grants
+// this object.
+struct Library {
+    std::string path;
+    sys::UniqueFd fd;
+    std::string real;
+    struct stat st {};  // fstat of fd
+};
+
+// The shared objects the loader maps for the ELF executable `exe`, parsed as `exe_dyn` (the
+// interpreter not included; its real path `interp_real` is where the system search starts), in the
+// order they were found, each open. A static executable has none. Errors: those of read() and
+// real_open::open, kExecFailed "NAME: library LIB not found", and more than kMaxLibraries objects
+// or a chain deeper than kMaxDepth.
+[[nodiscard]] Result<std::vector<Library>> libraries(const Dynamic& exe_dyn, const std::string& exe,
+                                                     const std::string& interp_real);
+
+// The same for the file `exe`, opened by name, as paths (the interpreter resolved by real_open).
 [[nodiscard]] Result<std::vector<std::string>> libraries(const std::string& exe);
 
 }  // namespace diag::elf_deps

@@ -240,7 +240,7 @@ int abi_version() {
 }
 
 Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                      const std::vector<int>& held, const std::vector<uint16_t>& connect_ports) {
+                      const std::vector<int>& held, const std::vector<uint16_t>& connect_ports, int exe_fd) {
     DIAG_TRY_ASSIGN(Ruleset rs, rules::create());
     // /dev/mem and the other raw-I/O devices of the built-in denylist need no walk of /dev when
     // the child cannot hold CAP_SYS_RAWIO: their driver refuses it (deny_list.cc).
@@ -268,8 +268,13 @@ Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& 
         DIAG_TRY(b.add(h, kFsReadFile, "held fd " + std::to_string(h)));
     }
     // Strict exec: a pager or -exec style escape cannot start /bin/sh.
-    for (const auto& p : exec_paths) {
-        DIAG_TRY(grant(b, p, kFsExecute | kFsReadFile));
+    for (size_t i = 0; i < exec_paths.size(); ++i) {
+        if (i + 1 == exec_paths.size() && exe_fd >= 0) {
+            // The executable: the rule on the very file execveat runs, not on a name opened again.
+            DIAG_TRY(b.add(exe_fd, kFsExecute | kFsReadFile, exec_paths[i]));
+        } else {
+            DIAG_TRY(grant(b, exec_paths[i], kFsExecute | kFsReadFile));
+        }
     }
     rs.rules = b.rules();
     rs.cut_short = std::move(b.cut_short());
@@ -340,21 +345,29 @@ int restrict_self(const Ruleset& rs) {
 }
 
 std::string elf_interpreter(int fd) {
+    // One read for the header, the program headers and PT_INTERP, which lie in the first page of
+    // every binary seen; whatever lies beyond it is read on its own.
+    char head[4096];
+    const ssize_t n = ::pread(fd, head, sizeof head, 0);
+    auto at = [&](uint64_t off, void* dst, uint64_t len) {
+        if (n >= 0 && off <= static_cast<uint64_t>(n) && len <= static_cast<uint64_t>(n) - off) {
+            std::memcpy(dst, head + off, len);
+            return true;
+        }
+        return ::pread(fd, dst, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+    };
     Elf64_Ehdr eh{};
-    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
-        std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
+    if (!at(0, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
         return "";
     }
     for (unsigned i = 0; i < eh.e_phnum && i < 256; ++i) {
         Elf64_Phdr ph{};
-        const off_t off = static_cast<off_t>(eh.e_phoff + i * sizeof(Elf64_Phdr));
-        if (::pread(fd, &ph, sizeof ph, off) != static_cast<ssize_t>(sizeof ph)) {
+        if (!at(eh.e_phoff + i * sizeof(Elf64_Phdr), &ph, sizeof ph)) {
             return "";
         }
         if (ph.p_type == PT_INTERP && ph.p_filesz > 1 && ph.p_filesz < 4096) {
             std::string interp(ph.p_filesz, '\0');
-            if (::pread(fd, interp.data(), ph.p_filesz, static_cast<off_t>(ph.p_offset)) !=
-                static_cast<ssize_t>(ph.p_filesz)) {
+            if (!at(ph.p_offset, interp.data(), ph.p_filesz)) {
                 return "";
             }
             interp.resize(std::strlen(interp.c_str()));

@@ -48,17 +48,22 @@ struct Ruleset {
 // its /proc/self/fd name (the object was checked against the denylist by inode already).
 // `connect_ports`: TCP ports the child may connect to (a rule's destinations, adr/0018); a
 // kernel below kNetAbi cannot confine them, so a non-empty list there is an error.
+// `exe_fd`: the last of `exec_paths` (the executable) open as the pinned, re-checked object that
+// execveat runs (exec::Prepared::exe), which gets the rule; -1: it is opened by name like the rest.
 [[nodiscard]] Result<Ruleset> build(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
-                                    const std::vector<int>& held = {}, const std::vector<uint16_t>& connect_ports = {});
+                                    const std::vector<int>& held = {}, const std::vector<uint16_t>& connect_ports = {},
+                                    int exe_fd = -1);
 
 // The ruleset of a pipeline filter (policy::Command::filter), which reads only its stdin: nothing
 // of the file system beyond loading its own binary. EXECUTE and READ_FILE on `exec_paths` (the
 // binary and its interpreters), READ_FILE on exactly the shared objects the loader maps for each
 // of them (elf_deps::libraries) and on /etc/ld.so.cache, READ_FILE and WRITE_FILE on /dev/null; no
-// READ_DIR anywhere; every other right handled and not granted. A file it would grant that `deny`
-// covers is refused. Errors: kExecFailed (those of elf_deps and of the Landlock calls, a denied
-// file).
-[[nodiscard]] Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths);
+// READ_DIR anywhere; every other right handled and not granted. Each file is opened once, checked
+// as opened (its real path and inode, real_open.h) and granted by that fd; the executable's
+// libraries are read from `exe_fd` (as build). A file it would grant that `deny` covers is refused.
+// Errors: kExecFailed (those of elf_deps and of the Landlock calls, a denied file).
+[[nodiscard]] Result<Ruleset> build_filter(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
+                                           int exe_fd = -1);
 
 // A path operand of a request whose rule reads only its operands (policy::Reads::kOperands): the
 // object path_resolve checked (Resolved::object, O_PATH), and the path it was given as.
@@ -75,7 +80,7 @@ struct Operand {
 // directory, is refused. Errors: build_filter's.
 [[nodiscard]] Result<Ruleset> build_operands(const policy::Deny& deny, const std::vector<std::string>& exec_paths,
                                              const std::vector<Operand>& operands, const std::vector<int>& held,
-                                             const std::vector<uint16_t>& connect_ports);
+                                             const std::vector<uint16_t>& connect_ports, int exe_fd = -1);
 
 // In the child, after no_new_privs: landlock_restrict_self (logging denials after exec, ABI >= 7).
 // Returns 0 or an errno.

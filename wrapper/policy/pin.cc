@@ -61,8 +61,12 @@ Result<Pinned> follow_to_executable(const std::string& cand) {
             return unavailable(dirfd.error().msg);
         }
         const std::string joined = (*real_parent == "/" ? "" : *real_parent) + "/" + base;
+        // The entry itself, opened below the trusted directory without following it: a symlink is
+        // followed by hand (next hop), anything else is what gets pinned, its identity that of
+        // the object opened.
+        sys::UniqueFd fd(::openat(dirfd->get(), base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
         struct stat st {};
-        if (::fstatat(dirfd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
             return unavailable(joined + ": " + std::strerror(errno));
         }
         if (S_ISLNK(st.st_mode)) {
@@ -78,9 +82,9 @@ Result<Pinned> follow_to_executable(const std::string& cand) {
             }
             continue;
         }
-        auto fd = sys::open_trusted(joined, O_PATH, 0, ErrorCode::kPolicyInvalid);
-        if (!fd.ok()) {
-            return unavailable(fd.error().msg);
+        // Its directories were checked on the way to dirfd (open_trusted); the file itself here.
+        if (auto trusted = sys::check_trusted(st, joined, 0, ErrorCode::kPolicyInvalid); !trusted.ok()) {
+            return unavailable(trusted.error().msg);
         }
         if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
             return unavailable(joined + ": not an executable regular file");

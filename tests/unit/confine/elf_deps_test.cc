@@ -3,11 +3,13 @@
 // truncated or corrupted file is an error, never a read out of bounds.
 #include "wrapper/confine/elf_deps.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace diag::elf_deps {
 namespace {
@@ -96,6 +99,75 @@ TEST(ElfDeps, ANonElfFileIsRefused) {
     EXPECT_NE(d.error().msg.find("not a 64-bit native ELF"), std::string::npos) << d.error().msg;
 }
 
+// A minimal ELF file: one PT_LOAD over the whole file, a PT_DYNAMIC with DT_NEEDED "libc.so.6"
+// and a DT_RUNPATH of `runpath` (or the bytes given as `table_tail`, unterminated), in a string
+// table that starts 8000 bytes before the runpath: the strings lie far apart, and a long runpath
+// runs past the window read at first.
+std::string tiny_elf(const std::string& runpath, bool terminated = true) {
+    constexpr uint64_t kDyn = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr);
+    constexpr uint64_t kStr = kDyn + 4 * sizeof(Elf64_Dyn);
+    std::string table = std::string(1, '\0') + "libc.so.6" + std::string(1, '\0');
+    table.resize(8000, 'x');
+    table.back() = '\0';
+    const uint64_t runpath_at = table.size();
+    table += runpath;
+    if (terminated) {
+        table += '\0';
+    }
+    Elf64_Ehdr eh{};
+    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    eh.e_type = ET_DYN;
+    eh.e_machine = EM_X86_64;
+    eh.e_phoff = sizeof eh;
+    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh.e_phnum = 2;
+    Elf64_Phdr ph[2]{};
+    ph[0].p_type = PT_LOAD;
+    ph[0].p_filesz = kStr + table.size();
+    ph[1].p_type = PT_DYNAMIC;
+    ph[1].p_offset = kDyn;
+    ph[1].p_vaddr = kDyn;
+    ph[1].p_filesz = 4 * sizeof(Elf64_Dyn);
+    Elf64_Dyn dyn[4]{};
+    dyn[0].d_tag = DT_STRTAB;
+    dyn[0].d_un.d_ptr = kStr;
+    dyn[1].d_tag = DT_STRSZ;
+    dyn[1].d_un.d_val = table.size();
+    dyn[2].d_tag = DT_NEEDED;
+    dyn[2].d_un.d_val = 1;
+    dyn[3].d_tag = DT_RUNPATH;
+    dyn[3].d_un.d_val = runpath_at;
+    std::string out(reinterpret_cast<const char*>(&eh), sizeof eh);
+    out.append(reinterpret_cast<const char*>(ph), sizeof ph);
+    out.append(reinterpret_cast<const char*>(dyn), sizeof dyn);
+    return out + table;
+}
+
+// The string table is read from the first string to a window past the last, and to its end when
+// a string runs on past the window: the strings are the same either way, and one that runs past
+// the end of the table is an error.
+TEST(ElfDeps, StringsFarApartOrLongerThanTheWindowAreReadWhole) {
+    for (const size_t len : {size_t{10}, kStringWindow - 1, kStringWindow, kStringWindow + 1, 3 * kStringWindow}) {
+        const std::string runpath = "/opt/" + std::string(len, 'r');
+        const int fd = memfile(tiny_elf(runpath));
+        ASSERT_GE(fd, 0);
+        auto d = read(fd, "tiny");
+        ::close(fd);
+        ASSERT_TRUE(d.ok()) << d.error().msg;
+        EXPECT_EQ(d->needed, std::vector<std::string>{"libc.so.6"});
+        EXPECT_EQ(d->runpath, std::vector<std::string>{runpath}) << len;
+    }
+    const int fd = memfile(tiny_elf("/opt/" + std::string(2 * kStringWindow, 'r'), /*terminated=*/false));
+    ASSERT_GE(fd, 0);
+    auto d = read(fd, "unterminated");
+    ::close(fd);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.error().msg.find("unterminated string"), std::string::npos) << d.error().msg;
+}
+
 // Every truncation of a real binary that cuts into what the walk reads is an error.
 TEST(ElfDeps, ATruncatedFileIsAnError) {
     const std::string grep = slurp("/usr/bin/grep");
@@ -140,13 +212,58 @@ TEST(ElfDeps, CorruptedHeadersAreRefusedAndNeverCrash) {
     }
 }
 
-TEST(ElfDeps, SystemDirsStartWithTheLoadersOwnDirectory) {
-    const auto dirs = system_dirs("/lib64/ld-linux-x86-64.so.2");
-    ASSERT_FALSE(dirs.empty());
-    if (::access("/lib64/ld-linux-x86-64.so.2", F_OK) == 0) {
-        EXPECT_EQ(dirs.front(), fs::canonical("/lib64/ld-linux-x86-64.so.2").parent_path().string());
+// No program headers, or a PT_DYNAMIC segment too short to hold one entry: nothing to read, and
+// nothing is copied (an empty table has no buffer to copy into).
+TEST(ElfDeps, EmptyHeaderTablesParseToNothing) {
+    const std::string grep = slurp("/usr/bin/grep");
+    if (grep.size() < 65536) {
+        GTEST_SKIP() << "/usr/bin/grep is not there";
     }
+    std::string none = grep;
+    const uint16_t zero = 0;
+    std::memcpy(none.data() + offsetof(Elf64_Ehdr, e_phnum), &zero, sizeof zero);
+    int fd = memfile(none);
+    ASSERT_GE(fd, 0);
+    auto d = read(fd, "no program headers");
+    ::close(fd);
+    ASSERT_TRUE(d.ok()) << d.error().msg;
+    EXPECT_FALSE(d->dynamic);
+    EXPECT_TRUE(d->interpreter.empty());
+
+    std::string empty_dyn = grep;
+    Elf64_Ehdr eh{};
+    std::memcpy(&eh, empty_dyn.data(), sizeof eh);
+    bool patched = false;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        const size_t at = eh.e_phoff + i * sizeof ph;
+        std::memcpy(&ph, empty_dyn.data() + at, sizeof ph);
+        if (ph.p_type == PT_DYNAMIC) {
+            ph.p_filesz = 0;
+            std::memcpy(empty_dyn.data() + at, &ph, sizeof ph);
+            patched = true;
+        }
+    }
+    ASSERT_TRUE(patched);
+    fd = memfile(empty_dyn);
+    ASSERT_GE(fd, 0);
+    d = read(fd, "empty dynamic segment");
+    ::close(fd);
+    ASSERT_TRUE(d.ok()) << d.error().msg;
+    EXPECT_TRUE(d->dynamic);
+    EXPECT_TRUE(d->needed.empty());
+}
+
+TEST(ElfDeps, SystemDirsStartWithTheLoadersOwnDirectory) {
+    if (::access("/lib64/ld-linux-x86-64.so.2", F_OK) != 0) {
+        GTEST_SKIP() << "no /lib64/ld-linux-x86-64.so.2";
+    }
+    const std::string real = fs::canonical("/lib64/ld-linux-x86-64.so.2").string();
+    const auto dirs = system_dirs(real);
+    ASSERT_FALSE(dirs.empty());
+    EXPECT_EQ(dirs.front(), fs::path(real).parent_path().string());
     EXPECT_EQ(dirs.back(), "/usr/lib");
+    EXPECT_EQ(system_dirs("").front(), system_dirs("/nowhere/ld.so").at(1));  // unknown: left out
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 // (build_operands): the file readers run on their operands, and nothing beside them is readable.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +203,44 @@ TEST_F(LandlockFilter, AWorldReadableFileIsRefusedToAFilterOnly) {
     EXPECT_EQ(under_complement.out, "0\n");
 }
 
+// The executable is granted as the fd exec::prepare checked against its pin, never by its name
+// opened again: the rule and the denylist's inode check go on that object.
+TEST_F(LandlockFilter, TheExecutableIsGrantedAsItsCheckedFd) {
+    sys::UniqueFd exe(::open(DIAG_OPEN_PROBE_BIN, O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(exe.valid());
+    std::vector<std::string> paths = exec_paths(DIAG_OPEN_PROBE_BIN);
+    paths.back() = "/nonexistent/diag-open-probe";  // never opened
+    auto rs = build_filter(policy::Deny{}, paths, exe.get());
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, "/etc/hostname"}, "").out, std::to_string(EACCES) + "\n");
+    auto deny = deny_list::build_deny({{DIAG_OPEN_PROBE_BIN, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    auto refused = build_filter(*deny, paths, exe.get());
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().msg.find("denied file"), std::string::npos) << refused.error().msg;
+}
+
+// A rule on the locale directory would reach every file below it: a deny entry there keeps the
+// directory out of the ruleset (glibc falls back to "C"), and the denied file stays unreadable.
+TEST_F(LandlockFilter, ADenyEntryBelowTheLocaleKeepsTheLocaleOut) {
+    const std::string locale = "/usr/lib/locale/C.utf8";
+    const std::string ctype = locale + "/LC_CTYPE";
+    if (::access(ctype.c_str(), R_OK) != 0) {
+        GTEST_SKIP() << ctype << " is not there";
+    }
+    auto open_rs = build_filter(policy::Deny{}, exec_paths(DIAG_OPEN_PROBE_BIN));
+    ASSERT_TRUE(open_rs.ok()) << open_rs.error().msg;
+    EXPECT_EQ(run_confined(*open_rs, {DIAG_OPEN_PROBE_BIN, ctype}, "").out, "0\n");
+    auto deny = deny_list::build_deny({{ctype, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    auto rs = build_filter(*deny, exec_paths(DIAG_OPEN_PROBE_BIN));
+    ASSERT_TRUE(rs.ok()) << rs.error().msg;
+    for (const auto& f : rs->files) {
+        EXPECT_NE(f.rfind(locale, 0), 0U) << f;
+    }
+    EXPECT_EQ(run_confined(*rs, {DIAG_OPEN_PROBE_BIN, ctype}, "").out, std::to_string(EACCES) + "\n");
+}
+
 // A world-readable scratch directory with two files, removed at the end of the test.
 class Scratch {
   public:
@@ -384,6 +424,80 @@ TEST_F(LandlockOperands, ANameSwappedForADeniedFileDuringTheBuildGrantsNothing) 
     ::rmdir(sec.c_str());
     EXPECT_GT(built, 0);
     EXPECT_EQ(breached, 0) << "a ruleset granted the denied " << key;
+}
+
+// A directory on the way to a file the loader needs that is a symlink into a denied directory: the
+// name as given is not the file's real path, and the real one is denied.
+TEST_F(LandlockOperands, ADirectoryOnTheWayIntoADeniedOneIsRefused) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    const std::string sec = s.path("sec");
+    ASSERT_EQ(::mkdir(sec.c_str(), 0755), 0);
+    std::ofstream(sec + "/lib.so") << "denied\n";
+    ::chmod((sec + "/lib.so").c_str(), 0644);
+    ASSERT_EQ(::symlink(sec.c_str(), s.path("via").c_str()), 0);
+    auto deny = deny_list::build_deny({{sec, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    std::vector<std::string> paths = exec_paths(DIAG_OPEN_PROBE_BIN);
+    paths.push_back(s.path("via/lib.so"));
+    auto rs = build_filter(*deny, paths);
+    ::unlink(s.path("via").c_str());
+    ::unlink((sec + "/lib.so").c_str());
+    ::rmdir(sec.c_str());
+    ASSERT_FALSE(rs.ok());
+    EXPECT_NE(rs.error().msg.find("denied file " + sec + "/lib.so"), std::string::npos) << rs.error().msg;
+}
+
+// The same, raced: a directory on the way swapped (renameat2 RENAME_EXCHANGE) between a real one
+// and a symlink into a denied directory while the rulesets are built. A name walked without a
+// symlink is the real path of what it opened; one walked through a symlink is named by the kernel.
+TEST_F(LandlockOperands, ADirectorySwappedForASymlinkIntoADeniedOneGrantsNothing) {
+    Scratch s;
+    ASSERT_FALSE(s.dir().empty());
+    const std::string sec = s.path("sec");
+    const std::string dir = s.path("d");
+    const std::string via = s.path("via");
+    ASSERT_EQ(::mkdir(sec.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+    for (const std::string& f : {sec + "/lib.so", dir + "/lib.so"}) {
+        std::ofstream(f) << "x\n";
+        ::chmod(f.c_str(), 0644);
+    }
+    ASSERT_EQ(::symlink(sec.c_str(), via.c_str()), 0);
+    auto deny = deny_list::build_deny({{sec, "test"}});
+    ASSERT_TRUE(deny.ok()) << deny.error().msg;
+    std::atomic<bool> stop{false};
+    std::thread swapper([&] {
+        while (!stop.load()) {
+            (void)::syscall(SYS_renameat2, AT_FDCWD, dir.c_str(), AT_FDCWD, via.c_str(), RENAME_EXCHANGE);
+        }
+    });
+    std::vector<std::string> paths = exec_paths(DIAG_OPEN_PROBE_BIN);
+    paths.push_back(dir + "/lib.so");
+    int built = 0;
+    int breached = 0;
+    for (int i = 0; i < 4000 && breached == 0; ++i) {
+        auto rs = build_filter(*deny, paths);
+        if (!rs.ok()) {
+            continue;  // the denied file seen and refused
+        }
+        ++built;
+        if (run_confined(*rs, {DIAG_OPEN_PROBE_BIN, sec + "/lib.so"}, "").out == "0\n") {
+            ++breached;
+        }
+    }
+    stop = true;
+    swapper.join();
+    // Whichever name the real directory has now, both go.
+    for (const std::string& d : {dir, via}) {
+        ::unlink((d + "/lib.so").c_str());
+        ::unlink(d.c_str());
+        ::rmdir(d.c_str());
+    }
+    ::unlink((sec + "/lib.so").c_str());
+    ::rmdir(sec.c_str());
+    EXPECT_GT(built, 0);
+    EXPECT_EQ(breached, 0) << "a ruleset granted the denied " << sec << "/lib.so";
 }
 
 }  // namespace
