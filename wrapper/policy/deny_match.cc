@@ -28,40 +28,63 @@ bool prefix_matches(const std::vector<std::string>& pat, const std::vector<std::
 
 }  // namespace
 
-void add_deny_entry(Deny& deny, const std::string& pattern, const std::string& origin, bool kernel_guarded) {
-    auto comps = util::split_path(pattern);
-    const bool glob = std::any_of(comps.begin(), comps.end(), [](const std::string& c) { return util::has_glob(c); });
-    // Duplicates by kind: a glob against the globs, a literal against the exact index (whose keys
-    // are unescaped, so a literal named "*" must never be taken for the glob "*").
-    if (glob && std::any_of(deny.globs.begin(), deny.globs.end(),
-                            [&](const DenyGlob& g) { return deny.entries[g.entry].pattern == pattern; })) {
-        return;
-    }
-    if (!glob) {
-        // A literal path (escapes removed) goes to the exact index.
-        for (auto& c : comps) {
-            c = util::glob_unescape(c);
+void add_deny_entry(Deny& deny, std::string pattern, std::string origin, bool kernel_guarded) {
+    // The components as views of `pattern` (split_path's rule: empty ones dropped); nothing is
+    // allocated per component for a literal entry, the common kind (a snapshot restores ~150 of
+    // them per request).
+    std::vector<std::string_view> comps;
+    const std::string_view all(pattern);
+    for (size_t i = 0; i < all.size();) {
+        const size_t end = std::min(all.find('/', i), all.size());
+        if (end > i) {
+            comps.push_back(all.substr(i, end - i));
         }
-        if (deny.exact.count(util::join_path(comps)) != 0) {
+        i = end + 1;
+    }
+    const bool glob = std::any_of(comps.begin(), comps.end(), [](std::string_view c) { return util::has_glob(c); });
+    if (glob) {
+        // Duplicates by kind: a glob against the globs, a literal against the exact index (whose
+        // keys are unescaped, so a literal named "*" must never be taken for the glob "*").
+        if (std::any_of(deny.globs.begin(), deny.globs.end(),
+                        [&](const DenyGlob& g) { return deny.entries[g.entry].pattern == pattern; })) {
             return;
         }
-    }
-    const size_t idx = deny.entries.size();
-    deny.entries.push_back({pattern, origin, kernel_guarded});
-    if (glob) {
-        deny.globs.push_back({idx, std::move(comps)});
+        // The parts first: they are views of `pattern`, which moves into the entry.
+        deny.globs.push_back({deny.entries.size(), std::vector<std::string>(comps.begin(), comps.end())});
+        deny.entries.push_back({std::move(pattern), std::move(origin), kernel_guarded});
         return;
     }
-    // Every proper ancestor, "/" first, each built from the one before (join_path(comps, n)).
-    std::string prefix = "/";
-    for (size_t n = 0; n < comps.size(); ++n) {
-        deny.ancestors.emplace(prefix, idx);
-        if (!kernel_guarded) {
-            deny.unguarded_ancestors.emplace(prefix, idx);
+    // A literal path, escapes removed: the exact index's key, and the length of each proper
+    // ancestor ("/" first) within it.
+    std::string path;
+    path.reserve(pattern.size() + 1);
+    std::vector<size_t> ancestor_ends;
+    ancestor_ends.reserve(comps.size());
+    for (const std::string_view c : comps) {
+        ancestor_ends.push_back(path.empty() ? 1 : path.size());
+        path += '/';
+        if (c.find('\\') == std::string_view::npos) {
+            path.append(c);
+        } else {
+            path += util::glob_unescape(c);
         }
-        prefix += (n == 0 ? "" : "/") + comps[n];
     }
-    deny.exact.emplace(std::move(prefix), idx);
+    if (path.empty()) {
+        path = "/";
+    }
+    if (deny.exact.count(path) != 0) {
+        return;
+    }
+    const size_t idx = deny.entries.size();
+    deny.entries.push_back({std::move(pattern), std::move(origin), kernel_guarded});  // `comps` dangle now
+    for (const size_t end : ancestor_ends) {
+        std::string ancestor = path.substr(0, end);
+        if (!kernel_guarded) {
+            deny.unguarded_ancestors.emplace(ancestor, idx);
+        }
+        deny.ancestors.emplace(std::move(ancestor), idx);
+    }
+    deny.exact.emplace(std::move(path), idx);
 }
 
 const DenyEntry* match_deny(const Deny& deny, std::string_view canonical) {

@@ -18,9 +18,8 @@
 namespace diag::deny_list {
 
 // Adds one pattern (canonical, absolute, may contain globs) to `deny` and its index; duplicates
-// are ignored (the first one stays).
-void add_deny_entry(policy::Deny& deny, const std::string& pattern, const std::string& origin,
-                    bool kernel_guarded = false);
+// are ignored (the first one stays). Taken by value: a caller that is done with them moves them in.
+void add_deny_entry(policy::Deny& deny, std::string pattern, std::string origin, bool kernel_guarded = false);
 
 // The deny entry that covers `canonical` (the path itself or an ancestor), or nullptr.
 [[nodiscard]] const policy::DenyEntry* match_deny(const policy::Deny& deny, std::string_view canonical);

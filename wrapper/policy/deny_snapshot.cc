@@ -83,7 +83,13 @@ void encode_deny(image_codec::Writer& w, const policy::Deny& d) {
 // The entries in order through add_deny_entry, which builds the indexes as the build did; the
 // objects and the lists as recorded.
 void decode_deny(image_codec::Reader& r, policy::Deny& d) {
-    for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+    // The indexes sized once (a count is never more than the bytes left): no rehash per entry.
+    const size_t count = r.count();
+    d.entries.reserve(count);
+    d.exact.reserve(count);
+    d.ancestors.reserve(count);
+    d.unguarded_ancestors.reserve(count);
+    for (size_t n = count; n > 0 && r.ok(); --n) {
         std::string pattern = r.str();
         std::string origin = r.str();
         const bool guarded = r.below(2) == 1;
@@ -91,7 +97,7 @@ void decode_deny(image_codec::Reader& r, policy::Deny& d) {
             return;
         }
         const size_t before = d.entries.size();
-        deny_list::add_deny_entry(d, pattern, origin, guarded);
+        deny_list::add_deny_entry(d, std::move(pattern), std::move(origin), guarded);
         if (d.entries.size() != before + 1) {
             r.fail();  // a duplicate: not what a build writes
         }

@@ -182,6 +182,34 @@ TEST(DenyMatch, MatchIsPerComponentGlob) {
     EXPECT_EQ(d.entries.size(), 3u);
 }
 
+// The index add_deny_entry keeps, key by key: a literal's key has its escapes removed and every
+// proper ancestor is indexed ("/" first); empty components are dropped; a glob is kept apart,
+// split into its (still escaped) components; each kind is deduplicated against its own kind only.
+TEST(DenyMatch, TheIndexOfEachKindOfEntry) {
+    policy::Deny d;
+    add_deny_entry(d, "//srv///a\\*b/", "literal with an escaped star");
+    add_deny_entry(d, "/srv/a*b", "glob spelled alike");
+    add_deny_entry(d, "/srv/a\\*b", "the literal again");
+    add_deny_entry(d, "/srv/a*b", "the glob again");
+    add_deny_entry(d, "/", "the root", true);
+    ASSERT_EQ(d.entries.size(), 3u);
+    EXPECT_EQ(d.entries[0].pattern, "//srv///a\\*b/") << "the pattern is kept as given";
+    EXPECT_EQ(d.entries[0].origin, "literal with an escaped star");
+    ASSERT_EQ(d.exact.count("/srv/a*b"), 1u);
+    EXPECT_EQ(d.exact.at("/srv/a*b"), 0u);
+    EXPECT_EQ(d.exact.at("/"), 2u);
+    EXPECT_EQ(d.exact.size(), 2u);
+    EXPECT_EQ(d.ancestors.at("/"), 0u);
+    EXPECT_EQ(d.ancestors.at("/srv"), 0u);
+    EXPECT_EQ(d.ancestors.size(), 2u) << "the root entry has no proper ancestor";
+    EXPECT_EQ(d.unguarded_ancestors.size(), 2u) << "the kernel-guarded root adds none";
+    ASSERT_EQ(d.globs.size(), 1u);
+    EXPECT_EQ(d.globs[0].entry, 1u);
+    EXPECT_EQ(d.globs[0].parts, (std::vector<std::string>{"srv", "a*b"}));
+    EXPECT_EQ(d.entries[1].origin, "glob spelled alike");
+    EXPECT_TRUE(d.entries[2].kernel_guarded);
+}
+
 // The raw-I/O devices need no Landlock walk of /dev for an unprivileged child; anything else the
 // policy denies there still does.
 TEST(DenyMatch, KernelGuardedEntriesDoNotMakeTheWalkDescend) {
