@@ -437,8 +437,11 @@ int run(const Invocation& inv) {
     deadline::clear();
     note_withheld(q, *d);
     note_skipped(q, *d);
-    // 7-8. Fork, confine and supervise the stages; then the end record.
-    return supervise_command(q, *planned);
+    // 7-8. Fork, confine and supervise the stages; then the end record. The request is over once
+    //      it is written: the process ends here rather than free the policy, the decision and the
+    //      records object by object (the kernel takes the whole heap at once; everything the
+    //      wrapper prints went out by write(2), nothing waits in a stdio buffer).
+    ::_exit(supervise_command(q, *planned));
 }
 
 }  // namespace diag::pipeline
