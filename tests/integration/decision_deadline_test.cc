@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/helpers/policies.h"
 #include "tests/integration/harness.h"
@@ -47,6 +49,32 @@ TEST_F(DecisionDeadline, AHeldAuditLockEndsTheRequestAtTheDeadline) {
     // wrapper waited for the lock forever.
     EXPECT_LT(took, std::chrono::seconds(20));
     EXPECT_TRUE(audit_records().empty());  // the lock was never ours
+}
+
+// No record, no run, as an order in time: held up by the audit file's lock for half a second, the
+// decision record still comes before the command, which, reading the audit file, finds its own
+// decision record there (it would find nothing, had it started before the record was out).
+TEST_F(DecisionDeadline, TheCommandStartsOnlyOnceItsDecisionIsRecorded) {
+    const auto p = policy_with_deadline("10s");
+    write(audit_, "", 0644);
+    const int fd = ::open(audit_.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    std::thread release([fd]() {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ::close(fd);
+    });
+    auto r = run_soc(p, "cat " + audit_);
+    release.join();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    const auto rec = nlohmann::json::parse(r.out);
+    EXPECT_EQ(rec["event"]["action"], "decision");
+    EXPECT_EQ(rec["process"]["command_line"], "cat " + audit_);
+    const auto recs = audit_records();
+    ASSERT_EQ(recs.size(), 2u);
+    EXPECT_EQ(recs[1]["event"]["action"], "end");
+    EXPECT_EQ(recs[1]["diag"]["request_id"], rec["diag"]["request_id"]);
 }
 
 // Another local account (any service user can write in /tmp) builds a directory chain 1900 deep,
