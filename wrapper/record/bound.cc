@@ -49,14 +49,15 @@ size_t char_cost(std::string_view s, size_t i, size_t& len) {
     return 6;  // an invalid byte becomes \ufffd
 }
 
-// Shortens the string at `path` to its cap; true if it did. Entries go to `truncated` unless the
-// string is an array element (the array gets one entry for all of them).
+// The serialized length a string at `path` may take under `caps`.
 size_t string_cap(const std::string& path, const Caps& caps) {
     return listed(audit_schema::kProtected, path)       ? kProtectedBytes
            : listed(audit_schema::kRequestFields, path) ? caps.request
                                                         : caps.field;
 }
 
+// Shortens the string at `path` to its cap; true if it did. Entries go to `truncated` unless the
+// string is an array element (the array gets one entry for all of them).
 bool cap_string(json& v, const std::string& path, const Caps& caps, json* truncated) {
     const std::string& s = v.get_ref<const std::string&>();
     const size_t keep = keep_prefix(s, string_cap(path, caps));
