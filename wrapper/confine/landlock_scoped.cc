@@ -167,6 +167,12 @@ Status grant_loading(Granter& g, const std::vector<std::string>& exec_paths, int
             interp_real = it->second;
         } else {
             DIAG_TRY_ASSIGN(const real_open::Opened ld, real_open::open(l.dyn.interpreter, O_PATH));
+            if (!ld.fd.valid()) {
+                // The kernel could not start the program either: say so now, not as a library
+                // search without the loader's directory.
+                return sys_error(ErrorCode::kExecFailed,
+                                 "open(" + l.dyn.interpreter + ", the ELF interpreter of " + l.path + ")", ld.err);
+            }
             interp_real = ld.real;
         }
         DIAG_TRY_ASSIGN(std::vector<elf_deps::Library> found, elf_deps::libraries(l.dyn, l.path, interp_real));

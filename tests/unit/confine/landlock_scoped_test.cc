@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -218,6 +219,35 @@ TEST_F(LandlockFilter, TheExecutableIsGrantedAsItsCheckedFd) {
     auto refused = build_filter(*deny, paths, exe.get());
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().msg.find("denied file"), std::string::npos) << refused.error().msg;
+}
+
+// A program whose ELF interpreter cannot be opened cannot be started: the build says which file,
+// in one line, instead of searching its libraries without the loader's directory.
+TEST_F(LandlockFilter, AnInterpreterThatCannotBeOpenedIsAnError) {
+    std::ifstream in(DIAG_OPEN_PROBE_BIN, std::ios::binary);
+    std::string elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string ld = [&] {
+        sys::UniqueFd fd(::open(DIAG_OPEN_PROBE_BIN, O_RDONLY | O_CLOEXEC));
+        return fd.valid() ? elf_interpreter(fd.get()) : std::string();
+    }();
+    const size_t at = ld.empty() ? std::string::npos : elf.find(ld + '\0');
+    if (at == std::string::npos || ld.size() < 12) {
+        GTEST_SKIP() << DIAG_OPEN_PROBE_BIN << " has no ELF interpreter to replace";
+    }
+    // The same length, so every offset in the file stays where it was.
+    const std::string missing = "/nonexistent" + std::string(ld.size() - 12, 'x');
+    elf.replace(at, ld.size(), missing);
+    char path[] = "/tmp/diag-interp.XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, elf.data(), elf.size()), static_cast<ssize_t>(elf.size()));
+    ::close(fd);
+    auto rs = build_filter(policy::Deny{}, {path});
+    ::unlink(path);
+    ASSERT_FALSE(rs.ok());
+    EXPECT_NE(rs.error().msg.find("open(" + missing + ", the ELF interpreter of " + path + ")"), std::string::npos)
+        << rs.error().msg;
+    EXPECT_EQ(rs.error().msg.find('\n'), std::string::npos) << rs.error().msg;
 }
 
 // A rule on the locale directory would reach every file below it: a deny entry there keeps the
